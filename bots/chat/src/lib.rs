@@ -1,0 +1,142 @@
+//! The platform contract between paperbell's core and its chat adapters: plain values and one
+//! trait, no I/O. Adapters (`paperbell-telegram`, `paperbell-discord`) depend on this crate and
+//! never on the core, so the compiler keeps them away from the store and the scheduler.
+
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+/// Which chat platform a chat lives on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Platform {
+    Telegram,
+    Discord,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Telegram => "telegram",
+            Platform::Discord => "discord",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "telegram" => Some(Platform::Telegram),
+            "discord" => Some(Platform::Discord),
+            _ => None,
+        }
+    }
+}
+
+/// A chat on one platform: a Telegram chat id or a Discord channel id, kept as text so that
+/// both fit without loss.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChatRef {
+    pub platform: Platform,
+    pub id: String,
+}
+
+impl fmt::Display for ChatRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.platform.as_str(), self.id)
+    }
+}
+
+/// A command a person typed, already parsed by an adapter from its platform's syntax.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    Subscribe { topic: String },
+    Unsubscribe { topic: String },
+    List,
+    Topics { page: u32 },
+    Recent { topic: String, count: Option<u32>, page: u32 },
+    Paper { id: String },
+    Search { words: String },
+    Digest,
+    Settings { change: Option<(String, String)> },
+}
+
+/// One paper as a chat shows it: every text is plain (adapters escape for their markup).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaperItem {
+    pub id: String,
+    pub title: String,
+    pub authors: Vec<String>,
+    pub categories: Vec<String>,
+    pub abs_url: String,
+    pub pdf_url: Option<String>,
+    pub code_urls: Vec<String>,
+    pub tldr: Option<String>,
+    /// Names of the subscribed topics this paper matched (a paper is shown once per digest).
+    pub topics: Vec<String>,
+}
+
+/// A platform-neutral digest: one topic (or several, combined) for one announcement day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestMessage {
+    pub title: String,
+    pub day: String,
+    pub overview: Option<String>,
+    pub papers: Vec<PaperItem>,
+    /// Papers left out because of the chat's `max` setting.
+    pub more: usize,
+    /// Topic id to offer an Unsubscribe button for.
+    pub unsubscribe_topic: Option<String>,
+}
+
+/// What the core answers to a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Text(String),
+    Papers { heading: String, papers: Vec<PaperItem>, more: Option<Command> },
+    Digests(Vec<DigestMessage>),
+    /// A mistake the person can fix; the text says how.
+    UserError(String),
+}
+
+/// Why a send failed, in terms the delivery policy acts on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error("rate limited: retry after {0:?}")]
+    RetryAfter(Duration),
+    #[error("the chat is gone or refuses the bot: {0}")]
+    Permanent(String),
+    #[error("the chat moved to {0}")]
+    Migrated(String),
+    #[error("message too long")]
+    TooLong,
+    #[error("transient failure: {0}")]
+    Transient(String),
+}
+
+/// What every adapter provides to the core's delivery.
+pub trait ChatPlatform: Send + Sync {
+    fn platform(&self) -> Platform;
+    fn send(
+        &self,
+        chat: &ChatRef,
+        message: &DigestMessage,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_names_round_trip() {
+        for p in [Platform::Telegram, Platform::Discord] {
+            assert_eq!(Platform::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(Platform::parse("irc"), None);
+    }
+
+    #[test]
+    fn chat_ref_displays_platform_and_id() {
+        let c = ChatRef { platform: Platform::Telegram, id: "-100123".into() };
+        assert_eq!(c.to_string(), "telegram:-100123");
+    }
+}

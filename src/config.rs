@@ -1,0 +1,560 @@
+//! Configuration: the only module that reads config files or the environment. It turns
+//! `config/paperbell.toml` plus `PAPERBELL_<SECTION>_<KEY>` overrides into a typed, validated
+//! `Config`. Secrets (bot tokens, API keys) are read only from the environment (or a file an
+//! environment variable names) and are never printed: `Secret` redacts itself.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::categories;
+use crate::paper::Category;
+use crate::topics::{Term, Topic, TopicError, TopicSet, parse_query};
+
+/// The configuration shipped with paperbell, used when the default file is absent.
+pub const DEFAULT_CONFIG: &str = include_str!("../config/paperbell.toml");
+pub const DEFAULT_CONFIG_PATH: &str = "config/paperbell.toml";
+
+/// A secret value. Its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub store: StoreConfig,
+    pub arxiv: ArxivConfig,
+    pub schedule: ScheduleConfig,
+    pub telegram: TelegramConfig,
+    pub discord: DiscordConfig,
+    pub http: HttpConfig,
+    pub log: LogConfig,
+    pub topics: Vec<TopicConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Directory of the embedded sled store.
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArxivConfig {
+    pub api_url: String,
+    pub feed_url: String,
+    /// Seconds between two requests to arXiv (API and feeds together). arXiv asks for 3.
+    pub min_interval_secs: f64,
+    pub timeout_secs: f64,
+    pub max_retries: u32,
+    /// First retry delay; doubles each attempt (with jitter), capped at 5 minutes.
+    pub backoff_base_ms: u64,
+    pub user_agent: String,
+    /// `max_results` per API call (arXiv allows at most 2000).
+    pub page_size: u32,
+    /// Most results one API query may page through (arXiv stops at 30000).
+    pub max_results: u32,
+    /// How many days back an API query for a topic without categories looks.
+    pub query_days: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// When to fetch: cron with seconds first (`sec min hour day month weekday`), in `timezone`.
+    pub fetch: String,
+    pub timezone: String,
+    /// Fetch once at start-up when the last successful fetch is older than 12 hours.
+    pub fetch_on_start: bool,
+    /// Default digest time and zone for chats that set none.
+    pub delivery_time: String,
+    pub delivery_timezone: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelegramConfig {
+    pub api_url: String,
+    #[serde(skip)]
+    pub token: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    pub api_url: String,
+    pub application_id: Option<String>,
+    pub public_key: Option<String>,
+    pub guild_id: Option<String>,
+    pub mode: String,
+    #[serde(skip)]
+    pub token: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address of the HTTP listener for webhooks and interactions, e.g. `127.0.0.1:8080`.
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter: `info`, `paperbell=debug`, ... (`RUST_LOG` wins when set).
+    pub level: String,
+}
+
+/// A topic as written in the config file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicConfig {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// A paper needs at least one of these (in title or abstract).
+    #[serde(default)]
+    pub keywords_any: Vec<String>,
+    /// A paper needs every one of these.
+    #[serde(default)]
+    pub keywords_all: Vec<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub authors: Vec<String>,
+    /// Instead of keyword lists: the ad-hoc query syntax (`"diffusion" AND video -survey`).
+    pub query: Option<String>,
+    #[serde(default = "yes")]
+    pub include_cross: bool,
+    #[serde(default)]
+    pub include_replace: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { path: PathBuf::from("./data") }
+    }
+}
+
+impl Default for ArxivConfig {
+    fn default() -> Self {
+        ArxivConfig {
+            api_url: "https://export.arxiv.org/api/query".into(),
+            feed_url: "https://rss.arxiv.org".into(),
+            min_interval_secs: 3.0,
+            timeout_secs: 60.0,
+            max_retries: 5,
+            backoff_base_ms: 2000,
+            user_agent: format!(
+                "paperbell/{} (self-hosted arXiv digest bot; +https://github.com/paperbell/paperbell)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            page_size: 2000,
+            max_results: 30000,
+            query_days: 3,
+        }
+    }
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            // arXiv announces at 20:00 US Eastern, Sunday to Thursday; the feeds follow shortly.
+            fetch: "0 30 20 * * Sun-Thu".into(),
+            timezone: "America/New_York".into(),
+            fetch_on_start: true,
+            delivery_time: "08:00".into(),
+            delivery_timezone: "UTC".into(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into() }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            store: StoreConfig::default(),
+            arxiv: ArxivConfig::default(),
+            schedule: ScheduleConfig::default(),
+            telegram: TelegramConfig { api_url: "https://api.telegram.org".into(), token: None },
+            discord: DiscordConfig { api_url: "https://discord.com".into(), mode: "gateway".into(), ..Default::default() },
+            http: HttpConfig::default(),
+            log: LogConfig::default(),
+            topics: vec![],
+        }
+    }
+}
+
+/// A configuration problem, naming where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}: {key}{sep}{message}", sep = if key.is_empty() { "" } else { ": " })]
+pub struct ConfigError {
+    /// The file or environment variable the bad value came from.
+    pub origin: String,
+    /// The key path, e.g. `topics[2].categories[0]`.
+    pub key: String,
+    pub message: String,
+}
+
+/// Secret settings: the environment variable and the section/key it would be in a file.
+const SECRETS: &[(&str, &str, &str)] = &[
+    ("PAPERBELL_TELEGRAM_TOKEN", "telegram", "token"),
+    ("PAPERBELL_DISCORD_TOKEN", "discord", "token"),
+];
+
+/// Environment variables that are not settings (read by the command line instead).
+const NOT_SETTINGS: &[&str] = &["PAPERBELL_CONFIG", "PAPERBELL_DATA"];
+
+impl Config {
+    /// Reads the config file (or the built-in default when the default path is absent) and
+    /// the process environment.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("PAPERBELL_")).collect();
+        let (origin, text) = match path {
+            Some(p) => (p.display().to_string(), read(p)?),
+            None => {
+                let p = Path::new(DEFAULT_CONFIG_PATH);
+                if p.exists() {
+                    (p.display().to_string(), read(p)?)
+                } else {
+                    ("built-in default config".to_string(), DEFAULT_CONFIG.to_string())
+                }
+            }
+        };
+        Self::from_parts(&origin, &text, &env, |p| std::fs::read_to_string(p))
+    }
+
+    /// Pure core of `load`: file text, environment and a file reader for `*_FILE` secrets.
+    pub fn from_parts(
+        origin: &str,
+        text: &str,
+        env: &BTreeMap<String, String>,
+        read_file: impl Fn(&Path) -> std::io::Result<String>,
+    ) -> Result<Config, ConfigError> {
+        let err = |key: &str, message: String| ConfigError { origin: origin.to_string(), key: key.to_string(), message };
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| {
+            let message = e.message().to_string();
+            let at = e.span().map(|s| {
+                let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                format!("line {line}")
+            });
+            ConfigError { origin: origin.to_string(), key: at.unwrap_or_default(), message }
+        })?;
+        for (var, section, key) in SECRETS {
+            if table.get(*section).and_then(|s| s.get(*key)).is_some() {
+                return Err(err(
+                    &format!("{section}.{key}"),
+                    format!("secrets are not read from the config file; set {var} (or {var}_FILE) instead"),
+                ));
+            }
+        }
+        let defaults = toml::Table::try_from(Config::default()).expect("defaults serialise");
+        for (var, value) in env {
+            if NOT_SETTINGS.contains(&var.as_str()) || SECRETS.iter().any(|(s, _, _)| var == s || *var == format!("{s}_FILE")) {
+                continue;
+            }
+            apply_env(&mut table, &defaults, var, value).map_err(|m| ConfigError {
+                origin: format!("environment variable {var}"),
+                key: String::new(),
+                message: m,
+            })?;
+        }
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let path = e.path().to_string();
+            err(if path == "." { "" } else { &path }, e.into_inner().message().to_string())
+        })?;
+        config.telegram.token = secret(env, "PAPERBELL_TELEGRAM_TOKEN", &read_file)?;
+        config.discord.token = secret(env, "PAPERBELL_DISCORD_TOKEN", &read_file)?;
+        config.validate().map_err(|(key, message)| err(&key, message))?;
+        Ok(config)
+    }
+
+    /// Checks values serde cannot: URLs, ranges, the cron expression, zones and topics.
+    fn validate(&self) -> Result<(), (String, String)> {
+        for (key, url) in [("arxiv.api_url", &self.arxiv.api_url), ("arxiv.feed_url", &self.arxiv.feed_url)] {
+            match reqwest::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => return Err((key.into(), format!("`{url}` is not an http(s) URL"))),
+            }
+        }
+        let a = &self.arxiv;
+        if !(a.min_interval_secs.is_finite() && a.min_interval_secs >= 0.0) {
+            return Err(("arxiv.min_interval_secs".into(), "must be 0 or more seconds".into()));
+        }
+        if !(a.timeout_secs.is_finite() && a.timeout_secs > 0.0) {
+            return Err(("arxiv.timeout_secs".into(), "must be more than 0 seconds".into()));
+        }
+        if !(1..=2000).contains(&a.page_size) {
+            return Err(("arxiv.page_size".into(), format!("{} is outside 1..=2000 (arXiv's limit per call)", a.page_size)));
+        }
+        if !(1..=30000).contains(&a.max_results) {
+            return Err(("arxiv.max_results".into(), "must be between 1 and 30000 (arXiv's limit)".into()));
+        }
+        self.fetch_schedule().map_err(|m| ("schedule.fetch".to_string(), m))?;
+        for (key, tz) in [("schedule.timezone", &self.schedule.timezone), ("schedule.delivery_timezone", &self.schedule.delivery_timezone)] {
+            tz.parse::<chrono_tz::Tz>()
+                .map_err(|_| (key.to_string(), format!("`{tz}` is not an IANA time zone (e.g. Europe/Berlin)")))?;
+        }
+        if chrono::NaiveTime::parse_from_str(&self.schedule.delivery_time, "%H:%M").is_err() {
+            return Err(("schedule.delivery_time".into(), format!("`{}` is not a time like 08:30", self.schedule.delivery_time)));
+        }
+        if !matches!(self.discord.mode.as_str(), "gateway" | "http") {
+            return Err(("discord.mode".into(), format!("`{}` must be \"gateway\" or \"http\"", self.discord.mode)));
+        }
+        self.topic_set().map(|_| ())
+    }
+
+    /// The fetch schedule as a parsed cron expression.
+    pub fn fetch_schedule(&self) -> Result<cron::Schedule, String> {
+        self.schedule.fetch.parse::<cron::Schedule>().map_err(|e| {
+            format!(
+                "`{}` is not a cron expression ({e}); use 6 fields with seconds first and day names, e.g. \"0 30 20 * * Sun-Thu\"",
+                self.schedule.fetch
+            )
+        })
+    }
+
+    /// The configured topics, compiled and validated; errors name the exact key.
+    pub fn topic_set(&self) -> Result<TopicSet, (String, String)> {
+        let mut topics: Vec<Topic> = Vec::new();
+        for (i, tc) in self.topics.iter().enumerate() {
+            let at = |field: &str| format!("topics[{i}]{}{field}", if field.is_empty() { "" } else { "." });
+            let t = compile_topic(tc, &at)?;
+            if let Some(dup) = topics.iter().find(|o| o.id == t.id || o.name.eq_ignore_ascii_case(&t.name)) {
+                return Err((at("id"), format!("`{}` is used twice (also by `{}`)", t.id, dup.id)));
+            }
+            topics.push(t);
+        }
+        Ok(TopicSet::new(topics))
+    }
+}
+
+fn compile_topic(tc: &TopicConfig, at: &dyn Fn(&str) -> String) -> Result<Topic, (String, String)> {
+    let id_ok = !tc.id.is_empty()
+        && tc.id.len() <= 32
+        && tc.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !id_ok {
+        return Err((at("id"), format!("`{}` must be 1-32 characters of a-z, 0-9, - and _", tc.id)));
+    }
+    let terr = |field: &str| {
+        let key = at(field);
+        move |e: TopicError| (key, e.0)
+    };
+    let mut topic = match &tc.query {
+        Some(q) => {
+            if !tc.keywords_any.is_empty() || !tc.keywords_all.is_empty() || !tc.exclude.is_empty() {
+                return Err((at("query"), "use either `query` or keyword lists, not both".into()));
+            }
+            parse_query(q).map_err(terr("query"))?
+        }
+        None => Topic {
+            id: String::new(),
+            name: String::new(),
+            categories: vec![],
+            keywords: vec![],
+            exclude: vec![],
+            authors: vec![],
+            include_cross: true,
+            include_replace: false,
+        },
+    };
+    topic.id = tc.id.clone();
+    topic.name = tc.name.clone().unwrap_or_else(|| tc.id.clone());
+    topic.include_cross = tc.include_cross;
+    topic.include_replace = tc.include_replace;
+    for (j, c) in tc.categories.iter().enumerate() {
+        let canon = categories::canonical(c).ok_or_else(|| {
+            let near = categories::closest(c, categories::CATEGORIES.iter().copied(), 1);
+            let hint = near.first().map(|n| format!("; did you mean {n}?")).unwrap_or_default();
+            (at(&format!("categories[{j}]")), format!("`{c}` is not an arXiv category{hint}"))
+        })?;
+        topic.categories.push(Category(canon.to_string()));
+    }
+    if !tc.keywords_any.is_empty() {
+        let mut group = Vec::new();
+        for (j, k) in tc.keywords_any.iter().enumerate() {
+            group.push(Term::new(k).map_err(terr(&format!("keywords_any[{j}]")))?);
+        }
+        topic.keywords.push(group);
+    }
+    for (j, k) in tc.keywords_all.iter().enumerate() {
+        topic.keywords.push(vec![Term::new(k).map_err(terr(&format!("keywords_all[{j}]")))?]);
+    }
+    for (j, k) in tc.exclude.iter().enumerate() {
+        topic.exclude.push(Term::new(k).map_err(terr(&format!("exclude[{j}]")))?);
+    }
+    topic.authors.extend(tc.authors.iter().map(|a| crate::paper::normalize_ws(a)));
+    topic.validate().map_err(terr(""))?;
+    Ok(topic)
+}
+
+fn read(p: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(p).map_err(|e| ConfigError {
+        origin: p.display().to_string(),
+        key: String::new(),
+        message: format!("cannot read the config file: {e}"),
+    })
+}
+
+fn secret(
+    env: &BTreeMap<String, String>,
+    var: &str,
+    read_file: &impl Fn(&Path) -> std::io::Result<String>,
+) -> Result<Option<Secret>, ConfigError> {
+    if let Some(v) = env.get(var).filter(|v| !v.trim().is_empty()) {
+        return Ok(Some(Secret(v.trim().to_string())));
+    }
+    let file_var = format!("{var}_FILE");
+    if let Some(path) = env.get(&file_var).filter(|v| !v.trim().is_empty()) {
+        let text = read_file(Path::new(path.trim())).map_err(|e| ConfigError {
+            origin: format!("environment variable {file_var}"),
+            key: String::new(),
+            // The path is not secret; the contents are, and are never shown.
+            message: format!("cannot read {path}: {e}"),
+        })?;
+        let v = text.trim();
+        if v.is_empty() {
+            return Err(ConfigError { origin: file_var, key: String::new(), message: format!("{path} is empty") });
+        }
+        return Ok(Some(Secret(v.to_string())));
+    }
+    Ok(None)
+}
+
+/// Applies `PAPERBELL_<SECTION>_<KEY>=value` to the parsed file, typed like the default value.
+fn apply_env(table: &mut toml::Table, defaults: &toml::Table, var: &str, value: &str) -> Result<(), String> {
+    let rest = var.strip_prefix("PAPERBELL_").unwrap_or(var).to_ascii_lowercase();
+    let Some((section, key)) = defaults
+        .iter()
+        .filter(|(_, v)| v.is_table())
+        .find_map(|(s, _)| rest.strip_prefix(&format!("{s}_")).map(|k| (s.clone(), k.to_string())))
+    else {
+        return Err(format!("`{var}` does not name a setting (PAPERBELL_<SECTION>_<KEY>, sections: {})", sections(defaults)));
+    };
+    let default = defaults[&section].as_table().and_then(|t| t.get(&key));
+    let known_optional = matches!(
+        (section.as_str(), key.as_str()),
+        ("discord", "application_id" | "public_key" | "guild_id") | ("http", "listen")
+    );
+    let typed = match default {
+        Some(toml::Value::Integer(_)) => value.trim().parse::<i64>().map(toml::Value::Integer).map_err(|_| format!("`{value}` is not a whole number"))?,
+        Some(toml::Value::Float(_)) => value.trim().parse::<f64>().map(toml::Value::Float).map_err(|_| format!("`{value}` is not a number"))?,
+        Some(toml::Value::Boolean(_)) => match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => toml::Value::Boolean(true),
+            "false" | "0" | "no" | "off" => toml::Value::Boolean(false),
+            _ => return Err(format!("`{value}` is not true or false")),
+        },
+        Some(toml::Value::String(_)) => toml::Value::String(value.to_string()),
+        None if known_optional => toml::Value::String(value.to_string()),
+        _ => return Err(format!("[{section}] has no setting `{key}` that the environment can set")),
+    };
+    let entry = table.entry(section).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    match entry {
+        toml::Value::Table(t) => {
+            t.insert(key, typed);
+            Ok(())
+        }
+        _ => Err("the config file has this section as a value, not a table".into()),
+    }
+}
+
+fn sections(defaults: &toml::Table) -> String {
+    defaults.iter().filter(|(_, v)| v.is_table()).map(|(k, _)| k.to_uppercase()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_parts("test.toml", text, &env, |p| {
+            if p == Path::new("/run/secrets/tg") { Ok("123:ABC\n".into()) } else { Err(std::io::Error::other("nope")) }
+        })
+    }
+
+    #[test]
+    fn shipped_config_is_valid_with_seven_topics() {
+        let c = load(DEFAULT_CONFIG, &[]).unwrap();
+        let set = c.topic_set().unwrap();
+        assert_eq!(set.topics.len(), 7);
+        assert_eq!(c.store.path, PathBuf::from("./data"));
+    }
+
+    #[test]
+    fn environment_overrides_typed_keys() {
+        let c = load(
+            "",
+            &[
+                ("PAPERBELL_ARXIV_API_URL", "http://127.0.0.1:9/api/query"),
+                ("PAPERBELL_ARXIV_MIN_INTERVAL_SECS", "0"),
+                ("PAPERBELL_ARXIV_MAX_RETRIES", "2"),
+                ("PAPERBELL_SCHEDULE_FETCH_ON_START", "false"),
+                ("PAPERBELL_HTTP_LISTEN", "127.0.0.1:8080"),
+                ("PAPERBELL_TELEGRAM_TOKEN_FILE", "/run/secrets/tg"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.arxiv.api_url, "http://127.0.0.1:9/api/query");
+        assert_eq!(c.arxiv.min_interval_secs, 0.0);
+        assert_eq!(c.arxiv.max_retries, 2);
+        assert!(!c.schedule.fetch_on_start);
+        assert_eq!(c.http.listen.as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(c.telegram.token.as_ref().unwrap().expose(), "123:ABC");
+        assert!(!format!("{c:?}").contains("123:ABC"), "Debug must not show the token");
+    }
+
+    #[test]
+    fn errors_name_the_bad_key() {
+        let e = load("[arxiv]\npage_size = 5000\n", &[]).unwrap_err();
+        assert_eq!(e.key, "arxiv.page_size");
+        let e = load("[[topics]]\nid = \"x\"\ncategories = [\"cs.CW\"]\n", &[]).unwrap_err();
+        assert_eq!(e.key, "topics[0].categories[0]");
+        assert!(e.message.contains("did you mean cs.CV"), "{e}");
+        let e = load("[[topics]]\nid = \"x\"\nkeywrds = [\"a\"]\n", &[]).unwrap_err();
+        assert!(e.key.starts_with("topics[0]") && e.message.contains("keywrds"), "{e}");
+        let e = load("[schedule]\nfetch = \"30 20 * * 0-4\"\n", &[]).unwrap_err();
+        assert_eq!(e.key, "schedule.fetch");
+        let e = load("[telegram]\ntoken = \"123:ABC\"\n", &[]).unwrap_err();
+        assert!(e.message.contains("PAPERBELL_TELEGRAM_TOKEN") && !e.to_string().contains("123:ABC"));
+        let e = load("", &[("PAPERBELL_ARXIV_TIMEOUT", "3")]).unwrap_err();
+        assert!(e.origin.contains("PAPERBELL_ARXIV_TIMEOUT"), "{e}");
+        let e = load("", &[("PAPERBELL_NOPE_X", "3")]).unwrap_err();
+        assert!(e.message.contains("does not name a setting"), "{e}");
+        let e = load("[arxiv\n", &[]).unwrap_err();
+        assert_eq!(e.key, "line 1");
+        let e = load("[[topics]]\nid = \"a\"\ncategories=[\"cs.CV\"]\n[[topics]]\nid = \"a\"\ncategories=[\"cs.CV\"]\n", &[]).unwrap_err();
+        assert_eq!(e.key, "topics[1].id");
+    }
+}

@@ -1,0 +1,216 @@
+//! Digests, pure: papers x topics -> per-topic digests for an announcement day, and their
+//! plain-text and Markdown renderings (the chat renderings live in the adapters).
+
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+
+use crate::paper::Paper;
+use crate::store::StoredPaper;
+use crate::summary::code_links;
+
+/// One topic's papers for one announcement day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicDigest {
+    pub topic_id: String,
+    pub topic_name: String,
+    pub day: NaiveDate,
+    pub papers: Vec<StoredPaper>,
+}
+
+/// Code links of a paper (abstract and comment).
+pub fn links(p: &Paper) -> code_links::Links {
+    let mut texts = vec![p.abstract_text.as_str()];
+    if let Some(c) = &p.comment {
+        texts.push(c);
+    }
+    code_links::find(&texts)
+}
+
+fn authors_short(p: &Paper) -> String {
+    match p.authors.len() {
+        0 => "(no authors listed)".into(),
+        1..=3 => p.authors.join(", "),
+        _ => format!("{} et al.", p.authors[..3].join(", ")),
+    }
+}
+
+/// A digest as plain text, for the terminal (`paperbell run` with no chat platform).
+pub fn render_text(d: &TopicDigest) -> String {
+    let mut out = format!("== {} — {} — {} paper(s) ==\n", d.topic_name, d.day, d.papers.len());
+    for sp in &d.papers {
+        let p = &sp.paper;
+        out.push_str(&format!("* {} ({}v{})\n  {}\n  {}\n", p.title, p.id, p.version, authors_short(p), p.id.abs_url()));
+        let l = links(p);
+        if let Some(code) = l.code.first() {
+            out.push_str(&format!("  code: {code}\n"));
+        }
+    }
+    out
+}
+
+/// A list of papers as plain text lines, for `paperbell recent`.
+pub fn render_list(papers: &[StoredPaper]) -> String {
+    let mut out = String::new();
+    for sp in papers {
+        let p = &sp.paper;
+        let day = sp.first_announced.map(|d| d.to_string()).unwrap_or_else(|| "----------".into());
+        out.push_str(&format!("{day}  {:<18} {}\n            {}\n", format!("{}v{}", p.id, p.version), p.title, authors_short(p)));
+    }
+    out
+}
+
+/// A paper in detail, for `paperbell paper`.
+pub fn render_paper(sp: &StoredPaper) -> String {
+    let p = &sp.paper;
+    let mut out = format!("{}\n{}\n\n", p.title, p.authors.join(", "));
+    out.push_str(&format!("arXiv:      {}v{}\n", p.id, p.version));
+    if let Some(d) = sp.first_announced {
+        out.push_str(&format!("announced:  {d}\n"));
+    }
+    let cats: Vec<&str> = p.categories.iter().map(|c| c.as_str()).collect();
+    out.push_str(&format!("categories: {}\n", cats.join(" ")));
+    out.push_str(&format!("abstract:   {}\n", p.id.abs_url()));
+    if let Some(pdf) = &p.pdf_url {
+        out.push_str(&format!("pdf:        {pdf}\n"));
+    }
+    for c in links(p).code {
+        out.push_str(&format!("code:       {c}\n"));
+    }
+    for (label, v) in [("comment", &p.comment), ("journal", &p.journal_ref), ("doi", &p.doi)] {
+        if let Some(v) = v {
+            out.push_str(&format!("{label:<11} {v}\n", label = format!("{label}:")));
+        }
+    }
+    out.push_str(&format!("\n{}\n", p.abstract_text));
+    out
+}
+
+fn ts(t: Option<chrono::DateTime<chrono::Utc>>) -> Value {
+    t.map_or(Value::Null, |t| Value::String(t.format("%Y-%m-%dT%H:%M:%SZ").to_string()))
+}
+
+/// The JSON object `paperbell parse` prints: exactly these keys, `null` for missing values.
+pub fn paper_json(p: &Paper) -> Value {
+    json!({
+        "id": p.id.as_str(),
+        "version": p.version,
+        "title": p.title,
+        "authors": p.authors,
+        "primary_category": p.primary_category.as_ref().map(|c| c.as_str()),
+        "categories": p.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        "published": ts(p.published),
+        "updated": ts(p.updated),
+        "abstract": p.abstract_text,
+        "comment": p.comment,
+        "doi": p.doi,
+        "journal_ref": p.journal_ref,
+        "pdf_url": p.pdf_url,
+        "announce_type": p.announce_type.map(|a| a.as_str()),
+    })
+}
+
+/// A stored paper: the parse object plus what the store knows.
+pub fn stored_json(sp: &StoredPaper) -> Value {
+    let mut v = paper_json(&sp.paper);
+    let l = links(&sp.paper);
+    if let Value::Object(m) = &mut v {
+        m.insert("first_announced".into(), sp.first_announced.map_or(Value::Null, |d| Value::String(d.to_string())));
+        m.insert("topics".into(), json!(sp.topics.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>()));
+        m.insert("code_urls".into(), json!(l.code));
+        m.insert("project_pages".into(), json!(l.pages));
+    }
+    v
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn anchor(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .filter_map(|c| if c.is_alphanumeric() { Some(c) } else if c == ' ' || c == '-' { Some('-') } else { None })
+        .collect()
+}
+
+/// The familiar daily page: "Updated on" line, table of contents, and one table per topic.
+pub fn render_markdown(updated: NaiveDate, sections: &[(String, Vec<StoredPaper>)]) -> String {
+    let mut out = format!("## Updated on {}\n\n", updated.format("%Y.%m.%d"));
+    out.push_str("<details>\n  <summary>Table of Contents</summary>\n  <ol>\n");
+    for (name, _) in sections {
+        out.push_str(&format!("    <li><a href=\"#{}\">{}</a></li>\n", anchor(name), md_cell(name)));
+    }
+    out.push_str("  </ol>\n</details>\n\n");
+    for (name, papers) in sections {
+        out.push_str(&format!("## {name}\n\n|Publish Date|Title|Code|Abstract|\n|---|---|---|---|\n"));
+        for sp in papers {
+            let p = &sp.paper;
+            let date = sp.first_announced.map(|d| d.to_string()).unwrap_or_default();
+            let l = links(p);
+            let code = l.code.first().or(l.pages.first()).map_or("null".to_string(), |u| format!("[link]({u})"));
+            out.push_str(&format!(
+                "|**{date}**|[{}]({})|{code}|{}|\n",
+                md_cell(&p.title),
+                p.id.abs_url(),
+                md_cell(&p.abstract_text)
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paper::{Category, PaperId};
+
+    fn sp(title: &str, abs: &str) -> StoredPaper {
+        StoredPaper {
+            paper: Paper {
+                id: PaperId::parse("2411.00001").unwrap(),
+                version: 2,
+                title: title.into(),
+                authors: vec!["A".into(), "B".into(), "C".into(), "D".into()],
+                primary_category: Some(Category("cs.CV".into())),
+                categories: vec![Category("cs.CV".into())],
+                published: None,
+                updated: None,
+                abstract_text: abs.into(),
+                comment: Some("Code: https://github.com/a/b".into()),
+                doi: None,
+                journal_ref: None,
+                pdf_url: None,
+                announce_type: None,
+            },
+            first_announced: NaiveDate::from_ymd_opt(2024, 11, 19),
+            topics: vec![],
+        }
+    }
+
+    #[test]
+    fn markdown_page_has_toc_tables_and_escaped_cells() {
+        let md = render_markdown(
+            NaiveDate::from_ymd_opt(2024, 11, 20).unwrap(),
+            &[("NeRF".into(), vec![sp("A | B", "x\ny $a|b$")]), ("Classification/Detection".into(), vec![])],
+        );
+        assert!(md.starts_with("## Updated on 2024.11.20\n"));
+        assert!(md.contains("<a href=\"#nerf\">NeRF</a>"));
+        assert!(md.contains("|Publish Date|Title|Code|Abstract|"));
+        assert!(md.contains("|**2024-11-19**|[A \\| B](https://arxiv.org/abs/2411.00001)|[link](https://github.com/a/b)|x y $a\\|b$|"));
+        assert!(md.contains("## Classification/Detection"));
+    }
+
+    #[test]
+    fn text_digest_shortens_author_lists() {
+        let d = TopicDigest {
+            topic_id: "nerf".into(),
+            topic_name: "NeRF".into(),
+            day: NaiveDate::from_ymd_opt(2024, 11, 19).unwrap(),
+            papers: vec![sp("T", "x")],
+        };
+        let t = render_text(&d);
+        assert!(t.contains("A, B, C et al."), "{t}");
+        assert!(t.contains("code: https://github.com/a/b"));
+    }
+}

@@ -1,0 +1,32 @@
+//! paperbell: a self-hosted bot that rings when new arXiv papers land.
+//!
+//! Code map (see ARCHITECTURE.md for the data flow):
+//! - [`config`]: the only reader of files and environment -> typed `Config`.
+//! - [`paper`]: `Paper`, `PaperId` (no version), `Category`, `AnnounceType`, calendar rule.
+//! - [`categories`]: the arXiv taxonomy (validation, suggestions).
+//! - [`sources`]: `parse(&[u8])` (pure, all arXiv formats) and `fetch` (thin, polite HTTP).
+//! - [`store`]: sled behind a typed API; versioned records; atomic batches.
+//! - [`topics`]: topic matcher, ad-hoc query syntax, arXiv `search_query` rendering.
+//! - [`summary`]: code links (TL;DRs and LLM summaries come later).
+//! - [`digest`]: pure digest building and plain-text / Markdown / JSON rendering.
+//! - [`scheduler`]: the cron fetch job and `paperbell run`'s stdout digests.
+//!
+//! Invariants:
+//! - Only `bots/telegram` knows teloxide; only `bots/discord` knows serenity; only
+//!   [`store`] knows sled.
+//! - Only [`config`] reads the environment or config files.
+//! - Parsing, matching, digest building and rendering are pure functions over values: no I/O,
+//!   no clock (`now` is passed in).
+//! - Every long-running component is `async fn run(self, shutdown: CancellationToken) -> Result<()>`;
+//!   main tracks them, and SIGTERM / Ctrl-C stop everything cleanly (the store is flushed).
+//! - No secret (bot token, API key) is ever written to a log, an error message or the store.
+
+pub mod categories;
+pub mod config;
+pub mod digest;
+pub mod paper;
+pub mod scheduler;
+pub mod sources;
+pub mod store;
+pub mod summary;
+pub mod topics;

@@ -1,0 +1,435 @@
+//! The `paperbell` command line: run the service, fetch, parse, query the store, export.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+
+use paperbell::config::Config;
+use paperbell::digest;
+use paperbell::paper::PaperId;
+use paperbell::scheduler::{self, FetchJob, FetchReport, Source};
+use paperbell::sources::{self, ParseError, fetch::ArxivClient};
+use paperbell::store::Store;
+use paperbell::topics::{Topic, TopicSet};
+
+#[derive(Parser)]
+#[command(
+    name = "paperbell",
+    version,
+    about = "Rings when new arXiv papers land: fetches each day's announcements, matches them to topics, and sends digests.",
+    long_about = "paperbell fetches arXiv's daily announcements into an embedded store, matches them \
+against topics (config/paperbell.toml), and prints or sends one digest per topic.\n\n\
+Every config key can be overridden with PAPERBELL_<SECTION>_<KEY>; secrets come only from the \
+environment (PAPERBELL_TELEGRAM_TOKEN, PAPERBELL_DISCORD_TOKEN, or *_FILE)."
+)]
+struct Cli {
+    /// Config file [default: config/paperbell.toml, else the built-in defaults]
+    #[arg(long, global = true, value_name = "FILE", env = "PAPERBELL_CONFIG")]
+    config: Option<PathBuf>,
+    /// Store directory (overrides [store] path) [default: ./data]
+    #[arg(long, global = true, value_name = "DIR", env = "PAPERBELL_DATA")]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the service: fetch on the schedule, and print each day's digests while no chat
+    /// platform is configured. Stops cleanly on Ctrl-C or SIGTERM.
+    Run,
+    /// Fetch papers from arXiv (or local files) into the store and index them under every topic.
+    Fetch {
+        /// Only what this topic needs (configured id or name, arXiv category, or a query); repeatable
+        #[arg(long = "topic", value_name = "T")]
+        topics: Vec<String>,
+        /// Ingest a local arXiv API/RSS/Atom file instead of the network; repeatable
+        #[arg(long = "from-file", value_name = "F")]
+        files: Vec<PathBuf>,
+        /// `feed`: today's announcements; `api`: search the API over the last --days days
+        #[arg(long, value_enum, default_value_t = SourceArg::Feed)]
+        source: SourceArg,
+        /// With --source api: how many days back to search
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
+    /// Print the papers in local arXiv files (API Atom, RSS 2.0 or Atom feed) as one JSON array.
+    /// Exit 2: a file is not an arXiv document or is truncated; exit 3: an arXiv API error feed.
+    Parse {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// The newest stored papers of a topic, a category, or a query.
+    Recent {
+        /// Configured topic id or name, arXiv category (cs.CV), or a query ("diffusion" AND video -survey)
+        topic: String,
+        /// How many papers
+        #[arg(short = 'n', default_value_t = 10)]
+        n: usize,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// One paper by arXiv id or URL (fetched from arXiv when not stored yet).
+    Paper {
+        /// e.g. 2407.11422, arXiv:2407.11422v2, https://arxiv.org/abs/2407.11422
+        id: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the configured topics.
+    Topics {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export stored papers per topic: the familiar daily Markdown page, or JSON.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
+        format: ExportFormat,
+        /// Only these topics (default: all configured); repeatable
+        #[arg(long = "topic", value_name = "T")]
+        topics: Vec<String>,
+        /// Announcement days to include, counting back from the newest stored day
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
+    /// Validate the config and topics; names the exact bad key.
+    CheckConfig,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SourceArg {
+    Feed,
+    Api,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Markdown,
+    Json,
+}
+
+/// Writes to stdout; a closed pipe (`paperbell parse f | head`) ends the program quietly
+/// instead of panicking.
+fn out(s: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(s.as_bytes()).and_then(|_| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
+macro_rules! outln {
+    ($($arg:tt)*) => { out(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// An error whose exit code is not 1.
+#[derive(Debug)]
+struct Exit(u8, String);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.1)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(Exit(code, msg)) = e.downcast_ref::<Exit>() {
+                if !msg.is_empty() {
+                    eprintln!("error: {msg}");
+                }
+                return ExitCode::from(*code);
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> Result<Config> {
+    let mut config = Config::load(cli.config.as_deref()).map_err(|e| Exit(2, e.to_string()))?;
+    if let Some(d) = &cli.data {
+        config.store.path = d.clone();
+    }
+    Ok(config)
+}
+
+fn init_logging(config: Option<&Config>) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(config.map_or("warn", |c| c.log.level.as_str()))
+    });
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn open_store(config: &Config) -> Result<Store> {
+    Store::open(&config.store.path).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn topic_set(config: &Config) -> Result<TopicSet> {
+    config.topic_set().map_err(|(k, m)| Exit(2, format!("{k}: {m}")).into())
+}
+
+fn real_main(cli: Cli) -> Result<ExitCode> {
+    if let Cmd::Parse { files } = &cli.command {
+        init_logging(None);
+        return Ok(parse_files(files));
+    }
+    let config = load_config(&cli)?;
+    init_logging(Some(&config));
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Cmd::Parse { .. } => unreachable!("handled above"),
+        Cmd::CheckConfig => {
+            let topics = topic_set(&config)?;
+            outln!(
+                "config OK: {} topic(s), fetch \"{}\" in {}, store {}",
+                topics.topics.len(),
+                config.schedule.fetch,
+                config.schedule.timezone,
+                config.store.path.display()
+            );
+            for (name, set) in [("Telegram", config.telegram.token.is_some()), ("Discord", config.discord.token.is_some())] {
+                outln!("{name}: {}", if set { "token set" } else { "no token (disabled)" });
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Topics { json } => {
+            let topics = topic_set(&config)?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&topics.topics)?);
+            } else {
+                for t in &topics.topics {
+                    let cats: Vec<&str> = t.categories.iter().map(|c| c.as_str()).collect();
+                    let kws: Vec<String> =
+                        t.keywords.iter().map(|g| g.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" | ")).collect();
+                    outln!("{:<12} {}\n             categories: {}\n             keywords:   {}", t.id, t.name, cats.join(" "), kws.join(" AND "));
+                }
+                outln!("\nAny arXiv category (e.g. cs.CV) or a query such as '\"diffusion\" AND video -survey' also works as a topic.");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Fetch { topics, files, source, days } => rt.block_on(fetch(&config, &topics, &files, source, days)),
+        Cmd::Recent { topic, n, json } => {
+            let store = open_store(&config)?;
+            let set = topic_set(&config)?;
+            let t = set.resolve(&topic).map_err(|e| Exit(2, e.0))?;
+            let configured = set.topics.iter().any(|c| c.id == t.id);
+            let papers = store.recent(&t, configured, n.clamp(1, 10_000), 200_000)?;
+            if json {
+                let v: Vec<_> = papers.iter().map(digest::stored_json).collect();
+                outln!("{}", serde_json::to_string_pretty(&v)?);
+            } else if papers.is_empty() {
+                eprintln!("No stored papers for {} yet. Run `paperbell fetch` first.", t.name);
+            } else {
+                out(&digest::render_list(&papers));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Paper { id, json } => rt.block_on(paper(&config, &id, json)),
+        Cmd::Export { format, topics, days } => {
+            let store = open_store(&config)?;
+            let set = topic_set(&config)?;
+            let selected = select_topics(&set, &topics)?;
+            let latest = store.latest_day()?.unwrap_or_else(|| Utc::now().date_naive());
+            let since = latest - chrono::Duration::days(days.saturating_sub(1) as i64);
+            let mut sections = Vec::new();
+            for t in &selected {
+                sections.push((t, store.topic_since(&t.id, since)?));
+            }
+            match format {
+                ExportFormat::Markdown => {
+                    let s: Vec<(String, _)> = sections.into_iter().map(|(t, p)| (t.name.clone(), p)).collect();
+                    out(&digest::render_markdown(Utc::now().date_naive(), &s));
+                }
+                ExportFormat::Json => {
+                    let v: Vec<_> = sections
+                        .iter()
+                        .map(|(t, p)| {
+                            serde_json::json!({
+                                "topic": t.id, "name": t.name,
+                                "papers": p.iter().map(digest::stored_json).collect::<Vec<_>>(),
+                            })
+                        })
+                        .collect();
+                    outln!("{}", serde_json::to_string_pretty(&v)?);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Run => rt.block_on(run(config)),
+    }
+}
+
+fn select_topics(set: &TopicSet, names: &[String]) -> Result<Vec<Topic>> {
+    if names.is_empty() {
+        return Ok(set.topics.clone());
+    }
+    names.iter().map(|n| set.resolve(n).map_err(|e| Exit(2, format!("--topic {n}: {}", e.0)).into())).collect()
+}
+
+/// `paperbell parse`: prints what parsed; exit 2 beats exit 3 beats 0.
+fn parse_files(files: &[PathBuf]) -> ExitCode {
+    let mut all = Vec::new();
+    let mut code = 0u8;
+    for f in files {
+        let bytes = match std::fs::read(f) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("{}: cannot read: {e}", f.display());
+                code = 2;
+                continue;
+            }
+        };
+        match sources::parse(&bytes) {
+            Ok(parsed) => {
+                for w in &parsed.warnings {
+                    eprintln!("warning: {}: {w}", f.display());
+                }
+                all.extend(parsed.papers.iter().map(digest::paper_json));
+            }
+            Err(ParseError::Invalid { line, column, reason }) => {
+                eprintln!("{}:{line}:{column}: {reason}", f.display());
+                code = 2;
+            }
+            Err(ParseError::Api { message }) => {
+                eprintln!("{}: arXiv API error: {message}", f.display());
+                if code == 0 {
+                    code = 3;
+                }
+            }
+        }
+    }
+    match serde_json::to_string_pretty(&all) {
+        Ok(s) => outln!("{s}"),
+        Err(e) => {
+            eprintln!("cannot print JSON: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::from(code)
+}
+
+async fn fetch(config: &Config, topics: &[String], files: &[PathBuf], source: SourceArg, days: u32) -> Result<ExitCode> {
+    let store = open_store(config)?;
+    let set = topic_set(config)?;
+    let mut total = FetchReport::default();
+    let mut failed = false;
+    for f in files {
+        match scheduler::ingest_file(&store, &set, f) {
+            Ok(r) => {
+                outln!("{}: {}", f.display(), r.summary());
+                total.papers += r.papers;
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                failed = true;
+            }
+        }
+    }
+    if files.is_empty() || !topics.is_empty() {
+        let selected = select_topics(&set, topics)?;
+        let client = ArxivClient::new(&config.arxiv)?;
+        let src = match source {
+            SourceArg::Feed => Source::Feed,
+            SourceArg::Api => Source::Api { days },
+        };
+        let report = scheduler::fetch_topics(&client, &store, &set, &selected, src, config.arxiv.query_days, Utc::now()).await?;
+        for e in &report.errors {
+            eprintln!("warning: {e}");
+        }
+        outln!("arXiv: {}", report.summary());
+        failed |= !report.errors.is_empty();
+    }
+    store.flush()?;
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+async fn paper(config: &Config, id: &str, json: bool) -> Result<ExitCode> {
+    let Some(pid) = PaperId::parse(id) else {
+        return Err(Exit(2, format!("`{id}` is not an arXiv id (e.g. 2407.11422 or https://arxiv.org/abs/2407.11422)")).into());
+    };
+    let store = open_store(config)?;
+    let stored = match store.paper(&pid)? {
+        Some(p) => p,
+        None => {
+            let client = ArxivClient::new(&config.arxiv)?;
+            let parsed = client
+                .by_ids(std::slice::from_ref(&pid))
+                .await
+                .with_context(|| format!("{pid} is not in the store and arXiv could not be asked"))?;
+            if parsed.papers.is_empty() {
+                return Err(Exit(4, format!("arXiv has no paper {pid}")).into());
+            }
+            store.ingest(&parsed.papers, &topic_set(config)?)?;
+            store.flush()?;
+            store.paper(&pid)?.context("paper vanished after storing")?
+        }
+    };
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&digest::stored_json(&stored))?);
+    } else {
+        out(&digest::render_paper(&stored));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run(config: Config) -> Result<ExitCode> {
+    let store = Arc::new(open_store(&config)?);
+    let topics = topic_set(&config)?;
+    let platforms = config.telegram.token.is_some() || config.discord.token.is_some();
+    if platforms {
+        // The adapters land with their own issues; say so rather than pretend to deliver.
+        tracing::warn!("a chat platform token is set, but this build has no chat adapters yet; digests go to stdout");
+    }
+    tracing::info!(store = %config.store.path.display(), topics = topics.topics.len(), "paperbell starting");
+    let shutdown = CancellationToken::new();
+    let job = FetchJob { client: ArxivClient::new(&config.arxiv)?, config, store: store.clone(), topics, print_digests: true };
+    let task = tokio::spawn(job.run(shutdown.clone()));
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    let result = task.await.context("fetch task panicked")?;
+    store.flush()?;
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+

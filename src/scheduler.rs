@@ -1,0 +1,271 @@
+//! The fetch schedule: a cron expression evaluated in its own IANA zone (default just after
+//! arXiv's 20:00 America/New_York announcement, Sunday to Thursday), the fetch job it runs,
+//! and, while no chat platform is configured, the day's digests printed to stdout.
+//! Per-chat delivery times and catch-up come with the delivery issue.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::digest::{TopicDigest, render_text};
+use crate::paper::Category;
+use crate::sources::fetch::ArxivClient;
+use crate::sources::{self, Parsed};
+use crate::store::{IngestStats, Store};
+use crate::topics::{Topic, TopicSet};
+
+/// What one fetch stored.
+#[derive(Debug, Default, Clone)]
+pub struct FetchReport {
+    pub papers: usize,
+    pub new: usize,
+    pub updated: usize,
+    pub topic_hits: std::collections::BTreeMap<String, usize>,
+    /// Announcement days of the papers seen.
+    pub days: BTreeSet<NaiveDate>,
+    /// Parts of the fetch that failed (the others were still stored).
+    pub errors: Vec<String>,
+}
+
+impl FetchReport {
+    fn add(&mut self, parsed: &Parsed, stats: IngestStats) {
+        self.papers += parsed.papers.len();
+        self.new += stats.new;
+        self.updated += stats.updated;
+        for (t, n) in stats.topic_hits {
+            *self.topic_hits.entry(t).or_default() += n;
+        }
+        self.days.extend(parsed.papers.iter().filter_map(|p| p.announce_day()));
+    }
+
+    pub fn summary(&self) -> String {
+        let mut s = format!("{} paper(s): {} new, {} updated", self.papers, self.new, self.updated);
+        if !self.topic_hits.is_empty() {
+            let hits: Vec<String> = self.topic_hits.iter().map(|(t, n)| format!("{t} +{n}")).collect();
+            s.push_str(&format!("; {}", hits.join(", ")));
+        }
+        s
+    }
+}
+
+/// How a set of topics is fetched from arXiv.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Today's announcement feed for the topics' categories; API queries for topics without any.
+    Feed,
+    /// API queries for every topic over the last `days` days (backfill).
+    Api { days: u32 },
+}
+
+/// Fetches what `selected` needs from arXiv and indexes it under every topic in `all`.
+pub async fn fetch_topics(
+    client: &ArxivClient,
+    store: &Store,
+    all: &TopicSet,
+    selected: &[Topic],
+    source: Source,
+    query_days: u32,
+    now: DateTime<Utc>,
+) -> Result<FetchReport> {
+    let mut report = FetchReport::default();
+    let (feed_topics, api_topics): (Vec<&Topic>, Vec<&Topic>) = match source {
+        Source::Feed => selected.iter().partition(|t| !t.categories.is_empty()),
+        Source::Api { .. } => (vec![], selected.iter().collect()),
+    };
+    let mut cats: Vec<Category> = feed_topics.iter().flat_map(|t| t.categories.iter().cloned()).collect();
+    cats.sort();
+    cats.dedup();
+    if !cats.is_empty() {
+        match client.feed(&cats).await {
+            Ok(parsed) => {
+                let stats = store.ingest(&parsed.papers, all)?;
+                report.add(&parsed, stats);
+            }
+            Err(e) => report.errors.push(format!("feed {}: {e}", cats.iter().map(|c| c.as_str()).collect::<Vec<_>>().join("+"))),
+        }
+    }
+    let days = match source {
+        Source::Api { days } => days,
+        Source::Feed => query_days,
+    };
+    let from = now - chrono::Duration::days(days.max(1) as i64);
+    let window = format!("submittedDate:[{} TO {}]", from.format("%Y%m%d%H%M"), now.format("%Y%m%d%H%M"));
+    for t in api_topics {
+        let q = format!("({}) AND {window}", t.search_query());
+        let result = client
+            .query(&q, None, |page| {
+                let stats = store.ingest(&page.papers, all).map_err(|e| sources::fetch::FetchError::Setup(e.to_string()))?;
+                report.add(&page, stats);
+                Ok(())
+            })
+            .await;
+        if let Err(e) = result {
+            report.errors.push(format!("topic {}: {e}", t.id));
+        }
+    }
+    store.flush()?;
+    if report.papers == 0 && !report.errors.is_empty() {
+        anyhow::bail!("fetch failed: {}", report.errors.join("; "));
+    }
+    store.set_meta("last_fetch_ok", &now.to_rfc3339())?;
+    Ok(report)
+}
+
+/// Parses local arXiv files and stores their papers. Nothing is stored from a file that does
+/// not parse completely.
+pub fn ingest_file(store: &Store, all: &TopicSet, path: &Path) -> Result<FetchReport> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let parsed = sources::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    for w in &parsed.warnings {
+        tracing::warn!("{}: {w}", path.display());
+    }
+    let mut report = FetchReport::default();
+    let stats = store.ingest(&parsed.papers, all)?;
+    report.add(&parsed, stats);
+    store.flush()?;
+    Ok(report)
+}
+
+/// The next fetch time after `now`, or `None` if the schedule never fires again.
+pub fn next_fetch(schedule: &cron::Schedule, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    schedule.after(&now.with_timezone(&tz)).next().map(|t| t.with_timezone(&Utc))
+}
+
+/// Per-topic digests of one announcement day, from the store (topics with no paper left out).
+pub fn day_digests(store: &Store, topics: &TopicSet, day: NaiveDate) -> Result<Vec<TopicDigest>> {
+    let mut out = Vec::new();
+    for t in &topics.topics {
+        let papers = store.topic_day(&t.id, day)?;
+        if !papers.is_empty() {
+            out.push(TopicDigest { topic_id: t.id.clone(), topic_name: t.name.clone(), day, papers });
+        }
+    }
+    Ok(out)
+}
+
+/// The scheduled fetch, as a long-running component.
+pub struct FetchJob {
+    pub config: Config,
+    pub store: Arc<Store>,
+    pub client: ArxivClient,
+    pub topics: TopicSet,
+    /// Print each new day's digests to stdout (no chat platform configured).
+    pub print_digests: bool,
+}
+
+impl FetchJob {
+    pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
+        let schedule = self.config.fetch_schedule().map_err(anyhow::Error::msg)?;
+        let tz: Tz = self.config.schedule.timezone.parse().map_err(|_| anyhow::anyhow!("bad schedule.timezone"))?;
+        let retry_after_failure = Duration::from_secs(30 * 60);
+        let mut due_now = self.config.schedule.fetch_on_start && self.stale(Utc::now())?;
+        loop {
+            if due_now {
+                let ok = self.fetch_and_report().await;
+                if shutdown.is_cancelled() {
+                    return Ok(());
+                }
+                if !ok {
+                    tracing::info!("retrying the fetch in {} minutes", retry_after_failure.as_secs() / 60);
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ok(()),
+                        _ = tokio::time::sleep(retry_after_failure) => continue,
+                    }
+                }
+            }
+            let now = Utc::now();
+            let Some(next) = next_fetch(&schedule, tz, now) else {
+                tracing::warn!("the fetch schedule never fires again; waiting for shutdown");
+                shutdown.cancelled().await;
+                return Ok(());
+            };
+            tracing::info!(next = %next.with_timezone(&tz), "next arXiv fetch");
+            let wait = (next - now).to_std().unwrap_or_default();
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(wait) => due_now = true,
+            }
+        }
+    }
+
+    fn stale(&self, now: DateTime<Utc>) -> Result<bool> {
+        let last = self.store.meta("last_fetch_ok")?.and_then(|s| DateTime::parse_from_rfc3339(&s).ok());
+        Ok(last.is_none_or(|t| now - t.with_timezone(&Utc) > chrono::Duration::hours(12)))
+    }
+
+    /// Returns false when the fetch failed (it is then retried sooner than the schedule).
+    async fn fetch_and_report(&self) -> bool {
+        let now = Utc::now();
+        let result = fetch_topics(
+            &self.client,
+            &self.store,
+            &self.topics,
+            &self.topics.topics,
+            Source::Feed,
+            self.config.arxiv.query_days,
+            now,
+        )
+        .await;
+        match result {
+            Ok(report) => {
+                for e in &report.errors {
+                    tracing::warn!("part of the fetch failed: {e}");
+                }
+                tracing::info!("fetched {}", report.summary());
+                if self.print_digests {
+                    if let Err(e) = self.print_new_days(&report) {
+                        tracing::error!("cannot print digests: {e:#}");
+                    }
+                }
+                true
+            }
+            Err(e) => {
+                tracing::error!("{e:#}");
+                false
+            }
+        }
+    }
+
+    fn print_new_days(&self, report: &FetchReport) -> Result<()> {
+        let printed = self.store.meta("stdout_digest_day")?.and_then(|s| s.parse::<NaiveDate>().ok());
+        // Only the newest day: a feed that still serves yesterday's batch prints nothing new.
+        let Some(&day) = report.days.iter().next_back() else { return Ok(()) };
+        if printed.is_some_and(|p| p >= day) {
+            return Ok(());
+        }
+        let digests = day_digests(&self.store, &self.topics, day)?;
+        if digests.is_empty() {
+            println!("No paper announced on {day} matches a configured topic.");
+        }
+        for d in &digests {
+            println!("{}", render_text(d));
+        }
+        self.store.set_meta("stdout_digest_day", &day.to_string())?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn default_schedule_fires_after_the_eastern_announcement_sunday_to_thursday() {
+        let schedule: cron::Schedule = "0 30 20 * * Sun-Thu".parse().unwrap();
+        let ny: Tz = "America/New_York".parse().unwrap();
+        // Friday 2024-11-22 noon UTC: the next fetch is Sunday 20:30 New York (01:30 UTC Monday).
+        let now = Utc.with_ymd_and_hms(2024, 11, 22, 12, 0, 0).unwrap();
+        assert_eq!(next_fetch(&schedule, ny, now), Some(Utc.with_ymd_and_hms(2024, 11, 25, 1, 30, 0).unwrap()));
+        // Across the DST change (2024-11-03): Sunday 20:30 EST is 01:30 UTC.
+        let now = Utc.with_ymd_and_hms(2024, 11, 1, 12, 0, 0).unwrap();
+        assert_eq!(next_fetch(&schedule, ny, now), Some(Utc.with_ymd_and_hms(2024, 11, 4, 1, 30, 0).unwrap()));
+    }
+}

@@ -1,0 +1,241 @@
+//! Polite HTTP to arXiv: one request at a time, a minimum interval between requests (arXiv's
+//! terms: one every 3 s, one connection, API and feeds together), a descriptive User-Agent,
+//! retries with exponential backoff and jitter, and `Retry-After` honoured. A response only
+//! counts when it parses completely: blank bodies, `Rate exceeded.`, truncated documents and
+//! empty pages in the middle of a result set are retried, never returned as data.
+
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use reqwest::{StatusCode, Url};
+use tokio::sync::Mutex;
+
+use super::{ParseError, Parsed, parse};
+use crate::config::ArxivConfig;
+use crate::paper::{Category, PaperId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// arXiv's API answered with its error feed: the request itself is wrong; not retried.
+    #[error("arXiv API error: {0}")]
+    Api(String),
+    #[error("giving up on {url} after {attempts} attempts: {last}")]
+    GaveUp { url: String, attempts: u32, last: String },
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// One attempt's failure, and whether trying again can help.
+enum Attempt {
+    Retry { why: String, after: Option<Duration> },
+    Fatal(FetchError),
+}
+
+pub struct ArxivClient {
+    http: reqwest::Client,
+    api_url: Url,
+    feed_url: Url,
+    min_interval: Duration,
+    max_retries: u32,
+    backoff_base: Duration,
+    page_size: u32,
+    max_results: u32,
+    /// Held for the whole request: this is what makes requests one at a time.
+    last_request: Mutex<Option<Instant>>,
+}
+
+/// What a paged API query did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct QueryStats {
+    pub pages: u32,
+    pub papers: usize,
+    pub total_results: Option<u64>,
+}
+
+impl ArxivClient {
+    pub fn new(cfg: &ArxivConfig) -> Result<Self, FetchError> {
+        let http = reqwest::Client::builder()
+            .user_agent(cfg.user_agent.clone())
+            .timeout(Duration::from_secs_f64(cfg.timeout_secs))
+            .connect_timeout(Duration::from_secs_f64(cfg.timeout_secs.min(30.0)))
+            // One connection at a time: never keep a pool of several.
+            .pool_max_idle_per_host(1)
+            .build()
+            .map_err(|e| FetchError::Setup(format!("cannot build the HTTP client: {e}")))?;
+        let url = |s: &str, key: &str| Url::parse(s).map_err(|e| FetchError::Setup(format!("arxiv.{key} `{s}`: {e}")));
+        Ok(ArxivClient {
+            http,
+            api_url: url(&cfg.api_url, "api_url")?,
+            feed_url: url(&cfg.feed_url, "feed_url")?,
+            min_interval: Duration::from_secs_f64(cfg.min_interval_secs),
+            max_retries: cfg.max_retries,
+            backoff_base: Duration::from_millis(cfg.backoff_base_ms),
+            page_size: cfg.page_size.clamp(1, 2000),
+            max_results: cfg.max_results.clamp(1, 30000),
+            last_request: Mutex::new(None),
+        })
+    }
+
+    /// The day's announcements for some categories, from the RSS feed (`cat1+cat2`).
+    pub async fn feed(&self, categories: &[Category]) -> Result<Parsed, FetchError> {
+        let cats: Vec<&str> = categories.iter().map(Category::as_str).collect();
+        let mut url = self.feed_url.clone();
+        let path = format!("{}/rss/{}", url.path().trim_end_matches('/'), cats.join("+"));
+        url.set_path(&path);
+        self.get(url, |_| Ok(())).await
+    }
+
+    /// Papers by id (`id_list`), up to one page.
+    pub async fn by_ids(&self, ids: &[PaperId]) -> Result<Parsed, FetchError> {
+        let list: Vec<&str> = ids.iter().map(PaperId::as_str).collect();
+        let mut url = self.api_url.clone();
+        url.query_pairs_mut()
+            .append_pair("id_list", &list.join(","))
+            .append_pair("max_results", &ids.len().to_string());
+        self.get(url, |_| Ok(())).await
+    }
+
+    /// Runs an API `search_query`, newest submissions first, page by page. Each page is handed
+    /// to `on_page` only once it parsed completely, so a failure never delivers half a page.
+    pub async fn query<F>(&self, search_query: &str, limit: Option<u32>, mut on_page: F) -> Result<QueryStats, FetchError>
+    where
+        F: FnMut(Parsed) -> Result<(), FetchError>,
+    {
+        let limit = limit.unwrap_or(self.max_results).min(self.max_results) as u64;
+        let mut stats = QueryStats::default();
+        let mut start = 0u64;
+        while start < limit {
+            let want = (self.page_size as u64).min(limit - start);
+            let mut url = self.api_url.clone();
+            url.query_pairs_mut()
+                .append_pair("search_query", search_query)
+                .append_pair("start", &start.to_string())
+                .append_pair("max_results", &want.to_string())
+                .append_pair("sortBy", "submittedDate")
+                .append_pair("sortOrder", "descending");
+            let page_start = start;
+            let page = self
+                .get(url, move |p| {
+                    // arXiv intermittently answers a page inside the result set with no entries.
+                    match p.total_results {
+                        Some(total) if p.entries == 0 && page_start < total => {
+                            Err(format!("empty page at start={page_start} of {total} results"))
+                        }
+                        _ => Ok(()),
+                    }
+                })
+                .await?;
+            let got = page.entries as u64;
+            stats.pages += 1;
+            stats.papers += page.papers.len();
+            stats.total_results = page.total_results.or(stats.total_results);
+            let total = page.total_results;
+            on_page(page)?;
+            start += got;
+            if got < want || got == 0 || total.is_some_and(|t| start >= t) {
+                break;
+            }
+        }
+        Ok(stats)
+    }
+
+    async fn get(&self, url: Url, check: impl Fn(&Parsed) -> Result<(), String>) -> Result<Parsed, FetchError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self.attempt(&url, &check).await;
+            let (why, after) = match outcome {
+                Ok(parsed) => return Ok(parsed),
+                Err(Attempt::Fatal(e)) => return Err(e),
+                Err(Attempt::Retry { why, after }) => (why, after),
+            };
+            if attempt > self.max_retries {
+                return Err(FetchError::GaveUp { url: url.to_string(), attempts: attempt, last: why });
+            }
+            let delay = after.unwrap_or_else(|| self.backoff(attempt)).min(Duration::from_secs(300));
+            tracing::warn!(%url, attempt, ?delay, "arXiv request failed, retrying: {why}");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Exponential backoff with jitter: somewhere in [d/2, d] for d = base * 2^(attempt-1).
+    fn backoff(&self, attempt: u32) -> Duration {
+        let d = self.backoff_base.saturating_mul(1 << (attempt - 1).min(16));
+        let lo = d / 2;
+        lo + Duration::from_secs_f64(rand::rng().random_range(0.0..=1.0) * (d - lo).as_secs_f64())
+    }
+
+    async fn attempt(&self, url: &Url, check: &impl Fn(&Parsed) -> Result<(), String>) -> Result<Parsed, Attempt> {
+        let mut last = self.last_request.lock().await;
+        if let Some(prev) = *last {
+            let wait = self.min_interval.saturating_sub(prev.elapsed());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        let result = self.http.get(url.clone()).send().await;
+        let response = match result {
+            Ok(r) => r,
+            Err(e) => {
+                *last = Some(Instant::now());
+                return Err(Attempt::Retry { why: describe(&e), after: None });
+            }
+        };
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(Duration::from_secs_f64);
+        let body = response.bytes().await;
+        *last = Some(Instant::now());
+        drop(last);
+        let body = match body {
+            Ok(b) => b,
+            Err(e) => return Err(Attempt::Retry { why: describe(&e), after: None }),
+        };
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            return Err(Attempt::Retry { why: format!("HTTP {status}"), after: retry_after });
+        }
+        let text = String::from_utf8_lossy(&body[..body.len().min(64)]);
+        if text.trim_start().starts_with("Rate exceeded") {
+            return Err(Attempt::Retry { why: "arXiv said `Rate exceeded.`".into(), after: retry_after });
+        }
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(Attempt::Retry { why: format!("HTTP {status} with a blank body"), after: retry_after });
+        }
+        match parse(&body) {
+            Err(ParseError::Api { message }) => Err(Attempt::Fatal(FetchError::Api(message))),
+            Err(e) if status.is_success() => Err(Attempt::Retry { why: format!("unusable document: {e}"), after: None }),
+            Err(e) => Err(Attempt::Fatal(FetchError::GaveUp { url: url.to_string(), attempts: 1, last: format!("HTTP {status}: {e}") })),
+            Ok(_) if !status.is_success() => Err(Attempt::Fatal(FetchError::GaveUp {
+                url: url.to_string(),
+                attempts: 1,
+                last: format!("HTTP {status}"),
+            })),
+            Ok(parsed) => match check(&parsed) {
+                Ok(()) => Ok(parsed),
+                Err(why) => Err(Attempt::Retry { why, after: None }),
+            },
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    // reqwest's Display includes the URL, which is ours and safe; the source says what happened.
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "connection dropped while reading"
+    } else {
+        "request failed"
+    };
+    match std::error::Error::source(e) {
+        Some(s) => format!("{kind}: {s}"),
+        None => kind.to_string(),
+    }
+}

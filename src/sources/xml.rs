@@ -1,0 +1,334 @@
+//! The one XML walk shared by every arXiv format: a streaming pass with quick-xml over the
+//! document that collects each `<entry>`/`<item>` into a `RawEntry` of borrowed-then-owned
+//! strings, keyed by local names (so `arxiv:comment` and `comment` are the same field).
+//! Format-specific meaning is given later by `arxiv_api` and `arxiv_feed`.
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use super::ParseError;
+
+/// The root element that decides the family of the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Root {
+    /// `<feed>`: the API or the Atom flavour of the announcement feeds.
+    Atom,
+    /// `<rss>` (RSS 2.0) or `<rdf:RDF>` (the retired RSS 1.0 feeds).
+    Rss,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct RawLink {
+    pub href: String,
+    pub rel: Option<String>,
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct RawEntry {
+    /// 1-based line where the entry starts, for warnings.
+    pub line: usize,
+    pub id: Option<String>,
+    pub guid: Option<String>,
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub published: Option<String>,
+    pub updated: Option<String>,
+    pub pub_date: Option<String>,
+    pub link_text: Option<String>,
+    pub links: Vec<RawLink>,
+    pub authors: Vec<String>,
+    pub creators: Vec<String>,
+    pub categories: Vec<String>,
+    pub primary_category: Option<String>,
+    pub comment: Option<String>,
+    pub journal_ref: Option<String>,
+    pub doi: Option<String>,
+    pub announce_type: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct RawDoc {
+    pub root: Option<Root>,
+    pub entries: Vec<RawEntry>,
+    pub total_results: Option<String>,
+    pub start_index: Option<String>,
+    pub items_per_page: Option<String>,
+}
+
+/// Which field of the current entry (or the feed) the text being read belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Id,
+    Guid,
+    Title,
+    Summary,
+    Published,
+    Updated,
+    PubDate,
+    LinkText,
+    AuthorName,
+    Creator,
+    CategoryText,
+    Comment,
+    JournalRef,
+    Doi,
+    AnnounceType,
+    TotalResults,
+    StartIndex,
+    ItemsPerPage,
+}
+
+fn entry_field(local: &[u8]) -> Option<Field> {
+    Some(match local {
+        b"id" => Field::Id,
+        b"guid" => Field::Guid,
+        b"title" => Field::Title,
+        b"summary" | b"description" => Field::Summary,
+        b"published" => Field::Published,
+        b"updated" => Field::Updated,
+        b"pubDate" | b"date" => Field::PubDate,
+        b"link" => Field::LinkText,
+        b"creator" => Field::Creator,
+        b"category" => Field::CategoryText,
+        b"comment" => Field::Comment,
+        b"journal_ref" => Field::JournalRef,
+        b"doi" | b"DOI" => Field::Doi,
+        b"announce_type" => Field::AnnounceType,
+        _ => return None,
+    })
+}
+
+fn feed_field(local: &[u8]) -> Option<Field> {
+    Some(match local {
+        b"totalResults" => Field::TotalResults,
+        b"startIndex" => Field::StartIndex,
+        b"itemsPerPage" => Field::ItemsPerPage,
+        _ => return None,
+    })
+}
+
+/// 1-based (line, column) of a byte offset, for error messages people can act on.
+pub fn line_col(doc: &str, pos: usize) -> (usize, usize) {
+    let pos = pos.min(doc.len());
+    let before = &doc.as_bytes()[..pos];
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let col = pos - memchr::memrchr(b'\n', before).map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+fn invalid(doc: &str, pos: usize, reason: impl Into<String>) -> ParseError {
+    let (line, column) = line_col(doc, pos);
+    ParseError::Invalid { line, column, reason: reason.into() }
+}
+
+fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
+    e.attributes().flatten().find(|a| a.key.local_name().as_ref().as_bytes() == name).map(|a| {
+        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map(|v| v.into_owned())
+            .unwrap_or_else(|_| a.value.to_string())
+    })
+}
+
+/// Walks the whole document. Fails on anything that is not well-formed XML, on a document that
+/// ends early (a truncated download), and on a root element that is not a feed.
+pub fn walk(doc: &str) -> Result<RawDoc, ParseError> {
+    let mut reader = Reader::from_str(doc);
+    let cfg = reader.config_mut();
+    cfg.check_end_names = true;
+    cfg.expand_empty_elements = false;
+
+    let mut out = RawDoc::default();
+    // Depth of open elements, and the depth at which the current entry was opened.
+    let mut depth = 0usize;
+    let mut open: Vec<(usize, String)> = Vec::new(); // for "ends inside <x>" messages
+    let mut entry: Option<(usize, RawEntry)> = None;
+    let mut in_author = false;
+    let mut capture: Option<(Field, usize)> = None;
+    let mut text = String::new();
+
+    loop {
+        let pos = reader.buffer_position() as usize;
+        let event = match reader.read_event() {
+            Ok(ev) => ev,
+            Err(e) => {
+                let at = reader.error_position() as usize;
+                let mut reason = e.to_string();
+                if reader.buffer_position() as usize >= doc.len() {
+                    reason.push_str(" (the document ends early: truncated?)");
+                }
+                return Err(invalid(doc, at, reason));
+            }
+        };
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let is_empty = matches!(event, Event::Empty(_));
+                let local = e.local_name();
+                let local = local.as_ref().as_bytes();
+                if depth == 0 {
+                    out.root = Some(match local {
+                        b"feed" => Root::Atom,
+                        b"rss" | b"RDF" => Root::Rss,
+                        other => {
+                            return Err(invalid(
+                                doc,
+                                pos,
+                                format!(
+                                    "root element <{}> is not an arXiv API or feed document",
+                                    String::from_utf8_lossy(other)
+                                ),
+                            ));
+                        }
+                    });
+                }
+                let this_depth = depth + 1;
+                if entry.is_none() && (local == b"entry" || local == b"item") {
+                    let line = line_col(doc, pos).0;
+                    entry = Some((this_depth, RawEntry { line, ..RawEntry::default() }));
+                    if is_empty {
+                        let (_, done) = entry.take().expect("just set");
+                        out.entries.push(done);
+                    }
+                } else if let Some((edepth, ref mut en)) = entry {
+                    if this_depth == edepth + 1 {
+                        match local {
+                            b"author" => in_author = !is_empty,
+                            b"link" => {
+                                if let Some(href) = attr(e, b"href") {
+                                    en.links.push(RawLink {
+                                        href,
+                                        rel: attr(e, b"rel"),
+                                        title: attr(e, b"title"),
+                                    });
+                                }
+                            }
+                            b"primary_category" => en.primary_category = attr(e, b"term"),
+                            b"category" => {
+                                if let Some(term) = attr(e, b"term") {
+                                    en.categories.push(term);
+                                }
+                            }
+                            _ => {}
+                        }
+                        if !is_empty && capture.is_none() {
+                            if let Some(f) = entry_field(local) {
+                                capture = Some((f, this_depth));
+                                text.clear();
+                            }
+                        }
+                    } else if in_author && this_depth == edepth + 2 && local == b"name" && !is_empty {
+                        capture = Some((Field::AuthorName, this_depth));
+                        text.clear();
+                    }
+                } else if !is_empty && capture.is_none() {
+                    if let Some(f) = feed_field(local) {
+                        capture = Some((f, this_depth));
+                        text.clear();
+                    }
+                }
+                if !is_empty {
+                    depth = this_depth;
+                    open.push((pos, e.name().as_ref().to_string()));
+                }
+            }
+            Event::End(_) => {
+                if let Some((f, d)) = capture {
+                    if d == depth {
+                        capture = None;
+                        let value = std::mem::take(&mut text);
+                        store_field(&mut out, entry.as_mut().map(|(_, en)| en), f, value);
+                    }
+                }
+                if let Some((edepth, _)) = entry {
+                    if depth == edepth {
+                        let (_, done) = entry.take().expect("checked");
+                        out.entries.push(done);
+                        in_author = false;
+                    } else if depth == edepth + 1 {
+                        in_author = false;
+                    }
+                }
+                open.pop();
+                depth -= 1;
+            }
+            Event::Text(t) => {
+                if capture.is_some() {
+                    text.push_str(&t.xml10_content());
+                }
+            }
+            Event::CData(c) => {
+                if capture.is_some() {
+                    text.push_str(&c);
+                }
+            }
+            Event::GeneralRef(r) => {
+                if capture.is_some() {
+                    match r.resolve_char_ref() {
+                        Ok(Some(ch)) => text.push(ch),
+                        Ok(None) => match quick_xml::escape::resolve_predefined_entity(&r) {
+                            Some(s) => text.push_str(s),
+                            // Not well-formed XML, but losing a day's feed over `&nbsp;` helps
+                            // nobody: keep the reference as written.
+                            None => {
+                                text.push('&');
+                                text.push_str(&r);
+                                text.push(';');
+                            }
+                        },
+                        Err(e) => return Err(invalid(doc, pos, e.to_string())),
+                    }
+                }
+            }
+            Event::Eof => {
+                if let Some((start, name)) = open.last() {
+                    let (line, _) = line_col(doc, *start);
+                    return Err(invalid(
+                        doc,
+                        doc.len(),
+                        format!("document ends inside <{name}> opened on line {line} (truncated?)"),
+                    ));
+                }
+                if out.root.is_none() {
+                    return Err(invalid(doc, doc.len(), "no root element: the document is empty or not XML"));
+                }
+                return Ok(out);
+            }
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+    }
+}
+
+fn store_field(doc: &mut RawDoc, entry: Option<&mut RawEntry>, f: Field, v: String) {
+    match (entry, f) {
+        (_, Field::TotalResults) => doc.total_results = Some(v),
+        (_, Field::StartIndex) => doc.start_index = Some(v),
+        (_, Field::ItemsPerPage) => doc.items_per_page = Some(v),
+        (None, _) => {}
+        (Some(e), f) => match f {
+            Field::Id => e.id = Some(v),
+            Field::Guid => e.guid = Some(v),
+            Field::Title => e.title = Some(v),
+            Field::Summary => e.summary = Some(v),
+            Field::Published => e.published = Some(v),
+            Field::Updated => e.updated = Some(v),
+            Field::PubDate => e.pub_date = Some(v),
+            Field::LinkText => {
+                if !v.trim().is_empty() {
+                    e.link_text = Some(v)
+                }
+            }
+            Field::AuthorName => e.authors.push(v),
+            Field::Creator => e.creators.push(v),
+            Field::CategoryText => {
+                if !v.trim().is_empty() {
+                    e.categories.push(v)
+                }
+            }
+            Field::Comment => e.comment = Some(v),
+            Field::JournalRef => e.journal_ref = Some(v),
+            Field::Doi => e.doi = Some(v),
+            Field::AnnounceType => e.announce_type = Some(v),
+            Field::TotalResults | Field::StartIndex | Field::ItemsPerPage => {}
+        },
+    }
+}

@@ -1,0 +1,477 @@
+//! The embedded store: sled behind a typed API. This is the only module that knows sled.
+//!
+//! Everything lives in sled's default tree under one-byte key prefixes, so that a paper and all
+//! of its index entries are written by one `apply_batch`, which sled applies atomically: a
+//! crash leaves either the whole page of papers with its indexes or none of it.
+//!
+//! | prefix | key                               | value                      |
+//! |--------|-----------------------------------|----------------------------|
+//! | `p`    | paper id                          | paper record (versioned)   |
+//! | `t`    | topic id, 0, day (u32 BE), id     | empty                      |
+//! | `c`    | category, 0, day, id              | empty                      |
+//! | `d`    | day, id                           | empty                      |
+//! | `h`    | chat (`platform:id`)              | chat record (versioned)    |
+//! | `s`    | chat, 0, topic id                 | subscription (versioned)   |
+//! | `S`    | topic id, 0, chat                 | empty (reverse index)      |
+//! | `m`    | name                              | meta value                 |
+//!
+//! Days are the first announcement day (`yyyymmdd`), so that byte order is date order and
+//! "recent" is a reverse prefix scan.
+
+pub mod codec;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::NaiveDate;
+use paperbell_chat::{ChatRef, Platform};
+use serde::{Deserialize, Serialize};
+
+pub use codec::StoredPaper;
+use codec::{PaperRecordV1, day_from_key, day_key, decode, encode};
+
+use crate::paper::{Paper, PaperId};
+use crate::topics::{Topic, TopicSet};
+
+/// The on-disk layout this build writes and reads.
+pub const SCHEMA_VERSION: u8 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store at {path}: {source}")]
+    Open { path: String, source: sled::Error },
+    #[error("store I/O failed: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("a {what} record has format version {version}, which this paperbell does not know (written by a newer version?)")]
+    UnknownRecordVersion { what: String, version: u8 },
+    #[error("the store's schema version is {0}; this paperbell reads version {SCHEMA_VERSION}")]
+    Schema(u8),
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// What one ingest changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct IngestStats {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Papers newly entered under each topic.
+    pub topic_hits: HashMap<String, usize>,
+}
+
+/// Per-chat settings; `None` means "the configured default".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatSettings {
+    pub time: Option<String>,
+    pub tz: Option<String>,
+    pub lang: Option<String>,
+    pub max: Option<u32>,
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatRecord {
+    pub platform: String,
+    pub id: String,
+    pub title: Option<String>,
+    /// False once the platform said the chat is gone or blocked the bot; subscriptions stay.
+    pub active: bool,
+    pub settings: ChatSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub topic_id: String,
+    pub topic_name: String,
+    /// For ad-hoc topics: the query text, so the topic can be rebuilt.
+    pub query: Option<String>,
+    /// The latest announcement day when the subscription was made: digests start after it.
+    pub since: Option<NaiveDate>,
+}
+
+pub struct Store {
+    db: sled::Db,
+    /// Ingest reads a record and writes its successor: one writer at a time.
+    write: Mutex<()>,
+}
+
+fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len() + 1).sum::<usize>());
+    k.push(prefix);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            k.push(0);
+        }
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+fn chat_key(c: &ChatRef) -> String {
+    c.to_string()
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(256 * 1024 * 1024)
+            .open()
+            .map_err(|source| StoreError::Open { path: dir.display().to_string(), source })?;
+        match db.get(b"mschema")? {
+            Some(v) if v.as_ref() != [SCHEMA_VERSION] => {
+                return Err(StoreError::Schema(v.first().copied().unwrap_or(0)));
+            }
+            Some(_) => {}
+            None => {
+                db.insert(b"mschema", &[SCHEMA_VERSION])?;
+            }
+        }
+        Ok(Store { db, write: Mutex::new(()) })
+    }
+
+    /// Makes everything written so far durable.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    fn get_paper_raw(&self, id: &str) -> Result<Option<StoredPaper>> {
+        match self.db.get(key(b'p', &[id.as_bytes()]))? {
+            Some(v) => {
+                let rec: PaperRecordV1 = decode(codec::PAPER_V1, "paper", &v)?;
+                Ok(Some(rec.try_into()?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    pub fn paper(&self, id: &PaperId) -> Result<Option<StoredPaper>> {
+        self.get_paper_raw(id.as_str())
+    }
+
+    /// Stores a page of papers and indexes them under `topics`, atomically: either every paper
+    /// and index entry of the page is written, or (on error or crash) none is.
+    pub fn ingest(&self, papers: &[Paper], topics: &TopicSet) -> Result<IngestStats> {
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stats = IngestStats::default();
+        let mut batch = sled::Batch::default();
+        // A page may repeat an id; later reads in this page must see earlier writes.
+        let mut pending: HashMap<&PaperId, StoredPaper> = HashMap::new();
+        for p in papers {
+            let existing = match pending.get(&p.id) {
+                Some(s) => Some(s.clone()),
+                None => self.paper(&p.id)?,
+            };
+            let Some(next) = merge(existing.as_ref(), p, topics, &mut stats) else {
+                continue;
+            };
+            let id = next.paper.id.as_str().as_bytes();
+            if let Some(day) = next.first_announced {
+                let dk = day_key(day);
+                batch.insert(key(b'd', &[&dk, id]), &[]);
+                for c in &next.paper.categories {
+                    batch.insert(key(b'c', &[c.0.as_bytes(), &dk, id]), &[]);
+                }
+            }
+            for (t, day) in &next.topics {
+                batch.insert(key(b't', &[t.as_bytes(), &day_key(*day), id]), &[]);
+            }
+            batch.insert(key(b'p', &[id]), encode(codec::PAPER_V1, &PaperRecordV1::from(&next))?);
+            pending.insert(&p.id, next);
+        }
+        self.db.apply_batch(batch)?;
+        Ok(stats)
+    }
+
+    /// Newest papers entered under a configured topic, newest day first.
+    pub fn recent_by_topic(&self, topic_id: &str, n: usize) -> Result<Vec<StoredPaper>> {
+        self.scan_index(key(b't', &[topic_id.as_bytes(), b""]), 4, n)
+    }
+
+    /// Newest papers first announced in a category.
+    pub fn recent_by_category(&self, cat: &str, n: usize) -> Result<Vec<StoredPaper>> {
+        self.scan_index(key(b'c', &[cat.as_bytes(), b""]), 4, n)
+    }
+
+    /// Newest papers for any topic: the index when the topic is configured (or a category),
+    /// else a scan of the newest days, matching as it goes, over at most `scan_limit` papers.
+    pub fn recent(&self, topic: &Topic, configured: bool, n: usize, scan_limit: usize) -> Result<Vec<StoredPaper>> {
+        if configured {
+            return self.recent_by_topic(&topic.id, n);
+        }
+        if topic.keywords.is_empty() && topic.authors.is_empty() && topic.categories.len() == 1 && topic.include_cross {
+            return self.recent_by_category(topic.categories[0].as_str(), n);
+        }
+        let mut out = Vec::new();
+        for item in self.db.scan_prefix([b'd']).rev().take(scan_limit) {
+            let (k, _) = item?;
+            let id = std::str::from_utf8(&k[5..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if let Some(sp) = self.get_paper_raw(id)? {
+                let text = crate::topics::MatchText::new(&sp.paper);
+                if topic.matches(&sp.paper, &text).is_some() {
+                    out.push(sp);
+                    if out.len() == n {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every paper entered under a topic on one announcement day.
+    pub fn topic_day(&self, topic_id: &str, day: NaiveDate) -> Result<Vec<StoredPaper>> {
+        let mut papers = self.scan_index(key(b't', &[topic_id.as_bytes(), &day_key(day)]), 0, usize::MAX)?;
+        papers.reverse();
+        Ok(papers)
+    }
+
+    /// Papers entered under a topic on `since` or later, newest day first.
+    pub fn topic_since(&self, topic_id: &str, since: NaiveDate) -> Result<Vec<StoredPaper>> {
+        let start = key(b't', &[topic_id.as_bytes(), &day_key(since)]);
+        let mut end = key(b't', &[topic_id.as_bytes(), b""]);
+        end.push(0xff);
+        let mut out = Vec::new();
+        for item in self.db.range(start..end).rev() {
+            let (k, _) = item?;
+            let skip = 1 + topic_id.len() + 1 + 4;
+            let id = std::str::from_utf8(k.get(skip..).unwrap_or_default()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if let Some(sp) = self.get_paper_raw(id)? {
+                out.push(sp);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest announcement day with any paper in the store.
+    pub fn latest_day(&self) -> Result<Option<NaiveDate>> {
+        match self.db.scan_prefix([b'd']).next_back() {
+            Some(item) => Ok(day_from_key(&item?.0[1..5])),
+            None => Ok(None),
+        }
+    }
+
+    /// Papers first announced in `[from, to]`, oldest first.
+    pub fn papers_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<StoredPaper>> {
+        let start = key(b'd', &[&day_key(from)]);
+        let mut end = vec![b'd'];
+        end.extend_from_slice(&day_key(to + chrono::Duration::days(1)));
+        let mut out = Vec::new();
+        for item in self.db.range(start..end) {
+            let (k, _) = item?;
+            let id = std::str::from_utf8(&k[5..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if let Some(sp) = self.get_paper_raw(id)? {
+                out.push(sp);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn paper_count(&self) -> usize {
+        self.db.scan_prefix([b'p']).count()
+    }
+
+    /// Newest-first papers under an index prefix; `skip` is the number of key bytes between
+    /// the prefix and the paper id (4 when the prefix stops before the day).
+    fn scan_index(&self, prefix: Vec<u8>, skip: usize, n: usize) -> Result<Vec<StoredPaper>> {
+        let mut out = Vec::new();
+        for item in self.db.scan_prefix(&prefix).rev() {
+            if out.len() >= n {
+                break;
+            }
+            let (k, _) = item?;
+            let tail = k.get(prefix.len() + skip..).unwrap_or_default();
+            let id = std::str::from_utf8(tail).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if let Some(sp) = self.get_paper_raw(id)? {
+                out.push(sp);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks that every index entry points at a stored paper and every paper's entries exist.
+    /// Returns the problems found (empty when consistent).
+    pub fn check_consistency(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        for item in self.db.scan_prefix([b'p']) {
+            let (_, v) = item?;
+            let rec: PaperRecordV1 = decode(codec::PAPER_V1, "paper", &v)?;
+            let sp: StoredPaper = rec.try_into()?;
+            let id = sp.paper.id.as_str().as_bytes();
+            for (t, day) in &sp.topics {
+                if !self.db.contains_key(key(b't', &[t.as_bytes(), &day_key(*day), id]))? {
+                    problems.push(format!("{}: missing topic index {t}", sp.paper.id));
+                }
+            }
+            if let Some(day) = sp.first_announced {
+                if !self.db.contains_key(key(b'd', &[&day_key(day), id]))? {
+                    problems.push(format!("{}: missing day index", sp.paper.id));
+                }
+            }
+        }
+        for prefix in [b't', b'c', b'd'] {
+            for item in self.db.scan_prefix([prefix]) {
+                let (k, _) = item?;
+                let id_start = if prefix == b'd' {
+                    5
+                } else {
+                    1 + k[1..].iter().position(|&b| b == 0).unwrap_or(0) + 1 + 4
+                };
+                let id = String::from_utf8_lossy(&k[id_start.min(k.len())..]).into_owned();
+                if self.get_paper_raw(&id)?.is_none() {
+                    problems.push(format!("index entry {:?} points at missing paper {id}", prefix as char));
+                }
+            }
+        }
+        Ok(problems)
+    }
+
+    // ---- chats and subscriptions (used by the chat and delivery layers) ----
+
+    pub fn put_chat(&self, chat: &ChatRecord) -> Result<()> {
+        let c = ChatRef { platform: Platform::parse(&chat.platform).unwrap_or(Platform::Telegram), id: chat.id.clone() };
+        self.db.insert(key(b'h', &[chat_key(&c).as_bytes()]), encode(codec::CHAT_V1, chat)?)?;
+        Ok(())
+    }
+
+    pub fn chat(&self, c: &ChatRef) -> Result<Option<ChatRecord>> {
+        match self.db.get(key(b'h', &[chat_key(c).as_bytes()]))? {
+            Some(v) => Ok(Some(decode(codec::CHAT_V1, "chat", &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Subscribes a chat (creating its record if new). Returns false if it already was.
+    pub fn subscribe(&self, c: &ChatRef, sub: &Subscription) -> Result<bool> {
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let ck = chat_key(c);
+        let sk = key(b's', &[ck.as_bytes(), sub.topic_id.as_bytes()]);
+        if self.db.contains_key(&sk)? {
+            return Ok(false);
+        }
+        let mut batch = sled::Batch::default();
+        let mut chat = self.chat(c)?.unwrap_or(ChatRecord {
+            platform: c.platform.as_str().to_string(),
+            id: c.id.clone(),
+            title: None,
+            active: true,
+            settings: ChatSettings::default(),
+        });
+        chat.active = true;
+        batch.insert(key(b'h', &[ck.as_bytes()]), encode(codec::CHAT_V1, &chat)?);
+        batch.insert(sk, encode(codec::SUB_V1, sub)?);
+        batch.insert(key(b'S', &[sub.topic_id.as_bytes(), ck.as_bytes()]), &[]);
+        self.db.apply_batch(batch)?;
+        Ok(true)
+    }
+
+    /// Returns false if the chat was not subscribed.
+    pub fn unsubscribe(&self, c: &ChatRef, topic_id: &str) -> Result<bool> {
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let ck = chat_key(c);
+        let sk = key(b's', &[ck.as_bytes(), topic_id.as_bytes()]);
+        if !self.db.contains_key(&sk)? {
+            return Ok(false);
+        }
+        let mut batch = sled::Batch::default();
+        batch.remove(sk);
+        batch.remove(key(b'S', &[topic_id.as_bytes(), ck.as_bytes()]));
+        self.db.apply_batch(batch)?;
+        Ok(true)
+    }
+
+    pub fn subscriptions(&self, c: &ChatRef) -> Result<Vec<Subscription>> {
+        let prefix = key(b's', &[chat_key(c).as_bytes(), b""]);
+        self.db.scan_prefix(prefix).map(|item| decode(codec::SUB_V1, "subscription", &item?.1)).collect()
+    }
+
+    pub fn subscribers(&self, topic_id: &str) -> Result<Vec<ChatRef>> {
+        let prefix = key(b'S', &[topic_id.as_bytes(), b""]);
+        let mut out = Vec::new();
+        for item in self.db.scan_prefix(&prefix) {
+            let (k, _) = item?;
+            let s = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            if let Some((p, id)) = s.split_once(':') {
+                if let Some(platform) = Platform::parse(p) {
+                    out.push(ChatRef { platform, id: id.to_string() });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- meta ----
+
+    pub fn set_meta(&self, name: &str, value: &str) -> Result<()> {
+        self.db.insert(key(b'm', &[name.as_bytes()]), value.as_bytes())?;
+        Ok(())
+    }
+
+    pub fn meta(&self, name: &str) -> Result<Option<String>> {
+        Ok(self.db.get(key(b'm', &[name.as_bytes()]))?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+}
+
+/// The record that results from seeing `p` when `existing` is stored; `None` if nothing changes.
+fn merge(existing: Option<&StoredPaper>, p: &Paper, topics: &TopicSet, stats: &mut IngestStats) -> Option<StoredPaper> {
+    let this_day = p.announce_day();
+    let mut next = match existing {
+        None => {
+            stats.new += 1;
+            StoredPaper { paper: p.clone(), first_announced: this_day, topics: vec![] }
+        }
+        Some(old) if old.paper.version > p.version => {
+            stats.unchanged += 1;
+            return None;
+        }
+        Some(old) => {
+            let mut paper = p.clone();
+            if old.paper.version == p.version {
+                // Same version from another source: keep what only the other one knew.
+                paper.comment = paper.comment.or_else(|| old.paper.comment.clone());
+                paper.doi = paper.doi.or_else(|| old.paper.doi.clone());
+                paper.journal_ref = paper.journal_ref.or_else(|| old.paper.journal_ref.clone());
+                paper.updated = paper.updated.or(old.paper.updated);
+                paper.pdf_url = paper.pdf_url.or_else(|| old.paper.pdf_url.clone());
+                if paper.announce_type.is_none() {
+                    paper.announce_type = old.paper.announce_type;
+                }
+            }
+            paper.published = paper.published.or(old.paper.published);
+            let next = StoredPaper {
+                paper,
+                first_announced: old.first_announced.or(this_day),
+                topics: old.topics.clone(),
+            };
+            if next == *old {
+                stats.unchanged += 1;
+                return None;
+            }
+            if old.paper.version < p.version {
+                stats.updated += 1;
+            } else {
+                stats.unchanged += 1;
+            }
+            next
+        }
+    };
+    if let Some(day) = this_day.or(next.first_announced) {
+        for (t, _hit) in topics.matching(p) {
+            if !next.topics.iter().any(|(id, _)| id == &t.id) {
+                next.topics.push((t.id.clone(), day));
+                *stats.topic_hits.entry(t.id.clone()).or_default() += 1;
+            }
+        }
+    }
+    Some(next)
+}

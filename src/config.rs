@@ -158,7 +158,9 @@ fn yes() -> bool {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { path: PathBuf::from("./data") }
+        StoreConfig {
+            path: PathBuf::from("./data"),
+        }
     }
 }
 
@@ -197,7 +199,9 @@ impl Default for ScheduleConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info".into() }
+        LogConfig {
+            level: "info".into(),
+        }
     }
 }
 
@@ -207,8 +211,15 @@ impl Default for Config {
             store: StoreConfig::default(),
             arxiv: ArxivConfig::default(),
             schedule: ScheduleConfig::default(),
-            telegram: TelegramConfig { api_url: "https://api.telegram.org".into(), token: None },
-            discord: DiscordConfig { api_url: "https://discord.com".into(), mode: "gateway".into(), ..Default::default() },
+            telegram: TelegramConfig {
+                api_url: "https://api.telegram.org".into(),
+                token: None,
+            },
+            discord: DiscordConfig {
+                api_url: "https://discord.com".into(),
+                mode: "gateway".into(),
+                ..Default::default()
+            },
             http: HttpConfig::default(),
             log: LogConfig::default(),
             topics: vec![],
@@ -240,7 +251,9 @@ impl Config {
     /// Reads the config file (or the built-in default when the default path is absent) and
     /// the process environment.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let env: BTreeMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("PAPERBELL_")).collect();
+        let env: BTreeMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("PAPERBELL_"))
+            .collect();
         let (origin, text) = match path {
             Some(p) => (p.display().to_string(), read(p)?),
             None => {
@@ -248,7 +261,10 @@ impl Config {
                 if p.exists() {
                     (p.display().to_string(), read(p)?)
                 } else {
-                    ("built-in default config".to_string(), DEFAULT_CONFIG.to_string())
+                    (
+                        "built-in default config".to_string(),
+                        DEFAULT_CONFIG.to_string(),
+                    )
                 }
             }
         };
@@ -262,26 +278,40 @@ impl Config {
         env: &BTreeMap<String, String>,
         read_file: impl Fn(&Path) -> std::io::Result<String>,
     ) -> Result<Config, ConfigError> {
-        let err = |key: &str, message: String| ConfigError { origin: origin.to_string(), key: key.to_string(), message };
+        let err = |key: &str, message: String| ConfigError {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            message,
+        };
         let mut table: toml::Table = toml::from_str(text).map_err(|e| {
             let message = e.message().to_string();
             let at = e.span().map(|s| {
                 let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
                 format!("line {line}")
             });
-            ConfigError { origin: origin.to_string(), key: at.unwrap_or_default(), message }
+            ConfigError {
+                origin: origin.to_string(),
+                key: at.unwrap_or_default(),
+                message,
+            }
         })?;
         for (var, section, key) in SECRETS {
             if table.get(*section).and_then(|s| s.get(*key)).is_some() {
                 return Err(err(
                     &format!("{section}.{key}"),
-                    format!("secrets are not read from the config file; set {var} (or {var}_FILE) instead"),
+                    format!(
+                        "secrets are not read from the config file; set {var} (or {var}_FILE) instead"
+                    ),
                 ));
             }
         }
         let defaults = toml::Table::try_from(Config::default()).expect("defaults serialise");
         for (var, value) in env {
-            if NOT_SETTINGS.contains(&var.as_str()) || SECRETS.iter().any(|(s, _, _)| var == s || *var == format!("{s}_FILE")) {
+            if NOT_SETTINGS.contains(&var.as_str())
+                || SECRETS
+                    .iter()
+                    .any(|(s, _, _)| var == s || *var == format!("{s}_FILE"))
+            {
                 continue;
             }
             apply_env(&mut table, &defaults, var, value).map_err(|m| ConfigError {
@@ -290,19 +320,28 @@ impl Config {
                 message: m,
             })?;
         }
-        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-            let path = e.path().to_string();
-            err(if path == "." { "" } else { &path }, e.into_inner().message().to_string())
-        })?;
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| {
+                let path = e.path().to_string();
+                err(
+                    if path == "." { "" } else { &path },
+                    e.into_inner().message().to_string(),
+                )
+            })?;
         config.telegram.token = secret(env, "PAPERBELL_TELEGRAM_TOKEN", &read_file)?;
         config.discord.token = secret(env, "PAPERBELL_DISCORD_TOKEN", &read_file)?;
-        config.validate().map_err(|(key, message)| err(&key, message))?;
+        config
+            .validate()
+            .map_err(|(key, message)| err(&key, message))?;
         Ok(config)
     }
 
     /// Checks values serde cannot: URLs, ranges, the cron expression, zones and topics.
     fn validate(&self) -> Result<(), (String, String)> {
-        for (key, url) in [("arxiv.api_url", &self.arxiv.api_url), ("arxiv.feed_url", &self.arxiv.feed_url)] {
+        for (key, url) in [
+            ("arxiv.api_url", &self.arxiv.api_url),
+            ("arxiv.feed_url", &self.arxiv.feed_url),
+        ] {
             match reqwest::Url::parse(url) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") => {}
                 _ => return Err((key.into(), format!("`{url}` is not an http(s) URL"))),
@@ -310,27 +349,59 @@ impl Config {
         }
         let a = &self.arxiv;
         if !(a.min_interval_secs.is_finite() && a.min_interval_secs >= 0.0) {
-            return Err(("arxiv.min_interval_secs".into(), "must be 0 or more seconds".into()));
+            return Err((
+                "arxiv.min_interval_secs".into(),
+                "must be 0 or more seconds".into(),
+            ));
         }
         if !(a.timeout_secs.is_finite() && a.timeout_secs > 0.0) {
-            return Err(("arxiv.timeout_secs".into(), "must be more than 0 seconds".into()));
+            return Err((
+                "arxiv.timeout_secs".into(),
+                "must be more than 0 seconds".into(),
+            ));
         }
         if !(1..=2000).contains(&a.page_size) {
-            return Err(("arxiv.page_size".into(), format!("{} is outside 1..=2000 (arXiv's limit per call)", a.page_size)));
+            return Err((
+                "arxiv.page_size".into(),
+                format!(
+                    "{} is outside 1..=2000 (arXiv's limit per call)",
+                    a.page_size
+                ),
+            ));
         }
         if !(1..=30000).contains(&a.max_results) {
-            return Err(("arxiv.max_results".into(), "must be between 1 and 30000 (arXiv's limit)".into()));
+            return Err((
+                "arxiv.max_results".into(),
+                "must be between 1 and 30000 (arXiv's limit)".into(),
+            ));
         }
-        self.fetch_schedule().map_err(|m| ("schedule.fetch".to_string(), m))?;
-        for (key, tz) in [("schedule.timezone", &self.schedule.timezone), ("schedule.delivery_timezone", &self.schedule.delivery_timezone)] {
-            tz.parse::<chrono_tz::Tz>()
-                .map_err(|_| (key.to_string(), format!("`{tz}` is not an IANA time zone (e.g. Europe/Berlin)")))?;
+        self.fetch_schedule()
+            .map_err(|m| ("schedule.fetch".to_string(), m))?;
+        for (key, tz) in [
+            ("schedule.timezone", &self.schedule.timezone),
+            (
+                "schedule.delivery_timezone",
+                &self.schedule.delivery_timezone,
+            ),
+        ] {
+            tz.parse::<chrono_tz::Tz>().map_err(|_| {
+                (
+                    key.to_string(),
+                    format!("`{tz}` is not an IANA time zone (e.g. Europe/Berlin)"),
+                )
+            })?;
         }
         if chrono::NaiveTime::parse_from_str(&self.schedule.delivery_time, "%H:%M").is_err() {
-            return Err(("schedule.delivery_time".into(), format!("`{}` is not a time like 08:30", self.schedule.delivery_time)));
+            return Err((
+                "schedule.delivery_time".into(),
+                format!("`{}` is not a time like 08:30", self.schedule.delivery_time),
+            ));
         }
         if !matches!(self.discord.mode.as_str(), "gateway" | "http") {
-            return Err(("discord.mode".into(), format!("`{}` must be \"gateway\" or \"http\"", self.discord.mode)));
+            return Err((
+                "discord.mode".into(),
+                format!("`{}` must be \"gateway\" or \"http\"", self.discord.mode),
+            ));
         }
         self.topic_set().map(|_| ())
     }
@@ -349,10 +420,21 @@ impl Config {
     pub fn topic_set(&self) -> Result<TopicSet, (String, String)> {
         let mut topics: Vec<Topic> = Vec::new();
         for (i, tc) in self.topics.iter().enumerate() {
-            let at = |field: &str| format!("topics[{i}]{}{field}", if field.is_empty() { "" } else { "." });
+            let at = |field: &str| {
+                format!(
+                    "topics[{i}]{}{field}",
+                    if field.is_empty() { "" } else { "." }
+                )
+            };
             let t = compile_topic(tc, &at)?;
-            if let Some(dup) = topics.iter().find(|o| o.id == t.id || o.name.eq_ignore_ascii_case(&t.name)) {
-                return Err((at("id"), format!("`{}` is used twice (also by `{}`)", t.id, dup.id)));
+            if let Some(dup) = topics
+                .iter()
+                .find(|o| o.id == t.id || o.name.eq_ignore_ascii_case(&t.name))
+            {
+                return Err((
+                    at("id"),
+                    format!("`{}` is used twice (also by `{}`)", t.id, dup.id),
+                ));
             }
             topics.push(t);
         }
@@ -363,9 +445,15 @@ impl Config {
 fn compile_topic(tc: &TopicConfig, at: &dyn Fn(&str) -> String) -> Result<Topic, (String, String)> {
     let id_ok = !tc.id.is_empty()
         && tc.id.len() <= 32
-        && tc.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        && tc
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if !id_ok {
-        return Err((at("id"), format!("`{}` must be 1-32 characters of a-z, 0-9, - and _", tc.id)));
+        return Err((
+            at("id"),
+            format!("`{}` must be 1-32 characters of a-z, 0-9, - and _", tc.id),
+        ));
     }
     let terr = |field: &str| {
         let key = at(field);
@@ -373,8 +461,12 @@ fn compile_topic(tc: &TopicConfig, at: &dyn Fn(&str) -> String) -> Result<Topic,
     };
     let mut topic = match &tc.query {
         Some(q) => {
-            if !tc.keywords_any.is_empty() || !tc.keywords_all.is_empty() || !tc.exclude.is_empty() {
-                return Err((at("query"), "use either `query` or keyword lists, not both".into()));
+            if !tc.keywords_any.is_empty() || !tc.keywords_all.is_empty() || !tc.exclude.is_empty()
+            {
+                return Err((
+                    at("query"),
+                    "use either `query` or keyword lists, not both".into(),
+                ));
             }
             parse_query(q).map_err(terr("query"))?
         }
@@ -396,8 +488,14 @@ fn compile_topic(tc: &TopicConfig, at: &dyn Fn(&str) -> String) -> Result<Topic,
     for (j, c) in tc.categories.iter().enumerate() {
         let canon = categories::canonical(c).ok_or_else(|| {
             let near = categories::closest(c, categories::CATEGORIES.iter().copied(), 1);
-            let hint = near.first().map(|n| format!("; did you mean {n}?")).unwrap_or_default();
-            (at(&format!("categories[{j}]")), format!("`{c}` is not an arXiv category{hint}"))
+            let hint = near
+                .first()
+                .map(|n| format!("; did you mean {n}?"))
+                .unwrap_or_default();
+            (
+                at(&format!("categories[{j}]")),
+                format!("`{c}` is not an arXiv category{hint}"),
+            )
         })?;
         topic.categories.push(Category(canon.to_string()));
     }
@@ -409,12 +507,18 @@ fn compile_topic(tc: &TopicConfig, at: &dyn Fn(&str) -> String) -> Result<Topic,
         topic.keywords.push(group);
     }
     for (j, k) in tc.keywords_all.iter().enumerate() {
-        topic.keywords.push(vec![Term::new(k).map_err(terr(&format!("keywords_all[{j}]")))?]);
+        topic.keywords.push(vec![
+            Term::new(k).map_err(terr(&format!("keywords_all[{j}]")))?,
+        ]);
     }
     for (j, k) in tc.exclude.iter().enumerate() {
-        topic.exclude.push(Term::new(k).map_err(terr(&format!("exclude[{j}]")))?);
+        topic
+            .exclude
+            .push(Term::new(k).map_err(terr(&format!("exclude[{j}]")))?);
     }
-    topic.authors.extend(tc.authors.iter().map(|a| crate::paper::normalize_ws(a)));
+    topic
+        .authors
+        .extend(tc.authors.iter().map(|a| crate::paper::normalize_ws(a)));
     topic.validate().map_err(terr(""))?;
     Ok(topic)
 }
@@ -445,7 +549,11 @@ fn secret(
         })?;
         let v = text.trim();
         if v.is_empty() {
-            return Err(ConfigError { origin: file_var, key: String::new(), message: format!("{path} is empty") });
+            return Err(ConfigError {
+                origin: file_var,
+                key: String::new(),
+                message: format!("{path} is empty"),
+            });
         }
         return Ok(Some(Secret(v.to_string())));
     }
@@ -453,14 +561,28 @@ fn secret(
 }
 
 /// Applies `PAPERBELL_<SECTION>_<KEY>=value` to the parsed file, typed like the default value.
-fn apply_env(table: &mut toml::Table, defaults: &toml::Table, var: &str, value: &str) -> Result<(), String> {
-    let rest = var.strip_prefix("PAPERBELL_").unwrap_or(var).to_ascii_lowercase();
+fn apply_env(
+    table: &mut toml::Table,
+    defaults: &toml::Table,
+    var: &str,
+    value: &str,
+) -> Result<(), String> {
+    let rest = var
+        .strip_prefix("PAPERBELL_")
+        .unwrap_or(var)
+        .to_ascii_lowercase();
     let Some((section, key)) = defaults
         .iter()
         .filter(|(_, v)| v.is_table())
-        .find_map(|(s, _)| rest.strip_prefix(&format!("{s}_")).map(|k| (s.clone(), k.to_string())))
+        .find_map(|(s, _)| {
+            rest.strip_prefix(&format!("{s}_"))
+                .map(|k| (s.clone(), k.to_string()))
+        })
     else {
-        return Err(format!("`{var}` does not name a setting (PAPERBELL_<SECTION>_<KEY>, sections: {})", sections(defaults)));
+        return Err(format!(
+            "`{var}` does not name a setting (PAPERBELL_<SECTION>_<KEY>, sections: {})",
+            sections(defaults)
+        ));
     };
     let default = defaults[&section].as_table().and_then(|t| t.get(&key));
     let known_optional = matches!(
@@ -468,8 +590,16 @@ fn apply_env(table: &mut toml::Table, defaults: &toml::Table, var: &str, value: 
         ("discord", "application_id" | "public_key" | "guild_id") | ("http", "listen")
     );
     let typed = match default {
-        Some(toml::Value::Integer(_)) => value.trim().parse::<i64>().map(toml::Value::Integer).map_err(|_| format!("`{value}` is not a whole number"))?,
-        Some(toml::Value::Float(_)) => value.trim().parse::<f64>().map(toml::Value::Float).map_err(|_| format!("`{value}` is not a number"))?,
+        Some(toml::Value::Integer(_)) => value
+            .trim()
+            .parse::<i64>()
+            .map(toml::Value::Integer)
+            .map_err(|_| format!("`{value}` is not a whole number"))?,
+        Some(toml::Value::Float(_)) => value
+            .trim()
+            .parse::<f64>()
+            .map(toml::Value::Float)
+            .map_err(|_| format!("`{value}` is not a number"))?,
         Some(toml::Value::Boolean(_)) => match value.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => toml::Value::Boolean(true),
             "false" | "0" | "no" | "off" => toml::Value::Boolean(false),
@@ -477,9 +607,15 @@ fn apply_env(table: &mut toml::Table, defaults: &toml::Table, var: &str, value: 
         },
         Some(toml::Value::String(_)) => toml::Value::String(value.to_string()),
         None if known_optional => toml::Value::String(value.to_string()),
-        _ => return Err(format!("[{section}] has no setting `{key}` that the environment can set")),
+        _ => {
+            return Err(format!(
+                "[{section}] has no setting `{key}` that the environment can set"
+            ));
+        }
     };
-    let entry = table.entry(section).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let entry = table
+        .entry(section)
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
     match entry {
         toml::Value::Table(t) => {
             t.insert(key, typed);
@@ -490,7 +626,12 @@ fn apply_env(table: &mut toml::Table, defaults: &toml::Table, var: &str, value: 
 }
 
 fn sections(defaults: &toml::Table) -> String {
-    defaults.iter().filter(|(_, v)| v.is_table()).map(|(k, _)| k.to_uppercase()).collect::<Vec<_>>().join(", ")
+    defaults
+        .iter()
+        .filter(|(_, v)| v.is_table())
+        .map(|(k, _)| k.to_uppercase())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -498,9 +639,16 @@ mod tests {
     use super::*;
 
     fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_parts("test.toml", text, &env, |p| {
-            if p == Path::new("/run/secrets/tg") { Ok("123:ABC\n".into()) } else { Err(std::io::Error::other("nope")) }
+            if p == Path::new("/run/secrets/tg") {
+                Ok("123:ABC\n".into())
+            } else {
+                Err(std::io::Error::other("nope"))
+            }
         })
     }
 
@@ -532,7 +680,10 @@ mod tests {
         assert!(!c.schedule.fetch_on_start);
         assert_eq!(c.http.listen.as_deref(), Some("127.0.0.1:8080"));
         assert_eq!(c.telegram.token.as_ref().unwrap().expose(), "123:ABC");
-        assert!(!format!("{c:?}").contains("123:ABC"), "Debug must not show the token");
+        assert!(
+            !format!("{c:?}").contains("123:ABC"),
+            "Debug must not show the token"
+        );
     }
 
     #[test]
@@ -543,11 +694,16 @@ mod tests {
         assert_eq!(e.key, "topics[0].categories[0]");
         assert!(e.message.contains("did you mean cs.CV"), "{e}");
         let e = load("[[topics]]\nid = \"x\"\nkeywrds = [\"a\"]\n", &[]).unwrap_err();
-        assert!(e.key.starts_with("topics[0]") && e.message.contains("keywrds"), "{e}");
+        assert!(
+            e.key.starts_with("topics[0]") && e.message.contains("keywrds"),
+            "{e}"
+        );
         let e = load("[schedule]\nfetch = \"30 20 * * 0-4\"\n", &[]).unwrap_err();
         assert_eq!(e.key, "schedule.fetch");
         let e = load("[telegram]\ntoken = \"123:ABC\"\n", &[]).unwrap_err();
-        assert!(e.message.contains("PAPERBELL_TELEGRAM_TOKEN") && !e.to_string().contains("123:ABC"));
+        assert!(
+            e.message.contains("PAPERBELL_TELEGRAM_TOKEN") && !e.to_string().contains("123:ABC")
+        );
         let e = load("", &[("PAPERBELL_ARXIV_TIMEOUT", "3")]).unwrap_err();
         assert!(e.origin.contains("PAPERBELL_ARXIV_TIMEOUT"), "{e}");
         let e = load("", &[("PAPERBELL_NOPE_X", "3")]).unwrap_err();

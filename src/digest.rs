@@ -36,10 +36,22 @@ fn authors_short(p: &Paper) -> String {
 
 /// A digest as plain text, for the terminal (`paperbell run` with no chat platform).
 pub fn render_text(d: &TopicDigest) -> String {
-    let mut out = format!("== {} — {} — {} paper(s) ==\n", d.topic_name, d.day, d.papers.len());
+    let mut out = format!(
+        "== {} — {} — {} paper(s) ==\n",
+        d.topic_name,
+        d.day,
+        d.papers.len()
+    );
     for sp in &d.papers {
         let p = &sp.paper;
-        out.push_str(&format!("* {} ({}v{})\n  {}\n  {}\n", p.title, p.id, p.version, authors_short(p), p.id.abs_url()));
+        out.push_str(&format!(
+            "* {} ({}v{})\n  {}\n  {}\n",
+            p.title,
+            p.id,
+            p.version,
+            authors_short(p),
+            p.id.abs_url()
+        ));
         let l = links(p);
         if let Some(code) = l.code.first() {
             out.push_str(&format!("  code: {code}\n"));
@@ -53,8 +65,16 @@ pub fn render_list(papers: &[StoredPaper]) -> String {
     let mut out = String::new();
     for sp in papers {
         let p = &sp.paper;
-        let day = sp.first_announced.map(|d| d.to_string()).unwrap_or_else(|| "----------".into());
-        out.push_str(&format!("{day}  {:<18} {}\n            {}\n", format!("{}v{}", p.id, p.version), p.title, authors_short(p)));
+        let day = sp
+            .first_announced
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "----------".into());
+        out.push_str(&format!(
+            "{day}  {:<18} {}\n            {}\n",
+            format!("{}v{}", p.id, p.version),
+            p.title,
+            authors_short(p)
+        ));
     }
     out
 }
@@ -76,7 +96,11 @@ pub fn render_paper(sp: &StoredPaper) -> String {
     for c in links(p).code {
         out.push_str(&format!("code:       {c}\n"));
     }
-    for (label, v) in [("comment", &p.comment), ("journal", &p.journal_ref), ("doi", &p.doi)] {
+    for (label, v) in [
+        ("comment", &p.comment),
+        ("journal", &p.journal_ref),
+        ("doi", &p.doi),
+    ] {
         if let Some(v) = v {
             out.push_str(&format!("{label:<11} {v}\n", label = format!("{label}:")));
         }
@@ -86,7 +110,9 @@ pub fn render_paper(sp: &StoredPaper) -> String {
 }
 
 fn ts(t: Option<chrono::DateTime<chrono::Utc>>) -> Value {
-    t.map_or(Value::Null, |t| Value::String(t.format("%Y-%m-%dT%H:%M:%SZ").to_string()))
+    t.map_or(Value::Null, |t| {
+        Value::String(t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    })
 }
 
 /// The JSON object `paperbell parse` prints: exactly these keys, `null` for missing values.
@@ -114,8 +140,20 @@ pub fn stored_json(sp: &StoredPaper) -> Value {
     let mut v = paper_json(&sp.paper);
     let l = links(&sp.paper);
     if let Value::Object(m) = &mut v {
-        m.insert("first_announced".into(), sp.first_announced.map_or(Value::Null, |d| Value::String(d.to_string())));
-        m.insert("topics".into(), json!(sp.topics.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>()));
+        m.insert(
+            "first_announced".into(),
+            sp.first_announced
+                .map_or(Value::Null, |d| Value::String(d.to_string())),
+        );
+        m.insert(
+            "topics".into(),
+            json!(
+                sp.topics
+                    .iter()
+                    .map(|(t, _)| t.as_str())
+                    .collect::<Vec<_>>()
+            ),
+        );
         m.insert("code_urls".into(), json!(l.code));
         m.insert("project_pages".into(), json!(l.pages));
     }
@@ -123,13 +161,23 @@ pub fn stored_json(sp: &StoredPaper) -> Value {
 }
 
 fn md_cell(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
 }
 
 fn anchor(name: &str) -> String {
     name.to_lowercase()
         .chars()
-        .filter_map(|c| if c.is_alphanumeric() { Some(c) } else if c == ' ' || c == '-' { Some('-') } else { None })
+        .filter_map(|c| {
+            if c.is_alphanumeric() {
+                Some(c)
+            } else if c == ' ' || c == '-' {
+                Some('-')
+            } else {
+                None
+            }
+        })
         .collect()
 }
 
@@ -138,16 +186,29 @@ pub fn render_markdown(updated: NaiveDate, sections: &[(String, Vec<StoredPaper>
     let mut out = format!("## Updated on {}\n\n", updated.format("%Y.%m.%d"));
     out.push_str("<details>\n  <summary>Table of Contents</summary>\n  <ol>\n");
     for (name, _) in sections {
-        out.push_str(&format!("    <li><a href=\"#{}\">{}</a></li>\n", anchor(name), md_cell(name)));
+        out.push_str(&format!(
+            "    <li><a href=\"#{}\">{}</a></li>\n",
+            anchor(name),
+            md_cell(name)
+        ));
     }
     out.push_str("  </ol>\n</details>\n\n");
     for (name, papers) in sections {
-        out.push_str(&format!("## {name}\n\n|Publish Date|Title|Code|Abstract|\n|---|---|---|---|\n"));
+        out.push_str(&format!(
+            "## {name}\n\n|Publish Date|Title|Code|Abstract|\n|---|---|---|---|\n"
+        ));
         for sp in papers {
             let p = &sp.paper;
-            let date = sp.first_announced.map(|d| d.to_string()).unwrap_or_default();
+            let date = sp
+                .first_announced
+                .map(|d| d.to_string())
+                .unwrap_or_default();
             let l = links(p);
-            let code = l.code.first().or(l.pages.first()).map_or("null".to_string(), |u| format!("[link]({u})"));
+            let code = l
+                .code
+                .first()
+                .or(l.pages.first())
+                .map_or("null".to_string(), |u| format!("[link]({u})"));
             out.push_str(&format!(
                 "|**{date}**|[{}]({})|{code}|{}|\n",
                 md_cell(&p.title),
@@ -192,7 +253,10 @@ mod tests {
     fn markdown_page_has_toc_tables_and_escaped_cells() {
         let md = render_markdown(
             NaiveDate::from_ymd_opt(2024, 11, 20).unwrap(),
-            &[("NeRF".into(), vec![sp("A | B", "x\ny $a|b$")]), ("Classification/Detection".into(), vec![])],
+            &[
+                ("NeRF".into(), vec![sp("A | B", "x\ny $a|b$")]),
+                ("Classification/Detection".into(), vec![]),
+            ],
         );
         assert!(md.starts_with("## Updated on 2024.11.20\n"));
         assert!(md.contains("<a href=\"#nerf\">NeRF</a>"));

@@ -175,7 +175,10 @@ fn init_logging(config: Option<&Config>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(config.map_or("warn", |c| c.log.level.as_str()))
     });
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn open_store(config: &Config) -> Result<Store> {
@@ -183,7 +186,9 @@ fn open_store(config: &Config) -> Result<Store> {
 }
 
 fn topic_set(config: &Config) -> Result<TopicSet> {
-    config.topic_set().map_err(|(k, m)| Exit(2, format!("{k}: {m}")).into())
+    config
+        .topic_set()
+        .map_err(|(k, m)| Exit(2, format!("{k}: {m}")).into())
 }
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
@@ -193,7 +198,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
     }
     let config = load_config(&cli)?;
     init_logging(Some(&config));
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
         Cmd::Parse { .. } => unreachable!("handled above"),
         Cmd::CheckConfig => {
@@ -205,8 +212,18 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 config.schedule.timezone,
                 config.store.path.display()
             );
-            for (name, set) in [("Telegram", config.telegram.token.is_some()), ("Discord", config.discord.token.is_some())] {
-                outln!("{name}: {}", if set { "token set" } else { "no token (disabled)" });
+            for (name, set) in [
+                ("Telegram", config.telegram.token.is_some()),
+                ("Discord", config.discord.token.is_some()),
+            ] {
+                outln!(
+                    "{name}: {}",
+                    if set {
+                        "token set"
+                    } else {
+                        "no token (disabled)"
+                    }
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -217,15 +234,36 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             } else {
                 for t in &topics.topics {
                     let cats: Vec<&str> = t.categories.iter().map(|c| c.as_str()).collect();
-                    let kws: Vec<String> =
-                        t.keywords.iter().map(|g| g.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" | ")).collect();
-                    outln!("{:<12} {}\n             categories: {}\n             keywords:   {}", t.id, t.name, cats.join(" "), kws.join(" AND "));
+                    let kws: Vec<String> = t
+                        .keywords
+                        .iter()
+                        .map(|g| {
+                            g.iter()
+                                .map(|k| k.to_string())
+                                .collect::<Vec<_>>()
+                                .join(" | ")
+                        })
+                        .collect();
+                    outln!(
+                        "{:<12} {}\n             categories: {}\n             keywords:   {}",
+                        t.id,
+                        t.name,
+                        cats.join(" "),
+                        kws.join(" AND ")
+                    );
                 }
-                outln!("\nAny arXiv category (e.g. cs.CV) or a query such as '\"diffusion\" AND video -survey' also works as a topic.");
+                outln!(
+                    "\nAny arXiv category (e.g. cs.CV) or a query such as '\"diffusion\" AND video -survey' also works as a topic."
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Fetch { topics, files, source, days } => rt.block_on(fetch(&config, &topics, &files, source, days)),
+        Cmd::Fetch {
+            topics,
+            files,
+            source,
+            days,
+        } => rt.block_on(fetch(&config, &topics, &files, source, days)),
         Cmd::Recent { topic, n, json } => {
             let store = open_store(&config)?;
             let set = topic_set(&config)?;
@@ -236,18 +274,27 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 let v: Vec<_> = papers.iter().map(digest::stored_json).collect();
                 outln!("{}", serde_json::to_string_pretty(&v)?);
             } else if papers.is_empty() {
-                eprintln!("No stored papers for {} yet. Run `paperbell fetch` first.", t.name);
+                eprintln!(
+                    "No stored papers for {} yet. Run `paperbell fetch` first.",
+                    t.name
+                );
             } else {
                 out(&digest::render_list(&papers));
             }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Paper { id, json } => rt.block_on(paper(&config, &id, json)),
-        Cmd::Export { format, topics, days } => {
+        Cmd::Export {
+            format,
+            topics,
+            days,
+        } => {
             let store = open_store(&config)?;
             let set = topic_set(&config)?;
             let selected = select_topics(&set, &topics)?;
-            let latest = store.latest_day()?.unwrap_or_else(|| Utc::now().date_naive());
+            let latest = store
+                .latest_day()?
+                .unwrap_or_else(|| Utc::now().date_naive());
             let since = latest - chrono::Duration::days(days.saturating_sub(1) as i64);
             let mut sections = Vec::new();
             for t in &selected {
@@ -255,7 +302,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             match format {
                 ExportFormat::Markdown => {
-                    let s: Vec<(String, _)> = sections.into_iter().map(|(t, p)| (t.name.clone(), p)).collect();
+                    let s: Vec<(String, _)> = sections
+                        .into_iter()
+                        .map(|(t, p)| (t.name.clone(), p))
+                        .collect();
                     out(&digest::render_markdown(Utc::now().date_naive(), &s));
                 }
                 ExportFormat::Json => {
@@ -281,7 +331,13 @@ fn select_topics(set: &TopicSet, names: &[String]) -> Result<Vec<Topic>> {
     if names.is_empty() {
         return Ok(set.topics.clone());
     }
-    names.iter().map(|n| set.resolve(n).map_err(|e| Exit(2, format!("--topic {n}: {}", e.0)).into())).collect()
+    names
+        .iter()
+        .map(|n| {
+            set.resolve(n)
+                .map_err(|e| Exit(2, format!("--topic {n}: {}", e.0)).into())
+        })
+        .collect()
 }
 
 /// `paperbell parse`: prints what parsed; exit 2 beats exit 3 beats 0.
@@ -304,7 +360,11 @@ fn parse_files(files: &[PathBuf]) -> ExitCode {
                 }
                 all.extend(parsed.papers.iter().map(digest::paper_json));
             }
-            Err(ParseError::Invalid { line, column, reason }) => {
+            Err(ParseError::Invalid {
+                line,
+                column,
+                reason,
+            }) => {
                 eprintln!("{}:{line}:{column}: {reason}", f.display());
                 code = 2;
             }
@@ -326,7 +386,13 @@ fn parse_files(files: &[PathBuf]) -> ExitCode {
     ExitCode::from(code)
 }
 
-async fn fetch(config: &Config, topics: &[String], files: &[PathBuf], source: SourceArg, days: u32) -> Result<ExitCode> {
+async fn fetch(
+    config: &Config,
+    topics: &[String],
+    files: &[PathBuf],
+    source: SourceArg,
+    days: u32,
+) -> Result<ExitCode> {
     let store = open_store(config)?;
     let set = topic_set(config)?;
     let mut total = FetchReport::default();
@@ -350,7 +416,16 @@ async fn fetch(config: &Config, topics: &[String], files: &[PathBuf], source: So
             SourceArg::Feed => Source::Feed,
             SourceArg::Api => Source::Api { days },
         };
-        let report = scheduler::fetch_topics(&client, &store, &set, &selected, src, config.arxiv.query_days, Utc::now()).await?;
+        let report = scheduler::fetch_topics(
+            &client,
+            &store,
+            &set,
+            &selected,
+            src,
+            config.arxiv.query_days,
+            Utc::now(),
+        )
+        .await?;
         for e in &report.errors {
             eprintln!("warning: {e}");
         }
@@ -358,12 +433,22 @@ async fn fetch(config: &Config, topics: &[String], files: &[PathBuf], source: So
         failed |= !report.errors.is_empty();
     }
     store.flush()?;
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn paper(config: &Config, id: &str, json: bool) -> Result<ExitCode> {
     let Some(pid) = PaperId::parse(id) else {
-        return Err(Exit(2, format!("`{id}` is not an arXiv id (e.g. 2407.11422 or https://arxiv.org/abs/2407.11422)")).into());
+        return Err(Exit(
+            2,
+            format!(
+                "`{id}` is not an arXiv id (e.g. 2407.11422 or https://arxiv.org/abs/2407.11422)"
+            ),
+        )
+        .into());
     };
     let store = open_store(config)?;
     let stored = match store.paper(&pid)? {
@@ -373,7 +458,9 @@ async fn paper(config: &Config, id: &str, json: bool) -> Result<ExitCode> {
             let parsed = client
                 .by_ids(std::slice::from_ref(&pid))
                 .await
-                .with_context(|| format!("{pid} is not in the store and arXiv could not be asked"))?;
+                .with_context(|| {
+                    format!("{pid} is not in the store and arXiv could not be asked")
+                })?;
             if parsed.papers.is_empty() {
                 return Err(Exit(4, format!("arXiv has no paper {pid}")).into());
             }
@@ -383,7 +470,10 @@ async fn paper(config: &Config, id: &str, json: bool) -> Result<ExitCode> {
         }
     };
     if json {
-        outln!("{}", serde_json::to_string_pretty(&digest::stored_json(&stored))?);
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&digest::stored_json(&stored))?
+        );
     } else {
         out(&digest::render_paper(&stored));
     }
@@ -396,11 +486,19 @@ async fn run(config: Config) -> Result<ExitCode> {
     let platforms = config.telegram.token.is_some() || config.discord.token.is_some();
     if platforms {
         // The adapters land with their own issues; say so rather than pretend to deliver.
-        tracing::warn!("a chat platform token is set, but this build has no chat adapters yet; digests go to stdout");
+        tracing::warn!(
+            "a chat platform token is set, but this build has no chat adapters yet; digests go to stdout"
+        );
     }
     tracing::info!(store = %config.store.path.display(), topics = topics.topics.len(), "paperbell starting");
     let shutdown = CancellationToken::new();
-    let job = FetchJob { client: ArxivClient::new(&config.arxiv)?, config, store: store.clone(), topics, print_digests: true };
+    let job = FetchJob {
+        client: ArxivClient::new(&config.arxiv)?,
+        config,
+        store: store.clone(),
+        topics,
+        print_digests: true,
+    };
     let task = tokio::spawn(job.run(shutdown.clone()));
     wait_for_signal().await;
     tracing::info!("shutting down");
@@ -432,4 +530,3 @@ async fn wait_for_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
-

@@ -74,12 +74,13 @@ impl fmt::Display for PaperId {
 fn split_version(s: &str) -> (&str, Option<u32>) {
     if let Some(v) = s.rfind('v') {
         let digits = &s[v + 1..];
-        if !digits.is_empty() && digits.len() <= 4 && digits.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(n) = digits.parse::<u32>() {
-                if n > 0 {
-                    return (&s[..v], Some(n));
-                }
-            }
+        if !digits.is_empty()
+            && digits.len() <= 4
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(n) = digits.parse::<u32>()
+            && n > 0
+        {
+            return (&s[..v], Some(n));
         }
     }
     (s, None)
@@ -98,7 +99,9 @@ fn is_new_style(s: &str) -> bool {
 
 fn is_old_style(s: &str) -> bool {
     // archive(.SC)?/YYMMNNN, e.g. hep-th/9901001, math.GT/0309136.
-    let Some((archive, num)) = s.split_once('/') else { return false };
+    let Some((archive, num)) = s.split_once('/') else {
+        return false;
+    };
     let (arch, sub) = match archive.split_once('.') {
         Some((a, sc)) => (a, Some(sc)),
         None => (archive, None),
@@ -259,18 +262,36 @@ mod tests {
             ("2407.11422v3", "2407.11422", Some(3)),
             ("arXiv:2407.11422v2", "2407.11422", Some(2)),
             ("https://arxiv.org/abs/2407.11422v1", "2407.11422", Some(1)),
-            ("http://arxiv.org/pdf/2407.11422v1.pdf", "2407.11422", Some(1)),
+            (
+                "http://arxiv.org/pdf/2407.11422v1.pdf",
+                "2407.11422",
+                Some(1),
+            ),
             ("oai:arXiv.org:2407.11422v5", "2407.11422", Some(5)),
             ("0704.0001", "0704.0001", None),
             ("astro-ph/0601001v1", "astro-ph/0601001", Some(1)),
-            ("http://arxiv.org/abs/math.GT/0309136v2", "math.GT/0309136", Some(2)),
+            (
+                "http://arxiv.org/abs/math.GT/0309136v2",
+                "math.GT/0309136",
+                Some(2),
+            ),
             ("hep-th/9901001", "hep-th/9901001", None),
         ];
         for (input, id, v) in cases {
-            let (got, ver) = PaperId::parse_with_version(input).unwrap_or_else(|| panic!("{input}"));
+            let (got, ver) =
+                PaperId::parse_with_version(input).unwrap_or_else(|| panic!("{input}"));
             assert_eq!((got.as_str(), ver), (id, v), "{input}");
         }
-        for bad in ["", "2407", "2413.00001", "24071.1422", "nerf", "cs.CV", "hep-th/99", "2407.114"] {
+        for bad in [
+            "",
+            "2407",
+            "2413.00001",
+            "24071.1422",
+            "nerf",
+            "cs.CV",
+            "hep-th/99",
+            "2407.114",
+        ] {
             assert!(PaperId::parse(bad).is_none(), "{bad} should not parse");
         }
     }
@@ -283,17 +304,40 @@ mod tests {
 
     #[test]
     fn listing_day_follows_the_14_00_eastern_cutoff() {
-        let et = |y, m, d, h| New_York.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap().with_timezone(&Utc);
+        let et = |y, m, d, h| {
+            New_York
+                .with_ymd_and_hms(y, m, d, h, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
         let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
         // 2024-11-18 is a Monday.
-        assert_eq!(listing_day_for_submission(et(2024, 11, 18, 13)), day(2024, 11, 19));
-        assert_eq!(listing_day_for_submission(et(2024, 11, 18, 15)), day(2024, 11, 20));
+        assert_eq!(
+            listing_day_for_submission(et(2024, 11, 18, 13)),
+            day(2024, 11, 19)
+        );
+        assert_eq!(
+            listing_day_for_submission(et(2024, 11, 18, 15)),
+            day(2024, 11, 20)
+        );
         // Thursday after the cutoff and Friday before it: both listed Monday.
-        assert_eq!(listing_day_for_submission(et(2024, 11, 21, 15)), day(2024, 11, 25));
-        assert_eq!(listing_day_for_submission(et(2024, 11, 22, 10)), day(2024, 11, 25));
+        assert_eq!(
+            listing_day_for_submission(et(2024, 11, 21, 15)),
+            day(2024, 11, 25)
+        );
+        assert_eq!(
+            listing_day_for_submission(et(2024, 11, 22, 10)),
+            day(2024, 11, 25)
+        );
         // Friday after the cutoff and the weekend: listed Tuesday.
-        assert_eq!(listing_day_for_submission(et(2024, 11, 22, 15)), day(2024, 11, 26));
-        assert_eq!(listing_day_for_submission(et(2024, 11, 24, 23)), day(2024, 11, 26));
+        assert_eq!(
+            listing_day_for_submission(et(2024, 11, 22, 15)),
+            day(2024, 11, 26)
+        );
+        assert_eq!(
+            listing_day_for_submission(et(2024, 11, 24, 23)),
+            day(2024, 11, 26)
+        );
     }
 
     #[test]

@@ -42,13 +42,21 @@ impl FetchReport {
         for (t, n) in stats.topic_hits {
             *self.topic_hits.entry(t).or_default() += n;
         }
-        self.days.extend(parsed.papers.iter().filter_map(|p| p.announce_day()));
+        self.days
+            .extend(parsed.papers.iter().filter_map(|p| p.announce_day()));
     }
 
     pub fn summary(&self) -> String {
-        let mut s = format!("{} paper(s): {} new, {} updated", self.papers, self.new, self.updated);
+        let mut s = format!(
+            "{} paper(s): {} new, {} updated",
+            self.papers, self.new, self.updated
+        );
         if !self.topic_hits.is_empty() {
-            let hits: Vec<String> = self.topic_hits.iter().map(|(t, n)| format!("{t} +{n}")).collect();
+            let hits: Vec<String> = self
+                .topic_hits
+                .iter()
+                .map(|(t, n)| format!("{t} +{n}"))
+                .collect();
             s.push_str(&format!("; {}", hits.join(", ")));
         }
         s
@@ -79,7 +87,10 @@ pub async fn fetch_topics(
         Source::Feed => selected.iter().partition(|t| !t.categories.is_empty()),
         Source::Api { .. } => (vec![], selected.iter().collect()),
     };
-    let mut cats: Vec<Category> = feed_topics.iter().flat_map(|t| t.categories.iter().cloned()).collect();
+    let mut cats: Vec<Category> = feed_topics
+        .iter()
+        .flat_map(|t| t.categories.iter().cloned())
+        .collect();
     cats.sort();
     cats.dedup();
     if !cats.is_empty() {
@@ -88,7 +99,13 @@ pub async fn fetch_topics(
                 let stats = store.ingest(&parsed.papers, all)?;
                 report.add(&parsed, stats);
             }
-            Err(e) => report.errors.push(format!("feed {}: {e}", cats.iter().map(|c| c.as_str()).collect::<Vec<_>>().join("+"))),
+            Err(e) => report.errors.push(format!(
+                "feed {}: {e}",
+                cats.iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join("+")
+            )),
         }
     }
     let days = match source {
@@ -96,12 +113,18 @@ pub async fn fetch_topics(
         Source::Feed => query_days,
     };
     let from = now - chrono::Duration::days(days.max(1) as i64);
-    let window = format!("submittedDate:[{} TO {}]", from.format("%Y%m%d%H%M"), now.format("%Y%m%d%H%M"));
+    let window = format!(
+        "submittedDate:[{} TO {}]",
+        from.format("%Y%m%d%H%M"),
+        now.format("%Y%m%d%H%M")
+    );
     for t in api_topics {
         let q = format!("({}) AND {window}", t.search_query());
         let result = client
             .query(&q, None, |page| {
-                let stats = store.ingest(&page.papers, all).map_err(|e| sources::fetch::FetchError::Setup(e.to_string()))?;
+                let stats = store
+                    .ingest(&page.papers, all)
+                    .map_err(|e| sources::fetch::FetchError::Setup(e.to_string()))?;
                 report.add(&page, stats);
                 Ok(())
             })
@@ -135,7 +158,10 @@ pub fn ingest_file(store: &Store, all: &TopicSet, path: &Path) -> Result<FetchRe
 
 /// The next fetch time after `now`, or `None` if the schedule never fires again.
 pub fn next_fetch(schedule: &cron::Schedule, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    schedule.after(&now.with_timezone(&tz)).next().map(|t| t.with_timezone(&Utc))
+    schedule
+        .after(&now.with_timezone(&tz))
+        .next()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Per-topic digests of one announcement day, from the store (topics with no paper left out).
@@ -144,7 +170,12 @@ pub fn day_digests(store: &Store, topics: &TopicSet, day: NaiveDate) -> Result<V
     for t in &topics.topics {
         let papers = store.topic_day(&t.id, day)?;
         if !papers.is_empty() {
-            out.push(TopicDigest { topic_id: t.id.clone(), topic_name: t.name.clone(), day, papers });
+            out.push(TopicDigest {
+                topic_id: t.id.clone(),
+                topic_name: t.name.clone(),
+                day,
+                papers,
+            });
         }
     }
     Ok(out)
@@ -163,7 +194,12 @@ pub struct FetchJob {
 impl FetchJob {
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
         let schedule = self.config.fetch_schedule().map_err(anyhow::Error::msg)?;
-        let tz: Tz = self.config.schedule.timezone.parse().map_err(|_| anyhow::anyhow!("bad schedule.timezone"))?;
+        let tz: Tz = self
+            .config
+            .schedule
+            .timezone
+            .parse()
+            .map_err(|_| anyhow::anyhow!("bad schedule.timezone"))?;
         let retry_after_failure = Duration::from_secs(30 * 60);
         let mut due_now = self.config.schedule.fetch_on_start && self.stale(Utc::now())?;
         loop {
@@ -173,7 +209,10 @@ impl FetchJob {
                     return Ok(());
                 }
                 if !ok {
-                    tracing::info!("retrying the fetch in {} minutes", retry_after_failure.as_secs() / 60);
+                    tracing::info!(
+                        "retrying the fetch in {} minutes",
+                        retry_after_failure.as_secs() / 60
+                    );
                     tokio::select! {
                         _ = shutdown.cancelled() => return Ok(()),
                         _ = tokio::time::sleep(retry_after_failure) => continue,
@@ -196,7 +235,10 @@ impl FetchJob {
     }
 
     fn stale(&self, now: DateTime<Utc>) -> Result<bool> {
-        let last = self.store.meta("last_fetch_ok")?.and_then(|s| DateTime::parse_from_rfc3339(&s).ok());
+        let last = self
+            .store
+            .meta("last_fetch_ok")?
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok());
         Ok(last.is_none_or(|t| now - t.with_timezone(&Utc) > chrono::Duration::hours(12)))
     }
 
@@ -219,10 +261,10 @@ impl FetchJob {
                     tracing::warn!("part of the fetch failed: {e}");
                 }
                 tracing::info!("fetched {}", report.summary());
-                if self.print_digests {
-                    if let Err(e) = self.print_new_days(&report) {
-                        tracing::error!("cannot print digests: {e:#}");
-                    }
+                if self.print_digests
+                    && let Err(e) = self.print_new_days(&report)
+                {
+                    tracing::error!("cannot print digests: {e:#}");
                 }
                 true
             }
@@ -234,9 +276,14 @@ impl FetchJob {
     }
 
     fn print_new_days(&self, report: &FetchReport) -> Result<()> {
-        let printed = self.store.meta("stdout_digest_day")?.and_then(|s| s.parse::<NaiveDate>().ok());
+        let printed = self
+            .store
+            .meta("stdout_digest_day")?
+            .and_then(|s| s.parse::<NaiveDate>().ok());
         // Only the newest day: a feed that still serves yesterday's batch prints nothing new.
-        let Some(&day) = report.days.iter().next_back() else { return Ok(()) };
+        let Some(&day) = report.days.iter().next_back() else {
+            return Ok(());
+        };
         if printed.is_some_and(|p| p >= day) {
             return Ok(());
         }
@@ -263,9 +310,15 @@ mod tests {
         let ny: Tz = "America/New_York".parse().unwrap();
         // Friday 2024-11-22 noon UTC: the next fetch is Sunday 20:30 New York (01:30 UTC Monday).
         let now = Utc.with_ymd_and_hms(2024, 11, 22, 12, 0, 0).unwrap();
-        assert_eq!(next_fetch(&schedule, ny, now), Some(Utc.with_ymd_and_hms(2024, 11, 25, 1, 30, 0).unwrap()));
+        assert_eq!(
+            next_fetch(&schedule, ny, now),
+            Some(Utc.with_ymd_and_hms(2024, 11, 25, 1, 30, 0).unwrap())
+        );
         // Across the DST change (2024-11-03): Sunday 20:30 EST is 01:30 UTC.
         let now = Utc.with_ymd_and_hms(2024, 11, 1, 12, 0, 0).unwrap();
-        assert_eq!(next_fetch(&schedule, ny, now), Some(Utc.with_ymd_and_hms(2024, 11, 4, 1, 30, 0).unwrap()));
+        assert_eq!(
+            next_fetch(&schedule, ny, now),
+            Some(Utc.with_ymd_and_hms(2024, 11, 4, 1, 30, 0).unwrap())
+        );
     }
 }

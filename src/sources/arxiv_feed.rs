@@ -11,17 +11,26 @@ use crate::paper::{AnnounceType, Category, Paper, PaperId, normalize_ws};
 pub fn convert(e: &RawEntry) -> Result<Paper, String> {
     let description = e.summary.as_deref().unwrap_or("");
     let (desc_id, desc_type, abstract_text) = split_description(description);
-    let id_source = [e.guid.as_deref(), e.id.as_deref(), desc_id, e.link_text.as_deref()]
-        .into_iter()
-        .flatten()
-        .chain(e.links.iter().map(|l| l.href.as_str()))
-        .find_map(|s| PaperId::parse_with_version(s).map(|p| (p, s)));
+    let id_source = [
+        e.guid.as_deref(),
+        e.id.as_deref(),
+        desc_id,
+        e.link_text.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(e.links.iter().map(|l| l.href.as_str()))
+    .find_map(|s| PaperId::parse_with_version(s).map(|p| (p, s)));
     let Some(((id, version), _)) = id_source else {
         return Err("no arXiv id in guid, id, description or link".into());
     };
     // Later sources may carry the version where the guid did not.
     let version = version
-        .or_else(|| desc_id.and_then(|d| PaperId::parse_with_version(d)).and_then(|(_, v)| v))
+        .or_else(|| {
+            desc_id
+                .and_then(PaperId::parse_with_version)
+                .and_then(|(_, v)| v)
+        })
         .unwrap_or(1);
     let announce_type = e
         .announce_type
@@ -43,9 +52,15 @@ pub fn convert(e: &RawEntry) -> Result<Paper, String> {
         e.authors.iter().flat_map(|a| split_creators(a)).collect()
     };
     let (published, updated) = if e.pub_date.is_some() {
-        (parse_rfc2822(e.pub_date.as_ref()).or_else(|| parse_rfc3339(e.pub_date.as_ref())), None)
+        (
+            parse_rfc2822(e.pub_date.as_ref()).or_else(|| parse_rfc3339(e.pub_date.as_ref())),
+            None,
+        )
     } else {
-        (parse_rfc3339(e.published.as_ref()), parse_rfc3339(e.updated.as_ref()))
+        (
+            parse_rfc3339(e.published.as_ref()),
+            parse_rfc3339(e.updated.as_ref()),
+        )
     };
     Ok(Paper {
         pdf_url: Some(id.pdf_url(version)),
@@ -88,10 +103,10 @@ fn split_description(d: &str) -> (Option<&str>, Option<&str>, &str) {
 
 /// The feeds before 2024 appended "(arXiv:2101.00001v1 [cs.CV] UPDATED)" to titles.
 fn strip_old_title_suffix(title: &str) -> String {
-    if let Some(pos) = title.rfind(" (arXiv:") {
-        if title.ends_with(')') {
-            return title[..pos].trim_end().to_string();
-        }
+    if let Some(pos) = title.rfind(" (arXiv:")
+        && title.ends_with(')')
+    {
+        return title[..pos].trim_end().to_string();
     }
     title.to_string()
 }
@@ -102,15 +117,25 @@ mod tests {
 
     #[test]
     fn description_header_is_split_off() {
-        let (id, kind, text) =
-            split_description("arXiv:2411.10504v1 Announce Type: replace-cross \nAbstract: We $a<b$.");
-        assert_eq!((id, kind, text), (Some("2411.10504v1"), Some("replace-cross"), "We $a<b$."));
-        assert_eq!(split_description("Plain abstract."), (None, None, "Plain abstract."));
+        let (id, kind, text) = split_description(
+            "arXiv:2411.10504v1 Announce Type: replace-cross \nAbstract: We $a<b$.",
+        );
+        assert_eq!(
+            (id, kind, text),
+            (Some("2411.10504v1"), Some("replace-cross"), "We $a<b$.")
+        );
+        assert_eq!(
+            split_description("Plain abstract."),
+            (None, None, "Plain abstract.")
+        );
     }
 
     #[test]
     fn old_title_suffix_is_removed() {
-        assert_eq!(strip_old_title_suffix("A Title (arXiv:2101.00001v2 [cs.CV] UPDATED)"), "A Title");
+        assert_eq!(
+            strip_old_title_suffix("A Title (arXiv:2101.00001v2 [cs.CV] UPDATED)"),
+            "A Title"
+        );
         assert_eq!(strip_old_title_suffix("On (x) and (y)"), "On (x) and (y)");
     }
 }

@@ -20,14 +20,21 @@ pub enum FetchError {
     #[error("arXiv API error: {0}")]
     Api(String),
     #[error("giving up on {url} after {attempts} attempts: {last}")]
-    GaveUp { url: String, attempts: u32, last: String },
+    GaveUp {
+        url: String,
+        attempts: u32,
+        last: String,
+    },
     #[error("{0}")]
     Setup(String),
 }
 
 /// One attempt's failure, and whether trying again can help.
 enum Attempt {
-    Retry { why: String, after: Option<Duration> },
+    Retry {
+        why: String,
+        after: Option<Duration>,
+    },
     Fatal(FetchError),
 }
 
@@ -62,7 +69,9 @@ impl ArxivClient {
             .pool_max_idle_per_host(1)
             .build()
             .map_err(|e| FetchError::Setup(format!("cannot build the HTTP client: {e}")))?;
-        let url = |s: &str, key: &str| Url::parse(s).map_err(|e| FetchError::Setup(format!("arxiv.{key} `{s}`: {e}")));
+        let url = |s: &str, key: &str| {
+            Url::parse(s).map_err(|e| FetchError::Setup(format!("arxiv.{key} `{s}`: {e}")))
+        };
         Ok(ArxivClient {
             http,
             api_url: url(&cfg.api_url, "api_url")?,
@@ -80,7 +89,11 @@ impl ArxivClient {
     pub async fn feed(&self, categories: &[Category]) -> Result<Parsed, FetchError> {
         let cats: Vec<&str> = categories.iter().map(Category::as_str).collect();
         let mut url = self.feed_url.clone();
-        let path = format!("{}/rss/{}", url.path().trim_end_matches('/'), cats.join("+"));
+        let path = format!(
+            "{}/rss/{}",
+            url.path().trim_end_matches('/'),
+            cats.join("+")
+        );
         url.set_path(&path);
         self.get(url, |_| Ok(())).await
     }
@@ -97,7 +110,12 @@ impl ArxivClient {
 
     /// Runs an API `search_query`, newest submissions first, page by page. Each page is handed
     /// to `on_page` only once it parsed completely, so a failure never delivers half a page.
-    pub async fn query<F>(&self, search_query: &str, limit: Option<u32>, mut on_page: F) -> Result<QueryStats, FetchError>
+    pub async fn query<F>(
+        &self,
+        search_query: &str,
+        limit: Option<u32>,
+        mut on_page: F,
+    ) -> Result<QueryStats, FetchError>
     where
         F: FnMut(Parsed) -> Result<(), FetchError>,
     {
@@ -118,9 +136,9 @@ impl ArxivClient {
                 .get(url, move |p| {
                     // arXiv intermittently answers a page inside the result set with no entries.
                     match p.total_results {
-                        Some(total) if p.entries == 0 && page_start < total => {
-                            Err(format!("empty page at start={page_start} of {total} results"))
-                        }
+                        Some(total) if p.entries == 0 && page_start < total => Err(format!(
+                            "empty page at start={page_start} of {total} results"
+                        )),
                         _ => Ok(()),
                     }
                 })
@@ -139,7 +157,11 @@ impl ArxivClient {
         Ok(stats)
     }
 
-    async fn get(&self, url: Url, check: impl Fn(&Parsed) -> Result<(), String>) -> Result<Parsed, FetchError> {
+    async fn get(
+        &self,
+        url: Url,
+        check: impl Fn(&Parsed) -> Result<(), String>,
+    ) -> Result<Parsed, FetchError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -150,9 +172,15 @@ impl ArxivClient {
                 Err(Attempt::Retry { why, after }) => (why, after),
             };
             if attempt > self.max_retries {
-                return Err(FetchError::GaveUp { url: url.to_string(), attempts: attempt, last: why });
+                return Err(FetchError::GaveUp {
+                    url: url.to_string(),
+                    attempts: attempt,
+                    last: why,
+                });
             }
-            let delay = after.unwrap_or_else(|| self.backoff(attempt)).min(Duration::from_secs(300));
+            let delay = after
+                .unwrap_or_else(|| self.backoff(attempt))
+                .min(Duration::from_secs(300));
             tracing::warn!(%url, attempt, ?delay, "arXiv request failed, retrying: {why}");
             tokio::time::sleep(delay).await;
         }
@@ -165,7 +193,11 @@ impl ArxivClient {
         lo + Duration::from_secs_f64(rand::rng().random_range(0.0..=1.0) * (d - lo).as_secs_f64())
     }
 
-    async fn attempt(&self, url: &Url, check: &impl Fn(&Parsed) -> Result<(), String>) -> Result<Parsed, Attempt> {
+    async fn attempt(
+        &self,
+        url: &Url,
+        check: &impl Fn(&Parsed) -> Result<(), String>,
+    ) -> Result<Parsed, Attempt> {
         let mut last = self.last_request.lock().await;
         if let Some(prev) = *last {
             let wait = self.min_interval.saturating_sub(prev.elapsed());
@@ -178,7 +210,10 @@ impl ArxivClient {
             Ok(r) => r,
             Err(e) => {
                 *last = Some(Instant::now());
-                return Err(Attempt::Retry { why: describe(&e), after: None });
+                return Err(Attempt::Retry {
+                    why: describe(&e),
+                    after: None,
+                });
             }
         };
         let status = response.status();
@@ -194,22 +229,43 @@ impl ArxivClient {
         drop(last);
         let body = match body {
             Ok(b) => b,
-            Err(e) => return Err(Attempt::Retry { why: describe(&e), after: None }),
+            Err(e) => {
+                return Err(Attempt::Retry {
+                    why: describe(&e),
+                    after: None,
+                });
+            }
         };
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-            return Err(Attempt::Retry { why: format!("HTTP {status}"), after: retry_after });
+            return Err(Attempt::Retry {
+                why: format!("HTTP {status}"),
+                after: retry_after,
+            });
         }
         let text = String::from_utf8_lossy(&body[..body.len().min(64)]);
         if text.trim_start().starts_with("Rate exceeded") {
-            return Err(Attempt::Retry { why: "arXiv said `Rate exceeded.`".into(), after: retry_after });
+            return Err(Attempt::Retry {
+                why: "arXiv said `Rate exceeded.`".into(),
+                after: retry_after,
+            });
         }
         if body.iter().all(u8::is_ascii_whitespace) {
-            return Err(Attempt::Retry { why: format!("HTTP {status} with a blank body"), after: retry_after });
+            return Err(Attempt::Retry {
+                why: format!("HTTP {status} with a blank body"),
+                after: retry_after,
+            });
         }
         match parse(&body) {
             Err(ParseError::Api { message }) => Err(Attempt::Fatal(FetchError::Api(message))),
-            Err(e) if status.is_success() => Err(Attempt::Retry { why: format!("unusable document: {e}"), after: None }),
-            Err(e) => Err(Attempt::Fatal(FetchError::GaveUp { url: url.to_string(), attempts: 1, last: format!("HTTP {status}: {e}") })),
+            Err(e) if status.is_success() => Err(Attempt::Retry {
+                why: format!("unusable document: {e}"),
+                after: None,
+            }),
+            Err(e) => Err(Attempt::Fatal(FetchError::GaveUp {
+                url: url.to_string(),
+                attempts: 1,
+                last: format!("HTTP {status}: {e}"),
+            })),
             Ok(_) if !status.is_success() => Err(Attempt::Fatal(FetchError::GaveUp {
                 url: url.to_string(),
                 attempts: 1,

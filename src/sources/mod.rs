@@ -26,7 +26,11 @@ pub enum Format {
 pub enum ParseError {
     /// Not XML, not an arXiv document, or cut short.
     #[error("line {line}, column {column}: {reason}")]
-    Invalid { line: usize, column: usize, reason: String },
+    Invalid {
+        line: usize,
+        column: usize,
+        reason: String,
+    },
     /// The API answered with its error feed (one entry whose id contains `/api/errors`).
     #[error("arXiv API error: {message}")]
     Api { message: String },
@@ -54,20 +58,36 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         Err(e) => {
             let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
             let (line, column) = xml::line_col(valid, valid.len());
-            return Err(ParseError::Invalid { line, column, reason: "invalid UTF-8".into() });
+            return Err(ParseError::Invalid {
+                line,
+                column,
+                reason: "invalid UTF-8".into(),
+            });
         }
     };
     let raw = xml::walk(doc)?;
     let mut out = Parsed {
         entries: raw.entries.len(),
-        total_results: raw.total_results.as_deref().and_then(|s| s.trim().parse().ok()),
-        start_index: raw.start_index.as_deref().and_then(|s| s.trim().parse().ok()),
-        items_per_page: raw.items_per_page.as_deref().and_then(|s| s.trim().parse().ok()),
+        total_results: raw
+            .total_results
+            .as_deref()
+            .and_then(|s| s.trim().parse().ok()),
+        start_index: raw
+            .start_index
+            .as_deref()
+            .and_then(|s| s.trim().parse().ok()),
+        items_per_page: raw
+            .items_per_page
+            .as_deref()
+            .and_then(|s| s.trim().parse().ok()),
         ..Parsed::default()
     };
     let root = raw.root.expect("walk returns a root");
     let is_atom_feed = root == xml::Root::Atom
-        && raw.entries.iter().any(|e| e.id.as_deref().is_some_and(|id| id.trim().starts_with("oai:")));
+        && raw.entries.iter().any(|e| {
+            e.id.as_deref()
+                .is_some_and(|id| id.trim().starts_with("oai:"))
+        });
     out.format = Some(match root {
         xml::Root::Rss => Format::Rss,
         xml::Root::Atom if is_atom_feed => Format::AtomFeed,
@@ -80,7 +100,9 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
         };
         match converted {
             Ok(p) => out.papers.push(p),
-            Err(why) => out.warnings.push(format!("line {}: entry skipped: {why}", entry.line)),
+            Err(why) => out
+                .warnings
+                .push(format!("line {}: entry skipped: {why}", entry.line)),
         }
     }
     dedupe_keep_newest(&mut out.papers);
@@ -90,17 +112,19 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
 /// A feed can list a paper twice (and keep serving yesterday's batch): keep one per id, the
 /// highest version, in first-seen order.
 fn dedupe_keep_newest(papers: &mut Vec<Paper>) {
-    let mut best: std::collections::HashMap<crate::paper::PaperId, usize> = Default::default();
+    let mut first: std::collections::HashMap<crate::paper::PaperId, usize> = Default::default();
     let mut keep = vec![true; papers.len()];
-    for (i, p) in papers.iter().enumerate() {
-        match best.get(&p.id) {
-            Some(&j) if papers[j].version >= p.version => keep[i] = false,
+    for i in 0..papers.len() {
+        match first.get(&papers[i].id) {
             Some(&j) => {
-                keep[j] = false;
-                best.insert(p.id.clone(), i);
+                if papers[i].version > papers[j].version {
+                    // The newer version takes the first one's place.
+                    papers.swap(i, j);
+                }
+                keep[i] = false;
             }
             None => {
-                best.insert(p.id.clone(), i);
+                first.insert(papers[i].id.clone(), i);
             }
         }
     }
@@ -117,11 +141,15 @@ pub(crate) fn clean(s: Option<&String>) -> Option<String> {
 }
 
 pub(crate) fn parse_rfc3339(s: Option<&String>) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s?.trim()).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s?.trim())
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 pub(crate) fn parse_rfc2822(s: Option<&String>) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc2822(s?.trim()).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc2822(s?.trim())
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// Splits the feeds' single `dc:creator` string into names: commas (and a final " and ")
@@ -191,12 +219,23 @@ mod tests {
     #[test]
     fn creators_split_outside_parentheses() {
         assert_eq!(
-            split_creators("Ada Lovelace (Analytical Engine Inc., London), Alan Turing, Grace Hopper (Navy)"),
+            split_creators(
+                "Ada Lovelace (Analytical Engine Inc., London), Alan Turing, Grace Hopper (Navy)"
+            ),
             ["Ada Lovelace", "Alan Turing", "Grace Hopper"]
         );
-        assert_eq!(split_creators(",  Plato, Aristotle"), ["Plato", "Aristotle"]);
-        assert_eq!(split_creators("A. Author and B. Author"), ["A. Author", "B. Author"]);
-        assert_eq!(split_creators("Zoë Müller, 王小明"), ["Zoë Müller", "王小明"]);
+        assert_eq!(
+            split_creators(",  Plato, Aristotle"),
+            ["Plato", "Aristotle"]
+        );
+        assert_eq!(
+            split_creators("A. Author and B. Author"),
+            ["A. Author", "B. Author"]
+        );
+        assert_eq!(
+            split_creators("Zoë Müller, 王小明"),
+            ["Zoë Müller", "王小明"]
+        );
         assert_eq!(split_creators("  "), Vec::<String>::new());
         assert_eq!(split_creators("Sandra (MIT (CSAIL), USA)"), ["Sandra"]);
     }

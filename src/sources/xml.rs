@@ -119,15 +119,22 @@ pub fn line_col(doc: &str, pos: usize) -> (usize, usize) {
 
 fn invalid(doc: &str, pos: usize, reason: impl Into<String>) -> ParseError {
     let (line, column) = line_col(doc, pos);
-    ParseError::Invalid { line, column, reason: reason.into() }
+    ParseError::Invalid {
+        line,
+        column,
+        reason: reason.into(),
+    }
 }
 
 fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
-    e.attributes().flatten().find(|a| a.key.local_name().as_ref().as_bytes() == name).map(|a| {
-        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map(|v| v.into_owned())
-            .unwrap_or_else(|_| a.value.to_string())
-    })
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref().as_bytes() == name)
+        .map(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map(|v| v.into_owned())
+                .unwrap_or_else(|_| a.value.to_string())
+        })
 }
 
 /// Walks the whole document. Fails on anything that is not well-formed XML, on a document that
@@ -146,6 +153,8 @@ pub fn walk(doc: &str) -> Result<RawDoc, ParseError> {
     let mut in_author = false;
     let mut capture: Option<(Field, usize)> = None;
     let mut text = String::new();
+    // Entry line numbers, counted incrementally (recounting from the start is quadratic).
+    let (mut line_at, mut line_no) = (0usize, 1usize);
 
     loop {
         let pos = reader.buffer_position() as usize;
@@ -183,8 +192,15 @@ pub fn walk(doc: &str) -> Result<RawDoc, ParseError> {
                 }
                 let this_depth = depth + 1;
                 if entry.is_none() && (local == b"entry" || local == b"item") {
-                    let line = line_col(doc, pos).0;
-                    entry = Some((this_depth, RawEntry { line, ..RawEntry::default() }));
+                    line_no += memchr::memchr_iter(b'\n', &doc.as_bytes()[line_at..pos]).count();
+                    line_at = pos;
+                    entry = Some((
+                        this_depth,
+                        RawEntry {
+                            line: line_no,
+                            ..RawEntry::default()
+                        },
+                    ));
                     if is_empty {
                         let (_, done) = entry.take().expect("just set");
                         out.entries.push(done);
@@ -210,21 +226,24 @@ pub fn walk(doc: &str) -> Result<RawDoc, ParseError> {
                             }
                             _ => {}
                         }
-                        if !is_empty && capture.is_none() {
-                            if let Some(f) = entry_field(local) {
-                                capture = Some((f, this_depth));
-                                text.clear();
-                            }
+                        if !is_empty
+                            && capture.is_none()
+                            && let Some(f) = entry_field(local)
+                        {
+                            capture = Some((f, this_depth));
+                            text.clear();
                         }
-                    } else if in_author && this_depth == edepth + 2 && local == b"name" && !is_empty {
+                    } else if in_author && this_depth == edepth + 2 && local == b"name" && !is_empty
+                    {
                         capture = Some((Field::AuthorName, this_depth));
                         text.clear();
                     }
-                } else if !is_empty && capture.is_none() {
-                    if let Some(f) = feed_field(local) {
-                        capture = Some((f, this_depth));
-                        text.clear();
-                    }
+                } else if !is_empty
+                    && capture.is_none()
+                    && let Some(f) = feed_field(local)
+                {
+                    capture = Some((f, this_depth));
+                    text.clear();
                 }
                 if !is_empty {
                     depth = this_depth;
@@ -232,12 +251,12 @@ pub fn walk(doc: &str) -> Result<RawDoc, ParseError> {
                 }
             }
             Event::End(_) => {
-                if let Some((f, d)) = capture {
-                    if d == depth {
-                        capture = None;
-                        let value = std::mem::take(&mut text);
-                        store_field(&mut out, entry.as_mut().map(|(_, en)| en), f, value);
-                    }
+                if let Some((f, d)) = capture
+                    && d == depth
+                {
+                    capture = None;
+                    let value = std::mem::take(&mut text);
+                    store_field(&mut out, entry.as_mut().map(|(_, en)| en), f, value);
                 }
                 if let Some((edepth, _)) = entry {
                     if depth == edepth {
@@ -289,7 +308,11 @@ pub fn walk(doc: &str) -> Result<RawDoc, ParseError> {
                     ));
                 }
                 if out.root.is_none() {
-                    return Err(invalid(doc, doc.len(), "no root element: the document is empty or not XML"));
+                    return Err(invalid(
+                        doc,
+                        doc.len(),
+                        "no root element: the document is empty or not XML",
+                    ));
                 }
                 return Ok(out);
             }

@@ -17,12 +17,19 @@ pub fn encode<T: Serialize>(version: u8, value: &T) -> Result<Vec<u8>, StoreErro
     Ok(out)
 }
 
-pub fn decode<T: DeserializeOwned>(expected: u8, what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+pub fn decode<T: DeserializeOwned>(
+    expected: u8,
+    what: &str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
     match bytes.split_first() {
         Some((&v, rest)) if v == expected => {
             postcard::from_bytes(rest).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
         }
-        Some((&v, _)) => Err(StoreError::UnknownRecordVersion { what: what.to_string(), version: v }),
+        Some((&v, _)) => Err(StoreError::UnknownRecordVersion {
+            what: what.to_string(),
+            version: v,
+        }),
         None => Err(StoreError::Corrupt(format!("{what}: empty record"))),
     }
 }
@@ -56,6 +63,69 @@ pub struct StoredPaper {
     pub topics: Vec<(String, NaiveDate)>,
 }
 
+/// The borrowed twin of `PaperRecordV1` for writing without copying every string; postcard
+/// encodes `&str`/`&[T]` exactly like `String`/`Vec<T>`, so both read the same bytes.
+#[derive(Serialize)]
+pub struct PaperRecordRef<'a> {
+    id: &'a str,
+    version: u32,
+    title: &'a str,
+    authors: &'a [String],
+    primary_category: Option<&'a str>,
+    categories: Vec<&'a str>,
+    published: Option<i64>,
+    updated: Option<i64>,
+    abstract_text: &'a str,
+    comment: Option<&'a str>,
+    doi: Option<&'a str>,
+    journal_ref: Option<&'a str>,
+    pdf_url: Option<&'a str>,
+    announce_type: Option<u8>,
+    first_announced: Option<i32>,
+    topics: Vec<(&'a str, i32)>,
+}
+
+impl<'a> From<&'a StoredPaper> for PaperRecordRef<'a> {
+    fn from(s: &'a StoredPaper) -> Self {
+        let p = &s.paper;
+        let derived = p.pdf_url.as_deref().is_some_and(|u| {
+            // Stored as "" when it is the derived https://arxiv.org/pdf/<id>v<N>.
+            u.strip_prefix("https://arxiv.org/pdf/")
+                .and_then(|r| r.strip_prefix(p.id.as_str()))
+                .and_then(|r| r.strip_prefix('v'))
+                .is_some_and(|v| v.parse() == Ok(p.version))
+        });
+        PaperRecordRef {
+            id: p.id.as_str(),
+            version: p.version,
+            title: &p.title,
+            authors: &p.authors,
+            primary_category: p.primary_category.as_ref().map(|c| c.0.as_str()),
+            categories: p.categories.iter().map(|c| c.0.as_str()).collect(),
+            published: ts(p.published),
+            updated: ts(p.updated),
+            abstract_text: &p.abstract_text,
+            comment: p.comment.as_deref(),
+            doi: p.doi.as_deref(),
+            journal_ref: p.journal_ref.as_deref(),
+            pdf_url: if derived {
+                Some("")
+            } else {
+                p.pdf_url.as_deref()
+            },
+            announce_type: p
+                .announce_type
+                .and_then(|a| TYPES.iter().position(|t| *t == a).map(|i| i as u8)),
+            first_announced: days(s.first_announced),
+            topics: s
+                .topics
+                .iter()
+                .map(|(t, d)| (t.as_str(), days(Some(*d)).unwrap_or(0)))
+                .collect(),
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 pub struct PaperRecordV1 {
     id: String,
@@ -85,41 +155,18 @@ fn from_ts(n: Option<i64>) -> Option<DateTime<Utc>> {
     n.and_then(|n| DateTime::from_timestamp(n, 0))
 }
 
-const TYPES: [AnnounceType; 4] =
-    [AnnounceType::New, AnnounceType::Cross, AnnounceType::Replace, AnnounceType::ReplaceCross];
-
-impl From<&StoredPaper> for PaperRecordV1 {
-    fn from(s: &StoredPaper) -> Self {
-        let p = &s.paper;
-        let derived = p.id.pdf_url(p.version);
-        PaperRecordV1 {
-            id: p.id.as_str().to_string(),
-            version: p.version,
-            title: p.title.clone(),
-            authors: p.authors.clone(),
-            primary_category: p.primary_category.as_ref().map(|c| c.0.clone()),
-            categories: p.categories.iter().map(|c| c.0.clone()).collect(),
-            published: ts(p.published),
-            updated: ts(p.updated),
-            abstract_text: p.abstract_text.clone(),
-            comment: p.comment.clone(),
-            doi: p.doi.clone(),
-            journal_ref: p.journal_ref.clone(),
-            pdf_url: match &p.pdf_url {
-                Some(u) if *u == derived => Some(String::new()),
-                other => other.clone(),
-            },
-            announce_type: p.announce_type.and_then(|a| TYPES.iter().position(|t| *t == a).map(|i| i as u8)),
-            first_announced: days(s.first_announced),
-            topics: s.topics.iter().map(|(t, d)| (t.clone(), days(Some(*d)).unwrap_or(0))).collect(),
-        }
-    }
-}
+const TYPES: [AnnounceType; 4] = [
+    AnnounceType::New,
+    AnnounceType::Cross,
+    AnnounceType::Replace,
+    AnnounceType::ReplaceCross,
+];
 
 impl TryFrom<PaperRecordV1> for StoredPaper {
     type Error = StoreError;
     fn try_from(r: PaperRecordV1) -> Result<Self, StoreError> {
-        let id = PaperId::parse(&r.id).ok_or_else(|| StoreError::Corrupt(format!("bad id {}", r.id)))?;
+        let id =
+            PaperId::parse(&r.id).ok_or_else(|| StoreError::Corrupt(format!("bad id {}", r.id)))?;
         let pdf_url = match r.pdf_url {
             Some(u) if u.is_empty() => Some(id.pdf_url(r.version)),
             other => other,
@@ -142,7 +189,79 @@ impl TryFrom<PaperRecordV1> for StoredPaper {
                 announce_type: r.announce_type.and_then(|i| TYPES.get(i as usize).copied()),
             },
             first_announced: from_days(r.first_announced),
-            topics: r.topics.into_iter().map(|(t, d)| (t, from_days(Some(d)).unwrap_or_default())).collect(),
+            topics: r
+                .topics
+                .into_iter()
+                .map(|(t, d)| (t, from_days(Some(d)).unwrap_or_default()))
+                .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paper::normalize_ws;
+
+    fn stored(pdf: Option<&str>) -> StoredPaper {
+        StoredPaper {
+            paper: Paper {
+                id: PaperId::parse("hep-th/9901001").unwrap(),
+                version: 2,
+                title: normalize_ws("A  title"),
+                authors: vec!["Zoë".into()],
+                primary_category: Some(Category("hep-th".into())),
+                categories: vec![Category("hep-th".into()), Category("gr-qc".into())],
+                published: DateTime::from_timestamp(1_000_000_000, 0),
+                updated: None,
+                abstract_text: "$a<b$".into(),
+                comment: Some("5 pages".into()),
+                doi: None,
+                journal_ref: None,
+                pdf_url: pdf.map(str::to_string),
+                announce_type: Some(AnnounceType::ReplaceCross),
+            },
+            first_announced: NaiveDate::from_ymd_opt(1999, 1, 4),
+            topics: vec![("nerf".into(), NaiveDate::from_ymd_opt(1999, 1, 5).unwrap())],
+        }
+    }
+
+    #[test]
+    fn records_round_trip_with_derived_and_odd_pdf_urls() {
+        for pdf in [
+            Some("https://arxiv.org/pdf/hep-th/9901001v2"),
+            Some("http://arxiv.org/pdf/hep-th/9901001v2"),
+            None,
+        ] {
+            let s = stored(pdf);
+            let bytes = encode(PAPER_V1, &PaperRecordRef::from(&s)).unwrap();
+            let back: StoredPaper = decode::<PaperRecordV1>(PAPER_V1, "paper", &bytes)
+                .unwrap()
+                .try_into()
+                .unwrap();
+            assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn unknown_record_versions_are_refused() {
+        let mut bytes = encode(PAPER_V1, &PaperRecordRef::from(&stored(None))).unwrap();
+        bytes[0] = 9;
+        let err = decode::<PaperRecordV1>(PAPER_V1, "paper", &bytes)
+            .err()
+            .unwrap();
+        assert!(
+            matches!(err, StoreError::UnknownRecordVersion { version: 9, .. }),
+            "{err}"
+        );
+        assert!(decode::<PaperRecordV1>(PAPER_V1, "paper", &[]).is_err());
+    }
+
+    #[test]
+    fn day_keys_sort_by_date() {
+        let a = day_key(NaiveDate::from_ymd_opt(2024, 12, 31).unwrap());
+        let b = day_key(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap());
+        assert!(a < b);
+        assert_eq!(day_from_key(&b), NaiveDate::from_ymd_opt(2025, 1, 1));
     }
 }

@@ -29,7 +29,7 @@ use paperbell_chat::{ChatRef, Platform};
 use serde::{Deserialize, Serialize};
 
 pub use codec::StoredPaper;
-use codec::{PaperRecordV1, day_from_key, day_key, decode, encode};
+use codec::{PaperRecordRef, PaperRecordV1, day_from_key, day_key, decode, encode};
 
 use crate::paper::{Paper, PaperId};
 use crate::topics::{Topic, TopicSet};
@@ -43,7 +43,9 @@ pub enum StoreError {
     Open { path: String, source: sled::Error },
     #[error("store I/O failed: {0}")]
     Sled(#[from] sled::Error),
-    #[error("a {what} record has format version {version}, which this paperbell does not know (written by a newer version?)")]
+    #[error(
+        "a {what} record has format version {version}, which this paperbell does not know (written by a newer version?)"
+    )]
     UnknownRecordVersion { what: String, version: u8 },
     #[error("the store's schema version is {0}; this paperbell reads version {SCHEMA_VERSION}")]
     Schema(u8),
@@ -111,6 +113,19 @@ fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
     k
 }
 
+/// `prefix name 0 day id` (topic and category indexes) or `prefix day id` (day index).
+fn idx_key(prefix: u8, name: Option<&[u8]>, day: NaiveDate, id: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + name.map_or(0, |n| n.len() + 1) + 4 + id.len());
+    k.push(prefix);
+    if let Some(n) = name {
+        k.extend_from_slice(n);
+        k.push(0);
+    }
+    k.extend_from_slice(&day_key(day));
+    k.extend_from_slice(id);
+    k
+}
+
 fn chat_key(c: &ChatRef) -> String {
     c.to_string()
 }
@@ -121,8 +136,12 @@ impl Store {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(256 * 1024 * 1024)
+            .mode(sled::Mode::HighThroughput)
             .open()
-            .map_err(|source| StoreError::Open { path: dir.display().to_string(), source })?;
+            .map_err(|source| StoreError::Open {
+                path: dir.display().to_string(),
+                source,
+            })?;
         match db.get(b"mschema")? {
             Some(v) if v.as_ref() != [SCHEMA_VERSION] => {
                 return Err(StoreError::Schema(v.first().copied().unwrap_or(0)));
@@ -132,7 +151,10 @@ impl Store {
                 db.insert(b"mschema", &[SCHEMA_VERSION])?;
             }
         }
-        Ok(Store { db, write: Mutex::new(()) })
+        Ok(Store {
+            db,
+            write: Mutex::new(()),
+        })
     }
 
     /// Makes everything written so far durable.
@@ -165,29 +187,39 @@ impl Store {
         let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let mut stats = IngestStats::default();
         let mut batch = sled::Batch::default();
-        // A page may repeat an id; later reads in this page must see earlier writes.
-        let mut pending: HashMap<&PaperId, StoredPaper> = HashMap::new();
-        for p in papers {
-            let existing = match pending.get(&p.id) {
-                Some(s) => Some(s.clone()),
-                None => self.paper(&p.id)?,
-            };
+        // A page may repeat an id, and reads do not see this batch: keep one per id, the newest.
+        let mut newest: HashMap<&PaperId, usize> = HashMap::with_capacity(papers.len());
+        for (i, p) in papers.iter().enumerate() {
+            match newest.get(&p.id) {
+                Some(&j) if papers[j].version >= p.version => {}
+                _ => {
+                    newest.insert(&p.id, i);
+                }
+            }
+        }
+        for (i, p) in papers.iter().enumerate() {
+            if newest.get(&p.id) != Some(&i) {
+                stats.unchanged += 1;
+                continue;
+            }
+            let existing = self.paper(&p.id)?;
             let Some(next) = merge(existing.as_ref(), p, topics, &mut stats) else {
                 continue;
             };
             let id = next.paper.id.as_str().as_bytes();
             if let Some(day) = next.first_announced {
-                let dk = day_key(day);
-                batch.insert(key(b'd', &[&dk, id]), &[]);
+                batch.insert(idx_key(b'd', None, day, id), &[]);
                 for c in &next.paper.categories {
-                    batch.insert(key(b'c', &[c.0.as_bytes(), &dk, id]), &[]);
+                    batch.insert(idx_key(b'c', Some(c.0.as_bytes()), day, id), &[]);
                 }
             }
             for (t, day) in &next.topics {
-                batch.insert(key(b't', &[t.as_bytes(), &day_key(*day), id]), &[]);
+                batch.insert(idx_key(b't', Some(t.as_bytes()), *day, id), &[]);
             }
-            batch.insert(key(b'p', &[id]), encode(codec::PAPER_V1, &PaperRecordV1::from(&next))?);
-            pending.insert(&p.id, next);
+            batch.insert(
+                key(b'p', &[id]),
+                encode(codec::PAPER_V1, &PaperRecordRef::from(&next))?,
+            );
         }
         self.db.apply_batch(batch)?;
         Ok(stats)
@@ -205,17 +237,28 @@ impl Store {
 
     /// Newest papers for any topic: the index when the topic is configured (or a category),
     /// else a scan of the newest days, matching as it goes, over at most `scan_limit` papers.
-    pub fn recent(&self, topic: &Topic, configured: bool, n: usize, scan_limit: usize) -> Result<Vec<StoredPaper>> {
+    pub fn recent(
+        &self,
+        topic: &Topic,
+        configured: bool,
+        n: usize,
+        scan_limit: usize,
+    ) -> Result<Vec<StoredPaper>> {
         if configured {
             return self.recent_by_topic(&topic.id, n);
         }
-        if topic.keywords.is_empty() && topic.authors.is_empty() && topic.categories.len() == 1 && topic.include_cross {
+        if topic.keywords.is_empty()
+            && topic.authors.is_empty()
+            && topic.categories.len() == 1
+            && topic.include_cross
+        {
             return self.recent_by_category(topic.categories[0].as_str(), n);
         }
         let mut out = Vec::new();
         for item in self.db.scan_prefix([b'd']).rev().take(scan_limit) {
             let (k, _) = item?;
-            let id = std::str::from_utf8(&k[5..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let id =
+                std::str::from_utf8(&k[5..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             if let Some(sp) = self.get_paper_raw(id)? {
                 let text = crate::topics::MatchText::new(&sp.paper);
                 if topic.matches(&sp.paper, &text).is_some() {
@@ -231,21 +274,24 @@ impl Store {
 
     /// Every paper entered under a topic on one announcement day.
     pub fn topic_day(&self, topic_id: &str, day: NaiveDate) -> Result<Vec<StoredPaper>> {
-        let mut papers = self.scan_index(key(b't', &[topic_id.as_bytes(), &day_key(day)]), 0, usize::MAX)?;
+        let mut prefix = key(b't', &[topic_id.as_bytes(), b""]);
+        prefix.extend_from_slice(&day_key(day));
+        let mut papers = self.scan_index(prefix, 0, usize::MAX)?;
         papers.reverse();
         Ok(papers)
     }
 
     /// Papers entered under a topic on `since` or later, newest day first.
     pub fn topic_since(&self, topic_id: &str, since: NaiveDate) -> Result<Vec<StoredPaper>> {
-        let start = key(b't', &[topic_id.as_bytes(), &day_key(since)]);
+        let start = idx_key(b't', Some(topic_id.as_bytes()), since, b"");
         let mut end = key(b't', &[topic_id.as_bytes(), b""]);
         end.push(0xff);
         let mut out = Vec::new();
         for item in self.db.range(start..end).rev() {
             let (k, _) = item?;
             let skip = 1 + topic_id.len() + 1 + 4;
-            let id = std::str::from_utf8(k.get(skip..).unwrap_or_default()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let id = std::str::from_utf8(k.get(skip..).unwrap_or_default())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             if let Some(sp) = self.get_paper_raw(id)? {
                 out.push(sp);
             }
@@ -263,13 +309,14 @@ impl Store {
 
     /// Papers first announced in `[from, to]`, oldest first.
     pub fn papers_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<StoredPaper>> {
-        let start = key(b'd', &[&day_key(from)]);
+        let start = idx_key(b'd', None, from, b"");
         let mut end = vec![b'd'];
         end.extend_from_slice(&day_key(to + chrono::Duration::days(1)));
         let mut out = Vec::new();
         for item in self.db.range(start..end) {
             let (k, _) = item?;
-            let id = std::str::from_utf8(&k[5..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let id =
+                std::str::from_utf8(&k[5..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             if let Some(sp) = self.get_paper_raw(id)? {
                 out.push(sp);
             }
@@ -309,14 +356,17 @@ impl Store {
             let sp: StoredPaper = rec.try_into()?;
             let id = sp.paper.id.as_str().as_bytes();
             for (t, day) in &sp.topics {
-                if !self.db.contains_key(key(b't', &[t.as_bytes(), &day_key(*day), id]))? {
+                if !self
+                    .db
+                    .contains_key(idx_key(b't', Some(t.as_bytes()), *day, id))?
+                {
                     problems.push(format!("{}: missing topic index {t}", sp.paper.id));
                 }
             }
-            if let Some(day) = sp.first_announced {
-                if !self.db.contains_key(key(b'd', &[&day_key(day), id]))? {
-                    problems.push(format!("{}: missing day index", sp.paper.id));
-                }
+            if let Some(day) = sp.first_announced
+                && !self.db.contains_key(idx_key(b'd', None, day, id))?
+            {
+                problems.push(format!("{}: missing day index", sp.paper.id));
             }
         }
         for prefix in [b't', b'c', b'd'] {
@@ -329,7 +379,10 @@ impl Store {
                 };
                 let id = String::from_utf8_lossy(&k[id_start.min(k.len())..]).into_owned();
                 if self.get_paper_raw(&id)?.is_none() {
-                    problems.push(format!("index entry {:?} points at missing paper {id}", prefix as char));
+                    problems.push(format!(
+                        "index entry {:?} points at missing paper {id}",
+                        prefix as char
+                    ));
                 }
             }
         }
@@ -339,8 +392,14 @@ impl Store {
     // ---- chats and subscriptions (used by the chat and delivery layers) ----
 
     pub fn put_chat(&self, chat: &ChatRecord) -> Result<()> {
-        let c = ChatRef { platform: Platform::parse(&chat.platform).unwrap_or(Platform::Telegram), id: chat.id.clone() };
-        self.db.insert(key(b'h', &[chat_key(&c).as_bytes()]), encode(codec::CHAT_V1, chat)?)?;
+        let c = ChatRef {
+            platform: Platform::parse(&chat.platform).unwrap_or(Platform::Telegram),
+            id: chat.id.clone(),
+        };
+        self.db.insert(
+            key(b'h', &[chat_key(&c).as_bytes()]),
+            encode(codec::CHAT_V1, chat)?,
+        )?;
         Ok(())
     }
 
@@ -392,7 +451,10 @@ impl Store {
 
     pub fn subscriptions(&self, c: &ChatRef) -> Result<Vec<Subscription>> {
         let prefix = key(b's', &[chat_key(c).as_bytes(), b""]);
-        self.db.scan_prefix(prefix).map(|item| decode(codec::SUB_V1, "subscription", &item?.1)).collect()
+        self.db
+            .scan_prefix(prefix)
+            .map(|item| decode(codec::SUB_V1, "subscription", &item?.1))
+            .collect()
     }
 
     pub fn subscribers(&self, topic_id: &str) -> Result<Vec<ChatRef>> {
@@ -401,10 +463,13 @@ impl Store {
         for item in self.db.scan_prefix(&prefix) {
             let (k, _) = item?;
             let s = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-            if let Some((p, id)) = s.split_once(':') {
-                if let Some(platform) = Platform::parse(p) {
-                    out.push(ChatRef { platform, id: id.to_string() });
-                }
+            if let Some((p, id)) = s.split_once(':')
+                && let Some(platform) = Platform::parse(p)
+            {
+                out.push(ChatRef {
+                    platform,
+                    id: id.to_string(),
+                });
             }
         }
         Ok(out)
@@ -413,22 +478,35 @@ impl Store {
     // ---- meta ----
 
     pub fn set_meta(&self, name: &str, value: &str) -> Result<()> {
-        self.db.insert(key(b'm', &[name.as_bytes()]), value.as_bytes())?;
+        self.db
+            .insert(key(b'm', &[name.as_bytes()]), value.as_bytes())?;
         Ok(())
     }
 
     pub fn meta(&self, name: &str) -> Result<Option<String>> {
-        Ok(self.db.get(key(b'm', &[name.as_bytes()]))?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+        Ok(self
+            .db
+            .get(key(b'm', &[name.as_bytes()]))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 }
 
 /// The record that results from seeing `p` when `existing` is stored; `None` if nothing changes.
-fn merge(existing: Option<&StoredPaper>, p: &Paper, topics: &TopicSet, stats: &mut IngestStats) -> Option<StoredPaper> {
+fn merge(
+    existing: Option<&StoredPaper>,
+    p: &Paper,
+    topics: &TopicSet,
+    stats: &mut IngestStats,
+) -> Option<StoredPaper> {
     let this_day = p.announce_day();
     let mut next = match existing {
         None => {
             stats.new += 1;
-            StoredPaper { paper: p.clone(), first_announced: this_day, topics: vec![] }
+            StoredPaper {
+                paper: p.clone(),
+                first_announced: this_day,
+                topics: vec![],
+            }
         }
         Some(old) if old.paper.version > p.version => {
             stats.unchanged += 1;

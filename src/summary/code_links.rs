@@ -2,9 +2,22 @@
 //! Papers with Code is gone (2025), so this and Hugging Face are where code links come from.
 
 /// Hosts whose URLs are code (or model/dataset repositories), not pages about the paper.
-const CODE_HOSTS: &[&str] = &["github.com", "gitlab.com", "huggingface.co", "bitbucket.org", "codeberg.org", "sourceforge.net"];
+const CODE_HOSTS: &[&str] = &[
+    "github.com",
+    "gitlab.com",
+    "huggingface.co",
+    "bitbucket.org",
+    "codeberg.org",
+    "sourceforge.net",
+];
 /// Hosts that are neither code nor a project page.
-const IGNORED_HOSTS: &[&str] = &["arxiv.org", "doi.org", "dx.doi.org", "creativecommons.org", "orcid.org"];
+const IGNORED_HOSTS: &[&str] = &[
+    "arxiv.org",
+    "doi.org",
+    "dx.doi.org",
+    "creativecommons.org",
+    "orcid.org",
+];
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Links {
@@ -20,15 +33,29 @@ pub fn find(texts: &[&str]) -> Links {
         let mut rest = *text;
         while let Some(start) = next_url_start(rest) {
             let tail = &rest[start..];
-            let end = tail.find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '{' | '}' | '\\' | '`')).unwrap_or(tail.len());
+            let end = tail
+                .find(|c: char| {
+                    c.is_whitespace() || matches!(c, '<' | '>' | '"' | '{' | '}' | '\\' | '`')
+                })
+                .unwrap_or(tail.len());
             let url = normalise(&tail[..end]);
             rest = &tail[end..];
             let Some(url) = url else { continue };
             let host = host_of(&url);
-            if IGNORED_HOSTS.iter().any(|h| host == *h || host.ends_with(&format!(".{h}"))) {
+            if IGNORED_HOSTS
+                .iter()
+                .any(|h| host == *h || host.ends_with(&format!(".{h}")))
+            {
                 continue;
             }
-            let list = if CODE_HOSTS.iter().any(|h| host == *h || host == format!("www.{h}")) { &mut links.code } else { &mut links.pages };
+            let list = if CODE_HOSTS
+                .iter()
+                .any(|h| host == *h || host == format!("www.{h}"))
+            {
+                &mut links.code
+            } else {
+                &mut links.pages
+            };
             if !list.contains(&url) {
                 list.push(url);
             }
@@ -44,7 +71,12 @@ fn next_url_start(s: &str) -> Option<usize> {
         .iter()
         .filter_map(|h| {
             s.match_indices(h)
-                .find(|(i, _)| *i == 0 || !s.as_bytes()[i - 1].is_ascii_alphanumeric() && s.as_bytes()[i - 1] != b'/' && s.as_bytes()[i - 1] != b'.')
+                .find(|(i, _)| {
+                    *i == 0
+                        || !s.as_bytes()[i - 1].is_ascii_alphanumeric()
+                            && s.as_bytes()[i - 1] != b'/'
+                            && s.as_bytes()[i - 1] != b'.'
+                })
                 .map(|(i, _)| i)
         })
         .min();
@@ -68,7 +100,11 @@ fn normalise(raw: &str) -> Option<String> {
     }
     let u = u.strip_suffix(".git").unwrap_or(u);
     let u = u.trim_end_matches('/');
-    let with_scheme = if u.starts_with("http://") || u.starts_with("https://") { u.to_string() } else { format!("https://{u}") };
+    let with_scheme = if u.starts_with("http://") || u.starts_with("https://") {
+        u.to_string()
+    } else {
+        format!("https://{u}")
+    };
     let host = host_of(&with_scheme);
     if host.is_empty() || !host.contains('.') {
         return None;
@@ -83,7 +119,13 @@ fn normalise(raw: &str) -> Option<String> {
 fn host_of(url: &str) -> &str {
     let after = url.split_once("://").map_or(url, |(_, r)| r);
     let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-    after[..end].rsplit('@').next().unwrap_or("").split(':').next().unwrap_or("")
+    after[..end]
+        .rsplit('@')
+        .next()
+        .unwrap_or("")
+        .split(':')
+        .next()
+        .unwrap_or("")
 }
 
 #[cfg(test)]
@@ -96,7 +138,13 @@ mod tests {
             "We release code at https://github.com/org/repo.git. See (https://org.github.io/proj/).",
             "Code: github.com/org/repo; models: https://huggingface.co/org/model, doi https://doi.org/10.1/x",
         ]);
-        assert_eq!(l.code, ["https://github.com/org/repo", "https://huggingface.co/org/model"]);
+        assert_eq!(
+            l.code,
+            [
+                "https://github.com/org/repo",
+                "https://huggingface.co/org/model"
+            ]
+        );
         assert_eq!(l.pages, ["https://org.github.io/proj"]);
     }
 

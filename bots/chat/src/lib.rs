@@ -48,15 +48,31 @@ impl fmt::Display for ChatRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Help,
-    Subscribe { topic: String },
-    Unsubscribe { topic: String },
+    Subscribe {
+        topic: String,
+    },
+    Unsubscribe {
+        topic: String,
+    },
     List,
-    Topics { page: u32 },
-    Recent { topic: String, count: Option<u32>, page: u32 },
-    Paper { id: String },
-    Search { words: String },
+    Topics {
+        page: u32,
+    },
+    Recent {
+        topic: String,
+        count: Option<u32>,
+        page: u32,
+    },
+    Paper {
+        id: String,
+    },
+    Search {
+        words: String,
+    },
     Digest,
-    Settings { change: Option<(String, String)> },
+    Settings {
+        change: Option<(String, String)>,
+    },
 }
 
 /// One paper as a chat shows it: every text is plain (adapters escape for their markup).
@@ -91,7 +107,11 @@ pub struct DigestMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     Text(String),
-    Papers { heading: String, papers: Vec<PaperItem>, more: Option<Command> },
+    Papers {
+        heading: String,
+        papers: Vec<PaperItem>,
+        more: Option<Command>,
+    },
     Digests(Vec<DigestMessage>),
     /// A mistake the person can fix; the text says how.
     UserError(String),
@@ -136,7 +156,10 @@ mod tests {
 
     #[test]
     fn chat_ref_displays_platform_and_id() {
-        let c = ChatRef { platform: Platform::Telegram, id: "-100123".into() };
+        let c = ChatRef {
+            platform: Platform::Telegram,
+            id: "-100123".into(),
+        };
         assert_eq!(c.to_string(), "telegram:-100123");
     }
 }

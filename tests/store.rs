@@ -1,0 +1,339 @@
+//! The sled store through its typed API: upsert by version, every index, subscriptions, and
+//! consistency after the real binary is killed with SIGKILL in the middle of ingesting.
+
+mod common;
+
+use chrono::NaiveDate;
+use paperbell::config::{Config, DEFAULT_CONFIG};
+use paperbell::paper::PaperId;
+use paperbell::sources::parse;
+use paperbell::store::{Store, Subscription};
+use paperbell::topics::TopicSet;
+use paperbell_chat::{ChatRef, Platform};
+
+/// `nerf` matches only paper numbers divisible by 7 (their title says "Sparse Voxels").
+fn topics() -> TopicSet {
+    let text = r#"
+[[topics]]
+id = "nerf"
+categories = ["cs.CV"]
+keywords_any = ["sparse voxels"]
+[[topics]]
+id = "llm"
+categories = ["cs.CL"]
+keywords_any = ["LLM"]
+"#;
+    Config::from_parts("test", text, &Default::default(), |_| unreachable!())
+        .unwrap()
+        .topic_set()
+        .unwrap()
+}
+
+#[test]
+fn the_shipped_topics_index_a_realistic_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let shipped = Config::from_parts(
+        "default",
+        DEFAULT_CONFIG,
+        &Default::default(),
+        |_| unreachable!(),
+    )
+    .unwrap()
+    .topic_set()
+    .unwrap();
+    let s = store
+        .ingest(
+            &parse(common::rss_doc(50).as_bytes()).unwrap().papers,
+            &shipped,
+        )
+        .unwrap();
+    assert_eq!(s.new, 50);
+    for t in [
+        "nerf",
+        "llm",
+        "generative",
+        "perception",
+        "transformer",
+        "multimodal",
+        "pose",
+    ] {
+        assert!(
+            s.topic_hits.get(t).copied().unwrap_or(0) > 0,
+            "{t}: {:?}",
+            s.topic_hits
+        );
+    }
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn rss(items: &[(usize, &str, u32, &str)]) -> Vec<paperbell::paper::Paper> {
+    // (paper number, announce type, version, pubDate)
+    let docs: Vec<String> = items
+        .iter()
+        .map(|(i, kind, v, date)| common::rss_item(*i, kind, date).replace("v1", &format!("v{v}")))
+        .collect();
+    parse(common::rss_feed("cs.CV", "x", &docs).as_bytes())
+        .unwrap()
+        .papers
+}
+
+const TUE: &str = "Tue, 19 Nov 2024 00:00:00 -0500";
+const WED: &str = "Wed, 20 Nov 2024 00:00:00 -0500";
+const MON: &str = "Mon, 25 Nov 2024 00:00:00 -0500";
+
+#[test]
+fn newer_versions_replace_older_and_keep_the_first_announced_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let t = topics();
+    // Paper 0 is "Real-Time NeRF Rendering ...": a NeRF topic hit.
+    let s = store.ingest(&rss(&[(0, "new", 1, TUE)]), &t).unwrap();
+    assert_eq!((s.new, s.updated), (1, 0));
+    assert_eq!(s.topic_hits.get("nerf"), Some(&1));
+    let id = PaperId::parse(&common::id_of(0)).unwrap();
+
+    let s = store.ingest(&rss(&[(0, "replace", 3, MON)]), &t).unwrap();
+    assert_eq!((s.new, s.updated), (0, 1));
+    assert!(
+        s.topic_hits.is_empty(),
+        "a replacement does not re-enter topics"
+    );
+    let sp = store.paper(&id).unwrap().unwrap();
+    assert_eq!(sp.paper.version, 3);
+    assert_eq!(sp.first_announced, Some(day(2024, 11, 19)));
+    assert_eq!(
+        sp.paper.pdf_url.as_deref(),
+        Some(format!("https://arxiv.org/pdf/{id}v3").as_str())
+    );
+
+    // An older version arriving late (a stale feed) changes nothing.
+    let s = store.ingest(&rss(&[(0, "new", 1, TUE)]), &t).unwrap();
+    assert_eq!((s.new, s.updated, s.unchanged), (0, 0, 1));
+    assert_eq!(store.paper(&id).unwrap().unwrap().paper.version, 3);
+    assert_eq!(
+        store.recent_by_topic("nerf", 10).unwrap().len(),
+        1,
+        "indexed once"
+    );
+    assert!(store.check_consistency().unwrap().is_empty());
+}
+
+#[test]
+fn the_same_version_from_the_api_fills_in_what_the_feed_lacked() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let t = topics();
+    store.ingest(&rss(&[(3, "new", 1, TUE)]), &t).unwrap();
+    let api = parse(common::api_feed("x", 1, 0, &[common::api_entry(3)]).as_bytes())
+        .unwrap()
+        .papers;
+    store.ingest(&api, &t).unwrap();
+    let sp = store.paper(&api[0].id).unwrap().unwrap();
+    assert_eq!(sp.paper.comment.as_deref(), Some("12 pages, 5 figures"));
+    assert_eq!(
+        sp.first_announced,
+        Some(day(2024, 11, 19)),
+        "the feed's day stays"
+    );
+}
+
+#[test]
+fn indexes_by_topic_category_and_day_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let t = topics();
+    // Papers 0 and 7 are NeRF titles (7 % 7 == 0); 0 on Tuesday, 7 on Wednesday.
+    store
+        .ingest(
+            &rss(&[(0, "new", 1, TUE), (1, "new", 1, TUE), (3, "new", 1, TUE)]),
+            &t,
+        )
+        .unwrap();
+    store
+        .ingest(&rss(&[(7, "new", 1, WED), (8, "new", 1, WED)]), &t)
+        .unwrap();
+
+    let nerf: Vec<String> = store
+        .recent_by_topic("nerf", 10)
+        .unwrap()
+        .iter()
+        .map(|p| p.paper.id.to_string())
+        .collect();
+    assert_eq!(nerf, [common::id_of(7), common::id_of(0)]);
+    assert_eq!(store.recent_by_topic("nerf", 1).unwrap().len(), 1);
+    assert_eq!(store.topic_day("nerf", day(2024, 11, 19)).unwrap().len(), 1);
+    assert_eq!(
+        store.topic_since("nerf", day(2024, 11, 20)).unwrap().len(),
+        1
+    );
+    assert_eq!(store.latest_day().unwrap(), Some(day(2024, 11, 20)));
+    // Category index: cs.CL holds paper 1 and paper 8.
+    let cl: Vec<String> = store
+        .recent_by_category("cs.CL", 10)
+        .unwrap()
+        .iter()
+        .map(|p| p.paper.id.to_string())
+        .collect();
+    assert_eq!(cl, [common::id_of(8), common::id_of(1)]);
+    assert_eq!(
+        store
+            .papers_between(day(2024, 11, 19), day(2024, 11, 19))
+            .unwrap()
+            .len(),
+        3
+    );
+    // A query topic scans by day and matches as it goes.
+    let q = t.resolve("\"chain of thought\" -survey").unwrap();
+    let hits: Vec<String> = store
+        .recent(&q, false, 10, 1000)
+        .unwrap()
+        .iter()
+        .map(|p| p.paper.id.to_string())
+        .collect();
+    assert_eq!(
+        hits,
+        [common::id_of(8), common::id_of(1)],
+        "the LLM-themed papers, newest first"
+    );
+    assert!(store.check_consistency().unwrap().is_empty());
+}
+
+#[test]
+fn a_cross_list_on_a_later_day_does_not_enter_a_topic_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let t = topics();
+    store.ingest(&rss(&[(0, "new", 1, TUE)]), &t).unwrap();
+    let s = store.ingest(&rss(&[(0, "cross", 1, WED)]), &t).unwrap();
+    assert_eq!(s.topic_hits.get("nerf"), None);
+    assert_eq!(store.topic_day("nerf", day(2024, 11, 20)).unwrap().len(), 0);
+}
+
+#[test]
+fn subscriptions_are_idempotent_and_reverse_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let chat = ChatRef {
+        platform: Platform::Telegram,
+        id: "-100123".into(),
+    };
+    let sub = Subscription {
+        topic_id: "nerf".into(),
+        topic_name: "NeRF".into(),
+        query: None,
+        since: Some(day(2024, 11, 19)),
+    };
+    assert!(store.subscribe(&chat, &sub).unwrap());
+    assert!(
+        !store.subscribe(&chat, &sub).unwrap(),
+        "second subscribe reports it already was"
+    );
+    assert_eq!(store.subscriptions(&chat).unwrap(), std::slice::from_ref(&sub));
+    assert_eq!(store.subscribers("nerf").unwrap(), std::slice::from_ref(&chat));
+    assert!(store.chat(&chat).unwrap().unwrap().active);
+    assert!(store.unsubscribe(&chat, "nerf").unwrap());
+    assert!(!store.unsubscribe(&chat, "nerf").unwrap());
+    assert!(store.subscribers("nerf").unwrap().is_empty());
+}
+
+#[test]
+fn data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .ingest(&rss(&[(0, "new", 1, TUE)]), &topics())
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.recent_by_topic("nerf", 5).unwrap().len(), 1);
+}
+
+/// Kills `paperbell fetch --from-file` with SIGKILL at several points while it ingests, then
+/// checks that the store opens, is consistent, and holds each file's page whole or not at all.
+#[cfg(unix)]
+#[test]
+fn killing_the_process_mid_ingest_leaves_a_consistent_store() {
+    use std::process::{Command, Stdio};
+
+    let files_dir = tempfile::tempdir().unwrap();
+    const FILES: usize = 6;
+    const PER_FILE: usize = 3000;
+    let mut files = Vec::new();
+    for f in 0..FILES {
+        let date = "Tue, 19 Nov 2024 00:00:00 -0500";
+        let items: Vec<String> = (f * PER_FILE..(f + 1) * PER_FILE)
+            .map(|i| common::rss_item(i, "new", date))
+            .collect();
+        let path = files_dir.path().join(format!("page{f}.xml"));
+        std::fs::write(&path, common::rss_feed("cs.CV", date, &items)).unwrap();
+        files.push(path);
+    }
+    let config = format!("{}/config/paperbell.toml", env!("CARGO_MANIFEST_DIR"));
+    let fetch = |data: &std::path::Path| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_paperbell"));
+        cmd.arg("--config")
+            .arg(&config)
+            .arg("fetch")
+            .arg("--data")
+            .arg(data);
+        for f in &files {
+            cmd.arg("--from-file").arg(f);
+        }
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        cmd
+    };
+    let started = std::time::Instant::now();
+    let data = tempfile::tempdir().unwrap();
+    assert!(fetch(data.path()).status().unwrap().success());
+    let full_run = started.elapsed();
+    eprintln!(
+        "full ingest of {} papers took {full_run:?}",
+        FILES * PER_FILE
+    );
+    assert_eq!(
+        Store::open(data.path()).unwrap().paper_count(),
+        FILES * PER_FILE
+    );
+
+    // Kill at fractions of a full run, so that some kills land between pages and some inside.
+    let mut partial_rounds = 0;
+    for (round, fraction) in [0.15f64, 0.35, 0.55, 0.75, 0.9].into_iter().enumerate() {
+        let data = tempfile::tempdir().unwrap();
+        let mut child = fetch(data.path()).spawn().unwrap();
+        std::thread::sleep(full_run.mul_f64(fraction));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+
+        let store = Store::open(data.path())
+            .unwrap_or_else(|e| panic!("round {round}: store does not open: {e}"));
+        let problems = store.check_consistency().unwrap();
+        assert!(problems.is_empty(), "round {round}: {problems:?}");
+        let count = store.paper_count();
+        assert_eq!(
+            count % PER_FILE,
+            0,
+            "round {round}: {count} papers is not a whole number of pages"
+        );
+        if count > 0 && count < FILES * PER_FILE {
+            partial_rounds += 1;
+        }
+        if round == 4 {
+            // Finishing the job afterwards completes the store.
+            drop(store);
+            assert!(fetch(data.path()).status().unwrap().success());
+            let store = Store::open(data.path()).unwrap();
+            assert_eq!(store.paper_count(), FILES * PER_FILE);
+            assert!(store.check_consistency().unwrap().is_empty());
+        }
+    }
+    assert!(
+        partial_rounds > 0,
+        "no kill landed mid-ingest (full run took {full_run:?}); the test proved nothing"
+    );
+}

@@ -232,8 +232,14 @@ fn subscriptions_are_idempotent_and_reverse_indexed() {
         !store.subscribe(&chat, &sub).unwrap(),
         "second subscribe reports it already was"
     );
-    assert_eq!(store.subscriptions(&chat).unwrap(), std::slice::from_ref(&sub));
-    assert_eq!(store.subscribers("nerf").unwrap(), std::slice::from_ref(&chat));
+    assert_eq!(
+        store.subscriptions(&chat).unwrap(),
+        std::slice::from_ref(&sub)
+    );
+    assert_eq!(
+        store.subscribers("nerf").unwrap(),
+        std::slice::from_ref(&chat)
+    );
     assert!(store.chat(&chat).unwrap().unwrap().active);
     assert!(store.unsubscribe(&chat, "nerf").unwrap());
     assert!(!store.unsubscribe(&chat, "nerf").unwrap());

@@ -45,6 +45,8 @@ pub struct FakeState {
     /// RSS documents by the category path (`cs.CV+cs.LG`); a missing one is an empty channel.
     pub rss: HashMap<String, String>,
     pub atom: HashMap<String, String>,
+    /// Served for any RSS category path not in `rss`.
+    pub default_rss: Option<String>,
     pub faults: VecDeque<Fault>,
     pub seen: Vec<Seen>,
 }
@@ -254,14 +256,14 @@ async fn api(
 async fn rss(State(s): State<Shared>, Path(cats): Path<String>, headers: HeaderMap) -> Response {
     let _guard = enter(&s);
     let fault = record(&s, format!("/rss/{cats}"), vec![], &headers, Instant::now());
-    let body = s
-        .state
-        .lock()
-        .unwrap()
-        .rss
-        .get(&cats)
-        .cloned()
-        .unwrap_or_else(|| rss_feed(&cats, "Thu, 26 Dec 2024 00:00:00 -0500", &[]));
+    let body = {
+        let st = s.state.lock().unwrap();
+        st.rss
+            .get(&cats)
+            .or(st.default_rss.as_ref())
+            .cloned()
+            .unwrap_or_else(|| rss_feed(&cats, "Thu, 26 Dec 2024 00:00:00 -0500", &[]))
+    };
     let r = apply(fault, body).await;
     finish(&s);
     r

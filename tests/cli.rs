@@ -1,0 +1,427 @@
+//! The real `paperbell` binary end to end: parse's output contract and exit codes, config
+//! errors, fetch from files and from the fake arXiv, queries, export, and `run` with SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::FakeArxiv;
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_paperbell"));
+    // Nothing from the developer's environment leaks into these runs.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PAPERBELL_") {
+            c.env_remove(k);
+        }
+    }
+    c.env_remove("RUST_LOG");
+    c
+}
+
+fn config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("config/paperbell.toml")
+}
+
+fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn parse_prints_exactly_the_documented_keys() {
+    let out = run(bin()
+        .arg("parse")
+        .arg(fixture_path("rss.xml"))
+        .arg(fixture_path("api_2019.xml")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.len(), 7);
+    let keys: Vec<&str> = v[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "version",
+            "title",
+            "authors",
+            "primary_category",
+            "categories",
+            "published",
+            "updated",
+            "abstract",
+            "comment",
+            "doi",
+            "journal_ref",
+            "pdf_url",
+            "announce_type"
+        ]
+    );
+    assert_eq!(v[0]["updated"], Value::Null, "RSS 2.0 has no updated");
+    assert_eq!(v[0]["published"], "2024-11-19T05:00:00Z");
+    assert_eq!(
+        v[4]["announce_type"],
+        Value::Null,
+        "API files have no announce type"
+    );
+    assert_eq!(v[4]["updated"], "2020-08-03T17:28:26Z");
+    assert_eq!(v[5]["id"], "astro-ph/0601001");
+}
+
+#[test]
+fn parse_exit_codes() {
+    let out = run(bin().arg("parse").arg(fixture_path("api_error.xml")));
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(text(&out.stdout).trim(), "[]");
+    assert!(text(&out.stderr).contains("incorrect id format for 1234.12345"));
+
+    for (f, line) in [("truncated.xml", ":22:"), ("not_arxiv.html", ":2:")] {
+        let out = run(bin().arg("parse").arg(fixture_path(f)));
+        assert_eq!(out.status.code(), Some(2), "{f}");
+        let err = text(&out.stderr);
+        assert!(err.contains(f) && err.contains(line), "{f}: {err}");
+    }
+
+    let out = run(bin()
+        .arg("parse")
+        .arg(fixture_path("api_unknown_id_old.xml")));
+    assert!(out.status.success());
+    assert!(text(&out.stderr).contains("warning") && text(&out.stderr).contains("no id"));
+    assert_eq!(
+        serde_json::from_slice::<Vec<Value>>(&out.stdout)
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let out = run(bin().arg("parse"));
+    assert_eq!(out.status.code(), Some(2), "clap usage error");
+    let out = run(bin().arg("parse").arg("/nonexistent/file.xml"));
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn check_config_names_the_bad_key() {
+    let out = run(bin().arg("check-config").arg("--config").arg(config()));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("7 topic(s)"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[topics]]\nid = \"nerf\"\ncategories = [\"cs.CV\"]\nkeywords_any = [\"nerf\"]\nexclud = [\"x\"]\n").unwrap();
+    let out = run(bin().args(["--config"]).arg(&bad).arg("check-config"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("topics[0]") && err.contains("exclud"),
+        "{err}"
+    );
+
+    let out = run(bin()
+        .arg("check-config")
+        .arg("--config")
+        .arg(config())
+        .env("PAPERBELL_ARXIV_PAGE_SIZE", "5000"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("arxiv.page_size"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = run(bin()
+        .arg("check-config")
+        .arg("--config")
+        .arg(config())
+        .env("PAPERBELL_TELEGRAM_TOKEN", "123456:SECRET-TOKEN"));
+    assert!(out.status.success());
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(
+        all.contains("token set") && !all.contains("SECRET-TOKEN"),
+        "{all}"
+    );
+}
+
+fn ingest_fixtures(data: &Path) {
+    let out = run(bin()
+        .arg("--config")
+        .arg(config())
+        .arg("fetch")
+        .arg("--from-file")
+        .arg(fixture_path("rss.xml"))
+        .arg("--from-file")
+        .arg(fixture_path("api_2025.xml"))
+        .arg("--data")
+        .arg(data));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("4 paper(s): 4 new"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn fetch_from_files_then_query_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest_fixtures(&data);
+    let q = |args: &[&str]| {
+        let out = run(bin()
+            .arg("--config")
+            .arg(config())
+            .arg("--data")
+            .arg(&data)
+            .args(args));
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+
+    let nerf = q(&["recent", "nerf"]);
+    assert!(
+        nerf.contains("Fast NeRF Distillation with Gaussian Splatting"),
+        "{nerf}"
+    );
+    assert!(nerf.contains("Gaussian Splatting in the Wild"), "{nerf}");
+    assert!(
+        !nerf.contains("Segment Anything"),
+        "a replacement is not a NeRF announcement"
+    );
+
+    let cv: Vec<Value> =
+        serde_json::from_str(&q(&["recent", "CS.cv", "-n", "2", "--json"])).unwrap();
+    assert_eq!(cv.len(), 2);
+    assert!(cv[0]["first_announced"].is_string());
+
+    let query = q(&["recent", "\"state space\" OR mamba"]);
+    assert!(query.contains("Learning Mamba for Segmentation"), "{query}");
+
+    let paper: Value = serde_json::from_str(&q(&[
+        "paper",
+        "https://arxiv.org/abs/2411.10504v1",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        paper["title"],
+        "Fast NeRF Distillation with Gaussian Splatting"
+    );
+    assert_eq!(
+        paper["code_urls"][0],
+        "https://github.com/fast/nerf-distill"
+    );
+    assert!(
+        paper["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "nerf")
+    );
+    let human = q(&["paper", "2411.10504"]);
+    assert!(
+        human.contains("code:       https://github.com/fast/nerf-distill"),
+        "{human}"
+    );
+
+    let md = q(&["export", "--format", "markdown", "--days", "10000"]);
+    assert!(md.starts_with("## Updated on "), "{md}");
+    assert!(md.contains("<summary>Table of Contents</summary>"));
+    assert!(md.contains("## NeRF\n\n|Publish Date|Title|Code|Abstract|"));
+    assert!(md.contains("[link](https://github.com/fast/nerf-distill)"));
+    let js: Vec<Value> = serde_json::from_str(&q(&[
+        "export", "--format", "json", "--topic", "nerf", "--days", "10000",
+    ]))
+    .unwrap();
+    assert_eq!(js.len(), 1);
+    assert_eq!(js[0]["topic"], "nerf");
+
+    let topics = q(&["topics"]);
+    assert!(
+        topics.contains("6DoF Object Pose")
+            && topics.contains("Classification/Detection/Recognition/Segmentation")
+    );
+
+    // Unknown topic: a suggestion, exit 2.
+    let out = run(bin()
+        .arg("--config")
+        .arg(config())
+        .arg("--data")
+        .arg(&data)
+        .args(["recent", "nref"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("did you mean `nerf`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_and_paper_talk_to_arxiv() {
+    let fake = FakeArxiv::start().await;
+    {
+        let mut st = fake.state.lock().unwrap();
+        st.default_rss = Some(common::rss_doc(30));
+        st.api_entries = (100..105).map(common::api_entry).collect();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let env = |c: &mut Command| {
+        c.env("PAPERBELL_ARXIV_API_URL", fake.api_url())
+            .env("PAPERBELL_ARXIV_FEED_URL", fake.feed_url())
+            .env("PAPERBELL_ARXIV_MIN_INTERVAL_SECS", "0")
+            .env("PAPERBELL_ARXIV_BACKOFF_BASE_MS", "1")
+            .env("PAPERBELL_DATA", &data)
+            .arg("--config")
+            .arg(config());
+    };
+    let out = tokio::task::spawn_blocking({
+        let mut c = bin();
+        env(&mut c);
+        c.arg("fetch");
+        move || c.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("30 paper(s): 30 new"),
+        "{} {} {:?}",
+        text(&out.stdout),
+        text(&out.stderr),
+        fake.seen()
+            .iter()
+            .map(|s| s.path.clone())
+            .collect::<Vec<_>>()
+    );
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 1, "one feed request for all topics' categories");
+    assert!(
+        seen[0].path.starts_with("/rss/") && seen[0].path.contains("cs.CV+"),
+        "{}",
+        seen[0].path
+    );
+
+    // A paper that is not stored is asked for by id, then stored.
+    let id = common::id_of(101);
+    let out = tokio::task::spawn_blocking({
+        let mut c = bin();
+        env(&mut c);
+        c.args(["paper", &id, "--json"]);
+        move || c.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["id"], id.as_str());
+    assert_eq!(v["comment"], "12 pages, 5 figures");
+    let q = fake.seen().last().unwrap().query.clone();
+    assert!(q.contains(&("id_list".to_string(), id.clone())), "{q:?}");
+
+    let out = tokio::task::spawn_blocking({
+        let mut c = bin();
+        env(&mut c);
+        c.args(["paper", "2401.99999"]);
+        move || c.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(text(&out.stderr).contains("arXiv has no paper 2401.99999"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_prints_the_days_digests_and_stops_on_sigterm() {
+    let fake = FakeArxiv::start().await;
+    fake.state.lock().unwrap().default_rss = Some(common::rss_doc(14));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = bin()
+        .env("PAPERBELL_ARXIV_API_URL", fake.api_url())
+        .env("PAPERBELL_ARXIV_FEED_URL", fake.feed_url())
+        .env("PAPERBELL_ARXIV_MIN_INTERVAL_SECS", "0")
+        .env("RUST_LOG", "info")
+        .arg("--config")
+        .arg(config())
+        .arg("--data")
+        .arg(&data)
+        .arg("run")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let err_lines = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.contains("== NeRF")) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => seen.push(l),
+            Err(_) => panic!("no NeRF digest on stdout; got {seen:?}"),
+        }
+    }
+    assert!(seen.iter().any(|l| l.contains("2024-11-19")), "{seen:?}");
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "exit {status:?}");
+    let logs = err_lines.join().unwrap().join("\n");
+    assert!(logs.contains("next arXiv fetch"), "{logs}");
+    assert!(logs.contains("shutting down"), "{logs}");
+    // The store is intact and holds the day.
+    let out = run(bin()
+        .arg("--config")
+        .arg(config())
+        .arg("--data")
+        .arg(&data)
+        .args(["recent", "nerf"]));
+    assert!(text(&out.stdout).contains("2024-11-19"));
+}

@@ -23,8 +23,10 @@ fn papers(from: usize, n: usize) -> Vec<Paper> {
     let mut i = from;
     while i < from + n {
         let k = 2000.min(from + n - i);
-        let day = 1 + (i / 2000) % 28;
-        let date = format!("Tue, {day:02} Oct 2024 00:00:00 -0400");
+        // One announcement day per page, counting weekdays back from 2024-11-29.
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 11, 29).unwrap()
+            - chrono::Duration::days((i / 2000) as i64 % 300);
+        let date = day.and_hms_opt(0, 0, 0).unwrap().and_utc().to_rfc2822();
         let items: Vec<String> = (i..i + k)
             .map(|j| common::rss_item(j, "new", &date))
             .collect();

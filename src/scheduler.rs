@@ -36,6 +36,12 @@ pub struct FetchReport {
 
 impl FetchReport {
     fn add(&mut self, parsed: &Parsed, stats: IngestStats) {
+        if stats.undated > 0 {
+            tracing::warn!(
+                "{} paper(s) had no date: stored, but not indexed under any topic",
+                stats.undated
+            );
+        }
         self.papers += parsed.papers.len();
         self.new += stats.new;
         self.updated += stats.updated;

@@ -320,3 +320,13 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn items_without_a_date_take_the_channels() {
+    let date = "Wed, 20 Nov 2024 00:00:00 -0500";
+    let item = common::rss_item(1, "new", date).replace(&format!("<pubDate>{date}</pubDate>"), "");
+    let p = parse(common::rss_feed("cs.CV", date, &[item]).as_bytes())
+        .unwrap()
+        .papers;
+    assert_eq!(p[0].announce_day(), NaiveDate::from_ymd_opt(2024, 11, 20));
+}

@@ -8,7 +8,8 @@ use super::xml::RawEntry;
 use super::{clean, parse_rfc2822, parse_rfc3339, split_creators};
 use crate::paper::{AnnounceType, Category, Paper, PaperId, normalize_ws};
 
-pub fn convert(e: &RawEntry) -> Result<Paper, String> {
+/// `channel_date`: the RSS channel's `pubDate`, used for items that carry no date.
+pub fn convert(e: &RawEntry, channel_date: Option<&String>) -> Result<Paper, String> {
     let description = e.summary.as_deref().unwrap_or("");
     let (desc_id, desc_type, abstract_text) = split_description(description);
     let id_source = [
@@ -51,17 +52,17 @@ pub fn convert(e: &RawEntry) -> Result<Paper, String> {
     } else {
         e.authors.iter().flat_map(|a| split_creators(a)).collect()
     };
-    let (published, updated) = if e.pub_date.is_some() {
-        (
-            parse_rfc2822(e.pub_date.as_ref()).or_else(|| parse_rfc3339(e.pub_date.as_ref())),
-            None,
-        )
-    } else {
-        (
-            parse_rfc3339(e.published.as_ref()),
-            parse_rfc3339(e.updated.as_ref()),
-        )
-    };
+    // RSS items carry pubDate (else the channel's); Atom-feed entries published/updated.
+    let (published, updated) =
+        if e.pub_date.is_some() || (e.published.is_none() && channel_date.is_some()) {
+            let date = e.pub_date.as_ref().or(channel_date);
+            (parse_rfc2822(date).or_else(|| parse_rfc3339(date)), None)
+        } else {
+            (
+                parse_rfc3339(e.published.as_ref()),
+                parse_rfc3339(e.updated.as_ref()),
+            )
+        };
     Ok(Paper {
         pdf_url: Some(id.pdf_url(version)),
         id,

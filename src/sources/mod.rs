@@ -96,7 +96,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
     for entry in &raw.entries {
         let converted = match out.format {
             Some(Format::Api) => arxiv_api::convert(entry)?,
-            _ => arxiv_feed::convert(entry),
+            _ => arxiv_feed::convert(entry, raw.channel_pub_date.as_ref()),
         };
         match converted {
             Ok(p) => out.papers.push(p),
@@ -146,8 +146,15 @@ pub(crate) fn parse_rfc3339(s: Option<&String>) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
+/// RFC 2822 dates as feeds write them; a weekday name that does not match the date (a common
+/// feed bug) is ignored rather than losing the date.
 pub(crate) fn parse_rfc2822(s: Option<&String>) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc2822(s?.trim())
+    let s = s?.trim();
+    DateTime::parse_from_rfc2822(s)
+        .or_else(|e| match s.split_once(',') {
+            Some((_, rest)) => DateTime::parse_from_rfc2822(rest.trim()),
+            None => Err(e),
+        })
         .ok()
         .map(|d| d.with_timezone(&Utc))
 }
@@ -215,6 +222,24 @@ fn push_name(names: &mut Vec<String>, piece: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc2822_dates_tolerate_a_wrong_weekday() {
+        let d = |s: &str| parse_rfc2822(Some(&s.to_string())).map(|d| d.to_rfc3339());
+        assert_eq!(
+            d("Tue, 19 Nov 2024 00:00:00 -0500").as_deref(),
+            Some("2024-11-19T05:00:00+00:00")
+        );
+        assert_eq!(
+            d("Mon, 19 Nov 2024 00:00:00 -0500").as_deref(),
+            Some("2024-11-19T05:00:00+00:00")
+        );
+        assert_eq!(
+            d("19 Nov 2024 00:00:00 EST").as_deref(),
+            Some("2024-11-19T05:00:00+00:00")
+        );
+        assert_eq!(d("yesterday"), None);
+    }
 
     #[test]
     fn creators_split_outside_parentheses() {

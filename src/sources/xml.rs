@@ -54,6 +54,8 @@ pub struct RawDoc {
     pub total_results: Option<String>,
     pub start_index: Option<String>,
     pub items_per_page: Option<String>,
+    /// The RSS channel's `pubDate`: the announcement day, for items that lack their own.
+    pub channel_pub_date: Option<String>,
 }
 
 /// Which field of the current entry (or the feed) the text being read belongs to.
@@ -77,6 +79,7 @@ enum Field {
     TotalResults,
     StartIndex,
     ItemsPerPage,
+    ChannelPubDate,
 }
 
 fn entry_field(local: &[u8]) -> Option<Field> {
@@ -104,6 +107,7 @@ fn feed_field(local: &[u8]) -> Option<Field> {
         b"totalResults" => Field::TotalResults,
         b"startIndex" => Field::StartIndex,
         b"itemsPerPage" => Field::ItemsPerPage,
+        b"pubDate" => Field::ChannelPubDate,
         _ => return None,
     })
 }
@@ -326,6 +330,7 @@ fn store_field(doc: &mut RawDoc, entry: Option<&mut RawEntry>, f: Field, v: Stri
         (_, Field::TotalResults) => doc.total_results = Some(v),
         (_, Field::StartIndex) => doc.start_index = Some(v),
         (_, Field::ItemsPerPage) => doc.items_per_page = Some(v),
+        (_, Field::ChannelPubDate) => doc.channel_pub_date = Some(v),
         (None, _) => {}
         (Some(e), f) => match f {
             Field::Id => e.id = Some(v),
@@ -351,7 +356,10 @@ fn store_field(doc: &mut RawDoc, entry: Option<&mut RawEntry>, f: Field, v: Stri
             Field::JournalRef => e.journal_ref = Some(v),
             Field::Doi => e.doi = Some(v),
             Field::AnnounceType => e.announce_type = Some(v),
-            Field::TotalResults | Field::StartIndex | Field::ItemsPerPage => {}
+            Field::TotalResults
+            | Field::StartIndex
+            | Field::ItemsPerPage
+            | Field::ChannelPubDate => {}
         },
     }
 }

@@ -63,6 +63,8 @@ pub struct IngestStats {
     pub unchanged: usize,
     /// Papers newly entered under each topic.
     pub topic_hits: HashMap<String, usize>,
+    /// Papers with no announcement day (no date in the source): stored, but in no index.
+    pub undated: usize,
 }
 
 /// Per-chat settings; `None` means "the configured default".
@@ -499,6 +501,9 @@ fn merge(
     stats: &mut IngestStats,
 ) -> Option<StoredPaper> {
     let this_day = p.announce_day();
+    if this_day.is_none() {
+        stats.undated += 1;
+    }
     let mut next = match existing {
         None => {
             stats.new += 1;

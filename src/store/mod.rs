@@ -7,20 +7,24 @@
 //! | prefix | key                               | value                      |
 //! |--------|-----------------------------------|----------------------------|
 //! | `p`    | paper id                          | paper record (versioned)   |
-//! | `t`    | topic id, 0, day (u32 BE), id     | empty                      |
-//! | `c`    | category, 0, day, id              | empty                      |
-//! | `d`    | day, id                           | empty                      |
+//! | `t`    | topic id, 0, day (u32 BE)         | posting list: paper ids    |
+//! | `c`    | category, 0, day                  | posting list: paper ids    |
+//! | `d`    | day                               | posting list: paper ids    |
 //! | `h`    | chat (`platform:id`)              | chat record (versioned)    |
 //! | `s`    | chat, 0, topic id                 | subscription (versioned)   |
 //! | `S`    | topic id, 0, chat                 | empty (reverse index)      |
 //! | `m`    | name                              | meta value                 |
 //!
-//! Days are the first announcement day (`yyyymmdd`), so that byte order is date order and
-//! "recent" is a reverse prefix scan.
+//! Days are `yyyymmdd` big-endian, so byte order is date order and "recent" is a reverse prefix
+//! scan. Indexes are posting lists (one value per topic/category and day, ids in arrival order)
+//! rather than one key per entry: sled copies a leaf node on every insert, and thousands of
+//! small index keys interleaved with ~1.5 KB paper records made ingest 4x slower (measured:
+//! BENCHMARKS.md). Category and day lists use the first announcement day; topic lists the day
+//! the paper entered the topic.
 
 pub mod codec;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -115,17 +119,21 @@ fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
     k
 }
 
-/// `prefix name 0 day id` (topic and category indexes) or `prefix day id` (day index).
-fn idx_key(prefix: u8, name: Option<&[u8]>, day: NaiveDate, id: &[u8]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(1 + name.map_or(0, |n| n.len() + 1) + 4 + id.len());
+/// Key of one posting list: `prefix name 0 day` (topic, category) or `prefix day` (day).
+fn list_key(prefix: u8, name: Option<&[u8]>, day: NaiveDate) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + name.map_or(0, |n| n.len() + 1) + 4);
     k.push(prefix);
     if let Some(n) = name {
         k.extend_from_slice(n);
         k.push(0);
     }
     k.extend_from_slice(&day_key(day));
-    k.extend_from_slice(id);
     k
+}
+
+/// The day at the end of a posting-list key.
+fn list_day(k: &[u8]) -> Option<NaiveDate> {
+    day_from_key(k.get(k.len().checked_sub(4)?..)?)
 }
 
 fn chat_key(c: &ChatRef) -> String {
@@ -183,6 +191,13 @@ impl Store {
         self.get_paper_raw(id.as_str())
     }
 
+    fn list(&self, key: &[u8]) -> Result<Vec<String>> {
+        match self.db.get(key)? {
+            Some(v) => decode(codec::LIST_V1, "index list", &v),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// Stores a page of papers and indexes them under `topics`, atomically: either every paper
     /// and index entry of the page is written, or (on error or crash) none is.
     pub fn ingest(&self, papers: &[Paper], topics: &TopicSet) -> Result<IngestStats> {
@@ -199,6 +214,9 @@ impl Store {
                 }
             }
         }
+        // Ids to append to each posting list touched by this page (a page is mostly one day,
+        // so this is a few dozen lists, not one key per paper and index).
+        let mut appends: BTreeMap<Vec<u8>, Vec<&str>> = BTreeMap::new();
         for (i, p) in papers.iter().enumerate() {
             if newest.get(&p.id) != Some(&i) {
                 stats.unchanged += 1;
@@ -208,20 +226,49 @@ impl Store {
             let Some(next) = merge(existing.as_ref(), p, topics, &mut stats) else {
                 continue;
             };
-            let id = next.paper.id.as_str().as_bytes();
+            let id = p.id.as_str();
+            let old = existing.as_ref();
             if let Some(day) = next.first_announced {
-                batch.insert(idx_key(b'd', None, day, id), &[]);
+                let old_day = old.and_then(|o| o.first_announced);
+                if old_day != Some(day) {
+                    appends
+                        .entry(list_key(b'd', None, day))
+                        .or_default()
+                        .push(id);
+                }
                 for c in &next.paper.categories {
-                    batch.insert(idx_key(b'c', Some(c.0.as_bytes()), day, id), &[]);
+                    let had =
+                        old_day == Some(day) && old.is_some_and(|o| o.paper.categories.contains(c));
+                    if !had {
+                        appends
+                            .entry(list_key(b'c', Some(c.0.as_bytes()), day))
+                            .or_default()
+                            .push(id);
+                    }
                 }
             }
             for (t, day) in &next.topics {
-                batch.insert(idx_key(b't', Some(t.as_bytes()), *day, id), &[]);
+                if !old.is_some_and(|o| o.topics.iter().any(|(ot, _)| ot == t)) {
+                    appends
+                        .entry(list_key(b't', Some(t.as_bytes()), *day))
+                        .or_default()
+                        .push(id);
+                }
             }
             batch.insert(
-                key(b'p', &[id]),
+                key(b'p', &[id.as_bytes()]),
                 encode(codec::PAPER_V1, &PaperRecordRef::from(&next))?,
             );
+        }
+        for (k, ids) in appends {
+            let mut list = self.list(&k)?;
+            let mut seen: HashSet<String> = list.iter().cloned().collect();
+            for id in ids {
+                if seen.insert(id.to_string()) {
+                    list.push(id.to_string());
+                }
+            }
+            batch.insert(k, encode(codec::LIST_V1, &list)?);
         }
         self.db.apply_batch(batch)?;
         Ok(stats)
@@ -229,12 +276,12 @@ impl Store {
 
     /// Newest papers entered under a configured topic, newest day first.
     pub fn recent_by_topic(&self, topic_id: &str, n: usize) -> Result<Vec<StoredPaper>> {
-        self.scan_index(key(b't', &[topic_id.as_bytes(), b""]), 4, n)
+        self.scan_lists(key(b't', &[topic_id.as_bytes(), b""]), n, |_| true)
     }
 
     /// Newest papers first announced in a category.
     pub fn recent_by_category(&self, cat: &str, n: usize) -> Result<Vec<StoredPaper>> {
-        self.scan_index(key(b'c', &[cat.as_bytes(), b""]), 4, n)
+        self.scan_lists(key(b'c', &[cat.as_bytes(), b""]), n, |_| true)
     }
 
     /// Newest papers for any topic: the index when the topic is configured (or a category),
@@ -256,47 +303,33 @@ impl Store {
         {
             return self.recent_by_category(topic.categories[0].as_str(), n);
         }
-        let mut out = Vec::new();
-        for item in self.db.scan_prefix([b'd']).rev().take(scan_limit) {
-            let (k, _) = item?;
-            let id =
-                std::str::from_utf8(&k[5..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let Some(sp) = self.get_paper_raw(id)? {
-                let text = crate::topics::MatchText::new(&sp.paper);
-                if topic.matches(&sp.paper, &text).is_some() {
-                    out.push(sp);
-                    if out.len() == n {
-                        break;
-                    }
-                }
-            }
-        }
-        Ok(out)
+        let mut scanned = 0;
+        self.scan_lists(vec![b'd'], n, |sp| {
+            scanned += 1;
+            scanned <= scan_limit
+                && topic
+                    .matches(&sp.paper, &crate::topics::MatchText::new(&sp.paper))
+                    .is_some()
+        })
     }
 
-    /// Every paper entered under a topic on one announcement day.
+    /// Every paper entered under a topic on one announcement day, in the order they came.
     pub fn topic_day(&self, topic_id: &str, day: NaiveDate) -> Result<Vec<StoredPaper>> {
-        let mut prefix = key(b't', &[topic_id.as_bytes(), b""]);
-        prefix.extend_from_slice(&day_key(day));
-        let mut papers = self.scan_index(prefix, 0, usize::MAX)?;
-        papers.reverse();
-        Ok(papers)
+        self.papers_of(&self.list(&list_key(b't', Some(topic_id.as_bytes()), day))?)
     }
 
     /// Papers entered under a topic on `since` or later, newest day first.
     pub fn topic_since(&self, topic_id: &str, since: NaiveDate) -> Result<Vec<StoredPaper>> {
-        let start = idx_key(b't', Some(topic_id.as_bytes()), since, b"");
+        let start = list_key(b't', Some(topic_id.as_bytes()), since);
         let mut end = key(b't', &[topic_id.as_bytes(), b""]);
         end.push(0xff);
         let mut out = Vec::new();
         for item in self.db.range(start..end).rev() {
-            let (k, _) = item?;
-            let skip = 1 + topic_id.len() + 1 + 4;
-            let id = std::str::from_utf8(k.get(skip..).unwrap_or_default())
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let Some(sp) = self.get_paper_raw(id)? {
-                out.push(sp);
-            }
+            let (_, v) = item?;
+            let ids: Vec<String> = decode(codec::LIST_V1, "index list", &v)?;
+            let mut day = self.papers_of(&ids)?;
+            day.reverse();
+            out.extend(day);
         }
         Ok(out)
     }
@@ -304,24 +337,20 @@ impl Store {
     /// The newest announcement day with any paper in the store.
     pub fn latest_day(&self) -> Result<Option<NaiveDate>> {
         match self.db.scan_prefix([b'd']).next_back() {
-            Some(item) => Ok(day_from_key(&item?.0[1..5])),
+            Some(item) => Ok(list_day(&item?.0)),
             None => Ok(None),
         }
     }
 
-    /// Papers first announced in `[from, to]`, oldest first.
+    /// Papers first announced in `[from, to]`, oldest day first.
     pub fn papers_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<StoredPaper>> {
-        let start = idx_key(b'd', None, from, b"");
-        let mut end = vec![b'd'];
-        end.extend_from_slice(&day_key(to + chrono::Duration::days(1)));
+        let start = list_key(b'd', None, from);
+        let end = list_key(b'd', None, to + chrono::Duration::days(1));
         let mut out = Vec::new();
         for item in self.db.range(start..end) {
-            let (k, _) = item?;
-            let id =
-                std::str::from_utf8(&k[5..]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let Some(sp) = self.get_paper_raw(id)? {
-                out.push(sp);
-            }
+            let (_, v) = item?;
+            let ids: Vec<String> = decode(codec::LIST_V1, "index list", &v)?;
+            out.extend(self.papers_of(&ids)?);
         }
         Ok(out)
     }
@@ -330,17 +359,9 @@ impl Store {
         self.db.scan_prefix([b'p']).count()
     }
 
-    /// Newest-first papers under an index prefix; `skip` is the number of key bytes between
-    /// the prefix and the paper id (4 when the prefix stops before the day).
-    fn scan_index(&self, prefix: Vec<u8>, skip: usize, n: usize) -> Result<Vec<StoredPaper>> {
-        let mut out = Vec::new();
-        for item in self.db.scan_prefix(&prefix).rev() {
-            if out.len() >= n {
-                break;
-            }
-            let (k, _) = item?;
-            let tail = k.get(prefix.len() + skip..).unwrap_or_default();
-            let id = std::str::from_utf8(tail).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    fn papers_of(&self, ids: &[String]) -> Result<Vec<StoredPaper>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
             if let Some(sp) = self.get_paper_raw(id)? {
                 out.push(sp);
             }
@@ -348,43 +369,71 @@ impl Store {
         Ok(out)
     }
 
-    /// Checks that every index entry points at a stored paper and every paper's entries exist.
-    /// Returns the problems found (empty when consistent).
+    /// Up to `n` papers that pass `keep`, newest first, from the posting lists under `prefix`
+    /// (newest day first; within a day, the latest added first).
+    fn scan_lists(
+        &self,
+        prefix: Vec<u8>,
+        n: usize,
+        mut keep: impl FnMut(&StoredPaper) -> bool,
+    ) -> Result<Vec<StoredPaper>> {
+        let mut out = Vec::new();
+        for item in self.db.scan_prefix(&prefix).rev() {
+            let (_, v) = item?;
+            let ids: Vec<String> = decode(codec::LIST_V1, "index list", &v)?;
+            for id in ids.iter().rev() {
+                if out.len() >= n {
+                    return Ok(out);
+                }
+                if let Some(sp) = self.get_paper_raw(id)?
+                    && keep(&sp)
+                {
+                    out.push(sp);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks that every index entry points at a stored paper and every paper is listed where
+    /// its record says. Returns the problems found (empty when consistent).
     pub fn check_consistency(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
+        let mut lists: HashMap<Vec<u8>, HashSet<String>> = HashMap::new();
+        for prefix in [b't', b'c', b'd'] {
+            for item in self.db.scan_prefix([prefix]) {
+                let (k, v) = item?;
+                let ids: Vec<String> = decode(codec::LIST_V1, "index list", &v)?;
+                for id in &ids {
+                    if self.get_paper_raw(id)?.is_none() {
+                        problems.push(format!(
+                            "index {:?} lists missing paper {id}",
+                            String::from_utf8_lossy(&k)
+                        ));
+                    }
+                }
+                lists.insert(k.to_vec(), ids.into_iter().collect());
+            }
+        }
+        let listed = |k: Vec<u8>, id: &str| lists.get(&k).is_some_and(|l| l.contains(id));
         for item in self.db.scan_prefix([b'p']) {
             let (_, v) = item?;
             let rec: PaperRecordV1 = decode(codec::PAPER_V1, "paper", &v)?;
             let sp: StoredPaper = rec.try_into()?;
-            let id = sp.paper.id.as_str().as_bytes();
+            let id = sp.paper.id.as_str();
             for (t, day) in &sp.topics {
-                if !self
-                    .db
-                    .contains_key(idx_key(b't', Some(t.as_bytes()), *day, id))?
-                {
-                    problems.push(format!("{}: missing topic index {t}", sp.paper.id));
+                if !listed(list_key(b't', Some(t.as_bytes()), *day), id) {
+                    problems.push(format!("{id}: missing from topic index {t}"));
                 }
             }
-            if let Some(day) = sp.first_announced
-                && !self.db.contains_key(idx_key(b'd', None, day, id))?
-            {
-                problems.push(format!("{}: missing day index", sp.paper.id));
-            }
-        }
-        for prefix in [b't', b'c', b'd'] {
-            for item in self.db.scan_prefix([prefix]) {
-                let (k, _) = item?;
-                let id_start = if prefix == b'd' {
-                    5
-                } else {
-                    1 + k[1..].iter().position(|&b| b == 0).unwrap_or(0) + 1 + 4
-                };
-                let id = String::from_utf8_lossy(&k[id_start.min(k.len())..]).into_owned();
-                if self.get_paper_raw(&id)?.is_none() {
-                    problems.push(format!(
-                        "index entry {:?} points at missing paper {id}",
-                        prefix as char
-                    ));
+            if let Some(day) = sp.first_announced {
+                if !listed(list_key(b'd', None, day), id) {
+                    problems.push(format!("{id}: missing from day index"));
+                }
+                for c in &sp.paper.categories {
+                    if !listed(list_key(b'c', Some(c.0.as_bytes()), day), id) {
+                        problems.push(format!("{id}: missing from category index {c}"));
+                    }
                 }
             }
         }

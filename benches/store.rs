@@ -11,7 +11,6 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use paperbell::config::{Config, DEFAULT_CONFIG};
 use paperbell::paper::Paper;
 use paperbell::sources::parse;
 use paperbell::store::Store;
@@ -40,18 +39,6 @@ fn papers(from: usize, n: usize) -> Vec<Paper> {
     out
 }
 
-fn topics() -> TopicSet {
-    Config::from_parts(
-        "default",
-        DEFAULT_CONFIG,
-        &Default::default(),
-        |_| unreachable!(),
-    )
-    .unwrap()
-    .topic_set()
-    .unwrap()
-}
-
 /// Ingests in pages of 2000 (one atomic batch each, as a fetch does); returns the time and the
 /// number of topic-index entries written.
 fn ingest_all(store: &Store, all: &[Paper], t: &TopicSet) -> (Duration, usize) {
@@ -78,7 +65,7 @@ fn main() {
         println!("store_ingest: bench\nstore_recent: bench");
         return;
     }
-    let t = topics();
+    let t = common::shipped_topics();
     println!(
         "machine: {} cores; {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),

@@ -470,16 +470,7 @@ fn compile_topic(tc: &TopicConfig, at: &dyn Fn(&str) -> String) -> Result<Topic,
             }
             parse_query(q).map_err(terr("query"))?
         }
-        None => Topic {
-            id: String::new(),
-            name: String::new(),
-            categories: vec![],
-            keywords: vec![],
-            exclude: vec![],
-            authors: vec![],
-            include_cross: true,
-            include_replace: false,
-        },
+        None => Topic::default(),
     };
     topic.id = tc.id.clone();
     topic.name = tc.name.clone().unwrap_or_else(|| tc.id.clone());

@@ -31,7 +31,7 @@ impl PaperId {
                 }
             }
         }
-        if s.len() > 6 && s[..6].eq_ignore_ascii_case("arxiv:") {
+        if s.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("arxiv:")) {
             s = &s[6..];
         }
         s = s.trim_end_matches('/');
@@ -282,6 +282,8 @@ mod tests {
                 PaperId::parse_with_version(input).unwrap_or_else(|| panic!("{input}"));
             assert_eq!((got.as_str(), ver), (id, v), "{input}");
         }
+        // Found by fuzzing: a multi-byte character where "arXiv:" would end.
+        assert!(PaperId::parse("astroԏh/0601001v1").is_none());
         for bad in [
             "",
             "2407",
@@ -311,33 +313,22 @@ mod tests {
                 .with_timezone(&Utc)
         };
         let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-        // 2024-11-18 is a Monday.
-        assert_eq!(
-            listing_day_for_submission(et(2024, 11, 18, 13)),
-            day(2024, 11, 19)
-        );
-        assert_eq!(
-            listing_day_for_submission(et(2024, 11, 18, 15)),
-            day(2024, 11, 20)
-        );
-        // Thursday after the cutoff and Friday before it: both listed Monday.
-        assert_eq!(
-            listing_day_for_submission(et(2024, 11, 21, 15)),
-            day(2024, 11, 25)
-        );
-        assert_eq!(
-            listing_day_for_submission(et(2024, 11, 22, 10)),
-            day(2024, 11, 25)
-        );
-        // Friday after the cutoff and the weekend: listed Tuesday.
-        assert_eq!(
-            listing_day_for_submission(et(2024, 11, 22, 15)),
-            day(2024, 11, 26)
-        );
-        assert_eq!(
-            listing_day_for_submission(et(2024, 11, 24, 23)),
-            day(2024, 11, 26)
-        );
+        // 2024-11-18 is a Monday. (submitted: day, hour Eastern) -> listed on.
+        let cases = [
+            ((18, 13), 19), // Monday before the 14:00 cutoff: Tuesday
+            ((18, 15), 20), // Monday after it: Wednesday
+            ((21, 15), 25), // Thursday after the cutoff: Monday
+            ((22, 10), 25), // Friday before it: Monday
+            ((22, 15), 26), // Friday after it: Tuesday
+            ((24, 23), 26), // Sunday: Tuesday
+        ];
+        for ((d, h), listed) in cases {
+            assert_eq!(
+                listing_day_for_submission(et(2024, 11, d, h)),
+                day(2024, 11, listed),
+                "{d} {h}h"
+            );
+        }
     }
 
     #[test]

@@ -210,10 +210,15 @@ impl FetchJob {
         let mut due_now = self.config.schedule.fetch_on_start && self.stale(Utc::now())?;
         loop {
             if due_now {
-                let ok = self.fetch_and_report().await;
-                if shutdown.is_cancelled() {
-                    return Ok(());
-                }
+                // Dropping a fetch at an await point is safe: each page is stored by one
+                // synchronous, atomic batch between awaits, so a page is stored whole or not at all.
+                let ok = tokio::select! {
+                    _ = shutdown.cancelled() => {
+                        tracing::info!("shutdown during a fetch: stopping it");
+                        return Ok(());
+                    }
+                    ok = self.fetch_and_report() => ok,
+                };
                 if !ok {
                     tracing::info!(
                         "retrying the fetch in {} minutes",

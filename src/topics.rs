@@ -52,9 +52,14 @@ impl Term {
                 "`{raw}` is too short to search for (2 letters at least)"
             )));
         }
-        if text.contains(['"', '*', '(', ')']) {
+        if text.contains(['"', '“', '”', '*', '(', ')']) {
             return Err(TopicError(format!(
                 "`{raw}` contains a character that cannot be searched"
+            )));
+        }
+        if prefix && text.contains(' ') {
+            return Err(TopicError(format!(
+                "`{raw}`: a prefix search (word*) works on a single word"
             )));
         }
         let finder = memmem::Finder::new(text.as_bytes()).into_owned();
@@ -218,6 +223,22 @@ impl MatchText {
     }
 }
 
+impl Default for Topic {
+    /// Follows nothing yet; cross-lists count, replacements do not (the documented defaults).
+    fn default() -> Self {
+        Topic {
+            id: String::new(),
+            name: String::new(),
+            categories: vec![],
+            keywords: vec![],
+            exclude: vec![],
+            authors: vec![],
+            include_cross: true,
+            include_replace: false,
+        }
+    }
+}
+
 impl Topic {
     /// Any arXiv category as a topic: everything listed in it, cross-lists included.
     pub fn for_category(cat: &str) -> Option<Topic> {
@@ -226,11 +247,7 @@ impl Topic {
             id: c.to_string(),
             name: c.to_string(),
             categories: vec![Category(c.to_string())],
-            keywords: vec![],
-            exclude: vec![],
-            authors: vec![],
-            include_cross: true,
-            include_replace: false,
+            ..Topic::default()
         })
     }
 
@@ -389,16 +406,7 @@ pub fn parse_query(input: &str) -> Result<Topic, TopicError> {
         )));
     }
     let tokens = tokenize(input)?;
-    let mut topic = Topic {
-        id: String::new(),
-        name: String::new(),
-        categories: vec![],
-        keywords: vec![],
-        exclude: vec![],
-        authors: vec![],
-        include_cross: true,
-        include_replace: false,
-    };
+    let mut topic = Topic::default();
     let mut i = 0;
     let mut terms = 0;
     let mut expect_clause = true;
@@ -418,7 +426,9 @@ pub fn parse_query(input: &str) -> Result<Topic, TopicError> {
                 topic.exclude.push(Term::new(t)?);
                 i += 1;
             }
-            Tok::Word(w) if w.len() > 4 && w[..4].eq_ignore_ascii_case("cat:") => {
+            Tok::Word(w)
+                if w.len() > 4 && w.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("cat:")) =>
+            {
                 let c = categories::canonical(&w[4..]).ok_or_else(|| {
                     let near =
                         categories::closest(&w[4..], categories::CATEGORIES.iter().copied(), 1);
@@ -432,7 +442,7 @@ pub fn parse_query(input: &str) -> Result<Topic, TopicError> {
                 topic.categories.push(Category(c.to_string()));
                 i += 1;
             }
-            Tok::Word(w) if w.len() >= 3 && w[..3].eq_ignore_ascii_case("au:") => {
+            Tok::Word(w) if w.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("au:")) => {
                 let name = if w.len() == 3 {
                     match tokens.get(i + 1) {
                         Some(Tok::Phrase(p)) => {
@@ -506,10 +516,21 @@ fn is_term(t: &Tok) -> bool {
     matches!(t, Tok::Word(_) | Tok::Phrase(_))
 }
 
+fn is_filter(w: &str) -> bool {
+    ["cat:", "au:"]
+        .iter()
+        .any(|f| w.get(..f.len()).is_some_and(|p| p.eq_ignore_ascii_case(f)))
+}
+
 fn parse_group(tokens: &[Tok]) -> Result<Vec<Term>, TopicError> {
     let mut out = Vec::new();
     for (k, t) in tokens.iter().enumerate() {
         match (k % 2, t) {
+            (0, Tok::Word(w)) if is_filter(w) => {
+                return Err(TopicError(format!(
+                    "`{w}`: cat: and au: filters cannot be part of an OR group; write them on their own"
+                )));
+            }
             (0, Tok::Word(w)) | (0, Tok::Phrase(w)) => out.push(Term::new(w)?),
             (1, Tok::Or) => {}
             _ => {
@@ -604,7 +625,7 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, TopicError> {
         } else {
             let end = chars[i..]
                 .iter()
-                .position(|c| c.is_whitespace() || *c == '(' || *c == ')' || *c == '"')
+                .position(|c| c.is_whitespace() || matches!(c, '(' | ')' | '"' | '“' | '”'))
                 .map_or(chars.len(), |p| p + i);
             let w: String = chars[i..end].iter().collect();
             out.push(match w.as_str() {
@@ -775,6 +796,9 @@ mod tests {
             ("cat:cs.CW x", "did you mean cs.CV"),
             ("((a))", "nested"),
             ("x", "too short"),
+            ("self-super*", "single word"),
+            ("( cat:cs.CV )", "OR group"),
+            ("nerf OR au:smith", "OR group"),
         ] {
             let err = parse_query(q).unwrap_err().0;
             assert!(err.contains(want), "{q:?}: {err}");

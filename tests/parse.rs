@@ -292,6 +292,25 @@ proptest! {
     }
 
     #[test]
+    fn ids_and_queries_never_panic_and_queries_render_canonically(s in "\\PC{0,80}") {
+        let _ = paperbell::paper::PaperId::parse_with_version(&s);
+        if let Ok(t) = paperbell::topics::parse_query(&s) {
+            let again = paperbell::topics::parse_query(&t.name).expect("a rendered query parses");
+            prop_assert_eq!(again, t);
+        }
+    }
+
+    #[test]
+    fn structured_queries_render_canonically(
+        s in "((\"[a-z ]{0,8}\"|[a-zé]{1,6}\\*?|OR|AND|-[a-z]{2,5}|cat:(cs\\.CV|cs\\.lg|xx)|au:[a-z]{2,5}|\\(|\\)) ){0,10}"
+    ) {
+        if let Ok(t) = paperbell::topics::parse_query(&s) {
+            let again = paperbell::topics::parse_query(&t.name).expect("a rendered query parses");
+            prop_assert_eq!(again, t);
+        }
+    }
+
+    #[test]
     fn normalize_ws_is_idempotent(s in "\\PC{0,200}") {
         let once = normalize_ws(&s);
         prop_assert_eq!(normalize_ws(&once), once.clone());

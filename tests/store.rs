@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::NaiveDate;
-use paperbell::config::{Config, DEFAULT_CONFIG};
+use paperbell::config::Config;
 use paperbell::paper::PaperId;
 use paperbell::sources::parse;
 use paperbell::store::{Store, Subscription};
@@ -33,15 +33,7 @@ keywords_any = ["LLM"]
 fn the_shipped_topics_index_a_realistic_feed() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let shipped = Config::from_parts(
-        "default",
-        DEFAULT_CONFIG,
-        &Default::default(),
-        |_| unreachable!(),
-    )
-    .unwrap()
-    .topic_set()
-    .unwrap();
+    let shipped = common::shipped_topics();
     let s = store
         .ingest(
             &parse(common::rss_doc(50).as_bytes()).unwrap().papers,

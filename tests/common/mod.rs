@@ -497,6 +497,17 @@ pub fn api_doc(n: usize) -> String {
     api_feed("cat:cs.CV", n, 0, &entries)
 }
 
+/// The seven topics of the shipped config.
+pub fn shipped_topics() -> paperbell::topics::TopicSet {
+    let c = paperbell::config::Config::from_parts(
+        "default",
+        paperbell::config::DEFAULT_CONFIG,
+        &Default::default(),
+        |_| unreachable!("the shipped config reads no files"),
+    );
+    c.unwrap().topic_set().unwrap()
+}
+
 pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/tests/fixtures/{name}",

@@ -102,6 +102,8 @@ enum Cmd {
     },
     /// Validate the config and topics; names the exact bad key.
     CheckConfig,
+    /// Match every stored paper against the configured topics again (after editing topics).
+    Reindex,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -321,6 +323,27 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     outln!("{}", serde_json::to_string_pretty(&v)?);
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Reindex => {
+            let store = open_store(&config)?;
+            let stats = store.reindex(&topic_set(&config)?)?;
+            store.flush()?;
+            let mut hits: Vec<String> = stats
+                .topic_hits
+                .iter()
+                .map(|(t, n)| format!("{t} +{n}"))
+                .collect();
+            hits.sort();
+            outln!(
+                "reindexed {} paper(s); newly indexed: {}",
+                stats.unchanged,
+                if hits.is_empty() {
+                    "none".to_string()
+                } else {
+                    hits.join(", ")
+                }
+            );
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Run => rt.block_on(run(config)),

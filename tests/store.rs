@@ -195,6 +195,31 @@ fn indexes_by_topic_category_and_day_newest_first() {
 }
 
 #[test]
+fn a_topic_added_later_picks_up_papers_seen_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let none = TopicSet::default();
+    store.ingest(&rss(&[(0, "new", 1, TUE)]), &none).unwrap();
+    assert!(store.recent_by_topic("nerf", 5).unwrap().is_empty());
+    let s = store
+        .ingest(&rss(&[(0, "new", 1, TUE)]), &topics())
+        .unwrap();
+    assert_eq!(s.topic_hits.get("nerf"), Some(&1));
+    // And `reindex` reaches papers that are not seen again.
+    store.ingest(&rss(&[(7, "new", 1, WED)]), &none).unwrap();
+    let s = store.reindex(&topics()).unwrap();
+    assert_eq!(
+        s.topic_hits.get("nerf"),
+        Some(&1),
+        "only paper 7 was missing"
+    );
+    assert_eq!(s.unchanged, 2);
+    assert_eq!(store.recent_by_topic("nerf", 5).unwrap().len(), 2);
+    assert_eq!(store.topic_day("nerf", day(2024, 11, 19)).unwrap().len(), 1);
+    assert!(store.check_consistency().unwrap().is_empty());
+}
+
+#[test]
 fn a_cross_list_on_a_later_day_does_not_enter_a_topic_twice() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();

@@ -355,6 +355,36 @@ impl Store {
         Ok(out)
     }
 
+    /// Runs every stored paper through `topics` again, in pages, so that topics added or
+    /// changed in the config index what is already stored. Existing topic entries stay.
+    pub fn reindex(&self, topics: &TopicSet) -> Result<IngestStats> {
+        let mut total = IngestStats::default();
+        let mut from = vec![b'p'];
+        loop {
+            let mut page = Vec::with_capacity(2000);
+            for item in self.db.range(from.clone()..vec![b'q']) {
+                let (k, v) = item?;
+                if k.as_ref() == from.as_slice() {
+                    continue;
+                }
+                let rec: PaperRecordV1 = decode(codec::PAPER_V1, "paper", &v)?;
+                page.push(StoredPaper::try_from(rec)?.paper);
+                from = k.to_vec();
+                if page.len() == 2000 {
+                    break;
+                }
+            }
+            if page.is_empty() {
+                return Ok(total);
+            }
+            let stats = self.ingest(&page, topics)?;
+            total.unchanged += stats.unchanged + stats.updated;
+            for (t, n) in stats.topic_hits {
+                *total.topic_hits.entry(t).or_default() += n;
+            }
+        }
+    }
+
     pub fn paper_count(&self) -> usize {
         self.db.scan_prefix([b'p']).count()
     }
@@ -580,30 +610,35 @@ fn merge(
                 }
             }
             paper.published = paper.published.or(old.paper.published);
-            let next = StoredPaper {
+            StoredPaper {
                 paper,
                 first_announced: old.first_announced.or(this_day),
                 topics: old.topics.clone(),
-            };
-            if next == *old {
-                stats.unchanged += 1;
-                return None;
             }
-            if old.paper.version < p.version {
-                stats.updated += 1;
-            } else {
-                stats.unchanged += 1;
-            }
-            next
         }
     };
+    // Matched even when nothing else changed: a topic added to the config since the paper was
+    // stored picks it up the next time the paper is seen.
+    let mut new_hits = Vec::new();
     if let Some(day) = this_day.or(next.first_announced) {
         for (t, _hit) in topics.matching(p) {
             if !next.topics.iter().any(|(id, _)| id == &t.id) {
                 next.topics.push((t.id.clone(), day));
-                *stats.topic_hits.entry(t.id.clone()).or_default() += 1;
+                new_hits.push(t.id.clone());
             }
         }
+    }
+    match existing {
+        Some(old) if next == *old => {
+            stats.unchanged += 1;
+            return None;
+        }
+        Some(old) if old.paper.version < p.version => stats.updated += 1,
+        Some(_) => stats.unchanged += 1,
+        None => {}
+    }
+    for t in new_hits {
+        *stats.topic_hits.entry(t).or_default() += 1;
     }
     Some(next)
 }

@@ -8,6 +8,8 @@
 //! - [`store`]: sled behind a typed API; versioned records; atomic batches.
 //! - [`topics`]: topic matcher, ad-hoc query syntax, arXiv `search_query` rendering.
 //! - [`summary`]: code links (TL;DRs and LLM summaries come later).
+//! - [`commands`]: chat commands shared by every platform: `Command` -> store -> `Reply`.
+//! - [`i18n`]: the bot's languages (English, Simplified Chinese).
 //! - [`digest`]: pure digest building and plain-text / Markdown / JSON rendering.
 //! - [`scheduler`]: the cron fetch job and `paperbell run`'s stdout digests.
 //!
@@ -22,8 +24,10 @@
 //! - No secret (bot token, API key) is ever written to a log, an error message or the store.
 
 pub mod categories;
+pub mod commands;
 pub mod config;
 pub mod digest;
+pub mod i18n;
 pub mod paper;
 pub mod scheduler;
 pub mod sources;

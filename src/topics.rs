@@ -507,6 +507,22 @@ pub fn parse_query(input: &str) -> Result<Topic, TopicError> {
             "the query only excludes: add something to look for".into(),
         ));
     }
+    // Canonical order, so that equivalent queries are the same topic (same id).
+    let key = |t: &Term| (t.text.clone(), t.prefix);
+    for g in &mut topic.keywords {
+        g.sort_by_key(key);
+        g.dedup();
+    }
+    topic
+        .keywords
+        .sort_by_key(|g| g.iter().map(key).collect::<Vec<_>>());
+    topic.keywords.dedup();
+    topic.exclude.sort_by_key(key);
+    topic.exclude.dedup();
+    topic.categories.sort();
+    topic.categories.dedup();
+    topic.authors.sort();
+    topic.authors.dedup();
     topic.name = render_query(&topic);
     topic.id = format!("q:{}", topic.name);
     Ok(topic)
@@ -821,11 +837,19 @@ mod tests {
     }
 
     #[test]
+    fn equivalent_queries_are_the_same_topic() {
+        let a = topic("mamba OR \"state space\" -survey video");
+        let b = topic("video AND (\"state space\" OR mamba) -survey");
+        assert_eq!(a, b);
+        assert_eq!(a.id, "q:(mamba OR \"state space\") video -survey");
+    }
+
+    #[test]
     fn search_query_uses_fields_and_quotes() {
         let t = topic("cat:cs.CV (nerf OR \"gaussian splatting\") -survey");
         assert_eq!(
             t.search_query(),
-            "cat:cs.CV AND (ti:\"nerf\" OR abs:\"nerf\" OR ti:\"gaussian splatting\" OR abs:\"gaussian splatting\") \
+            "cat:cs.CV AND (ti:\"gaussian splatting\" OR abs:\"gaussian splatting\" OR ti:\"nerf\" OR abs:\"nerf\") \
              ANDNOT (ti:\"survey\" OR abs:\"survey\")"
         );
     }

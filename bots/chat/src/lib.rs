@@ -103,6 +103,25 @@ pub struct DigestMessage {
     pub unsubscribe_topic: Option<String>,
 }
 
+/// A configured topic as a topic list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicItem {
+    pub id: String,
+    pub name: String,
+    pub subscribed: bool,
+}
+
+/// Who sent a command, and from where, as the adapter knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub chat: ChatRef,
+    /// May change this chat's subscriptions and settings: always in a private chat; chat
+    /// administrators (Telegram) or Manage Channels (Discord) elsewhere.
+    pub can_manage: bool,
+    /// The person's client language (`en`, `zh-hans`, ...), when the platform says.
+    pub locale: Option<String>,
+}
+
 /// What the core answers to a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
@@ -111,6 +130,12 @@ pub enum Reply {
         heading: String,
         papers: Vec<PaperItem>,
         more: Option<Command>,
+    },
+    Topics {
+        heading: String,
+        topics: Vec<TopicItem>,
+        page: u32,
+        pages: u32,
     },
     Digests(Vec<DigestMessage>),
     /// A mistake the person can fix; the text says how.

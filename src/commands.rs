@@ -1,0 +1,599 @@
+//! Chat commands, shared by every platform: a parsed `chat::Command` from a `chat::Caller`
+//! becomes a store change and a `chat::Reply`. Mistakes a person can fix are
+//! `Reply::UserError` with an actionable text; only internal failures (the store) are errors.
+//! No platform knowledge here: adapters parse their syntax into `Command` and render `Reply`.
+
+use chrono::{NaiveDate, NaiveTime};
+use paperbell_chat::{Caller, Command, DigestMessage, PaperItem, Reply, TopicItem};
+
+use crate::config::ScheduleConfig;
+use crate::digest;
+use crate::i18n::{Lang, t};
+use crate::paper::PaperId;
+use crate::store::{ChatRecord, ChatSettings, Store, StoreError, StoredPaper, Subscription};
+use crate::topics::{Term, Topic, TopicSet};
+
+/// Longest argument accepted; longer input is refused, never truncated silently.
+pub const MAX_ARG_CHARS: usize = 300;
+/// Topics per page of `/topics`.
+pub const TOPICS_PER_PAGE: usize = 8;
+const DEFAULT_RECENT: u32 = 5;
+const MAX_RECENT: u32 = 20;
+const DEFAULT_MAX_PER_TOPIC: u32 = 10;
+/// Papers a query over the whole store looks at before giving up (newest first).
+const SCAN_LIMIT: usize = 50_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A chat's settings with the configured defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effective {
+    pub time: String,
+    pub tz: String,
+    pub lang: Lang,
+    pub max: u32,
+    pub format: String,
+}
+
+pub struct Commands<'a> {
+    pub store: &'a Store,
+    pub topics: &'a TopicSet,
+    pub schedule: &'a ScheduleConfig,
+}
+
+impl Commands<'_> {
+    pub fn handle(&self, caller: &Caller, cmd: Command) -> Result<Reply, CommandError> {
+        let record = self.store.chat(&caller.chat)?;
+        if let Some(mut r) = record.clone().filter(|r| !r.active) {
+            // Any command from a chat marked inactive (blocked, kicked) brings it back.
+            r.active = true;
+            self.store.put_chat(&r)?;
+        }
+        let settings = record
+            .as_ref()
+            .map(|r| r.settings.clone())
+            .unwrap_or_default();
+        let eff = self.effective(&settings, caller.locale.as_deref());
+        let lang = eff.lang;
+        if let Some(arg) = argument(&cmd)
+            && arg.chars().count() > MAX_ARG_CHARS
+        {
+            return Ok(user(format!(
+                "{} ({MAX_ARG_CHARS})",
+                t(
+                    lang,
+                    "That is too long to be a topic, id or search",
+                    "输入过长"
+                )
+            )));
+        }
+        let changes = matches!(
+            cmd,
+            Command::Subscribe { .. }
+                | Command::Unsubscribe { .. }
+                | Command::Settings { change: Some(_) }
+        );
+        if changes && !caller.can_manage {
+            return Ok(user(t(
+                lang,
+                "Only chat administrators can change subscriptions and settings here; everyone can use /recent, /paper and /search.",
+                "只有管理员可以在此修改订阅和设置；所有人都可以使用 /recent、/paper 和 /search。",
+            )));
+        }
+        match cmd {
+            Command::Help => Ok(Reply::Text(help(lang))),
+            Command::Subscribe { topic } => self.subscribe(caller, lang, &topic),
+            Command::Unsubscribe { topic } => self.unsubscribe(caller, lang, &topic),
+            Command::List => self.list(caller, &eff),
+            Command::Topics { page } => self.topic_page(caller, lang, page),
+            Command::Recent { topic, count, page } => self.recent(lang, &topic, count, page),
+            Command::Paper { id } => self.paper(lang, &id),
+            Command::Search { words } => self.search(lang, &words),
+            Command::Digest => self.digest(caller, &eff),
+            Command::Settings { change: None } => Ok(Reply::Text(show_settings(&eff))),
+            Command::Settings {
+                change: Some((key, value)),
+            } => self.change_setting(caller, record, lang, &key, &value),
+        }
+    }
+
+    /// Settings as they apply: the chat's own, else the client language, else the defaults.
+    pub fn effective(&self, s: &ChatSettings, locale: Option<&str>) -> Effective {
+        Effective {
+            time: s
+                .time
+                .clone()
+                .unwrap_or_else(|| self.schedule.delivery_time.clone()),
+            tz: s
+                .tz
+                .clone()
+                .unwrap_or_else(|| self.schedule.delivery_timezone.clone()),
+            lang: s
+                .lang
+                .as_deref()
+                .and_then(Lang::from_code)
+                .or_else(|| locale.and_then(Lang::from_code))
+                .unwrap_or(Lang::En),
+            max: s.max.unwrap_or(DEFAULT_MAX_PER_TOPIC),
+            format: s.format.clone().unwrap_or_else(|| "full".into()),
+        }
+    }
+
+    fn resolve(&self, lang: Lang, name: &str) -> Result<Topic, Reply> {
+        if name.trim().is_empty() {
+            return Err(user(t(
+                lang,
+                "Name a topic: a topic id (see /topics), an arXiv category such as cs.CV, or a query such as \"diffusion\" AND video -survey.",
+                "请给出主题：主题 id（见 /topics）、arXiv 分类（如 cs.CV），或查询（如 \"diffusion\" AND video -survey）。",
+            )));
+        }
+        self.topics.resolve(name).map_err(|e| Reply::UserError(e.0))
+    }
+
+    fn subscribe(&self, caller: &Caller, lang: Lang, name: &str) -> Result<Reply, CommandError> {
+        let topic = match self.resolve(lang, name) {
+            Ok(t) => t,
+            Err(r) => return Ok(r),
+        };
+        let sub = Subscription {
+            topic_id: topic.id.clone(),
+            topic_name: topic.name.clone(),
+            query: topic.id.starts_with("q:").then(|| topic.name.clone()),
+            // Digests start after what is already announced: subscribing never floods.
+            since: self.store.latest_day()?,
+        };
+        let fresh = self.store.subscribe(&caller.chat, &sub)?;
+        let text = if fresh {
+            format!(
+                "{} {}. {}",
+                t(lang, "Subscribed to", "已订阅"),
+                topic.name,
+                t(
+                    lang,
+                    "Digests start with the next announcement; /digest shows the latest now.",
+                    "摘要将从下一次公告开始；/digest 可立即查看最新内容。"
+                )
+            )
+        } else {
+            format!(
+                "{} {}.",
+                t(lang, "This chat is already subscribed to", "本聊天已订阅"),
+                topic.name
+            )
+        };
+        Ok(Reply::Text(text))
+    }
+
+    fn unsubscribe(&self, caller: &Caller, lang: Lang, name: &str) -> Result<Reply, CommandError> {
+        let subs = self.store.subscriptions(&caller.chat)?;
+        let wanted = name.trim();
+        let by_name = subs.iter().find(|s| {
+            s.topic_id.eq_ignore_ascii_case(wanted) || s.topic_name.eq_ignore_ascii_case(wanted)
+        });
+        let by_resolve = || {
+            let id = self.topics.resolve(wanted).ok()?.id;
+            subs.iter().find(|s| s.topic_id == id)
+        };
+        match by_name.or_else(by_resolve) {
+            Some(s) => {
+                self.store.unsubscribe(&caller.chat, &s.topic_id)?;
+                Ok(Reply::Text(format!(
+                    "{} {}.",
+                    t(lang, "Unsubscribed from", "已取消订阅"),
+                    s.topic_name
+                )))
+            }
+            None if subs.is_empty() => Ok(user(t(
+                lang,
+                "This chat has no subscriptions. Subscribe with /subscribe <topic>.",
+                "本聊天没有订阅。使用 /subscribe <主题> 订阅。",
+            ))),
+            None => {
+                let names: Vec<&str> = subs.iter().map(|s| s.topic_name.as_str()).collect();
+                Ok(Reply::UserError(format!(
+                    "{} `{wanted}`. {} {}",
+                    t(lang, "This chat is not subscribed to", "本聊天未订阅"),
+                    t(lang, "Its subscriptions:", "当前订阅："),
+                    names.join(", ")
+                )))
+            }
+        }
+    }
+
+    fn list(&self, caller: &Caller, eff: &Effective) -> Result<Reply, CommandError> {
+        let lang = eff.lang;
+        let subs = self.store.subscriptions(&caller.chat)?;
+        if subs.is_empty() {
+            return Ok(Reply::Text(
+                t(
+                    lang,
+                    "No subscriptions yet. Try /topics, or /subscribe nerf, /subscribe cs.CV.",
+                    "还没有订阅。试试 /topics，或 /subscribe nerf、/subscribe cs.CV。",
+                )
+                .into(),
+            ));
+        }
+        let mut out = format!("{}\n", t(lang, "Subscriptions:", "订阅："));
+        for s in &subs {
+            out.push_str(&format!("• {} ({})\n", s.topic_name, s.topic_id));
+        }
+        out.push('\n');
+        out.push_str(&show_settings(eff));
+        Ok(Reply::Text(out))
+    }
+
+    fn topic_page(&self, caller: &Caller, lang: Lang, page: u32) -> Result<Reply, CommandError> {
+        let subscribed: Vec<String> = self
+            .store
+            .subscriptions(&caller.chat)?
+            .into_iter()
+            .map(|s| s.topic_id)
+            .collect();
+        let all = &self.topics.topics;
+        let pages = all.len().div_ceil(TOPICS_PER_PAGE).max(1) as u32;
+        let page = page.min(pages - 1);
+        let topics = all
+            .iter()
+            .skip(page as usize * TOPICS_PER_PAGE)
+            .take(TOPICS_PER_PAGE)
+            .map(|tp| TopicItem {
+                id: tp.id.clone(),
+                name: tp.name.clone(),
+                subscribed: subscribed.contains(&tp.id),
+            })
+            .collect();
+        Ok(Reply::Topics {
+            heading: t(
+                lang,
+                "Topics (any arXiv category such as cs.CV, or a query, works too):",
+                "主题（任何 arXiv 分类如 cs.CV，或查询，也可以）：",
+            )
+            .into(),
+            topics,
+            page,
+            pages,
+        })
+    }
+
+    fn recent(
+        &self,
+        lang: Lang,
+        name: &str,
+        count: Option<u32>,
+        page: u32,
+    ) -> Result<Reply, CommandError> {
+        let topic = match self.resolve(lang, name) {
+            Ok(t) => t,
+            Err(r) => return Ok(r),
+        };
+        let count = count.unwrap_or(DEFAULT_RECENT).clamp(1, MAX_RECENT) as usize;
+        let configured = self.topics.topics.iter().any(|c| c.id == topic.id);
+        let want = count * (page as usize + 1);
+        let found = self
+            .store
+            .recent(&topic, configured, want + 1, SCAN_LIMIT)?;
+        let has_more = found.len() > want;
+        let papers: Vec<PaperItem> = found
+            .iter()
+            .skip(count * page as usize)
+            .take(count)
+            .map(|sp| item(sp, &[]))
+            .collect();
+        if papers.is_empty() {
+            return Ok(Reply::Text(format!(
+                "{} {}.",
+                t(lang, "No stored papers yet for", "暂无已存储的论文："),
+                topic.name
+            )));
+        }
+        Ok(Reply::Papers {
+            heading: format!("{} {}", t(lang, "Newest in", "最新论文："), topic.name),
+            papers,
+            more: has_more.then(|| Command::Recent {
+                topic: name.to_string(),
+                count: Some(count as u32),
+                page: page + 1,
+            }),
+        })
+    }
+
+    fn paper(&self, lang: Lang, id: &str) -> Result<Reply, CommandError> {
+        let Some(pid) = PaperId::parse(id) else {
+            return Ok(user(t(
+                lang,
+                "That is not an arXiv id. Try /paper 2407.11422 or /paper https://arxiv.org/abs/2407.11422",
+                "这不是 arXiv id。试试 /paper 2407.11422 或 /paper https://arxiv.org/abs/2407.11422",
+            )));
+        };
+        match self.store.paper(&pid)? {
+            Some(sp) => Ok(Reply::Papers {
+                heading: format!("arXiv:{pid}"),
+                papers: vec![item(&sp, &[])],
+                more: None,
+            }),
+            None => Ok(user(t(
+                lang,
+                "That paper is not in this bot's store (it keeps what its topics fetched).",
+                "该论文不在本机器人的存储中（仅保存其主题抓取到的论文）。",
+            ))),
+        }
+    }
+
+    fn search(&self, lang: Lang, words: &str) -> Result<Reply, CommandError> {
+        // Every word must appear in the title or abstract; words too short to search are ignored.
+        let terms: Vec<Vec<Term>> = words
+            .split_whitespace()
+            .filter_map(|w| Term::new(w.trim_matches(|c: char| !c.is_alphanumeric())).ok())
+            .map(|term| vec![term])
+            .collect();
+        if terms.is_empty() {
+            return Ok(user(t(
+                lang,
+                "Give me words to look for, e.g. /search gaussian splatting",
+                "请给出要搜索的词，例如 /search gaussian splatting",
+            )));
+        }
+        let topic = Topic {
+            id: "search".into(),
+            name: words.into(),
+            keywords: terms,
+            include_replace: true,
+            ..Topic::default()
+        };
+        let found = self.store.recent(&topic, false, 10, SCAN_LIMIT)?;
+        if found.is_empty() {
+            return Ok(Reply::Text(format!(
+                "{} “{words}”.",
+                t(lang, "No stored paper mentions", "没有已存储的论文包含")
+            )));
+        }
+        Ok(Reply::Papers {
+            heading: format!(
+                "{} “{words}”",
+                t(lang, "Newest papers mentioning", "包含以下内容的最新论文：")
+            ),
+            papers: found.iter().map(|sp| item(sp, &[])).collect(),
+            more: None,
+        })
+    }
+
+    /// This chat's digest now: for each subscription, its papers of the newest announcement day.
+    fn digest(&self, caller: &Caller, eff: &Effective) -> Result<Reply, CommandError> {
+        let lang = eff.lang;
+        let subs = self.store.subscriptions(&caller.chat)?;
+        if subs.is_empty() {
+            return Ok(user(t(
+                lang,
+                "Subscribe to a topic first: /subscribe nerf",
+                "请先订阅主题：/subscribe nerf",
+            )));
+        }
+        let Some(day) = self.store.latest_day()? else {
+            return Ok(Reply::Text(
+                t(lang, "Nothing has been fetched yet.", "尚未抓取任何内容。").into(),
+            ));
+        };
+        let mut messages = Vec::new();
+        for s in &subs {
+            let papers = self.day_papers(s, day)?;
+            if papers.is_empty() {
+                continue;
+            }
+            let max = eff.max as usize;
+            messages.push(DigestMessage {
+                title: s.topic_name.clone(),
+                day: day.to_string(),
+                overview: None,
+                more: papers.len().saturating_sub(max),
+                papers: papers
+                    .iter()
+                    .take(max)
+                    .map(|sp| item(sp, std::slice::from_ref(&s.topic_name)))
+                    .collect(),
+                unsubscribe_topic: Some(s.topic_id.clone()),
+            });
+        }
+        if messages.is_empty() {
+            return Ok(Reply::Text(format!(
+                "{} {day}.",
+                t(
+                    lang,
+                    "None of this chat's topics has papers on",
+                    "本聊天的主题在该日没有论文："
+                )
+            )));
+        }
+        Ok(Reply::Digests(messages))
+    }
+
+    fn day_papers(
+        &self,
+        s: &Subscription,
+        day: NaiveDate,
+    ) -> Result<Vec<StoredPaper>, CommandError> {
+        if self.topics.topics.iter().any(|c| c.id == s.topic_id) {
+            return Ok(self.store.topic_day(&s.topic_id, day)?);
+        }
+        let source = s.query.as_deref().unwrap_or(&s.topic_id);
+        let Ok(topic) = self.topics.resolve(source) else {
+            // A configured topic that was removed from the config since.
+            return Ok(vec![]);
+        };
+        let mut papers = self.store.papers_between(day, day)?;
+        papers.retain(|sp| {
+            topic
+                .matches(&sp.paper, &crate::topics::MatchText::new(&sp.paper))
+                .is_some()
+        });
+        Ok(papers)
+    }
+
+    fn change_setting(
+        &self,
+        caller: &Caller,
+        record: Option<ChatRecord>,
+        lang: Lang,
+        key: &str,
+        value: &str,
+    ) -> Result<Reply, CommandError> {
+        let mut rec = record.unwrap_or_else(|| ChatRecord {
+            platform: caller.chat.platform.as_str().to_string(),
+            id: caller.chat.id.clone(),
+            title: None,
+            active: true,
+            settings: ChatSettings::default(),
+        });
+        let v = value.trim();
+        let s = &mut rec.settings;
+        match key.trim().to_ascii_lowercase().as_str() {
+            "time" => match NaiveTime::parse_from_str(v, "%H:%M") {
+                Ok(time) => s.time = Some(time.format("%H:%M").to_string()),
+                Err(_) => {
+                    return Ok(user(t(
+                        lang,
+                        "Give the time as HH:MM, e.g. time 08:30",
+                        "时间格式为 HH:MM，例如 time 08:30",
+                    )));
+                }
+            },
+            "tz" => match v.parse::<chrono_tz::Tz>() {
+                Ok(tz) => s.tz = Some(tz.name().to_string()),
+                Err(_) => {
+                    return Ok(user(t(
+                        lang,
+                        "That is not an IANA time zone; try tz Europe/Berlin or tz Asia/Shanghai",
+                        "这不是 IANA 时区；试试 tz Europe/Berlin 或 tz Asia/Shanghai",
+                    )));
+                }
+            },
+            "lang" => match Lang::from_code(v) {
+                Some(l) => s.lang = Some(l.code().into()),
+                None => {
+                    return Ok(user(t(
+                        lang,
+                        "Languages: lang en or lang zh",
+                        "可选语言：lang en 或 lang zh",
+                    )));
+                }
+            },
+            "max" => match v.parse::<u32>() {
+                Ok(n) if (1..=50).contains(&n) => s.max = Some(n),
+                _ => {
+                    return Ok(user(t(
+                        lang,
+                        "max takes a number from 1 to 50",
+                        "max 取 1 到 50 之间的数字",
+                    )));
+                }
+            },
+            "format" => match v {
+                "compact" | "full" => s.format = Some(v.into()),
+                _ => {
+                    return Ok(user(t(
+                        lang,
+                        "format is compact or full",
+                        "format 为 compact 或 full",
+                    )));
+                }
+            },
+            _ => {
+                return Ok(user(t(
+                    lang,
+                    "Settings: time HH:MM, tz <zone>, lang en|zh, max <1-50>, format compact|full",
+                    "设置项：time HH:MM、tz <时区>、lang en|zh、max <1-50>、format compact|full",
+                )));
+            }
+        }
+        self.store.put_chat(&rec)?;
+        let eff = self.effective(&rec.settings, caller.locale.as_deref());
+        Ok(Reply::Text(format!(
+            "{}\n{}",
+            t(eff.lang, "Saved.", "已保存。"),
+            show_settings(&eff)
+        )))
+    }
+}
+
+fn user(text: impl Into<String>) -> Reply {
+    Reply::UserError(text.into())
+}
+
+fn argument(cmd: &Command) -> Option<&str> {
+    match cmd {
+        Command::Subscribe { topic }
+        | Command::Unsubscribe { topic }
+        | Command::Recent { topic, .. } => Some(topic),
+        Command::Paper { id } => Some(id),
+        Command::Search { words } => Some(words),
+        Command::Settings {
+            change: Some((_, v)),
+        } => Some(v),
+        _ => None,
+    }
+}
+
+/// A stored paper as chats show it.
+pub fn item(sp: &StoredPaper, topics: &[String]) -> PaperItem {
+    let p = &sp.paper;
+    PaperItem {
+        id: p.id.to_string(),
+        title: p.title.clone(),
+        authors: p.authors.clone(),
+        categories: p.categories.iter().map(|c| c.0.clone()).collect(),
+        abs_url: p.id.abs_url(),
+        pdf_url: p.pdf_url.clone(),
+        code_urls: digest::links(p).code,
+        tldr: None,
+        topics: topics.to_vec(),
+    }
+}
+
+fn show_settings(e: &Effective) -> String {
+    let l = e.lang;
+    format!(
+        "{}\n• time {} ({})\n• tz {}\n• lang {}\n• max {}\n• format {}",
+        t(l, "Settings:", "设置："),
+        e.time,
+        t(l, "daily digest", "每日摘要"),
+        e.tz,
+        e.lang.code(),
+        e.max,
+        e.format
+    )
+}
+
+/// `/start` and `/help`.
+pub fn help(lang: Lang) -> String {
+    t(
+        lang,
+        "paperbell rings when new arXiv papers land: one digest per topic, at this chat's time.\n\n\
+/subscribe <topic> — follow a topic\n\
+/unsubscribe <topic> — stop\n\
+/list — this chat's topics and settings\n\
+/topics — topics to pick from\n\
+/recent <topic> [n] — newest stored papers\n\
+/paper <arXiv id or URL> — one paper\n\
+/search <words> — stored papers mentioning them\n\
+/digest — this chat's digest now\n\
+/settings [time 08:30 | tz Asia/Shanghai | lang en|zh | max 10 | format compact|full]\n\n\
+A topic is a topic id (nerf, llm), an arXiv category (cs.CV), or a query:\n\
+\"diffusion\" AND video -survey   ·   nerf OR \"gaussian splatting\"   ·   au:\"Kaiming He\" cat:cs.CV",
+        "paperbell 在新的 arXiv 论文发布时提醒你：每个主题一份摘要，按本聊天的时间发送。\n\n\
+/subscribe <主题> — 订阅主题\n\
+/unsubscribe <主题> — 取消订阅\n\
+/list — 本聊天的主题和设置\n\
+/topics — 可选主题\n\
+/recent <主题> [n] — 最新已存储论文\n\
+/paper <arXiv id 或链接> — 查看一篇论文\n\
+/search <词> — 搜索已存储论文\n\
+/digest — 立即查看本聊天的摘要\n\
+/settings [time 08:30 | tz Asia/Shanghai | lang en|zh | max 10 | format compact|full]\n\n\
+主题可以是主题 id（nerf、llm）、arXiv 分类（cs.CV）或查询：\n\
+\"diffusion\" AND video -survey   ·   nerf OR \"gaussian splatting\"   ·   au:\"Kaiming He\" cat:cs.CV",
+    )
+    .to_string()
+}

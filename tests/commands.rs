@@ -1,0 +1,460 @@
+//! The shared chat commands over a real store: every command, its user errors, permissions,
+//! paging, languages, settings, and reactivation of an inactive chat.
+
+mod common;
+
+use paperbell::commands::{Commands, MAX_ARG_CHARS};
+use paperbell::config::ScheduleConfig;
+use paperbell::sources::parse;
+use paperbell::store::Store;
+use paperbell::topics::TopicSet;
+use paperbell_chat::{Caller, ChatRef, Command, Platform, Reply};
+
+struct Env {
+    _dir: tempfile::TempDir,
+    store: Store,
+    topics: TopicSet,
+    schedule: ScheduleConfig,
+}
+
+impl Env {
+    fn new(files: &[&str]) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let topics = common::shipped_topics();
+        for f in files {
+            store
+                .ingest(&parse(&common::fixture(f)).unwrap().papers, &topics)
+                .unwrap();
+        }
+        Env {
+            _dir: dir,
+            store,
+            topics,
+            schedule: ScheduleConfig::default(),
+        }
+    }
+
+    fn run(&self, caller: &Caller, cmd: Command) -> Reply {
+        Commands {
+            store: &self.store,
+            topics: &self.topics,
+            schedule: &self.schedule,
+        }
+        .handle(caller, cmd)
+        .unwrap()
+    }
+}
+
+fn private() -> Caller {
+    Caller {
+        chat: ChatRef {
+            platform: Platform::Telegram,
+            id: "42".into(),
+        },
+        can_manage: true,
+        locale: Some("en".into()),
+    }
+}
+
+fn group_member() -> Caller {
+    Caller {
+        chat: ChatRef {
+            platform: Platform::Telegram,
+            id: "-100777".into(),
+        },
+        can_manage: false,
+        locale: None,
+    }
+}
+
+fn text(r: &Reply) -> &str {
+    match r {
+        Reply::Text(t) | Reply::UserError(t) => t,
+        other => panic!("expected text, got {other:?}"),
+    }
+}
+
+fn is_user_error(r: &Reply) -> bool {
+    matches!(r, Reply::UserError(_))
+}
+
+fn sub(topic: &str) -> Command {
+    Command::Subscribe {
+        topic: topic.into(),
+    }
+}
+
+#[test]
+fn subscribe_is_idempotent_and_suggests_on_typos() {
+    let env = Env::new(&["rss.xml"]);
+    let me = private();
+    let r = env.run(&me, sub("NERF"));
+    assert!(text(&r).starts_with("Subscribed to NeRF."), "{r:?}");
+    let r = env.run(&me, sub("nerf"));
+    assert_eq!(text(&r), "This chat is already subscribed to NeRF.");
+    let r = env.run(&me, sub("nref"));
+    assert!(
+        is_user_error(&r) && text(&r).contains("did you mean `nerf`"),
+        "{r:?}"
+    );
+    let r = env.run(&me, sub("cs.cv"));
+    assert!(text(&r).contains("cs.CV"));
+    let r = env.run(&me, sub("cat:cs.XX foo"));
+    assert!(is_user_error(&r), "{r:?}");
+    let r = env.run(&me, sub("  "));
+    assert!(is_user_error(&r) && text(&r).contains("arXiv category"));
+    let r = env.run(&me, sub(&"x".repeat(MAX_ARG_CHARS + 1)));
+    assert!(is_user_error(&r));
+    let subs = env.store.subscriptions(&me.chat).unwrap();
+    assert_eq!(subs.len(), 2);
+    assert!(
+        subs[0].since.is_some(),
+        "digests start after what is already stored"
+    );
+}
+
+#[test]
+fn members_who_cannot_manage_may_only_query() {
+    let env = Env::new(&["rss.xml"]);
+    let m = group_member();
+    for cmd in [
+        sub("nerf"),
+        Command::Unsubscribe {
+            topic: "nerf".into(),
+        },
+        Command::Settings {
+            change: Some(("max".into(), "3".into())),
+        },
+    ] {
+        let r = env.run(&m, cmd);
+        assert!(
+            is_user_error(&r) && text(&r).contains("administrators"),
+            "{r:?}"
+        );
+    }
+    assert!(env.store.subscriptions(&m.chat).unwrap().is_empty());
+    assert!(matches!(
+        env.run(
+            &m,
+            Command::Recent {
+                topic: "nerf".into(),
+                count: None,
+                page: 0
+            }
+        ),
+        Reply::Papers { .. }
+    ));
+    assert!(matches!(
+        env.run(&m, Command::Settings { change: None }),
+        Reply::Text(_)
+    ));
+}
+
+#[test]
+fn unsubscribe_by_id_name_or_query_and_list() {
+    let env = Env::new(&["rss.xml"]);
+    let me = private();
+    env.run(&me, sub("nerf"));
+    env.run(&me, sub("\"state space\" OR mamba"));
+    let list = env.run(&me, Command::List);
+    assert!(
+        text(&list).contains("• NeRF (nerf)") && text(&list).contains("state space"),
+        "{list:?}"
+    );
+    assert!(text(&list).contains("time 08:00"));
+    let r = env.run(
+        &me,
+        Command::Unsubscribe {
+            topic: "NeRF".into(),
+        },
+    );
+    assert_eq!(text(&r), "Unsubscribed from NeRF.");
+    let r = env.run(
+        &me,
+        Command::Unsubscribe {
+            topic: "nerf".into(),
+        },
+    );
+    assert!(
+        is_user_error(&r) && text(&r).contains("state space"),
+        "lists what is subscribed: {r:?}"
+    );
+    let r = env.run(
+        &me,
+        Command::Unsubscribe {
+            topic: "mamba OR \"state space\"".into(),
+        },
+    );
+    assert!(
+        text(&r).starts_with("Unsubscribed"),
+        "the same query in another order: {r:?}"
+    );
+    let r = env.run(&me, Command::Unsubscribe { topic: "x".into() });
+    assert!(text(&r).contains("no subscriptions"));
+}
+
+#[test]
+fn topics_show_what_is_subscribed() {
+    let env = Env::new(&[]);
+    let me = private();
+    env.run(&me, sub("llm"));
+    match env.run(&me, Command::Topics { page: 5 }) {
+        Reply::Topics {
+            topics,
+            page,
+            pages,
+            ..
+        } => {
+            assert_eq!(
+                (page, pages),
+                (0, 1),
+                "a page past the end shows the last one"
+            );
+            assert_eq!(topics.len(), 7);
+            assert!(topics.iter().find(|t| t.id == "llm").unwrap().subscribed);
+            assert!(!topics.iter().find(|t| t.id == "nerf").unwrap().subscribed);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn recent_pages_with_a_more_command() {
+    let env = Env::new(&[]);
+    let doc = common::rss_doc(30);
+    env.store
+        .ingest(&parse(doc.as_bytes()).unwrap().papers, &env.topics)
+        .unwrap();
+    let me = private();
+    let first = env.run(
+        &me,
+        Command::Recent {
+            topic: "cs.CV".into(),
+            count: Some(4),
+            page: 0,
+        },
+    );
+    let Reply::Papers {
+        papers,
+        more: Some(next),
+        ..
+    } = first
+    else {
+        panic!("{first:?}")
+    };
+    assert_eq!(papers.len(), 4);
+    let second = env.run(&me, next);
+    let Reply::Papers { papers: p2, .. } = second else {
+        panic!("{second:?}")
+    };
+    assert_eq!(p2.len(), 4);
+    assert!(
+        papers.iter().all(|a| p2.iter().all(|b| a.id != b.id)),
+        "pages do not overlap"
+    );
+    let all = env.run(
+        &me,
+        Command::Recent {
+            topic: "cs.CV".into(),
+            count: Some(500),
+            page: 0,
+        },
+    );
+    let Reply::Papers { papers, .. } = all else {
+        panic!()
+    };
+    assert_eq!(papers.len(), 20, "count is capped at 20");
+    let none = env.run(
+        &me,
+        Command::Recent {
+            topic: "hep-th".into(),
+            count: None,
+            page: 0,
+        },
+    );
+    assert!(text(&none).contains("No stored papers"));
+}
+
+#[test]
+fn paper_and_search() {
+    let env = Env::new(&["rss.xml", "api_2025.xml"]);
+    let me = private();
+    let r = env.run(
+        &me,
+        Command::Paper {
+            id: "https://arxiv.org/abs/2411.10504v1".into(),
+        },
+    );
+    let Reply::Papers { papers, .. } = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(
+        papers[0].title,
+        "Fast NeRF Distillation with Gaussian Splatting"
+    );
+    assert_eq!(
+        papers[0].code_urls,
+        ["https://github.com/fast/nerf-distill"]
+    );
+    assert_eq!(
+        papers[0].pdf_url.as_deref(),
+        Some("https://arxiv.org/pdf/2411.10504v1")
+    );
+    assert!(is_user_error(
+        &env.run(&me, Command::Paper { id: "nerf".into() })
+    ));
+    assert!(
+        text(&env.run(
+            &me,
+            Command::Paper {
+                id: "2401.99999".into()
+            }
+        ))
+        .contains("not in this bot's store")
+    );
+
+    let r = env.run(
+        &me,
+        Command::Search {
+            words: "Gaussian splatting".into(),
+        },
+    );
+    let Reply::Papers { papers, .. } = r else {
+        panic!("{r:?}")
+    };
+    let ids: Vec<&str> = papers.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["2511.01234", "2411.10504"],
+        "newest first, every word required"
+    );
+    assert!(
+        text(&env.run(
+            &me,
+            Command::Search {
+                words: "quantum chromodynamics".into()
+            }
+        ))
+        .contains("No stored paper")
+    );
+    assert!(is_user_error(&env.run(
+        &me,
+        Command::Search {
+            words: "a !".into()
+        }
+    )));
+}
+
+#[test]
+fn digest_uses_the_newest_day_and_the_chats_max() {
+    let env = Env::new(&[]);
+    let doc = common::rss_doc(28); // 4 NeRF-titled papers (every 7th)
+    env.store
+        .ingest(&parse(doc.as_bytes()).unwrap().papers, &env.topics)
+        .unwrap();
+    let me = private();
+    assert!(
+        is_user_error(&env.run(&me, Command::Digest)),
+        "no subscriptions yet"
+    );
+    env.run(&me, sub("nerf"));
+    env.run(&me, sub("\"sparse voxels\""));
+    env.run(
+        &me,
+        Command::Settings {
+            change: Some(("max".into(), "2".into())),
+        },
+    );
+    let r = env.run(&me, Command::Digest);
+    let Reply::Digests(ds) = r else {
+        panic!("{r:?}")
+    };
+    let nerf = ds.iter().find(|d| d.title == "NeRF").unwrap();
+    assert_eq!(nerf.day, "2024-11-19");
+    assert_eq!(nerf.papers.len(), 2);
+    assert_eq!(nerf.more, 2, "4 NeRF papers, max 2");
+    assert_eq!(nerf.unsubscribe_topic.as_deref(), Some("nerf"));
+    let q = ds
+        .iter()
+        .find(|d| d.title.contains("sparse voxels"))
+        .unwrap();
+    assert_eq!(
+        (q.papers.len(), q.more),
+        (2, 2),
+        "the query topic found its 4 papers"
+    );
+}
+
+#[test]
+fn settings_validate_and_languages_follow_settings_then_locale() {
+    let env = Env::new(&[]);
+    let mut me = private();
+    me.locale = Some("zh-hans".into());
+    assert!(
+        text(&env.run(&me, Command::Help)).contains("订阅"),
+        "client locale picks Chinese"
+    );
+    for (k, v) in [
+        ("time", "25:00"),
+        ("tz", "Mars/Olympus"),
+        ("lang", "fr"),
+        ("max", "0"),
+        ("format", "long"),
+        ("colour", "red"),
+    ] {
+        let r = env.run(
+            &me,
+            Command::Settings {
+                change: Some((k.into(), v.into())),
+            },
+        );
+        assert!(is_user_error(&r), "{k} {v}: {r:?}");
+    }
+    for (k, v) in [
+        ("time", "7:05"),
+        ("tz", "Asia/Shanghai"),
+        ("max", "12"),
+        ("format", "compact"),
+        ("lang", "en"),
+    ] {
+        let r = env.run(
+            &me,
+            Command::Settings {
+                change: Some((k.into(), v.into())),
+            },
+        );
+        assert!(!is_user_error(&r), "{k} {v}: {r:?}");
+    }
+    let shown = env.run(&me, Command::Settings { change: None });
+    let s = text(&shown);
+    assert!(
+        s.contains("time 07:05")
+            && s.contains("tz Asia/Shanghai")
+            && s.contains("max 12")
+            && s.contains("format compact"),
+        "{s}"
+    );
+    assert!(
+        text(&env.run(&me, Command::Help)).contains("subscribe"),
+        "the chat's lang setting beats the locale"
+    );
+}
+
+#[test]
+fn any_command_reactivates_an_inactive_chat() {
+    let env = Env::new(&[]);
+    let me = private();
+    env.run(&me, sub("nerf"));
+    let mut rec = env.store.chat(&me.chat).unwrap().unwrap();
+    rec.active = false;
+    env.store.put_chat(&rec).unwrap();
+    env.run(&me, Command::Help);
+    let rec = env.store.chat(&me.chat).unwrap().unwrap();
+    assert!(rec.active);
+    assert_eq!(
+        env.store.subscriptions(&me.chat).unwrap().len(),
+        1,
+        "subscriptions were kept"
+    );
+}

@@ -1,6 +1,8 @@
-//! paperbell's Telegram adapter. Only this crate will know teloxide (see the Telegram issue);
-//! until then it holds no platform code, only its place in the workspace and the contract it
-//! will implement (`paperbell_chat::ChatPlatform`).
+//! paperbell's Telegram adapter. Only this crate knows Telegram: today its HTML rendering and
+//! message splitting (`render`); the teloxide client, commands and delivery arrive with the
+//! Telegram issue and will implement the contract's `paperbell_chat::ChatPlatform`.
+
+pub mod render;
 
 pub use paperbell_chat::Platform;
 

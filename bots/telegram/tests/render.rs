@@ -1,0 +1,202 @@
+//! Rendering checked by an independent validator of Telegram's HTML parse mode (the rules of
+//! the Bot API: supported tags only, properly nested, only `&lt; &gt; &amp; &quot;` and numeric
+//! entities, text of 1..=4096 UTF-16 units after entity parsing), on arbitrary papers.
+
+use paperbell_chat::{DigestMessage, PaperItem};
+use paperbell_telegram::render::{self, MAX_MESSAGE_UTF16};
+use proptest::prelude::*;
+
+const TAGS: &[&str] = &[
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-spoiler",
+];
+
+/// Parses like Telegram; returns the visible text or the error Telegram would give.
+fn telegram_parse(html: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        if c == '<' {
+            let end = rest
+                .find('>')
+                .ok_or("Can't parse entities: unclosed start tag")?;
+            let inner = &rest[1..end];
+            if let Some(name) = inner.strip_prefix('/') {
+                match stack.pop() {
+                    Some(open) if open == name => {}
+                    _ => {
+                        return Err(format!(
+                            "Can't parse entities: unexpected end tag </{name}>"
+                        ));
+                    }
+                }
+            } else {
+                let name = inner.split_whitespace().next().unwrap_or("");
+                if !TAGS.contains(&name) {
+                    return Err(format!(
+                        "Can't parse entities: unsupported start tag \"{name}\""
+                    ));
+                }
+                if name == "a" {
+                    let href = inner
+                        .strip_prefix("a href=\"")
+                        .and_then(|h| h.strip_suffix('"'))
+                        .ok_or("bad <a>")?;
+                    if href.contains('"') || href.contains('<') {
+                        return Err("bad href".into());
+                    }
+                }
+                stack.push(name.to_string());
+            }
+            rest = &rest[end + 1..];
+        } else if c == '&' {
+            let end = rest
+                .find(';')
+                .ok_or("Can't parse entities: unterminated entity")?;
+            let ent = &rest[1..end];
+            out.push_str(match ent {
+                "lt" => "<",
+                "gt" => ">",
+                "amp" => "&",
+                "quot" => "\"",
+                _ => return Err(format!("Can't parse entities: unsupported entity &{ent};")),
+            });
+            rest = &rest[end + 1..];
+        } else if c == '>' {
+            return Err("Can't parse entities: stray >".into());
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    if let Some(open) = stack.pop() {
+        return Err(format!("Can't parse entities: <{open}> is not closed"));
+    }
+    let n = out.encode_utf16().count();
+    if n == 0 || n > MAX_MESSAGE_UTF16 {
+        return Err(format!("Bad Request: message text is {n} UTF-16 units"));
+    }
+    Ok(out)
+}
+
+fn text_strategy(max: usize) -> impl Strategy<Value = String> {
+    proptest::string::string_regex(&format!("[a-zA-Z0-9 <>&\"'$^_{{}}\\\\é中😀🧪-]{{0,{max}}}"))
+        .unwrap()
+}
+
+prop_compose! {
+    fn paper()(n in 0u32..100_000, title in text_strategy(3000), authors in proptest::collection::vec(text_strategy(40), 0..40),
+               tldr in proptest::option::of(text_strategy(2000)), cats in proptest::collection::vec("[a-z]{2}\\.[A-Z]{2}", 0..15),
+               code in proptest::collection::vec("https://github\\.com/[a-z]{1,8}/[a-z&\"<]{1,8}", 0..5)) -> PaperItem {
+        let id = format!("2411.{n:05}");
+        PaperItem {
+            abs_url: format!("https://arxiv.org/abs/{id}"),
+            pdf_url: Some(format!("https://arxiv.org/pdf/{id}v1")),
+            id,
+            title,
+            authors,
+            categories: cats,
+            code_urls: code,
+            tldr,
+            topics: vec!["NeRF".into(), "LLM <&>".into()],
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_digest_message_is_valid_telegram_html_within_limits(
+        papers in proptest::collection::vec(paper(), 0..40),
+        title in text_strategy(300),
+        overview in proptest::option::of(text_strategy(1500)),
+        more in 0usize..5,
+    ) {
+        let d = DigestMessage { title, day: "2024-11-19".into(), overview, papers: papers.clone(), more, unsubscribe_topic: Some("nerf".into()) };
+        let messages = render::digest(&d);
+        let mut seen = Vec::new();
+        for m in &messages {
+            let visible = telegram_parse(m).map_err(|e| TestCaseError::fail(format!("{e}\n{m}")))?;
+            // Generated texts contain no ':', so these are exactly the papers' link texts.
+            for (at, _) in visible.match_indices("arXiv:") {
+                seen.push(visible[at + 6..at + 16].to_string());
+            }
+        }
+        // Every paper appears exactly once, in order.
+        let want: Vec<String> = papers.iter().map(|p| p.id.clone()).collect();
+        prop_assert_eq!(seen, want);
+    }
+}
+
+#[test]
+fn a_giant_single_paper_is_shortened_not_dropped() {
+    let p = PaperItem {
+        id: "2411.00001".into(),
+        title: "T".repeat(20_000),
+        authors: (0..5000).map(|i| format!("Author {i}")).collect(),
+        categories: vec!["cs.CV".into(); 100],
+        abs_url: "https://arxiv.org/abs/2411.00001".into(),
+        pdf_url: None,
+        code_urls: vec![],
+        tldr: Some("😀".repeat(5000)),
+        topics: vec![],
+    };
+    let ms = render::papers("Newest in <NeRF>", &[p]);
+    assert_eq!(ms.len(), 1);
+    let visible = telegram_parse(&ms[0]).unwrap();
+    assert!(
+        visible.contains("arXiv:2411.00001") && visible.contains('…') && visible.contains("et al.")
+    );
+    assert!(visible.starts_with("Newest in <NeRF>"));
+}
+
+#[test]
+fn many_papers_split_at_paper_boundaries_with_a_continued_header() {
+    let papers: Vec<PaperItem> = (0..60)
+        .map(|i| PaperItem {
+            id: format!("2411.{i:05}"),
+            title: format!("A paper about $a<b$ & more, number {i} ").repeat(8),
+            authors: vec!["Zoë".into(), "王".into()],
+            categories: vec!["cs.CV".into()],
+            abs_url: format!("https://arxiv.org/abs/2411.{i:05}"),
+            pdf_url: None,
+            code_urls: vec![],
+            tldr: None,
+            topics: vec![],
+        })
+        .collect();
+    let d = DigestMessage {
+        title: "NeRF".into(),
+        day: "2024-11-19".into(),
+        overview: None,
+        papers,
+        more: 3,
+        unsubscribe_topic: Some("nerf".into()),
+    };
+    let ms = render::digest(&d);
+    assert!(ms.len() > 1);
+    for (i, m) in ms.iter().enumerate() {
+        let v = telegram_parse(m).unwrap();
+        assert!(v.starts_with("NeRF · 2024-11-19 · 63"), "{v}");
+        assert_eq!(i > 0, v.contains("(continued)"));
+    }
+    assert!(
+        telegram_parse(ms.last().unwrap())
+            .unwrap()
+            .ends_with("+3 more: /recent nerf")
+    );
+}

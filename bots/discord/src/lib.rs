@@ -1,6 +1,8 @@
-//! paperbell's Discord adapter. Only this crate will know serenity (see the Discord issue);
-//! until then it holds no platform code, only its place in the workspace and the contract it
-//! will implement (`paperbell_chat::ChatPlatform`).
+//! paperbell's Discord adapter. Only this crate knows Discord: today its embed rendering within
+//! Discord's limits (`render`); the serenity client, slash commands and delivery arrive with the
+//! Discord issue and will implement the contract's `paperbell_chat::ChatPlatform`.
+
+pub mod render;
 
 pub use paperbell_chat::Platform;
 

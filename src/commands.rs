@@ -547,7 +547,7 @@ pub fn item(sp: &StoredPaper, topics: &[String]) -> PaperItem {
         abs_url: p.id.abs_url(),
         pdf_url: p.pdf_url.clone(),
         code_urls: digest::links(p).code,
-        tldr: None,
+        tldr: Some(crate::summary::tldr::tldr(&p.title, &p.abstract_text)),
         topics: topics.to_vec(),
     }
 }

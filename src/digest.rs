@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::paper::Paper;
 use crate::store::StoredPaper;
 use crate::summary::code_links;
+use crate::summary::tldr::tldr;
 
 /// One topic's papers for one announcement day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,11 +46,12 @@ pub fn render_text(d: &TopicDigest) -> String {
     for sp in &d.papers {
         let p = &sp.paper;
         out.push_str(&format!(
-            "* {} ({}v{})\n  {}\n  {}\n",
+            "* {} ({}v{})\n  {}\n  TL;DR: {}\n  {}\n",
             p.title,
             p.id,
             p.version,
             authors_short(p),
+            tldr(&p.title, &p.abstract_text),
             p.id.abs_url()
         ));
         let l = links(p);
@@ -105,6 +107,10 @@ pub fn render_paper(sp: &StoredPaper) -> String {
             out.push_str(&format!("{label:<11} {v}\n", label = format!("{label}:")));
         }
     }
+    out.push_str(&format!(
+        "tl;dr:      {}\n",
+        tldr(&p.title, &p.abstract_text)
+    ));
     out.push_str(&format!("\n{}\n", p.abstract_text));
     out
 }
@@ -154,6 +160,11 @@ pub fn stored_json(sp: &StoredPaper) -> Value {
                     .collect::<Vec<_>>()
             ),
         );
+        m.insert(
+            "tldr".into(),
+            json!(tldr(&sp.paper.title, &sp.paper.abstract_text)),
+        );
+        m.insert("tldr_source".into(), json!("extractive"));
         m.insert("code_urls".into(), json!(l.code));
         m.insert("project_pages".into(), json!(l.pages));
     }

@@ -228,6 +228,15 @@ fn fetch_from_files_then_query_and_export() {
         paper["code_urls"][0],
         "https://github.com/fast/nerf-distill"
     );
+    assert_eq!(paper["tldr_source"], "extractive");
+    assert!(
+        paper["tldr"]
+            .as_str()
+            .unwrap()
+            .starts_with("We show that $a<b$ implies fast rendering"),
+        "{}",
+        paper["tldr"]
+    );
     assert!(
         paper["topics"]
             .as_array()

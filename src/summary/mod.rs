@@ -1,4 +1,6 @@
-//! Summaries and enrichment. For now: code and project-page links found in a paper's abstract
-//! and comment (extractive TL;DRs, Hugging Face and the optional LLM come with the summary issue).
+//! Summaries and enrichment: the extractive TL;DR (`tldr`) and code and project-page links
+//! (`code_links`), both pure. Hugging Face enrichment and the optional LLM come with the
+//! summary issue.
 
 pub mod code_links;
+pub mod tldr;

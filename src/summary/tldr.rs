@@ -160,11 +160,11 @@ pub fn tldr(title: &str, abstract_text: &str) -> String {
     };
     let mut out = sents[best].to_string();
     // Add the main result when the contribution sentence leaves room for it.
-    if let Some(result) = sents.iter().skip(best + 1).find(|s| is_result(s)) {
-        if out.chars().count() + 1 + result.chars().count() <= MAX_CHARS {
-            out.push(' ');
-            out.push_str(result);
-        }
+    if let Some(result) = sents.iter().skip(best + 1).find(|s| is_result(s))
+        && out.chars().count() + 1 + result.chars().count() <= MAX_CHARS
+    {
+        out.push(' ');
+        out.push_str(result);
     }
     let out = shorten(&out);
     if out.is_empty() {

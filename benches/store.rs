@@ -114,15 +114,7 @@ fn main() {
         bytes as f64 / total as f64
     );
 
-    let names = [
-        "nerf",
-        "llm",
-        "generative",
-        "perception",
-        "transformer",
-        "multimodal",
-        "pose",
-    ];
+    let names: Vec<&str> = t.topics.iter().map(|x| x.id.as_str()).collect();
     let mut lat = Vec::with_capacity(20_000);
     for q in 0..20_000 {
         let topic = names[q % names.len()];

@@ -377,26 +377,26 @@ impl Commands<'_> {
                 t(lang, "Nothing has been fetched yet.", "尚未抓取任何内容。").into(),
             ));
         };
-        let mut messages = Vec::new();
+        let mut per_topic = Vec::new();
         for s in &subs {
-            let papers = self.day_papers(s, day)?;
-            if papers.is_empty() {
-                continue;
-            }
-            let max = eff.max as usize;
-            messages.push(DigestMessage {
-                title: s.topic_name.clone(),
+            per_topic.push((
+                s.topic_id.clone(),
+                s.topic_name.clone(),
+                self.day_papers(s, day)?,
+            ));
+        }
+        // On request nothing counts as delivered; a paper in several topics still shows once.
+        let messages: Vec<DigestMessage> = digest::plan(&per_topic, |_| false, eff.max as usize)
+            .into_iter()
+            .map(|t| DigestMessage {
+                title: t.topic_name,
                 day: day.to_string(),
                 overview: None,
-                more: papers.len().saturating_sub(max),
-                papers: papers
-                    .iter()
-                    .take(max)
-                    .map(|sp| item(sp, std::slice::from_ref(&s.topic_name)))
-                    .collect(),
-                unsubscribe_topic: Some(s.topic_id.clone()),
-            });
-        }
+                more: t.more,
+                papers: t.papers.iter().map(|(sp, names)| item(sp, names)).collect(),
+                unsubscribe_topic: Some(t.topic_id),
+            })
+            .collect();
         if messages.is_empty() {
             return Ok(Reply::Text(format!(
                 "{} {day}.",

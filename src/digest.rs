@@ -18,6 +18,58 @@ pub struct TopicDigest {
     pub papers: Vec<StoredPaper>,
 }
 
+/// One topic's part of a chat's digest: each paper once, with every subscribed topic it matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedTopic {
+    pub topic_id: String,
+    pub topic_name: String,
+    pub papers: Vec<(StoredPaper, Vec<String>)>,
+    /// Papers left out by the chat's `max`.
+    pub more: usize,
+}
+
+/// Plans a chat's digest from each subscribed topic's new papers (in subscription order): a
+/// paper already delivered to the chat is left out; a paper that several topics matched is
+/// shown once, under the first, naming all of them; at most `max` papers per topic.
+pub fn plan(
+    topics: &[(String, String, Vec<StoredPaper>)],
+    delivered: impl Fn(&crate::paper::PaperId) -> bool,
+    max: usize,
+) -> Vec<PlannedTopic> {
+    let mut names: std::collections::HashMap<&crate::paper::PaperId, Vec<String>> =
+        Default::default();
+    for (_, name, papers) in topics {
+        for sp in papers {
+            let list = names.entry(&sp.paper.id).or_default();
+            if !list.contains(name) {
+                list.push(name.clone());
+            }
+        }
+    }
+    let mut placed = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (id, name, papers) in topics {
+        let fresh: Vec<&StoredPaper> = papers
+            .iter()
+            .filter(|sp| !delivered(&sp.paper.id) && placed.insert(sp.paper.id.clone()))
+            .collect();
+        if fresh.is_empty() {
+            continue;
+        }
+        out.push(PlannedTopic {
+            topic_id: id.clone(),
+            topic_name: name.clone(),
+            more: fresh.len().saturating_sub(max),
+            papers: fresh
+                .into_iter()
+                .take(max)
+                .map(|sp| (sp.clone(), names[&sp.paper.id].clone()))
+                .collect(),
+        });
+    }
+    out
+}
+
 /// Code links of a paper (abstract and comment).
 pub fn links(p: &Paper) -> code_links::Links {
     let mut texts = vec![p.abstract_text.as_str()];
@@ -274,6 +326,47 @@ mod tests {
         assert!(md.contains("|Publish Date|Title|Code|Abstract|"));
         assert!(md.contains("|**2024-11-19**|[A \\| B](https://arxiv.org/abs/2411.00001)|[link](https://github.com/a/b)|x y $a\\|b$|"));
         assert!(md.contains("## Classification/Detection"));
+    }
+
+    fn numbered(n: u32) -> StoredPaper {
+        let mut p = sp("T", "x");
+        p.paper.id = PaperId::parse(&format!("2411.{n:05}")).unwrap();
+        p
+    }
+
+    #[test]
+    fn plan_shows_each_paper_once_with_all_its_topics() {
+        let topics = vec![
+            (
+                "nerf".to_string(),
+                "NeRF".to_string(),
+                vec![numbered(1), numbered(2), numbered(3)],
+            ),
+            (
+                "cs.CV".to_string(),
+                "cs.CV".to_string(),
+                vec![numbered(2), numbered(4), numbered(5), numbered(6)],
+            ),
+            ("llm".to_string(), "LLM".to_string(), vec![numbered(1)]),
+        ];
+        let delivered = |id: &PaperId| id.as_str() == "2411.00003";
+        let p = plan(&topics, delivered, 2);
+        assert_eq!(p.len(), 2, "LLM's only paper is already under NeRF");
+        let ids = |t: &PlannedTopic| {
+            t.papers
+                .iter()
+                .map(|(sp, _)| sp.paper.id.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(&p[0]),
+            ["2411.00001", "2411.00002"],
+            "3 was delivered before"
+        );
+        assert_eq!(p[0].papers[0].1, ["NeRF", "LLM"]);
+        assert_eq!(p[0].papers[1].1, ["NeRF", "cs.CV"]);
+        assert_eq!(ids(&p[1]), ["2411.00004", "2411.00005"]);
+        assert_eq!(p[1].more, 1);
     }
 
     #[test]

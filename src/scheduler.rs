@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
@@ -170,6 +170,32 @@ pub fn next_fetch(schedule: &cron::Schedule, tz: Tz, now: DateTime<Utc>) -> Opti
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The next time a chat's local `time` comes round strictly after `after`, and the local day
+/// it belongs to. In a DST gap (the time does not exist that day) it is the first instant after
+/// the gap; in a DST overlap (the time happens twice) the first of the two. The local day is
+/// what "one digest per chat per local day" is keyed on, so neither can skip or double a day.
+pub fn next_delivery(time: NaiveTime, tz: Tz, after: DateTime<Utc>) -> (DateTime<Utc>, NaiveDate) {
+    use chrono::{LocalResult, TimeZone};
+    let mut day = after.with_timezone(&tz).date_naive();
+    loop {
+        let at = match tz.from_local_datetime(&day.and_time(time)) {
+            LocalResult::Single(t) => Some(t),
+            LocalResult::Ambiguous(first, _) => Some(first),
+            // In the gap: walk forward a minute at a time to the first time that exists.
+            LocalResult::None => (1..=24 * 60).find_map(|m| {
+                tz.from_local_datetime(&(day.and_time(time) + chrono::Duration::minutes(m)))
+                    .earliest()
+            }),
+        };
+        if let Some(at) = at.map(|t| t.with_timezone(&Utc))
+            && at > after
+        {
+            return (at, day);
+        }
+        day = day.succ_opt().expect("dates do not run out");
+    }
+}
+
 /// Per-topic digests of one announcement day, from the store (topics with no paper left out).
 pub fn day_digests(store: &Store, topics: &TopicSet, day: NaiveDate) -> Result<Vec<TopicDigest>> {
     let mut out = Vec::new();
@@ -314,6 +340,62 @@ impl FetchJob {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    fn t(h: u32, m: u32) -> NaiveTime {
+        NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn delivery_time_comes_round_daily_in_the_chats_zone() {
+        let sh: Tz = "Asia/Shanghai".parse().unwrap();
+        let now = Utc.with_ymd_and_hms(2024, 11, 19, 0, 0, 0).unwrap(); // 08:00 Shanghai
+        let (at, day) = next_delivery(t(8, 30), sh, now);
+        assert_eq!(at, Utc.with_ymd_and_hms(2024, 11, 19, 0, 30, 0).unwrap());
+        assert_eq!(day, NaiveDate::from_ymd_opt(2024, 11, 19).unwrap());
+        let (at, day) = next_delivery(t(8, 0), sh, now);
+        assert_eq!(
+            at,
+            Utc.with_ymd_and_hms(2024, 11, 20, 0, 0, 0).unwrap(),
+            "strictly after now"
+        );
+        assert_eq!(day, NaiveDate::from_ymd_opt(2024, 11, 20).unwrap());
+    }
+
+    #[test]
+    fn dst_gaps_and_overlaps_neither_skip_nor_double_a_day() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        // 2024-03-31: 02:00-03:00 does not exist in Berlin. 02:30 is delivered at 03:00 CEST.
+        let before = Utc.with_ymd_and_hms(2024, 3, 30, 12, 0, 0).unwrap();
+        let (at, day) = next_delivery(t(2, 30), berlin, before);
+        assert_eq!(
+            day,
+            NaiveDate::from_ymd_opt(2024, 3, 31).unwrap(),
+            "the day is not skipped"
+        );
+        assert_eq!(at, Utc.with_ymd_and_hms(2024, 3, 31, 1, 0, 0).unwrap());
+        // 2024-10-27: 02:00-03:00 happens twice. 02:30 is delivered once, at the first.
+        let before = Utc.with_ymd_and_hms(2024, 10, 26, 12, 0, 0).unwrap();
+        let (first, day) = next_delivery(t(2, 30), berlin, before);
+        assert_eq!(first, Utc.with_ymd_and_hms(2024, 10, 27, 0, 30, 0).unwrap());
+        let (next, next_day) = next_delivery(t(2, 30), berlin, first);
+        assert_eq!(
+            next_day,
+            day.succ_opt().unwrap(),
+            "the second 02:30 is not a second delivery"
+        );
+        assert_eq!(next, Utc.with_ymd_and_hms(2024, 10, 28, 1, 30, 0).unwrap());
+        // Walking a whole year of daily deliveries yields every local day exactly once.
+        let mut after = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        let mut days = Vec::new();
+        for _ in 0..366 {
+            let (at, d) = next_delivery(t(2, 30), berlin, after);
+            days.push(d);
+            after = at;
+        }
+        for w in days.windows(2) {
+            assert_eq!(w[1], w[0].succ_opt().unwrap());
+        }
+    }
 
     #[test]
     fn default_schedule_fires_after_the_eastern_announcement_sunday_to_thursday() {

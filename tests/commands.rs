@@ -359,7 +359,8 @@ fn digest_uses_the_newest_day_and_the_chats_max() {
         "no subscriptions yet"
     );
     env.run(&me, sub("nerf"));
-    env.run(&me, sub("\"sparse voxels\""));
+    env.run(&me, sub("\"sparse voxels\"")); // the same 4 papers as NeRF
+    env.run(&me, sub("\"chain of thought\"")); // 4 other papers
     env.run(
         &me,
         Command::Settings {
@@ -375,14 +376,23 @@ fn digest_uses_the_newest_day_and_the_chats_max() {
     assert_eq!(nerf.papers.len(), 2);
     assert_eq!(nerf.more, 2, "4 NeRF papers, max 2");
     assert_eq!(nerf.unsubscribe_topic.as_deref(), Some("nerf"));
+    assert_eq!(
+        nerf.papers[0].topics,
+        ["NeRF", "\"sparse voxels\""],
+        "a paper in two topics is shown once, naming both"
+    );
+    assert!(
+        !ds.iter().any(|d| d.title.contains("sparse voxels")),
+        "nothing left for the overlapping topic"
+    );
     let q = ds
         .iter()
-        .find(|d| d.title.contains("sparse voxels"))
+        .find(|d| d.title.contains("chain of thought"))
         .unwrap();
     assert_eq!(
         (q.papers.len(), q.more),
         (2, 2),
-        "the query topic found its 4 papers"
+        "the query topic found its own 4 papers"
     );
 }
 

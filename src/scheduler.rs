@@ -130,7 +130,7 @@ pub async fn fetch_topics(
             .query(&q, None, |page| {
                 let stats = store
                     .ingest(&page.papers, all)
-                    .map_err(|e| sources::fetch::FetchError::Setup(e.to_string()))?;
+                    .map_err(|e| sources::fetch::FetchError::Handler(e.to_string()))?;
                 report.add(&page, stats);
                 Ok(())
             })

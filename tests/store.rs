@@ -191,6 +191,9 @@ fn indexes_by_topic_category_and_day_newest_first() {
         [common::id_of(8), common::id_of(1)],
         "the LLM-themed papers, newest first"
     );
+    // The scan looks at no more than `scan_limit` papers, newest first (8, 7, 3, ...).
+    let limited = store.recent(&q, false, 10, 2).unwrap();
+    assert_eq!(limited.len(), 1, "only paper 8 lies within the 2 newest");
     assert!(store.check_consistency().unwrap().is_empty());
 }
 

@@ -27,6 +27,9 @@ pub enum FetchError {
     },
     #[error("{0}")]
     Setup(String),
+    /// The page handler refused a page (e.g. the store failed); paging stopped there.
+    #[error("stopped: {0}")]
+    Handler(String),
 }
 
 /// One attempt's failure, and whether trying again can help.

@@ -136,6 +136,14 @@ fn list_day(k: &[u8]) -> Option<NaiveDate> {
     day_from_key(k.get(k.len().checked_sub(4)?..)?)
 }
 
+fn decode_paper(v: &[u8]) -> Result<StoredPaper> {
+    decode::<PaperRecordV1>(codec::PAPER_V1, "paper", v)?.try_into()
+}
+
+fn decode_list(v: &[u8]) -> Result<Vec<String>> {
+    decode(codec::LIST_V1, "index list", v)
+}
+
 fn chat_key(c: &ChatRef) -> String {
     c.to_string()
 }
@@ -179,10 +187,7 @@ impl Store {
 
     fn get_paper_raw(&self, id: &str) -> Result<Option<StoredPaper>> {
         match self.db.get(key(b'p', &[id.as_bytes()]))? {
-            Some(v) => {
-                let rec: PaperRecordV1 = decode(codec::PAPER_V1, "paper", &v)?;
-                Ok(Some(rec.try_into()?))
-            }
+            Some(v) => Ok(Some(decode_paper(&v)?)),
             None => Ok(None),
         }
     }
@@ -193,7 +198,7 @@ impl Store {
 
     fn list(&self, key: &[u8]) -> Result<Vec<String>> {
         match self.db.get(key)? {
-            Some(v) => decode(codec::LIST_V1, "index list", &v),
+            Some(v) => decode_list(&v),
             None => Ok(Vec::new()),
         }
     }
@@ -276,12 +281,17 @@ impl Store {
 
     /// Newest papers entered under a configured topic, newest day first.
     pub fn recent_by_topic(&self, topic_id: &str, n: usize) -> Result<Vec<StoredPaper>> {
-        self.scan_lists(key(b't', &[topic_id.as_bytes(), b""]), n, |_| true)
+        self.scan_lists(
+            key(b't', &[topic_id.as_bytes(), b""]),
+            n,
+            usize::MAX,
+            |_| true,
+        )
     }
 
     /// Newest papers first announced in a category.
     pub fn recent_by_category(&self, cat: &str, n: usize) -> Result<Vec<StoredPaper>> {
-        self.scan_lists(key(b'c', &[cat.as_bytes(), b""]), n, |_| true)
+        self.scan_lists(key(b'c', &[cat.as_bytes(), b""]), n, usize::MAX, |_| true)
     }
 
     /// Newest papers for any topic: the index when the topic is configured (or a category),
@@ -303,13 +313,10 @@ impl Store {
         {
             return self.recent_by_category(topic.categories[0].as_str(), n);
         }
-        let mut scanned = 0;
-        self.scan_lists(vec![b'd'], n, |sp| {
-            scanned += 1;
-            scanned <= scan_limit
-                && topic
-                    .matches(&sp.paper, &crate::topics::MatchText::new(&sp.paper))
-                    .is_some()
+        self.scan_lists(vec![b'd'], n, scan_limit, |sp| {
+            topic
+                .matches(&sp.paper, &crate::topics::MatchText::new(&sp.paper))
+                .is_some()
         })
     }
 
@@ -326,7 +333,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.db.range(start..end).rev() {
             let (_, v) = item?;
-            let ids: Vec<String> = decode(codec::LIST_V1, "index list", &v)?;
+            let ids = decode_list(&v)?;
             let mut day = self.papers_of(&ids)?;
             day.reverse();
             out.extend(day);
@@ -349,7 +356,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.db.range(start..end) {
             let (_, v) = item?;
-            let ids: Vec<String> = decode(codec::LIST_V1, "index list", &v)?;
+            let ids = decode_list(&v)?;
             out.extend(self.papers_of(&ids)?);
         }
         Ok(out)
@@ -367,8 +374,7 @@ impl Store {
                 if k.as_ref() == from.as_slice() {
                     continue;
                 }
-                let rec: PaperRecordV1 = decode(codec::PAPER_V1, "paper", &v)?;
-                page.push(StoredPaper::try_from(rec)?.paper);
+                page.push(decode_paper(&v)?.paper);
                 from = k.to_vec();
                 if page.len() == 2000 {
                     break;
@@ -400,21 +406,25 @@ impl Store {
     }
 
     /// Up to `n` papers that pass `keep`, newest first, from the posting lists under `prefix`
-    /// (newest day first; within a day, the latest added first).
+    /// (newest day first; within a day, the latest added first), looking at no more than
+    /// `max_examined` papers.
     fn scan_lists(
         &self,
         prefix: Vec<u8>,
         n: usize,
+        max_examined: usize,
         mut keep: impl FnMut(&StoredPaper) -> bool,
     ) -> Result<Vec<StoredPaper>> {
         let mut out = Vec::new();
+        let mut examined = 0;
         for item in self.db.scan_prefix(&prefix).rev() {
             let (_, v) = item?;
-            let ids: Vec<String> = decode(codec::LIST_V1, "index list", &v)?;
+            let ids = decode_list(&v)?;
             for id in ids.iter().rev() {
-                if out.len() >= n {
+                if out.len() >= n || examined >= max_examined {
                     return Ok(out);
                 }
+                examined += 1;
                 if let Some(sp) = self.get_paper_raw(id)?
                     && keep(&sp)
                 {
@@ -433,7 +443,7 @@ impl Store {
         for prefix in [b't', b'c', b'd'] {
             for item in self.db.scan_prefix([prefix]) {
                 let (k, v) = item?;
-                let ids: Vec<String> = decode(codec::LIST_V1, "index list", &v)?;
+                let ids = decode_list(&v)?;
                 for id in &ids {
                     if self.get_paper_raw(id)?.is_none() {
                         problems.push(format!(
@@ -448,8 +458,7 @@ impl Store {
         let listed = |k: Vec<u8>, id: &str| lists.get(&k).is_some_and(|l| l.contains(id));
         for item in self.db.scan_prefix([b'p']) {
             let (_, v) = item?;
-            let rec: PaperRecordV1 = decode(codec::PAPER_V1, "paper", &v)?;
-            let sp: StoredPaper = rec.try_into()?;
+            let sp = decode_paper(&v)?;
             let id = sp.paper.id.as_str();
             for (t, day) in &sp.topics {
                 if !listed(list_key(b't', Some(t.as_bytes()), *day), id) {

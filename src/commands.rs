@@ -4,7 +4,11 @@
 //! No platform knowledge here: adapters parse their syntax into `Command` and render `Reply`.
 
 use chrono::{NaiveDate, NaiveTime};
-use paperbell_chat::{Caller, Command, DigestMessage, PaperItem, Reply, TopicItem};
+use std::sync::Arc;
+
+use paperbell_chat::{
+    Answer, Caller, ChatRef, Command, DigestMessage, Handler, PaperItem, Reply, TopicItem,
+};
 
 use crate::config::ScheduleConfig;
 use crate::digest;
@@ -71,13 +75,7 @@ impl Commands<'_> {
                 )
             )));
         }
-        let changes = matches!(
-            cmd,
-            Command::Subscribe { .. }
-                | Command::Unsubscribe { .. }
-                | Command::Settings { change: Some(_) }
-        );
-        if changes && !caller.can_manage {
+        if cmd.changes_chat() && !caller.can_manage {
             return Ok(user(t(
                 lang,
                 "Only chat administrators can change subscriptions and settings here; everyone can use /recent, /paper and /search.",
@@ -395,6 +393,8 @@ impl Commands<'_> {
                 more: t.more,
                 papers: t.papers.iter().map(|(sp, names)| item(sp, names)).collect(),
                 unsubscribe_topic: Some(t.topic_id),
+                lang,
+                compact: eff.format == "compact",
             })
             .collect();
         if messages.is_empty() {
@@ -515,6 +515,76 @@ impl Commands<'_> {
             t(eff.lang, "Saved.", "已保存。"),
             show_settings(&eff)
         )))
+    }
+}
+
+/// The command layer as adapters see it (`paperbell_chat::Handler`): owns what `Commands`
+/// borrows, turns internal failures into a polite reply and a log line, and keeps the chat
+/// bookkeeping (inactive, moved) that platform errors report.
+pub struct ChatCore {
+    pub store: Arc<Store>,
+    pub topics: Arc<TopicSet>,
+    pub schedule: ScheduleConfig,
+}
+
+impl ChatCore {
+    pub fn commands(&self) -> Commands<'_> {
+        Commands {
+            store: &self.store,
+            topics: &self.topics,
+            schedule: &self.schedule,
+        }
+    }
+}
+
+impl Handler for ChatCore {
+    fn command(&self, caller: &Caller, cmd: Command) -> Answer {
+        match self.commands().handle(caller, cmd) {
+            // The language after the command: `/settings lang zh` answers in Chinese.
+            Ok(reply) => Answer {
+                lang: self.lang(caller),
+                reply,
+            },
+            Err(e) => {
+                tracing::error!(chat = %caller.chat, error = %e, "command failed");
+                let lang = self.lang(caller);
+                Answer {
+                    lang,
+                    reply: Reply::Text(
+                        t(
+                            lang,
+                            "Something went wrong on the bot's side; please try again in a minute.",
+                            "机器人内部出错；请稍后再试。",
+                        )
+                        .into(),
+                    ),
+                }
+            }
+        }
+    }
+
+    fn lang(&self, caller: &Caller) -> Lang {
+        let settings = match self.store.chat(&caller.chat) {
+            Ok(Some(r)) => r.settings,
+            _ => ChatSettings::default(),
+        };
+        self.commands()
+            .effective(&settings, caller.locale.as_deref())
+            .lang
+    }
+
+    fn chat_gone(&self, chat: &ChatRef, why: &str) {
+        match self.store.set_active(chat, false) {
+            Ok(_) => tracing::warn!(%chat, why, "chat refuses the bot; marked inactive"),
+            Err(e) => tracing::error!(%chat, error = %e, "could not mark chat inactive"),
+        }
+    }
+
+    fn chat_moved(&self, from: &ChatRef, to: &ChatRef) {
+        match self.store.migrate_chat(from, to) {
+            Ok(moved) => tracing::info!(%from, %to, moved, "chat migrated"),
+            Err(e) => tracing::error!(%from, %to, error = %e, "could not migrate chat"),
+        }
     }
 }
 

@@ -96,8 +96,16 @@ pub struct ScheduleConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct TelegramConfig {
     pub api_url: String,
+    /// `polling` (default; no public URL needed) or `webhook`.
+    pub mode: String,
+    /// Webhook mode: the public HTTPS URL Telegram posts to; it must reach
+    /// `/telegram/webhook` on `[http] listen`.
+    pub webhook_url: Option<String>,
     #[serde(skip)]
     pub token: Option<Secret>,
+    /// Webhook mode: the `X-Telegram-Bot-Api-Secret-Token` value (random per start if unset).
+    #[serde(skip)]
+    pub webhook_secret: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -213,7 +221,8 @@ impl Default for Config {
             schedule: ScheduleConfig::default(),
             telegram: TelegramConfig {
                 api_url: "https://api.telegram.org".into(),
-                token: None,
+                mode: "polling".into(),
+                ..Default::default()
             },
             discord: DiscordConfig {
                 api_url: "https://discord.com".into(),
@@ -241,6 +250,11 @@ pub struct ConfigError {
 /// Secret settings: the environment variable and the section/key it would be in a file.
 const SECRETS: &[(&str, &str, &str)] = &[
     ("PAPERBELL_TELEGRAM_TOKEN", "telegram", "token"),
+    (
+        "PAPERBELL_TELEGRAM_WEBHOOK_SECRET",
+        "telegram",
+        "webhook_secret",
+    ),
     ("PAPERBELL_DISCORD_TOKEN", "discord", "token"),
 ];
 
@@ -329,6 +343,8 @@ impl Config {
                 )
             })?;
         config.telegram.token = secret(env, "PAPERBELL_TELEGRAM_TOKEN", &read_file)?;
+        config.telegram.webhook_secret =
+            secret(env, "PAPERBELL_TELEGRAM_WEBHOOK_SECRET", &read_file)?;
         config.discord.token = secret(env, "PAPERBELL_DISCORD_TOKEN", &read_file)?;
         config
             .validate()
@@ -341,7 +357,15 @@ impl Config {
         for (key, url) in [
             ("arxiv.api_url", &self.arxiv.api_url),
             ("arxiv.feed_url", &self.arxiv.feed_url),
-        ] {
+            ("telegram.api_url", &self.telegram.api_url),
+        ]
+        .into_iter()
+        .chain(
+            self.telegram
+                .webhook_url
+                .as_ref()
+                .map(|u| ("telegram.webhook_url", u)),
+        ) {
             match reqwest::Url::parse(url) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") => {}
                 _ => return Err((key.into(), format!("`{url}` is not an http(s) URL"))),
@@ -395,6 +419,37 @@ impl Config {
             return Err((
                 "schedule.delivery_time".into(),
                 format!("`{}` is not a time like 08:30", self.schedule.delivery_time),
+            ));
+        }
+        match self.telegram.mode.as_str() {
+            "polling" => {}
+            "webhook" => {
+                if self.telegram.webhook_url.is_none() {
+                    return Err((
+                        "telegram.webhook_url".into(),
+                        "webhook mode needs the public URL Telegram posts to, e.g. https://bot.example.org/telegram/webhook".into(),
+                    ));
+                }
+                if self.http.listen.is_none() {
+                    return Err((
+                        "http.listen".into(),
+                        "webhook mode needs the HTTP listener, e.g. 127.0.0.1:8080".into(),
+                    ));
+                }
+            }
+            other => {
+                return Err((
+                    "telegram.mode".into(),
+                    format!("`{other}` must be \"polling\" or \"webhook\""),
+                ));
+            }
+        }
+        if let Some(listen) = &self.http.listen
+            && listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err((
+                "http.listen".into(),
+                format!("`{listen}` is not an address like 127.0.0.1:8080"),
             ));
         }
         if !matches!(self.discord.mode.as_str(), "gateway" | "http") {
@@ -578,7 +633,9 @@ fn apply_env(
     let default = defaults[&section].as_table().and_then(|t| t.get(&key));
     let known_optional = matches!(
         (section.as_str(), key.as_str()),
-        ("discord", "application_id" | "public_key" | "guild_id") | ("http", "listen")
+        ("discord", "application_id" | "public_key" | "guild_id")
+            | ("http", "listen")
+            | ("telegram", "webhook_url")
     );
     let typed = match default {
         Some(toml::Value::Integer(_)) => value

@@ -27,7 +27,7 @@ pub mod categories;
 pub mod commands;
 pub mod config;
 pub mod digest;
-pub mod i18n;
+pub use paperbell_chat::i18n;
 pub mod paper;
 pub mod scheduler;
 pub mod sources;

@@ -9,6 +9,7 @@ use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 
+use paperbell::commands::ChatCore;
 use paperbell::config::Config;
 use paperbell::digest;
 use paperbell::paper::PaperId;
@@ -16,6 +17,8 @@ use paperbell::scheduler::{self, FetchJob, FetchReport, Source};
 use paperbell::sources::{self, ParseError, fetch::ArxivClient};
 use paperbell::store::Store;
 use paperbell::topics::{Topic, TopicSet};
+use paperbell_telegram::bot::{TelegramError, WebhookSettings};
+use paperbell_telegram::{TelegramBot, TelegramSettings};
 
 #[derive(Parser)]
 #[command(
@@ -506,30 +509,135 @@ async fn paper(config: &Config, id: &str, json: bool) -> Result<ExitCode> {
 async fn run(config: Config) -> Result<ExitCode> {
     let store = Arc::new(open_store(&config)?);
     let topics = topic_set(&config)?;
-    let platforms = config.telegram.token.is_some() || config.discord.token.is_some();
-    if platforms {
-        // The adapters land with their own issues; say so rather than pretend to deliver.
-        tracing::warn!(
-            "a chat platform token is set, but this build has no chat adapters yet; digests go to stdout"
-        );
-    }
     tracing::info!(store = %config.store.path.display(), topics = topics.topics.len(), "paperbell starting");
     let shutdown = CancellationToken::new();
+    let core = Arc::new(ChatCore {
+        store: store.clone(),
+        topics: Arc::new(topics.clone()),
+        schedule: config.schedule.clone(),
+    });
+    let mut tasks: Vec<(&str, tokio::task::JoinHandle<Result<()>>)> = Vec::new();
+    let mut routes = axum::Router::new();
+    let telegram = match &config.telegram.token {
+        Some(token) => {
+            let Some(bot) = connect_telegram(&config, token.expose(), core.clone()).await? else {
+                store.flush()?;
+                return Ok(ExitCode::SUCCESS);
+            };
+            if let Some(r) = bot.webhook_router() {
+                routes = routes.merge(r);
+            }
+            let (bot2, stop) = (bot.clone(), shutdown.clone());
+            tasks.push((
+                "telegram",
+                tokio::spawn(async move { Ok(bot2.run(stop).await?) }),
+            ));
+            Some(bot)
+        }
+        None => None,
+    };
+    if config.discord.token.is_some() {
+        // The Discord adapter lands with its own issue; say so rather than pretend.
+        tracing::warn!("PAPERBELL_DISCORD_TOKEN is set, but this build has no Discord adapter yet");
+    }
+    if let Some(listen) = &config.http.listen {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen} ([http] listen)"))?;
+        tracing::info!(%listen, "HTTP listener up");
+        let stop = shutdown.clone();
+        tasks.push((
+            "http",
+            tokio::spawn(async move {
+                axum::serve(listener, routes)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await
+                    .context("HTTP listener failed")
+            }),
+        ));
+    }
     let job = FetchJob {
         client: ArxivClient::new(&config.arxiv)?,
         config,
         store: store.clone(),
         topics,
-        print_digests: true,
+        // With no chat platform, the terminal is where digests go.
+        print_digests: telegram.is_none(),
     };
-    let task = tokio::spawn(job.run(shutdown.clone()));
+    let stop = shutdown.clone();
+    tasks.push((
+        "fetch",
+        tokio::spawn(job.run(stop)),
+    ));
     wait_for_signal().await;
     tracing::info!("shutting down");
     shutdown.cancel();
-    let result = task.await.context("fetch task panicked")?;
+    let mut failed = None;
+    for (name, task) in tasks {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(task = name, error = %format!("{e:#}"), "task failed");
+                failed.get_or_insert(e);
+            }
+            Err(e) => {
+                tracing::error!(task = name, error = %e, "task panicked");
+            }
+        }
+    }
     store.flush()?;
-    result?;
-    Ok(ExitCode::SUCCESS)
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Starts the Telegram side. A bad token or URL stops the service with a clear message; an
+/// unreachable Telegram is retried until it answers (or until Ctrl-C / SIGTERM: `None`).
+async fn connect_telegram(
+    config: &Config,
+    token: &str,
+    core: Arc<ChatCore>,
+) -> Result<Option<TelegramBot>> {
+    let tg = &config.telegram;
+    let webhook = (tg.mode == "webhook").then(|| WebhookSettings {
+        url: tg.webhook_url.clone().unwrap_or_default(),
+        secret: tg
+            .webhook_secret
+            .as_ref()
+            .map(|s| s.expose().to_string())
+            .unwrap_or_else(random_secret),
+    });
+    let settings = TelegramSettings {
+        token: token.to_string(),
+        api_url: tg.api_url.clone(),
+        webhook,
+    };
+    let mut wait = std::time::Duration::from_secs(2);
+    loop {
+        match TelegramBot::connect(settings.clone(), core.clone()).await {
+            Ok(bot) => return Ok(Some(bot)),
+            Err(e @ TelegramError::Request(_)) => {
+                tracing::warn!(error = %e, retry_in = ?wait, "Telegram is not reachable yet");
+            }
+            Err(e) => return Err(Exit(2, e.to_string()).into()),
+        }
+        tokio::select! {
+            _ = wait_for_signal() => return Ok(None),
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(std::time::Duration::from_secs(60));
+    }
+}
+
+/// A webhook secret for this run: Telegram allows `A-Za-z0-9_-`, up to 256 characters.
+fn random_secret() -> String {
+    use rand::Rng;
+    rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect()
 }
 
 async fn wait_for_signal() {

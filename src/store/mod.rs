@@ -539,6 +539,54 @@ impl Store {
         Ok(true)
     }
 
+    /// Marks a chat active or not (the platform refused it); subscriptions stay either way.
+    /// Returns false when the chat is unknown.
+    pub fn set_active(&self, c: &ChatRef, active: bool) -> Result<bool> {
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        match self.chat(c)? {
+            Some(mut rec) if rec.active != active => {
+                rec.active = active;
+                self.put_chat(&rec)?;
+                Ok(true)
+            }
+            Some(_) => Ok(true),
+            None => Ok(false),
+        }
+    }
+
+    /// Moves a chat to a new id with its settings and subscriptions, in one atomic batch (a
+    /// Telegram group that became a supergroup). Subscriptions the target already has win.
+    /// Returns false when there was nothing to move.
+    pub fn migrate_chat(&self, from: &ChatRef, to: &ChatRef) -> Result<bool> {
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(mut rec) = self.chat(from)? else {
+            return Ok(false);
+        };
+        let (fk, tk) = (chat_key(from), chat_key(to));
+        let mut batch = sled::Batch::default();
+        batch.remove(key(b'h', &[fk.as_bytes()]));
+        rec.id = to.id.clone();
+        rec.platform = to.platform.as_str().to_string();
+        rec.active = true;
+        if self.chat(to)?.is_none() {
+            batch.insert(key(b'h', &[tk.as_bytes()]), encode(codec::CHAT_V1, &rec)?);
+        }
+        let prefix = key(b's', &[fk.as_bytes(), b""]);
+        for item in self.db.scan_prefix(&prefix) {
+            let (k, v) = item?;
+            let topic = &k[prefix.len()..];
+            batch.remove(k.clone());
+            batch.remove(key(b'S', &[topic, fk.as_bytes()]));
+            let target = key(b's', &[tk.as_bytes(), topic]);
+            if !self.db.contains_key(&target)? {
+                batch.insert(target, v);
+                batch.insert(key(b'S', &[topic, tk.as_bytes()]), &[]);
+            }
+        }
+        self.db.apply_batch(batch)?;
+        Ok(true)
+    }
+
     pub fn subscriptions(&self, c: &ChatRef) -> Result<Vec<Subscription>> {
         let prefix = key(b's', &[chat_key(c).as_bytes(), b""]);
         self.db

@@ -6,6 +6,10 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
+pub mod i18n;
+
+pub use i18n::{Lang, t};
+
 /// Which chat platform a chat lives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Platform {
@@ -75,6 +79,19 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Changes the chat's subscriptions or settings: needs a chat administrator outside
+    /// private chats. Everything else is a query anyone may run.
+    pub fn changes_chat(&self) -> bool {
+        matches!(
+            self,
+            Command::Subscribe { .. }
+                | Command::Unsubscribe { .. }
+                | Command::Settings { change: Some(_) }
+        )
+    }
+}
+
 /// One paper as a chat shows it: every text is plain (adapters escape for their markup).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaperItem {
@@ -101,6 +118,10 @@ pub struct DigestMessage {
     pub more: usize,
     /// Topic id to offer an Unsubscribe button for.
     pub unsubscribe_topic: Option<String>,
+    /// The chat's language, for the adapter's own words (buttons, "more").
+    pub lang: Lang,
+    /// Titles and links only (the chat's `format compact`), no TL;DR.
+    pub compact: bool,
 }
 
 /// A configured topic as a topic list shows it.
@@ -142,6 +163,27 @@ pub enum Reply {
     UserError(String),
 }
 
+/// A reply with the language it is written in, so the adapter can word its buttons alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub lang: Lang,
+    pub reply: Reply,
+}
+
+/// What adapters call into: the core's shared command layer and its chat bookkeeping. The
+/// methods may block briefly on the store; adapters call them from a blocking task.
+pub trait Handler: Send + Sync + 'static {
+    /// Runs one command. Internal failures come back as a polite text, never as a panic.
+    fn command(&self, caller: &Caller, cmd: Command) -> Answer;
+    /// The language the core would answer this caller in (for texts the adapter writes alone).
+    fn lang(&self, caller: &Caller) -> Lang;
+    /// The chat refuses the bot (blocked, kicked, deleted): keep its subscriptions, stop sending
+    /// until any new command from it.
+    fn chat_gone(&self, chat: &ChatRef, why: &str);
+    /// The chat moved to a new id (a Telegram group became a supergroup); everything follows.
+    fn chat_moved(&self, from: &ChatRef, to: &ChatRef);
+}
+
 /// Why a send failed, in terms the delivery policy acts on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
@@ -153,6 +195,10 @@ pub enum SendError {
     Migrated(String),
     #[error("message too long")]
     TooLong,
+    /// The platform refused this message (a bad request); retrying will not help, and the chat
+    /// itself is fine.
+    #[error("the platform refused the message: {0}")]
+    Rejected(String),
     #[error("transient failure: {0}")]
     Transient(String),
 }

@@ -59,7 +59,7 @@ proptest! {
         overview in proptest::option::of(text(3000)),
         more in 0usize..4,
     ) {
-        let d = DigestMessage { title, day: "2024-11-19".into(), overview, papers: papers.clone(), more, unsubscribe_topic: Some("nerf".into()) };
+        let d = DigestMessage { title, day: "2024-11-19".into(), overview, papers: papers.clone(), more, unsubscribe_topic: Some("nerf".into()), lang: paperbell_chat::Lang::En, compact: false };
         let ms = render::digest(&d);
         for m in &ms {
             discord_accepts(m).map_err(TestCaseError::fail)?;

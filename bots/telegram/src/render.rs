@@ -3,7 +3,9 @@
 //! each message is at most 4096 UTF-16 units of *visible* text (Telegram counts after entity
 //! parsing), split at paper boundaries; an over-long paper block is shortened, never dropped.
 
-use paperbell_chat::{DigestMessage, PaperItem};
+use paperbell_chat::{Answer, Command, DigestMessage, Lang, PaperItem, Reply, TopicItem, t};
+
+use crate::parse::Callback;
 
 /// Telegram's limit on message text after entity parsing, in UTF-16 code units.
 pub const MAX_MESSAGE_UTF16: usize = 4096;
@@ -83,6 +85,18 @@ fn cut(s: &str, max: usize) -> String {
     }
 }
 
+/// A paper in a compact digest: linked title and links.
+pub fn compact_block(p: &PaperItem) -> Html {
+    let mut h = Html::default();
+    h.text("• ")
+        .link(&p.abs_url, &cut(&p.title, MAX_TITLE_CHARS));
+    h.text(" · ").link(&p.abs_url, &format!("arXiv:{}", p.id));
+    for code in p.code_urls.iter().take(MAX_CODE_LINKS) {
+        h.text(" · ").link(code, "code");
+    }
+    h
+}
+
 /// One paper: linked title, first authors, TL;DR, links, categories.
 pub fn paper_block(p: &PaperItem) -> Html {
     let mut h = Html::default();
@@ -159,12 +173,18 @@ pub fn digest(d: &DigestMessage) -> Vec<String> {
     if let Some(o) = &d.overview {
         header.text("\n").tagged("i", &cut(o, 800));
     }
-    let blocks: Vec<Html> = d.papers.iter().map(paper_block).collect();
+    let block = if d.compact {
+        compact_block
+    } else {
+        paper_block
+    };
+    let blocks: Vec<Html> = d.papers.iter().map(block).collect();
     let footer = (d.more > 0).then(|| {
         let mut f = Html::default();
         f.text(&format!(
-            "+{} more: /recent {}",
+            "+{} {}: /recent {}",
             d.more,
+            t(d.lang, "more", "篇更多"),
             d.unsubscribe_topic.as_deref().unwrap_or("")
         ));
         f
@@ -178,6 +198,170 @@ pub fn papers(heading: &str, papers: &[PaperItem]) -> Vec<String> {
     header.tagged("b", &cut(heading, 300));
     let blocks: Vec<Html> = papers.iter().map(paper_block).collect();
     pack(&header, &blocks, None)
+}
+
+/// Plain text (a reply of the core) as escaped messages within the limit, split at line
+/// breaks, and inside a line only when one line alone is too long.
+pub fn text(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = Html::default();
+    for line in s.split_inclusive('\n') {
+        let mut line = line;
+        while !line.is_empty() {
+            let room = MAX_MESSAGE_UTF16 - cur.visible;
+            let fits = utf16_len(line) <= room;
+            if fits {
+                cur.text(line);
+                break;
+            }
+            if cur.visible > 0 {
+                out.push(std::mem::take(&mut cur).html);
+                continue;
+            }
+            // One line longer than a message: cut it at a character boundary.
+            let mut units = 0;
+            let at = line
+                .char_indices()
+                .find(|(_, c)| {
+                    units += c.len_utf16();
+                    units > MAX_MESSAGE_UTF16
+                })
+                .map_or(line.len(), |(i, _)| i);
+            cur.text(&line[..at]);
+            out.push(std::mem::take(&mut cur).html);
+            line = &line[at..];
+        }
+    }
+    if cur.visible > 0 || out.is_empty() {
+        if cur.html.trim().is_empty() {
+            cur.text("…");
+        }
+        out.push(cur.html);
+    }
+    out
+}
+
+/// One Telegram message to send: HTML text and inline buttons (rows of label and callback).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Out {
+    pub html: String,
+    pub buttons: Vec<Vec<(String, Callback)>>,
+}
+
+impl Out {
+    fn plain(html: String) -> Out {
+        Out {
+            html,
+            buttons: vec![],
+        }
+    }
+}
+
+/// Buttons go under the last message of a reply.
+fn with_buttons(htmls: Vec<String>, buttons: Vec<Vec<(String, Callback)>>) -> Vec<Out> {
+    let n = htmls.len();
+    htmls
+        .into_iter()
+        .enumerate()
+        .map(|(i, html)| Out {
+            html,
+            buttons: if i + 1 == n { buttons.clone() } else { vec![] },
+        })
+        .collect()
+}
+
+/// The Unsubscribe button under a digest.
+pub fn unsubscribe_button(lang: Lang, d: &DigestMessage) -> Vec<Vec<(String, Callback)>> {
+    match &d.unsubscribe_topic {
+        Some(id) => vec![vec![(
+            format!(
+                "{} {}",
+                t(lang, "Unsubscribe", "取消订阅"),
+                cut(&d.title, 40)
+            ),
+            Callback::Unsubscribe(id.clone()),
+        )]],
+        None => vec![],
+    }
+}
+
+/// A digest as messages, the Unsubscribe button under the last.
+pub fn digest_out(d: &DigestMessage) -> Vec<Out> {
+    with_buttons(digest(d), unsubscribe_button(d.lang, d))
+}
+
+/// The topic list: a line per topic and a button per topic (tap to subscribe), with paging.
+pub fn topics(lang: Lang, heading: &str, items: &[TopicItem], page: u32, pages: u32) -> Out {
+    let mut h = Html::default();
+    h.tagged("b", &cut(heading, 300));
+    h.text(&format!(" ({}/{})", page + 1, pages.max(1)));
+    let mut buttons = Vec::new();
+    for it in items {
+        h.text("\n");
+        h.text(if it.subscribed { "✓ " } else { "• " });
+        h.tagged("b", &cut(&it.name, 100))
+            .text(" — ")
+            .tagged("code", &cut(&it.id, 100));
+        let mark = if it.subscribed { "✓" } else { "+" };
+        buttons.push(vec![(
+            format!("{mark} {}", cut(&it.name, 40)),
+            Callback::Subscribe(it.id.clone()),
+        )]);
+    }
+    let mut nav = Vec::new();
+    if page > 0 {
+        nav.push((
+            format!("◀ {}", t(lang, "Back", "上一页")),
+            Callback::TopicsPage(page - 1),
+        ));
+    }
+    if page + 1 < pages {
+        nav.push((
+            format!("{} ▶", t(lang, "Next", "下一页")),
+            Callback::TopicsPage(page + 1),
+        ));
+    }
+    if !nav.is_empty() {
+        buttons.push(nav);
+    }
+    Out {
+        html: h.html,
+        buttons,
+    }
+}
+
+/// Any reply of the core as Telegram messages.
+pub fn reply(answer: &Answer) -> Vec<Out> {
+    let lang = answer.lang;
+    match &answer.reply {
+        Reply::Text(s) => text(s).into_iter().map(Out::plain).collect(),
+        Reply::UserError(s) => text(s).into_iter().map(Out::plain).collect(),
+        Reply::Papers {
+            heading,
+            papers: items,
+            more,
+        } => {
+            let buttons = match more {
+                Some(Command::Recent { topic, count, page }) => vec![vec![(
+                    format!("{} ▶", t(lang, "More", "更多")),
+                    Callback::More {
+                        topic: topic.clone(),
+                        count: count.unwrap_or(5),
+                        page: *page,
+                    },
+                )]],
+                _ => vec![],
+            };
+            with_buttons(papers(heading, items), buttons)
+        }
+        Reply::Topics {
+            heading,
+            topics: items,
+            page,
+            pages,
+        } => vec![topics(lang, heading, items, *page, *pages)],
+        Reply::Digests(ds) => ds.iter().flat_map(digest_out).collect(),
+    }
 }
 
 #[cfg(test)]

@@ -1,90 +1,15 @@
-//! Rendering checked by an independent validator of Telegram's HTML parse mode (the rules of
-//! the Bot API: supported tags only, properly nested, only `&lt; &gt; &amp; &quot;` and numeric
-//! entities, text of 1..=4096 UTF-16 units after entity parsing), on arbitrary papers.
+//! Rendering checked by an independent validator of Telegram's HTML parse mode (the fake Bot
+//! API's parser: supported tags only, properly nested, only `&lt; &gt; &amp; &quot;` and numeric
+//! entities) and the 1..=4096 UTF-16 unit limit, on arbitrary papers and replies.
 
-use paperbell_chat::{DigestMessage, PaperItem};
+use paperbell_chat::{DigestMessage, Lang, PaperItem};
 use paperbell_telegram::render::{self, MAX_MESSAGE_UTF16};
+use paperbell_testkit::telegram::parse_html;
 use proptest::prelude::*;
 
-const TAGS: &[&str] = &[
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "ins",
-    "s",
-    "strike",
-    "del",
-    "a",
-    "code",
-    "pre",
-    "blockquote",
-    "tg-spoiler",
-];
-
-/// Parses like Telegram; returns the visible text or the error Telegram would give.
+/// Parses like Telegram (the fake Bot API's parser) and applies the length limit.
 fn telegram_parse(html: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut stack: Vec<String> = Vec::new();
-    let mut rest = html;
-    while let Some(c) = rest.chars().next() {
-        if c == '<' {
-            let end = rest
-                .find('>')
-                .ok_or("Can't parse entities: unclosed start tag")?;
-            let inner = &rest[1..end];
-            if let Some(name) = inner.strip_prefix('/') {
-                match stack.pop() {
-                    Some(open) if open == name => {}
-                    _ => {
-                        return Err(format!(
-                            "Can't parse entities: unexpected end tag </{name}>"
-                        ));
-                    }
-                }
-            } else {
-                let name = inner.split_whitespace().next().unwrap_or("");
-                if !TAGS.contains(&name) {
-                    return Err(format!(
-                        "Can't parse entities: unsupported start tag \"{name}\""
-                    ));
-                }
-                if name == "a" {
-                    let href = inner
-                        .strip_prefix("a href=\"")
-                        .and_then(|h| h.strip_suffix('"'))
-                        .ok_or("bad <a>")?;
-                    if href.contains('"') || href.contains('<') {
-                        return Err("bad href".into());
-                    }
-                }
-                stack.push(name.to_string());
-            }
-            rest = &rest[end + 1..];
-        } else if c == '&' {
-            let end = rest
-                .find(';')
-                .ok_or("Can't parse entities: unterminated entity")?;
-            let ent = &rest[1..end];
-            out.push_str(match ent {
-                "lt" => "<",
-                "gt" => ">",
-                "amp" => "&",
-                "quot" => "\"",
-                _ => return Err(format!("Can't parse entities: unsupported entity &{ent};")),
-            });
-            rest = &rest[end + 1..];
-        } else if c == '>' {
-            return Err("Can't parse entities: stray >".into());
-        } else {
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    if let Some(open) = stack.pop() {
-        return Err(format!("Can't parse entities: <{open}> is not closed"));
-    }
+    let out = parse_html(html)?;
     let n = out.encode_utf16().count();
     if n == 0 || n > MAX_MESSAGE_UTF16 {
         return Err(format!("Bad Request: message text is {n} UTF-16 units"));
@@ -125,8 +50,9 @@ proptest! {
         title in text_strategy(300),
         overview in proptest::option::of(text_strategy(1500)),
         more in 0usize..5,
+        compact in any::<bool>(),
     ) {
-        let d = DigestMessage { title, day: "2024-11-19".into(), overview, papers: papers.clone(), more, unsubscribe_topic: Some("nerf".into()) };
+        let d = DigestMessage { title, day: "2024-11-19".into(), overview, papers: papers.clone(), more, unsubscribe_topic: Some("nerf".into()), lang: Lang::En, compact };
         let messages = render::digest(&d);
         let mut seen = Vec::new();
         for m in &messages {
@@ -186,6 +112,8 @@ fn many_papers_split_at_paper_boundaries_with_a_continued_header() {
         papers,
         more: 3,
         unsubscribe_topic: Some("nerf".into()),
+        lang: Lang::En,
+        compact: false,
     };
     let ms = render::digest(&d);
     assert!(ms.len() > 1);
@@ -199,4 +127,61 @@ fn many_papers_split_at_paper_boundaries_with_a_continued_header() {
             .unwrap()
             .ends_with("+3 more: /recent nerf")
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    #[test]
+    fn plain_replies_split_within_limits_and_lose_nothing(
+        lines in proptest::collection::vec(text_strategy(6000), 1..6),
+    ) {
+        let s = lines.join("\n");
+        let messages = render::text(&s);
+        let mut joined = String::new();
+        for m in &messages {
+            joined.push_str(&telegram_parse(m).map_err(|e| TestCaseError::fail(format!("{e}\n{m}")))?);
+        }
+        if s.is_empty() {
+            prop_assert_eq!(joined, "…");
+        } else {
+            prop_assert_eq!(joined, s);
+        }
+    }
+}
+
+#[test]
+fn topic_lists_and_digests_carry_their_buttons() {
+    use paperbell_chat::{Answer, Reply, TopicItem};
+    use paperbell_telegram::parse::{Callback, MAX_CALLBACK_BYTES};
+    let topics: Vec<TopicItem> = (0..8)
+        .map(|i| TopicItem {
+            id: format!("t{i}"),
+            name: format!("Topic <{i}>"),
+            subscribed: i == 2,
+        })
+        .collect();
+    let outs = render::reply(&Answer {
+        lang: Lang::Zh,
+        reply: Reply::Topics {
+            heading: "Topics".into(),
+            topics,
+            page: 1,
+            pages: 3,
+        },
+    });
+    assert_eq!(outs.len(), 1);
+    let v = telegram_parse(&outs[0].html).unwrap();
+    assert!(v.contains("(2/3)") && v.contains("✓ Topic <2>"), "{v}");
+    let b = &outs[0].buttons;
+    assert_eq!(b.len(), 9, "a row per topic and a navigation row");
+    assert_eq!(b[8][0].1, Callback::TopicsPage(0));
+    assert_eq!(b[8][1].1, Callback::TopicsPage(2));
+    assert!(b[8][1].0.contains("下一页"));
+    for row in b {
+        for (label, cb) in row {
+            assert!(!label.is_empty());
+            assert!(cb.encode().len() <= MAX_CALLBACK_BYTES);
+        }
+    }
 }

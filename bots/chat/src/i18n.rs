@@ -3,8 +3,9 @@
 //! nobody can overlook.
 
 /// A language the bot speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
+    #[default]
     En,
     Zh,
 }

@@ -1,0 +1,674 @@
+//! The teloxide edge: start-up (getMe, setMyCommands in English and Chinese), long polling or
+//! a webhook, turning updates into commands for the core's `Handler`, the group admin check
+//! (getChatMember), sending replies and digests, and mapping Telegram's errors onto the
+//! contract's `SendError`. Everything it decides is in `parse` and `render`; this stays thin.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use paperbell_chat::{
+    Answer, Caller, ChatPlatform, ChatRef, Command, DigestMessage, Handler, Lang, Platform,
+    SendError, t,
+};
+use teloxide::ApiError;
+use teloxide::RequestError;
+use teloxide::payloads::{
+    AnswerCallbackQuerySetters, EditMessageTextSetters, GetUpdatesSetters, SendMessageSetters,
+    SetMyCommandsSetters, SetWebhookSetters,
+};
+use teloxide::prelude::Requester;
+use teloxide::types::{
+    AllowedUpdate, BotCommand, CallbackQuery, ChatId, ChatMemberUpdated, InlineKeyboardButton,
+    InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageId, ParseMode, Update, UpdateKind,
+    UserId,
+};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::parse::{Callback, CallbackTable, FloodLimit, Parsed, Verdict, parse_command};
+use crate::render::{self, Out};
+
+/// Path of the webhook on the service's HTTP listener.
+pub const WEBHOOK_PATH: &str = "/telegram/webhook";
+/// Long-poll wait; below teloxide's 17 s client timeout.
+const POLL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Updates handled at once; more wait for a slot (each is a few store reads and sends).
+const MAX_IN_FLIGHT: usize = 64;
+/// Commands a person may send at once, then one per `FLOOD_EVERY`.
+const FLOOD_BURST: u32 = 20;
+const FLOOD_EVERY: Duration = Duration::from_secs(1);
+/// A retry_after longer than this is not waited out for an interactive reply.
+const MAX_REPLY_WAIT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct TelegramSettings {
+    pub token: String,
+    /// Bot API base URL; `https://api.telegram.org` or a self-hosted telegram-bot-api.
+    pub api_url: String,
+    /// Webhook mode: Telegram POSTs updates to `url` (which must reach `WEBHOOK_PATH` on the
+    /// service's listener) with `secret` in `X-Telegram-Bot-Api-Secret-Token`.
+    pub webhook: Option<WebhookSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    pub url: String,
+    pub secret: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TelegramError {
+    #[error("`{0}` is not a valid Telegram API URL")]
+    ApiUrl(String),
+    #[error("`{0}` is not a valid webhook URL")]
+    WebhookUrl(String),
+    #[error(
+        "Telegram refused the bot token; check PAPERBELL_TELEGRAM_TOKEN (from @BotFather): {0}"
+    )]
+    Token(String),
+    #[error("Telegram request failed: {0}")]
+    Request(String),
+}
+
+/// The running Telegram side of paperbell. Cheap to clone.
+#[derive(Clone)]
+pub struct TelegramBot {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    bot: teloxide::Bot,
+    handler: Arc<dyn Handler>,
+    username: String,
+    webhook: Option<WebhookSettings>,
+    flood: Mutex<FloodLimit>,
+    callbacks: Mutex<CallbackTable>,
+    tasks: TaskTracker,
+    slots: Arc<Semaphore>,
+}
+
+/// The command menu: (command, English, Chinese) for setMyCommands.
+const MENU: &[(&str, &str, &str)] = &[
+    (
+        "subscribe",
+        "Follow a topic: /subscribe nerf",
+        "订阅主题：/subscribe nerf",
+    ),
+    ("unsubscribe", "Stop following a topic", "取消订阅主题"),
+    (
+        "list",
+        "This chat's topics and settings",
+        "本聊天的主题和设置",
+    ),
+    ("topics", "Topics to pick from", "可选主题"),
+    (
+        "recent",
+        "Newest papers of a topic: /recent nerf 10",
+        "主题最新论文：/recent nerf 10",
+    ),
+    (
+        "paper",
+        "One paper: /paper 2407.11422",
+        "查看论文：/paper 2407.11422",
+    ),
+    (
+        "search",
+        "Stored papers mentioning words",
+        "搜索已存储的论文",
+    ),
+    ("digest", "This chat's digest now", "立即查看本聊天的摘要"),
+    (
+        "settings",
+        "Time, time zone, language, max, format",
+        "时间、时区、语言、数量、格式",
+    ),
+    ("help", "What this bot does", "使用说明"),
+];
+
+impl TelegramBot {
+    /// Checks the token (getMe) and registers the command menu in English and Chinese.
+    pub async fn connect(
+        settings: TelegramSettings,
+        handler: Arc<dyn Handler>,
+    ) -> Result<TelegramBot, TelegramError> {
+        let url = reqwest::Url::parse(&settings.api_url)
+            .map_err(|_| TelegramError::ApiUrl(settings.api_url.clone()))?;
+        if let Some(w) = &settings.webhook {
+            reqwest::Url::parse(&w.url).map_err(|_| TelegramError::WebhookUrl(w.url.clone()))?;
+        }
+        let bot = teloxide::Bot::new(settings.token).set_api_url(url);
+        let me = bot.get_me().await.map_err(|e| match e {
+            RequestError::Api(ApiError::InvalidToken) => TelegramError::Token(e.to_string()),
+            e => TelegramError::Request(e.to_string()),
+        })?;
+        let username = me.username.clone().unwrap_or_default();
+        for (lang, code) in [(Lang::En, None), (Lang::Zh, Some("zh"))] {
+            let cmds = MENU
+                .iter()
+                .map(|(c, en, zh)| BotCommand::new(*c, t(lang, en, zh)));
+            let mut req = bot.set_my_commands(cmds);
+            if let Some(code) = code {
+                req = req.language_code(code);
+            }
+            if let Err(e) = req.await {
+                // The menu is a convenience; the commands work without it.
+                tracing::warn!(error = %e, lang = lang.code(), "setMyCommands failed");
+            }
+        }
+        tracing::info!(bot = %username, "Telegram bot connected");
+        Ok(TelegramBot {
+            inner: Arc::new(Inner {
+                bot,
+                handler,
+                username,
+                webhook: settings.webhook,
+                flood: Mutex::new(FloodLimit::new(FLOOD_BURST, FLOOD_EVERY)),
+                callbacks: Mutex::new(CallbackTable::new(10_000)),
+                tasks: TaskTracker::new(),
+                slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            }),
+        })
+    }
+
+    pub fn username(&self) -> &str {
+        &self.inner.username
+    }
+
+    /// Receives updates until `shutdown`: long polling, or in webhook mode registers the
+    /// webhook and lets `webhook_router` take them. Then waits for commands in flight.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), TelegramError> {
+        let bot = &self.inner.bot;
+        match &self.inner.webhook {
+            Some(w) => {
+                let url = reqwest::Url::parse(&w.url)
+                    .map_err(|_| TelegramError::WebhookUrl(w.url.clone()))?;
+                bot.set_webhook(url)
+                    .secret_token(w.secret.clone())
+                    .allowed_updates(allowed_updates())
+                    .await
+                    .map_err(|e| TelegramError::Request(e.to_string()))?;
+                tracing::info!("Telegram webhook registered");
+                shutdown.cancelled().await;
+            }
+            None => {
+                // A webhook left from an earlier run would make getUpdates fail with 409.
+                if let Err(e) = bot.delete_webhook().await {
+                    tracing::warn!(error = %e, "deleteWebhook failed");
+                }
+                self.poll(&shutdown).await;
+            }
+        }
+        self.inner.tasks.close();
+        if tokio::time::timeout(Duration::from_secs(10), self.inner.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("stopped with Telegram commands still in flight");
+        }
+        Ok(())
+    }
+
+    async fn poll(&self, shutdown: &CancellationToken) {
+        let bot = &self.inner.bot;
+        let mut offset: i32 = 0;
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let req = bot
+                .get_updates()
+                .offset(offset)
+                .timeout(POLL_TIMEOUT.as_secs() as u32)
+                .allowed_updates(allowed_updates());
+            let res = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                r = req => r,
+            };
+            match res {
+                Ok(updates) => {
+                    backoff = Duration::from_secs(1);
+                    for u in updates {
+                        offset = offset.max(u.id.0 as i32 + 1);
+                        self.spawn_update(u).await;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?backoff, "getUpdates failed");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+        if offset != 0 {
+            // Confirm what was handed out, so a restart does not see those updates again.
+            let confirm = bot.get_updates().offset(offset).timeout(0).limit(1);
+            let _ = tokio::time::timeout(Duration::from_secs(3), confirm).await;
+        }
+    }
+
+    async fn spawn_update(&self, update: Update) {
+        let this = self.clone();
+        let Ok(permit) = self.inner.slots.clone().acquire_owned().await else {
+            return;
+        };
+        self.inner.tasks.spawn(async move {
+            this.handle_update(update).await;
+            drop(permit);
+        });
+    }
+
+    /// The webhook endpoint (`POST /telegram/webhook`) for the service's HTTP listener; `None`
+    /// in polling mode. Updates without the right secret header are refused with 401.
+    pub fn webhook_router(&self) -> Option<Router> {
+        self.inner.webhook.as_ref()?;
+        Some(
+            Router::new()
+                .route(WEBHOOK_PATH, post(webhook))
+                .with_state(self.clone()),
+        )
+    }
+
+    /// Handles one update of any kind; never panics on odd input, ignores what it does not
+    /// handle (edited messages, forwards, other bots' commands, unknown update kinds).
+    pub async fn handle_update(&self, update: Update) {
+        match update.kind {
+            UpdateKind::Message(m) => self.on_message(m, false).await,
+            UpdateKind::ChannelPost(m) => self.on_message(m, true).await,
+            UpdateKind::CallbackQuery(q) => self.on_callback(q).await,
+            UpdateKind::MyChatMember(m) => self.on_membership(m),
+            _ => {}
+        }
+    }
+
+    async fn on_message(&self, msg: Message, channel: bool) {
+        let chat = chat_ref(msg.chat.id);
+        if let Some(to) = msg.migrate_to_chat_id() {
+            self.inner.handler.chat_moved(&chat, &chat_ref(*to));
+            return;
+        }
+        if msg.forward_origin().is_some() || msg.via_bot.is_some() {
+            return;
+        }
+        let Some(text) = msg.text() else { return };
+        let cmd = match parse_command(text, &self.inner.username) {
+            Parsed::Command(c) => c,
+            Parsed::NotForUs | Parsed::NotACommand => return,
+            Parsed::Unknown { name, addressed } => {
+                // In groups a bare unknown command is probably for another bot: stay quiet.
+                if msg.chat.is_private() || addressed {
+                    let caller = self.caller(&msg, false);
+                    let lang = self.lang(&caller).await;
+                    let text = format!(
+                        "{} /{name}. {}",
+                        t(lang, "Unknown command", "未知命令"),
+                        t(lang, "/help lists the commands.", "/help 列出所有命令。")
+                    );
+                    self.send_outs(&chat, render::text(&text).into_iter().map(plain).collect())
+                        .await;
+                }
+                return;
+            }
+        };
+        let who = msg
+            .from
+            .as_ref()
+            .map(|u| u.id.0 as i64)
+            .unwrap_or(msg.chat.id.0);
+        let manage = cmd.changes_chat() && (channel || self.is_admin_message(&msg).await);
+        let caller = self.caller(&msg, manage);
+        if !self.flood_ok(who, &caller).await {
+            return;
+        }
+        let answer = self.command(&caller, cmd).await;
+        self.send_outs(&chat, render::reply(&answer)).await;
+    }
+
+    fn caller(&self, msg: &Message, can_manage: bool) -> Caller {
+        Caller {
+            chat: chat_ref(msg.chat.id),
+            can_manage: can_manage || msg.chat.is_private(),
+            locale: msg.from.as_ref().and_then(|u| u.language_code.clone()),
+        }
+    }
+
+    /// May the sender of this group message change the chat? Anonymous admins post as the
+    /// group itself; everyone else is looked up with getChatMember.
+    async fn is_admin_message(&self, msg: &Message) -> bool {
+        if msg.chat.is_private() {
+            return true;
+        }
+        if msg
+            .sender_chat
+            .as_ref()
+            .is_some_and(|c| c.id == msg.chat.id)
+        {
+            return true;
+        }
+        match &msg.from {
+            Some(u) => self.is_admin(msg.chat.id, u.id).await,
+            None => false,
+        }
+    }
+
+    async fn is_admin(&self, chat: ChatId, user: UserId) -> bool {
+        match self.inner.bot.get_chat_member(chat, user).await {
+            Ok(m) => m.kind.is_privileged(),
+            Err(e) => {
+                tracing::warn!(chat = chat.0, error = %e, "getChatMember failed; treating as non-admin");
+                false
+            }
+        }
+    }
+
+    async fn flood_ok(&self, who: i64, caller: &Caller) -> bool {
+        let verdict = self
+            .inner
+            .flood
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .check(who, Instant::now());
+        match verdict {
+            Verdict::Allow => true,
+            Verdict::Drop => false,
+            Verdict::Warn => {
+                let lang = self.lang(caller).await;
+                let text = t(
+                    lang,
+                    "That is a lot of commands at once; please wait a few seconds and try again.",
+                    "命令太多了；请稍等几秒再试。",
+                );
+                self.send_outs(
+                    &caller.chat,
+                    render::text(text).into_iter().map(plain).collect(),
+                )
+                .await;
+                false
+            }
+        }
+    }
+
+    async fn command(&self, caller: &Caller, cmd: Command) -> Answer {
+        let handler = self.inner.handler.clone();
+        let caller = caller.clone();
+        // The store may block for a moment (a search scans); keep the runtime's workers free.
+        tokio::task::spawn_blocking(move || handler.command(&caller, cmd))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "command handler panicked");
+                Answer {
+                    lang: Lang::En,
+                    reply: paperbell_chat::Reply::Text(
+                        "Something went wrong on the bot's side; please try again in a minute."
+                            .into(),
+                    ),
+                }
+            })
+    }
+
+    async fn lang(&self, caller: &Caller) -> Lang {
+        let handler = self.inner.handler.clone();
+        let caller = caller.clone();
+        tokio::task::spawn_blocking(move || handler.lang(&caller))
+            .await
+            .unwrap_or_default()
+    }
+
+    async fn on_callback(&self, q: CallbackQuery) {
+        let bot = &self.inner.bot;
+        let Some(msg) = q.regular_message().cloned() else {
+            let _ = bot.answer_callback_query(q.id.clone()).await;
+            return;
+        };
+        let chat = chat_ref(msg.chat.id);
+        let caller0 = Caller {
+            chat: chat.clone(),
+            can_manage: msg.chat.is_private(),
+            locale: q.from.language_code.clone(),
+        };
+        let resolved = q.data.as_deref().and_then(|d| {
+            self.inner
+                .callbacks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .resolve(d)
+        });
+        let Some(cmd) = resolved.as_ref().and_then(Callback::command) else {
+            let lang = self.lang(&caller0).await;
+            let _ = bot
+                .answer_callback_query(q.id.clone())
+                .text(t(
+                    lang,
+                    "This button has expired; send the command again.",
+                    "此按钮已过期；请重新发送命令。",
+                ))
+                .await;
+            return;
+        };
+        // In groups and channels the person who tapped must be an administrator to change
+        // anything (channel readers can tap buttons under posts too).
+        let manage = cmd.changes_chat()
+            && (msg.chat.is_private() || self.is_admin(msg.chat.id, q.from.id).await);
+        let caller = Caller {
+            can_manage: manage || caller0.can_manage,
+            ..caller0
+        };
+        if !self.flood_ok(q.from.id.0 as i64, &caller).await {
+            let _ = bot.answer_callback_query(q.id.clone()).await;
+            return;
+        }
+        let page_turn = matches!(cmd, Command::Topics { .. });
+        let answer = self.command(&caller, cmd).await;
+        let _ = bot.answer_callback_query(q.id.clone()).await;
+        let outs = render::reply(&answer);
+        if page_turn && outs.len() == 1 {
+            // Turning a page of /topics edits the list in place.
+            let out = &outs[0];
+            let res = bot
+                .edit_message_text(msg.chat.id, msg.id, out.html.clone())
+                .parse_mode(ParseMode::Html)
+                .link_preview_options(no_preview())
+                .reply_markup(self.keyboard(out))
+                .await;
+            if let Err(e) = res {
+                tracing::warn!(chat = %chat, error = %e, "editing the topic list failed");
+            }
+            return;
+        }
+        self.send_outs(&chat, outs).await;
+    }
+
+    fn on_membership(&self, m: ChatMemberUpdated) {
+        // The bot was removed from a group or channel, or a person blocked it.
+        let kind = &m.new_chat_member.kind;
+        if kind.is_left() || kind.is_banned() {
+            self.inner
+                .handler
+                .chat_gone(&chat_ref(m.chat.id), "the bot was removed or blocked");
+        }
+    }
+
+    fn keyboard(&self, out: &Out) -> InlineKeyboardMarkup {
+        let mut table = self
+            .inner
+            .callbacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        InlineKeyboardMarkup::new(out.buttons.iter().map(|row| {
+            row.iter()
+                .map(|(label, cb)| {
+                    InlineKeyboardButton::callback(label.clone(), table.data(cb.clone()))
+                })
+                .collect::<Vec<_>>()
+        }))
+    }
+
+    /// Sends one message; errors mapped for the caller's policy.
+    async fn send_out(&self, chat: ChatId, out: &Out) -> Result<MessageId, SendError> {
+        let mut req = self
+            .inner
+            .bot
+            .send_message(chat, out.html.clone())
+            .parse_mode(ParseMode::Html)
+            .link_preview_options(no_preview());
+        if !out.buttons.is_empty() {
+            req = req.reply_markup(self.keyboard(out));
+        }
+        req.await.map(|m| m.id).map_err(|e| send_error(&e))
+    }
+
+    /// Sends a reply: waits out a short retry_after, follows a migrated group, marks a chat
+    /// that refuses the bot inactive, and logs the rest. Replies are not queued durably.
+    async fn send_outs(&self, chat: &ChatRef, outs: Vec<Out>) {
+        let mut target = chat.clone();
+        for out in &outs {
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                let Some(id) = chat_id(&target) else { return };
+                match self.send_out(id, out).await {
+                    Ok(_) => break,
+                    Err(SendError::RetryAfter(d)) if d <= MAX_REPLY_WAIT && attempts < 3 => {
+                        tokio::time::sleep(d).await;
+                    }
+                    Err(SendError::Transient(e)) if attempts < 3 => {
+                        tracing::debug!(chat = %target, error = %e, "reply failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                    Err(SendError::Migrated(to)) if attempts < 3 => {
+                        let new = ChatRef {
+                            platform: Platform::Telegram,
+                            id: to,
+                        };
+                        self.inner.handler.chat_moved(&target, &new);
+                        target = new;
+                    }
+                    Err(SendError::Permanent(why)) => {
+                        self.inner.handler.chat_gone(&target, &why);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(chat = %target, error = %e, "reply not sent");
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn webhook(State(bot): State<TelegramBot>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let Some(w) = &bot.inner.webhook else {
+        return StatusCode::NOT_FOUND;
+    };
+    let given = headers
+        .get("x-telegram-bot-api-secret-token")
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !constant_time_eq(given, w.secret.as_bytes()) {
+        return StatusCode::UNAUTHORIZED;
+    }
+    let Ok(update) = serde_json::from_slice::<Update>(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    // Answer at once; Telegram would redeliver a slow webhook call.
+    bot.spawn_update(update).await;
+    StatusCode::OK
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn allowed_updates() -> Vec<AllowedUpdate> {
+    vec![
+        AllowedUpdate::Message,
+        AllowedUpdate::ChannelPost,
+        AllowedUpdate::CallbackQuery,
+        AllowedUpdate::MyChatMember,
+    ]
+}
+
+fn no_preview() -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: true,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
+    }
+}
+
+fn plain(html: String) -> Out {
+    Out {
+        html,
+        buttons: vec![],
+    }
+}
+
+fn chat_ref(id: ChatId) -> ChatRef {
+    ChatRef {
+        platform: Platform::Telegram,
+        id: id.0.to_string(),
+    }
+}
+
+fn chat_id(c: &ChatRef) -> Option<ChatId> {
+    (c.platform == Platform::Telegram)
+        .then(|| c.id.parse().ok().map(ChatId))
+        .flatten()
+}
+
+/// Telegram's answer in the contract's terms.
+pub fn send_error(e: &RequestError) -> SendError {
+    match e {
+        RequestError::RetryAfter(s) => SendError::RetryAfter(s.duration()),
+        RequestError::MigrateToChatId(to) => SendError::Migrated(to.0.to_string()),
+        RequestError::Api(api) => match api {
+            ApiError::BotBlocked
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::BotKickedFromChannel
+            | ApiError::ChatNotFound
+            | ApiError::UserDeactivated
+            | ApiError::NotEnoughRightsToPostMessages
+            | ApiError::GroupDeactivated => SendError::Permanent(api.to_string()),
+            ApiError::MessageIsTooLong | ApiError::EditedMessageIsTooLong => SendError::TooLong,
+            ApiError::Unknown(s)
+                if s.contains("Internal Server Error")
+                    || s.contains("Bad Gateway")
+                    || s.contains("Gateway")
+                    || s.starts_with("Too Many Requests") =>
+            {
+                SendError::Transient(s.clone())
+            }
+            other => SendError::Rejected(other.to_string()),
+        },
+        RequestError::Network(e) => SendError::Transient(e.to_string()),
+        RequestError::InvalidJson { .. } | RequestError::Io(_) => {
+            SendError::Transient(e.to_string())
+        }
+    }
+}
+
+impl ChatPlatform for TelegramBot {
+    fn platform(&self) -> Platform {
+        Platform::Telegram
+    }
+
+    /// Sends a digest (HTML, split at paper boundaries, Unsubscribe under the last part).
+    async fn send(&self, chat: &ChatRef, message: &DigestMessage) -> Result<(), SendError> {
+        let id =
+            chat_id(chat).ok_or_else(|| SendError::Permanent(format!("bad chat id {chat}")))?;
+        for out in render::digest_out(message) {
+            self.send_out(id, &out).await?;
+        }
+        Ok(())
+    }
+}

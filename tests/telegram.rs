@@ -1,0 +1,695 @@
+//! The Telegram bot end to end: the real teloxide client in `paperbell_telegram::TelegramBot`,
+//! the core's command layer over a real sled store, and the strict fake Bot API over HTTP on
+//! 127.0.0.1 (long polling, webhook, faults). Every reply passes the fake's checks (HTML,
+//! 4096 UTF-16 units, button data) or the test sees it in `rejected()`.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use paperbell::commands::ChatCore;
+use paperbell::config::ScheduleConfig;
+use paperbell::sources::parse;
+use paperbell::store::Store;
+use paperbell_chat::{ChatPlatform, ChatRef, DigestMessage, Lang, PaperItem, Platform, SendError};
+use paperbell_telegram::bot::WebhookSettings;
+use paperbell_telegram::{TelegramBot, TelegramSettings};
+use paperbell_testkit::telegram::{self as tg, FakeTelegram, Fault, Sent};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+struct Env {
+    fake: FakeTelegram,
+    store: Arc<Store>,
+    bot: TelegramBot,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_with(webhook: Option<WebhookSettings>) -> Env {
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let topics = common::shipped_topics();
+    for doc in [common::fixture("rss.xml"), common::rss_doc(30).into_bytes()] {
+        store.ingest(&parse(&doc).unwrap().papers, &topics).unwrap();
+    }
+    let core = Arc::new(ChatCore {
+        store: store.clone(),
+        topics: Arc::new(topics),
+        schedule: ScheduleConfig::default(),
+    });
+    let bot = TelegramBot::connect(
+        TelegramSettings {
+            token: tg::TOKEN.into(),
+            api_url: fake.url.clone(),
+            webhook,
+        },
+        core,
+    )
+    .await
+    .unwrap();
+    let stop = CancellationToken::new();
+    let (b, s) = (bot.clone(), stop.clone());
+    let task = tokio::spawn(async move { b.run(s).await.unwrap() });
+    Env {
+        fake,
+        store,
+        bot,
+        stop,
+        task,
+        _dir: dir,
+    }
+}
+
+async fn start() -> Env {
+    start_with(None).await
+}
+
+impl Env {
+    /// A private-chat command and its `n` replies.
+    async fn ask(&self, user: i64, text: &str, n: usize) -> Vec<Sent> {
+        self.fake.private_text(user, text, Some("en")).await;
+        self.fake.take(user, n).await
+    }
+
+    fn subs(&self, chat: i64) -> Vec<String> {
+        self.store
+            .subscriptions(&tchat(chat))
+            .unwrap()
+            .into_iter()
+            .map(|s| s.topic_id)
+            .collect()
+    }
+
+    fn active(&self, chat: i64) -> bool {
+        self.store.chat(&tchat(chat)).unwrap().unwrap().active
+    }
+
+    async fn stop(self) -> FakeTelegram {
+        self.stop.cancel();
+        tokio::time::timeout(Duration::from_secs(15), self.task)
+            .await
+            .expect("the bot stops on shutdown")
+            .unwrap();
+        self.fake
+    }
+}
+
+fn tchat(id: i64) -> ChatRef {
+    ChatRef {
+        platform: Platform::Telegram,
+        id: id.to_string(),
+    }
+}
+
+fn button(s: &Sent, prefix: &str) -> String {
+    s.buttons()
+        .into_iter()
+        .map(|(_, d)| d)
+        .find(|d| d.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} button under {:?}", s.visible))
+}
+
+/// Nothing is answered within `ms` (for updates the bot must ignore).
+async fn quiet(fake: &FakeTelegram, chat: i64, ms: u64) {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    assert!(
+        fake.untaken(chat).is_empty(),
+        "unexpected reply: {:?}",
+        fake.untaken(chat)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_chat_every_command() {
+    let env = start().await;
+    let fake = &env.fake;
+    // Start-up: the menu in English (default) and Chinese, polling without a webhook.
+    let menus = fake.calls("setMyCommands");
+    assert_eq!(menus.len(), 2);
+    assert!(menus.iter().any(|m| m["language_code"] == "zh"));
+    assert!(menus[0]["commands"].as_array().unwrap().len() >= 9);
+    fake.wait_calls("deleteWebhook", 1).await;
+
+    let me = 501;
+    let help = &env.ask(me, "/start", 1).await[0];
+    assert!(
+        help.visible.contains("/subscribe <topic>"),
+        "{}",
+        help.visible
+    );
+    assert_eq!(help.parse_mode.as_deref(), Some("HTML"));
+    assert!(help.previews_disabled);
+
+    let r = &env.ask(me, "/subscribe NeRF", 1).await[0];
+    assert!(r.visible.starts_with("Subscribed to NeRF"), "{}", r.visible);
+    let r = &env.ask(me, "/subscribe nerf", 1).await[0];
+    assert!(r.visible.contains("already subscribed"), "{}", r.visible);
+    let r = &env.ask(me, "/subscribe nerff", 1).await[0];
+    assert!(r.visible.contains("nerf"), "did you mean: {}", r.visible);
+    let r = &env.ask(me, "/subscribe cs.CV", 1).await[0];
+    assert!(
+        r.visible.starts_with("Subscribed to cs.CV"),
+        "{}",
+        r.visible
+    );
+    assert_eq!(env.subs(me), ["cs.CV", "nerf"]);
+
+    let r = &env.ask(me, "/list", 1).await[0];
+    assert!(
+        r.visible.contains("NeRF (nerf)") && r.visible.contains("tz UTC"),
+        "{}",
+        r.visible
+    );
+
+    // /recent with a More button that pages on.
+    let first = &env.ask(me, "/recent cs.CV 3", 1).await[0];
+    assert_eq!(
+        first.visible.matches("arXiv:").count(),
+        3,
+        "{}",
+        first.visible
+    );
+    let more = button(first, "r:");
+    fake.press(me, me, first.message_id, &more).await;
+    let second = &fake.take(me, 1).await[0];
+    assert_eq!(second.visible.matches("arXiv:").count(), 3);
+    let ids = |s: &Sent| -> Vec<String> {
+        s.visible
+            .match_indices("arXiv:")
+            .map(|(i, _)| s.visible[i..i + 16].to_string())
+            .collect()
+    };
+    assert!(
+        ids(first).iter().all(|a| !ids(second).contains(a)),
+        "pages differ"
+    );
+    assert_eq!(fake.calls("answerCallbackQuery").len(), 1);
+
+    let r = &env
+        .ask(me, "/paper https://arxiv.org/abs/2411.10504v1", 1)
+        .await[0];
+    assert!(
+        r.visible
+            .contains("Fast NeRF Distillation with Gaussian Splatting"),
+        "{}",
+        r.visible
+    );
+    assert!(
+        r.text
+            .contains("href=\"https://github.com/fast/nerf-distill\""),
+        "{}",
+        r.text
+    );
+    let r = &env.ask(me, "/paper 2301.99999", 1).await[0];
+    assert!(
+        r.visible.contains("not in this bot's store"),
+        "{}",
+        r.visible
+    );
+    let r = &env.ask(me, "/search gaussian splatting", 1).await[0];
+    assert!(r.visible.contains("Gaussian Splatting"), "{}", r.visible);
+
+    // /digest shows a paper once, under the first topic, naming all: every NeRF paper here is
+    // in cs.CV too, so with both there is one message.
+    let d = &env.ask(me, "/digest", 1).await[0];
+    assert!(
+        d.visible.starts_with("cs.CV · 2024-11-19") && d.visible.contains("↳ cs.CV, NeRF"),
+        "{}",
+        d.visible
+    );
+    let r = &env.ask(me, "/unsubscribe cs.cv", 1).await[0];
+    assert!(
+        r.visible.starts_with("Unsubscribed from cs.CV"),
+        "{}",
+        r.visible
+    );
+    let nerf = &env.ask(me, "/digest", 1).await[0];
+    assert!(
+        nerf.visible.starts_with("NeRF · 2024-11-19"),
+        "{}",
+        nerf.visible
+    );
+    assert_eq!(button(nerf, "u:"), "u:nerf");
+    fake.press(me, me, nerf.message_id, "u:nerf").await;
+    let r = &fake.take(me, 1).await[0];
+    assert!(
+        r.visible.starts_with("Unsubscribed from NeRF"),
+        "{}",
+        r.visible
+    );
+    assert!(env.subs(me).is_empty());
+
+    // Settings, and the language following them (another person: one person's burst of
+    // commands is limited).
+    let me = 502;
+    env.ask(me, "/subscribe cs.CV", 1).await;
+    let r = &env.ask(me, "/settings tz Asia/Shanghai", 1).await[0];
+    assert!(r.visible.contains("tz Asia/Shanghai"), "{}", r.visible);
+    let r = &env.ask(me, "/settings time 25:00", 1).await[0];
+    assert!(r.visible.contains("HH:MM"), "{}", r.visible);
+    let r = &env.ask(me, "/settings format compact", 1).await[0];
+    assert!(r.visible.contains("format compact"), "{}", r.visible);
+    let r = &env.ask(me, "/settings lang zh", 1).await[0];
+    assert!(r.visible.contains("已保存"), "{}", r.visible);
+    let r = &env.ask(me, "/settings", 1).await[0];
+    assert!(
+        r.visible.contains("设置") && r.visible.contains("time 08:00"),
+        "{}",
+        r.visible
+    );
+    // Compact digests: titles and links, no TL;DR.
+    let r = &env.ask(me, "/digest", 1).await[0];
+    assert!(
+        r.visible.starts_with("cs.CV · ") && r.visible.contains("• "),
+        "{}",
+        r.visible
+    );
+    assert!(button(r, "u:").starts_with("u:cs.CV"));
+    assert!(r.buttons()[0].0.contains("取消订阅"));
+
+    // /topics: a keyboard; turning the page edits the message; tapping a topic subscribes.
+    let list = &env.ask(me, "/topics", 1).await[0];
+    let topics: Vec<String> = list
+        .buttons()
+        .into_iter()
+        .map(|(_, d)| d)
+        .filter(|d| d.starts_with("s:"))
+        .collect();
+    assert!(topics.len() >= 7, "{topics:?}");
+    fake.press(me, me, list.message_id, &topics[0]).await;
+    let r = &fake.take(me, 1).await[0];
+    assert!(r.visible.starts_with("已订阅"), "{}", r.visible);
+    assert!(env.subs(me).contains(&topics[0][2..].to_string()));
+
+    let r = &env.ask(me, "/frobnicate", 1).await[0];
+    assert!(
+        r.visible.contains("/frobnicate") && r.visible.contains("/help"),
+        "{}",
+        r.visible
+    );
+
+    let fake = env.stop().await;
+    assert_eq!(fake.rejected(), vec![], "the fake refused nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_need_an_admin_to_change_anything() {
+    let env = start().await;
+    let fake = &env.fake;
+    let (group, admin, member) = (-100_200, 7001, 7002);
+    fake.register_chat(tg::group_chat(group, true));
+    fake.set_member(group, admin, "administrator");
+
+    fake.group_text(group, true, member, "/subscribe nerf")
+        .await;
+    let r = &fake.take(group, 1).await[0];
+    assert!(
+        r.visible.contains("Only chat administrators"),
+        "{}",
+        r.visible
+    );
+    assert!(env.store.subscriptions(&tchat(group)).unwrap().is_empty());
+
+    // Everyone may query.
+    fake.group_text(group, true, member, "/recent nerf 2").await;
+    assert_eq!(
+        fake.take(group, 1).await[0]
+            .visible
+            .matches("arXiv:")
+            .count(),
+        2
+    );
+
+    // Another bot's command is not ours; an unknown bare command in a group stays unanswered.
+    fake.group_text(group, true, admin, "/subscribe@other_bot nerf")
+        .await;
+    fake.group_text(group, true, admin, "/weather").await;
+    quiet(fake, group, 400).await;
+
+    fake.group_text(
+        group,
+        true,
+        admin,
+        &format!("/subscribe@{} nerf", tg::BOT_USERNAME),
+    )
+    .await;
+    assert!(
+        fake.take(group, 1).await[0]
+            .visible
+            .starts_with("Subscribed to NeRF")
+    );
+    assert_eq!(env.subs(group), ["nerf"]);
+    let calls = fake.calls("getChatMember");
+    assert!(calls.iter().any(|c| c["user_id"] == admin));
+
+    // A member's tap on Unsubscribe is refused too; an admin's works.
+    fake.press(group, member, 1, "u:nerf").await;
+    assert!(
+        fake.take(group, 1).await[0]
+            .visible
+            .contains("Only chat administrators")
+    );
+    assert_eq!(env.subs(group), ["nerf"]);
+    fake.press(group, admin, 1, "u:nerf").await;
+    assert!(
+        fake.take(group, 1).await[0]
+            .visible
+            .starts_with("Unsubscribed")
+    );
+
+    // Anonymous administrators post as the group itself.
+    let chat = tg::group_chat(group, true);
+    let mut m = tg::text_message(
+        900,
+        &chat,
+        Some(json!({"id": 1087968824, "is_bot": true, "first_name": "Group"})),
+        "/subscribe llm",
+    );
+    m["sender_chat"] = chat.clone();
+    fake.push(json!({ "message": m })).await;
+    assert!(
+        fake.take(group, 1).await[0]
+            .visible
+            .starts_with("Subscribed to")
+    );
+    assert_eq!(env.subs(group), ["llm"]);
+
+    let fake = env.stop().await;
+    assert_eq!(fake.rejected(), vec![]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_subscribe_by_post_and_get_their_digest() {
+    let env = start().await;
+    let fake = &env.fake;
+    let channel = -100_300;
+    fake.channel_post(channel, "/subscribe cs.CV").await;
+    assert!(
+        fake.take(channel, 1).await[0]
+            .visible
+            .starts_with("Subscribed to cs.CV")
+    );
+    fake.channel_post(channel, "/digest").await;
+    let d = &fake.take(channel, 1).await[0];
+    assert!(
+        d.visible.starts_with("cs.CV · 2024-11-19"),
+        "the newest day: {}",
+        d.visible
+    );
+    // A reader tapping Unsubscribe under a channel post is not an administrator.
+    fake.press(channel, 4242, d.message_id, "u:cs.CV").await;
+    assert!(
+        fake.take(channel, 1).await[0]
+            .visible
+            .contains("Only chat administrators")
+    );
+    assert_eq!(env.subs(channel), ["cs.CV"]);
+    // Removing the bot from the channel marks it inactive; subscriptions stay.
+    fake.bot_status(fake.chat(channel).unwrap(), "left").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.active(channel) {
+        assert!(Instant::now() < deadline, "not marked inactive");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(env.subs(channel), ["cs.CV"]);
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_chats_are_deactivated_and_migrated_groups_move() {
+    let env = start().await;
+    let fake = &env.fake;
+
+    // A person who blocked the bot: the 403 marks the chat inactive, subscriptions kept.
+    let me = 601;
+    env.ask(me, "/subscribe nerf", 1).await;
+    fake.fail_next(me, Fault::Blocked);
+    fake.private_text(me, "/list", None).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.active(me) {
+        assert!(Instant::now() < deadline, "not marked inactive");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(env.subs(me), ["nerf"]);
+    // Any new command brings it back.
+    env.ask(me, "/list", 1).await;
+    assert!(env.active(me));
+    // Blocking shows up as my_chat_member too.
+    fake.bot_status(fake.chat(me).unwrap(), "kicked").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.active(me) {
+        assert!(Instant::now() < deadline, "not marked inactive");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // A group that became a supergroup: the reply follows it, and so does everything else.
+    let (group, admin, supergroup) = (-4001, 7101, -100_4001);
+    fake.register_chat(tg::group_chat(group, false));
+    fake.register_chat(tg::group_chat(supergroup, true));
+    fake.set_member(group, admin, "creator");
+    fake.group_text(group, false, admin, "/subscribe nerf")
+        .await;
+    fake.take(group, 1).await;
+    fake.group_text(group, false, admin, "/settings tz Europe/Berlin")
+        .await;
+    fake.take(group, 1).await;
+    fake.fail_next(group, Fault::Migrate(supergroup));
+    fake.group_text(group, false, admin, "/list").await;
+    let r = &fake.take(supergroup, 1).await[0];
+    assert!(
+        r.visible.contains("NeRF") && r.visible.contains("Europe/Berlin"),
+        "{}",
+        r.visible
+    );
+    assert_eq!(env.subs(supergroup), ["nerf"]);
+    assert!(env.subs(group).is_empty());
+    assert!(env.store.chat(&tchat(group)).unwrap().is_none());
+
+    // The service message in the old group moves a chat too.
+    let (old, new) = (-4002, -100_4002);
+    fake.register_chat(tg::group_chat(old, false));
+    fake.set_member(old, admin, "creator");
+    fake.group_text(old, false, admin, "/subscribe llm").await;
+    fake.take(old, 1).await;
+    let mut m = tg::text_message(
+        77,
+        &tg::group_chat(old, false),
+        Some(tg::user(admin, None)),
+        "",
+    );
+    m.as_object_mut().unwrap().remove("text");
+    m["migrate_to_chat_id"] = json!(new);
+    fake.push(json!({ "message": m })).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.subs(new).is_empty() {
+        assert!(Instant::now() < deadline, "not migrated");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(env.subs(new), ["llm"]);
+
+    // A short retry_after on a reply is waited out.
+    let t0 = Instant::now();
+    fake.fail_next(me, Fault::RetryAfter(1));
+    let r = &env.ask(me, "/list", 1).await[0];
+    assert!(r.visible.contains("NeRF"));
+    assert!(t0.elapsed() >= Duration::from_secs(1));
+    env.stop().await;
+}
+
+fn digest(n: usize) -> DigestMessage {
+    let papers = (0..n)
+        .map(|i| PaperItem {
+            id: format!("2411.{i:05}"),
+            title: format!("Paper {i}: radiance fields, $a<b$ & <i>sparse</i> voxels ").repeat(6),
+            authors: (0..12).map(|a| format!("Author {a}")).collect(),
+            categories: vec!["cs.CV".into(), "cs.GR".into()],
+            abs_url: format!("https://arxiv.org/abs/2411.{i:05}"),
+            pdf_url: Some(format!("https://arxiv.org/pdf/2411.{i:05}v1")),
+            code_urls: vec!["https://github.com/a/b?x=1&y=2".into()],
+            tldr: Some("We propose a method that does things. ".repeat(8)),
+            topics: vec!["NeRF".into(), "3DGS".into()],
+        })
+        .collect();
+    DigestMessage {
+        title: "NeRF".into(),
+        day: "2024-11-19".into(),
+        overview: Some("40 papers, 3 cross-lists".into()),
+        papers,
+        more: 5,
+        unsubscribe_topic: Some("nerf".into()),
+        lang: Lang::En,
+        compact: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_sends_digests_within_limits_and_maps_every_failure() {
+    let env = start().await;
+    let fake = &env.fake;
+    let chat = 701;
+    fake.register_private_chat(chat);
+    let big = digest(40);
+    env.bot.send(&tchat(chat), &big).await.unwrap();
+    let sent = fake.sent_to(chat);
+    assert!(sent.len() > 1, "40 long papers need several messages");
+    let mut seen = 0;
+    for (i, s) in sent.iter().enumerate() {
+        assert!(s.visible.encode_utf16().count() <= 4096);
+        assert!(s.previews_disabled);
+        seen += s.visible.matches("arXiv:2411.").count();
+        assert_eq!(
+            i + 1 == sent.len(),
+            !s.buttons().is_empty(),
+            "Unsubscribe under the last part"
+        );
+    }
+    assert_eq!(seen, 40, "every paper once");
+    assert!(
+        sent.last()
+            .unwrap()
+            .visible
+            .ends_with("+5 more: /recent nerf")
+    );
+
+    let small = digest(1);
+    let cases = [
+        (
+            Fault::RetryAfter(7),
+            SendError::RetryAfter(Duration::from_secs(7)),
+        ),
+        (Fault::Migrate(-1009), SendError::Migrated("-1009".into())),
+    ];
+    for (fault, want) in cases {
+        fake.fail_next(chat, fault);
+        assert_eq!(env.bot.send(&tchat(chat), &small).await, Err(want));
+    }
+    for fault in [Fault::Blocked, Fault::Kicked, Fault::ChatNotFound] {
+        fake.fail_next(chat, fault.clone());
+        let e = env.bot.send(&tchat(chat), &small).await.unwrap_err();
+        assert!(matches!(e, SendError::Permanent(_)), "{fault:?}: {e:?}");
+    }
+    for fault in [Fault::ServerError, Fault::Drop] {
+        fake.fail_next(chat, fault.clone());
+        let e = env.bot.send(&tchat(chat), &small).await.unwrap_err();
+        assert!(matches!(e, SendError::Transient(_)), "{fault:?}: {e:?}");
+        assert!(
+            !e.to_string().contains(tg::TOKEN),
+            "no token in errors: {e}"
+        );
+    }
+    // A chat the platform never saw.
+    let e = env.bot.send(&tchat(999_999), &small).await.unwrap_err();
+    assert!(matches!(e, SendError::Permanent(_)), "{e:?}");
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_never_breaks_the_bot() {
+    let env = start().await;
+    let fake = &env.fake;
+    let me = 801;
+    let r = &env
+        .ask(me, &format!("/subscribe {}", "x".repeat(400)), 1)
+        .await[0];
+    assert!(r.visible.contains("too long"), "{}", r.visible);
+    let r = &env
+        .ask(me, &format!("/search <b>{}</b> & co", "a ".repeat(140)), 1)
+        .await[0];
+    assert!(!r.visible.is_empty());
+
+    // Edited and forwarded commands, and update kinds the bot does not handle, are ignored.
+    let chat = fake.chat(me).unwrap();
+    let m = tg::text_message(50, &chat, Some(tg::user(me, None)), "/subscribe nerf");
+    fake.push(json!({ "edited_message": m.clone() })).await;
+    let mut fwd = m.clone();
+    fwd["forward_origin"] = json!({"type": "user", "date": 1, "sender_user": tg::user(9, None)});
+    fake.push(json!({ "message": fwd })).await;
+    fake.push(json!({ "poll": {"id": "p1", "question": "?", "options": [], "total_voter_count": 0,
+        "is_closed": false, "is_anonymous": true, "type": "regular", "allows_multiple_answers": false} }))
+        .await;
+    fake.push(
+        json!({ "message": {"message_id": 51, "date": 1, "chat": chat, "from": tg::user(me, None),
+        "photo": [{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]} }),
+    )
+    .await;
+    fake.push(json!({ "something_new": {"x": 1} })).await;
+    quiet(fake, me, 500).await;
+    assert!(env.store.subscriptions(&tchat(me)).unwrap().is_empty());
+
+    // Stale and malformed buttons are answered as expired.
+    fake.press(me, me, 1, "k:424242").await;
+    fake.press(me, me, 1, "zz").await;
+    let answers = fake.wait_calls("answerCallbackQuery", 2).await;
+    assert!(
+        answers
+            .iter()
+            .all(|a| a["text"].as_str().unwrap_or("").contains("expired"))
+    );
+
+    // A flood from one person: a burst is served, one polite warning, then silence.
+    let me = 803;
+    for _ in 0..30 {
+        fake.private_text(me, "/list", None).await;
+    }
+    let replies = fake.take(me, 21).await;
+    let warnings = replies
+        .iter()
+        .filter(|r| r.visible.contains("a lot of commands"))
+        .count();
+    assert_eq!(warnings, 1, "{replies:#?}");
+    quiet(fake, me, 500).await;
+    // Someone else is not affected.
+    assert!(
+        env.ask(802, "/help", 1).await[0]
+            .visible
+            .contains("/subscribe")
+    );
+
+    // Still alive and well.
+    let fake = env.stop().await;
+    assert_eq!(fake.rejected(), vec![]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_mode_checks_the_secret() {
+    // The service's listener, as `paperbell run` builds it from `[http] listen`.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let url = format!("http://{addr}/telegram/webhook");
+    let env = start_with(Some(WebhookSettings {
+        url: url.clone(),
+        secret: "s3cret-value".into(),
+    }))
+    .await;
+    let router = env
+        .bot
+        .webhook_router()
+        .expect("a webhook router in webhook mode");
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let set = env.fake.wait_calls("setWebhook", 1).await;
+    assert_eq!(set[0]["url"], url.as_str());
+    assert_eq!(set[0]["secret_token"], "s3cret-value");
+
+    // The fake now POSTs updates to the webhook with the secret.
+    let r = &env.ask(901, "/subscribe nerf", 1).await[0];
+    assert!(r.visible.starts_with("Subscribed to NeRF"));
+
+    let chat = json!({"id": 902, "type": "private", "first_name": "Eve"});
+    let update = json!({"update_id": 1, "message": tg::text_message(1, &chat, Some(tg::user(902, None)), "/subscribe nerf")});
+    assert_eq!(tg::post_webhook(&url, Some("wrong"), &update).await, 401);
+    assert_eq!(tg::post_webhook(&url, None, &update).await, 401);
+    assert_eq!(
+        tg::post_webhook(&url, Some("s3cret-value"), &json!({"nonsense": true})).await,
+        400
+    );
+    assert!(env.store.chat(&tchat(902)).unwrap().is_none());
+    assert!(
+        env.fake.calls("getUpdates").is_empty(),
+        "no polling in webhook mode"
+    );
+    env.stop().await;
+}

@@ -280,6 +280,13 @@ async fn private_chat_every_command() {
         .filter(|d| d.starts_with("s:"))
         .collect();
     assert!(topics.len() >= 7, "{topics:?}");
+    // Turning a page edits the list in place (the shipped seven topics fit on one page, so
+    // this turns to the same page).
+    fake.press(me, me, list.message_id, "t:0").await;
+    let edits = fake.wait_calls("editMessageText", 1).await;
+    assert_eq!(edits[0]["message_id"], list.message_id);
+    assert!(edits[0]["text"].as_str().unwrap().contains("(1/1)"));
+    assert!(fake.sent_to(me).last().unwrap().edited);
     fake.press(me, me, list.message_id, &topics[0]).await;
     let r = &fake.take(me, 1).await[0];
     assert!(r.visible.starts_with("已订阅"), "{}", r.visible);
@@ -692,4 +699,114 @@ async fn webhook_mode_checks_the_secret() {
         "no polling in webhook mode"
     );
     env.stop().await;
+}
+
+fn paperbell(data: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PAPERBELL_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("RUST_LOG", "debug")
+        .env("PAPERBELL_TELEGRAM_TOKEN", tg::TOKEN)
+        .env("PAPERBELL_SCHEDULE_FETCH_ON_START", "false")
+        .env("PAPERBELL_ARXIV_API_URL", "http://127.0.0.1:9/api/query")
+        .env("PAPERBELL_ARXIV_FEED_URL", "http://127.0.0.1:9")
+        .arg("--config")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/paperbell.toml"))
+        .arg("--data")
+        .arg(data)
+        .arg("run")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    c
+}
+
+/// SIGTERM, then the exit status and everything the process printed.
+fn terminate(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut out).unwrap();
+    (status, out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paperbell_run_serves_telegram_by_polling_then_by_webhook() {
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        let store = Store::open(&data).unwrap();
+        let doc = common::rss_doc(30);
+        store
+            .ingest(&parse(doc.as_bytes()).unwrap().papers, &common::shipped_topics())
+            .unwrap();
+    }
+    // Polling (the default).
+    let child = paperbell(&data)
+        .env("PAPERBELL_TELEGRAM_API_URL", &fake.url)
+        .spawn()
+        .unwrap();
+    fake.wait_calls("setMyCommands", 2).await;
+    fake.private_text(42, "/subscribe nerf", Some("zh-hans")).await;
+    let r = &fake.take(42, 1).await[0];
+    assert!(r.visible.starts_with("已订阅 NeRF"), "the person's language: {}", r.visible);
+    fake.private_text(42, "/recent nerf 2", None).await;
+    assert_eq!(fake.take(42, 1).await[0].visible.matches("arXiv:").count(), 2);
+    let (status, output) = terminate(child);
+    assert!(status.success(), "{status:?}\n{output}");
+    assert!(output.contains("Telegram bot connected"), "{output}");
+    assert!(!output.contains("== NeRF"), "no terminal digests with a platform configured");
+    let secret = tg::TOKEN.split(':').nth(1).unwrap();
+    assert!(!output.contains(secret), "the token never appears in logs:\n{output}");
+
+    // Webhook mode on the service's HTTP listener, same store.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/telegram/webhook");
+    let child = paperbell(&data)
+        .env("PAPERBELL_TELEGRAM_API_URL", &fake.url)
+        .env("PAPERBELL_TELEGRAM_MODE", "webhook")
+        .env("PAPERBELL_TELEGRAM_WEBHOOK_URL", &url)
+        .env("PAPERBELL_HTTP_LISTEN", format!("127.0.0.1:{port}"))
+        .spawn()
+        .unwrap();
+    let set = fake.wait_calls("setWebhook", 1).await;
+    let generated = set[0]["secret_token"].as_str().unwrap().to_string();
+    assert!(generated.len() >= 32, "a random secret per start");
+    // The listener may come up a moment after setWebhook.
+    let update = json!({"update_id": 5, "message": tg::text_message(9, &fake.chat(42).unwrap(), Some(tg::user(42, None)), "/list")});
+    let t0 = Instant::now();
+    while tg::post_webhook(&url, Some(&generated), &update).await != 200 {
+        assert!(t0.elapsed() < Duration::from_secs(10), "webhook never answered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = &fake.take(42, 1).await[0];
+    assert!(r.visible.contains("NeRF (nerf)"), "the subscription survived the restart: {}", r.visible);
+    assert_eq!(tg::post_webhook(&url, Some("guess"), &update).await, 401);
+    let (status, output) = terminate(child);
+    assert!(status.success(), "{status:?}\n{output}");
+    assert!(!output.contains(secret) && !output.contains(&generated), "{output}");
+    assert_eq!(fake.rejected(), vec![]);
 }

@@ -324,7 +324,8 @@ impl FakeTelegram {
             .collect()
     }
 
-    /// Waits for the next `n` messages to `chat_id` not taken before (panics after 20 s).
+    /// Waits for the next `n` new messages (edits are not counted) to `chat_id` not taken
+    /// before (panics after 20 s).
     pub async fn take(&self, chat_id: i64, n: usize) -> Vec<Sent> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -335,7 +336,7 @@ impl FakeTelegram {
                 let mine: Vec<Sent> = g
                     .sent
                     .iter()
-                    .filter(|s| s.chat_id == chat_id)
+                    .filter(|s| s.chat_id == chat_id && !s.edited)
                     .skip(start)
                     .take(n)
                     .cloned()
@@ -362,7 +363,7 @@ impl FakeTelegram {
         let start = g.taken.get(&chat_id).copied().unwrap_or(0);
         g.sent
             .iter()
-            .filter(|s| s.chat_id == chat_id)
+            .filter(|s| s.chat_id == chat_id && !s.edited)
             .skip(start)
             .cloned()
             .collect()

@@ -57,6 +57,8 @@ pub struct Config {
 pub struct StoreConfig {
     /// Directory of the embedded sled store.
     pub path: PathBuf,
+    /// The store's page cache in MiB: most of the service's resident memory.
+    pub cache_mb: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -168,6 +170,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             path: PathBuf::from("./data"),
+            cache_mb: crate::store::DEFAULT_CACHE_MB,
         }
     }
 }
@@ -382,6 +385,12 @@ impl Config {
             return Err((
                 "arxiv.timeout_secs".into(),
                 "must be more than 0 seconds".into(),
+            ));
+        }
+        if !(1..=65536).contains(&self.store.cache_mb) {
+            return Err((
+                "store.cache_mb".into(),
+                "must be between 1 and 65536 (MiB)".into(),
             ));
         }
         if !(1..=2000).contains(&a.page_size) {

@@ -187,13 +187,28 @@ fn init_logging(config: Option<&Config>) {
 }
 
 fn open_store(config: &Config) -> Result<Store> {
-    Store::open(&config.store.path).map_err(|e| anyhow::anyhow!("{e}"))
+    Store::open_with_cache(&config.store.path, config.store.cache_mb)
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn topic_set(config: &Config) -> Result<TopicSet> {
     config
         .topic_set()
         .map_err(|(k, m)| Exit(2, format!("{k}: {m}")).into())
+}
+
+/// glibc gives every thread that allocates its own arena (up to 8 per core) and keeps freed
+/// memory in each; for a service whose work is short bursts on many threads that doubled the
+/// resident memory in the Telegram benchmark (95 -> 53 MB). Two arenas cost nothing measurable
+/// in the round trips. `MALLOC_ARENA_MAX` in the environment still wins.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only tunes the allocator; called before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
 }
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
@@ -203,8 +218,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
     }
     let config = load_config(&cli)?;
     init_logging(Some(&config));
+    limit_malloc_arenas();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Store work (chat commands) runs on blocking threads; a few suffice on the store's
+        // single writer lock, and each extra thread costs stack and allocator memory.
+        .max_blocking_threads(8)
         .build()?;
     match cli.command {
         Cmd::Parse { .. } => unreachable!("handled above"),
@@ -565,10 +584,7 @@ async fn run(config: Config) -> Result<ExitCode> {
         print_digests: telegram.is_none(),
     };
     let stop = shutdown.clone();
-    tasks.push((
-        "fetch",
-        tokio::spawn(job.run(stop)),
-    ));
+    tasks.push(("fetch", tokio::spawn(job.run(stop))));
     wait_for_signal().await;
     tracing::info!("shutting down");
     shutdown.cancel();

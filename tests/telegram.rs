@@ -113,6 +113,15 @@ fn button(s: &Sent, prefix: &str) -> String {
         .unwrap_or_else(|| panic!("no {prefix} button under {:?}", s.visible))
 }
 
+/// Waits (10 s at most) for a state the bot reaches in the background.
+async fn eventually(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Nothing is answered within `ms` (for updates the bot must ignore).
 async fn quiet(fake: &FakeTelegram, chat: i64, ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -417,11 +426,7 @@ async fn channels_subscribe_by_post_and_get_their_digest() {
     assert_eq!(env.subs(channel), ["cs.CV"]);
     // Removing the bot from the channel marks it inactive; subscriptions stay.
     fake.bot_status(fake.chat(channel).unwrap(), "left").await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while env.active(channel) {
-        assert!(Instant::now() < deadline, "not marked inactive");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("not marked inactive", || !env.active(channel)).await;
     assert_eq!(env.subs(channel), ["cs.CV"]);
     env.stop().await;
 }
@@ -436,22 +441,14 @@ async fn blocked_chats_are_deactivated_and_migrated_groups_move() {
     env.ask(me, "/subscribe nerf", 1).await;
     fake.fail_next(me, Fault::Blocked);
     fake.private_text(me, "/list", None).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while env.active(me) {
-        assert!(Instant::now() < deadline, "not marked inactive");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("not marked inactive", || !env.active(me)).await;
     assert_eq!(env.subs(me), ["nerf"]);
     // Any new command brings it back.
     env.ask(me, "/list", 1).await;
     assert!(env.active(me));
     // Blocking shows up as my_chat_member too.
     fake.bot_status(fake.chat(me).unwrap(), "kicked").await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while env.active(me) {
-        assert!(Instant::now() < deadline, "not marked inactive");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("not marked inactive", || !env.active(me)).await;
 
     // A group that became a supergroup: the reply follows it, and so does everything else.
     let (group, admin, supergroup) = (-4001, 7101, -100_4001);
@@ -491,11 +488,7 @@ async fn blocked_chats_are_deactivated_and_migrated_groups_move() {
     m.as_object_mut().unwrap().remove("text");
     m["migrate_to_chat_id"] = json!(new);
     fake.push(json!({ "message": m })).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while env.subs(new).is_empty() {
-        assert!(Instant::now() < deadline, "not migrated");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("not migrated", || !env.subs(new).is_empty()).await;
     assert_eq!(env.subs(new), ["llm"]);
 
     // A short retry_after on a reply is waited out.
@@ -739,12 +732,25 @@ fn terminate(mut child: std::process::Child) -> (std::process::ExitStatus, Strin
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(t0.elapsed() < Duration::from_secs(20), "did not stop on SIGTERM");
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut out).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     (status, out)
 }
 
@@ -757,7 +763,10 @@ async fn paperbell_run_serves_telegram_by_polling_then_by_webhook() {
         let store = Store::open(&data).unwrap();
         let doc = common::rss_doc(30);
         store
-            .ingest(&parse(doc.as_bytes()).unwrap().papers, &common::shipped_topics())
+            .ingest(
+                &parse(doc.as_bytes()).unwrap().papers,
+                &common::shipped_topics(),
+            )
             .unwrap();
     }
     // Polling (the default).
@@ -766,17 +775,31 @@ async fn paperbell_run_serves_telegram_by_polling_then_by_webhook() {
         .spawn()
         .unwrap();
     fake.wait_calls("setMyCommands", 2).await;
-    fake.private_text(42, "/subscribe nerf", Some("zh-hans")).await;
+    fake.private_text(42, "/subscribe nerf", Some("zh-hans"))
+        .await;
     let r = &fake.take(42, 1).await[0];
-    assert!(r.visible.starts_with("已订阅 NeRF"), "the person's language: {}", r.visible);
+    assert!(
+        r.visible.starts_with("已订阅 NeRF"),
+        "the person's language: {}",
+        r.visible
+    );
     fake.private_text(42, "/recent nerf 2", None).await;
-    assert_eq!(fake.take(42, 1).await[0].visible.matches("arXiv:").count(), 2);
+    assert_eq!(
+        fake.take(42, 1).await[0].visible.matches("arXiv:").count(),
+        2
+    );
     let (status, output) = terminate(child);
     assert!(status.success(), "{status:?}\n{output}");
     assert!(output.contains("Telegram bot connected"), "{output}");
-    assert!(!output.contains("== NeRF"), "no terminal digests with a platform configured");
+    assert!(
+        !output.contains("== NeRF"),
+        "no terminal digests with a platform configured"
+    );
     let secret = tg::TOKEN.split(':').nth(1).unwrap();
-    assert!(!output.contains(secret), "the token never appears in logs:\n{output}");
+    assert!(
+        !output.contains(secret),
+        "the token never appears in logs:\n{output}"
+    );
 
     // Webhook mode on the service's HTTP listener, same store.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -799,14 +822,24 @@ async fn paperbell_run_serves_telegram_by_polling_then_by_webhook() {
     let update = json!({"update_id": 5, "message": tg::text_message(9, &fake.chat(42).unwrap(), Some(tg::user(42, None)), "/list")});
     let t0 = Instant::now();
     while tg::post_webhook(&url, Some(&generated), &update).await != 200 {
-        assert!(t0.elapsed() < Duration::from_secs(10), "webhook never answered");
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "webhook never answered"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let r = &fake.take(42, 1).await[0];
-    assert!(r.visible.contains("NeRF (nerf)"), "the subscription survived the restart: {}", r.visible);
+    assert!(
+        r.visible.contains("NeRF (nerf)"),
+        "the subscription survived the restart: {}",
+        r.visible
+    );
     assert_eq!(tg::post_webhook(&url, Some("guess"), &update).await, 401);
     let (status, output) = terminate(child);
     assert!(status.success(), "{status:?}\n{output}");
-    assert!(!output.contains(secret) && !output.contains(&generated), "{output}");
+    assert!(
+        !output.contains(secret) && !output.contains(&generated),
+        "{output}"
+    );
     assert_eq!(fake.rejected(), vec![]);
 }

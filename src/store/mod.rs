@@ -148,12 +148,21 @@ fn chat_key(c: &ChatRef) -> String {
     c.to_string()
 }
 
+/// The sled page cache the service uses unless `[store] cache_mb` says otherwise.
+pub const DEFAULT_CACHE_MB: u64 = 32;
+
 impl Store {
-    /// Opens (creating if needed) the store in `dir`.
+    /// Opens (creating if needed) the store in `dir` with the default page cache.
     pub fn open(dir: &Path) -> Result<Store> {
+        Self::open_with_cache(dir, DEFAULT_CACHE_MB)
+    }
+
+    /// Opens the store with a page cache of `cache_mb` MiB. The cache is most of the
+    /// service's memory; queries outside it read from the OS page cache, still fast.
+    pub fn open_with_cache(dir: &Path, cache_mb: u64) -> Result<Store> {
         let db = sled::Config::new()
             .path(dir)
-            .cache_capacity(256 * 1024 * 1024)
+            .cache_capacity(cache_mb.max(1) * 1024 * 1024)
             .mode(sled::Mode::HighThroughput)
             .open()
             .map_err(|source| StoreError::Open {

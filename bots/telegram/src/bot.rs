@@ -297,35 +297,37 @@ impl TelegramBot {
             return;
         }
         let Some(text) = msg.text() else { return };
-        let cmd = match parse_command(text, &self.inner.username) {
-            Parsed::Command(c) => c,
-            Parsed::NotForUs | Parsed::NotACommand => return,
-            Parsed::Unknown { name, addressed } => {
-                // In groups a bare unknown command is probably for another bot: stay quiet.
-                if msg.chat.is_private() || addressed {
-                    let caller = self.caller(&msg, false);
-                    let lang = self.lang(&caller).await;
-                    let text = format!(
-                        "{} /{name}. {}",
-                        t(lang, "Unknown command", "未知命令"),
-                        t(lang, "/help lists the commands.", "/help 列出所有命令。")
-                    );
-                    self.send_outs(&chat, render::text(&text).into_iter().map(plain).collect())
-                        .await;
-                }
-                return;
-            }
+        let parsed = parse_command(text, &self.inner.username);
+        let cmd = match parsed {
+            Parsed::Command(c) => Some(c),
+            // In groups a bare unknown command is probably for another bot: stay quiet.
+            Parsed::Unknown { addressed, .. } if msg.chat.is_private() || addressed => None,
+            Parsed::Unknown { .. } | Parsed::NotForUs | Parsed::NotACommand => return,
         };
         let who = msg
             .from
             .as_ref()
             .map(|u| u.id.0 as i64)
             .unwrap_or(msg.chat.id.0);
-        let manage = cmd.changes_chat() && (channel || self.is_admin_message(&msg).await);
-        let caller = self.caller(&msg, manage);
-        if !self.flood_ok(who, &caller).await {
+        // The flood limit comes first, so a flood costs no store work and no getChatMember.
+        if !self.flood_ok(who, &self.caller(&msg, false)).await {
             return;
         }
+        let Some(cmd) = cmd else {
+            let name = text.split_whitespace().next().unwrap_or_default();
+            let name = name.split('@').next().unwrap_or_default();
+            let lang = self.lang(&self.caller(&msg, false)).await;
+            let reply = format!(
+                "{} {name}. {}",
+                t(lang, "Unknown command", "未知命令"),
+                t(lang, "/help lists the commands.", "/help 列出所有命令。")
+            );
+            let outs = render::text(&reply).into_iter().map(plain).collect();
+            self.send_outs(&chat, outs).await;
+            return;
+        };
+        let manage = cmd.changes_chat() && (channel || self.is_admin_message(&msg).await);
+        let caller = self.caller(&msg, manage);
         let answer = self.command(&caller, cmd).await;
         self.send_outs(&chat, render::reply(&answer)).await;
     }
@@ -451,6 +453,10 @@ impl TelegramBot {
                 .await;
             return;
         };
+        if !self.flood_ok(q.from.id.0 as i64, &caller0).await {
+            let _ = bot.answer_callback_query(q.id.clone()).await;
+            return;
+        }
         // In groups and channels the person who tapped must be an administrator to change
         // anything (channel readers can tap buttons under posts too).
         let manage = cmd.changes_chat()
@@ -459,10 +465,6 @@ impl TelegramBot {
             can_manage: manage || caller0.can_manage,
             ..caller0
         };
-        if !self.flood_ok(q.from.id.0 as i64, &caller).await {
-            let _ = bot.answer_callback_query(q.id.clone()).await;
-            return;
-        }
         let page_turn = matches!(cmd, Command::Topics { .. });
         let answer = self.command(&caller, cmd).await;
         let _ = bot.answer_callback_query(q.id.clone()).await;

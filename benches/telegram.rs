@@ -1,0 +1,187 @@
+//! Telegram benchmark (a bench command, not criterion): the real `paperbell run` binary
+//! against the fake Bot API on 127.0.0.1, with a store of 20k papers.
+//! - 10k private chats each subscribe (throughput of commands through the whole path);
+//! - command round trip, update in to reply out, p50/p99 per command over 2000 sequential
+//!   commands (the long poll is already waiting, so no polling wait is included;
+//!   target p99 < 20 ms);
+//! - resident memory of the service with those 10k subscribed chats (target < 50 MB).
+//!
+//! Run: `cargo bench --bench telegram`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use paperbell::sources::parse;
+use paperbell::store::Store;
+use paperbell_testkit::telegram::{self as tg, FakeTelegram};
+
+const CHATS: i64 = 10_000;
+const ROUND_TRIPS: usize = 2000;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+fn status_kb(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        let store = Store::open(&data).unwrap();
+        let topics = common::shipped_topics();
+        for day in 0..10 {
+            let date = (chrono::NaiveDate::from_ymd_opt(2024, 11, 29).unwrap()
+                - chrono::Duration::days(day))
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .to_rfc2822();
+            let items: Vec<String> = (0..2000)
+                .map(|i| common::rss_item(day as usize * 2000 + i, "new", &date))
+                .collect();
+            let doc = common::rss_feed("cs.CV", &date, &items);
+            store
+                .ingest(&parse(doc.as_bytes()).unwrap().papers, &topics)
+                .unwrap();
+        }
+        println!(
+            "store: {} papers, {:.1} MB on disk",
+            store.paper_count(),
+            store.size_on_disk().unwrap() as f64 / 1e6
+        );
+    }
+    let fake = FakeTelegram::start().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"))
+        .env("PAPERBELL_TELEGRAM_TOKEN", tg::TOKEN)
+        .env("PAPERBELL_TELEGRAM_API_URL", &fake.url)
+        .env("PAPERBELL_SCHEDULE_FETCH_ON_START", "false")
+        .env("PAPERBELL_LOG_LEVEL", "warn")
+        .arg("--config")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/paperbell.toml"
+        ))
+        .arg("--data")
+        .arg(&data)
+        .arg("run")
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    fake.wait_calls("setMyCommands", 2).await;
+    println!(
+        "service started: RSS {:.1} MB",
+        status_kb(pid, "VmRSS:") as f64 / 1024.0
+    );
+
+    // 10k chats subscribe, 200 in flight at a time.
+    let t0 = Instant::now();
+    let cpu0 = cpu_ticks(pid);
+    let topics = ["nerf", "llm", "cs.CV", "generative", "pose"];
+    let mut next = 1;
+    while next <= CHATS {
+        let batch: Vec<i64> = (next..(next + 200).min(CHATS + 1)).collect();
+        for &c in &batch {
+            fake.private_text(c, &format!("/subscribe {}", topics[c as usize % 5]), None)
+                .await;
+        }
+        for &c in &batch {
+            let r = &fake.take(c, 1).await[0];
+            assert!(r.visible.starts_with("Subscribed"), "{}", r.visible);
+        }
+        next += 200;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "after subscribing: RSS {:.1} MB",
+        status_kb(pid, "VmRSS:") as f64 / 1024.0
+    );
+    let ticks = cpu_ticks(pid) - cpu0;
+    let hz = 100.0; // USER_HZ on Linux
+    println!(
+        "subscribe: {CHATS} chats in {secs:.2} s = {:.0} commands/s; service CPU {:.0} µs/command",
+        CHATS as f64 / secs,
+        ticks as f64 / hz * 1e6 / CHATS as f64
+    );
+
+    // Sequential round trips, one command at a time, from chats that are all subscribed.
+    let commands = [
+        "/recent nerf 5",
+        "/paper 2401.00007",
+        "/list",
+        "/search radiance fields",
+        "/digest",
+        "/subscribe transformer",
+        "/unsubscribe transformer",
+        "/help",
+    ];
+    let mut by_cmd: Vec<Vec<Duration>> = vec![Vec::new(); commands.len()];
+    let mut all = Vec::new();
+    for i in 0..ROUND_TRIPS {
+        let chat = 1 + (i as i64 * 7919) % CHATS;
+        let k = i % commands.len();
+        let start = Instant::now();
+        fake.private_text(chat, commands[k], None).await;
+        let replies = fake.take(chat, 1).await;
+        let d = replies[0].at.saturating_duration_since(start);
+        by_cmd[k].push(d);
+        all.push(d);
+        if commands[k] == "/digest" {
+            // A digest may span several messages; let the rest arrive before the next one.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let extra = fake.untaken(chat).len();
+            if extra > 0 {
+                fake.take(chat, extra).await;
+            }
+        }
+    }
+    all.sort();
+    println!(
+        "round trip (update in -> first reply out), {ROUND_TRIPS} commands: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(&all, 0.5).as_secs_f64() * 1e3,
+        percentile(&all, 0.99).as_secs_f64() * 1e3,
+        all.last().unwrap().as_secs_f64() * 1e3
+    );
+    for (k, mut v) in by_cmd.into_iter().enumerate() {
+        v.sort();
+        println!(
+            "  {:<28} p50 {:>6.2} ms  p99 {:>6.2} ms",
+            commands[k],
+            percentile(&v, 0.5).as_secs_f64() * 1e3,
+            percentile(&v, 0.99).as_secs_f64() * 1e3
+        );
+    }
+    println!(
+        "memory with {CHATS} subscribed chats: RSS {:.1} MB, peak RSS {:.1} MB",
+        status_kb(pid, "VmRSS:") as f64 / 1024.0,
+        status_kb(pid, "VmHWM:") as f64 / 1024.0
+    );
+    let rejected = fake.rejected();
+    println!("requests the fake refused: {}", rejected.len());
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    println!("service exit: {status}");
+}

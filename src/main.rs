@@ -43,8 +43,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Run the service: fetch on the schedule, and print each day's digests while no chat
-    /// platform is configured. Stops cleanly on Ctrl-C or SIGTERM.
+    /// Run the service: fetch on the schedule; with PAPERBELL_TELEGRAM_TOKEN set, run the
+    /// Telegram bot (polling, or webhook on [http] listen); with no chat platform, print each
+    /// day's digests. Stops cleanly on Ctrl-C or SIGTERM.
     Run,
     /// Fetch papers from arXiv (or local files) into the store and index them under every topic.
     Fetch {

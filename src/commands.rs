@@ -440,13 +440,7 @@ impl Commands<'_> {
         key: &str,
         value: &str,
     ) -> Result<Reply, CommandError> {
-        let mut rec = record.unwrap_or_else(|| ChatRecord {
-            platform: caller.chat.platform.as_str().to_string(),
-            id: caller.chat.id.clone(),
-            title: None,
-            active: true,
-            settings: ChatSettings::default(),
-        });
+        let mut rec = record.unwrap_or_else(|| ChatRecord::new(&caller.chat));
         let v = value.trim();
         let s = &mut rec.settings;
         match key.trim().to_ascii_lowercase().as_str() {

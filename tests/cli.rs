@@ -402,25 +402,7 @@ async fn run_prints_the_days_digests_and_stops_on_sigterm() {
         }
     }
     assert!(seen.iter().any(|l| l.contains("2024-11-19")), "{seen:?}");
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = common::sigterm_and_wait(&mut child, Duration::from_secs(10));
     assert!(status.success(), "exit {status:?}");
     let logs = err_lines.join().unwrap().join("\n");
     assert!(logs.contains("next arXiv fetch"), "{logs}");

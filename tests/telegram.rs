@@ -158,7 +158,7 @@ async fn private_chat_every_command() {
     let r = &env.ask(me, "/subscribe nerf", 1).await[0];
     assert!(r.visible.contains("already subscribed"), "{}", r.visible);
     let r = &env.ask(me, "/subscribe nerff", 1).await[0];
-    assert!(r.visible.contains("nerf"), "did you mean: {}", r.visible);
+    assert!(r.visible.contains("did you mean `nerf`"), "{}", r.visible);
     let r = &env.ask(me, "/subscribe cs.CV", 1).await[0];
     assert!(
         r.visible.starts_with("Subscribed to cs.CV"),
@@ -694,7 +694,10 @@ async fn webhook_mode_checks_the_secret() {
     env.stop().await;
 }
 
-fn paperbell(data: &std::path::Path) -> std::process::Command {
+/// `paperbell run` on `data`, its stdout and stderr going to the file `log` (a file, not a pipe:
+/// debug logs could fill a pipe nobody reads until exit and stall the process).
+fn paperbell(data: &std::path::Path, log: &std::path::Path) -> std::process::Command {
+    let out = std::fs::File::create(log).unwrap();
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"));
     for (k, _) in std::env::vars() {
         if k.starts_with("PAPERBELL_") {
@@ -711,47 +714,18 @@ fn paperbell(data: &std::path::Path) -> std::process::Command {
         .arg("--data")
         .arg(data)
         .arg("run")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
+        .stdout(out.try_clone().unwrap())
+        .stderr(out);
     c
 }
 
 /// SIGTERM, then the exit status and everything the process printed.
-fn terminate(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
-    use std::io::Read;
-    let pid = child.id().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(20),
-            "did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    (status, out)
+fn terminate(
+    mut child: std::process::Child,
+    log: &std::path::Path,
+) -> (std::process::ExitStatus, String) {
+    let status = common::sigterm_and_wait(&mut child, Duration::from_secs(20));
+    (status, std::fs::read_to_string(log).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -759,6 +733,7 @@ async fn paperbell_run_serves_telegram_by_polling_then_by_webhook() {
     let fake = FakeTelegram::start().await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    let log = dir.path().join("paperbell.log");
     {
         let store = Store::open(&data).unwrap();
         let doc = common::rss_doc(30);
@@ -770,7 +745,7 @@ async fn paperbell_run_serves_telegram_by_polling_then_by_webhook() {
             .unwrap();
     }
     // Polling (the default).
-    let child = paperbell(&data)
+    let child = paperbell(&data, &log)
         .env("PAPERBELL_TELEGRAM_API_URL", &fake.url)
         .spawn()
         .unwrap();
@@ -788,7 +763,7 @@ async fn paperbell_run_serves_telegram_by_polling_then_by_webhook() {
         fake.take(42, 1).await[0].visible.matches("arXiv:").count(),
         2
     );
-    let (status, output) = terminate(child);
+    let (status, output) = terminate(child, &log);
     assert!(status.success(), "{status:?}\n{output}");
     assert!(output.contains("Telegram bot connected"), "{output}");
     assert!(
@@ -808,7 +783,7 @@ async fn paperbell_run_serves_telegram_by_polling_then_by_webhook() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}/telegram/webhook");
-    let child = paperbell(&data)
+    let child = paperbell(&data, &log)
         .env("PAPERBELL_TELEGRAM_API_URL", &fake.url)
         .env("PAPERBELL_TELEGRAM_MODE", "webhook")
         .env("PAPERBELL_TELEGRAM_WEBHOOK_URL", &url)
@@ -835,7 +810,7 @@ async fn paperbell_run_serves_telegram_by_polling_then_by_webhook() {
         r.visible
     );
     assert_eq!(tg::post_webhook(&url, Some("guess"), &update).await, 401);
-    let (status, output) = terminate(child);
+    let (status, output) = terminate(child, &log);
     assert!(status.success(), "{status:?}\n{output}");
     assert!(
         !output.contains(secret) && !output.contains(&generated),

@@ -91,6 +91,19 @@ pub struct ChatRecord {
     pub settings: ChatSettings,
 }
 
+impl ChatRecord {
+    /// A chat seen for the first time: active, with the configured defaults.
+    pub fn new(c: &ChatRef) -> ChatRecord {
+        ChatRecord {
+            platform: c.platform.as_str().to_string(),
+            id: c.id.clone(),
+            title: None,
+            active: true,
+            settings: ChatSettings::default(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {
     pub topic_id: String,
@@ -518,13 +531,7 @@ impl Store {
             return Ok(false);
         }
         let mut batch = sled::Batch::default();
-        let mut chat = self.chat(c)?.unwrap_or(ChatRecord {
-            platform: c.platform.as_str().to_string(),
-            id: c.id.clone(),
-            title: None,
-            active: true,
-            settings: ChatSettings::default(),
-        });
+        let mut chat = self.chat(c)?.unwrap_or_else(|| ChatRecord::new(c));
         chat.active = true;
         batch.insert(key(b'h', &[ck.as_bytes()]), encode(codec::CHAT_V1, &chat)?);
         batch.insert(sk, encode(codec::SUB_V1, sub)?);

@@ -100,6 +100,17 @@ struct Inner {
     poll_generation: u64,
 }
 
+impl Inner {
+    /// New messages (not edits) to `chat_id` that no `take` has returned yet.
+    fn untaken(&self, chat_id: i64) -> impl Iterator<Item = &Sent> {
+        let start = self.taken.get(&chat_id).copied().unwrap_or(0);
+        self.sent
+            .iter()
+            .filter(move |s| s.chat_id == chat_id && !s.edited)
+            .skip(start)
+    }
+}
+
 struct Shared {
     inner: Mutex<Inner>,
     updates_ready: Notify,
@@ -117,7 +128,6 @@ pub struct FakeTelegram {
     pub url: String,
     pub addr: SocketAddr,
     shared: Arc<Shared>,
-    client: HttpClient,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -150,7 +160,6 @@ impl FakeTelegram {
             url: format!("http://{addr}"),
             addr,
             shared,
-            client: HttpClient,
             _stop: stop,
         }
     }
@@ -185,10 +194,7 @@ impl FakeTelegram {
         };
         match webhook {
             Some((url, secret)) => {
-                let status = self
-                    .client
-                    .post_json(&url, secret.as_deref(), &update)
-                    .await;
+                let status = post_webhook(&url, secret.as_deref(), &update).await;
                 assert_eq!(status, 200, "the bot's webhook refused update {id}");
             }
             None => self.shared.updates_ready.notify_waiters(),
@@ -332,17 +338,9 @@ impl FakeTelegram {
             let notified = self.shared.changed.notified();
             {
                 let mut g = self.shared.lock();
-                let start = g.taken.get(&chat_id).copied().unwrap_or(0);
-                let mine: Vec<Sent> = g
-                    .sent
-                    .iter()
-                    .filter(|s| s.chat_id == chat_id && !s.edited)
-                    .skip(start)
-                    .take(n)
-                    .cloned()
-                    .collect();
+                let mine: Vec<Sent> = g.untaken(chat_id).take(n).cloned().collect();
                 if mine.len() == n {
-                    g.taken.insert(chat_id, start + n);
+                    *g.taken.entry(chat_id).or_default() += n;
                     return mine;
                 }
                 if Instant::now() > deadline {
@@ -359,14 +357,7 @@ impl FakeTelegram {
 
     /// Messages to `chat_id` not taken yet, without waiting.
     pub fn untaken(&self, chat_id: i64) -> Vec<Sent> {
-        let g = self.shared.lock();
-        let start = g.taken.get(&chat_id).copied().unwrap_or(0);
-        g.sent
-            .iter()
-            .filter(|s| s.chat_id == chat_id && !s.edited)
-            .skip(start)
-            .cloned()
-            .collect()
+        self.shared.lock().untaken(chat_id).cloned().collect()
     }
 
     /// Bodies of every call to `method` so far.
@@ -968,48 +959,40 @@ pub fn parse_html(html: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// Posts updates to a webhook the way Telegram does (JSON, secret header), with a plain HTTP/1.1
-/// request over a TCP socket so the testkit needs no client library.
-struct HttpClient;
-
-impl HttpClient {
-    async fn post_json(&self, url: &str, secret: Option<&str>, body: &Value) -> u16 {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let rest = url
-            .strip_prefix("http://")
-            .expect("webhook URL must be http:// in tests");
-        let (host, path) = rest
-            .split_once('/')
-            .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
-        let body = body.to_string();
-        let mut req = format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-            body.len()
-        );
-        if let Some(s) = secret {
-            req.push_str(&format!("X-Telegram-Bot-Api-Secret-Token: {s}\r\n"));
-        }
-        req.push_str("\r\n");
-        req.push_str(&body);
-        let Ok(mut sock) = tokio::net::TcpStream::connect(host).await else {
-            return 0;
-        };
-        if sock.write_all(req.as_bytes()).await.is_err() {
-            return 0;
-        }
-        let mut resp = Vec::new();
-        let _ = sock.read_to_end(&mut resp).await;
-        String::from_utf8_lossy(&resp)
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-/// Posts one raw update to a webhook with the given secret header; returns the HTTP status.
+/// Posts one update to a webhook the way Telegram does (JSON, the secret header) and returns the
+/// HTTP status (0 when unreachable): a plain HTTP/1.1 request over a TCP socket, so the testkit
+/// needs no client library.
 pub async fn post_webhook(url: &str, secret: Option<&str>, update: &Value) -> u16 {
-    HttpClient.post_json(url, secret, update).await
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url
+        .strip_prefix("http://")
+        .expect("webhook URL must be http:// in tests");
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let body = update.to_string();
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    if let Some(s) = secret {
+        req.push_str(&format!("X-Telegram-Bot-Api-Secret-Token: {s}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    let Ok(mut sock) = tokio::net::TcpStream::connect(host).await else {
+        return 0;
+    };
+    if sock.write_all(req.as_bytes()).await.is_err() {
+        return 0;
+    }
+    let mut resp = Vec::new();
+    let _ = sock.read_to_end(&mut resp).await;
+    String::from_utf8_lossy(&resp)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

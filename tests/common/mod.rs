@@ -515,3 +515,26 @@ pub fn fixture(name: &str) -> Vec<u8> {
     ))
     .unwrap()
 }
+
+/// Sends SIGTERM to a `paperbell run` child and waits for it to exit (panics after `limit`).
+pub fn sigterm_and_wait(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(start.elapsed() < limit, "did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -86,7 +86,8 @@ struct Inner {
     bot: teloxide::Bot,
     handler: Arc<dyn Handler>,
     username: String,
-    webhook: Option<WebhookSettings>,
+    /// Webhook mode: the URL (checked once, at connect) and the secret.
+    webhook: Option<(reqwest::Url, String)>,
     flood: Mutex<FloodLimit>,
     callbacks: Mutex<CallbackTable>,
     tasks: TaskTracker,
@@ -139,9 +140,13 @@ impl TelegramBot {
     ) -> Result<TelegramBot, TelegramError> {
         let url = reqwest::Url::parse(&settings.api_url)
             .map_err(|_| TelegramError::ApiUrl(settings.api_url.clone()))?;
-        if let Some(w) = &settings.webhook {
-            reqwest::Url::parse(&w.url).map_err(|_| TelegramError::WebhookUrl(w.url.clone()))?;
-        }
+        let webhook = match settings.webhook {
+            Some(w) => Some((
+                reqwest::Url::parse(&w.url).map_err(|_| TelegramError::WebhookUrl(w.url))?,
+                w.secret,
+            )),
+            None => None,
+        };
         let bot = teloxide::Bot::new(settings.token).set_api_url(url);
         let me = bot.get_me().await.map_err(|e| match e {
             RequestError::Api(ApiError::InvalidToken) => TelegramError::Token(e.to_string()),
@@ -167,7 +172,7 @@ impl TelegramBot {
                 bot,
                 handler,
                 username,
-                webhook: settings.webhook,
+                webhook,
                 flood: Mutex::new(FloodLimit::new(FLOOD_BURST, FLOOD_EVERY)),
                 callbacks: Mutex::new(CallbackTable::new(10_000)),
                 tasks: TaskTracker::new(),
@@ -176,20 +181,14 @@ impl TelegramBot {
         })
     }
 
-    pub fn username(&self) -> &str {
-        &self.inner.username
-    }
-
     /// Receives updates until `shutdown`: long polling, or in webhook mode registers the
     /// webhook and lets `webhook_router` take them. Then waits for commands in flight.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), TelegramError> {
         let bot = &self.inner.bot;
         match &self.inner.webhook {
-            Some(w) => {
-                let url = reqwest::Url::parse(&w.url)
-                    .map_err(|_| TelegramError::WebhookUrl(w.url.clone()))?;
-                bot.set_webhook(url)
-                    .secret_token(w.secret.clone())
+            Some((url, secret)) => {
+                bot.set_webhook(url.clone())
+                    .secret_token(secret.clone())
                     .allowed_updates(allowed_updates())
                     .await
                     .map_err(|e| TelegramError::Request(e.to_string()))?;
@@ -322,8 +321,7 @@ impl TelegramBot {
                 t(lang, "Unknown command", "未知命令"),
                 t(lang, "/help lists the commands.", "/help 列出所有命令。")
             );
-            let outs = render::text(&reply).into_iter().map(plain).collect();
-            self.send_outs(&chat, outs).await;
+            self.send_outs(&chat, render::text_out(&reply)).await;
             return;
         };
         let manage = cmd.changes_chat() && (channel || self.is_admin_message(&msg).await);
@@ -386,11 +384,7 @@ impl TelegramBot {
                     "That is a lot of commands at once; please wait a few seconds and try again.",
                     "命令太多了；请稍等几秒再试。",
                 );
-                self.send_outs(
-                    &caller.chat,
-                    render::text(text).into_iter().map(plain).collect(),
-                )
-                .await;
+                self.send_outs(&caller.chat, render::text_out(text)).await;
                 false
             }
         }
@@ -566,14 +560,14 @@ impl TelegramBot {
 }
 
 async fn webhook(State(bot): State<TelegramBot>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let Some(w) = &bot.inner.webhook else {
+    let Some((_, secret)) = &bot.inner.webhook else {
         return StatusCode::NOT_FOUND;
     };
     let given = headers
         .get("x-telegram-bot-api-secret-token")
         .map(|v| v.as_bytes())
         .unwrap_or_default();
-    if !constant_time_eq(given, w.secret.as_bytes()) {
+    if !constant_time_eq(given, secret.as_bytes()) {
         return StatusCode::UNAUTHORIZED;
     }
     let Ok(update) = serde_json::from_slice::<Update>(&body) else {
@@ -604,13 +598,6 @@ fn no_preview() -> LinkPreviewOptions {
         prefer_small_media: false,
         prefer_large_media: false,
         show_above_text: false,
-    }
-}
-
-fn plain(html: String) -> Out {
-    Out {
-        html,
-        buttons: vec![],
     }
 }
 

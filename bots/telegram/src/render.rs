@@ -248,13 +248,15 @@ pub struct Out {
     pub buttons: Vec<Vec<(String, Callback)>>,
 }
 
-impl Out {
-    fn plain(html: String) -> Out {
-        Out {
+/// Plain text as messages without buttons.
+pub fn text_out(s: &str) -> Vec<Out> {
+    text(s)
+        .into_iter()
+        .map(|html| Out {
             html,
             buttons: vec![],
-        }
-    }
+        })
+        .collect()
 }
 
 /// Buttons go under the last message of a reply.
@@ -271,12 +273,12 @@ fn with_buttons(htmls: Vec<String>, buttons: Vec<Vec<(String, Callback)>>) -> Ve
 }
 
 /// The Unsubscribe button under a digest.
-pub fn unsubscribe_button(lang: Lang, d: &DigestMessage) -> Vec<Vec<(String, Callback)>> {
+pub fn unsubscribe_button(d: &DigestMessage) -> Vec<Vec<(String, Callback)>> {
     match &d.unsubscribe_topic {
         Some(id) => vec![vec![(
             format!(
                 "{} {}",
-                t(lang, "Unsubscribe", "取消订阅"),
+                t(d.lang, "Unsubscribe", "取消订阅"),
                 cut(&d.title, 40)
             ),
             Callback::Unsubscribe(id.clone()),
@@ -287,7 +289,7 @@ pub fn unsubscribe_button(lang: Lang, d: &DigestMessage) -> Vec<Vec<(String, Cal
 
 /// A digest as messages, the Unsubscribe button under the last.
 pub fn digest_out(d: &DigestMessage) -> Vec<Out> {
-    with_buttons(digest(d), unsubscribe_button(d.lang, d))
+    with_buttons(digest(d), unsubscribe_button(d))
 }
 
 /// The topic list: a line per topic and a button per topic (tap to subscribe), with paging.
@@ -334,8 +336,7 @@ pub fn topics(lang: Lang, heading: &str, items: &[TopicItem], page: u32, pages: 
 pub fn reply(answer: &Answer) -> Vec<Out> {
     let lang = answer.lang;
     match &answer.reply {
-        Reply::Text(s) => text(s).into_iter().map(Out::plain).collect(),
-        Reply::UserError(s) => text(s).into_iter().map(Out::plain).collect(),
+        Reply::Text(s) | Reply::UserError(s) => text_out(s),
         Reply::Papers {
             heading,
             papers: items,

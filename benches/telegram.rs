@@ -10,68 +10,21 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::time::{Duration, Instant};
 
-use paperbell::sources::parse;
-use paperbell::store::Store;
 use paperbell_testkit::telegram::{self as tg, FakeTelegram};
 
 const CHATS: i64 = 10_000;
 const ROUND_TRIPS: usize = 2000;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
-
-fn status_kb(pid: u32, key: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .unwrap()
-        .1
-        .split_whitespace()
-        .collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    {
-        let store = Store::open(&data).unwrap();
-        let topics = common::shipped_topics();
-        for day in 0..10 {
-            let date = (chrono::NaiveDate::from_ymd_opt(2024, 11, 29).unwrap()
-                - chrono::Duration::days(day))
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-            .and_utc()
-            .to_rfc2822();
-            let items: Vec<String> = (0..2000)
-                .map(|i| common::rss_item(day as usize * 2000 + i, "new", &date))
-                .collect();
-            let doc = common::rss_feed("cs.CV", &date, &items);
-            store
-                .ingest(&parse(doc.as_bytes()).unwrap().papers, &topics)
-                .unwrap();
-        }
-        println!(
-            "store: {} papers, {:.1} MB on disk",
-            store.paper_count(),
-            store.size_on_disk().unwrap() as f64 / 1e6
-        );
-    }
+    support::store_of_days(&data, 10);
     let fake = FakeTelegram::start().await;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"))
         .env("PAPERBELL_TELEGRAM_TOKEN", tg::TOKEN)
@@ -92,12 +45,12 @@ async fn main() {
     fake.wait_calls("setMyCommands", 2).await;
     println!(
         "service started: RSS {:.1} MB",
-        status_kb(pid, "VmRSS:") as f64 / 1024.0
+        support::status_kb(pid, "VmRSS:") as f64 / 1024.0
     );
 
     // 10k chats subscribe, 200 in flight at a time.
     let t0 = Instant::now();
-    let cpu0 = cpu_ticks(pid);
+    let cpu0 = support::cpu_ticks(pid);
     let topics = ["nerf", "llm", "cs.CV", "generative", "pose"];
     let mut next = 1;
     while next <= CHATS {
@@ -115,9 +68,9 @@ async fn main() {
     let secs = t0.elapsed().as_secs_f64();
     println!(
         "after subscribing: RSS {:.1} MB",
-        status_kb(pid, "VmRSS:") as f64 / 1024.0
+        support::status_kb(pid, "VmRSS:") as f64 / 1024.0
     );
-    let ticks = cpu_ticks(pid) - cpu0;
+    let ticks = support::cpu_ticks(pid) - cpu0;
     let hz = 100.0; // USER_HZ on Linux
     println!(
         "subscribe: {CHATS} chats in {secs:.2} s = {:.0} commands/s; service CPU {:.0} µs/command",
@@ -159,8 +112,8 @@ async fn main() {
     all.sort();
     println!(
         "round trip (update in -> first reply out), {ROUND_TRIPS} commands: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        percentile(&all, 0.5).as_secs_f64() * 1e3,
-        percentile(&all, 0.99).as_secs_f64() * 1e3,
+        support::percentile(&all, 0.5).as_secs_f64() * 1e3,
+        support::percentile(&all, 0.99).as_secs_f64() * 1e3,
         all.last().unwrap().as_secs_f64() * 1e3
     );
     for (k, mut v) in by_cmd.into_iter().enumerate() {
@@ -168,14 +121,14 @@ async fn main() {
         println!(
             "  {:<28} p50 {:>6.2} ms  p99 {:>6.2} ms",
             commands[k],
-            percentile(&v, 0.5).as_secs_f64() * 1e3,
-            percentile(&v, 0.99).as_secs_f64() * 1e3
+            support::percentile(&v, 0.5).as_secs_f64() * 1e3,
+            support::percentile(&v, 0.99).as_secs_f64() * 1e3
         );
     }
     println!(
         "memory with {CHATS} subscribed chats: RSS {:.1} MB, peak RSS {:.1} MB",
-        status_kb(pid, "VmRSS:") as f64 / 1024.0,
-        status_kb(pid, "VmHWM:") as f64 / 1024.0
+        support::status_kb(pid, "VmRSS:") as f64 / 1024.0,
+        support::status_kb(pid, "VmHWM:") as f64 / 1024.0
     );
     let rejected = fake.rejected();
     println!("requests the fake refused: {}", rejected.len());

@@ -7,9 +7,10 @@ use chrono::{NaiveDate, NaiveTime};
 use std::sync::Arc;
 
 use paperbell_chat::{
-    Answer, Caller, ChatRef, Command, DigestMessage, Handler, PaperItem, Reply, TopicItem,
+    Answer, Caller, ChatRef, Command, DigestMessage, Handler, PaperItem, Platform, Reply, TopicItem,
 };
 
+use crate::categories::CATEGORIES;
 use crate::config::ScheduleConfig;
 use crate::digest;
 use crate::i18n::{Lang, t};
@@ -76,11 +77,18 @@ impl Commands<'_> {
             )));
         }
         if cmd.changes_chat() && !caller.can_manage {
-            return Ok(user(t(
-                lang,
-                "Only chat administrators can change subscriptions and settings here; everyone can use /recent, /paper and /search.",
-                "只有管理员可以在此修改订阅和设置；所有人都可以使用 /recent、/paper 和 /search。",
-            )));
+            return Ok(user(match caller.chat.platform {
+                Platform::Discord => t(
+                    lang,
+                    "Only members with the Manage Channels permission can change this channel's subscriptions and settings; everyone can use /recent, /paper and /search.",
+                    "只有拥有“管理频道”权限的成员可以修改本频道的订阅和设置；所有人都可以使用 /recent、/paper 和 /search。",
+                ),
+                Platform::Telegram => t(
+                    lang,
+                    "Only chat administrators can change subscriptions and settings here; everyone can use /recent, /paper and /search.",
+                    "只有管理员可以在此修改订阅和设置；所有人都可以使用 /recent、/paper 和 /search。",
+                ),
+            }));
         }
         match cmd {
             Command::Help => Ok(Reply::Text(help(lang))),
@@ -580,6 +588,74 @@ impl Handler for ChatCore {
             Err(e) => tracing::error!(%from, %to, error = %e, "could not migrate chat"),
         }
     }
+
+    fn suggest_topics(&self, chat: &ChatRef, typed: &str) -> Vec<TopicItem> {
+        let subs = self.store.subscriptions(chat).unwrap_or_else(|e| {
+            tracing::warn!(%chat, error = %e, "could not read subscriptions for suggestions");
+            Vec::new()
+        });
+        suggest_topics(&self.topics, &subs, typed, SUGGESTIONS)
+    }
+}
+
+/// Suggestions a person sees while typing a topic.
+const SUGGESTIONS: usize = 25;
+
+/// Topics matching what a person has typed so far, best first: names or ids starting with it,
+/// then containing it; this chat's subscriptions before configured topics before arXiv
+/// categories. With nothing typed: the subscriptions, then the configured topics. Pure.
+pub fn suggest_topics(
+    topics: &TopicSet,
+    subs: &[Subscription],
+    typed: &str,
+    limit: usize,
+) -> Vec<TopicItem> {
+    let needle = typed.trim().to_lowercase();
+    let subscribed = |id: &str| subs.iter().any(|s| s.topic_id == id);
+    let candidates = subs
+        .iter()
+        .map(|s| (s.topic_id.as_str(), s.topic_name.as_str()))
+        .chain(
+            topics
+                .topics
+                .iter()
+                .map(|t| (t.id.as_str(), t.name.as_str())),
+        )
+        .chain(
+            CATEGORIES
+                .iter()
+                .filter(|_| !needle.is_empty())
+                .map(|c| (*c, *c)),
+        );
+    let mut scored: Vec<(u8, usize, TopicItem)> = Vec::new();
+    for (order, (id, name)) in candidates.enumerate() {
+        let (lid, lname) = (id.to_lowercase(), name.to_lowercase());
+        let score = if lid.starts_with(&needle) || lname.starts_with(&needle) {
+            0
+        } else if lid.contains(&needle) || lname.contains(&needle) {
+            1
+        } else {
+            continue;
+        };
+        if scored.iter().any(|(_, _, it)| it.id == id) {
+            continue;
+        }
+        scored.push((
+            score,
+            order,
+            TopicItem {
+                id: id.to_string(),
+                name: name.to_string(),
+                subscribed: subscribed(id),
+            },
+        ));
+    }
+    scored.sort_by_key(|(score, order, _)| (*score, *order));
+    scored
+        .into_iter()
+        .take(limit)
+        .map(|(_, _, it)| it)
+        .collect()
 }
 
 fn user(text: impl Into<String>) -> Reply {

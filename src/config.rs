@@ -461,10 +461,57 @@ impl Config {
                 format!("`{listen}` is not an address like 127.0.0.1:8080"),
             ));
         }
-        if !matches!(self.discord.mode.as_str(), "gateway" | "http") {
+        let d = &self.discord;
+        for (key, value) in [
+            ("discord.application_id", &d.application_id),
+            ("discord.guild_id", &d.guild_id),
+        ] {
+            if let Some(v) = value
+                && v.trim().parse::<u64>().map_or(true, |n| n == 0)
+            {
+                return Err((
+                    key.into(),
+                    format!("`{v}` is not a Discord id (digits, from Developer Mode > Copy ID)"),
+                ));
+            }
+        }
+        if let Some(k) = &d.public_key
+            && (k.trim().len() != 64 || !k.trim().chars().all(|c| c.is_ascii_hexdigit()))
+        {
             return Err((
-                "discord.mode".into(),
-                format!("`{}` must be \"gateway\" or \"http\"", self.discord.mode),
+                "discord.public_key".into(),
+                format!(
+                    "`{k}` is not a public key: 64 hex digits from the Developer Portal's General Information"
+                ),
+            ));
+        }
+        match d.mode.as_str() {
+            "gateway" => {}
+            "http" => {
+                if d.public_key.is_none() {
+                    return Err((
+                        "discord.public_key".into(),
+                        "HTTP interactions need the application's public key (Developer Portal > General Information)".into(),
+                    ));
+                }
+                if self.http.listen.is_none() {
+                    return Err((
+                        "http.listen".into(),
+                        "HTTP interactions need the HTTP listener, e.g. 127.0.0.1:8080".into(),
+                    ));
+                }
+            }
+            other => {
+                return Err((
+                    "discord.mode".into(),
+                    format!("`{other}` must be \"gateway\" or \"http\""),
+                ));
+            }
+        }
+        if reqwest::Url::parse(&d.api_url).is_err() {
+            return Err((
+                "discord.api_url".into(),
+                format!("`{}` is not a URL", d.api_url),
             ));
         }
         self.topic_set().map(|_| ())

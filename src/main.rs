@@ -17,6 +17,7 @@ use paperbell::scheduler::{self, FetchJob, FetchReport, Source};
 use paperbell::sources::{self, ParseError, fetch::ArxivClient};
 use paperbell::store::Store;
 use paperbell::topics::{Topic, TopicSet};
+use paperbell_discord::{DiscordBot, DiscordError, DiscordMode, DiscordSettings};
 use paperbell_telegram::bot::{TelegramError, WebhookSettings};
 use paperbell_telegram::{TelegramBot, TelegramSettings};
 
@@ -44,8 +45,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Run the service: fetch on the schedule; with PAPERBELL_TELEGRAM_TOKEN set, run the
-    /// Telegram bot (polling, or webhook on [http] listen); with no chat platform, print each
-    /// day's digests. Stops cleanly on Ctrl-C or SIGTERM.
+    /// Telegram bot (polling, or webhook on [http] listen); with PAPERBELL_DISCORD_TOKEN set, run
+    /// the Discord bot (gateway, or HTTP interactions on [http] listen); both when both are set;
+    /// with no chat platform, print each day's digests. Stops cleanly on Ctrl-C or SIGTERM.
     Run,
     /// Fetch papers from arXiv (or local files) into the store and index them under every topic.
     Fetch {
@@ -181,6 +183,13 @@ fn init_logging(config: Option<&Config>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(config.map_or("warn", |c| c.log.level.as_str()))
     });
+    // serenity's REST client records each request, interaction tokens included, in an
+    // info-level span that every event inside it (hyper's debug lines) would print. Interaction
+    // tokens are secrets for 15 minutes: keep that span off whatever the filter says.
+    let filter = match "serenity::http::client=warn".parse() {
+        Ok(d) => filter.add_directive(d),
+        Err(_) => filter,
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -556,10 +565,24 @@ async fn run(config: Config) -> Result<ExitCode> {
         }
         None => None,
     };
-    if config.discord.token.is_some() {
-        // The Discord adapter lands with its own issue; say so rather than pretend.
-        tracing::warn!("PAPERBELL_DISCORD_TOKEN is set, but this build has no Discord adapter yet");
-    }
+    let discord = match &config.discord.token {
+        Some(token) => {
+            let Some(bot) = connect_discord(&config, token.expose(), core.clone()).await? else {
+                store.flush()?;
+                return Ok(ExitCode::SUCCESS);
+            };
+            if let Some(r) = bot.interactions_router() {
+                routes = routes.merge(r);
+            }
+            let (bot2, stop) = (bot.clone(), shutdown.clone());
+            tasks.push((
+                "discord",
+                tokio::spawn(async move { Ok(bot2.run(stop).await?) }),
+            ));
+            Some(bot)
+        }
+        None => None,
+    };
     if let Some(listen) = &config.http.listen {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -582,7 +605,7 @@ async fn run(config: Config) -> Result<ExitCode> {
         store: store.clone(),
         topics,
         // With no chat platform, the terminal is where digests go.
-        print_digests: telegram.is_none(),
+        print_digests: telegram.is_none() && discord.is_none(),
     };
     let stop = shutdown.clone();
     tasks.push(("fetch", tokio::spawn(job.run(stop))));
@@ -630,12 +653,56 @@ async fn connect_telegram(
         api_url: tg.api_url.clone(),
         webhook,
     };
+    retrying(
+        "Telegram",
+        || TelegramBot::connect(settings.clone(), core.clone()),
+        |e| matches!(e, TelegramError::Request(_)),
+    )
+    .await
+}
+
+/// Starts the Discord side, like `connect_telegram`.
+async fn connect_discord(
+    config: &Config,
+    token: &str,
+    core: Arc<ChatCore>,
+) -> Result<Option<DiscordBot>> {
+    let d = &config.discord;
+    let id = |v: &Option<String>| v.as_deref().and_then(|s| s.trim().parse::<u64>().ok());
+    let settings = DiscordSettings {
+        token: token.to_string(),
+        api_url: d.api_url.clone(),
+        application_id: id(&d.application_id),
+        public_key: d.public_key.clone(),
+        guild_id: id(&d.guild_id),
+        mode: if d.mode == "http" {
+            DiscordMode::Http
+        } else {
+            DiscordMode::Gateway
+        },
+    };
+    retrying(
+        "Discord",
+        || DiscordBot::connect(settings.clone(), core.clone()),
+        |e| matches!(e, DiscordError::Request(_)),
+    )
+    .await
+}
+
+/// Connects to a platform: errors `transient` says are passing (the platform is unreachable)
+/// are retried with backoff until it answers (or until Ctrl-C / SIGTERM: `None`); any other
+/// error (a refused token, a bad setting) stops the service with exit code 2.
+async fn retrying<T, E: std::fmt::Display, F: std::future::Future<Output = Result<T, E>>>(
+    what: &str,
+    mut connect: impl FnMut() -> F,
+    transient: impl Fn(&E) -> bool,
+) -> Result<Option<T>> {
     let mut wait = std::time::Duration::from_secs(2);
     loop {
-        match TelegramBot::connect(settings.clone(), core.clone()).await {
+        match connect().await {
             Ok(bot) => return Ok(Some(bot)),
-            Err(e @ TelegramError::Request(_)) => {
-                tracing::warn!(error = %e, retry_in = ?wait, "Telegram is not reachable yet");
+            Err(e) if transient(&e) => {
+                tracing::warn!(error = %e, retry_in = ?wait, "{what} is not reachable yet");
             }
             Err(e) => return Err(Exit(2, e.to_string()).into()),
         }

@@ -468,3 +468,36 @@ fn any_command_reactivates_an_inactive_chat() {
         "subscriptions were kept"
     );
 }
+
+#[test]
+fn topic_suggestions_rank_subscriptions_topics_then_categories() {
+    use paperbell::commands::suggest_topics;
+    use paperbell::store::Subscription;
+    let topics = common::shipped_topics();
+    let subs = vec![Subscription {
+        topic_id: "q:\"mamba\"".into(),
+        topic_name: "\"mamba\"".into(),
+        query: Some("\"mamba\"".into()),
+        since: None,
+    }];
+    // Nothing typed: the chat's own subscriptions first, then the configured topics; no
+    // categories (170 of them would bury the topics).
+    let all = suggest_topics(&topics, &subs, "", 25);
+    assert_eq!(all[0].id, "q:\"mamba\"");
+    assert!(all[0].subscribed);
+    assert_eq!(all.len(), 1 + topics.topics.len());
+    // Prefix matches on id or name before substring matches; categories by prefix.
+    let ne = suggest_topics(&topics, &[], "ne", 25);
+    assert_eq!(ne[0].id, "nerf", "{ne:?}");
+    let cs = suggest_topics(&topics, &[], "CS.c", 25);
+    let ids: Vec<&str> = cs.iter().map(|t| t.id.as_str()).collect();
+    assert!(ids.contains(&"cs.CV") && ids.contains(&"cs.CL"), "{ids:?}");
+    assert!(ids.iter().all(|i| i.to_lowercase().contains("cs.c")));
+    let gen = suggest_topics(&topics, &[], "model", 25);
+    assert!(
+        gen.iter().any(|t| t.id == "generative"),
+        "a name containing the text: {gen:?}"
+    );
+    assert!(suggest_topics(&topics, &[], "zzzz", 25).is_empty());
+    assert_eq!(suggest_topics(&topics, &[], "c", 5).len(), 5, "the limit holds");
+}

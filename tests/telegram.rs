@@ -113,15 +113,6 @@ fn button(s: &Sent, prefix: &str) -> String {
         .unwrap_or_else(|| panic!("no {prefix} button under {:?}", s.visible))
 }
 
-/// Waits (10 s at most) for a state the bot reaches in the background.
-async fn eventually(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Nothing is answered within `ms` (for updates the bot must ignore).
 async fn quiet(fake: &FakeTelegram, chat: i64, ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -426,7 +417,7 @@ async fn channels_subscribe_by_post_and_get_their_digest() {
     assert_eq!(env.subs(channel), ["cs.CV"]);
     // Removing the bot from the channel marks it inactive; subscriptions stay.
     fake.bot_status(fake.chat(channel).unwrap(), "left").await;
-    eventually("not marked inactive", || !env.active(channel)).await;
+    common::eventually("not marked inactive", || !env.active(channel)).await;
     assert_eq!(env.subs(channel), ["cs.CV"]);
     env.stop().await;
 }
@@ -441,14 +432,14 @@ async fn blocked_chats_are_deactivated_and_migrated_groups_move() {
     env.ask(me, "/subscribe nerf", 1).await;
     fake.fail_next(me, Fault::Blocked);
     fake.private_text(me, "/list", None).await;
-    eventually("not marked inactive", || !env.active(me)).await;
+    common::eventually("not marked inactive", || !env.active(me)).await;
     assert_eq!(env.subs(me), ["nerf"]);
     // Any new command brings it back.
     env.ask(me, "/list", 1).await;
     assert!(env.active(me));
     // Blocking shows up as my_chat_member too.
     fake.bot_status(fake.chat(me).unwrap(), "kicked").await;
-    eventually("not marked inactive", || !env.active(me)).await;
+    common::eventually("not marked inactive", || !env.active(me)).await;
 
     // A group that became a supergroup: the reply follows it, and so does everything else.
     let (group, admin, supergroup) = (-4001, 7101, -100_4001);
@@ -488,7 +479,7 @@ async fn blocked_chats_are_deactivated_and_migrated_groups_move() {
     m.as_object_mut().unwrap().remove("text");
     m["migrate_to_chat_id"] = json!(new);
     fake.push(json!({ "message": m })).await;
-    eventually("not migrated", || !env.subs(new).is_empty()).await;
+    common::eventually("not migrated", || !env.subs(new).is_empty()).await;
     assert_eq!(env.subs(new), ["llm"]);
 
     // A short retry_after on a reply is waited out.

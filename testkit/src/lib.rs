@@ -3,4 +3,6 @@
 //! to them unchanged; each is strict where the real service is strict and can inject faults.
 //! Shared by the root crate's integration tests and benches and by the adapters' own tests.
 
+pub mod discord;
+pub mod http;
 pub mod telegram;

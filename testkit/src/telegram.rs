@@ -960,39 +960,15 @@ pub fn parse_html(html: &str) -> Result<String, String> {
 }
 
 /// Posts one update to a webhook the way Telegram does (JSON, the secret header) and returns the
-/// HTTP status (0 when unreachable): a plain HTTP/1.1 request over a TCP socket, so the testkit
-/// needs no client library.
+/// HTTP status (0 when unreachable).
 pub async fn post_webhook(url: &str, secret: Option<&str>, update: &Value) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url
-        .strip_prefix("http://")
-        .expect("webhook URL must be http:// in tests");
-    let (host, path) = rest
-        .split_once('/')
-        .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
-    let body = update.to_string();
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
+    let mut headers = vec![("Content-Type", "application/json")];
     if let Some(s) = secret {
-        req.push_str(&format!("X-Telegram-Bot-Api-Secret-Token: {s}\r\n"));
+        headers.push(("X-Telegram-Bot-Api-Secret-Token", s));
     }
-    req.push_str("\r\n");
-    req.push_str(&body);
-    let Ok(mut sock) = tokio::net::TcpStream::connect(host).await else {
-        return 0;
-    };
-    if sock.write_all(req.as_bytes()).await.is_err() {
-        return 0;
-    }
-    let mut resp = Vec::new();
-    let _ = sock.read_to_end(&mut resp).await;
-    String::from_utf8_lossy(&resp)
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
+    crate::http::post(url, &headers, update.to_string().as_bytes())
+        .await
+        .0
 }
 
 #[cfg(test)]

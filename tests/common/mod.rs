@@ -538,3 +538,12 @@ pub fn sigterm_and_wait(
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Waits (10 s at most) for a state a service reaches in the background.
+pub async fn eventually(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

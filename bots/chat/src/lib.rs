@@ -6,6 +6,8 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
+pub mod buttons;
+pub mod flood;
 pub mod i18n;
 
 pub use i18n::{Lang, t};
@@ -182,6 +184,9 @@ pub trait Handler: Send + Sync + 'static {
     fn chat_gone(&self, chat: &ChatRef, why: &str);
     /// The chat moved to a new id (a Telegram group became a supergroup); everything follows.
     fn chat_moved(&self, from: &ChatRef, to: &ChatRef);
+    /// Topics to offer while a person types one (Discord's autocomplete): this chat's
+    /// subscriptions, configured topics and arXiv categories matching `typed`, best first.
+    fn suggest_topics(&self, chat: &ChatRef, typed: &str) -> Vec<TopicItem>;
 }
 
 /// Why a send failed, in terms the delivery policy acts on.

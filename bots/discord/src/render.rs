@@ -2,9 +2,11 @@
 //! limit (embed title 256, description 4096, 25 fields of 1024, footer 2048, 6000 characters in
 //! all embeds of a message, 10 embeds per message, content 2000). Lengths are counted in UTF-16
 //! units, which is never less than Discord's character count, so the limits hold either way.
-//! Markdown from arXiv or people is escaped. Plain values here; serenity types come later.
+//! Markdown from arXiv or people is escaped. Plain values here; `bot` turns them into
+//! serenity builders.
 
-use paperbell_chat::{DigestMessage, PaperItem};
+use paperbell_chat::buttons::Callback;
+use paperbell_chat::{Answer, Command, DigestMessage, Lang, PaperItem, Reply, TopicItem, t};
 
 pub const MAX_CONTENT: usize = 2000;
 pub const MAX_TITLE: usize = 256;
@@ -12,6 +14,10 @@ pub const MAX_DESCRIPTION: usize = 4096;
 pub const MAX_FOOTER: usize = 2048;
 pub const MAX_EMBEDS: usize = 10;
 pub const MAX_MESSAGE_EMBED_CHARS: usize = 6000;
+/// Button labels (80) and rows of buttons per message (5, five buttons each).
+pub const MAX_LABEL: usize = 80;
+pub const MAX_ROWS: usize = 5;
+pub const MAX_BUTTONS_PER_ROW: usize = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Embed {
@@ -28,40 +34,55 @@ impl Embed {
     }
 }
 
+/// Rows of buttons: a label and what a tap does.
+pub type Buttons = Vec<Vec<(String, Callback)>>;
+
+/// One Discord message to send: content, embeds and buttons.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub content: String,
     pub embeds: Vec<Embed>,
+    pub buttons: Buttons,
+    /// Seen only by the person who ran the command (interaction replies only).
+    pub ephemeral: bool,
+}
+
+impl Message {
+    fn text(content: String) -> Message {
+        Message {
+            content,
+            embeds: Vec::new(),
+            buttons: Vec::new(),
+            ephemeral: false,
+        }
+    }
 }
 
 pub fn len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
-/// Backslash-escapes Discord Markdown so titles like `a*b_c` show as written.
+/// Backslash-escapes Discord Markdown so titles like `a*b_c` show as written: emphasis, code,
+/// spoilers, links and `<...>` (mentions, timestamps) anywhere, `@` (no `@everyone` look-alike
+/// even though mentions are off), and headings, quotes and lists only where they count, at the
+/// start of a line. Dates and ids (`2024-11-19`, `cs.CV`) stay readable in notifications.
 pub fn escape_md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut line_start = true;
     for c in s.chars() {
-        if matches!(
+        let special = matches!(
             c,
-            '\\' | '*'
-                | '_'
-                | '~'
-                | '`'
-                | '|'
-                | '>'
-                | '['
-                | ']'
-                | '('
-                | ')'
-                | '#'
-                | '-'
-                | '<'
-                | '@'
-        ) {
+            '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']' | '<' | '@'
+        ) || (line_start && matches!(c, '>' | '#' | '-' | '+'));
+        if special {
             out.push('\\');
         }
         out.push(c);
+        if c == '\n' {
+            line_start = true;
+        } else if !c.is_whitespace() {
+            line_start = false;
+        }
     }
     out
 }
@@ -133,10 +154,7 @@ pub fn paper_embed(p: &PaperItem) -> Embed {
 pub fn pack(content: &str, embeds: Vec<Embed>) -> Vec<Message> {
     let content = cut(content, MAX_CONTENT - 20);
     let mut out = Vec::new();
-    let mut cur = Message {
-        content: content.clone(),
-        embeds: Vec::new(),
-    };
+    let mut cur = Message::text(content.clone());
     let mut size = 0;
     for e in embeds {
         if !cur.embeds.is_empty()
@@ -144,10 +162,7 @@ pub fn pack(content: &str, embeds: Vec<Embed>) -> Vec<Message> {
         {
             out.push(std::mem::replace(
                 &mut cur,
-                Message {
-                    content: format!("{content} (continued)"),
-                    embeds: Vec::new(),
-                },
+                Message::text(format!("{content} (continued)")),
             ));
             size = 0;
         }
@@ -158,7 +173,46 @@ pub fn pack(content: &str, embeds: Vec<Embed>) -> Vec<Message> {
     out
 }
 
-/// A digest: a header line, one embed per paper, and "+N more" when the chat's max cut it.
+/// One line of a compact digest: linked title, id and code link.
+fn compact_line(p: &PaperItem) -> String {
+    let mut line = format!(
+        "• [{}]({}) · `{}`",
+        // One line per paper, whatever whitespace the title carries.
+        cut(
+            &escape_md(&p.title.split_whitespace().collect::<Vec<_>>().join(" ")),
+            200
+        ),
+        p.abs_url,
+        p.id
+    );
+    if let Some(code) = p.code_urls.first() {
+        line.push_str(&format!(" · [code]({code})"));
+    }
+    line
+}
+
+/// Compact lines grouped into list embeds within the description limit.
+fn compact_embeds(title: &str, papers: &[PaperItem]) -> Vec<Embed> {
+    let mut out: Vec<Embed> = Vec::new();
+    for line in papers.iter().map(compact_line) {
+        match out.last_mut() {
+            Some(e) if len(&e.description) + 1 + len(&line) <= MAX_DESCRIPTION => {
+                e.description.push('\n');
+                e.description.push_str(&line);
+            }
+            _ => out.push(Embed {
+                title: cut(title, MAX_TITLE),
+                url: None,
+                description: line,
+                footer: None,
+            }),
+        }
+    }
+    out
+}
+
+/// A digest: a header line, one embed per paper (or compact list embeds), "+N more" when the
+/// chat's max cut it, and the Unsubscribe button under the last message.
 pub fn digest(d: &DigestMessage) -> Vec<Message> {
     let mut content = format!(
         "**{}** · {} · {}",
@@ -170,18 +224,39 @@ pub fn digest(d: &DigestMessage) -> Vec<Message> {
         content.push('\n');
         content.push_str(&cut(&escape_md(o), 1200));
     }
-    let mut messages = pack(&content, d.papers.iter().map(paper_embed).collect());
-    if d.more > 0 {
-        let more = format!(
-            "\n+{} more: /recent {}",
-            d.more,
-            d.unsubscribe_topic.as_deref().unwrap_or("")
-        );
-        if let Some(last) = messages.last_mut() {
+    let embeds = if d.compact {
+        compact_embeds(&escape_md(&d.title), &d.papers)
+    } else {
+        d.papers.iter().map(paper_embed).collect()
+    };
+    let mut messages = pack(&content, embeds);
+    if let Some(last) = messages.last_mut() {
+        if d.more > 0 {
+            let more = format!(
+                "\n+{} {}: /recent {}",
+                d.more,
+                t(d.lang, "more", "篇更多"),
+                escape_md(d.unsubscribe_topic.as_deref().unwrap_or(""))
+            );
             last.content = cut(&format!("{}{more}", last.content), MAX_CONTENT);
         }
+        last.buttons = unsubscribe_button(d);
     }
     messages
+}
+
+/// The Unsubscribe button under a digest.
+pub fn unsubscribe_button(d: &DigestMessage) -> Buttons {
+    match &d.unsubscribe_topic {
+        Some(id) => vec![vec![(
+            cut(
+                &format!("{} {}", t(d.lang, "Unsubscribe", "取消订阅"), d.title),
+                MAX_LABEL,
+            ),
+            Callback::Unsubscribe(id.clone()),
+        )]],
+        None => vec![],
+    }
 }
 
 /// A list of papers under a heading (`/recent`, `/search`, `/paper`).
@@ -192,13 +267,215 @@ pub fn papers(heading: &str, papers: &[PaperItem]) -> Vec<Message> {
     )
 }
 
+/// Plain text (a reply of the core) as messages within 2000 characters, split at line breaks,
+/// and inside a line only when one line alone is too long. Markdown in it is escaped.
+pub fn text(s: &str) -> Vec<Message> {
+    split_text(&escape_md(s), MAX_CONTENT)
+        .into_iter()
+        .map(Message::text)
+        .collect()
+}
+
+/// Splits at line breaks into pieces of at most `max` UTF-16 units, never inside an escape.
+pub fn split_text(s: &str, max: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for line in s.split_inclusive('\n') {
+        let mut line = line;
+        while !line.is_empty() {
+            if len(&cur) + len(line) <= max {
+                cur.push_str(line);
+                break;
+            }
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            // One line longer than a message: cut it at a character boundary, not after a
+            // lone backslash (it would escape the next piece's first character).
+            let mut units = 0;
+            let mut at = line
+                .char_indices()
+                .find(|(_, c)| {
+                    units += c.len_utf16();
+                    units > max
+                })
+                .map_or(line.len(), |(i, _)| i);
+            if line[..at].chars().rev().take_while(|c| *c == '\\').count() % 2 == 1 {
+                at -= 1;
+            }
+            out.push(line[..at].to_string());
+            line = &line[at..];
+        }
+    }
+    if !cur.trim().is_empty() || out.is_empty() {
+        if cur.trim().is_empty() {
+            cur = "…".into();
+        }
+        out.push(cur);
+    }
+    out
+}
+
+/// The topic list as one embed (a line per topic, ✓ when subscribed), a button per topic (tap
+/// to subscribe) and page buttons.
+pub fn topics(lang: Lang, heading: &str, items: &[TopicItem], page: u32, pages: u32) -> Message {
+    let lines: Vec<String> = items
+        .iter()
+        .map(|it| {
+            format!(
+                "{} **{}** — `{}`",
+                if it.subscribed { "✓" } else { "•" },
+                cut(&escape_md(&it.name), 100),
+                cut(&it.id.replace('`', "'"), 100)
+            )
+        })
+        .collect();
+    let mut buttons: Buttons = items
+        .chunks(MAX_BUTTONS_PER_ROW)
+        .take(MAX_ROWS - 1)
+        .map(|row| {
+            row.iter()
+                .map(|it| {
+                    let mark = if it.subscribed { "✓" } else { "+" };
+                    (
+                        cut(&format!("{mark} {}", it.name), MAX_LABEL),
+                        Callback::Subscribe(it.id.clone()),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let mut nav = Vec::new();
+    if page > 0 {
+        nav.push((
+            format!("◀ {}", t(lang, "Back", "上一页")),
+            Callback::TopicsPage(page - 1),
+        ));
+    }
+    if page + 1 < pages {
+        nav.push((
+            format!("{} ▶", t(lang, "Next", "下一页")),
+            Callback::TopicsPage(page + 1),
+        ));
+    }
+    if !nav.is_empty() {
+        buttons.push(nav);
+    }
+    let description = if lines.is_empty() {
+        "—".to_string()
+    } else {
+        cut(&lines.join("\n"), MAX_DESCRIPTION)
+    };
+    Message {
+        content: String::new(),
+        embeds: vec![Embed {
+            title: cut(
+                &format!("{} ({}/{})", escape_md(heading), page + 1, pages.max(1)),
+                MAX_TITLE,
+            ),
+            url: None,
+            description,
+            footer: None,
+        }],
+        buttons,
+        ephemeral: false,
+    }
+}
+
+/// Any reply of the core as Discord messages. Mistakes the person can fix are ephemeral: only
+/// they see them.
+pub fn reply(answer: &Answer) -> Vec<Message> {
+    let lang = answer.lang;
+    match &answer.reply {
+        Reply::Text(s) => text(s),
+        Reply::UserError(s) => text(s)
+            .into_iter()
+            .map(|m| Message {
+                ephemeral: true,
+                ..m
+            })
+            .collect(),
+        Reply::Papers {
+            heading,
+            papers: items,
+            more,
+        } => {
+            let mut out = papers(heading, items);
+            if let (Some(Command::Recent { topic, count, page }), Some(last)) =
+                (more, out.last_mut())
+            {
+                last.buttons = vec![vec![(
+                    format!("{} ▶", t(lang, "More", "更多")),
+                    Callback::More {
+                        topic: topic.clone(),
+                        count: count.unwrap_or(5),
+                        page: *page,
+                    },
+                )]];
+            }
+            out
+        }
+        Reply::Topics {
+            heading,
+            topics: items,
+            page,
+            pages,
+        } => vec![topics(lang, heading, items, *page, *pages)],
+        Reply::Digests(ds) => ds.iter().flat_map(digest).collect(),
+    }
+}
+
+/// Every limit Discord enforces on one message this module builds; `Err` names the first
+/// broken one. Used by tests and as a last guard before sending.
+pub fn check(m: &Message) -> Result<(), String> {
+    if len(&m.content) > MAX_CONTENT {
+        return Err(format!("content {} > {MAX_CONTENT}", len(&m.content)));
+    }
+    if m.content.is_empty() && m.embeds.is_empty() {
+        return Err("empty message".into());
+    }
+    if m.embeds.len() > MAX_EMBEDS {
+        return Err(format!("{} embeds > {MAX_EMBEDS}", m.embeds.len()));
+    }
+    let mut total = 0;
+    for e in &m.embeds {
+        if len(&e.title) > MAX_TITLE {
+            return Err(format!("embed title {} > {MAX_TITLE}", len(&e.title)));
+        }
+        if len(&e.description) > MAX_DESCRIPTION {
+            return Err(format!("embed description {}", len(&e.description)));
+        }
+        if e.footer.as_deref().map_or(0, len) > MAX_FOOTER {
+            return Err("embed footer".into());
+        }
+        total += e.size();
+    }
+    if total > MAX_MESSAGE_EMBED_CHARS {
+        return Err(format!("embeds total {total} > {MAX_MESSAGE_EMBED_CHARS}"));
+    }
+    if m.buttons.len() > MAX_ROWS || m.buttons.iter().any(|r| r.len() > MAX_BUTTONS_PER_ROW) {
+        return Err("too many buttons".into());
+    }
+    if m.buttons
+        .iter()
+        .flatten()
+        .any(|(l, _)| len(l) > MAX_LABEL || l.is_empty())
+    {
+        return Err("button label".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn markdown_is_escaped() {
-        assert_eq!(escape_md("a*b_c [x](y)"), "a\\*b\\_c \\[x\\]\\(y\\)");
+        assert_eq!(escape_md("a*b_c [x](y)"), "a\\*b\\_c \\[x\\](y)");
+        assert_eq!(escape_md("# x - y\n> q"), "\\# x - y\n\\> q");
+        assert_eq!(escape_md("2024-11-19 (cs.CV)"), "2024-11-19 (cs.CV)");
     }
 
     #[test]

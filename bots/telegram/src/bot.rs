@@ -174,7 +174,7 @@ impl TelegramBot {
                 username,
                 webhook,
                 flood: Mutex::new(FloodLimit::new(FLOOD_BURST, FLOOD_EVERY)),
-                callbacks: Mutex::new(CallbackTable::new(10_000)),
+                callbacks: Mutex::new(CallbackTable::new(10_000, crate::parse::MAX_CALLBACK_BYTES)),
                 tasks: TaskTracker::new(),
                 slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             }),

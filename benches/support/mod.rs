@@ -1,0 +1,61 @@
+//! Helpers shared by the bench commands that run the real service: percentiles, the
+//! service's memory and CPU from /proc, and a store of announcement days to run against.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use paperbell::sources::parse;
+use paperbell::store::Store;
+
+use crate::common;
+
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+pub fn status_kb(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// A store at `data` with `days` announcement days of 2000 cs.CV papers each.
+pub fn store_of_days(data: &std::path::Path, days: i64) {
+    let store = Store::open(data).unwrap();
+    let topics = common::shipped_topics();
+    for day in 0..days {
+        let date = (chrono::NaiveDate::from_ymd_opt(2024, 11, 29).unwrap()
+            - chrono::Duration::days(day))
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .to_rfc2822();
+        let items: Vec<String> = (0..2000)
+            .map(|i| common::rss_item(day as usize * 2000 + i, "new", &date))
+            .collect();
+        let doc = common::rss_feed("cs.CV", &date, &items);
+        store
+            .ingest(&parse(doc.as_bytes()).unwrap().papers, &topics)
+            .unwrap();
+    }
+    println!(
+        "store: {} papers, {:.1} MB on disk",
+        store.paper_count(),
+        store.size_on_disk().unwrap() as f64 / 1e6
+    );
+}

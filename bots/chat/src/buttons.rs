@@ -1,0 +1,144 @@
+//! Buttons under bot messages, platform-neutral: what a tap means (`Callback`), its compact
+//! text form for the platform's button data, and a bounded table for data too long for the
+//! platform's limit. Pure: no I/O.
+
+use std::collections::HashMap;
+
+use crate::Command;
+
+/// What an inline button does when tapped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Callback {
+    Subscribe(String),
+    Unsubscribe(String),
+    TopicsPage(u32),
+    /// The next page of `/recent`.
+    More {
+        topic: String,
+        count: u32,
+        page: u32,
+    },
+    /// Data too long for the platform's limit, kept in the bot's memory under this key.
+    Stored(u64),
+}
+
+impl Callback {
+    pub fn encode(&self) -> String {
+        match self {
+            Callback::Subscribe(t) => format!("s:{t}"),
+            Callback::Unsubscribe(t) => format!("u:{t}"),
+            Callback::TopicsPage(p) => format!("t:{p}"),
+            Callback::More { topic, count, page } => format!("r:{page}:{count}:{topic}"),
+            Callback::Stored(k) => format!("k:{k}"),
+        }
+    }
+
+    pub fn decode(data: &str) -> Option<Callback> {
+        let (kind, rest) = data.split_once(':')?;
+        Some(match kind {
+            "s" if !rest.is_empty() => Callback::Subscribe(rest.into()),
+            "u" if !rest.is_empty() => Callback::Unsubscribe(rest.into()),
+            "t" => Callback::TopicsPage(rest.parse().ok()?),
+            "r" => {
+                let mut it = rest.splitn(3, ':');
+                let page = it.next()?.parse().ok()?;
+                let count = it.next()?.parse().ok()?;
+                let topic = it.next().filter(|t| !t.is_empty())?.to_string();
+                Callback::More { topic, count, page }
+            }
+            "k" => Callback::Stored(rest.parse().ok()?),
+            _ => return None,
+        })
+    }
+
+    /// The command a tap runs.
+    pub fn command(&self) -> Option<Command> {
+        Some(match self {
+            Callback::Subscribe(t) => Command::Subscribe { topic: t.clone() },
+            Callback::Unsubscribe(t) => Command::Unsubscribe { topic: t.clone() },
+            Callback::TopicsPage(p) => Command::Topics { page: *p },
+            Callback::More { topic, count, page } => Command::Recent {
+                topic: topic.clone(),
+                count: Some(*count),
+                page: *page,
+            },
+            Callback::Stored(_) => return None,
+        })
+    }
+}
+
+/// Button data that do not fit the platform's limit (an ad-hoc query as a topic) live here,
+/// newest `capacity` kept; a tap on an evicted one (or after a restart) is answered as expired.
+#[derive(Debug)]
+pub struct CallbackTable {
+    next: u64,
+    capacity: usize,
+    max_bytes: usize,
+    map: HashMap<u64, Callback>,
+}
+
+impl CallbackTable {
+    /// `max_bytes`: the platform's limit on button data (Telegram 64 bytes, Discord 100).
+    pub fn new(capacity: usize, max_bytes: usize) -> Self {
+        CallbackTable {
+            next: 0,
+            capacity,
+            max_bytes,
+            map: HashMap::new(),
+        }
+    }
+
+    /// The data to put on a button: the callback itself when it fits, else a table key.
+    pub fn data(&mut self, cb: Callback) -> String {
+        let direct = cb.encode();
+        if direct.len() <= self.max_bytes {
+            return direct;
+        }
+        self.next += 1;
+        self.map.insert(self.next, cb);
+        let oldest = self.next.saturating_sub(self.capacity as u64);
+        if self.map.len() > self.capacity {
+            self.map.retain(|k, _| *k > oldest);
+        }
+        Callback::Stored(self.next).encode()
+    }
+
+    /// Resolves tapped data; `None` for unknown, malformed or expired data.
+    pub fn resolve(&self, data: &str) -> Option<Callback> {
+        match Callback::decode(data)? {
+            Callback::Stored(k) => self.map.get(&k).cloned(),
+            cb => Some(cb),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callbacks_round_trip_and_long_ones_go_through_the_table() {
+        for cb in [
+            Callback::Subscribe("nerf".into()),
+            Callback::Unsubscribe("q:nerf OR gaussian".into()),
+            Callback::TopicsPage(3),
+            Callback::More {
+                topic: "cs.CV".into(),
+                count: 5,
+                page: 2,
+            },
+        ] {
+            assert_eq!(Callback::decode(&cb.encode()), Some(cb));
+        }
+        let mut table = CallbackTable::new(2, 64);
+        let long = Callback::Subscribe(format!("q:{}", "x".repeat(100)));
+        let data = table.data(long.clone());
+        assert!(data.len() <= 64);
+        assert_eq!(table.resolve(&data), Some(long));
+        table.data(Callback::Subscribe("y".repeat(80)));
+        table.data(Callback::Subscribe("z".repeat(80)));
+        assert_eq!(table.resolve(&data), None, "evicted: answered as expired");
+        assert_eq!(table.resolve("garbage"), None);
+        assert_eq!(table.resolve("r:x:1:nerf"), None);
+    }
+}

@@ -23,7 +23,10 @@ const GUILD: u64 = 800_000_000_000_000_001;
 
 fn commands() -> Vec<(&'static str, Vec<(&'static str, Value)>)> {
     vec![
-        ("recent", vec![("topic", json!("nerf")), ("count", json!(5))]),
+        (
+            "recent",
+            vec![("topic", json!("nerf")), ("count", json!(5))],
+        ),
         ("paper", vec![("id", json!("2401.00007"))]),
         ("list", vec![]),
         ("search", vec![("query", json!("radiance fields"))]),
@@ -130,7 +133,10 @@ async fn main() {
     let ping = fake.new_interaction(json!({"type": 1, "version": 1}));
     let t0 = Instant::now();
     while fake.post_interaction(&url, &ping, false).await.0 != 200 {
-        assert!(t0.elapsed() < Duration::from_secs(30), "endpoint never came up");
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "endpoint never came up"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut all = Vec::new();

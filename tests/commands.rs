@@ -493,11 +493,15 @@ fn topic_suggestions_rank_subscriptions_topics_then_categories() {
     let ids: Vec<&str> = cs.iter().map(|t| t.id.as_str()).collect();
     assert!(ids.contains(&"cs.CV") && ids.contains(&"cs.CL"), "{ids:?}");
     assert!(ids.iter().all(|i| i.to_lowercase().contains("cs.c")));
-    let gen = suggest_topics(&topics, &[], "model", 25);
+    let generative = suggest_topics(&topics, &[], "model", 25);
     assert!(
-        gen.iter().any(|t| t.id == "generative"),
-        "a name containing the text: {gen:?}"
+        generative.iter().any(|t| t.id == "generative"),
+        "a name containing the text: {generative:?}"
     );
     assert!(suggest_topics(&topics, &[], "zzzz", 25).is_empty());
-    assert_eq!(suggest_topics(&topics, &[], "c", 5).len(), 5, "the limit holds");
+    assert_eq!(
+        suggest_topics(&topics, &[], "c", 5).len(),
+        5,
+        "the limit holds"
+    );
 }

@@ -13,8 +13,7 @@ use paperbell::config::ScheduleConfig;
 use paperbell::sources::parse;
 use paperbell::store::Store;
 use paperbell_chat::{
-    Answer, Caller, ChatPlatform, ChatRef, Command, DigestMessage, Handler, Lang, PaperItem,
-    Platform, SendError, TopicItem,
+    Answer, Caller, ChatPlatform, ChatRef, Command, Handler, Lang, Platform, SendError, TopicItem,
 };
 use paperbell_discord::{DiscordBot, DiscordMode, DiscordSettings};
 use paperbell_testkit::discord::{self as dc, Answered, Ctx, FakeDiscord, Fault, MANAGER, MEMBER};
@@ -426,32 +425,6 @@ async fn bad_input_never_breaks_the_bot() {
     env.stop().await;
 }
 
-fn digest(n: usize, compact: bool) -> DigestMessage {
-    let papers = (0..n)
-        .map(|i| PaperItem {
-            id: format!("2411.{i:05}"),
-            title: format!("Paper {i}: radiance fields, *sparse* voxels_and `code` ").repeat(8),
-            authors: (0..12).map(|a| format!("Author {a}")).collect(),
-            categories: vec!["cs.CV".into(), "cs.GR".into()],
-            abs_url: format!("https://arxiv.org/abs/2411.{i:05}"),
-            pdf_url: Some(format!("https://arxiv.org/pdf/2411.{i:05}v1")),
-            code_urls: vec!["https://github.com/a/b".into()],
-            tldr: Some("We propose a method that does things. ".repeat(40)),
-            topics: vec!["NeRF".into(), "3DGS".into()],
-        })
-        .collect();
-    DigestMessage {
-        title: "NeRF".into(),
-        day: "2024-11-19".into(),
-        overview: Some("40 papers, 3 cross-lists".into()),
-        papers,
-        more: 5,
-        unsubscribe_topic: Some("nerf".into()),
-        lang: Lang::En,
-        compact,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digests_go_out_as_embeds_and_failures_are_mapped() {
     let env = start_with(DiscordMode::Gateway, None).await;
@@ -459,7 +432,10 @@ async fn digests_go_out_as_embeds_and_failures_are_mapped() {
     let ch = 830_000_000_000_000_001;
 
     // 40 long papers: one embed each, split over messages within every limit.
-    env.bot.send(&dchat(ch), &digest(40, false)).await.unwrap();
+    env.bot
+        .send(&dchat(ch), &common::sample_digest(40, false))
+        .await
+        .unwrap();
     let posted = fake.posted_to(ch);
     let embeds: usize = posted.iter().map(|p| p.embeds().len()).sum();
     assert_eq!(embeds, 40);
@@ -478,7 +454,10 @@ async fn digests_go_out_as_embeds_and_failures_are_mapped() {
             .all(|p| p.buttons().is_empty())
     );
     // Compact: list embeds.
-    env.bot.send(&dchat(ch), &digest(40, true)).await.unwrap();
+    env.bot
+        .send(&dchat(ch), &common::sample_digest(40, true))
+        .await
+        .unwrap();
     let compact: Vec<_> = fake.posted_to(ch).into_iter().skip(posted.len()).collect();
     assert!(compact.len() < posted.len());
     let lines: usize = compact
@@ -500,22 +479,29 @@ async fn digests_go_out_as_embeds_and_failures_are_mapped() {
     );
     let e = env
         .bot
-        .send(&dchat(ch2), &digest(1, false))
+        .send(&dchat(ch2), &common::sample_digest(1, false))
         .await
         .unwrap_err();
     assert_eq!(e, SendError::RetryAfter(Duration::from_millis(400)));
     let calls = fake.calls().len();
-    match env.bot.send(&dchat(ch2), &digest(1, false)).await {
+    match env
+        .bot
+        .send(&dchat(ch2), &common::sample_digest(1, false))
+        .await
+    {
         Err(SendError::RetryAfter(d)) => assert!(d <= Duration::from_millis(400)),
         other => panic!("{other:?}"),
     }
     assert_eq!(fake.calls().len(), calls, "no request while held back");
     env.bot
-        .send(&dchat(ch + 99), &digest(1, false))
+        .send(&dchat(ch + 99), &common::sample_digest(1, false))
         .await
         .expect("other channels are not held back by a per-route 429");
     tokio::time::sleep(Duration::from_millis(450)).await;
-    env.bot.send(&dchat(ch2), &digest(1, false)).await.unwrap();
+    env.bot
+        .send(&dchat(ch2), &common::sample_digest(1, false))
+        .await
+        .unwrap();
 
     // A global 429 holds back every channel.
     fake.fail_next(
@@ -526,11 +512,15 @@ async fn digests_go_out_as_embeds_and_failures_are_mapped() {
         },
     );
     assert!(matches!(
-        env.bot.send(&dchat(ch2), &digest(1, false)).await,
+        env.bot
+            .send(&dchat(ch2), &common::sample_digest(1, false))
+            .await,
         Err(SendError::RetryAfter(_))
     ));
     assert!(matches!(
-        env.bot.send(&dchat(ch + 50), &digest(1, false)).await,
+        env.bot
+            .send(&dchat(ch + 50), &common::sample_digest(1, false))
+            .await,
         Err(SendError::RetryAfter(_))
     ));
     tokio::time::sleep(Duration::from_millis(350)).await;
@@ -559,13 +549,16 @@ async fn digests_go_out_as_embeds_and_failures_are_mapped() {
         fake.fail_next(c, fault.clone());
         let e = env
             .bot
-            .send(&dchat(c), &digest(1, false))
+            .send(&dchat(c), &common::sample_digest(1, false))
             .await
             .unwrap_err();
         assert!(matches!(e, SendError::Permanent(_)), "{fault:?}: {e:?}");
         assert!(!env.active(c), "{fault:?}: marked inactive");
         let before = fake.calls().len();
-        let again = env.bot.send(&dchat(c), &digest(1, false)).await;
+        let again = env
+            .bot
+            .send(&dchat(c), &common::sample_digest(1, false))
+            .await;
         assert!(matches!(again, Err(SendError::Permanent(_))));
         assert_eq!(fake.calls().len(), before, "nothing more is sent to it");
     }
@@ -574,7 +567,7 @@ async fn digests_go_out_as_embeds_and_failures_are_mapped() {
     env.ask("list", &[], &back, 0).await;
     assert!(env.active(ch + 10));
     env.bot
-        .send(&dchat(ch + 10), &digest(1, false))
+        .send(&dchat(ch + 10), &common::sample_digest(1, false))
         .await
         .unwrap();
 
@@ -584,12 +577,15 @@ async fn digests_go_out_as_embeds_and_failures_are_mapped() {
     for c in [ch + 20, ch + 21] {
         let e = env
             .bot
-            .send(&dchat(c), &digest(1, false))
+            .send(&dchat(c), &common::sample_digest(1, false))
             .await
             .unwrap_err();
         assert!(matches!(e, SendError::Transient(_)), "{e:?}");
         assert!(!format!("{e:?}").contains(dc::TOKEN), "no token in errors");
-        env.bot.send(&dchat(c), &digest(1, false)).await.unwrap();
+        env.bot
+            .send(&dchat(c), &common::sample_digest(1, false))
+            .await
+            .unwrap();
     }
     assert_eq!(fake.rejected(), vec![]);
     env.stop().await;
@@ -785,33 +781,16 @@ async fn a_refused_token_is_a_clear_error() {
     assert!(!text.contains("wrong"), "the token is not repeated: {text}");
 }
 
-/// `paperbell run` on `data` with the Discord token, output to the file `log`.
+/// `paperbell run` with the Discord token, on the fake, commands in the test guild.
 fn paperbell(
     data: &std::path::Path,
     log: &std::path::Path,
     fake: &FakeDiscord,
 ) -> std::process::Command {
-    let out = std::fs::File::create(log).unwrap();
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PAPERBELL_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("RUST_LOG", "debug")
-        .env("PAPERBELL_DISCORD_TOKEN", dc::TOKEN)
+    let mut c = common::service(data, log);
+    c.env("PAPERBELL_DISCORD_TOKEN", dc::TOKEN)
         .env("PAPERBELL_DISCORD_API_URL", &fake.url)
-        .env("PAPERBELL_DISCORD_GUILD_ID", GUILD.to_string())
-        .env("PAPERBELL_SCHEDULE_FETCH_ON_START", "false")
-        .env("PAPERBELL_ARXIV_API_URL", "http://127.0.0.1:9/api/query")
-        .env("PAPERBELL_ARXIV_FEED_URL", "http://127.0.0.1:9")
-        .arg("--config")
-        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/paperbell.toml"))
-        .arg("--data")
-        .arg(data)
-        .arg("run")
-        .stdout(out.try_clone().unwrap())
-        .stderr(out);
+        .env("PAPERBELL_DISCORD_GUILD_ID", GUILD.to_string());
     c
 }
 

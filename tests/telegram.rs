@@ -12,7 +12,7 @@ use paperbell::commands::ChatCore;
 use paperbell::config::ScheduleConfig;
 use paperbell::sources::parse;
 use paperbell::store::Store;
-use paperbell_chat::{ChatPlatform, ChatRef, DigestMessage, Lang, PaperItem, Platform, SendError};
+use paperbell_chat::{ChatPlatform, ChatRef, Platform, SendError};
 use paperbell_telegram::bot::WebhookSettings;
 use paperbell_telegram::{TelegramBot, TelegramSettings};
 use paperbell_testkit::telegram::{self as tg, FakeTelegram, Fault, Sent};
@@ -491,39 +491,13 @@ async fn blocked_chats_are_deactivated_and_migrated_groups_move() {
     env.stop().await;
 }
 
-fn digest(n: usize) -> DigestMessage {
-    let papers = (0..n)
-        .map(|i| PaperItem {
-            id: format!("2411.{i:05}"),
-            title: format!("Paper {i}: radiance fields, $a<b$ & <i>sparse</i> voxels ").repeat(6),
-            authors: (0..12).map(|a| format!("Author {a}")).collect(),
-            categories: vec!["cs.CV".into(), "cs.GR".into()],
-            abs_url: format!("https://arxiv.org/abs/2411.{i:05}"),
-            pdf_url: Some(format!("https://arxiv.org/pdf/2411.{i:05}v1")),
-            code_urls: vec!["https://github.com/a/b?x=1&y=2".into()],
-            tldr: Some("We propose a method that does things. ".repeat(8)),
-            topics: vec!["NeRF".into(), "3DGS".into()],
-        })
-        .collect();
-    DigestMessage {
-        title: "NeRF".into(),
-        day: "2024-11-19".into(),
-        overview: Some("40 papers, 3 cross-lists".into()),
-        papers,
-        more: 5,
-        unsubscribe_topic: Some("nerf".into()),
-        lang: Lang::En,
-        compact: false,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delivery_sends_digests_within_limits_and_maps_every_failure() {
     let env = start().await;
     let fake = &env.fake;
     let chat = 701;
     fake.register_private_chat(chat);
-    let big = digest(40);
+    let big = common::sample_digest(40, false);
     env.bot.send(&tchat(chat), &big).await.unwrap();
     let sent = fake.sent_to(chat);
     assert!(sent.len() > 1, "40 long papers need several messages");
@@ -546,7 +520,7 @@ async fn delivery_sends_digests_within_limits_and_maps_every_failure() {
             .ends_with("+5 more: /recent nerf")
     );
 
-    let small = digest(1);
+    let small = common::sample_digest(1, false);
     let cases = [
         (
             Fault::RetryAfter(7),
@@ -685,28 +659,9 @@ async fn webhook_mode_checks_the_secret() {
     env.stop().await;
 }
 
-/// `paperbell run` on `data`, its stdout and stderr going to the file `log` (a file, not a pipe:
-/// debug logs could fill a pipe nobody reads until exit and stall the process).
 fn paperbell(data: &std::path::Path, log: &std::path::Path) -> std::process::Command {
-    let out = std::fs::File::create(log).unwrap();
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PAPERBELL_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("RUST_LOG", "debug")
-        .env("PAPERBELL_TELEGRAM_TOKEN", tg::TOKEN)
-        .env("PAPERBELL_SCHEDULE_FETCH_ON_START", "false")
-        .env("PAPERBELL_ARXIV_API_URL", "http://127.0.0.1:9/api/query")
-        .env("PAPERBELL_ARXIV_FEED_URL", "http://127.0.0.1:9")
-        .arg("--config")
-        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/paperbell.toml"))
-        .arg("--data")
-        .arg(data)
-        .arg("run")
-        .stdout(out.try_clone().unwrap())
-        .stderr(out);
+    let mut c = common::service(data, log);
+    c.env("PAPERBELL_TELEGRAM_TOKEN", tg::TOKEN);
     c
 }
 

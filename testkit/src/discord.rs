@@ -8,7 +8,6 @@
 //! `post_interaction`, which signs requests with the test application's Ed25519 key.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -198,17 +197,11 @@ impl FakeDiscord {
         let app = Router::new()
             .route("/api/v10/{*path}", any(rest))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr: SocketAddr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (addr, stop, server) = crate::http::serve(app).await;
+        // The gateway stops with the REST server (when the fake is dropped).
         let (gw_stop_tx, mut gw_stop) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .ok();
+            let _ = server.await;
             let _ = gw_stop_tx.send(true);
         });
         let gshared = shared.clone();
@@ -695,44 +688,36 @@ fn handle(s: &Shared, method: &Method, path: &str, headers: &HeaderMap, body: &[
             post_message(s, channel, json)
         }
         ("POST", ["interactions", _, token, "callback"]) => callback(s, token, json),
-        ("POST", ["webhooks", app, token]) => {
-            if *app != APP_ID.to_string() {
-                return Reply::Ok(error(404, 10015, "Unknown Webhook"));
-            }
-            if let Err(e) = check_message(&json) {
-                return Reply::Refused(e);
-            }
-            let mut g = s.lock();
-            let id = g.id();
-            let Some(a) = g.interactions.get_mut(*token) else {
-                return Reply::Ok(error(404, 10015, "Unknown Webhook"));
-            };
-            if a.response.is_none() {
-                return Reply::Ok(error(404, 10062, "Unknown interaction"));
-            }
-            a.followups.push(json.clone());
-            Reply::Ok(ok(message_object(id, 0, &json)))
-        }
+        ("POST", ["webhooks", app, token]) => webhook(s, app, token, json, false),
         ("PATCH", ["webhooks", app, token, "messages", "@original"]) => {
-            if *app != APP_ID.to_string() {
-                return Reply::Ok(error(404, 10015, "Unknown Webhook"));
-            }
-            if let Err(e) = check_message(&json) {
-                return Reply::Refused(e);
-            }
-            let mut g = s.lock();
-            let id = g.id();
-            let Some(a) = g.interactions.get_mut(*token) else {
-                return Reply::Ok(error(404, 10015, "Unknown Webhook"));
-            };
-            if a.response.is_none() {
-                return Reply::Ok(error(404, 10062, "Unknown interaction"));
-            }
-            a.edited = Some(json.clone());
-            Reply::Ok(ok(message_object(id, 0, &json)))
+            webhook(s, app, token, json, true)
         }
         _ => Reply::Ok(error(404, 0, "404: Not Found")),
     }
+}
+
+/// A follow-up message (`edit` false) or an edit of the original answer, by interaction token.
+fn webhook(s: &Shared, app: &str, token: &str, json: Value, edit: bool) -> Reply {
+    if app != APP_ID.to_string() {
+        return Reply::Ok(error(404, 10015, "Unknown Webhook"));
+    }
+    if let Err(e) = check_message(&json) {
+        return Reply::Refused(e);
+    }
+    let mut g = s.lock();
+    let id = g.id();
+    let Some(a) = g.interactions.get_mut(token) else {
+        return Reply::Ok(error(404, 10015, "Unknown Webhook"));
+    };
+    if a.response.is_none() {
+        return Reply::Ok(error(404, 10062, "Unknown interaction"));
+    }
+    if edit {
+        a.edited = Some(json.clone());
+    } else {
+        a.followups.push(json.clone());
+    }
+    Reply::Ok(ok(message_object(id, 0, &json)))
 }
 
 fn post_message(s: &Shared, channel: u64, json: Value) -> Reply {
@@ -1112,7 +1097,11 @@ async fn gateway_session(
                 let text = match msg {
                     Ws::Text(t) => t,
                     Ws::Binary(b) => String::from_utf8_lossy(&b).into_owned(),
-                    Ws::Close(_) => return,
+                    Ws::Close(_) => {
+                        // Answer the close, as Discord does, so the client shuts down cleanly.
+                        let _ = tx.close().await;
+                        return;
+                    }
                     _ => continue,
                 };
                 let Ok(v) = serde_json::from_str::<Value>(&text) else {

@@ -1,5 +1,6 @@
-//! A minimal HTTP/1.1 POST over a TCP socket, for delivering webhooks and interactions to the
-//! service the way the platforms do, so the testkit needs no client library.
+//! HTTP plumbing of the fakes: serving an axum router on an ephemeral 127.0.0.1 port, and a
+//! minimal HTTP/1.1 POST over a TCP socket for delivering webhooks and interactions to the
+//! service the way the platforms do (so the testkit needs no client library).
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -61,4 +62,27 @@ fn dechunk(mut s: &str) -> String {
         s = rest[n..].trim_start_matches("\r\n");
     }
     out
+}
+
+/// Serves `app` on 127.0.0.1 (an ephemeral port) until the returned sender is dropped or
+/// fired; the handle ends when the server has stopped.
+pub async fn serve(
+    app: axum::Router,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+            .ok();
+    });
+    (addr, stop, handle)
 }

@@ -145,17 +145,7 @@ impl FakeTelegram {
         let app = Router::new()
             .route("/{bot}/{method}", post(method))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .ok();
-        });
+        let (addr, stop, _) = crate::http::serve(app).await;
         FakeTelegram {
             url: format!("http://{addr}"),
             addr,

@@ -547,3 +547,60 @@ pub async fn eventually(what: &str, done: impl Fn() -> bool) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// A digest of `n` long papers whose texts carry HTML and Markdown specials, `+5 more`, and
+/// the Unsubscribe topic `nerf`.
+pub fn sample_digest(n: usize, compact: bool) -> paperbell_chat::DigestMessage {
+    let papers = (0..n)
+        .map(|i| paperbell_chat::PaperItem {
+            id: format!("2411.{i:05}"),
+            title: format!(
+                "Paper {i}: radiance fields, $a<b$ & <i>sparse</i> *voxels*_and `code` "
+            )
+            .repeat(6),
+            authors: (0..12).map(|a| format!("Author {a}")).collect(),
+            categories: vec!["cs.CV".into(), "cs.GR".into()],
+            abs_url: format!("https://arxiv.org/abs/2411.{i:05}"),
+            pdf_url: Some(format!("https://arxiv.org/pdf/2411.{i:05}v1")),
+            code_urls: vec!["https://github.com/a/b?x=1&y=2".into()],
+            tldr: Some("We propose a method that does things. ".repeat(40)),
+            topics: vec!["NeRF".into(), "3DGS".into()],
+        })
+        .collect();
+    paperbell_chat::DigestMessage {
+        title: "NeRF".into(),
+        day: "2024-11-19".into(),
+        overview: Some("40 papers, 3 cross-lists".into()),
+        papers,
+        more: 5,
+        unsubscribe_topic: Some("nerf".into()),
+        lang: paperbell_chat::Lang::En,
+        compact,
+    }
+}
+
+/// `paperbell run` with the shipped config on `data`, its output going to the file `log` (a
+/// file, not a pipe: debug logs could fill a pipe nobody reads until exit and stall it), debug
+/// logging, no PAPERBELL_ variable of the caller's, no fetch at start and an unreachable arXiv.
+/// Callers add the platform's variables.
+pub fn service(data: &std::path::Path, log: &std::path::Path) -> std::process::Command {
+    let out = std::fs::File::create(log).unwrap();
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PAPERBELL_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("RUST_LOG", "debug")
+        .env("PAPERBELL_SCHEDULE_FETCH_ON_START", "false")
+        .env("PAPERBELL_ARXIV_API_URL", "http://127.0.0.1:9/api/query")
+        .env("PAPERBELL_ARXIV_FEED_URL", "http://127.0.0.1:9")
+        .arg("--config")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/paperbell.toml"))
+        .arg("--data")
+        .arg(data)
+        .arg("run")
+        .stdout(out.try_clone().unwrap())
+        .stderr(out);
+    c
+}

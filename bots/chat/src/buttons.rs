@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::Command;
+use crate::{Command, Lang, t};
 
 /// What an inline button does when tapped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +65,25 @@ impl Callback {
             Callback::Stored(_) => return None,
         })
     }
+}
+
+/// The Back / Next buttons under a paged list (`/topics`), as (label, callback); empty for a
+/// single page.
+pub fn page_buttons(lang: Lang, page: u32, pages: u32) -> Vec<(String, Callback)> {
+    let mut nav = Vec::new();
+    if page > 0 {
+        nav.push((
+            format!("◀ {}", t(lang, "Back", "上一页")),
+            Callback::TopicsPage(page - 1),
+        ));
+    }
+    if page + 1 < pages {
+        nav.push((
+            format!("{} ▶", t(lang, "Next", "下一页")),
+            Callback::TopicsPage(page + 1),
+        ));
+    }
+    nav
 }
 
 /// Button data that do not fit the platform's limit (an ad-hoc query as a topic) live here,

@@ -346,19 +346,7 @@ pub fn topics(lang: Lang, heading: &str, items: &[TopicItem], page: u32, pages: 
                 .collect()
         })
         .collect();
-    let mut nav = Vec::new();
-    if page > 0 {
-        nav.push((
-            format!("◀ {}", t(lang, "Back", "上一页")),
-            Callback::TopicsPage(page - 1),
-        ));
-    }
-    if page + 1 < pages {
-        nav.push((
-            format!("{} ▶", t(lang, "Next", "下一页")),
-            Callback::TopicsPage(page + 1),
-        ));
-    }
+    let nav = paperbell_chat::buttons::page_buttons(lang, page, pages);
     if !nav.is_empty() {
         buttons.push(nav);
     }

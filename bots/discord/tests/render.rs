@@ -10,10 +10,19 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn paper() -> impl Strategy<Value = PaperItem> {
-    (text(), text(), proptest::collection::vec(text(), 0..15), any::<bool>()).prop_map(
-        |(title, tldr, authors, has_tldr)| PaperItem {
+    (
+        text(),
+        text(),
+        proptest::collection::vec(text(), 0..15),
+        any::<bool>(),
+    )
+        .prop_map(|(title, tldr, authors, has_tldr)| PaperItem {
             id: "2411.00001".into(),
-            title: if title.trim().is_empty() { "t".into() } else { title },
+            title: if title.trim().is_empty() {
+                "t".into()
+            } else {
+                title
+            },
             authors,
             categories: vec!["cs.CV".into(), "cs.LG".into()],
             abs_url: "https://arxiv.org/abs/2411.00001".into(),
@@ -21,8 +30,7 @@ fn paper() -> impl Strategy<Value = PaperItem> {
             code_urls: vec!["https://github.com/a/b".into()],
             tldr: has_tldr.then_some(tldr),
             topics: vec!["NeRF".into(), "3DGS".into()],
-        },
-    )
+        })
 }
 
 proptest! {

@@ -8,7 +8,8 @@
 //! - [`store`]: sled behind a typed API; versioned records; atomic batches.
 //! - [`topics`]: topic matcher, ad-hoc query syntax, arXiv `search_query` rendering.
 //! - [`summary`]: code links (TL;DRs and LLM summaries come later).
-//! - [`commands`]: chat commands shared by every platform: `Command` -> store -> `Reply`.
+//! - [`commands`]: chat commands shared by every platform: `Command` -> store -> `Reply`;
+//!   topic suggestions for Discord's autocomplete.
 //! - [`i18n`]: the bot's languages (English, Simplified Chinese).
 //! - [`digest`]: pure digest building and plain-text / Markdown / JSON rendering.
 //! - [`scheduler`]: the cron fetch job and `paperbell run`'s stdout digests.

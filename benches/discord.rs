@@ -37,20 +37,10 @@ fn commands() -> Vec<(&'static str, Vec<(&'static str, Value)>)> {
 }
 
 fn service(fake: &FakeDiscord, data: &std::path::Path) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"));
+    let mut c = support::service(data);
     c.env("PAPERBELL_DISCORD_TOKEN", dc::TOKEN)
         .env("PAPERBELL_DISCORD_API_URL", &fake.url)
-        .env("PAPERBELL_DISCORD_GUILD_ID", GUILD.to_string())
-        .env("PAPERBELL_SCHEDULE_FETCH_ON_START", "false")
-        .env("PAPERBELL_LOG_LEVEL", "warn")
-        .arg("--config")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/config/paperbell.toml"
-        ))
-        .arg("--data")
-        .arg(data)
-        .arg("run");
+        .env("PAPERBELL_DISCORD_GUILD_ID", GUILD.to_string());
     c
 }
 

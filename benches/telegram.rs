@@ -26,19 +26,9 @@ async fn main() {
     let data = dir.path().join("data");
     support::store_of_days(&data, 10);
     let fake = FakeTelegram::start().await;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"))
+    let mut child = support::service(&data)
         .env("PAPERBELL_TELEGRAM_TOKEN", tg::TOKEN)
         .env("PAPERBELL_TELEGRAM_API_URL", &fake.url)
-        .env("PAPERBELL_SCHEDULE_FETCH_ON_START", "false")
-        .env("PAPERBELL_LOG_LEVEL", "warn")
-        .arg("--config")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/config/paperbell.toml"
-        ))
-        .arg("--data")
-        .arg(&data)
-        .arg("run")
         .spawn()
         .unwrap();
     let pid = child.id();

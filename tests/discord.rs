@@ -103,12 +103,7 @@ impl Env {
     }
 
     fn subs(&self, channel: u64) -> Vec<String> {
-        self.store
-            .subscriptions(&dchat(channel))
-            .unwrap()
-            .into_iter()
-            .map(|s| s.topic_id)
-            .collect()
+        common::topic_ids(&self.store, &dchat(channel))
     }
 
     fn active(&self, channel: u64) -> bool {
@@ -119,11 +114,7 @@ impl Env {
     }
 
     async fn stop(self) -> FakeDiscord {
-        self.stop.cancel();
-        tokio::time::timeout(Duration::from_secs(15), self.task)
-            .await
-            .expect("the bot stops on shutdown")
-            .unwrap();
+        common::stop_bot(self.stop, self.task).await;
         self.fake
     }
 }

@@ -76,12 +76,7 @@ impl Env {
     }
 
     fn subs(&self, chat: i64) -> Vec<String> {
-        self.store
-            .subscriptions(&tchat(chat))
-            .unwrap()
-            .into_iter()
-            .map(|s| s.topic_id)
-            .collect()
+        common::topic_ids(&self.store, &tchat(chat))
     }
 
     fn active(&self, chat: i64) -> bool {
@@ -89,11 +84,7 @@ impl Env {
     }
 
     async fn stop(self) -> FakeTelegram {
-        self.stop.cancel();
-        tokio::time::timeout(Duration::from_secs(15), self.task)
-            .await
-            .expect("the bot stops on shutdown")
-            .unwrap();
+        common::stop_bot(self.stop, self.task).await;
         self.fake
     }
 }

@@ -1,5 +1,5 @@
-//! Helpers shared by the bench commands that run the real service: percentiles, the
-//! service's memory and CPU from /proc, and a store of announcement days to run against.
+//! Helpers shared by the bench commands that run the real service: the service command,
+//! percentiles, the service's memory and CPU from /proc, and a store of announcement days.
 
 #![allow(dead_code)]
 
@@ -58,4 +58,21 @@ pub fn store_of_days(data: &std::path::Path, days: i64) {
         store.paper_count(),
         store.size_on_disk().unwrap() as f64 / 1e6
     );
+}
+
+/// The release `paperbell run` on `data` with the shipped config, no fetch at start and only
+/// warnings logged; callers add the platform's variables.
+pub fn service(data: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"));
+    c.env("PAPERBELL_SCHEDULE_FETCH_ON_START", "false")
+        .env("PAPERBELL_LOG_LEVEL", "warn")
+        .arg("--config")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/paperbell.toml"
+        ))
+        .arg("--data")
+        .arg(data)
+        .arg("run");
+    c
 }

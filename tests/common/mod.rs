@@ -604,3 +604,25 @@ pub fn service(data: &std::path::Path, log: &std::path::Path) -> std::process::C
         .stderr(out);
     c
 }
+
+/// Stops a bot started on `task` with `stop`, failing if it does not stop within 15 s.
+pub async fn stop_bot(
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+) {
+    stop.cancel();
+    tokio::time::timeout(std::time::Duration::from_secs(15), task)
+        .await
+        .expect("the bot stops on shutdown")
+        .unwrap();
+}
+
+/// Ids of the topics `chat` is subscribed to.
+pub fn topic_ids(store: &paperbell::store::Store, chat: &paperbell_chat::ChatRef) -> Vec<String> {
+    store
+        .subscriptions(chat)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.topic_id)
+        .collect()
+}

@@ -67,6 +67,21 @@ impl Callback {
     }
 }
 
+/// The "More" button for a reply that has a next page (`Reply::Papers::more`).
+pub fn more_button(lang: Lang, more: Option<&Command>) -> Option<(String, Callback)> {
+    match more? {
+        Command::Recent { topic, count, page } => Some((
+            format!("{} ▶", t(lang, "More", "更多")),
+            Callback::More {
+                topic: topic.clone(),
+                count: count.unwrap_or(5),
+                page: *page,
+            },
+        )),
+        _ => None,
+    }
+}
+
 /// The Back / Next buttons under a paged list (`/topics`), as (label, callback); empty for a
 /// single page.
 pub fn page_buttons(lang: Lang, page: u32, pages: u32) -> Vec<(String, Callback)> {

@@ -1,6 +1,7 @@
-//! The platform contract between paperbell's core and its chat adapters: plain values and one
-//! trait, no I/O. Adapters (`paperbell-telegram`, `paperbell-discord`) depend on this crate and
-//! never on the core, so the compiler keeps them away from the store and the scheduler.
+//! The platform contract between paperbell's core and its chat adapters: plain values and the
+//! traits, no I/O (`offload` only moves the core's calls onto tokio's blocking pool). Adapters
+//! (`paperbell-telegram`, `paperbell-discord`) depend on this crate and never on the core, so
+//! the compiler keeps them away from the store and the scheduler.
 
 use std::fmt;
 use std::future::Future;
@@ -9,6 +10,7 @@ use std::time::Duration;
 pub mod buttons;
 pub mod flood;
 pub mod i18n;
+pub mod offload;
 
 pub use i18n::{Lang, t};
 
@@ -173,7 +175,7 @@ pub struct Answer {
 }
 
 /// What adapters call into: the core's shared command layer and its chat bookkeeping. The
-/// methods may block briefly on the store; adapters call them from a blocking task.
+/// methods may block briefly on the store; adapters call them through `offload::Offload`.
 pub trait Handler: Send + Sync + 'static {
     /// Runs one command. Internal failures come back as a polite text, never as a panic.
     fn command(&self, caller: &Caller, cmd: Command) -> Answer;

@@ -21,8 +21,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use paperbell_chat::buttons::{Callback, CallbackTable};
 use paperbell_chat::flood::{FloodLimit, Verdict};
+use paperbell_chat::offload::Offload;
 use paperbell_chat::{
-    Answer, Caller, ChatPlatform, ChatRef, Command, DigestMessage, Handler, Lang, Platform, Reply,
+    Answer, Caller, ChatPlatform, ChatRef, Command, DigestMessage, Handler, Lang, Platform,
     SendError, t,
 };
 use serenity::all::{
@@ -53,6 +54,21 @@ const FLOOD_BURST: u32 = 20;
 const FLOOD_EVERY: Duration = Duration::from_secs(1);
 /// The locale Discord uses for Simplified Chinese.
 const ZH_LOCALE: &str = "zh-CN";
+
+/// One message on any of serenity's message builders (they share method names, not a trait).
+macro_rules! fill {
+    ($builder:expr, $m:expr, $rows:expr) => {{
+        let (m, mut b) = ($m, $builder);
+        b = b
+            .embeds(embeds(m))
+            .components($rows.to_vec())
+            .allowed_mentions(CreateAllowedMentions::new());
+        if !m.content.is_empty() {
+            b = b.content(m.content.clone());
+        }
+        b
+    }};
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiscordMode {
@@ -107,7 +123,7 @@ struct Inner {
     rest: reqwest::Client,
     api_base: String,
     auth: String,
-    handler: Arc<dyn Handler>,
+    core: Offload,
     verifier: Option<Verifier>,
     flood: Mutex<FloodLimit>,
     buttons: Mutex<CallbackTable>,
@@ -234,7 +250,7 @@ impl DiscordBot {
                     .map_err(|e| DiscordError::Request(e.to_string()))?,
                 api_base,
                 auth,
-                handler,
+                core: Offload::new(handler),
                 verifier,
                 flood: Mutex::new(FloodLimit::new(FLOOD_BURST, FLOOD_EVERY)),
                 buttons: Mutex::new(CallbackTable::new(10_000, MAX_CUSTOM_ID)),
@@ -350,11 +366,11 @@ impl DiscordBot {
                 _ => None,
             })
             .unwrap_or_default();
-        let handler = self.inner.handler.clone();
-        let chat = channel_ref(i.channel_id);
-        let items = tokio::task::spawn_blocking(move || handler.suggest_topics(&chat, &typed))
-            .await
-            .unwrap_or_default();
+        let items = self
+            .inner
+            .core
+            .suggest_topics(&channel_ref(i.channel_id), &typed)
+            .await;
         let mut resp = CreateAutocompleteResponse::new();
         for (label, value) in parse::choices(&items) {
             resp = resp.add_string_choice(label, value);
@@ -480,28 +496,11 @@ impl DiscordBot {
     }
 
     async fn command(&self, caller: &Caller, cmd: Command) -> Answer {
-        let handler = self.inner.handler.clone();
-        let caller = caller.clone();
-        tokio::task::spawn_blocking(move || handler.command(&caller, cmd))
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "command handler panicked");
-                Answer {
-                    lang: Lang::En,
-                    reply: Reply::Text(
-                        "Something went wrong on the bot's side; please try again in a minute."
-                            .into(),
-                    ),
-                }
-            })
+        self.inner.core.command(caller, cmd).await
     }
 
     async fn lang(&self, caller: &Caller) -> Lang {
-        let handler = self.inner.handler.clone();
-        let caller = caller.clone();
-        tokio::task::spawn_blocking(move || handler.lang(&caller))
-            .await
-            .unwrap_or_default()
+        self.inner.core.lang(caller).await
     }
 
     fn rows(&self, m: &Message) -> Vec<CreateActionRow> {
@@ -536,9 +535,8 @@ impl DiscordBot {
         if let Err((e, global)) = &res {
             self.guard().record(channel, e, *global, Instant::now());
             if let SendError::Permanent(why) = e {
-                let handler = self.inner.handler.clone();
-                let (chat, why) = (channel_ref(ChannelId::new(channel)), why.clone());
-                let _ = tokio::task::spawn_blocking(move || handler.chat_gone(&chat, &why)).await;
+                let chat = channel_ref(ChannelId::new(channel));
+                self.inner.core.chat_gone(&chat, why).await;
             }
         }
         res.map_err(|(e, _)| e)
@@ -552,13 +550,7 @@ impl DiscordBot {
                 false,
             )
         })?;
-        let mut body = CreateMessage::new()
-            .embeds(embeds(m))
-            .components(self.rows(m))
-            .allowed_mentions(CreateAllowedMentions::new());
-        if !m.content.is_empty() {
-            body = body.content(m.content.clone());
-        }
+        let body = fill!(CreateMessage::new(), m, self.rows(m));
         let url = format!(
             "{}/api/v10/channels/{channel}/messages",
             self.inner.api_base
@@ -659,12 +651,11 @@ impl EventHandler for Events {
         channel: GuildChannel,
         _messages: Option<Vec<serenity::all::Message>>,
     ) {
-        let handler = self.bot.inner.handler.clone();
-        let chat = channel_ref(channel.id);
-        let _ = tokio::task::spawn_blocking(move || {
-            handler.chat_gone(&chat, "the channel was deleted");
-        })
-        .await;
+        self.bot
+            .inner
+            .core
+            .chat_gone(&channel_ref(channel.id), "the channel was deleted")
+            .await;
     }
 }
 
@@ -698,16 +689,14 @@ async fn interactions(State(bot): State<DiscordBot>, headers: HeaderMap, body: B
     let Ok(permit) = bot.inner.slots.clone().acquire_owned().await else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
-    let worker = {
-        let bot = bot.clone();
-        let interaction = interaction.clone();
+    let mut worker = {
+        let (bot, interaction) = (bot.clone(), interaction.clone());
         bot.inner.tasks.clone().spawn(async move {
             let plan = bot.plan(&interaction).await;
             drop(permit);
             plan
         })
     };
-    let mut worker = worker;
     let plan = tokio::select! {
         res = &mut worker => res.ok().flatten(),
         _ = tokio::time::sleep(DEFER_AFTER) => {
@@ -895,38 +884,15 @@ fn embeds(m: &Message) -> Vec<CreateEmbed> {
 }
 
 fn response_message(m: &Message, rows: &[CreateActionRow]) -> CreateInteractionResponseMessage {
-    let mut b = CreateInteractionResponseMessage::new()
-        .embeds(embeds(m))
-        .components(rows.to_vec())
-        .allowed_mentions(CreateAllowedMentions::new())
-        .ephemeral(m.ephemeral);
-    if !m.content.is_empty() {
-        b = b.content(m.content.clone());
-    }
-    b
+    fill!(CreateInteractionResponseMessage::new(), m, rows).ephemeral(m.ephemeral)
 }
 
 fn followup(m: &Message, rows: &[CreateActionRow]) -> CreateInteractionResponseFollowup {
-    let mut b = CreateInteractionResponseFollowup::new()
-        .embeds(embeds(m))
-        .components(rows.to_vec())
-        .allowed_mentions(CreateAllowedMentions::new())
-        .ephemeral(m.ephemeral);
-    if !m.content.is_empty() {
-        b = b.content(m.content.clone());
-    }
-    b
+    fill!(CreateInteractionResponseFollowup::new(), m, rows).ephemeral(m.ephemeral)
 }
 
 fn edit_message(m: &Message, rows: &[CreateActionRow]) -> EditInteractionResponse {
-    let mut b = EditInteractionResponse::new()
-        .embeds(embeds(m))
-        .components(rows.to_vec())
-        .allowed_mentions(CreateAllowedMentions::new());
-    if !m.content.is_empty() {
-        b = b.content(m.content.clone());
-    }
-    b
+    fill!(EditInteractionResponse::new(), m, rows)
 }
 
 /// The slash commands as serenity builders, described in English with Chinese localizations.

@@ -5,8 +5,8 @@
 //! Markdown from arXiv or people is escaped. Plain values here; `bot` turns them into
 //! serenity builders.
 
-use paperbell_chat::buttons::Callback;
-use paperbell_chat::{Answer, Command, DigestMessage, Lang, PaperItem, Reply, TopicItem, t};
+use paperbell_chat::buttons::{Callback, more_button, page_buttons};
+use paperbell_chat::{Answer, DigestMessage, Lang, PaperItem, Reply, TopicItem, t};
 
 pub const MAX_CONTENT: usize = 2000;
 pub const MAX_TITLE: usize = 256;
@@ -346,7 +346,7 @@ pub fn topics(lang: Lang, heading: &str, items: &[TopicItem], page: u32, pages: 
                 .collect()
         })
         .collect();
-    let nav = paperbell_chat::buttons::page_buttons(lang, page, pages);
+    let nav = page_buttons(lang, page, pages);
     if !nav.is_empty() {
         buttons.push(nav);
     }
@@ -390,17 +390,8 @@ pub fn reply(answer: &Answer) -> Vec<Message> {
             more,
         } => {
             let mut out = papers(heading, items);
-            if let (Some(Command::Recent { topic, count, page }), Some(last)) =
-                (more, out.last_mut())
-            {
-                last.buttons = vec![vec![(
-                    format!("{} ▶", t(lang, "More", "更多")),
-                    Callback::More {
-                        topic: topic.clone(),
-                        count: count.unwrap_or(5),
-                        page: *page,
-                    },
-                )]];
+            if let (Some(button), Some(last)) = (more_button(lang, more.as_ref()), out.last_mut()) {
+                last.buttons = vec![vec![button]];
             }
             out
         }

@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use paperbell_chat::offload::Offload;
 use paperbell_chat::{
     Answer, Caller, ChatPlatform, ChatRef, Command, DigestMessage, Handler, Lang, Platform,
     SendError, t,
@@ -84,7 +85,7 @@ pub struct TelegramBot {
 
 struct Inner {
     bot: teloxide::Bot,
-    handler: Arc<dyn Handler>,
+    core: Offload,
     username: String,
     /// Webhook mode: the URL (checked once, at connect) and the secret.
     webhook: Option<(reqwest::Url, String)>,
@@ -170,7 +171,7 @@ impl TelegramBot {
         Ok(TelegramBot {
             inner: Arc::new(Inner {
                 bot,
-                handler,
+                core: Offload::new(handler),
                 username,
                 webhook,
                 flood: Mutex::new(FloodLimit::new(FLOOD_BURST, FLOOD_EVERY)),
@@ -281,7 +282,7 @@ impl TelegramBot {
             UpdateKind::Message(m) => self.on_message(m, false).await,
             UpdateKind::ChannelPost(m) => self.on_message(m, true).await,
             UpdateKind::CallbackQuery(q) => self.on_callback(q).await,
-            UpdateKind::MyChatMember(m) => self.on_membership(m),
+            UpdateKind::MyChatMember(m) => self.on_membership(m).await,
             _ => {}
         }
     }
@@ -289,7 +290,7 @@ impl TelegramBot {
     async fn on_message(&self, msg: Message, channel: bool) {
         let chat = chat_ref(msg.chat.id);
         if let Some(to) = msg.migrate_to_chat_id() {
-            self.inner.handler.chat_moved(&chat, &chat_ref(*to));
+            self.inner.core.chat_moved(&chat, &chat_ref(*to)).await;
             return;
         }
         if msg.forward_origin().is_some() || msg.via_bot.is_some() {
@@ -391,29 +392,11 @@ impl TelegramBot {
     }
 
     async fn command(&self, caller: &Caller, cmd: Command) -> Answer {
-        let handler = self.inner.handler.clone();
-        let caller = caller.clone();
-        // The store may block for a moment (a search scans); keep the runtime's workers free.
-        tokio::task::spawn_blocking(move || handler.command(&caller, cmd))
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "command handler panicked");
-                Answer {
-                    lang: Lang::En,
-                    reply: paperbell_chat::Reply::Text(
-                        "Something went wrong on the bot's side; please try again in a minute."
-                            .into(),
-                    ),
-                }
-            })
+        self.inner.core.command(caller, cmd).await
     }
 
     async fn lang(&self, caller: &Caller) -> Lang {
-        let handler = self.inner.handler.clone();
-        let caller = caller.clone();
-        tokio::task::spawn_blocking(move || handler.lang(&caller))
-            .await
-            .unwrap_or_default()
+        self.inner.core.lang(caller).await
     }
 
     async fn on_callback(&self, q: CallbackQuery) {
@@ -480,13 +463,14 @@ impl TelegramBot {
         self.send_outs(&chat, outs).await;
     }
 
-    fn on_membership(&self, m: ChatMemberUpdated) {
+    async fn on_membership(&self, m: ChatMemberUpdated) {
         // The bot was removed from a group or channel, or a person blocked it.
         let kind = &m.new_chat_member.kind;
         if kind.is_left() || kind.is_banned() {
             self.inner
-                .handler
-                .chat_gone(&chat_ref(m.chat.id), "the bot was removed or blocked");
+                .core
+                .chat_gone(&chat_ref(m.chat.id), "the bot was removed or blocked")
+                .await;
         }
     }
 
@@ -542,11 +526,11 @@ impl TelegramBot {
                             platform: Platform::Telegram,
                             id: to,
                         };
-                        self.inner.handler.chat_moved(&target, &new);
+                        self.inner.core.chat_moved(&target, &new).await;
                         target = new;
                     }
                     Err(SendError::Permanent(why)) => {
-                        self.inner.handler.chat_gone(&target, &why);
+                        self.inner.core.chat_gone(&target, &why).await;
                         return;
                     }
                     Err(e) => {

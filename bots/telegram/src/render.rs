@@ -3,9 +3,10 @@
 //! each message is at most 4096 UTF-16 units of *visible* text (Telegram counts after entity
 //! parsing), split at paper boundaries; an over-long paper block is shortened, never dropped.
 
-use paperbell_chat::{Answer, Command, DigestMessage, Lang, PaperItem, Reply, TopicItem, t};
+use paperbell_chat::{Answer, DigestMessage, Lang, PaperItem, Reply, TopicItem, t};
 
 use crate::parse::Callback;
+use paperbell_chat::buttons::{more_button, page_buttons};
 
 /// Telegram's limit on message text after entity parsing, in UTF-16 code units.
 pub const MAX_MESSAGE_UTF16: usize = 4096;
@@ -310,7 +311,7 @@ pub fn topics(lang: Lang, heading: &str, items: &[TopicItem], page: u32, pages: 
             Callback::Subscribe(it.id.clone()),
         )]);
     }
-    let nav = paperbell_chat::buttons::page_buttons(lang, page, pages);
+    let nav = page_buttons(lang, page, pages);
     if !nav.is_empty() {
         buttons.push(nav);
     }
@@ -330,17 +331,9 @@ pub fn reply(answer: &Answer) -> Vec<Out> {
             papers: items,
             more,
         } => {
-            let buttons = match more {
-                Some(Command::Recent { topic, count, page }) => vec![vec![(
-                    format!("{} ▶", t(lang, "More", "更多")),
-                    Callback::More {
-                        topic: topic.clone(),
-                        count: count.unwrap_or(5),
-                        page: *page,
-                    },
-                )]],
-                _ => vec![],
-            };
+            let buttons = more_button(lang, more.as_ref())
+                .map(|b| vec![vec![b]])
+                .unwrap_or_default();
             with_buttons(papers(heading, items), buttons)
         }
         Reply::Topics {

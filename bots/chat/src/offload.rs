@@ -1,0 +1,66 @@
+//! The core's `Handler` as the adapters' async code calls it: every call runs on tokio's
+//! blocking pool, since the core may block on the store (a search scans, a migration writes),
+//! and a panic in the core becomes a polite reply instead of a dead task.
+
+use std::sync::Arc;
+
+use crate::{Answer, Caller, ChatRef, Command, Handler, Lang, Reply, TopicItem};
+
+/// A cheap-to-clone handle on the core for async adapters.
+#[derive(Clone)]
+pub struct Offload(Arc<dyn Handler>);
+
+impl Offload {
+    pub fn new(handler: Arc<dyn Handler>) -> Self {
+        Offload(handler)
+    }
+
+    /// Runs `f` on the core off the async workers; `None` if it panicked.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Handler) -> T + Send + 'static,
+    ) -> Option<T> {
+        let h = self.0.clone();
+        match tokio::task::spawn_blocking(move || f(h.as_ref())).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::error!(error = %e, "the command handler panicked");
+                None
+            }
+        }
+    }
+
+    pub async fn command(&self, caller: &Caller, cmd: Command) -> Answer {
+        let caller = caller.clone();
+        self.run(move |h| h.command(&caller, cmd))
+            .await
+            .unwrap_or_else(|| Answer {
+                lang: Lang::En,
+                reply: Reply::Text(
+                    "Something went wrong on the bot's side; please try again in a minute.".into(),
+                ),
+            })
+    }
+
+    pub async fn lang(&self, caller: &Caller) -> Lang {
+        let caller = caller.clone();
+        self.run(move |h| h.lang(&caller)).await.unwrap_or_default()
+    }
+
+    pub async fn chat_gone(&self, chat: &ChatRef, why: &str) {
+        let (chat, why) = (chat.clone(), why.to_string());
+        self.run(move |h| h.chat_gone(&chat, &why)).await;
+    }
+
+    pub async fn chat_moved(&self, from: &ChatRef, to: &ChatRef) {
+        let (from, to) = (from.clone(), to.clone());
+        self.run(move |h| h.chat_moved(&from, &to)).await;
+    }
+
+    pub async fn suggest_topics(&self, chat: &ChatRef, typed: &str) -> Vec<TopicItem> {
+        let (chat, typed) = (chat.clone(), typed.to_string());
+        self.run(move |h| h.suggest_topics(&chat, &typed))
+            .await
+            .unwrap_or_default()
+    }
+}

@@ -383,24 +383,29 @@ impl Commands<'_> {
                 t(lang, "Nothing has been fetched yet.", "尚未抓取任何内容。").into(),
             ));
         };
-        let mut per_topic = Vec::new();
+        let mut lists = Vec::new();
         for s in &subs {
-            per_topic.push((
-                s.topic_id.clone(),
-                s.topic_name.clone(),
-                self.day_papers(s, day)?,
-            ));
+            lists.push(self.day_papers(s, day)?);
         }
+        let per_topic: Vec<(&str, &[StoredPaper])> = subs
+            .iter()
+            .zip(&lists)
+            .map(|(s, l)| (s.topic_name.as_str(), l.as_slice()))
+            .collect();
         // On request nothing counts as delivered; a paper in several topics still shows once.
         let messages: Vec<DigestMessage> = digest::plan(&per_topic, |_| false, eff.max as usize)
             .into_iter()
             .map(|t| DigestMessage {
-                title: t.topic_name,
+                title: subs[t.topic].topic_name.clone(),
                 day: day.to_string(),
                 overview: None,
                 more: t.more,
-                papers: t.papers.iter().map(|(sp, names)| item(sp, names)).collect(),
-                unsubscribe_topic: Some(t.topic_id),
+                papers: t
+                    .papers
+                    .iter()
+                    .map(|(i, names)| item(&lists[t.topic][*i], names))
+                    .collect(),
+                unsubscribe_topic: Some(subs[t.topic].topic_id.clone()),
                 lang,
                 compact: eff.format == "compact",
             })
@@ -493,20 +498,20 @@ impl Commands<'_> {
                 }
             },
             "format" => match v {
-                "compact" | "full" => s.format = Some(v.into()),
+                "compact" | "full" | "combined" => s.format = Some(v.into()),
                 _ => {
                     return Ok(user(t(
                         lang,
-                        "format is compact or full",
-                        "format 为 compact 或 full",
+                        "format is full (a message per topic), compact (titles and links) or combined (one message for all topics)",
+                        "format 为 full（每个主题一条）、compact（仅标题和链接）或 combined（所有主题合为一条）",
                     )));
                 }
             },
             _ => {
                 return Ok(user(t(
                     lang,
-                    "Settings: time HH:MM, tz <zone>, lang en|zh, max <1-50>, format compact|full",
-                    "设置项：time HH:MM、tz <时区>、lang en|zh、max <1-50>、format compact|full",
+                    "Settings: time HH:MM, tz <zone>, lang en|zh, max <1-50>, format full|compact|combined",
+                    "设置项：time HH:MM、tz <时区>、lang en|zh、max <1-50>、format full|compact|combined",
                 )));
             }
         }
@@ -719,7 +724,7 @@ pub fn help(lang: Lang) -> String {
 /paper <arXiv id or URL> — one paper\n\
 /search <words> — stored papers mentioning them\n\
 /digest — this chat's digest now\n\
-/settings [time 08:30 | tz Asia/Shanghai | lang en|zh | max 10 | format compact|full]\n\n\
+/settings [time 08:30 | tz Asia/Shanghai | lang en|zh | max 10 | format full|compact|combined]\n\n\
 A topic is a topic id (nerf, llm), an arXiv category (cs.CV), or a query:\n\
 \"diffusion\" AND video -survey   ·   nerf OR \"gaussian splatting\"   ·   au:\"Kaiming He\" cat:cs.CV",
         "paperbell 在新的 arXiv 论文发布时提醒你：每个主题一份摘要，按本聊天的时间发送。\n\n\
@@ -731,7 +736,7 @@ A topic is a topic id (nerf, llm), an arXiv category (cs.CV), or a query:\n\
 /paper <arXiv id 或链接> — 查看一篇论文\n\
 /search <词> — 搜索已存储论文\n\
 /digest — 立即查看本聊天的摘要\n\
-/settings [time 08:30 | tz Asia/Shanghai | lang en|zh | max 10 | format compact|full]\n\n\
+/settings [time 08:30 | tz Asia/Shanghai | lang en|zh | max 10 | format full|compact|combined]\n\n\
 主题可以是主题 id（nerf、llm）、arXiv 分类（cs.CV）或查询：\n\
 \"diffusion\" AND video -survey   ·   nerf OR \"gaussian splatting\"   ·   au:\"Kaiming He\" cat:cs.CV",
     )

@@ -47,9 +47,54 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub telegram: TelegramConfig,
     pub discord: DiscordConfig,
+    pub delivery: DeliveryConfig,
     pub http: HttpConfig,
     pub log: LogConfig,
     pub topics: Vec<TopicConfig>,
+}
+
+/// How digests are delivered: the outbox's rate limits and failure policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// How often planning looks for chats whose local delivery time has come.
+    pub tick_secs: f64,
+    /// A message still failing (transient errors) this long after it was planned is dropped.
+    pub max_age_hours: f64,
+    /// First wait after a transient failure; it doubles per attempt (with jitter) up to
+    /// `retry_max_secs`.
+    pub retry_base_secs: f64,
+    pub retry_max_secs: f64,
+    /// Ledger entries (which papers went to which chat) are kept this many days.
+    pub ledger_days: u32,
+    /// Sends in flight at once, per platform.
+    pub concurrency: usize,
+    /// Telegram: messages per second overall, per chat, and per minute in a group.
+    pub telegram_per_sec: f64,
+    pub telegram_per_chat_per_sec: f64,
+    pub telegram_per_group_per_min: f64,
+    /// Discord: requests per second overall (Discord's global limit is 50) and per channel;
+    /// each channel's own limit from Discord's rate-limit headers applies on top.
+    pub discord_per_sec: f64,
+    pub discord_per_channel_per_sec: f64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            tick_secs: 30.0,
+            max_age_hours: 12.0,
+            retry_base_secs: 5.0,
+            retry_max_secs: 600.0,
+            ledger_days: 400,
+            concurrency: 32,
+            telegram_per_sec: 25.0,
+            telegram_per_chat_per_sec: 1.0,
+            telegram_per_group_per_min: 20.0,
+            discord_per_sec: 40.0,
+            discord_per_channel_per_sec: 1.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -232,6 +277,7 @@ impl Default for Config {
                 mode: "gateway".into(),
                 ..Default::default()
             },
+            delivery: DeliveryConfig::default(),
             http: HttpConfig::default(),
             log: LogConfig::default(),
             topics: vec![],
@@ -410,6 +456,31 @@ impl Config {
         }
         self.fetch_schedule()
             .map_err(|m| ("schedule.fetch".to_string(), m))?;
+        let d = &self.delivery;
+        for (key, v) in [
+            ("delivery.tick_secs", d.tick_secs),
+            ("delivery.max_age_hours", d.max_age_hours),
+            ("delivery.retry_base_secs", d.retry_base_secs),
+            ("delivery.retry_max_secs", d.retry_max_secs),
+            ("delivery.telegram_per_sec", d.telegram_per_sec),
+            ("delivery.telegram_per_chat_per_sec", d.telegram_per_chat_per_sec),
+            ("delivery.telegram_per_group_per_min", d.telegram_per_group_per_min),
+            ("delivery.discord_per_sec", d.discord_per_sec),
+            ("delivery.discord_per_channel_per_sec", d.discord_per_channel_per_sec),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err((key.into(), format!("{v} must be a number above 0")));
+            }
+        }
+        if !(1..=1024).contains(&d.concurrency) {
+            return Err((
+                "delivery.concurrency".into(),
+                "must be between 1 and 1024".into(),
+            ));
+        }
+        if d.ledger_days == 0 {
+            return Err(("delivery.ledger_days".into(), "must be 1 or more".into()));
+        }
         for (key, tz) in [
             ("schedule.timezone", &self.schedule.timezone),
             (

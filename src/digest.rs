@@ -21,49 +21,59 @@ pub struct TopicDigest {
 /// One topic's part of a chat's digest: each paper once, with every subscribed topic it matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedTopic {
-    pub topic_id: String,
-    pub topic_name: String,
-    pub papers: Vec<(StoredPaper, Vec<String>)>,
+    /// Index of the topic in the plan's input.
+    pub topic: usize,
+    /// Index of each paper in that topic's list, with the names of all topics it matched.
+    pub papers: Vec<(usize, Vec<String>)>,
     /// Papers left out by the chat's `max`.
     pub more: usize,
 }
 
-/// Plans a chat's digest from each subscribed topic's new papers (in subscription order): a
-/// paper already delivered to the chat is left out; a paper that several topics matched is
-/// shown once, under the first, naming all of them; at most `max` papers per topic.
-pub fn plan(
-    topics: &[(String, String, Vec<StoredPaper>)],
-    delivered: impl Fn(&crate::paper::PaperId) -> bool,
+/// Plans a chat's digest from each subscribed topic's new papers, `(name, papers)` in
+/// subscription order: a paper already delivered to the chat is left out; a paper that several
+/// topics matched is shown once, under the first, naming all of them; at most `max` papers per
+/// topic. Topics left with nothing are left out.
+pub fn plan<P: std::borrow::Borrow<StoredPaper>>(
+    topics: &[(&str, &[P])],
+    delivered: impl Fn(&str) -> bool,
     max: usize,
 ) -> Vec<PlannedTopic> {
-    let mut names: std::collections::HashMap<&crate::paper::PaperId, Vec<String>> =
-        Default::default();
-    for (_, name, papers) in topics {
-        for sp in papers {
-            let list = names.entry(&sp.paper.id).or_default();
+    let total: usize = topics.iter().map(|(_, p)| p.len()).sum();
+    let mut names: std::collections::HashMap<&str, Vec<&str>> =
+        std::collections::HashMap::with_capacity(total);
+    for (name, papers) in topics {
+        for sp in papers.iter() {
+            let list = names.entry(sp.borrow().paper.id.as_str()).or_default();
             if !list.contains(name) {
-                list.push(name.clone());
+                list.push(name);
             }
         }
     }
-    let mut placed = std::collections::HashSet::new();
+    let mut placed = std::collections::HashSet::with_capacity(total);
     let mut out = Vec::new();
-    for (id, name, papers) in topics {
-        let fresh: Vec<&StoredPaper> = papers
+    for (t, (_, papers)) in topics.iter().enumerate() {
+        let fresh: Vec<usize> = papers
             .iter()
-            .filter(|sp| !delivered(&sp.paper.id) && placed.insert(sp.paper.id.clone()))
+            .enumerate()
+            .filter(|(_, sp)| {
+                let id = sp.borrow().paper.id.as_str();
+                !delivered(id) && placed.insert(id)
+            })
+            .map(|(i, _)| i)
             .collect();
         if fresh.is_empty() {
             continue;
         }
         out.push(PlannedTopic {
-            topic_id: id.clone(),
-            topic_name: name.clone(),
+            topic: t,
             more: fresh.len().saturating_sub(max),
             papers: fresh
                 .into_iter()
                 .take(max)
-                .map(|sp| (sp.clone(), names[&sp.paper.id].clone()))
+                .map(|i| {
+                    let id = papers[i].borrow().paper.id.as_str();
+                    (i, names[id].iter().map(|n| n.to_string()).collect())
+                })
                 .collect(),
         });
     }
@@ -336,26 +346,23 @@ mod tests {
 
     #[test]
     fn plan_shows_each_paper_once_with_all_its_topics() {
-        let topics = vec![
-            (
-                "nerf".to_string(),
-                "NeRF".to_string(),
-                vec![numbered(1), numbered(2), numbered(3)],
-            ),
-            (
-                "cs.CV".to_string(),
-                "cs.CV".to_string(),
-                vec![numbered(2), numbered(4), numbered(5), numbered(6)],
-            ),
-            ("llm".to_string(), "LLM".to_string(), vec![numbered(1)]),
+        let lists = [
+            vec![numbered(1), numbered(2), numbered(3)],
+            vec![numbered(2), numbered(4), numbered(5), numbered(6)],
+            vec![numbered(1)],
         ];
-        let delivered = |id: &PaperId| id.as_str() == "2411.00003";
+        let topics: Vec<(&str, &[StoredPaper])> = vec![
+            ("NeRF", &lists[0]),
+            ("cs.CV", &lists[1]),
+            ("LLM", &lists[2]),
+        ];
+        let delivered = |id: &str| id == "2411.00003";
         let p = plan(&topics, delivered, 2);
         assert_eq!(p.len(), 2, "LLM's only paper is already under NeRF");
         let ids = |t: &PlannedTopic| {
             t.papers
                 .iter()
-                .map(|(sp, _)| sp.paper.id.to_string())
+                .map(|(i, _)| lists[t.topic][*i].paper.id.to_string())
                 .collect::<Vec<_>>()
         };
         assert_eq!(

@@ -27,6 +27,7 @@
 pub mod categories;
 pub mod commands;
 pub mod config;
+pub mod delivery;
 pub mod digest;
 pub use paperbell_chat::i18n;
 pub mod paper;

@@ -11,12 +11,14 @@ use tokio_util::sync::CancellationToken;
 
 use paperbell::commands::ChatCore;
 use paperbell::config::Config;
+use paperbell::delivery::{self, Clock, PlanJob, Planner, Sender};
 use paperbell::digest;
 use paperbell::paper::PaperId;
 use paperbell::scheduler::{self, FetchJob, FetchReport, Source};
 use paperbell::sources::{self, ParseError, fetch::ArxivClient};
 use paperbell::store::Store;
 use paperbell::topics::{Topic, TopicSet};
+use paperbell_chat::{ChatPlatform, Platform};
 use paperbell_discord::{DiscordBot, DiscordError, DiscordMode, DiscordSettings};
 use paperbell_telegram::bot::{TelegramError, WebhookSettings};
 use paperbell_telegram::{TelegramBot, TelegramSettings};
@@ -110,6 +112,9 @@ enum Cmd {
     CheckConfig,
     /// Match every stored paper against the configured topics again (after editing topics).
     Reindex,
+    /// Delivery status from the store: per platform the messages planned, sent, retried,
+    /// dropped and chats deactivated, the queue depth and the last delivery; the last fetch.
+    Status,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -378,6 +383,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Status => {
+            let store = open_store(&config).map_err(|e| {
+                anyhow::anyhow!(
+                    "{e:#}\n(the store is locked while `paperbell run` uses it; its log prints the same figures every minute)"
+                )
+            })?;
+            out(&delivery::status(&store)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Run => rt.block_on(run(config)),
     }
 }
@@ -545,7 +559,7 @@ async fn run(config: Config) -> Result<ExitCode> {
         topics: Arc::new(topics.clone()),
         schedule: config.schedule.clone(),
     });
-    let mut tasks: Vec<(&str, tokio::task::JoinHandle<Result<()>>)> = Vec::new();
+    let mut tasks: Vec<(&'static str, tokio::task::JoinHandle<Result<()>>)> = Vec::new();
     let mut routes = axum::Router::new();
     let telegram = match &config.telegram.token {
         Some(token) => {
@@ -599,13 +613,53 @@ async fn run(config: Config) -> Result<ExitCode> {
             }),
         ));
     }
+    let fetched = Arc::new(tokio::sync::Notify::new());
+    let mut senders = Vec::new();
+    if let Some(bot) = telegram {
+        senders.push(spawn_sender(
+            &mut tasks,
+            "telegram sender",
+            bot,
+            &store,
+            &config,
+            &shutdown,
+        ));
+    }
+    if let Some(bot) = discord {
+        senders.push(spawn_sender(
+            &mut tasks,
+            "discord sender",
+            bot,
+            &store,
+            &config,
+            &shutdown,
+        ));
+    }
+    let platforms = !senders.is_empty();
+    if platforms {
+        let job = PlanJob {
+            planner: Arc::new(Planner {
+                store: store.clone(),
+                topics: Arc::new(topics.clone()),
+                schedule: config.schedule.clone(),
+                platforms: senders.iter().map(|(p, _)| *p).collect(),
+            }),
+            clock: Clock::System,
+            tick: std::time::Duration::from_secs_f64(config.delivery.tick_secs),
+            ledger_days: config.delivery.ledger_days,
+            fetched: fetched.clone(),
+            senders,
+        };
+        tasks.push(("planner", tokio::spawn(job.run(shutdown.clone()))));
+    }
     let job = FetchJob {
         client: ArxivClient::new(&config.arxiv)?,
         config,
         store: store.clone(),
         topics,
         // With no chat platform, the terminal is where digests go.
-        print_digests: telegram.is_none() && discord.is_none(),
+        print_digests: !platforms,
+        fetched: platforms.then_some(fetched),
     };
     let stop = shutdown.clone();
     tasks.push(("fetch", tokio::spawn(job.run(stop))));
@@ -630,6 +684,28 @@ async fn run(config: Config) -> Result<ExitCode> {
         Some(e) => Err(e),
         None => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// Starts a platform's outbox sender; returns the channel planning hands it new items on.
+fn spawn_sender<P: ChatPlatform>(
+    tasks: &mut Vec<(&'static str, tokio::task::JoinHandle<Result<()>>)>,
+    name: &'static str,
+    bot: P,
+    store: &Arc<Store>,
+    config: &Config,
+    shutdown: &CancellationToken,
+) -> (Platform, tokio::sync::mpsc::UnboundedSender<u64>) {
+    let platform = bot.platform();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let sender = Sender {
+        platform: Arc::new(bot),
+        store: store.clone(),
+        settings: delivery::sender_settings(&config.delivery, platform),
+        clock: Clock::System,
+        incoming: rx,
+    };
+    tasks.push((name, tokio::spawn(sender.run(shutdown.clone()))));
+    (platform, tx)
 }
 
 /// Starts the Telegram side. A bad token or URL stops the service with a clear message; an

@@ -1,7 +1,7 @@
 //! The fetch schedule: a cron expression evaluated in its own IANA zone (default just after
 //! arXiv's 20:00 America/New_York announcement, Sunday to Thursday), the fetch job it runs,
-//! and, while no chat platform is configured, the day's digests printed to stdout.
-//! Per-chat delivery times and catch-up come with the delivery issue.
+//! per-chat delivery times (pure: `due_day`, `next_delivery`), and, while no chat platform is
+//! configured, the day's digests printed to stdout. Planning and sending live in `delivery`.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -170,30 +170,55 @@ pub fn next_fetch(schedule: &cron::Schedule, tz: Tz, now: DateTime<Utc>) -> Opti
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// The next time a chat's local `time` comes round strictly after `after`, and the local day
-/// it belongs to. In a DST gap (the time does not exist that day) it is the first instant after
-/// the gap; in a DST overlap (the time happens twice) the first of the two. The local day is
-/// what "one digest per chat per local day" is keyed on, so neither can skip or double a day.
-pub fn next_delivery(time: NaiveTime, tz: Tz, after: DateTime<Utc>) -> (DateTime<Utc>, NaiveDate) {
+/// The instant a chat's local `time` comes on local `day`. In a DST gap (the time does not
+/// exist that day) it is the first instant after the gap; in a DST overlap (the time happens
+/// twice) the first of the two.
+pub fn delivery_instant(time: NaiveTime, tz: Tz, day: NaiveDate) -> DateTime<Utc> {
     use chrono::{LocalResult, TimeZone};
+    let at = match tz.from_local_datetime(&day.and_time(time)) {
+        LocalResult::Single(t) => Some(t),
+        LocalResult::Ambiguous(first, _) => Some(first),
+        // In the gap: walk forward a minute at a time to the first time that exists.
+        LocalResult::None => (1..=24 * 60).find_map(|m| {
+            tz.from_local_datetime(&(day.and_time(time) + chrono::Duration::minutes(m)))
+                .earliest()
+        }),
+    };
+    // No zone skips a whole day of times; UTC is the fallback if one ever did.
+    at.map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| day.and_time(time).and_utc())
+}
+
+/// The next time a chat's local `time` comes round strictly after `after`, and the local day
+/// it belongs to. The local day is what "one digest per chat per local day" is keyed on, so
+/// neither a DST gap nor an overlap can skip or double a day.
+pub fn next_delivery(time: NaiveTime, tz: Tz, after: DateTime<Utc>) -> (DateTime<Utc>, NaiveDate) {
     let mut day = after.with_timezone(&tz).date_naive();
     loop {
-        let at = match tz.from_local_datetime(&day.and_time(time)) {
-            LocalResult::Single(t) => Some(t),
-            LocalResult::Ambiguous(first, _) => Some(first),
-            // In the gap: walk forward a minute at a time to the first time that exists.
-            LocalResult::None => (1..=24 * 60).find_map(|m| {
-                tz.from_local_datetime(&(day.and_time(time) + chrono::Duration::minutes(m)))
-                    .earliest()
-            }),
-        };
-        if let Some(at) = at.map(|t| t.with_timezone(&Utc))
-            && at > after
-        {
+        let at = delivery_instant(time, tz, day);
+        if at > after {
             return (at, day);
         }
         day = day.succ_opt().expect("dates do not run out");
     }
+}
+
+/// The local day whose digest is due at `now`: the latest local day whose delivery time has
+/// passed, unless that day already had its digest (`last_day`). After downtime this is the
+/// latest missed day only, so a chat catches up once, not once per missed day.
+pub fn due_day(
+    time: NaiveTime,
+    tz: Tz,
+    now: DateTime<Utc>,
+    last_day: Option<NaiveDate>,
+) -> Option<NaiveDate> {
+    let today = now.with_timezone(&tz).date_naive();
+    let day = if delivery_instant(time, tz, today) <= now {
+        today
+    } else {
+        today.pred_opt()?
+    };
+    last_day.is_none_or(|l| l < day).then_some(day)
 }
 
 /// Per-topic digests of one announcement day, from the store (topics with no paper left out).
@@ -221,6 +246,9 @@ pub struct FetchJob {
     pub topics: TopicSet,
     /// Print each new day's digests to stdout (no chat platform configured).
     pub print_digests: bool,
+    /// Told after every successful fetch, so that chats waiting for the day's announcement
+    /// are planned at once.
+    pub fetched: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl FetchJob {
@@ -298,6 +326,9 @@ impl FetchJob {
                     tracing::warn!("part of the fetch failed: {e}");
                 }
                 tracing::info!("fetched {}", report.summary());
+                if let Some(n) = &self.fetched {
+                    n.notify_one();
+                }
                 if self.print_digests
                     && let Err(e) = self.print_new_days(&report)
                 {
@@ -394,6 +425,46 @@ mod tests {
         }
         for w in days.windows(2) {
             assert_eq!(w[1], w[0].succ_opt().unwrap());
+        }
+    }
+
+    #[test]
+    fn a_digest_is_due_once_per_local_day_and_catches_up_once() {
+        let sh: Tz = "Asia/Shanghai".parse().unwrap();
+        let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).unwrap();
+        // 07:59 in Shanghai on the 19th: the 18th's 08:00 has passed, the 19th's not yet.
+        let before = Utc.with_ymd_and_hms(2024, 11, 18, 23, 59, 0).unwrap();
+        assert_eq!(due_day(t(8, 0), sh, before, None), Some(d(11, 18)));
+        assert_eq!(due_day(t(8, 0), sh, before, Some(d(11, 18))), None);
+        let after = Utc.with_ymd_and_hms(2024, 11, 19, 0, 0, 0).unwrap();
+        assert_eq!(due_day(t(8, 0), sh, after, Some(d(11, 18))), Some(d(11, 19)));
+        // Down for three days: one digest, for the latest day, not one per missed day.
+        let back = Utc.with_ymd_and_hms(2024, 11, 22, 3, 0, 0).unwrap();
+        assert_eq!(due_day(t(8, 0), sh, back, Some(d(11, 18))), Some(d(11, 22)));
+        assert_eq!(due_day(t(8, 0), sh, back, Some(d(11, 22))), None);
+    }
+
+    #[test]
+    fn due_days_neither_skip_nor_double_across_dst() {
+        // Every minute through both 2024 DST changes in New York, with 02:30 (missing on
+        // 10 March, twice on 3 November): each local day comes due exactly once, in order.
+        let ny: Tz = "America/New_York".parse().unwrap();
+        for (from, to) in [((3, 8), (3, 12)), ((11, 1), (11, 5))] {
+            let mut now = Utc.with_ymd_and_hms(2024, from.0, from.1, 0, 0, 0).unwrap();
+            let end = Utc.with_ymd_and_hms(2024, to.0, to.1, 0, 0, 0).unwrap();
+            let mut last = Some(now.with_timezone(&ny).date_naive());
+            let mut days = Vec::new();
+            while now < end {
+                if let Some(day) = due_day(t(2, 30), ny, now, last) {
+                    days.push(day);
+                    last = Some(day);
+                }
+                now += chrono::Duration::minutes(1);
+            }
+            assert_eq!(days.len(), 4, "{days:?}");
+            for w in days.windows(2) {
+                assert_eq!(w[1], w[0].succ_opt().unwrap());
+            }
         }
     }
 

@@ -14,6 +14,9 @@
 //! | `s`    | chat, 0, topic id                 | subscription (versioned)   |
 //! | `S`    | topic id, 0, chat                 | empty (reverse index)      |
 //! | `m`    | name                              | meta value                 |
+//! | `D`    | chat                              | delivery state (versioned) |
+//! | `l`    | chat, 0, local day                | ledger: paper ids planned  |
+//! | `o`    | platform, 0, sequence (u64 BE)    | outbox item (versioned)    |
 //!
 //! Days are `yyyymmdd` big-endian, so byte order is date order and "recent" is a reverse prefix
 //! scan. Indexes are posting lists (one value per topic/category and day, ids in arrival order)
@@ -23,6 +26,7 @@
 //! the paper entered the topic.
 
 pub mod codec;
+mod outbox;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -33,6 +37,7 @@ use paperbell_chat::{ChatRef, Platform};
 use serde::{Deserialize, Serialize};
 
 pub use codec::StoredPaper;
+pub use outbox::{ChatPlan, chat_ref, Counters, DeliveryState, OutboxItem, PlannedMessage};
 use codec::{PaperRecordRef, PaperRecordV1, day_from_key, day_key, decode, encode};
 
 use crate::paper::{Paper, PaperId};
@@ -200,6 +205,12 @@ impl Store {
     /// Makes everything written so far durable.
     pub fn flush(&self) -> Result<()> {
         self.db.flush()?;
+        Ok(())
+    }
+
+    /// `flush` without blocking a thread.
+    pub async fn flush_async(&self) -> Result<()> {
+        self.db.flush_async().await?;
         Ok(())
     }
 
@@ -570,8 +581,9 @@ impl Store {
         }
     }
 
-    /// Moves a chat to a new id with its settings and subscriptions, in one atomic batch (a
-    /// Telegram group that became a supergroup). Subscriptions the target already has win.
+    /// Moves a chat to a new id with its settings, subscriptions, delivery state, ledger and
+    /// pending outbox items, in one atomic batch (a Telegram group that became a supergroup).
+    /// Subscriptions the target already has win.
     /// Returns false when there was nothing to move.
     pub fn migrate_chat(&self, from: &ChatRef, to: &ChatRef) -> Result<bool> {
         let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
@@ -599,6 +611,7 @@ impl Store {
                 batch.insert(key(b'S', &[topic, tk.as_bytes()]), &[]);
             }
         }
+        self.move_delivery(from, to, &mut batch)?;
         self.db.apply_batch(batch)?;
         Ok(true)
     }

@@ -194,8 +194,12 @@ pub trait Handler: Send + Sync + 'static {
 /// Why a send failed, in terms the delivery policy acts on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
+    /// This chat (or route) must wait.
     #[error("rate limited: retry after {0:?}")]
     RetryAfter(Duration),
+    /// Every send to this platform must wait (Discord's global 429).
+    #[error("rate limited globally: retry after {0:?}")]
+    GlobalRetryAfter(Duration),
     #[error("the chat is gone or refuses the bot: {0}")]
     Permanent(String),
     #[error("the chat moved to {0}")]
@@ -210,14 +214,42 @@ pub enum SendError {
     Transient(String),
 }
 
-/// What every adapter provides to the core's delivery.
-pub trait ChatPlatform: Send + Sync {
+/// A message the platform accepted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sent {
+    /// The platform says this chat's route takes nothing more for this long (Discord's
+    /// `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset-After`): wait instead of earning a 429.
+    pub route_wait: Option<Duration>,
+}
+
+/// What every adapter provides to the core's delivery. A digest is rendered once into
+/// platform messages (parts); the delivery sends them one by one and records each, so a crash
+/// between parts resends only the part that was in flight.
+pub trait ChatPlatform: Send + Sync + 'static {
+    /// One platform message, ready to send.
+    type Part: Send + Sync + 'static;
     fn platform(&self) -> Platform;
+    /// The messages a digest takes, in order. Pure: the same digest gives the same parts.
+    fn render(&self, message: &DigestMessage) -> Vec<Self::Part>;
+    fn send_part(
+        &self,
+        chat: &ChatRef,
+        part: &Self::Part,
+    ) -> impl Future<Output = Result<Sent, SendError>> + Send;
+    /// Sends a whole digest (replies, tests): every part in order, stopping at the first error.
     fn send(
         &self,
         chat: &ChatRef,
         message: &DigestMessage,
-    ) -> impl Future<Output = Result<(), SendError>> + Send;
+    ) -> impl Future<Output = Result<(), SendError>> + Send {
+        let parts = self.render(message);
+        async move {
+            for p in &parts {
+                self.send_part(chat, p).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

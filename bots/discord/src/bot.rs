@@ -24,7 +24,7 @@ use paperbell_chat::flood::{FloodLimit, Verdict};
 use paperbell_chat::offload::Offload;
 use paperbell_chat::{
     Answer, Caller, ChatPlatform, ChatRef, Command, DigestMessage, Handler, Lang, Platform,
-    SendError, t,
+    SendError, Sent, t,
 };
 use serenity::all::{
     ButtonStyle, ChannelId, CommandDataOptionValue, CommandInteraction, CommandOptionType,
@@ -165,12 +165,12 @@ impl Guard {
         until.map(|u| SendError::RetryAfter(u - now))
     }
 
-    fn record(&mut self, channel: u64, err: &SendError, global: bool, now: Instant) {
+    fn record(&mut self, channel: u64, err: &SendError, now: Instant) {
         match err {
             SendError::Permanent(_) => {
                 self.gone.insert(channel);
             }
-            SendError::RetryAfter(d) if global => self.global_until = Some(now + *d),
+            SendError::GlobalRetryAfter(d) => self.global_until = Some(now + *d),
             SendError::RetryAfter(d) => {
                 self.until.insert(channel, now + *d);
             }
@@ -527,29 +527,36 @@ impl DiscordBot {
 
     /// Posts one message to a channel, unless the guard holds it back; a refusal marks the
     /// channel inactive in the core.
-    async fn post(&self, channel: u64, m: &Message) -> Result<(), SendError> {
+    async fn post(&self, channel: u64, m: &Message) -> Result<Sent, SendError> {
         if let Some(e) = self.guard().check(channel, Instant::now()) {
             return Err(e);
         }
         let res = self.post_once(channel, m).await;
-        if let Err((e, global)) = &res {
-            self.guard().record(channel, e, *global, Instant::now());
-            if let SendError::Permanent(why) = e {
-                let chat = channel_ref(ChannelId::new(channel));
-                self.inner.core.chat_gone(&chat, why).await;
+        match &res {
+            Err(e) => {
+                self.guard().record(channel, e, Instant::now());
+                if let SendError::Permanent(why) = e {
+                    let chat = channel_ref(ChannelId::new(channel));
+                    self.inner.core.chat_gone(&chat, why).await;
+                }
             }
+            // The route's bucket is empty: hold the channel here too, so that replies and
+            // digests alike wait instead of earning a 429.
+            Ok(Sent {
+                route_wait: Some(d),
+            }) => {
+                let e = SendError::RetryAfter(*d);
+                self.guard().record(channel, &e, Instant::now());
+            }
+            Ok(_) => {}
         }
-        res.map_err(|(e, _)| e)
+        res
     }
 
-    /// One POST of a message; the error and whether a 429 was global.
-    async fn post_once(&self, channel: u64, m: &Message) -> Result<(), (SendError, bool)> {
-        render::check(m).map_err(|e| {
-            (
-                SendError::Rejected(format!("built an invalid message: {e}")),
-                false,
-            )
-        })?;
+    /// One POST of a message.
+    async fn post_once(&self, channel: u64, m: &Message) -> Result<Sent, SendError> {
+        render::check(m)
+            .map_err(|e| SendError::Rejected(format!("built an invalid message: {e}")))?;
         let body = fill!(CreateMessage::new(), m, self.rows(m));
         let url = format!(
             "{}/api/v10/channels/{channel}/messages",
@@ -563,28 +570,45 @@ impl DiscordBot {
             .json(&body)
             .send()
             .await
-            .map_err(|e| (SendError::Transient(e.without_url().to_string()), false))?;
+            .map_err(|e| SendError::Transient(e.without_url().to_string()))?;
         let status = res.status();
+        let headers = res.headers();
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<f64>().ok())
+        };
         if status.is_success() {
-            return Ok(());
+            return Ok(route_wait(
+                number("x-ratelimit-remaining"),
+                number("x-ratelimit-reset-after"),
+            ));
         }
-        let retry_header = res
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<f64>().ok());
-        let global = res.headers().contains_key("x-ratelimit-global");
+        let retry_header = number("retry-after");
+        let global = headers.contains_key("x-ratelimit-global");
         let body = res.text().await.unwrap_or_default();
-        let global =
-            global || body.contains("\"global\":true") || body.contains("\"global\": true");
-        Err((send_error(status.as_u16(), &body, retry_header), global))
+        Err(send_error(status.as_u16(), &body, retry_header, global))
+    }
+}
+
+/// What Discord's rate-limit headers on a success say about the next request on this route:
+/// wait `Reset-After` seconds once `Remaining` is 0.
+pub fn route_wait(remaining: Option<f64>, reset_after: Option<f64>) -> Sent {
+    Sent {
+        route_wait: match (remaining, reset_after) {
+            (Some(r), Some(s)) if r < 1.0 && s > 0.0 => {
+                Some(Duration::from_secs_f64(s.min(3600.0)))
+            }
+            _ => None,
+        },
     }
 }
 
 /// Discord's error answer in the contract's terms: 429 waits `retry_after` (seconds, float, in
 /// the body; the header as a fallback), 403 and 404 are permanent for that channel (Discord bans
 /// clients that keep producing them), other 4xx refuse this message, 5xx are transient.
-pub fn send_error(status: u16, body: &str, retry_header: Option<f64>) -> SendError {
+pub fn send_error(status: u16, body: &str, retry_header: Option<f64>, global: bool) -> SendError {
     let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     let message = json["message"].as_str().unwrap_or("").to_string();
     let code = json["code"].as_i64().unwrap_or(0);
@@ -595,7 +619,12 @@ pub fn send_error(status: u16, body: &str, retry_header: Option<f64>) -> SendErr
                 .or(retry_header)
                 .unwrap_or(1.0)
                 .clamp(0.0, 3600.0);
-            SendError::RetryAfter(Duration::from_secs_f64(secs))
+            let after = Duration::from_secs_f64(secs);
+            if global || json["global"].as_bool() == Some(true) {
+                SendError::GlobalRetryAfter(after)
+            } else {
+                SendError::RetryAfter(after)
+            }
         }
         // 10003 Unknown Channel, 50001 Missing Access, 50013 Missing Permissions, 50007 Cannot
         // send messages to this user.
@@ -612,15 +641,17 @@ impl ChatPlatform for DiscordBot {
         Platform::Discord
     }
 
-    /// Sends a digest: embeds within every limit, split over messages, Unsubscribe under the
-    /// last one.
-    async fn send(&self, chat: &ChatRef, message: &DigestMessage) -> Result<(), SendError> {
+    type Part = Message;
+
+    /// Embeds within every limit, split over messages, Unsubscribe under the last one.
+    fn render(&self, message: &DigestMessage) -> Vec<Message> {
+        render::digest(message)
+    }
+
+    async fn send_part(&self, chat: &ChatRef, part: &Message) -> Result<Sent, SendError> {
         let id = channel_id(chat)
             .ok_or_else(|| SendError::Permanent(format!("bad channel id {chat}")))?;
-        for m in render::digest(message) {
-            self.post(id, &m).await?;
-        }
-        Ok(())
+        self.post(id, part).await
     }
 }
 
@@ -958,25 +989,37 @@ mod tests {
             send_error(
                 429,
                 r#"{"message":"You are being rate limited.","retry_after":1.5,"global":false}"#,
-                None
+                None,
+                false
             ),
             SendError::RetryAfter(Duration::from_millis(1500))
         );
         assert_eq!(
-            send_error(429, "", Some(2.0)),
+            send_error(429, "", Some(2.0), false),
             SendError::RetryAfter(Duration::from_secs(2))
         );
+        assert_eq!(
+            send_error(429, r#"{"retry_after":0.5,"global":true}"#, None, false),
+            SendError::GlobalRetryAfter(Duration::from_millis(500))
+        );
+        assert_eq!(
+            send_error(429, "", Some(3.0), true),
+            SendError::GlobalRetryAfter(Duration::from_secs(3))
+        );
+        assert_eq!(route_wait(Some(0.0), Some(4.5)).route_wait, Some(Duration::from_millis(4500)));
+        assert_eq!(route_wait(Some(2.0), Some(4.5)).route_wait, None);
+        assert_eq!(route_wait(None, None).route_wait, None);
         assert!(matches!(
-            send_error(403, r#"{"message":"Missing Access","code":50001}"#, None),
+            send_error(403, r#"{"message":"Missing Access","code":50001}"#, None, false),
             SendError::Permanent(_)
         ));
         assert!(matches!(
-            send_error(404, r#"{"message":"Unknown Channel","code":10003}"#, None),
+            send_error(404, r#"{"message":"Unknown Channel","code":10003}"#, None, false),
             SendError::Permanent(_)
         ));
-        assert!(matches!(send_error(502, "", None), SendError::Transient(_)));
+        assert!(matches!(send_error(502, "", None, false), SendError::Transient(_)));
         assert!(matches!(
-            send_error(400, r#"{"message":"Invalid Form Body","code":50035}"#, None),
+            send_error(400, r#"{"message":"Invalid Form Body","code":50035}"#, None, false),
             SendError::Rejected(_)
         ));
     }

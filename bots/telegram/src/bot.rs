@@ -14,7 +14,7 @@ use axum::routing::post;
 use paperbell_chat::offload::Offload;
 use paperbell_chat::{
     Answer, Caller, ChatPlatform, ChatRef, Command, DigestMessage, Handler, Lang, Platform,
-    SendError, t,
+    SendError, Sent, t,
 };
 use teloxide::ApiError;
 use teloxide::RequestError;
@@ -635,13 +635,17 @@ impl ChatPlatform for TelegramBot {
         Platform::Telegram
     }
 
-    /// Sends a digest (HTML, split at paper boundaries, Unsubscribe under the last part).
-    async fn send(&self, chat: &ChatRef, message: &DigestMessage) -> Result<(), SendError> {
+    type Part = Out;
+
+    /// HTML, split at paper boundaries, Unsubscribe under the last part.
+    fn render(&self, message: &DigestMessage) -> Vec<Out> {
+        render::digest_out(message)
+    }
+
+    async fn send_part(&self, chat: &ChatRef, part: &Out) -> Result<Sent, SendError> {
         let id =
             chat_id(chat).ok_or_else(|| SendError::Permanent(format!("bad chat id {chat}")))?;
-        for out in render::digest_out(message) {
-            self.send_out(id, &out).await?;
-        }
-        Ok(())
+        self.send_out(id, part).await?;
+        Ok(Sent::default())
     }
 }

@@ -1,0 +1,347 @@
+//! Planning: when a chat's local delivery time comes, what it has not received yet becomes
+//! outbox items, written with its ledger entry and new delivery state in one atomic batch.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use paperbell_chat::{ChatRef, Platform};
+
+use crate::commands::{Commands, Effective};
+use crate::config::ScheduleConfig;
+use crate::digest;
+use crate::i18n::t;
+use crate::scheduler::{delivery_instant, due_day};
+use crate::store::{
+    ChatPlan, DeliveryState, OutboxItem, PlannedMessage, Store, StoreError,
+    StoredPaper, Subscription,
+};
+use crate::topics::{MatchText, TopicSet};
+
+/// However long a chat was away (inactive, or the service down), a digest looks back at most
+/// this many announcement days: catching up is one digest, not a flood.
+pub const CATCH_UP_DAYS: i64 = 14;
+/// An announcement that arrives this long after a chat's delivery time still goes out that
+/// local day (arXiv is sometimes late); after it, a day with nothing new is over for the chat.
+pub const LATE_GRACE: chrono::Duration = chrono::Duration::hours(2);
+/// Chats written per sled batch: large enough to amortise, small enough to bound memory.
+const CHATS_PER_BATCH: usize = 2000;
+
+/// Topic papers shared by every chat planned in one run: `(topic, exclusive lower day)` ->
+/// papers after it, oldest day first.
+type Cache = HashMap<(String, NaiveDate), Arc<Vec<StoredPaper>>>;
+
+pub struct Planner {
+    pub store: Arc<Store>,
+    pub topics: Arc<TopicSet>,
+    pub schedule: ScheduleConfig,
+    /// Platforms that run: chats of the others wait (nothing is planned for them).
+    pub platforms: Vec<Platform>,
+}
+
+/// What one planning run did.
+#[derive(Debug, Default)]
+pub struct PlanRun {
+    /// Chats whose delivery time had come and which had something new to look at.
+    pub looked_at: usize,
+    /// Chats that got a digest planned.
+    pub planned_chats: usize,
+    pub items: Vec<(Platform, u64, OutboxItem)>,
+}
+
+impl Planner {
+    /// Plans every chat whose digest is due at `now`, and makes the result durable.
+    pub fn plan_due(&self, now: DateTime<Utc>) -> Result<PlanRun, StoreError> {
+        let mut run = PlanRun::default();
+        let Some(latest) = self.store.latest_day()? else {
+            return Ok(run);
+        };
+        let commands = Commands {
+            store: &self.store,
+            topics: &self.topics,
+            schedule: &self.schedule,
+        };
+        let mut planned: HashMap<Platform, u64> = HashMap::new();
+        for p in &self.platforms {
+            planned.insert(*p, self.store.counters(*p)?.planned);
+        }
+        let mut cache = Cache::new();
+        let mut batch = Vec::new();
+        for rec in self.store.chats()? {
+            let Some(platform) = Platform::parse(&rec.platform) else {
+                continue;
+            };
+            if !rec.active || !self.platforms.contains(&platform) {
+                continue;
+            }
+            let chat = ChatRef {
+                platform,
+                id: rec.id.clone(),
+            };
+            let eff = commands.effective(&rec.settings, None);
+            let state = self.store.delivery_state(&chat)?;
+            let (time, tz) = (time_of(&eff), zone_of(&eff));
+            let Some(local_day) = due_day(time, tz, now, state.last_day) else {
+                continue;
+            };
+            let day_over = now >= delivery_instant(time, tz, local_day) + LATE_GRACE;
+            if state.covered.is_some_and(|c| c >= latest) {
+                if day_over {
+                    // Nothing new by the end of the grace: this day is done for the chat.
+                    batch.push(ChatPlan {
+                        chat,
+                        state: DeliveryState {
+                            last_day: Some(local_day),
+                            ..state
+                        },
+                        ledger: Vec::new(),
+                        items: Vec::new(),
+                    });
+                }
+                continue;
+            }
+            run.looked_at += 1;
+            let mut plan =
+                self.plan_chat(&chat, &eff, state, local_day, latest, now, &mut cache)?;
+            if plan.items.is_empty() && day_over {
+                plan.state.last_day = Some(local_day);
+            }
+            if !plan.items.is_empty() {
+                run.planned_chats += 1;
+                *planned.entry(platform).or_default() += plan.items.len() as u64;
+            }
+            batch.push(plan);
+            if batch.len() >= CHATS_PER_BATCH {
+                self.commit(&mut batch, &planned, &mut run)?;
+            }
+        }
+        self.commit(&mut batch, &planned, &mut run)?;
+        // Durable before any of it is sent: a send of an unflushed plan could be planned and
+        // sent again after a crash.
+        self.store.flush()?;
+        Ok(run)
+    }
+
+    fn commit(
+        &self,
+        batch: &mut Vec<ChatPlan>,
+        planned: &HashMap<Platform, u64>,
+        run: &mut PlanRun,
+    ) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let totals: Vec<(Platform, u64)> = planned.iter().map(|(p, n)| (*p, *n)).collect();
+        run.items.extend(self.store.commit_plans(batch, &totals)?);
+        batch.clear();
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn plan_chat(
+        &self,
+        chat: &ChatRef,
+        eff: &Effective,
+        state: DeliveryState,
+        local_day: NaiveDate,
+        latest: NaiveDate,
+        now: DateTime<Utc>,
+        cache: &mut Cache,
+    ) -> Result<ChatPlan, StoreError> {
+        let subs = self.store.subscriptions(chat)?;
+        let floor = latest - chrono::Duration::days(CATCH_UP_DAYS);
+        let mut lists = Vec::with_capacity(subs.len());
+        let mut lowers = Vec::with_capacity(subs.len());
+        for s in &subs {
+            let lower = [state.covered, s.since, Some(floor)]
+                .into_iter()
+                .flatten()
+                .max()
+                .unwrap_or(floor);
+            let key = (s.topic_id.clone(), lower);
+            let list = match cache.get(&key) {
+                Some(l) => l.clone(),
+                None => {
+                    let l = Arc::new(self.papers_after(s, lower, latest)?);
+                    cache.insert(key, l.clone());
+                    l
+                }
+            };
+            lists.push(list);
+            lowers.push(lower);
+        }
+        let risky = at_risk(&subs, &lists, &lowers);
+        let delivered = match risky.iter().map(|(_, d)| *d).min() {
+            Some(oldest) => {
+                let ids: HashSet<&str> = risky.iter().map(|(id, _)| *id).collect();
+                // Ledger days are the chat's local days, which may run a day ahead of or
+                // behind announcement days.
+                self.store
+                    .ledger_contains(chat, oldest - chrono::Duration::days(2), &ids)?
+            }
+            None => HashSet::new(),
+        };
+        let first = lowers.iter().min().map_or(latest, |d| *d + chrono::Duration::days(1));
+        let day = if first >= latest {
+            latest.to_string()
+        } else {
+            format!("{first} – {latest}")
+        };
+        let messages = messages(&subs, &lists, |id| delivered.contains(id), eff, &day);
+        let ledger: Vec<String> = messages
+            .iter()
+            .flat_map(|m| m.papers.iter().map(|(id, _)| id.clone()))
+            .collect();
+        Ok(ChatPlan {
+            chat: chat.clone(),
+            state: DeliveryState {
+                last_day: if messages.is_empty() {
+                    state.last_day
+                } else {
+                    Some(local_day)
+                },
+                covered: Some(latest),
+            },
+            ledger,
+            items: messages
+                .into_iter()
+                .map(|message| OutboxItem {
+                    chat: chat.to_string(),
+                    local_day,
+                    message,
+                    parts_done: 0,
+                    attempts: 0,
+                    planned_at: now.timestamp(),
+                })
+                .collect(),
+        })
+    }
+
+    /// A subscription's papers entered after `lower` up to `latest`, oldest day first.
+    fn papers_after(
+        &self,
+        s: &Subscription,
+        lower: NaiveDate,
+        latest: NaiveDate,
+    ) -> Result<Vec<StoredPaper>, StoreError> {
+        let from = lower + chrono::Duration::days(1);
+        if from > latest {
+            return Ok(Vec::new());
+        }
+        if self.topics.topics.iter().any(|c| c.id == s.topic_id) {
+            // Newest day first, newest first within a day: reversed, the order they came in.
+            let mut papers = self.store.topic_since(&s.topic_id, from)?;
+            papers.reverse();
+            return Ok(papers);
+        }
+        let source = s.query.as_deref().unwrap_or(&s.topic_id);
+        let Ok(topic) = self.topics.resolve(source) else {
+            // A configured topic that was removed from the config since.
+            return Ok(Vec::new());
+        };
+        let mut papers = self.store.papers_between(from, latest)?;
+        papers.retain(|sp| topic.matches(&sp.paper, &MatchText::new(&sp.paper)).is_some());
+        Ok(papers)
+    }
+}
+
+fn time_of(eff: &Effective) -> NaiveTime {
+    NaiveTime::parse_from_str(&eff.time, "%H:%M")
+        .unwrap_or(NaiveTime::from_hms_opt(8, 0, 0).expect("valid"))
+}
+
+fn zone_of(eff: &Effective) -> Tz {
+    eff.tz.parse().unwrap_or(Tz::UTC)
+}
+
+/// Candidate papers that may have reached the chat before, with the oldest day they could
+/// have: a paper first announced before this chat's window (a replacement, or an old paper
+/// that newly matches), or one that entered another of the chat's topics earlier. Only these
+/// are looked up in the ledger; a normal day's new papers cost no read.
+fn at_risk<'a>(
+    subs: &[Subscription],
+    lists: &'a [Arc<Vec<StoredPaper>>],
+    lowers: &[NaiveDate],
+) -> Vec<(&'a str, NaiveDate)> {
+    let mut out = Vec::new();
+    for (list, lower) in lists.iter().zip(lowers) {
+        for sp in list.iter() {
+            let old = sp.first_announced.filter(|d| d <= lower);
+            let earlier = sp
+                .topics
+                .iter()
+                .filter(|(t, d)| d <= lower && subs.iter().any(|s| &s.topic_id == t))
+                .map(|(_, d)| *d)
+                .min();
+            if let Some(d) = old.into_iter().chain(earlier).min() {
+                out.push((sp.paper.id.as_str(), d));
+            }
+        }
+    }
+    out
+}
+
+/// The chat's digest messages, pure: one per topic with something new (each paper once, under
+/// the first topic it matched, naming all), or one combined message when the format asks.
+pub fn messages(
+    subs: &[Subscription],
+    lists: &[Arc<Vec<StoredPaper>>],
+    delivered: impl Fn(&str) -> bool,
+    eff: &Effective,
+    day: &str,
+) -> Vec<PlannedMessage> {
+    let per_topic: Vec<(&str, &[StoredPaper])> = subs
+        .iter()
+        .zip(lists)
+        .map(|(s, l)| (s.topic_name.as_str(), l.as_slice()))
+        .collect();
+    let combined = eff.format == "combined";
+    let max = if combined {
+        usize::MAX
+    } else {
+        eff.max as usize
+    };
+    let planned = digest::plan(&per_topic, delivered, max);
+    let ids = |t: &digest::PlannedTopic| -> Vec<(String, Vec<String>)> {
+        t.papers
+            .iter()
+            .map(|(i, names)| (lists[t.topic][*i].paper.id.to_string(), names.clone()))
+            .collect()
+    };
+    let message = |title: String, papers, more, unsubscribe| PlannedMessage {
+        title,
+        day: day.to_string(),
+        papers,
+        more,
+        unsubscribe_topic: unsubscribe,
+        lang: eff.lang.code().to_string(),
+        compact: eff.format == "compact",
+    };
+    if combined {
+        if planned.is_empty() {
+            return Vec::new();
+        }
+        let mut papers: Vec<(String, Vec<String>)> = planned.iter().flat_map(ids).collect();
+        let cap = eff.max as usize * subs.len().max(1);
+        let more = papers.len().saturating_sub(cap) as u32;
+        papers.truncate(cap);
+        return vec![message(
+            t(eff.lang, "Your papers", "你的论文").to_string(),
+            papers,
+            more,
+            None,
+        )];
+    }
+    planned
+        .iter()
+        .map(|p| {
+            message(
+                subs[p.topic].topic_name.clone(),
+                ids(p),
+                p.more as u32,
+                Some(subs[p.topic].topic_id.clone()),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,543 @@
+//! The sender: drains one platform's outbox within its rate limits, one message in flight per
+//! chat, applying the failure policy per chat so that one bad chat never blocks the others.
+//! Every accepted part is recorded in the store (and flushed right behind), so a crash resends
+//! at most what was in flight.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use paperbell_chat::{ChatPlatform, ChatRef, Platform, SendError, Sent};
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::limits::{Limiter, Rates};
+use super::policy::{Action, Policy, on_failure};
+use super::{Clock, PaperCache, digest_message};
+use crate::store::{Counters, OutboxItem, Store, StoreError, chat_ref};
+
+/// How a sender behaves (from `[delivery]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SenderSettings {
+    pub rates: Rates,
+    pub policy: Policy,
+    pub concurrency: usize,
+}
+
+pub struct Sender<P: ChatPlatform> {
+    pub platform: Arc<P>,
+    pub store: Arc<Store>,
+    pub settings: SenderSettings,
+    pub clock: Clock,
+    /// Sequence numbers of items planning has just made durable.
+    pub incoming: mpsc::UnboundedReceiver<u64>,
+}
+
+struct Queue<Part> {
+    items: VecDeque<u64>,
+    inflight: bool,
+    /// In `ready` or `timers` already.
+    scheduled: bool,
+    /// The head item's rendered parts, kept between its parts.
+    rendered: Option<(u64, Arc<Vec<Part>>)>,
+}
+
+impl<Part> Default for Queue<Part> {
+    fn default() -> Self {
+        Queue {
+            items: VecDeque::new(),
+            inflight: false,
+            scheduled: false,
+            rendered: None,
+        }
+    }
+}
+
+/// The end of one send attempt.
+struct Done<Part> {
+    chat: String,
+    seq: u64,
+    /// `None`: the item was no longer in the store.
+    item: Option<OutboxItem>,
+    parts: Option<Arc<Vec<Part>>>,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    Sent(Sent),
+    Failed(SendError),
+    /// Past the maximum age before it could be sent.
+    Expired,
+    /// The store could not be read.
+    Store(String),
+}
+
+/// Telegram groups, supergroups and channels have negative ids and a slower limit.
+fn is_group(chat: &str) -> bool {
+    chat.starts_with("telegram:-")
+}
+
+struct Loop<P: ChatPlatform> {
+    platform: Arc<P>,
+    kind: Platform,
+    store: Arc<Store>,
+    settings: SenderSettings,
+    clock: Clock,
+    limiter: Limiter,
+    queues: HashMap<String, Queue<P::Part>>,
+    ready: VecDeque<String>,
+    timers: BinaryHeap<Reverse<(Instant, String)>>,
+    counters: Counters,
+    cache: Arc<Mutex<PaperCache>>,
+    dirty: Arc<Notify>,
+    queued: usize,
+}
+
+impl<P: ChatPlatform> Sender<P> {
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let kind = self.platform.platform();
+        let now = tokio::time::Instant::now().into_std();
+        let mut lp = Loop {
+            platform: self.platform,
+            kind,
+            store: self.store.clone(),
+            settings: self.settings,
+            clock: self.clock,
+            limiter: Limiter::new(self.settings.rates, now),
+            queues: HashMap::new(),
+            ready: VecDeque::new(),
+            timers: BinaryHeap::new(),
+            counters: self.store.counters(kind)?,
+            cache: Arc::new(Mutex::new(PaperCache::default())),
+            dirty: Arc::new(Notify::new()),
+            queued: 0,
+        };
+        for (seq, item) in self.store.outbox(kind)? {
+            lp.add(item.chat, seq);
+        }
+        if lp.queued > 0 {
+            tracing::info!(platform = kind.as_str(), queued = lp.queued, "resuming the outbox");
+        }
+        let flusher = tokio::spawn(flush_behind(
+            self.store.clone(),
+            lp.dirty.clone(),
+            shutdown.clone(),
+        ));
+        let result = lp.run(self.incoming, &shutdown).await;
+        let _ = flusher.await;
+        self.store.flush()?;
+        result
+    }
+}
+
+/// Flushes the store whenever a send was recorded: sled keeps writes in memory until a flush,
+/// and a crash must not forget that a message went out (it would go out again).
+async fn flush_behind(store: Arc<Store>, dirty: Arc<Notify>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = dirty.notified() => {
+                if let Err(e) = store.flush_async().await {
+                    tracing::error!(error = %e, "cannot flush the store");
+                }
+            }
+        }
+    }
+}
+
+impl<P: ChatPlatform> Loop<P> {
+    fn add(&mut self, chat: String, seq: u64) {
+        let q = self.queues.entry(chat.clone()).or_default();
+        q.items.push_back(seq);
+        self.queued += 1;
+        self.schedule(&chat, tokio::time::Instant::now().into_std());
+    }
+
+    /// Puts a chat with work into `ready` (or `timers`, until its limits allow).
+    fn schedule(&mut self, chat: &str, now: Instant) {
+        let Some(q) = self.queues.get_mut(chat) else {
+            return;
+        };
+        if q.scheduled || q.inflight {
+            return;
+        }
+        if q.items.is_empty() {
+            self.queues.remove(chat);
+            return;
+        }
+        q.scheduled = true;
+        let at = self.limiter.chat_ready_at(chat, is_group(chat), now);
+        if at <= now {
+            self.ready.push_back(chat.to_string());
+        } else {
+            self.timers.push(Reverse((at, chat.to_string())));
+        }
+    }
+
+    async fn run(
+        &mut self,
+        mut incoming: mpsc::UnboundedReceiver<u64>,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        let mut inflight: JoinSet<Done<P::Part>> = JoinSet::new();
+        let mut housekeeping = tokio::time::interval(Duration::from_secs(60));
+        let mut last_logged = self.counters;
+        loop {
+            let now = tokio::time::Instant::now().into_std();
+            while let Some(Reverse((at, _))) = self.timers.peek() {
+                if *at > now {
+                    break;
+                }
+                let Some(Reverse((_, chat))) = self.timers.pop() else {
+                    break;
+                };
+                self.ready.push_back(chat);
+            }
+            while inflight.len() < self.settings.concurrency && !self.ready.is_empty() {
+                if self.limiter.global_ready_at(now) > now {
+                    break;
+                }
+                let Some(chat) = self.ready.pop_front() else {
+                    break;
+                };
+                let Some(q) = self.queues.get_mut(&chat) else {
+                    continue;
+                };
+                q.scheduled = false;
+                let Some(&seq) = q.items.front() else {
+                    self.queues.remove(&chat);
+                    continue;
+                };
+                if q.inflight {
+                    continue;
+                }
+                let group = is_group(&chat);
+                if self.limiter.chat_ready_at(&chat, group, now) > now {
+                    self.schedule(&chat, now);
+                    continue;
+                }
+                self.limiter.take(&chat, group, now);
+                let q = self.queues.get_mut(&chat).expect("present");
+                q.inflight = true;
+                let parts = q
+                    .rendered
+                    .as_ref()
+                    .filter(|(s, _)| *s == seq)
+                    .map(|(_, p)| p.clone());
+                inflight.spawn(attempt(
+                    self.platform.clone(),
+                    self.store.clone(),
+                    self.cache.clone(),
+                    self.clock.clone(),
+                    self.settings.policy.max_age,
+                    chat,
+                    seq,
+                    parts,
+                ));
+            }
+            let mut wake = self.timers.peek().map(|Reverse((at, _))| *at);
+            if !self.ready.is_empty() && inflight.len() < self.settings.concurrency {
+                let g = self.limiter.global_ready_at(now);
+                wake = Some(wake.map_or(g, |w| w.min(g)));
+            }
+            let sleep = async {
+                match wake {
+                    Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                Some(done) = inflight.join_next() => match done {
+                    Ok(done) => self.finish(done)?,
+                    Err(e) => tracing::error!(error = %e, "a send task failed"),
+                },
+                seq = incoming.recv() => match seq {
+                    Some(seq) => match self.store.outbox_item(self.kind, seq)? {
+                        Some(item) => self.add(item.chat, seq),
+                        None => tracing::warn!(seq, "a planned item is not in the outbox"),
+                    },
+                    None => std::future::pending::<()>().await,
+                },
+                _ = housekeeping.tick() => {
+                    self.limiter.forget_idle(now);
+                    if self.counters != last_logged {
+                        last_logged = self.counters;
+                        self.log_status();
+                    }
+                }
+                _ = sleep => {}
+            }
+        }
+        // Finish what is in flight, so that it is recorded and not sent again after restart.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while !inflight.is_empty() {
+            match tokio::time::timeout_at(deadline, inflight.join_next()).await {
+                Ok(Some(Ok(done))) => self.finish(done)?,
+                Ok(Some(Err(e))) => tracing::error!(error = %e, "a send task failed"),
+                Ok(None) => break,
+                Err(_) => {
+                    tracing::warn!(
+                        in_flight = inflight.len(),
+                        "sends still in flight at shutdown are left to the outbox"
+                    );
+                    break;
+                }
+            }
+        }
+        self.log_status();
+        Ok(())
+    }
+
+    fn log_status(&self) {
+        let c = self.counters;
+        tracing::info!(
+            platform = self.kind.as_str(),
+            queued = self.queued,
+            sent = c.sent,
+            retried = c.retried,
+            dropped = c.dropped,
+            deactivated = c.deactivated,
+            "delivery"
+        );
+    }
+
+    fn record(
+        &mut self,
+        changes: &[(u64, Option<&OutboxItem>)],
+        delivered: bool,
+    ) -> Result<(), StoreError> {
+        let at = delivered.then(|| self.clock.now());
+        self.store
+            .outbox_update(self.kind, changes, &self.counters, at)?;
+        self.dirty.notify_one();
+        Ok(())
+    }
+
+    /// Takes the head item off a chat's queue.
+    fn pop(&mut self, chat: &str, seq: u64) {
+        if let Some(q) = self.queues.get_mut(chat)
+            && q.items.front() == Some(&seq)
+        {
+            q.items.pop_front();
+            q.rendered = None;
+            self.queued -= 1;
+        }
+    }
+
+    fn finish(&mut self, done: Done<P::Part>) -> Result<(), StoreError> {
+        let now = tokio::time::Instant::now().into_std();
+        let Done {
+            chat,
+            seq,
+            item,
+            parts,
+            outcome,
+        } = done;
+        if let Some(q) = self.queues.get_mut(&chat) {
+            q.inflight = false;
+        }
+        let group = is_group(&chat);
+        let Some(mut item) = item else {
+            if let Outcome::Store(e) = &outcome {
+                tracing::error!(%chat, error = %e, "cannot read the outbox; retrying in a minute");
+                self.limiter
+                    .hold(&chat, group, now + Duration::from_secs(60));
+            } else {
+                self.pop(&chat, seq);
+            }
+            self.schedule(&chat, now);
+            return Ok(());
+        };
+        match outcome {
+            Outcome::Sent(sent) => {
+                item.parts_done += 1;
+                let total = parts.as_ref().map_or(0, |p| p.len()) as u32;
+                if item.parts_done >= total {
+                    self.counters.sent += 1;
+                    self.record(&[(seq, None)], true)?;
+                    self.pop(&chat, seq);
+                } else {
+                    self.record(&[(seq, Some(&item))], true)?;
+                    if let (Some(q), Some(p)) = (self.queues.get_mut(&chat), parts) {
+                        q.rendered = Some((seq, p));
+                    }
+                }
+                if let Some(w) = sent.route_wait {
+                    self.limiter.hold(&chat, group, now + w);
+                }
+            }
+            Outcome::Expired => {
+                tracing::warn!(%chat, local_day = %item.local_day, "dropping a digest older than the maximum age");
+                self.counters.dropped += 1;
+                self.record(&[(seq, None)], false)?;
+                self.pop(&chat, seq);
+            }
+            Outcome::Store(e) => {
+                tracing::error!(%chat, error = %e, "cannot prepare a digest; retrying in a minute");
+                self.limiter
+                    .hold(&chat, group, now + Duration::from_secs(60));
+            }
+            Outcome::Failed(e) => {
+                if let Some((q, p)) = self.queues.get_mut(&chat).zip(parts) {
+                    q.rendered = Some((seq, p));
+                }
+                let attempts = item.attempts + 1;
+                let age = (self.clock.now().timestamp() - item.planned_at).max(0) as u64;
+                let jitter: f64 = rand::random();
+                let action = on_failure(
+                    &self.settings.policy,
+                    &e,
+                    attempts,
+                    Duration::from_secs(age),
+                    jitter,
+                );
+                self.act(&chat, seq, item, attempts, action, now)?;
+            }
+        }
+        self.schedule(&chat, now);
+        Ok(())
+    }
+
+    fn act(
+        &mut self,
+        chat: &str,
+        seq: u64,
+        mut item: OutboxItem,
+        attempts: u32,
+        action: Action,
+        now: Instant,
+    ) -> Result<(), StoreError> {
+        let group = is_group(chat);
+        match action {
+            Action::HoldChat(d) => {
+                tracing::info!(%chat, wait = ?d, "rate limited: holding this chat");
+                self.counters.retried += 1;
+                self.limiter.hold(chat, group, now + d);
+                self.record(&[], false)?;
+            }
+            Action::HoldAll(d) => {
+                tracing::warn!(platform = self.kind.as_str(), wait = ?d, "rate limited globally: holding every send");
+                self.counters.retried += 1;
+                self.limiter.hold_all(now + d);
+                self.record(&[], false)?;
+            }
+            Action::Backoff(d) => {
+                tracing::info!(%chat, attempts, wait = ?d, "send failed; retrying later");
+                self.counters.retried += 1;
+                item.attempts = attempts;
+                self.limiter.hold(chat, group, now + d);
+                self.record(&[(seq, Some(&item))], false)?;
+            }
+            Action::Drop(why) => {
+                tracing::warn!(%chat, why, "dropping a digest message");
+                self.counters.dropped += 1;
+                self.record(&[(seq, None)], false)?;
+                self.pop(chat, seq);
+            }
+            Action::Deactivate(why) => {
+                let Some(q) = self.queues.remove(chat) else {
+                    return Ok(());
+                };
+                let n = q.items.len();
+                self.queued -= n;
+                tracing::warn!(%chat, why, dropped = n, "the chat refuses the bot: marked inactive");
+                if let Some(c) = chat_ref(chat) {
+                    self.store.set_active(&c, false)?;
+                }
+                self.counters.deactivated += 1;
+                self.counters.dropped += n as u64;
+                let changes: Vec<(u64, Option<&OutboxItem>)> =
+                    q.items.iter().map(|s| (*s, None)).collect();
+                self.record(&changes, false)?;
+            }
+            Action::Move(to) => {
+                let (Some(from), Some(q)) = (chat_ref(chat), self.queues.remove(chat)) else {
+                    return Ok(());
+                };
+                let to = ChatRef {
+                    platform: from.platform,
+                    id: to,
+                };
+                tracing::info!(%from, %to, "the chat moved; following it");
+                self.store.migrate_chat(&from, &to)?;
+                self.counters.retried += 1;
+                self.record(&[], false)?;
+                let key = to.to_string();
+                let target = self.queues.entry(key.clone()).or_default();
+                let mut items = q.items;
+                items.extend(target.items.drain(..));
+                target.items = items;
+                target.rendered = q.rendered;
+                self.schedule(&key, now);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One send: reads the item, renders it (unless its parts are at hand), sends the next part.
+#[allow(clippy::too_many_arguments)]
+async fn attempt<P: ChatPlatform>(
+    platform: Arc<P>,
+    store: Arc<Store>,
+    cache: Arc<Mutex<PaperCache>>,
+    clock: Clock,
+    max_age: Duration,
+    chat: String,
+    seq: u64,
+    parts: Option<Arc<Vec<P::Part>>>,
+) -> Done<P::Part> {
+    let mut done = Done {
+        chat,
+        seq,
+        item: None,
+        parts: None,
+        outcome: Outcome::Expired,
+    };
+    let item = match store.outbox_item(platform.platform(), seq) {
+        Ok(Some(item)) => item,
+        Ok(None) => return done,
+        Err(e) => {
+            done.outcome = Outcome::Store(e.to_string());
+            return done;
+        }
+    };
+    let age = clock.now().timestamp() - item.planned_at;
+    if age > max_age.as_secs() as i64 {
+        done.item = Some(item);
+        return done;
+    }
+    let (Some(target), parts) = (
+        chat_ref(&done.chat),
+        match parts {
+            Some(p) => Ok(p),
+            None => digest_message(&store, &item, &cache).map(|m| Arc::new(platform.render(&m))),
+        },
+    ) else {
+        done.outcome = Outcome::Failed(SendError::Rejected(format!("bad chat {}", item.chat)));
+        done.item = Some(item);
+        return done;
+    };
+    let parts = match parts {
+        Ok(p) => p,
+        Err(e) => {
+            done.outcome = Outcome::Store(e.to_string());
+            done.item = Some(item);
+            return done;
+        }
+    };
+    done.outcome = match parts.get(item.parts_done as usize) {
+        Some(part) => match platform.send_part(&target, part).await {
+            Ok(sent) => Outcome::Sent(sent),
+            Err(e) => Outcome::Failed(e),
+        },
+        // Nothing left to send (a re-render came out shorter): the item is complete.
+        None => Outcome::Sent(Sent::default()),
+    };
+    done.item = Some(item);
+    done.parts = Some(parts);
+    done
+}

@@ -1,0 +1,513 @@
+//! Scheduling and durable delivery on simulated time: the real planner, sender and sled store,
+//! with a fault-injecting `ChatPlatform` that records what arrived and when (wall time of the
+//! simulated clock). Days, time zones, DST, downtime, 429/403/migrate/5xx, rate limits.
+
+mod common;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use paperbell::config::{DeliveryConfig, ScheduleConfig};
+use paperbell::delivery::{self, Clock, PlanJob, Planner, Sender};
+use paperbell::store::{ChatRecord, Store, Subscription};
+use paperbell_chat::{ChatPlatform, ChatRef, DigestMessage, Platform, SendError, Sent};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+struct Arrived {
+    chat: String,
+    title: String,
+    day: String,
+    part: usize,
+    parts: usize,
+    ids: Vec<String>,
+    topics: Vec<Vec<String>>,
+    at: DateTime<Utc>,
+}
+
+/// A platform that records every part it accepts and fails on request.
+struct FakePlatform {
+    clock: Clock,
+    arrived: Mutex<Vec<Arrived>>,
+    faults: Mutex<HashMap<String, VecDeque<SendError>>>,
+    /// Chats that fail every send like this.
+    always: Mutex<HashMap<String, SendError>>,
+    attempts: Mutex<Vec<(String, DateTime<Utc>)>>,
+}
+
+type Part = Arrived;
+
+impl FakePlatform {
+    fn new(clock: Clock) -> Arc<FakePlatform> {
+        Arc::new(FakePlatform {
+            clock,
+            arrived: Mutex::default(),
+            faults: Mutex::default(),
+            always: Mutex::default(),
+            attempts: Mutex::default(),
+        })
+    }
+
+    fn fail_next(&self, chat: &str, e: SendError) {
+        self.faults
+            .lock()
+            .unwrap()
+            .entry(chat.into())
+            .or_default()
+            .push_back(e);
+    }
+
+    fn arrived(&self) -> Vec<Arrived> {
+        self.arrived.lock().unwrap().clone()
+    }
+
+    fn to(&self, chat: &str) -> Vec<Arrived> {
+        self.arrived().into_iter().filter(|a| a.chat == chat).collect()
+    }
+}
+
+impl ChatPlatform for FakePlatform {
+    type Part = Part;
+
+    fn platform(&self) -> Platform {
+        Platform::Telegram
+    }
+
+    /// Three papers per part, so long digests take several.
+    fn render(&self, m: &DigestMessage) -> Vec<Part> {
+        let chunks: Vec<_> = m.papers.chunks(3).collect();
+        let n = chunks.len().max(1);
+        (0..n)
+            .map(|i| Arrived {
+                chat: String::new(),
+                title: m.title.clone(),
+                day: m.day.clone(),
+                part: i,
+                parts: n,
+                ids: chunks
+                    .get(i)
+                    .map(|c| c.iter().map(|p| p.id.clone()).collect())
+                    .unwrap_or_default(),
+                topics: chunks
+                    .get(i)
+                    .map(|c| c.iter().map(|p| p.topics.clone()).collect())
+                    .unwrap_or_default(),
+                at: Utc::now(),
+            })
+            .collect()
+    }
+
+    async fn send_part(&self, chat: &ChatRef, part: &Part) -> Result<Sent, SendError> {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let key = chat.to_string();
+        self.attempts
+            .lock()
+            .unwrap()
+            .push((key.clone(), self.clock.now()));
+        if let Some(e) = self.always.lock().unwrap().get(&key) {
+            return Err(e.clone());
+        }
+        if let Some(e) = self
+            .faults
+            .lock()
+            .unwrap()
+            .get_mut(&key)
+            .and_then(VecDeque::pop_front)
+        {
+            return Err(e);
+        }
+        let mut a = part.clone();
+        a.chat = key;
+        a.at = self.clock.now();
+        self.arrived.lock().unwrap().push(a);
+        Ok(Sent::default())
+    }
+}
+
+fn day(m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, m, d).unwrap()
+}
+
+fn tg(id: &str) -> ChatRef {
+    ChatRef {
+        platform: Platform::Telegram,
+        id: id.into(),
+    }
+}
+
+fn cfg() -> DeliveryConfig {
+    DeliveryConfig {
+        tick_secs: 60.0,
+        ..DeliveryConfig::default()
+    }
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    store: Arc<Store>,
+    clock: Clock,
+    platform: Arc<FakePlatform>,
+    fetched: Arc<Notify>,
+}
+
+impl World {
+    fn new(start: DateTime<Utc>) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let clock = Clock::simulated(start);
+        World {
+            _dir: dir,
+            store,
+            platform: FakePlatform::new(clock.clone()),
+            clock,
+            fetched: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Subscribes a chat as `/subscribe` does (digests start after the latest stored day).
+    fn subscribe(&self, chat: &str, topic: &str, time: &str, tz: &str) {
+        let c = tg(chat);
+        let mut rec = self.store.chat(&c).unwrap().unwrap_or_else(|| ChatRecord::new(&c));
+        rec.settings.time = Some(time.into());
+        rec.settings.tz = Some(tz.into());
+        self.store.put_chat(&rec).unwrap();
+        let t = common::shipped_topics().resolve(topic).unwrap();
+        self.store
+            .subscribe(
+                &c,
+                &Subscription {
+                    topic_id: t.id.clone(),
+                    topic_name: t.name.clone(),
+                    query: None,
+                    since: self.store.latest_day().unwrap(),
+                },
+            )
+            .unwrap();
+    }
+
+    /// Starts planning and sending; returns the token that stops them.
+    fn start(&self, config: DeliveryConfig) -> (CancellationToken, Vec<tokio::task::JoinHandle<()>>) {
+        let stop = CancellationToken::new();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let sender = Sender {
+            platform: self.platform.clone(),
+            store: self.store.clone(),
+            settings: delivery::sender_settings(&config, Platform::Telegram),
+            clock: self.clock.clone(),
+            incoming: rx,
+        };
+        let job = PlanJob {
+            planner: Arc::new(Planner {
+                store: self.store.clone(),
+                topics: Arc::new(common::shipped_topics()),
+                schedule: ScheduleConfig::default(),
+                platforms: vec![Platform::Telegram],
+            }),
+            clock: self.clock.clone(),
+            tick: Duration::from_secs_f64(config.tick_secs),
+            ledger_days: config.ledger_days,
+            fetched: self.fetched.clone(),
+            senders: vec![(Platform::Telegram, tx)],
+        };
+        let (s1, s2) = (stop.clone(), stop.clone());
+        let handles = vec![
+            tokio::spawn(async move { sender.run(s1).await.unwrap() }),
+            tokio::spawn(async move { job.run(s2).await.unwrap() }),
+        ];
+        (stop, handles)
+    }
+
+    async fn stop(&self, (stop, handles): (CancellationToken, Vec<tokio::task::JoinHandle<()>>)) {
+        stop.cancel();
+        for h in handles {
+            h.await.unwrap();
+        }
+    }
+
+    /// Runs simulated time forward to `t`.
+    async fn until(&self, t: DateTime<Utc>) {
+        let wait = (t - self.clock.now()).to_std().unwrap_or_default();
+        tokio::time::sleep(wait).await;
+    }
+
+    /// A new announcement day arrives (as a fetch would store it).
+    fn announce(&self, d: NaiveDate, ids: std::ops::Range<usize>) {
+        common::ingest_day(&self.store, d, ids);
+        self.fetched.notify_one();
+    }
+}
+
+fn utc(m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, m, d, h, min, 0).unwrap()
+}
+
+/// Whole digests (all parts) per chat: (day label, paper ids).
+fn digests(arrived: &[Arrived]) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for a in arrived {
+        if a.part == 0 {
+            out.push((a.day.clone(), Vec::new()));
+        }
+        out.last_mut().unwrap().1.extend(a.ids.clone());
+    }
+    out
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_chat_gets_each_day_once_at_its_own_local_time() {
+    let w = World::new(utc(11, 18, 12, 0));
+    w.announce(day(11, 18), 0..70);
+    w.subscribe("1", "cs.CV", "08:00", "Asia/Shanghai");
+    w.subscribe("2", "cs.CV", "07:30", "America/New_York");
+    w.subscribe("3", "nerf", "02:30", "Europe/Berlin");
+    let run = w.start(cfg());
+    // Subscribing does not flood: nothing is sent for the day already stored.
+    w.until(utc(11, 19, 12, 0)).await;
+    assert!(w.platform.arrived().is_empty(), "{:?}", w.platform.arrived());
+    // The next announcements (fetched 01:30 UTC on the 20th and 21st).
+    w.until(utc(11, 20, 1, 30)).await;
+    w.announce(day(11, 19), 100..170);
+    w.until(utc(11, 21, 1, 30)).await;
+    w.announce(day(11, 20), 200..270);
+    w.until(utc(11, 22, 0, 0)).await;
+    w.stop(run).await;
+
+    // New York 07:30 = 12:30 UTC; Berlin 02:30 = 01:30 UTC, as the announcement is fetched.
+    // Shanghai 08:00 = 00:00 UTC comes 90 minutes before the fetch: within the grace, so the
+    // day's digest goes out when it arrives rather than a day later.
+    for (chat, first, second) in [
+        ("telegram:1", utc(11, 20, 1, 30), utc(11, 21, 1, 30)),
+        ("telegram:2", utc(11, 20, 12, 30), utc(11, 21, 12, 30)),
+        ("telegram:3", utc(11, 20, 1, 30), utc(11, 21, 1, 30)),
+    ] {
+        let got = w.platform.to(chat);
+        let d = digests(&got);
+        let starts: Vec<DateTime<Utc>> = got.iter().filter(|a| a.part == 0).map(|a| a.at).collect();
+        assert!(
+            (starts[0] - first).num_seconds().abs() < 61,
+            "{chat}: first digest at {} instead of {first}",
+            starts[0]
+        );
+        assert_eq!(d[0].0, "2024-11-19", "{chat}: {d:?}");
+        assert_eq!(d.len(), 2, "{chat}: {d:?}");
+        assert!(
+            (starts[1] - second).num_seconds().abs() < 61,
+            "{chat} {}",
+            starts[1]
+        );
+        assert_eq!(d[1].0, "2024-11-20");
+        // Every paper once.
+        let mut ids: Vec<&String> = d.iter().flat_map(|(_, i)| i).collect();
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "{chat}: a paper came twice");
+    }
+    // cs.CV: 5 of every 7 papers, at most `max` (10) shown; NeRF: 1 in 7.
+    let d = digests(&w.platform.to("telegram:1"));
+    assert_eq!(d[0].1.len(), 10);
+    let d = digests(&w.platform.to("telegram:3"));
+    assert_eq!(d[0].1.len(), 10, "{d:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_downtime_a_chat_catches_up_once() {
+    let w = World::new(utc(11, 18, 12, 0));
+    w.announce(day(11, 18), 0..10);
+    w.subscribe("1", "cs.CV", "09:00", "UTC");
+    let run = w.start(cfg());
+    w.announce(day(11, 19), 10..20);
+    w.until(utc(11, 19, 10, 0)).await;
+    w.stop(run).await;
+    assert_eq!(digests(&w.platform.arrived()).len(), 1);
+    // Down from the 19th to the 23rd at 15:00 while three days were announced.
+    w.announce(day(11, 20), 20..30);
+    w.announce(day(11, 21), 30..40);
+    w.announce(day(11, 22), 40..50);
+    w.until(utc(11, 23, 15, 0)).await;
+    let run = w.start(cfg());
+    w.until(utc(11, 24, 8, 0)).await;
+    w.stop(run).await;
+    let d = digests(&w.platform.arrived());
+    assert_eq!(d.len(), 2, "one catch-up digest, not one per day: {d:?}");
+    assert_eq!(d[1].0, "2024-11-20 – 2024-11-22");
+    let late: Vec<_> = w.platform.arrived().into_iter().skip(1).collect();
+    assert!(late[0].at < utc(11, 23, 15, 2), "caught up at start, at {}", late[0].at);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dst_changes_neither_skip_nor_double_a_day() {
+    // New York falls back on 3 November 2024: 01:30 happens twice.
+    let w = World::new(utc(10, 31, 12, 0));
+    w.announce(day(10, 31), 0..7);
+    w.subscribe("1", "cs.CV", "01:30", "America/New_York");
+    let run = w.start(cfg());
+    for (i, d) in (1..=6).enumerate() {
+        // Each day's announcement arrives at 00:00 New York time (04:00/05:00 UTC).
+        w.until(utc(11, d, 3, 0)).await;
+        w.announce(day(11, d), 100 * (i + 1)..100 * (i + 1) + 7);
+    }
+    w.until(utc(11, 7, 12, 0)).await;
+    w.stop(run).await;
+    let got = w.platform.arrived();
+    let local: Vec<NaiveDate> = got
+        .iter()
+        .filter(|a| a.part == 0)
+        .map(|a| a.at.with_timezone(&chrono_tz::America::New_York).date_naive())
+        .collect();
+    assert_eq!(
+        local,
+        (1..=6).map(|d| day(11, d)).collect::<Vec<_>>(),
+        "one digest per local day: {got:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_paper_in_two_topics_is_sent_once_naming_both() {
+    let w = World::new(utc(11, 18, 12, 0));
+    w.announce(day(11, 18), 0..7);
+    w.subscribe("1", "nerf", "09:00", "UTC");
+    w.subscribe("1", "cs.CV", "09:00", "UTC");
+    let run = w.start(cfg());
+    w.announce(day(11, 19), 700..714);
+    w.until(utc(11, 19, 10, 0)).await;
+    // The same papers again (a feed still serving yesterday's batch): nothing new.
+    w.announce(day(11, 19), 700..714);
+    w.until(utc(11, 20, 10, 0)).await;
+    w.stop(run).await;
+    let got = w.platform.arrived();
+    let all: Vec<&String> = got.iter().flat_map(|a| &a.ids).collect();
+    let mut unique = all.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(all.len(), unique.len(), "{got:?}");
+    // 700 and 707 are NeRF papers in cs.CV: shown once, under the first topic, naming both.
+    let shown: Vec<(&String, &Vec<String>)> = got
+        .iter()
+        .flat_map(|a| a.ids.iter().zip(&a.topics))
+        .collect();
+    for id in ["2401.00700", "2401.00707"] {
+        let named: Vec<_> = shown.iter().filter(|(i, _)| *i == id).collect();
+        assert_eq!(named.len(), 1, "{id}: {got:?}");
+        let mut names = named[0].1.clone();
+        names.sort();
+        assert_eq!(names, ["NeRF", "cs.CV"], "{id}");
+    }
+    assert_eq!(shown.len(), 10, "the 10 cs.CV papers of 14: {got:?}");
+    assert_eq!(digests(&got).len(), 1, "one message: NeRF had nothing of its own");
+}
+
+#[tokio::test(start_paused = true)]
+async fn faults_are_handled_per_chat_and_limits_hold() {
+    let w = World::new(utc(11, 18, 12, 0));
+    w.announce(day(11, 18), 0..7);
+    for c in ["1", "2", "3", "-4", "5", "6", "7"] {
+        w.subscribe(c, "cs.CV", "09:00", "UTC");
+    }
+    // 1: 429 for 30 s; 2: blocked; 3: transient twice; -4: a group that became a supergroup;
+    // 5: fails for good (transient): dropped at the maximum age; 6, 7: fine.
+    w.platform
+        .fail_next("telegram:1", SendError::RetryAfter(Duration::from_secs(30)));
+    w.platform
+        .always
+        .lock()
+        .unwrap()
+        .insert("telegram:2".into(), SendError::Permanent("bot was blocked by the user".into()));
+    for _ in 0..2 {
+        w.platform
+            .fail_next("telegram:3", SendError::Transient("502 Bad Gateway".into()));
+    }
+    w.platform
+        .fail_next("telegram:-4", SendError::Migrated("-1004".into()));
+    w.platform.always.lock().unwrap().insert(
+        "telegram:5".into(),
+        SendError::Transient("connection reset".into()),
+    );
+    let config = DeliveryConfig {
+        max_age_hours: 1.0,
+        retry_base_secs: 10.0,
+        retry_max_secs: 900.0,
+        ..cfg()
+    };
+    let run = w.start(config);
+    w.until(utc(11, 19, 1, 30)).await;
+    w.announce(day(11, 19), 100..120);
+    w.until(utc(11, 19, 11, 0)).await;
+    w.stop(run).await;
+
+    // 14 cs.CV papers of 20: 10 shown, in 4 parts of at most 3.
+    let whole = |chat: &str| {
+        let d = digests(&w.platform.to(chat));
+        assert_eq!(d.len(), 1, "{chat}: {d:?}");
+        assert_eq!(d[0].1.len(), 10, "{chat}: {d:?}");
+    };
+    for c in ["telegram:1", "telegram:3", "telegram:6", "telegram:7", "telegram:-1004"] {
+        whole(c);
+    }
+    assert!(w.platform.to("telegram:-4").is_empty());
+    let first_1 = w.platform.to("telegram:1")[0].at;
+    assert!(first_1 >= utc(11, 19, 9, 0) + chrono::Duration::seconds(30), "{first_1}");
+    // The blocked chat: one attempt, marked inactive, nothing queued for it.
+    let attempts = w.platform.attempts.lock().unwrap().clone();
+    assert_eq!(attempts.iter().filter(|(c, _)| c == "telegram:2").count(), 1);
+    assert!(!w.store.chat(&tg("2")).unwrap().unwrap().active);
+    // The migrated group: subscriptions moved with it.
+    assert!(w.store.subscriptions(&tg("-4")).unwrap().is_empty());
+    assert_eq!(w.store.subscriptions(&tg("-1004")).unwrap().len(), 1);
+    // Backoff: the transient chat's retries came after growing waits.
+    let t3: Vec<DateTime<Utc>> = attempts.iter().filter(|(c, _)| c == "telegram:3").map(|(_, t)| *t).collect();
+    assert!(t3[1] - t3[0] >= chrono::Duration::seconds(5), "{t3:?}");
+    assert!(t3[2] - t3[1] >= chrono::Duration::seconds(10), "{t3:?}");
+    // The chat that never works: retried with growing waits, then dropped within the hour.
+    let t5: Vec<DateTime<Utc>> = attempts.iter().filter(|(c, _)| c == "telegram:5").map(|(_, t)| *t).collect();
+    assert!((6..=14).contains(&t5.len()), "{t5:?}");
+    assert!(*t5.last().unwrap() <= utc(11, 19, 10, 0), "{t5:?}");
+    // Per chat: at least a second between messages.
+    for c in ["telegram:1", "telegram:6", "telegram:-1004"] {
+        let at: Vec<DateTime<Utc>> = w.platform.to(c).iter().map(|a| a.at).collect();
+        for p in at.windows(2) {
+            assert!(p[1] - p[0] >= chrono::Duration::milliseconds(990), "{c}: {at:?}");
+        }
+    }
+    let c = w.store.counters(Platform::Telegram).unwrap();
+    assert_eq!(c.planned, 7);
+    assert_eq!(c.sent, 5);
+    assert_eq!(c.deactivated, 1);
+    assert_eq!(c.dropped, 2, "the blocked chat's and the failing chat's: {c:?}");
+    assert!(c.retried >= 5, "{c:?}");
+    assert_eq!(w.store.outbox_len(Platform::Telegram), 0);
+    let status = delivery::status(&w.store).unwrap();
+    assert!(status.contains("sent:          5"), "{status}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_large_fan_out_is_spread_within_the_overall_limit() {
+    let w = World::new(utc(11, 18, 12, 0));
+    w.announce(day(11, 18), 0..7);
+    for c in 0..300 {
+        w.subscribe(&c.to_string(), "nerf", "09:00", "UTC");
+    }
+    let run = w.start(DeliveryConfig {
+        telegram_per_sec: 25.0,
+        ..cfg()
+    });
+    w.announce(day(11, 19), 700..707);
+    w.until(utc(11, 19, 9, 1)).await;
+    w.stop(run).await;
+    let mut at: Vec<DateTime<Utc>> = w.platform.arrived().iter().map(|a| a.at).collect();
+    assert_eq!(at.len(), 300, "one single-part digest per chat");
+    at.sort();
+    for (i, t) in at.iter().enumerate() {
+        let in_second = at[i..]
+            .iter()
+            .take_while(|u| **u < *t + chrono::Duration::seconds(1))
+            .count();
+        assert!(in_second <= 28, "{in_second} messages in the second from {t}");
+    }
+    let took = (at[299] - at[0]).num_milliseconds();
+    assert!((11_000..=12_500).contains(&took), "300 at 25/s took {took} ms");
+}

@@ -184,6 +184,7 @@ impl<P: ChatPlatform> Loop<P> {
         let mut inflight: JoinSet<Done<P::Part>> = JoinSet::new();
         let mut housekeeping = tokio::time::interval(Duration::from_secs(60));
         let mut last_logged = self.counters;
+        let mut open = true;
         loop {
             let now = tokio::time::Instant::now().into_std();
             while let Some(Reverse((at, _))) = self.timers.peek() {
@@ -254,12 +255,12 @@ impl<P: ChatPlatform> Loop<P> {
                     Ok(done) => self.finish(done)?,
                     Err(e) => tracing::error!(error = %e, "a send task failed"),
                 },
-                seq = incoming.recv() => match seq {
+                seq = incoming.recv(), if open => match seq {
                     Some(seq) => match self.store.outbox_item(self.kind, seq)? {
                         Some(item) => self.add(item.chat, seq),
                         None => tracing::warn!(seq, "a planned item is not in the outbox"),
                     },
-                    None => std::future::pending::<()>().await,
+                    None => open = false,
                 },
                 _ = housekeeping.tick() => {
                     self.limiter.forget_idle(now);

@@ -1,0 +1,146 @@
+//! The crash test: the real `paperbell run` fans a digest day out to a few hundred chats of the
+//! Telegram fake and is killed with SIGKILL at random points, then restarted, until the outbox
+//! is empty. Every chat must get every digest; the only duplicates allowed are sends that had
+//! reached the platform when the process died. The duplicate rate is printed.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use paperbell::store::{ChatRecord, Store, Subscription};
+use paperbell_chat::{ChatRef, Platform};
+use paperbell_testkit::telegram::{self as tg, FakeTelegram};
+use rand::Rng;
+
+const CHATS: i64 = 300;
+const KILLS: usize = 5;
+
+fn paperbell(data: &std::path::Path, log: &std::path::Path, api: &str) -> std::process::Command {
+    let mut c = common::service(data, log);
+    c.env("PAPERBELL_TELEGRAM_TOKEN", tg::TOKEN)
+        .env("PAPERBELL_TELEGRAM_API_URL", api)
+        .env("RUST_LOG", "info")
+        // 600 messages in about 4 s: long enough to be killed in the middle, several times.
+        .env("PAPERBELL_DELIVERY_TELEGRAM_PER_SEC", "150")
+        .env("PAPERBELL_DELIVERY_TICK_SECS", "1");
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_fan_out_every_digest_arrives_and_none_twice_but_in_flight() {
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        let store = Store::open(&data).unwrap();
+        let d = |n| NaiveDate::from_ymd_opt(2024, 11, n).unwrap();
+        common::ingest_day(&store, d(18), 0..70);
+        let topics = common::shipped_topics();
+        for i in 0..CHATS {
+            let id = 5000 + i;
+            fake.register_private_chat(id);
+            let chat = ChatRef {
+                platform: Platform::Telegram,
+                id: id.to_string(),
+            };
+            let mut rec = ChatRecord::new(&chat);
+            // Due at once, whatever the time of day the test runs.
+            rec.settings.time = Some("00:00".into());
+            store.put_chat(&rec).unwrap();
+            for t in ["nerf", "cs.CL"] {
+                let t = topics.resolve(t).unwrap();
+                store
+                    .subscribe(
+                        &chat,
+                        &Subscription {
+                            topic_id: t.id.clone(),
+                            topic_name: t.name.clone(),
+                            query: None,
+                            since: store.latest_day().unwrap(),
+                        },
+                    )
+                    .unwrap();
+            }
+        }
+        // The new announcement: 10 NeRF and 10 cs.CL papers.
+        common::ingest_day(&store, d(19), 700..770);
+        store.flush().unwrap();
+    }
+    let expected = CHATS as usize * 2;
+    let mut rng = rand::rng();
+    let mut kills = 0;
+    for round in 0.. {
+        let log = dir.path().join(format!("run{round}.log"));
+        let mut child = paperbell(&data, &log, &fake.url).spawn().unwrap();
+        let before = fake.sent().len();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        if kills < KILLS {
+            // Kill at a random point once this run has sent something.
+            while fake.sent().len() == before && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(rng.random_range(0..600))).await;
+            child.kill().unwrap();
+            child.wait().unwrap();
+            kills += 1;
+            if unique(&fake) >= expected {
+                break;
+            }
+            continue;
+        }
+        while unique(&fake) < expected && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Let it settle: anything sent twice after the last kill would show now.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let status = common::sigterm_and_wait(&mut child, Duration::from_secs(20));
+        assert!(status.success(), "{}", std::fs::read_to_string(&log).unwrap());
+        break;
+    }
+    let counts = per_chat(&fake);
+    let mut missing = Vec::new();
+    let mut duplicates = 0;
+    for i in 0..CHATS {
+        for title in ["NeRF", "cs.CL"] {
+            match counts.get(&(5000 + i, title)).copied().unwrap_or(0) {
+                0 => missing.push((5000 + i, title)),
+                n => duplicates += n - 1,
+            }
+        }
+    }
+    assert!(missing.is_empty(), "never delivered: {missing:?}");
+    println!(
+        "crash test: {expected} digests to {CHATS} chats, {kills} SIGKILLs, {} messages sent, {duplicates} duplicate(s) ({:.2}%)",
+        fake.sent().len(),
+        duplicates as f64 * 100.0 / expected as f64
+    );
+    // At most what can be in flight (32 sends) plus what was accepted in the moment before the
+    // flush that records it, per kill.
+    assert!(
+        duplicates <= kills * 40,
+        "{duplicates} duplicates after {kills} kills"
+    );
+    let store = Store::open(&data).unwrap();
+    assert_eq!(store.outbox_len(Platform::Telegram), 0);
+    let c = store.counters(Platform::Telegram).unwrap();
+    assert_eq!(c.planned, expected as u64, "planned once, whatever the kills");
+}
+
+/// Messages per (chat, digest title).
+fn per_chat(fake: &FakeTelegram) -> HashMap<(i64, &'static str), usize> {
+    let mut out = HashMap::new();
+    for s in fake.sent() {
+        for title in ["NeRF", "cs.CL"] {
+            if s.visible.starts_with(title) || s.visible.lines().next().is_some_and(|l| l.contains(title)) {
+                *out.entry((s.chat_id, title)).or_default() += 1;
+            }
+        }
+    }
+    out
+}
+
+fn unique(fake: &FakeTelegram) -> usize {
+    per_chat(fake).len()
+}

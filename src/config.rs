@@ -463,10 +463,19 @@ impl Config {
             ("delivery.retry_base_secs", d.retry_base_secs),
             ("delivery.retry_max_secs", d.retry_max_secs),
             ("delivery.telegram_per_sec", d.telegram_per_sec),
-            ("delivery.telegram_per_chat_per_sec", d.telegram_per_chat_per_sec),
-            ("delivery.telegram_per_group_per_min", d.telegram_per_group_per_min),
+            (
+                "delivery.telegram_per_chat_per_sec",
+                d.telegram_per_chat_per_sec,
+            ),
+            (
+                "delivery.telegram_per_group_per_min",
+                d.telegram_per_group_per_min,
+            ),
             ("delivery.discord_per_sec", d.discord_per_sec),
-            ("delivery.discord_per_channel_per_sec", d.discord_per_channel_per_sec),
+            (
+                "delivery.discord_per_channel_per_sec",
+                d.discord_per_channel_per_sec,
+            ),
         ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err((key.into(), format!("{v} must be a number above 0")));

@@ -12,7 +12,9 @@
 //!   topic suggestions for Discord's autocomplete.
 //! - [`i18n`]: the bot's languages (English, Simplified Chinese).
 //! - [`digest`]: pure digest building and plain-text / Markdown / JSON rendering.
-//! - [`scheduler`]: the cron fetch job and `paperbell run`'s stdout digests.
+//! - [`scheduler`]: the cron fetch job, per-chat delivery times (pure), stdout digests.
+//! - [`delivery`]: planning into the durable outbox, per-platform senders, rate limits and
+//!   the failure policy, `paperbell status`.
 //!
 //! Invariants:
 //! - Only `bots/telegram` knows teloxide; only `bots/discord` knows serenity; only

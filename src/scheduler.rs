@@ -437,7 +437,10 @@ mod tests {
         assert_eq!(due_day(t(8, 0), sh, before, None), Some(d(11, 18)));
         assert_eq!(due_day(t(8, 0), sh, before, Some(d(11, 18))), None);
         let after = Utc.with_ymd_and_hms(2024, 11, 19, 0, 0, 0).unwrap();
-        assert_eq!(due_day(t(8, 0), sh, after, Some(d(11, 18))), Some(d(11, 19)));
+        assert_eq!(
+            due_day(t(8, 0), sh, after, Some(d(11, 18))),
+            Some(d(11, 19))
+        );
         // Down for three days: one digest, for the latest day, not one per missed day.
         let back = Utc.with_ymd_and_hms(2024, 11, 22, 3, 0, 0).unwrap();
         assert_eq!(due_day(t(8, 0), sh, back, Some(d(11, 18))), Some(d(11, 22)));

@@ -96,7 +96,11 @@ async fn killed_mid_fan_out_every_digest_arrives_and_none_twice_but_in_flight() 
         // Let it settle: anything sent twice after the last kill would show now.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let status = common::sigterm_and_wait(&mut child, Duration::from_secs(20));
-        assert!(status.success(), "{}", std::fs::read_to_string(&log).unwrap());
+        assert!(
+            status.success(),
+            "{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
         break;
     }
     let counts = per_chat(&fake);
@@ -125,7 +129,10 @@ async fn killed_mid_fan_out_every_digest_arrives_and_none_twice_but_in_flight() 
     let store = Store::open(&data).unwrap();
     assert_eq!(store.outbox_len(Platform::Telegram), 0);
     let c = store.counters(Platform::Telegram).unwrap();
-    assert_eq!(c.planned, expected as u64, "planned once, whatever the kills");
+    assert_eq!(
+        c.planned, expected as u64,
+        "planned once, whatever the kills"
+    );
 }
 
 /// Messages per (chat, digest title).
@@ -133,7 +140,9 @@ fn per_chat(fake: &FakeTelegram) -> HashMap<(i64, &'static str), usize> {
     let mut out = HashMap::new();
     for s in fake.sent() {
         for title in ["NeRF", "cs.CL"] {
-            if s.visible.starts_with(title) || s.visible.lines().next().is_some_and(|l| l.contains(title)) {
+            if s.visible.starts_with(title)
+                || s.visible.lines().next().is_some_and(|l| l.contains(title))
+            {
                 *out.entry((s.chat_id, title)).or_default() += 1;
             }
         }

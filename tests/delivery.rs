@@ -66,7 +66,10 @@ impl FakePlatform {
     }
 
     fn to(&self, chat: &str) -> Vec<Arrived> {
-        self.arrived().into_iter().filter(|a| a.chat == chat).collect()
+        self.arrived()
+            .into_iter()
+            .filter(|a| a.chat == chat)
+            .collect()
     }
 }
 
@@ -171,7 +174,11 @@ impl World {
     /// Subscribes a chat as `/subscribe` does (digests start after the latest stored day).
     fn subscribe(&self, chat: &str, topic: &str, time: &str, tz: &str) {
         let c = tg(chat);
-        let mut rec = self.store.chat(&c).unwrap().unwrap_or_else(|| ChatRecord::new(&c));
+        let mut rec = self
+            .store
+            .chat(&c)
+            .unwrap()
+            .unwrap_or_else(|| ChatRecord::new(&c));
         rec.settings.time = Some(time.into());
         rec.settings.tz = Some(tz.into());
         self.store.put_chat(&rec).unwrap();
@@ -190,7 +197,10 @@ impl World {
     }
 
     /// Starts planning and sending; returns the token that stops them.
-    fn start(&self, config: DeliveryConfig) -> (CancellationToken, Vec<tokio::task::JoinHandle<()>>) {
+    fn start(
+        &self,
+        config: DeliveryConfig,
+    ) -> (CancellationToken, Vec<tokio::task::JoinHandle<()>>) {
         let stop = CancellationToken::new();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let sender = Sender {
@@ -267,7 +277,11 @@ async fn each_chat_gets_each_day_once_at_its_own_local_time() {
     let run = w.start(cfg());
     // Subscribing does not flood: nothing is sent for the day already stored.
     w.until(utc(11, 19, 12, 0)).await;
-    assert!(w.platform.arrived().is_empty(), "{:?}", w.platform.arrived());
+    assert!(
+        w.platform.arrived().is_empty(),
+        "{:?}",
+        w.platform.arrived()
+    );
     // The next announcements (fetched 01:30 UTC on the 20th and 21st).
     w.until(utc(11, 20, 1, 30)).await;
     w.announce(day(11, 19), 100..170);
@@ -336,7 +350,11 @@ async fn after_downtime_a_chat_catches_up_once() {
     assert_eq!(d.len(), 2, "one catch-up digest, not one per day: {d:?}");
     assert_eq!(d[1].0, "2024-11-20 – 2024-11-22");
     let late: Vec<_> = w.platform.arrived().into_iter().skip(1).collect();
-    assert!(late[0].at < utc(11, 23, 15, 2), "caught up at start, at {}", late[0].at);
+    assert!(
+        late[0].at < utc(11, 23, 15, 2),
+        "caught up at start, at {}",
+        late[0].at
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -357,7 +375,10 @@ async fn dst_changes_neither_skip_nor_double_a_day() {
     let local: Vec<NaiveDate> = got
         .iter()
         .filter(|a| a.part == 0)
-        .map(|a| a.at.with_timezone(&chrono_tz::America::New_York).date_naive())
+        .map(|a| {
+            a.at.with_timezone(&chrono_tz::America::New_York)
+                .date_naive()
+        })
         .collect();
     assert_eq!(
         local,
@@ -398,7 +419,11 @@ async fn a_paper_in_two_topics_is_sent_once_naming_both() {
         assert_eq!(names, ["NeRF", "cs.CV"], "{id}");
     }
     assert_eq!(shown.len(), 10, "the 10 cs.CV papers of 14: {got:?}");
-    assert_eq!(digests(&got).len(), 1, "one message: NeRF had nothing of its own");
+    assert_eq!(
+        digests(&got).len(),
+        1,
+        "one message: NeRF had nothing of its own"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -412,11 +437,10 @@ async fn faults_are_handled_per_chat_and_limits_hold() {
     // 5: fails for good (transient): dropped at the maximum age; 6, 7: fine.
     w.platform
         .fail_next("telegram:1", SendError::RetryAfter(Duration::from_secs(30)));
-    w.platform
-        .always
-        .lock()
-        .unwrap()
-        .insert("telegram:2".into(), SendError::Permanent("bot was blocked by the user".into()));
+    w.platform.always.lock().unwrap().insert(
+        "telegram:2".into(),
+        SendError::Permanent("bot was blocked by the user".into()),
+    );
     for _ in 0..2 {
         w.platform
             .fail_next("telegram:3", SendError::Transient("502 Bad Gateway".into()));
@@ -445,39 +469,65 @@ async fn faults_are_handled_per_chat_and_limits_hold() {
         assert_eq!(d.len(), 1, "{chat}: {d:?}");
         assert_eq!(d[0].1.len(), 10, "{chat}: {d:?}");
     };
-    for c in ["telegram:1", "telegram:3", "telegram:6", "telegram:7", "telegram:-1004"] {
+    for c in [
+        "telegram:1",
+        "telegram:3",
+        "telegram:6",
+        "telegram:7",
+        "telegram:-1004",
+    ] {
         whole(c);
     }
     assert!(w.platform.to("telegram:-4").is_empty());
     let first_1 = w.platform.to("telegram:1")[0].at;
-    assert!(first_1 >= utc(11, 19, 9, 0) + chrono::Duration::seconds(30), "{first_1}");
+    assert!(
+        first_1 >= utc(11, 19, 9, 0) + chrono::Duration::seconds(30),
+        "{first_1}"
+    );
     // The blocked chat: one attempt, marked inactive, nothing queued for it.
     let attempts = w.platform.attempts.lock().unwrap().clone();
-    assert_eq!(attempts.iter().filter(|(c, _)| c == "telegram:2").count(), 1);
+    assert_eq!(
+        attempts.iter().filter(|(c, _)| c == "telegram:2").count(),
+        1
+    );
     assert!(!w.store.chat(&tg("2")).unwrap().unwrap().active);
     // The migrated group: subscriptions moved with it.
     assert!(w.store.subscriptions(&tg("-4")).unwrap().is_empty());
     assert_eq!(w.store.subscriptions(&tg("-1004")).unwrap().len(), 1);
     // Backoff: the transient chat's retries came after growing waits.
-    let t3: Vec<DateTime<Utc>> = attempts.iter().filter(|(c, _)| c == "telegram:3").map(|(_, t)| *t).collect();
+    let t3: Vec<DateTime<Utc>> = attempts
+        .iter()
+        .filter(|(c, _)| c == "telegram:3")
+        .map(|(_, t)| *t)
+        .collect();
     assert!(t3[1] - t3[0] >= chrono::Duration::seconds(5), "{t3:?}");
     assert!(t3[2] - t3[1] >= chrono::Duration::seconds(10), "{t3:?}");
     // The chat that never works: retried with growing waits, then dropped within the hour.
-    let t5: Vec<DateTime<Utc>> = attempts.iter().filter(|(c, _)| c == "telegram:5").map(|(_, t)| *t).collect();
+    let t5: Vec<DateTime<Utc>> = attempts
+        .iter()
+        .filter(|(c, _)| c == "telegram:5")
+        .map(|(_, t)| *t)
+        .collect();
     assert!((6..=14).contains(&t5.len()), "{t5:?}");
     assert!(*t5.last().unwrap() <= utc(11, 19, 10, 0), "{t5:?}");
     // Per chat: at least a second between messages.
     for c in ["telegram:1", "telegram:6", "telegram:-1004"] {
         let at: Vec<DateTime<Utc>> = w.platform.to(c).iter().map(|a| a.at).collect();
         for p in at.windows(2) {
-            assert!(p[1] - p[0] >= chrono::Duration::milliseconds(990), "{c}: {at:?}");
+            assert!(
+                p[1] - p[0] >= chrono::Duration::milliseconds(990),
+                "{c}: {at:?}"
+            );
         }
     }
     let c = w.store.counters(Platform::Telegram).unwrap();
     assert_eq!(c.planned, 7);
     assert_eq!(c.sent, 5);
     assert_eq!(c.deactivated, 1);
-    assert_eq!(c.dropped, 2, "the blocked chat's and the failing chat's: {c:?}");
+    assert_eq!(
+        c.dropped, 2,
+        "the blocked chat's and the failing chat's: {c:?}"
+    );
     assert!(c.retried >= 5, "{c:?}");
     assert_eq!(w.store.outbox_len(Platform::Telegram), 0);
     let status = delivery::status(&w.store).unwrap();
@@ -506,8 +556,14 @@ async fn a_large_fan_out_is_spread_within_the_overall_limit() {
             .iter()
             .take_while(|u| **u < *t + chrono::Duration::seconds(1))
             .count();
-        assert!(in_second <= 28, "{in_second} messages in the second from {t}");
+        assert!(
+            in_second <= 28,
+            "{in_second} messages in the second from {t}"
+        );
     }
     let took = (at[299] - at[0]).num_milliseconds();
-    assert!((11_000..=12_500).contains(&took), "300 at 25/s took {took} ms");
+    assert!(
+        (11_000..=12_500).contains(&took),
+        "300 at 25/s took {took} ms"
+    );
 }

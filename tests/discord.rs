@@ -506,7 +506,7 @@ async fn digests_go_out_as_embeds_and_failures_are_mapped() {
         env.bot
             .send(&dchat(ch2), &common::sample_digest(1, false))
             .await,
-        Err(SendError::RetryAfter(_))
+        Err(SendError::GlobalRetryAfter(_))
     ));
     assert!(matches!(
         env.bot

@@ -82,7 +82,10 @@ pub fn digest_message(
         let mut p = match cached {
             Some(p) => p,
             None => {
-                let Some(sp) = PaperId::parse(id).map(|pid| store.paper(&pid)).transpose()?.flatten()
+                let Some(sp) = PaperId::parse(id)
+                    .map(|pid| store.paper(&pid))
+                    .transpose()?
+                    .flatten()
                 else {
                     // Not stored any more: the rest of the digest still goes out.
                     continue;
@@ -175,7 +178,7 @@ impl PlanJob {
                             "digests planned"
                         );
                     }
-                    for (platform, seq, _) in run.items {
+                    for (platform, seq) in run.items {
                         if let Some((_, tx)) = self.senders.iter().find(|(p, _)| *p == platform) {
                             let _ = tx.send(seq);
                         }
@@ -200,7 +203,9 @@ pub fn status(store: &Store) -> Result<String, StoreError> {
     let active = chats.iter().filter(|c| c.active).count();
     out.push_str(&format!(
         "last fetch:    {}\nnewest day:    {}\nchats:         {} ({} active)\n",
-        store.meta("last_fetch_ok")?.unwrap_or_else(|| "never".into()),
+        store
+            .meta("last_fetch_ok")?
+            .unwrap_or_else(|| "never".into()),
         store
             .latest_day()?
             .map_or("none".to_string(), |d| d.to_string()),

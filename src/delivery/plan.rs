@@ -14,8 +14,8 @@ use crate::digest;
 use crate::i18n::t;
 use crate::scheduler::{delivery_instant, due_day};
 use crate::store::{
-    ChatPlan, DeliveryState, OutboxItem, PlannedMessage, Store, StoreError,
-    StoredPaper, Subscription,
+    ChatPlan, DeliveryState, OutboxItem, PlannedMessage, Store, StoreError, StoredPaper,
+    Subscription,
 };
 use crate::topics::{MatchText, TopicSet};
 
@@ -30,7 +30,15 @@ const CHATS_PER_BATCH: usize = 2000;
 
 /// Topic papers shared by every chat planned in one run: `(topic, exclusive lower day)` ->
 /// papers after it, oldest day first.
-type Cache = HashMap<(String, NaiveDate), Arc<Vec<StoredPaper>>>;
+/// Chats with the same topics, windows and settings get the same digest unless the ledger says
+/// otherwise, so one run works each combination out once: papers per topic, the papers that
+/// need a ledger check, and the planned messages.
+#[derive(Default)]
+struct Cache {
+    lists: HashMap<(String, NaiveDate), Arc<Vec<StoredPaper>>>,
+    risky: HashMap<String, Arc<Vec<(String, NaiveDate)>>>,
+    plans: HashMap<String, Arc<Vec<PlannedMessage>>>,
+}
 
 pub struct Planner {
     pub store: Arc<Store>,
@@ -47,7 +55,8 @@ pub struct PlanRun {
     pub looked_at: usize,
     /// Chats that got a digest planned.
     pub planned_chats: usize,
-    pub items: Vec<(Platform, u64, OutboxItem)>,
+    /// The new outbox items.
+    pub items: Vec<(Platform, u64)>,
 }
 
 impl Planner {
@@ -66,7 +75,7 @@ impl Planner {
         for p in &self.platforms {
             planned.insert(*p, self.store.counters(*p)?.planned);
         }
-        let mut cache = Cache::new();
+        let mut cache = Cache::default();
         let mut batch = Vec::new();
         for rec in self.store.chats()? {
             let Some(platform) = Platform::parse(&rec.platform) else {
@@ -160,35 +169,64 @@ impl Planner {
                 .max()
                 .unwrap_or(floor);
             let key = (s.topic_id.clone(), lower);
-            let list = match cache.get(&key) {
+            let list = match cache.lists.get(&key) {
                 Some(l) => l.clone(),
                 None => {
                     let l = Arc::new(self.papers_after(s, lower, latest)?);
-                    cache.insert(key, l.clone());
+                    cache.lists.insert(key, l.clone());
                     l
                 }
             };
             lists.push(list);
             lowers.push(lower);
         }
-        let risky = at_risk(&subs, &lists, &lowers);
-        let delivered = match risky.iter().map(|(_, d)| *d).min() {
-            Some(oldest) => {
-                let ids: HashSet<&str> = risky.iter().map(|(id, _)| *id).collect();
-                // Ledger days are the chat's local days, which may run a day ahead of or
-                // behind announcement days.
-                self.store
-                    .ledger_contains(chat, oldest - chrono::Duration::days(2), &ids)?
+        let mut key = String::new();
+        for (s, lower) in subs.iter().zip(&lowers) {
+            key.push_str(&format!("{}\0{}\0{lower}\0", s.topic_id, s.topic_name));
+        }
+        let risky = match cache.risky.get(&key) {
+            Some(r) => r.clone(),
+            None => {
+                let r: Vec<(String, NaiveDate)> = at_risk(&subs, &lists, &lowers)
+                    .into_iter()
+                    .map(|(id, d)| (id.to_string(), d))
+                    .collect();
+                let r = Arc::new(r);
+                cache.risky.insert(key.clone(), r.clone());
+                r
             }
-            None => HashSet::new(),
         };
-        let first = lowers.iter().min().map_or(latest, |d| *d + chrono::Duration::days(1));
+        let first = lowers
+            .iter()
+            .min()
+            .map_or(latest, |d| *d + chrono::Duration::days(1));
         let day = if first >= latest {
             latest.to_string()
         } else {
             format!("{first} – {latest}")
         };
-        let messages = messages(&subs, &lists, |id| delivered.contains(id), eff, &day);
+        let messages = match risky.iter().map(|(_, d)| *d).min() {
+            Some(oldest) => {
+                let ids: HashSet<&str> = risky.iter().map(|(id, _)| id.as_str()).collect();
+                // Ledger days are the chat's local days, which may run a day ahead of or
+                // behind announcement days.
+                let delivered =
+                    self.store
+                        .ledger_contains(chat, oldest - chrono::Duration::days(2), &ids)?;
+                messages(&subs, &lists, |id| delivered.contains(id), eff, &day)
+            }
+            None => {
+                key.push_str(&format!("{}\0{}\0{}", eff.max, eff.format, eff.lang.code()));
+                match cache.plans.get(&key) {
+                    Some(m) => m.as_ref().clone(),
+                    None => {
+                        let m = messages(&subs, &lists, |_| false, eff, &day);
+                        cache.plans.insert(key, Arc::new(m.clone()));
+                        m
+                    }
+                }
+            }
+        };
         let ledger: Vec<String> = messages
             .iter()
             .flat_map(|m| m.papers.iter().map(|(id, _)| id.clone()))
@@ -241,7 +279,11 @@ impl Planner {
             return Ok(Vec::new());
         };
         let mut papers = self.store.papers_between(from, latest)?;
-        papers.retain(|sp| topic.matches(&sp.paper, &MatchText::new(&sp.paper)).is_some());
+        papers.retain(|sp| {
+            topic
+                .matches(&sp.paper, &MatchText::new(&sp.paper))
+                .is_some()
+        });
         Ok(papers)
     }
 }

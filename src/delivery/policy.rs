@@ -36,7 +36,8 @@ pub fn backoff(p: &Policy, attempt: u32, jitter: f64) -> Duration {
     let exp = p
         .retry_base
         .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
-    exp.min(p.retry_max).mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+    exp.min(p.retry_max)
+        .mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
 }
 
 /// What a failure means. `attempts` counts this failure; `age` is how long ago the message was
@@ -104,11 +105,22 @@ mod tests {
             on(SendError::GlobalRetryAfter(Duration::from_secs(2))),
             Action::HoldAll(Duration::from_secs(2))
         );
-        assert!(matches!(on(SendError::Permanent("blocked".into())), Action::Deactivate(w) if w == "blocked"));
-        assert_eq!(on(SendError::Migrated("-100".into())), Action::Move("-100".into()));
+        assert!(
+            matches!(on(SendError::Permanent("blocked".into())), Action::Deactivate(w) if w == "blocked")
+        );
+        assert_eq!(
+            on(SendError::Migrated("-100".into())),
+            Action::Move("-100".into())
+        );
         assert!(matches!(on(SendError::TooLong), Action::Drop(_)));
-        assert!(matches!(on(SendError::Rejected("x".into())), Action::Drop(_)));
-        assert!(matches!(on(SendError::Transient("502".into())), Action::Backoff(_)));
+        assert!(matches!(
+            on(SendError::Rejected("x".into())),
+            Action::Drop(_)
+        ));
+        assert!(matches!(
+            on(SendError::Transient("502".into())),
+            Action::Backoff(_)
+        ));
     }
 
     #[test]

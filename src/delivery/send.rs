@@ -118,7 +118,11 @@ impl<P: ChatPlatform> Sender<P> {
             lp.add(item.chat, seq);
         }
         if lp.queued > 0 {
-            tracing::info!(platform = kind.as_str(), queued = lp.queued, "resuming the outbox");
+            tracing::info!(
+                platform = kind.as_str(),
+                queued = lp.queued,
+                "resuming the outbox"
+            );
         }
         let flusher = tokio::spawn(flush_behind(
             self.store.clone(),

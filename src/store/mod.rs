@@ -37,8 +37,8 @@ use paperbell_chat::{ChatRef, Platform};
 use serde::{Deserialize, Serialize};
 
 pub use codec::StoredPaper;
-pub use outbox::{ChatPlan, chat_ref, Counters, DeliveryState, OutboxItem, PlannedMessage};
 use codec::{PaperRecordRef, PaperRecordV1, day_from_key, day_key, decode, encode};
+pub use outbox::{ChatPlan, Counters, DeliveryState, OutboxItem, PlannedMessage, chat_ref};
 
 use crate::paper::{Paper, PaperId};
 use crate::topics::{Topic, TopicSet};

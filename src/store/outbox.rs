@@ -83,7 +83,10 @@ fn counters_key(p: Platform) -> Vec<u8> {
 }
 
 fn planned_key(p: Platform) -> Vec<u8> {
-    key(b'm', &[format!("counters_planned.{}", p.as_str()).as_bytes()])
+    key(
+        b'm',
+        &[format!("counters_planned.{}", p.as_str()).as_bytes()],
+    )
 }
 
 fn delivered_key(p: Platform) -> Vec<u8> {
@@ -160,7 +163,7 @@ impl Store {
         &self,
         plans: &[ChatPlan],
         planned: &[(Platform, u64)],
-    ) -> Result<Vec<(Platform, u64, OutboxItem)>> {
+    ) -> Result<Vec<(Platform, u64)>> {
         let mut batch = sled::Batch::default();
         let mut out = Vec::new();
         for plan in plans {
@@ -180,7 +183,7 @@ impl Store {
                     outbox_key(plan.chat.platform, seq),
                     encode(codec::OUTBOX_V1, item)?,
                 );
-                out.push((plan.chat.platform, seq, item.clone()));
+                out.push((plan.chat.platform, seq));
             }
         }
         for (p, n) in planned {

@@ -98,6 +98,43 @@ struct Inner {
     webhook: Option<(String, Option<String>)>,
     /// Bumped by every getUpdates: a newer call ends an older one, as on Telegram.
     poll_generation: u64,
+    limits: Option<Limits>,
+    /// sendMessage calls answered 429 because the bot went over `limits`.
+    throttled: u64,
+}
+
+/// Telegram's flood control as the fake enforces it: token buckets overall and per chat.
+struct Limits {
+    global_rate: f64,
+    global_burst: f64,
+    global: (f64, Instant),
+    per_chat_rate: f64,
+    chats: HashMap<i64, (f64, Instant)>,
+}
+
+impl Limits {
+    /// Takes a token from `(tokens, at)` if there is one; `tolerance` forgives arrivals a
+    /// little early (the bot's timing is measured in another process, across a socket).
+    fn take(b: &mut (f64, Instant), rate: f64, burst: f64, now: Instant, tolerance: f64) -> bool {
+        b.0 = (b.0 + (now - b.1).as_secs_f64() * rate).min(burst);
+        b.1 = now;
+        if b.0 >= 1.0 - tolerance {
+            b.0 -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn allow(&mut self, chat: i64, now: Instant) -> bool {
+        let rate = self.per_chat_rate;
+        let chat_ok = {
+            let b = self.chats.entry(chat).or_insert((1.0, now));
+            Self::take(b, rate, 1.0, now, 0.1)
+        };
+        let (gr, gb) = (self.global_rate, self.global_burst);
+        chat_ok && Self::take(&mut self.global, gr, gb, now, 0.0)
+    }
 }
 
 impl Inner {
@@ -299,6 +336,30 @@ impl FakeTelegram {
             .entry(chat_id)
             .or_default()
             .push_back(fault);
+    }
+
+    /// Enforces flood control from now on: more than `global_per_sec` messages a second overall
+    /// (with a fifth of a second's burst) or `per_chat_per_sec` to one chat answers 429.
+    pub fn enforce_limits(&self, global_per_sec: f64, per_chat_per_sec: f64) {
+        let now = Instant::now();
+        let burst = (global_per_sec / 5.0).max(1.0);
+        self.shared.lock().limits = Some(Limits {
+            global_rate: global_per_sec,
+            global_burst: burst,
+            global: (burst, now),
+            per_chat_rate: per_chat_per_sec,
+            chats: HashMap::new(),
+        });
+    }
+
+    /// Messages answered 429 because the bot broke the limits of `enforce_limits`.
+    pub fn throttled(&self) -> u64 {
+        self.shared.lock().throttled
+    }
+
+    /// How many messages (not edits) were accepted, without copying them.
+    pub fn sent_count(&self) -> usize {
+        self.shared.lock().sent.iter().filter(|s| !s.edited).count()
     }
 
     /// Every send to `chat_id` answers 403 from now on (the person blocked the bot).
@@ -638,7 +699,14 @@ fn send_message(shared: &Shared, body: &Value, edit: Option<i64>) -> Response {
     };
     let fault = {
         let mut g = shared.lock();
-        if g.blocked.contains(&chat_id) {
+        let over = edit.is_none()
+            && g.limits
+                .as_mut()
+                .is_some_and(|l| !l.allow(chat_id, Instant::now()));
+        if over {
+            g.throttled += 1;
+            Some(Fault::RetryAfter(1))
+        } else if g.blocked.contains(&chat_id) {
             Some(Fault::Blocked)
         } else {
             g.faults.get_mut(&chat_id).and_then(VecDeque::pop_front)

@@ -1006,20 +1006,41 @@ mod tests {
             send_error(429, "", Some(3.0), true),
             SendError::GlobalRetryAfter(Duration::from_secs(3))
         );
-        assert_eq!(route_wait(Some(0.0), Some(4.5)).route_wait, Some(Duration::from_millis(4500)));
+        assert_eq!(
+            route_wait(Some(0.0), Some(4.5)).route_wait,
+            Some(Duration::from_millis(4500))
+        );
         assert_eq!(route_wait(Some(2.0), Some(4.5)).route_wait, None);
         assert_eq!(route_wait(None, None).route_wait, None);
         assert!(matches!(
-            send_error(403, r#"{"message":"Missing Access","code":50001}"#, None, false),
+            send_error(
+                403,
+                r#"{"message":"Missing Access","code":50001}"#,
+                None,
+                false
+            ),
             SendError::Permanent(_)
         ));
         assert!(matches!(
-            send_error(404, r#"{"message":"Unknown Channel","code":10003}"#, None, false),
+            send_error(
+                404,
+                r#"{"message":"Unknown Channel","code":10003}"#,
+                None,
+                false
+            ),
             SendError::Permanent(_)
         ));
-        assert!(matches!(send_error(502, "", None, false), SendError::Transient(_)));
         assert!(matches!(
-            send_error(400, r#"{"message":"Invalid Form Body","code":50035}"#, None, false),
+            send_error(502, "", None, false),
+            SendError::Transient(_)
+        ));
+        assert!(matches!(
+            send_error(
+                400,
+                r#"{"message":"Invalid Form Body","code":50035}"#,
+                None,
+                false
+            ),
             SendError::Rejected(_)
         ));
     }

@@ -176,7 +176,11 @@ pub const COMMANDS: &[CommandSpec] = &[
                 name: "format",
                 en: "Full papers or a compact list",
                 zh: "完整或紧凑列表",
-                kind: Kind::Choice(&[("full", "Full", "完整"), ("compact", "Compact", "紧凑"), ("combined", "Combined", "合并")]),
+                kind: Kind::Choice(&[
+                    ("full", "Full", "完整"),
+                    ("compact", "Compact", "紧凑"),
+                    ("combined", "Combined", "合并"),
+                ]),
                 required: false,
             },
         ],

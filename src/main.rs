@@ -386,7 +386,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         Cmd::Status => {
             let store = open_store(&config).map_err(|e| {
                 anyhow::anyhow!(
-                    "{e:#}\n(the store is locked while `paperbell run` uses it; its log prints the same figures every minute)"
+                    "{e:#}\n(the store is locked while `paperbell run` uses it; its log prints the same figures each minute in which they changed)"
                 )
             })?;
             out(&delivery::status(&store)?);
@@ -561,42 +561,52 @@ async fn run(config: Config) -> Result<ExitCode> {
     });
     let mut tasks: Vec<(&'static str, tokio::task::JoinHandle<Result<()>>)> = Vec::new();
     let mut routes = axum::Router::new();
-    let telegram = match &config.telegram.token {
-        Some(token) => {
-            let Some(bot) = connect_telegram(&config, token.expose(), core.clone()).await? else {
-                store.flush()?;
-                return Ok(ExitCode::SUCCESS);
-            };
-            if let Some(r) = bot.webhook_router() {
-                routes = routes.merge(r);
-            }
-            let (bot2, stop) = (bot.clone(), shutdown.clone());
-            tasks.push((
-                "telegram",
-                tokio::spawn(async move { Ok(bot2.run(stop).await?) }),
-            ));
-            Some(bot)
+    // Each platform that runs gets a sender draining its outbox; planning hands them items.
+    let mut senders = Vec::new();
+    if let Some(token) = &config.telegram.token {
+        let Some(bot) = connect_telegram(&config, token.expose(), core.clone()).await? else {
+            store.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        };
+        if let Some(r) = bot.webhook_router() {
+            routes = routes.merge(r);
         }
-        None => None,
-    };
-    let discord = match &config.discord.token {
-        Some(token) => {
-            let Some(bot) = connect_discord(&config, token.expose(), core.clone()).await? else {
-                store.flush()?;
-                return Ok(ExitCode::SUCCESS);
-            };
-            if let Some(r) = bot.interactions_router() {
-                routes = routes.merge(r);
-            }
-            let (bot2, stop) = (bot.clone(), shutdown.clone());
-            tasks.push((
-                "discord",
-                tokio::spawn(async move { Ok(bot2.run(stop).await?) }),
-            ));
-            Some(bot)
+        let (bot2, stop) = (bot.clone(), shutdown.clone());
+        tasks.push((
+            "telegram",
+            tokio::spawn(async move { Ok(bot2.run(stop).await?) }),
+        ));
+        senders.push(spawn_sender(
+            &mut tasks,
+            "telegram sender",
+            bot,
+            &store,
+            &config,
+            &shutdown,
+        ));
+    }
+    if let Some(token) = &config.discord.token {
+        let Some(bot) = connect_discord(&config, token.expose(), core.clone()).await? else {
+            store.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        };
+        if let Some(r) = bot.interactions_router() {
+            routes = routes.merge(r);
         }
-        None => None,
-    };
+        let (bot2, stop) = (bot.clone(), shutdown.clone());
+        tasks.push((
+            "discord",
+            tokio::spawn(async move { Ok(bot2.run(stop).await?) }),
+        ));
+        senders.push(spawn_sender(
+            &mut tasks,
+            "discord sender",
+            bot,
+            &store,
+            &config,
+            &shutdown,
+        ));
+    }
     if let Some(listen) = &config.http.listen {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -614,27 +624,6 @@ async fn run(config: Config) -> Result<ExitCode> {
         ));
     }
     let fetched = Arc::new(tokio::sync::Notify::new());
-    let mut senders = Vec::new();
-    if let Some(bot) = telegram {
-        senders.push(spawn_sender(
-            &mut tasks,
-            "telegram sender",
-            bot,
-            &store,
-            &config,
-            &shutdown,
-        ));
-    }
-    if let Some(bot) = discord {
-        senders.push(spawn_sender(
-            &mut tasks,
-            "discord sender",
-            bot,
-            &store,
-            &config,
-            &shutdown,
-        ));
-    }
     let platforms = !senders.is_empty();
     if platforms {
         let job = PlanJob {
@@ -694,7 +683,7 @@ fn spawn_sender<P: ChatPlatform>(
     store: &Arc<Store>,
     config: &Config,
     shutdown: &CancellationToken,
-) -> (Platform, tokio::sync::mpsc::UnboundedSender<u64>) {
+) -> (Platform, tokio::sync::mpsc::UnboundedSender<(u64, String)>) {
     let platform = bot.platform();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let sender = Sender {

@@ -147,7 +147,7 @@ pub struct PlanJob {
     pub tick: Duration,
     pub ledger_days: u32,
     pub fetched: Arc<Notify>,
-    pub senders: Vec<(Platform, mpsc::UnboundedSender<u64>)>,
+    pub senders: Vec<(Platform, mpsc::UnboundedSender<(u64, String)>)>,
 }
 
 impl PlanJob {
@@ -178,9 +178,9 @@ impl PlanJob {
                             "digests planned"
                         );
                     }
-                    for (platform, seq) in run.items {
+                    for (platform, seq, chat) in run.items {
                         if let Some((_, tx)) = self.senders.iter().find(|(p, _)| *p == platform) {
-                            let _ = tx.send(seq);
+                            let _ = tx.send((seq, chat));
                         }
                     }
                 }

@@ -51,12 +51,10 @@ pub struct Planner {
 /// What one planning run did.
 #[derive(Debug, Default)]
 pub struct PlanRun {
-    /// Chats whose delivery time had come and which had something new to look at.
-    pub looked_at: usize,
     /// Chats that got a digest planned.
     pub planned_chats: usize,
-    /// The new outbox items.
-    pub items: Vec<(Platform, u64)>,
+    /// The new outbox items: platform, sequence number, chat.
+    pub items: Vec<(Platform, u64, String)>,
 }
 
 impl Planner {
@@ -95,28 +93,24 @@ impl Planner {
                 continue;
             };
             let day_over = now >= delivery_instant(time, tz, local_day) + LATE_GRACE;
-            if state.covered.is_some_and(|c| c >= latest) {
+            let mut plan = if state.covered.is_some_and(|c| c >= latest) {
+                ChatPlan {
+                    chat,
+                    state,
+                    ledger: Vec::new(),
+                    items: Vec::new(),
+                }
+            } else {
+                self.plan_chat(&chat, &eff, state, local_day, latest, now, &mut cache)?
+            };
+            if plan.items.is_empty() {
                 if day_over {
                     // Nothing new by the end of the grace: this day is done for the chat.
-                    batch.push(ChatPlan {
-                        chat,
-                        state: DeliveryState {
-                            last_day: Some(local_day),
-                            ..state
-                        },
-                        ledger: Vec::new(),
-                        items: Vec::new(),
-                    });
+                    plan.state.last_day = Some(local_day);
+                } else if plan.state == state {
+                    continue;
                 }
-                continue;
-            }
-            run.looked_at += 1;
-            let mut plan =
-                self.plan_chat(&chat, &eff, state, local_day, latest, now, &mut cache)?;
-            if plan.items.is_empty() && day_over {
-                plan.state.last_day = Some(local_day);
-            }
-            if !plan.items.is_empty() {
+            } else {
                 run.planned_chats += 1;
                 *planned.entry(platform).or_default() += plan.items.len() as u64;
             }

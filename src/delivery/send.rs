@@ -31,8 +31,8 @@ pub struct Sender<P: ChatPlatform> {
     pub store: Arc<Store>,
     pub settings: SenderSettings,
     pub clock: Clock,
-    /// Sequence numbers of items planning has just made durable.
-    pub incoming: mpsc::UnboundedReceiver<u64>,
+    /// Items (sequence number, chat) planning has just made durable.
+    pub incoming: mpsc::UnboundedReceiver<(u64, String)>,
 }
 
 struct Queue<Part> {
@@ -59,17 +59,24 @@ impl<Part> Default for Queue<Part> {
 struct Done<Part> {
     chat: String,
     seq: u64,
-    /// `None`: the item was no longer in the store.
-    item: Option<OutboxItem>,
-    parts: Option<Arc<Vec<Part>>>,
-    outcome: Outcome,
+    outcome: Outcome<Part>,
 }
 
-enum Outcome {
-    Sent(Sent),
-    Failed(SendError),
+enum Outcome<Part> {
+    Sent {
+        item: OutboxItem,
+        parts: Arc<Vec<Part>>,
+        sent: Sent,
+    },
+    Failed {
+        item: OutboxItem,
+        parts: Option<Arc<Vec<Part>>>,
+        error: SendError,
+    },
     /// Past the maximum age before it could be sent.
-    Expired,
+    Expired(OutboxItem),
+    /// No longer in the outbox.
+    Gone,
     /// The store could not be read.
     Store(String),
 }
@@ -182,7 +189,7 @@ impl<P: ChatPlatform> Loop<P> {
 
     async fn run(
         &mut self,
-        mut incoming: mpsc::UnboundedReceiver<u64>,
+        mut incoming: mpsc::UnboundedReceiver<(u64, String)>,
         shutdown: &CancellationToken,
     ) -> anyhow::Result<()> {
         let mut inflight: JoinSet<Done<P::Part>> = JoinSet::new();
@@ -259,11 +266,8 @@ impl<P: ChatPlatform> Loop<P> {
                     Ok(done) => self.finish(done)?,
                     Err(e) => tracing::error!(error = %e, "a send task failed"),
                 },
-                seq = incoming.recv(), if open => match seq {
-                    Some(seq) => match self.store.outbox_item(self.kind, seq)? {
-                        Some(item) => self.add(item.chat, seq),
-                        None => tracing::warn!(seq, "a planned item is not in the outbox"),
-                    },
+                new = incoming.recv(), if open => match new {
+                    Some((seq, chat)) => self.add(chat, seq),
                     None => open = false,
                 },
                 _ = housekeeping.tick() => {
@@ -334,58 +338,45 @@ impl<P: ChatPlatform> Loop<P> {
 
     fn finish(&mut self, done: Done<P::Part>) -> Result<(), StoreError> {
         let now = tokio::time::Instant::now().into_std();
-        let Done {
-            chat,
-            seq,
-            item,
-            parts,
-            outcome,
-        } = done;
+        let Done { chat, seq, outcome } = done;
         if let Some(q) = self.queues.get_mut(&chat) {
             q.inflight = false;
         }
         let group = is_group(&chat);
-        let Some(mut item) = item else {
-            if let Outcome::Store(e) = &outcome {
-                tracing::error!(%chat, error = %e, "cannot read the outbox; retrying in a minute");
+        match outcome {
+            Outcome::Gone => self.pop(&chat, seq),
+            Outcome::Store(e) => {
+                tracing::error!(%chat, error = %e, "cannot read or prepare a digest; retrying in a minute");
                 self.limiter
                     .hold(&chat, group, now + Duration::from_secs(60));
-            } else {
-                self.pop(&chat, seq);
             }
-            self.schedule(&chat, now);
-            return Ok(());
-        };
-        match outcome {
-            Outcome::Sent(sent) => {
+            Outcome::Sent {
+                mut item,
+                parts,
+                sent,
+            } => {
                 item.parts_done += 1;
-                let total = parts.as_ref().map_or(0, |p| p.len()) as u32;
-                if item.parts_done >= total {
+                if item.parts_done as usize >= parts.len() {
                     self.counters.sent += 1;
                     self.record(&[(seq, None)], true)?;
                     self.pop(&chat, seq);
                 } else {
                     self.record(&[(seq, Some(&item))], true)?;
-                    if let (Some(q), Some(p)) = (self.queues.get_mut(&chat), parts) {
-                        q.rendered = Some((seq, p));
+                    if let Some(q) = self.queues.get_mut(&chat) {
+                        q.rendered = Some((seq, parts));
                     }
                 }
                 if let Some(w) = sent.route_wait {
                     self.limiter.hold(&chat, group, now + w);
                 }
             }
-            Outcome::Expired => {
+            Outcome::Expired(item) => {
                 tracing::warn!(%chat, local_day = %item.local_day, "dropping a digest older than the maximum age");
                 self.counters.dropped += 1;
                 self.record(&[(seq, None)], false)?;
                 self.pop(&chat, seq);
             }
-            Outcome::Store(e) => {
-                tracing::error!(%chat, error = %e, "cannot prepare a digest; retrying in a minute");
-                self.limiter
-                    .hold(&chat, group, now + Duration::from_secs(60));
-            }
-            Outcome::Failed(e) => {
+            Outcome::Failed { item, parts, error } => {
                 if let Some((q, p)) = self.queues.get_mut(&chat).zip(parts) {
                     q.rendered = Some((seq, p));
                 }
@@ -394,7 +385,7 @@ impl<P: ChatPlatform> Loop<P> {
                 let jitter: f64 = rand::random();
                 let action = on_failure(
                     &self.settings.policy,
-                    &e,
+                    &error,
                     attempts,
                     Duration::from_secs(age),
                     jitter,
@@ -495,54 +486,60 @@ async fn attempt<P: ChatPlatform>(
     seq: u64,
     parts: Option<Arc<Vec<P::Part>>>,
 ) -> Done<P::Part> {
-    let mut done = Done {
-        chat,
-        seq,
-        item: None,
-        parts: None,
-        outcome: Outcome::Expired,
-    };
+    let outcome = send_next(
+        &*platform, &store, &cache, &clock, max_age, &chat, seq, parts,
+    )
+    .await;
+    Done { chat, seq, outcome }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn send_next<P: ChatPlatform>(
+    platform: &P,
+    store: &Store,
+    cache: &Mutex<PaperCache>,
+    clock: &Clock,
+    max_age: Duration,
+    chat: &str,
+    seq: u64,
+    parts: Option<Arc<Vec<P::Part>>>,
+) -> Outcome<P::Part> {
     let item = match store.outbox_item(platform.platform(), seq) {
         Ok(Some(item)) => item,
-        Ok(None) => return done,
-        Err(e) => {
-            done.outcome = Outcome::Store(e.to_string());
-            return done;
-        }
+        Ok(None) => return Outcome::Gone,
+        Err(e) => return Outcome::Store(e.to_string()),
     };
-    let age = clock.now().timestamp() - item.planned_at;
-    if age > max_age.as_secs() as i64 {
-        done.item = Some(item);
-        return done;
+    if clock.now().timestamp() - item.planned_at > max_age.as_secs() as i64 {
+        return Outcome::Expired(item);
     }
-    let (Some(target), parts) = (
-        chat_ref(&done.chat),
-        match parts {
-            Some(p) => Ok(p),
-            None => digest_message(&store, &item, &cache).map(|m| Arc::new(platform.render(&m))),
-        },
-    ) else {
-        done.outcome = Outcome::Failed(SendError::Rejected(format!("bad chat {}", item.chat)));
-        done.item = Some(item);
-        return done;
+    let Some(target) = chat_ref(chat) else {
+        return Outcome::Failed {
+            error: SendError::Rejected(format!("bad chat {chat}")),
+            item,
+            parts: None,
+        };
     };
     let parts = match parts {
-        Ok(p) => p,
-        Err(e) => {
-            done.outcome = Outcome::Store(e.to_string());
-            done.item = Some(item);
-            return done;
-        }
+        Some(p) => p,
+        None => match digest_message(store, &item, cache) {
+            Ok(m) => Arc::new(platform.render(&m)),
+            Err(e) => return Outcome::Store(e.to_string()),
+        },
     };
-    done.outcome = match parts.get(item.parts_done as usize) {
+    match parts.get(item.parts_done as usize) {
         Some(part) => match platform.send_part(&target, part).await {
-            Ok(sent) => Outcome::Sent(sent),
-            Err(e) => Outcome::Failed(e),
+            Ok(sent) => Outcome::Sent { item, parts, sent },
+            Err(error) => Outcome::Failed {
+                item,
+                parts: Some(parts),
+                error,
+            },
         },
         // Nothing left to send (a re-render came out shorter): the item is complete.
-        None => Outcome::Sent(Sent::default()),
-    };
-    done.item = Some(item);
-    done.parts = Some(parts);
-    done
+        None => Outcome::Sent {
+            item,
+            parts,
+            sent: Sent::default(),
+        },
+    }
 }

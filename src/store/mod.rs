@@ -629,14 +629,8 @@ impl Store {
         let mut out = Vec::new();
         for item in self.db.scan_prefix(&prefix) {
             let (k, _) = item?;
-            let s = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-            if let Some((p, id)) = s.split_once(':')
-                && let Some(platform) = Platform::parse(p)
-            {
-                out.push(ChatRef {
-                    platform,
-                    id: id.to_string(),
-                });
+            if let Some(c) = chat_ref(&String::from_utf8_lossy(&k[prefix.len()..])) {
+                out.push(c);
             }
         }
         Ok(out)

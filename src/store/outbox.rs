@@ -158,12 +158,12 @@ impl Store {
 
     /// Writes plans (outbox items, ledger entries, states) and each platform's running total
     /// of planned messages in one atomic batch; returns the new outbox items with their
-    /// sequence numbers. Not durable until `flush`.
+    /// sequence numbers and chats. Not durable until `flush`.
     pub fn commit_plans(
         &self,
         plans: &[ChatPlan],
         planned: &[(Platform, u64)],
-    ) -> Result<Vec<(Platform, u64)>> {
+    ) -> Result<Vec<(Platform, u64, String)>> {
         let mut batch = sled::Batch::default();
         let mut out = Vec::new();
         for plan in plans {
@@ -183,7 +183,7 @@ impl Store {
                     outbox_key(plan.chat.platform, seq),
                     encode(codec::OUTBOX_V1, item)?,
                 );
-                out.push((plan.chat.platform, seq));
+                out.push((plan.chat.platform, seq, item.chat.clone()));
             }
         }
         for (p, n) in planned {

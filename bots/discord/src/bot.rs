@@ -171,11 +171,14 @@ impl Guard {
                 self.gone.insert(channel);
             }
             SendError::GlobalRetryAfter(d) => self.global_until = Some(now + *d),
-            SendError::RetryAfter(d) => {
-                self.until.insert(channel, now + *d);
-            }
+            SendError::RetryAfter(d) => self.hold(channel, now + *d),
             _ => {}
         }
+    }
+
+    /// No request to `channel` before `until`.
+    fn hold(&mut self, channel: u64, until: Instant) {
+        self.until.insert(channel, until);
     }
 }
 
@@ -544,10 +547,7 @@ impl DiscordBot {
             // digests alike wait instead of earning a 429.
             Ok(Sent {
                 route_wait: Some(d),
-            }) => {
-                let e = SendError::RetryAfter(*d);
-                self.guard().record(channel, &e, Instant::now());
-            }
+            }) => self.guard().hold(channel, Instant::now() + *d),
             Ok(_) => {}
         }
         res

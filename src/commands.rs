@@ -287,8 +287,8 @@ impl Commands<'_> {
             .iter()
             .skip(count * page as usize)
             .take(count)
-            .map(|sp| item(sp, &[]))
-            .collect();
+            .map(|sp| item(self.store, sp, &[], lang))
+            .collect::<Result<_, _>>()?;
         if papers.is_empty() {
             return Ok(Reply::Text(format!(
                 "{} {}.",
@@ -318,7 +318,7 @@ impl Commands<'_> {
         match self.store.paper(&pid)? {
             Some(sp) => Ok(Reply::Papers {
                 heading: format!("arXiv:{pid}"),
-                papers: vec![item(&sp, &[])],
+                papers: vec![item(self.store, &sp, &[], lang)?],
                 more: None,
             }),
             None => Ok(user(t(
@@ -362,7 +362,10 @@ impl Commands<'_> {
                 "{} “{words}”",
                 t(lang, "Newest papers mentioning", "包含以下内容的最新论文：")
             ),
-            papers: found.iter().map(|sp| item(sp, &[])).collect(),
+            papers: found
+                .iter()
+                .map(|sp| item(self.store, sp, &[], lang))
+                .collect::<Result<_, _>>()?,
             more: None,
         })
     }
@@ -384,8 +387,11 @@ impl Commands<'_> {
             ));
         };
         let mut lists = Vec::new();
+        let mut topics = Vec::new();
         for s in &subs {
-            lists.push(self.day_papers(s, day)?);
+            let topic = topic_of(self.topics, s);
+            lists.push(rank(self.store, topic.as_ref(), self.day_papers(s, day)?)?);
+            topics.push(topic);
         }
         let per_topic: Vec<(&str, &[StoredPaper])> = subs
             .iter()
@@ -393,23 +399,35 @@ impl Commands<'_> {
             .map(|(s, l)| (s.topic_name.as_str(), l.as_slice()))
             .collect();
         // On request nothing counts as delivered; a paper in several topics still shows once.
-        let messages: Vec<DigestMessage> = digest::plan(&per_topic, |_| false, eff.max as usize)
-            .into_iter()
-            .map(|t| DigestMessage {
+        let mut messages: Vec<DigestMessage> = Vec::new();
+        for t in digest::plan(&per_topic, |_| false, eff.max as usize) {
+            let list = &lists[t.topic];
+            let shown: Vec<&StoredPaper> = t
+                .papers
+                .iter()
+                .map(|(i, _)| &list[*i])
+                .chain(t.left_out.iter().map(|i| &list[*i]))
+                .collect();
+            let topic_id = &subs[t.topic].topic_id;
+            let mut line = overview(self.store, topics[t.topic].as_ref(), &shown, lang)?;
+            if let Some(o) = self.store.overview(topic_id, day, lang.code(), None)? {
+                line = format!("{o}\n{line}");
+            }
+            messages.push(DigestMessage {
                 title: subs[t.topic].topic_name.clone(),
                 day: day.to_string(),
-                overview: None,
+                overview: Some(line),
                 more: t.more,
                 papers: t
                     .papers
                     .iter()
-                    .map(|(i, names)| item(&lists[t.topic][*i], names))
-                    .collect(),
-                unsubscribe_topic: Some(subs[t.topic].topic_id.clone()),
+                    .map(|(i, names)| item(self.store, &list[*i], names, lang))
+                    .collect::<Result<_, _>>()?,
+                unsubscribe_topic: Some(topic_id.clone()),
                 lang,
                 compact: eff.format == "compact",
-            })
-            .collect();
+            });
+        }
         if messages.is_empty() {
             return Ok(Reply::Text(format!(
                 "{} {day}.",
@@ -682,19 +700,96 @@ fn argument(cmd: &Command) -> Option<&str> {
 }
 
 /// A stored paper as chats show it.
-pub fn item(sp: &StoredPaper, topics: &[String]) -> PaperItem {
-    let p = &sp.paper;
-    PaperItem {
-        id: p.id.to_string(),
-        title: p.title.clone(),
-        authors: p.authors.clone(),
-        categories: p.categories.iter().map(|c| c.0.clone()).collect(),
-        abs_url: p.id.abs_url(),
-        pdf_url: p.pdf_url.clone(),
-        code_urls: digest::links(p).code,
-        tldr: Some(crate::summary::tldr::tldr(&p.title, &p.abstract_text)),
-        topics: topics.to_vec(),
+/// The topic a subscription follows: configured, or rebuilt from its query; `None` when it
+/// was removed from the config since.
+pub fn topic_of(topics: &TopicSet, s: &Subscription) -> Option<Topic> {
+    if let Some(t) = topics.topics.iter().find(|c| c.id == s.topic_id) {
+        return Some(t.clone());
     }
+    topics
+        .resolve(s.query.as_deref().unwrap_or(&s.topic_id))
+        .ok()
+}
+
+/// Orders a topic's papers best first (`digest::rank_order`), with the match strength from
+/// `topic` and upvotes from the store.
+pub fn rank(
+    store: &Store,
+    topic: Option<&Topic>,
+    papers: Vec<StoredPaper>,
+) -> Result<Vec<StoredPaper>, crate::store::StoreError> {
+    if papers.len() < 2 {
+        return Ok(papers);
+    }
+    let mut facts = Vec::with_capacity(papers.len());
+    for sp in &papers {
+        let hf = store.hf(sp.paper.id.as_str())?;
+        let hit =
+            topic.and_then(|t| t.matches(&sp.paper, &crate::topics::MatchText::new(&sp.paper)));
+        facts.push(digest::RankFacts {
+            strong: hit.is_some_and(|h| h.in_title || h.by_author),
+            has_code: !crate::summary::links(sp, hf.as_ref()).code.is_empty(),
+            upvotes: hf.and_then(|h| h.upvotes).unwrap_or(0),
+            cross: hit.is_some_and(|h| h.cross),
+        });
+    }
+    let external = topic.is_some_and(|t| t.external);
+    let mut slots: Vec<Option<StoredPaper>> = papers.into_iter().map(Some).collect();
+    Ok(digest::rank_order(&facts, external)
+        .into_iter()
+        .filter_map(|i| slots[i].take())
+        .collect())
+}
+
+/// The overview line of a topic's digest: counts and the keywords of `papers` against the
+/// topic's recent papers in the store.
+pub fn overview(
+    store: &Store,
+    topic: Option<&Topic>,
+    papers: &[&StoredPaper],
+    lang: Lang,
+) -> Result<String, crate::store::StoreError> {
+    let background: Vec<String> = match topic {
+        Some(t) => store
+            .recent_by_topic(&t.id, OVERVIEW_BACKGROUND)?
+            .iter()
+            .map(|sp| format!("{}. {}", sp.paper.title, sp.paper.abstract_text))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut day = Vec::with_capacity(papers.len());
+    for sp in papers {
+        let hf = store.hf(sp.paper.id.as_str())?;
+        day.push(crate::summary::overview::DayPaper {
+            title: &sp.paper.title,
+            abstract_text: &sp.paper.abstract_text,
+            cross: topic.is_some_and(|t| {
+                !t.categories.is_empty() && sp.paper.is_cross_list_for(&t.categories)
+            }) || sp
+                .paper
+                .announce_type
+                .is_some_and(crate::paper::AnnounceType::is_cross),
+            has_code: !crate::summary::links(sp, hf.as_ref()).code.is_empty(),
+        });
+    }
+    Ok(crate::summary::overview::line(&day, &background, lang))
+}
+
+/// Recent papers of a topic that the overview's keywords are weighed against.
+const OVERVIEW_BACKGROUND: usize = 300;
+
+/// A stored paper as chats show it, with what Hugging Face and the LLM said about it (for
+/// `lang`, by whichever model the cache holds).
+pub fn item(
+    store: &Store,
+    sp: &StoredPaper,
+    topics: &[String],
+    lang: Lang,
+) -> Result<PaperItem, crate::store::StoreError> {
+    let id = sp.paper.id.as_str();
+    let hf = store.hf(id)?;
+    let llm = store.summary(id, sp.paper.version, lang.code(), None)?;
+    Ok(crate::summary::item(sp, hf.as_ref(), llm.as_ref(), topics))
 }
 
 fn show_settings(e: &Effective) -> String {

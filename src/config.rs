@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::categories;
 use crate::paper::Category;
-use crate::topics::{Term, Topic, TopicError, TopicSet, parse_query};
+use crate::topics::{HF_DAILY, Term, Topic, TopicError, TopicSet, parse_query};
 
 /// The configuration shipped with paperbell, used when the default file is absent.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/paperbell.toml");
@@ -48,6 +48,8 @@ pub struct Config {
     pub telegram: TelegramConfig,
     pub discord: DiscordConfig,
     pub delivery: DeliveryConfig,
+    pub huggingface: HuggingFaceConfig,
+    pub llm: LlmConfig,
     pub http: HttpConfig,
     pub log: LogConfig,
     pub topics: Vec<TopicConfig>,
@@ -94,6 +96,77 @@ impl Default for DeliveryConfig {
             discord_per_sec: 40.0,
             discord_per_channel_per_sec: 1.0,
         }
+    }
+}
+
+/// Hugging Face Daily Papers: the `hf-daily` topic and enrichment (no key needed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HuggingFaceConfig {
+    pub enabled: bool,
+    pub api_url: String,
+    /// Seconds between two requests to Hugging Face.
+    pub min_interval_secs: f64,
+    pub timeout_secs: f64,
+    /// Most papers looked up one by one (`/api/papers/<id>`) after a fetch; the daily list
+    /// enriches its own papers without extra requests.
+    pub max_lookups: usize,
+}
+
+impl Default for HuggingFaceConfig {
+    fn default() -> Self {
+        HuggingFaceConfig {
+            enabled: true,
+            api_url: "https://huggingface.co".into(),
+            min_interval_secs: 1.0,
+            timeout_secs: 20.0,
+            max_lookups: 300,
+        }
+    }
+}
+
+/// An optional OpenAI-compatible LLM (OpenAI, DeepSeek, Ollama, vLLM, llama.cpp): off unless
+/// `base_url` and `model` are set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmConfig {
+    /// The API root that `/chat/completions` hangs off, e.g. `https://api.openai.com/v1` or
+    /// `http://127.0.0.1:11434/v1` (Ollama).
+    pub base_url: String,
+    pub model: String,
+    /// The environment variable that holds the API key (none needed for a local server).
+    pub api_key_env: String,
+    pub max_concurrency: usize,
+    /// Tokens (as the server reports them) per UTC day; past it, summaries are extractive.
+    pub daily_token_budget: u64,
+    /// Seconds one request may take before the extractive summary is used instead.
+    pub timeout_secs: f64,
+    /// Send `response_format` with a JSON schema (turn off for servers that reject it; the
+    /// answer is validated either way).
+    pub json_schema: bool,
+    #[serde(skip)]
+    pub api_key: Option<Secret>,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig {
+            base_url: String::new(),
+            model: String::new(),
+            api_key_env: "PAPERBELL_LLM_API_KEY".into(),
+            max_concurrency: 4,
+            daily_token_budget: 2_000_000,
+            timeout_secs: 60.0,
+            json_schema: true,
+            api_key: None,
+        }
+    }
+}
+
+impl LlmConfig {
+    /// Whether an LLM is configured at all.
+    pub fn enabled(&self) -> bool {
+        !self.base_url.trim().is_empty() && !self.model.trim().is_empty()
     }
 }
 
@@ -278,6 +351,8 @@ impl Default for Config {
                 ..Default::default()
             },
             delivery: DeliveryConfig::default(),
+            huggingface: HuggingFaceConfig::default(),
+            llm: LlmConfig::default(),
             http: HttpConfig::default(),
             log: LogConfig::default(),
             topics: vec![],
@@ -369,8 +444,21 @@ impl Config {
             }
         }
         let defaults = toml::Table::try_from(Config::default()).expect("defaults serialise");
+        // The LLM key lives in a variable the config names; it may look like a setting.
+        let key_var = env
+            .get("PAPERBELL_LLM_API_KEY_ENV")
+            .cloned()
+            .or_else(|| {
+                table
+                    .get("llm")
+                    .and_then(|l| l.get("api_key_env"))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| LlmConfig::default().api_key_env);
         for (var, value) in env {
             if NOT_SETTINGS.contains(&var.as_str())
+                || *var == key_var
                 || SECRETS
                     .iter()
                     .any(|(s, _, _)| var == s || *var == format!("{s}_FILE"))
@@ -395,6 +483,18 @@ impl Config {
         config.telegram.webhook_secret =
             secret(env, "PAPERBELL_TELEGRAM_WEBHOOK_SECRET", &read_file)?;
         config.discord.token = secret(env, "PAPERBELL_DISCORD_TOKEN", &read_file)?;
+        if !config.llm.api_key_env.trim().is_empty() {
+            let var = config.llm.api_key_env.trim().to_string();
+            config.llm.api_key = match env.get(&var) {
+                Some(v) if !v.trim().is_empty() => Some(Secret(v.trim().to_string())),
+                // Outside PAPERBELL_ the variable is not in `env`; read it directly.
+                _ if !var.starts_with("PAPERBELL_") => std::env::var(&var)
+                    .ok()
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| Secret(v.trim().to_string())),
+                _ => None,
+            };
+        }
         config
             .validate()
             .map_err(|(key, message)| err(&key, message))?;
@@ -594,6 +694,59 @@ impl Config {
                 format!("`{}` is not a URL", d.api_url),
             ));
         }
+        let h = &self.huggingface;
+        if h.enabled && !is_http_url(&h.api_url) {
+            return Err((
+                "huggingface.api_url".into(),
+                format!("`{}` is not an http(s) URL", h.api_url),
+            ));
+        }
+        if !(h.min_interval_secs.is_finite() && h.min_interval_secs >= 0.0) {
+            return Err((
+                "huggingface.min_interval_secs".into(),
+                "must be 0 or more seconds".into(),
+            ));
+        }
+        if !(h.timeout_secs.is_finite() && h.timeout_secs > 0.0) {
+            return Err((
+                "huggingface.timeout_secs".into(),
+                "must be more than 0 seconds".into(),
+            ));
+        }
+        let l = &self.llm;
+        if l.base_url.trim().is_empty() != l.model.trim().is_empty() {
+            return Err((
+                if l.model.trim().is_empty() {
+                    "llm.model"
+                } else {
+                    "llm.base_url"
+                }
+                .into(),
+                "an LLM needs both base_url and model (leave both empty for extractive summaries only)"
+                    .into(),
+            ));
+        }
+        if l.enabled() && !is_http_url(&l.base_url) {
+            return Err((
+                "llm.base_url".into(),
+                format!(
+                    "`{}` is not an http(s) URL like http://127.0.0.1:11434/v1",
+                    l.base_url
+                ),
+            ));
+        }
+        if !(1..=256).contains(&l.max_concurrency) {
+            return Err((
+                "llm.max_concurrency".into(),
+                "must be between 1 and 256".into(),
+            ));
+        }
+        if !(l.timeout_secs.is_finite() && l.timeout_secs > 0.0) {
+            return Err((
+                "llm.timeout_secs".into(),
+                "must be more than 0 seconds".into(),
+            ));
+        }
         self.topic_set().map(|_| ())
     }
 
@@ -618,6 +771,12 @@ impl Config {
                 )
             };
             let t = compile_topic(tc, &at)?;
+            if t.id == HF_DAILY {
+                return Err((
+                    at("id"),
+                    format!("`{HF_DAILY}` is the built-in Hugging Face Daily Papers topic"),
+                ));
+            }
             if let Some(dup) = topics
                 .iter()
                 .find(|o| o.id == t.id || o.name.eq_ignore_ascii_case(&t.name))
@@ -628,6 +787,14 @@ impl Config {
                 ));
             }
             topics.push(t);
+        }
+        if self.huggingface.enabled && !topics.iter().any(|t| t.id == HF_DAILY) {
+            topics.push(Topic {
+                id: HF_DAILY.into(),
+                name: "Hugging Face Daily Papers".into(),
+                external: true,
+                ..Topic::default()
+            });
         }
         Ok(TopicSet::new(topics))
     }
@@ -703,6 +870,10 @@ fn compile_topic(tc: &TopicConfig, at: &dyn Fn(&str) -> String) -> Result<Topic,
         .extend(tc.authors.iter().map(|a| crate::paper::normalize_ws(a)));
     topic.validate().map_err(terr(""))?;
     Ok(topic)
+}
+
+fn is_http_url(u: &str) -> bool {
+    reqwest::Url::parse(u.trim()).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }
 
 fn read(p: &Path) -> Result<String, ConfigError> {
@@ -840,7 +1011,9 @@ mod tests {
     fn shipped_config_is_valid_with_seven_topics() {
         let c = load(DEFAULT_CONFIG, &[]).unwrap();
         let set = c.topic_set().unwrap();
-        assert_eq!(set.topics.len(), 7);
+        // The seven of the file, and Hugging Face's built-in one (on by default).
+        assert_eq!(set.topics.len(), 8);
+        assert!(set.topics[7].external && set.topics[7].id == "hf-daily");
         assert_eq!(c.store.path, PathBuf::from("./data"));
     }
 

@@ -4,6 +4,8 @@
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
+use paperbell_chat::{PaperItem, TldrSource};
+
 use crate::paper::Paper;
 use crate::store::StoredPaper;
 use crate::summary::code_links;
@@ -27,6 +29,8 @@ pub struct PlannedTopic {
     pub papers: Vec<(usize, Vec<String>)>,
     /// Papers left out by the chat's `max`.
     pub more: usize,
+    /// Their indexes, for the overview, which speaks of all of them.
+    pub left_out: Vec<usize>,
 }
 
 /// Plans a chat's digest from each subscribed topic's new papers, `(name, papers)` in
@@ -67,6 +71,7 @@ pub fn plan<P: std::borrow::Borrow<StoredPaper>>(
         out.push(PlannedTopic {
             topic: t,
             more: fresh.len().saturating_sub(max),
+            left_out: fresh.iter().skip(max).copied().collect(),
             papers: fresh
                 .into_iter()
                 .take(max)
@@ -78,6 +83,39 @@ pub fn plan<P: std::borrow::Borrow<StoredPaper>>(
         });
     }
     out
+}
+
+/// What ranks a paper inside a topic's digest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RankFacts {
+    /// The topic matched the title (or an author), not only the abstract.
+    pub strong: bool,
+    pub has_code: bool,
+    /// Hugging Face upvotes (0 when unknown).
+    pub upvotes: u32,
+    /// Listed in the topic's categories as a cross-list.
+    pub cross: bool,
+}
+
+/// The order to show papers in, best first: a title match over an abstract-only match, then
+/// code available, then Hugging Face upvotes, then primary over cross-list; ties keep arrival
+/// order. A topic fed by its own source (`hf-daily`) is ordered by upvotes alone.
+pub fn rank_order(facts: &[RankFacts], by_upvotes_only: bool) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..facts.len()).collect();
+    if by_upvotes_only {
+        order.sort_by_key(|&i| std::cmp::Reverse(facts[i].upvotes));
+    } else {
+        order.sort_by_key(|&i| {
+            let f = facts[i];
+            (
+                std::cmp::Reverse(f.strong),
+                std::cmp::Reverse(f.has_code),
+                std::cmp::Reverse(f.upvotes),
+                f.cross,
+            )
+        });
+    }
+    order
 }
 
 /// Code links of a paper (abstract and comment).
@@ -143,10 +181,14 @@ pub fn render_list(papers: &[StoredPaper]) -> String {
     out
 }
 
-/// A paper in detail, for `paperbell paper`.
-pub fn render_paper(sp: &StoredPaper) -> String {
+/// A paper in detail, for `paperbell paper`: `view` is how chats show it (summary, links).
+pub fn render_paper(sp: &StoredPaper, view: &PaperItem) -> String {
     let p = &sp.paper;
-    let mut out = format!("{}\n{}\n\n", p.title, p.authors.join(", "));
+    let mut out = format!("{}\n", p.title);
+    if let Some(t) = &view.title_translated {
+        out.push_str(&format!("{t}\n"));
+    }
+    out.push_str(&format!("{}\n\n", p.authors.join(", ")));
     out.push_str(&format!("arXiv:      {}v{}\n", p.id, p.version));
     if let Some(d) = sp.first_announced {
         out.push_str(&format!("announced:  {d}\n"));
@@ -157,8 +199,11 @@ pub fn render_paper(sp: &StoredPaper) -> String {
     if let Some(pdf) = &p.pdf_url {
         out.push_str(&format!("pdf:        {pdf}\n"));
     }
-    for c in links(p).code {
+    for c in &view.code_urls {
         out.push_str(&format!("code:       {c}\n"));
+    }
+    if let Some(u) = &view.project_url {
+        out.push_str(&format!("project:    {u}\n"));
     }
     for (label, v) in [
         ("comment", &p.comment),
@@ -169,10 +214,23 @@ pub fn render_paper(sp: &StoredPaper) -> String {
             out.push_str(&format!("{label:<11} {v}\n", label = format!("{label}:")));
         }
     }
+    if let Some(n) = view.upvotes {
+        out.push_str(&format!("upvotes:    {n} (Hugging Face)\n"));
+    }
+    let source = match view.tldr_source {
+        TldrSource::Extractive => "extractive",
+        TldrSource::Llm => "LLM",
+    };
     out.push_str(&format!(
-        "tl;dr:      {}\n",
-        tldr(&p.title, &p.abstract_text)
+        "tl;dr:      {} ({source})\n",
+        view.tldr.as_deref().unwrap_or("")
     ));
+    if let Some(t) = &view.tldr_translated {
+        out.push_str(&format!("            {t}\n"));
+    }
+    for k in &view.takeaways {
+        out.push_str(&format!("  • {k}\n"));
+    }
     out.push_str(&format!("\n{}\n", p.abstract_text));
     out
 }
@@ -203,10 +261,11 @@ pub fn paper_json(p: &Paper) -> Value {
     })
 }
 
-/// A stored paper: the parse object plus what the store knows.
-pub fn stored_json(sp: &StoredPaper) -> Value {
+/// A stored paper: the parse object plus what the store knows, and its summary as chats see
+/// it (`view`): `tldr`, `tldr_source`, `code_urls`, and when there are some, `takeaways`,
+/// `title_translated`, `tldr_translated`.
+pub fn stored_json(sp: &StoredPaper, view: &PaperItem) -> Value {
     let mut v = paper_json(&sp.paper);
-    let l = links(&sp.paper);
     if let Value::Object(m) = &mut v {
         m.insert(
             "first_announced".into(),
@@ -222,13 +281,25 @@ pub fn stored_json(sp: &StoredPaper) -> Value {
                     .collect::<Vec<_>>()
             ),
         );
+        m.insert("tldr".into(), json!(view.tldr));
+        m.insert("tldr_source".into(), json!(view.tldr_source.as_str()));
+        m.insert("code_urls".into(), json!(view.code_urls));
         m.insert(
-            "tldr".into(),
-            json!(tldr(&sp.paper.title, &sp.paper.abstract_text)),
+            "project_pages".into(),
+            json!(view.project_url.iter().collect::<Vec<_>>()),
         );
-        m.insert("tldr_source".into(), json!("extractive"));
-        m.insert("code_urls".into(), json!(l.code));
-        m.insert("project_pages".into(), json!(l.pages));
+        if !view.takeaways.is_empty() {
+            m.insert("takeaways".into(), json!(view.takeaways));
+        }
+        if let Some(t) = &view.title_translated {
+            m.insert("title_translated".into(), json!(t));
+        }
+        if let Some(t) = &view.tldr_translated {
+            m.insert("tldr_translated".into(), json!(t));
+        }
+        if let Some(n) = view.upvotes {
+            m.insert("hf_upvotes".into(), json!(n));
+        }
     }
     v
 }
@@ -374,6 +445,26 @@ mod tests {
         assert_eq!(p[0].papers[1].1, ["NeRF", "cs.CV"]);
         assert_eq!(ids(&p[1]), ["2411.00004", "2411.00005"]);
         assert_eq!(p[1].more, 1);
+    }
+
+    #[test]
+    fn ranking_puts_title_matches_code_and_upvotes_first() {
+        let f = |strong, has_code, upvotes, cross| RankFacts {
+            strong,
+            has_code,
+            upvotes,
+            cross,
+        };
+        let facts = [
+            f(false, false, 0, true),
+            f(false, false, 0, false),
+            f(true, false, 0, false),
+            f(false, true, 0, false),
+            f(false, true, 9, false),
+            f(false, false, 50, false),
+        ];
+        assert_eq!(rank_order(&facts, false), [2, 4, 3, 5, 1, 0]);
+        assert_eq!(rank_order(&facts, true), [5, 4, 0, 1, 2, 3]);
     }
 
     #[test]

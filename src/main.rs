@@ -17,6 +17,8 @@ use paperbell::paper::PaperId;
 use paperbell::scheduler::{self, FetchJob, FetchReport, Source};
 use paperbell::sources::{self, ParseError, fetch::ArxivClient};
 use paperbell::store::Store;
+use paperbell::summary::enrich::Enricher;
+use paperbell::summary::llm;
 use paperbell::topics::{Topic, TopicSet};
 use paperbell_chat::{ChatPlatform, Platform};
 use paperbell_discord::{DiscordBot, DiscordError, DiscordMode, DiscordSettings};
@@ -84,10 +86,20 @@ enum Cmd {
         json: bool,
     },
     /// One paper by arXiv id or URL (fetched from arXiv when not stored yet).
+    /// With an LLM configured ([llm] or PAPERBELL_LLM_BASE_URL, PAPERBELL_LLM_MODEL and the key
+    /// in the variable PAPERBELL_LLM_API_KEY_ENV names), the summary, key takeaways and, with
+    /// --lang, the translated title and TL;DR come from the LLM, asked once and cached; without
+    /// one, or when it fails, the TL;DR is extractive.
     Paper {
         /// e.g. 2407.11422, arXiv:2407.11422v2, https://arxiv.org/abs/2407.11422
         id: String,
-        /// Print JSON instead of text
+        /// Translate the title and TL;DR into this language: zh (Simplified Chinese), zh-hant,
+        /// ja, ko, de, fr, es, it, pt, ru, vi (en: no translation)
+        #[arg(long, value_name = "L")]
+        lang: Option<String>,
+        /// Print JSON instead of text (keys of `parse`, plus first_announced, topics, tldr,
+        /// tldr_source, code_urls, project_pages, and when available takeaways,
+        /// title_translated, tldr_translated, hf_upvotes)
         #[arg(long)]
         json: bool,
     },
@@ -246,10 +258,35 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let topics = topic_set(&config)?;
             outln!(
                 "config OK: {} topic(s), fetch \"{}\" in {}, store {}",
-                topics.topics.len(),
+                topics.topics.iter().filter(|t| !t.external).count(),
                 config.schedule.fetch,
                 config.schedule.timezone,
                 config.store.path.display()
+            );
+            outln!(
+                "Hugging Face: {}",
+                if config.huggingface.enabled {
+                    format!("on ({}; topic hf-daily)", config.huggingface.api_url)
+                } else {
+                    "off".into()
+                }
+            );
+            outln!(
+                "LLM summaries: {}",
+                if config.llm.enabled() {
+                    format!(
+                        "{} at {} (key {})",
+                        config.llm.model,
+                        config.llm.base_url,
+                        if config.llm.api_key.is_some() {
+                            format!("from {}", config.llm.api_key_env)
+                        } else {
+                            format!("none: {} is not set", config.llm.api_key_env)
+                        }
+                    )
+                } else {
+                    "off (extractive TL;DRs; set [llm] base_url and model)".into()
+                }
             );
             for (name, set) in [
                 ("Telegram", config.telegram.token.is_some()),
@@ -310,7 +347,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let configured = set.topics.iter().any(|c| c.id == t.id);
             let papers = store.recent(&t, configured, n.clamp(1, 10_000), 200_000)?;
             if json {
-                let v: Vec<_> = papers.iter().map(digest::stored_json).collect();
+                let v = papers
+                    .iter()
+                    .map(|sp| paper_json(&store, sp))
+                    .collect::<Result<Vec<_>>>()?;
                 outln!("{}", serde_json::to_string_pretty(&v)?);
             } else if papers.is_empty() {
                 eprintln!(
@@ -322,7 +362,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Paper { id, json } => rt.block_on(paper(&config, &id, json)),
+        Cmd::Paper { id, lang, json } => rt.block_on(paper(&config, &id, lang.as_deref(), json)),
         Cmd::Export {
             format,
             topics,
@@ -348,15 +388,16 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     out(&digest::render_markdown(Utc::now().date_naive(), &s));
                 }
                 ExportFormat::Json => {
-                    let v: Vec<_> = sections
-                        .iter()
-                        .map(|(t, p)| {
-                            serde_json::json!({
-                                "topic": t.id, "name": t.name,
-                                "papers": p.iter().map(digest::stored_json).collect::<Vec<_>>(),
-                            })
-                        })
-                        .collect();
+                    let mut v = Vec::new();
+                    for (t, p) in &sections {
+                        let papers = p
+                            .iter()
+                            .map(|sp| paper_json(&store, sp))
+                            .collect::<Result<Vec<_>>>()?;
+                        v.push(
+                            serde_json::json!({"topic": t.id, "name": t.name, "papers": papers}),
+                        );
+                    }
                     outln!("{}", serde_json::to_string_pretty(&v)?);
                 }
             }
@@ -501,6 +542,16 @@ async fn fetch(
         outln!("arXiv: {}", report.summary());
         failed |= !report.errors.is_empty();
     }
+    let store = Arc::new(store);
+    if let Some(e) = Enricher::from_config(config, store.clone(), Arc::new(set.clone()))
+        .map_err(anyhow::Error::msg)?
+    {
+        let r = e.run().await;
+        for err in &r.errors {
+            eprintln!("warning: {err}");
+        }
+        outln!("enrichment: {}", r.summary());
+    }
     store.flush()?;
     Ok(if failed {
         ExitCode::FAILURE
@@ -509,7 +560,13 @@ async fn fetch(
     })
 }
 
-async fn paper(config: &Config, id: &str, json: bool) -> Result<ExitCode> {
+/// A stored paper as `--json` prints it, with what the store knows of its summary.
+fn paper_json(store: &Store, sp: &paperbell::store::StoredPaper) -> Result<serde_json::Value> {
+    let view = paperbell::commands::item(store, sp, &[], paperbell_chat::Lang::En)?;
+    Ok(digest::stored_json(sp, &view))
+}
+
+async fn paper(config: &Config, id: &str, lang: Option<&str>, json: bool) -> Result<ExitCode> {
     let Some(pid) = PaperId::parse(id) else {
         return Err(Exit(
             2,
@@ -519,6 +576,16 @@ async fn paper(config: &Config, id: &str, json: bool) -> Result<ExitCode> {
         )
         .into());
     };
+    if let Some(l) = lang
+        && llm::language_name(l).is_none()
+    {
+        return Err(Exit(
+            2,
+            format!("--lang `{l}` is not a language paperbell translates to (zh, zh-hant, ja, ko, de, fr, es, it, pt, ru, vi, en)"),
+        )
+        .into());
+    }
+    let lang = llm::lang_key(lang.unwrap_or("en"));
     let store = open_store(config)?;
     let stored = match store.paper(&pid)? {
         Some(p) => p,
@@ -538,13 +605,27 @@ async fn paper(config: &Config, id: &str, json: bool) -> Result<ExitCode> {
             store.paper(&pid)?.context("paper vanished after storing")?
         }
     };
+    let llm = llm::Llm::new(&config.llm).map_err(anyhow::Error::msg)?;
+    let summary = match &llm {
+        Some(llm) => match llm.summarise(&store, &stored, &lang).await {
+            Ok((s, _)) => Some(s),
+            Err(e) => {
+                eprintln!("warning: the LLM summary failed ({e}); showing the extractive TL;DR");
+                None
+            }
+        },
+        None => store.summary(pid.as_str(), stored.paper.version, &lang, None)?,
+    };
+    store.flush()?;
+    let hf = store.hf(pid.as_str())?;
+    let view = paperbell::summary::item(&stored, hf.as_ref(), summary.as_ref(), &[]);
     if json {
         outln!(
             "{}",
-            serde_json::to_string_pretty(&digest::stored_json(&stored))?
+            serde_json::to_string_pretty(&digest::stored_json(&stored, &view))?
         );
     } else {
-        out(&digest::render_paper(&stored));
+        out(&digest::render_paper(&stored, &view));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -641,11 +722,15 @@ async fn run(config: Config) -> Result<ExitCode> {
         };
         tasks.push(("planner", tokio::spawn(job.run(shutdown.clone()))));
     }
+    let enricher = Enricher::from_config(&config, store.clone(), Arc::new(topics.clone()))
+        .map_err(anyhow::Error::msg)?
+        .map(Arc::new);
     let job = FetchJob {
         client: ArxivClient::new(&config.arxiv)?,
         config,
         store: store.clone(),
         topics,
+        enricher,
         // With no chat platform, the terminal is where digests go.
         print_digests: !platforms,
         fetched: platforms.then_some(fetched),

@@ -90,8 +90,11 @@ pub async fn fetch_topics(
 ) -> Result<FetchReport> {
     let mut report = FetchReport::default();
     let (feed_topics, api_topics): (Vec<&Topic>, Vec<&Topic>) = match source {
-        Source::Feed => selected.iter().partition(|t| !t.categories.is_empty()),
-        Source::Api { .. } => (vec![], selected.iter().collect()),
+        Source::Feed => selected
+            .iter()
+            .filter(|t| !t.external)
+            .partition(|t| !t.categories.is_empty()),
+        Source::Api { .. } => (vec![], selected.iter().filter(|t| !t.external).collect()),
     };
     let mut cats: Vec<Category> = feed_topics
         .iter()
@@ -249,6 +252,9 @@ pub struct FetchJob {
     /// Told after every successful fetch, so that chats waiting for the day's announcement
     /// are planned at once.
     pub fetched: Option<Arc<tokio::sync::Notify>>,
+    /// Hugging Face and LLM enrichment, run after each successful fetch (planning does not
+    /// wait for it: digests use whatever it has stored by the time they are sent).
+    pub enricher: Option<Arc<crate::summary::enrich::Enricher>>,
 }
 
 impl FetchJob {
@@ -328,6 +334,18 @@ impl FetchJob {
                 tracing::info!("fetched {}", report.summary());
                 if let Some(n) = &self.fetched {
                     n.notify_one();
+                }
+                if let Some(e) = &self.enricher {
+                    let r = e.run().await;
+                    for err in &r.errors {
+                        tracing::warn!("enrichment: {err}");
+                    }
+                    tracing::info!("enriched: {}", r.summary());
+                    // Digests planned meanwhile render from the store when sent; planning
+                    // again lets hf-daily's new day reach its subscribers now.
+                    if let Some(n) = &self.fetched {
+                        n.notify_one();
+                    }
                 }
                 if self.print_digests
                     && let Err(e) = self.print_new_days(&report)

@@ -194,7 +194,12 @@ pub struct Topic {
     pub authors: Vec<String>,
     pub include_cross: bool,
     pub include_replace: bool,
+    /// Fed by a source of its own (`hf-daily`), not by matching: arXiv is never asked for it.
+    pub external: bool,
 }
+
+/// The built-in topic of Hugging Face Daily Papers.
+pub const HF_DAILY: &str = "hf-daily";
 
 /// Why a paper matched, for ranking and display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +240,7 @@ impl Default for Topic {
             authors: vec![],
             include_cross: true,
             include_replace: false,
+            external: false,
         }
     }
 }

@@ -20,6 +20,8 @@ fn bin() -> Command {
         }
     }
     c.env_remove("RUST_LOG");
+    // Hugging Face is on by default; no test reaches the internet.
+    c.env("PAPERBELL_HUGGINGFACE_API_URL", "http://127.0.0.1:9");
     c
 }
 

@@ -211,7 +211,8 @@ fn topics_show_what_is_subscribed() {
                 (0, 1),
                 "a page past the end shows the last one"
             );
-            assert_eq!(topics.len(), 7);
+            assert_eq!(topics.len(), 8, "the shipped seven and hf-daily");
+            assert!(topics.iter().any(|t| t.id == "hf-daily"));
             assert!(topics.iter().find(|t| t.id == "llm").unwrap().subscribed);
             assert!(!topics.iter().find(|t| t.id == "nerf").unwrap().subscribed);
         }

@@ -26,6 +26,7 @@ struct Arrived {
     parts: usize,
     ids: Vec<String>,
     topics: Vec<Vec<String>>,
+    overview: Option<String>,
     at: DateTime<Utc>,
 }
 
@@ -99,6 +100,7 @@ impl ChatPlatform for FakePlatform {
                     .get(i)
                     .map(|c| c.iter().map(|p| p.topics.clone()).collect())
                     .unwrap_or_default(),
+                overview: m.overview.clone(),
                 at: Utc::now(),
             })
             .collect()
@@ -423,6 +425,12 @@ async fn a_paper_in_two_topics_is_sent_once_naming_both() {
         digests(&got).len(),
         1,
         "one message: NeRF had nothing of its own"
+    );
+    // Planned digests carry the overview line of what they show.
+    let o = got[0].overview.as_deref().unwrap_or("");
+    assert!(
+        o.starts_with("10 papers · ") && o.contains(" with code"),
+        "{o}"
     );
 }
 

@@ -299,6 +299,27 @@ async fn slash_commands_over_the_gateway() {
     let all = fake.answered(&token).messages();
     assert!(all.iter().any(|m| !embed_titles(m).is_empty()), "{all:#?}");
     let with_unsub = all.iter().find(|m| has_unsub(m)).unwrap().clone();
+    // With no configuration: the overview line, extractive TL;DRs marked as such, code links.
+    assert!(
+        all[0]["content"]
+            .as_str()
+            .is_some_and(|c| c.contains(" with code · keywords: ")),
+        "{:#}",
+        all[0]
+    );
+    let descriptions: String = all
+        .iter()
+        .flat_map(|m| m["embeds"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e["description"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        descriptions.contains("TL;DR (from the abstract):"),
+        "{descriptions}"
+    );
+    assert!(
+        descriptions.contains("(https://github.com/example/project)"),
+        "{descriptions}"
+    );
     let unsub = button(&with_unsub, "u:");
     let r = env.press(&unsub, &with_unsub, &member).await;
     assert!(r.ephemeral() && r.content().contains("Manage Channels"));

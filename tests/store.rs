@@ -303,7 +303,8 @@ fn killing_the_process_mid_ingest_leaves_a_consistent_store() {
     let config = format!("{}/config/paperbell.toml", env!("CARGO_MANIFEST_DIR"));
     let fetch = |data: &std::path::Path| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_paperbell"));
-        cmd.arg("--config")
+        cmd.env("PAPERBELL_HUGGINGFACE_ENABLED", "false")
+            .arg("--config")
             .arg(&config)
             .arg("fetch")
             .arg("--data")

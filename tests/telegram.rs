@@ -224,6 +224,18 @@ async fn private_chat_every_command() {
         "{}",
         nerf.visible
     );
+    // With no configuration: the overview line, extractive TL;DRs marked as such, code links.
+    let header = nerf.visible.lines().nth(1).unwrap_or("");
+    assert!(
+        header.contains(" papers · ") && header.contains(" with code · keywords: "),
+        "{}",
+        nerf.visible
+    );
+    assert!(nerf.visible.contains("TL;DR (from the abstract): "));
+    assert!(
+        nerf.text
+            .contains("href=\"https://github.com/example/project\"")
+    );
     assert_eq!(button(nerf, "u:"), "u:nerf");
     fake.press(me, me, nerf.message_id, "u:nerf").await;
     let r = &fake.take(me, 1).await[0];

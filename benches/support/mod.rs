@@ -66,6 +66,7 @@ pub fn service(data: &std::path::Path) -> std::process::Command {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"));
     c.env("PAPERBELL_SCHEDULE_FETCH_ON_START", "false")
         .env("PAPERBELL_LOG_LEVEL", "warn")
+        .env("PAPERBELL_HUGGINGFACE_ENABLED", "false")
         .arg("--config")
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),

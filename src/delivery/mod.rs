@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use paperbell_chat::{DigestMessage, Lang, PaperItem, Platform};
+use paperbell_chat::{DigestMessage, Lang, PaperItem, Platform, TldrSource};
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -55,30 +55,37 @@ impl Clock {
 }
 
 /// Papers as chats show them, shared by every digest of a fan-out (a TL;DR is computed once
-/// per paper, not once per chat).
+/// per paper and language, not once per chat).
 #[derive(Default)]
 pub struct PaperCache {
-    items: HashMap<String, PaperItem>,
+    items: HashMap<(String, Lang), (tokio::time::Instant, PaperItem)>,
 }
 
 /// Cached papers before the cache starts over (one or two announcement days).
 const PAPER_CACHE_MAX: usize = 20_000;
+/// An extractive TL;DR is looked up again after this long: the LLM may have written one since
+/// the fan-out began.
+const EXTRACTIVE_RECHECK: Duration = Duration::from_secs(60);
 
-/// The digest an outbox item stands for, built from the store as it is now.
+/// The digest an outbox item stands for, built from the store as it is now: the LLM's
+/// summaries and topic overview when the cache has them, else the extractive ones.
 pub fn digest_message(
     store: &Store,
     item: &OutboxItem,
     cache: &Mutex<PaperCache>,
 ) -> Result<DigestMessage, StoreError> {
     let m = &item.message;
+    let lang = Lang::from_code(&m.lang).unwrap_or(Lang::En);
     let mut papers = Vec::with_capacity(m.papers.len());
     for (id, topics) in &m.papers {
+        let key = (id.clone(), lang);
         let cached = cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .items
-            .get(id)
-            .cloned();
+            .get(&key)
+            .filter(|(at, p)| p.tldr_source == TldrSource::Llm || at.elapsed() < EXTRACTIVE_RECHECK)
+            .map(|(_, p)| p.clone());
         let mut p = match cached {
             Some(p) => p,
             None => {
@@ -90,26 +97,41 @@ pub fn digest_message(
                     // Not stored any more: the rest of the digest still goes out.
                     continue;
                 };
-                let p = crate::commands::item(&sp, &[]);
+                let p = crate::commands::item(store, &sp, &[], lang)?;
                 let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
                 if c.items.len() >= PAPER_CACHE_MAX {
                     c.items.clear();
                 }
-                c.items.insert(id.clone(), p.clone());
+                c.items
+                    .insert(key, (tokio::time::Instant::now(), p.clone()));
                 p
             }
         };
         p.topics = topics.clone();
         papers.push(p);
     }
+    // The LLM's overview of the newest day covered, above the counts and keywords.
+    let newest = m
+        .day
+        .rsplit(' ')
+        .next()
+        .and_then(|d| d.parse::<chrono::NaiveDate>().ok());
+    let llm_overview = match (&m.unsubscribe_topic, newest) {
+        (Some(topic), Some(day)) => store.overview(topic, day, lang.code(), None)?,
+        _ => None,
+    };
+    let overview = match (llm_overview, &m.overview) {
+        (Some(o), Some(line)) => Some(format!("{o}\n{line}")),
+        (o, line) => o.or_else(|| line.clone()),
+    };
     Ok(DigestMessage {
         title: m.title.clone(),
         day: m.day.clone(),
-        overview: None,
+        overview,
         papers,
         more: m.more as usize,
         unsubscribe_topic: m.unsubscribe_topic.clone(),
-        lang: Lang::from_code(&m.lang).unwrap_or(Lang::En),
+        lang,
         compact: m.compact,
     })
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use paperbell_chat::{ChatRef, Platform};
+use paperbell_chat::{ChatRef, Lang, Platform};
 
 use crate::commands::{Commands, Effective};
 use crate::config::ScheduleConfig;
@@ -38,6 +38,8 @@ struct Cache {
     lists: HashMap<(String, NaiveDate), Arc<Vec<StoredPaper>>>,
     risky: HashMap<String, Arc<Vec<(String, NaiveDate)>>>,
     plans: HashMap<String, Arc<Vec<PlannedMessage>>>,
+    /// Overview lines by topic, language and the exact papers they speak of.
+    overviews: HashMap<(String, Lang, Vec<String>), Option<String>>,
 }
 
 pub struct Planner {
@@ -166,7 +168,9 @@ impl Planner {
             let list = match cache.lists.get(&key) {
                 Some(l) => l.clone(),
                 None => {
-                    let l = Arc::new(self.papers_after(s, lower, latest)?);
+                    let topic = crate::commands::topic_of(&self.topics, s);
+                    let papers = self.papers_after(s, lower, latest)?;
+                    let l = Arc::new(crate::commands::rank(&self.store, topic.as_ref(), papers)?);
                     cache.lists.insert(key, l.clone());
                     l
                 }
@@ -199,6 +203,25 @@ impl Planner {
         } else {
             format!("{first} – {latest}")
         };
+        let store = &self.store;
+        let overviews = &mut cache.overviews;
+        let mut overview = |t: usize, papers: &[&StoredPaper]| -> Option<String> {
+            let ids: Vec<String> = papers.iter().map(|p| p.paper.id.to_string()).collect();
+            let key = (subs[t].topic_id.clone(), eff.lang, ids);
+            overviews
+                .entry(key)
+                .or_insert_with(|| {
+                    crate::commands::overview(
+                        store,
+                        crate::commands::topic_of(&self.topics, &subs[t]).as_ref(),
+                        papers,
+                        eff.lang,
+                    )
+                    .inspect_err(|e| tracing::warn!(error = %e, "no overview line"))
+                    .ok()
+                })
+                .clone()
+        };
         let messages = match risky.iter().map(|(_, d)| *d).min() {
             Some(oldest) => {
                 let ids: HashSet<&str> = risky.iter().map(|(id, _)| id.as_str()).collect();
@@ -207,14 +230,21 @@ impl Planner {
                 let delivered =
                     self.store
                         .ledger_contains(chat, oldest - chrono::Duration::days(2), &ids)?;
-                messages(&subs, &lists, |id| delivered.contains(id), eff, &day)
+                messages(
+                    &subs,
+                    &lists,
+                    |id| delivered.contains(id),
+                    &mut overview,
+                    eff,
+                    &day,
+                )
             }
             None => {
                 key.push_str(&format!("{}\0{}\0{}", eff.max, eff.format, eff.lang.code()));
                 match cache.plans.get(&key) {
                     Some(m) => m.as_ref().clone(),
                     None => {
-                        let m = messages(&subs, &lists, |_| false, eff, &day);
+                        let m = messages(&subs, &lists, |_| false, &mut overview, eff, &day);
                         cache.plans.insert(key, Arc::new(m.clone()));
                         m
                     }
@@ -320,10 +350,12 @@ fn at_risk<'a>(
 
 /// The chat's digest messages, pure: one per topic with something new (each paper once, under
 /// the first topic it matched, naming all), or one combined message when the format asks.
+/// `overview` gives a topic's overview line for the papers its message speaks of.
 pub fn messages(
     subs: &[Subscription],
     lists: &[Arc<Vec<StoredPaper>>],
     delivered: impl Fn(&str) -> bool,
+    overview: &mut dyn FnMut(usize, &[&StoredPaper]) -> Option<String>,
     eff: &Effective,
     day: &str,
 ) -> Vec<PlannedMessage> {
@@ -345,7 +377,7 @@ pub fn messages(
             .map(|(i, names)| (lists[t.topic][*i].paper.id.to_string(), names.clone()))
             .collect()
     };
-    let message = |title: String, papers, more, unsubscribe| PlannedMessage {
+    let message = |title: String, papers, more, unsubscribe, overview| PlannedMessage {
         title,
         day: day.to_string(),
         papers,
@@ -353,6 +385,7 @@ pub fn messages(
         unsubscribe_topic: unsubscribe,
         lang: eff.lang.code().to_string(),
         compact: eff.format == "compact",
+        overview,
     };
     if combined {
         if planned.is_empty() {
@@ -367,16 +400,25 @@ pub fn messages(
             papers,
             more,
             None,
+            None,
         )];
     }
     planned
         .iter()
         .map(|p| {
+            let list = &lists[p.topic];
+            let about: Vec<&StoredPaper> = p
+                .papers
+                .iter()
+                .map(|(i, _)| &list[*i])
+                .chain(p.left_out.iter().map(|i| &list[*i]))
+                .collect();
             message(
                 subs[p.topic].topic_name.clone(),
                 ids(p),
                 p.more as u32,
                 Some(subs[p.topic].topic_id.clone()),
+                overview(p.topic, &about),
             )
         })
         .collect()

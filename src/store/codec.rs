@@ -13,7 +13,11 @@ pub const SUB_V1: u8 = 1;
 /// Posting list v1: postcard `Vec<String>` of paper ids, oldest first.
 pub const LIST_V1: u8 = 1;
 pub const OUTBOX_V1: u8 = 1;
+/// Outbox item v2: the planned message carries its overview line.
+pub const OUTBOX_V2: u8 = 2;
 pub const DELIVERY_STATE_V1: u8 = 1;
+pub const HF_V1: u8 = 1;
+pub const SUMMARY_V1: u8 = 1;
 
 pub fn encode<T: Serialize>(version: u8, value: &T) -> Result<Vec<u8>, StoreError> {
     let mut out = vec![version];

@@ -17,6 +17,9 @@
 //! | `D`    | chat                              | delivery state (versioned) |
 //! | `l`    | chat, 0, local day                | ledger: paper ids planned  |
 //! | `o`    | platform, 0, sequence (u64 BE)    | outbox item (versioned)    |
+//! | `e`    | paper id                          | Hugging Face facts (vers.) |
+//! | `y`    | id, 0, version, 0, lang, 0, model | LLM summary (versioned)    |
+//! | `Y`    | topic, 0, day, 0, lang, 0, model  | LLM topic overview (text)  |
 //!
 //! Days are `yyyymmdd` big-endian, so byte order is date order and "recent" is a reverse prefix
 //! scan. Indexes are posting lists (one value per topic/category and day, ids in arrival order)
@@ -26,6 +29,7 @@
 //! the paper entered the topic.
 
 pub mod codec;
+mod enrich;
 mod outbox;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -38,6 +42,7 @@ use serde::{Deserialize, Serialize};
 
 pub use codec::StoredPaper;
 use codec::{PaperRecordRef, PaperRecordV1, day_from_key, day_key, decode, encode};
+pub use enrich::{HfInfo, LlmSummary};
 pub use outbox::{ChatPlan, Counters, DeliveryState, OutboxItem, PlannedMessage, chat_ref};
 
 use crate::paper::{Paper, PaperId};
@@ -377,6 +382,18 @@ impl Store {
     /// The newest announcement day with any paper in the store.
     pub fn latest_day(&self) -> Result<Option<NaiveDate>> {
         match self.db.scan_prefix([b'd']).next_back() {
+            Some(item) => Ok(list_day(&item?.0)),
+            None => Ok(None),
+        }
+    }
+
+    /// The newest announcement day before `day`.
+    pub fn day_before(&self, day: NaiveDate) -> Result<Option<NaiveDate>> {
+        match self
+            .db
+            .range(vec![b'd']..list_key(b'd', None, day))
+            .next_back()
+        {
             Some(item) => Ok(list_day(&item?.0)),
             None => Ok(None),
         }

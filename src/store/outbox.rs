@@ -38,6 +38,56 @@ pub struct PlannedMessage {
     pub unsubscribe_topic: Option<String>,
     pub lang: String,
     pub compact: bool,
+    /// The overview line (counts and keywords), worked out when planned.
+    pub overview: Option<String>,
+}
+
+/// Outbox items as version 1 wrote them (no overview).
+#[derive(Deserialize)]
+struct OutboxItemV1 {
+    chat: String,
+    local_day: NaiveDate,
+    message: PlannedMessageV1,
+    parts_done: u32,
+    attempts: u32,
+    planned_at: i64,
+}
+
+#[derive(Deserialize)]
+struct PlannedMessageV1 {
+    title: String,
+    day: String,
+    papers: Vec<(String, Vec<String>)>,
+    more: u32,
+    unsubscribe_topic: Option<String>,
+    lang: String,
+    compact: bool,
+}
+
+/// An outbox item of either version.
+fn decode_item(v: &[u8]) -> Result<OutboxItem> {
+    if v.first() == Some(&codec::OUTBOX_V1) {
+        let o: OutboxItemV1 = decode(codec::OUTBOX_V1, "outbox item", v)?;
+        let m = o.message;
+        return Ok(OutboxItem {
+            chat: o.chat,
+            local_day: o.local_day,
+            message: PlannedMessage {
+                title: m.title,
+                day: m.day,
+                papers: m.papers,
+                more: m.more,
+                unsubscribe_topic: m.unsubscribe_topic,
+                lang: m.lang,
+                compact: m.compact,
+                overview: None,
+            },
+            parts_done: o.parts_done,
+            attempts: o.attempts,
+            planned_at: o.planned_at,
+        });
+    }
+    decode(codec::OUTBOX_V2, "outbox item", v)
 }
 
 /// One message waiting in the outbox.
@@ -181,7 +231,7 @@ impl Store {
                 let seq = self.db.generate_id()?;
                 batch.insert(
                     outbox_key(plan.chat.platform, seq),
-                    encode(codec::OUTBOX_V1, item)?,
+                    encode(codec::OUTBOX_V2, item)?,
                 );
                 out.push((plan.chat.platform, seq, item.chat.clone()));
             }
@@ -204,7 +254,7 @@ impl Store {
                 .and_then(|b| b.try_into().ok())
                 .map(u64::from_be_bytes)
                 .ok_or_else(|| super::StoreError::Corrupt("outbox key".into()))?;
-            out.push((seq, decode(codec::OUTBOX_V1, "outbox item", &v)?));
+            out.push((seq, decode_item(&v)?));
         }
         Ok(out)
     }
@@ -225,7 +275,7 @@ impl Store {
         let mut batch = sled::Batch::default();
         for (seq, item) in changes {
             match item {
-                Some(item) => batch.insert(outbox_key(p, *seq), encode(codec::OUTBOX_V1, *item)?),
+                Some(item) => batch.insert(outbox_key(p, *seq), encode(codec::OUTBOX_V2, *item)?),
                 None => batch.remove(outbox_key(p, *seq)),
             }
         }
@@ -253,7 +303,7 @@ impl Store {
 
     pub fn outbox_item(&self, p: Platform, seq: u64) -> Result<Option<OutboxItem>> {
         match self.db.get(outbox_key(p, seq))? {
-            Some(v) => Ok(Some(decode(codec::OUTBOX_V1, "outbox item", &v)?)),
+            Some(v) => Ok(Some(decode_item(&v)?)),
             None => Ok(None),
         }
     }
@@ -308,7 +358,7 @@ impl Store {
                 item.chat = tk.clone();
                 batch.insert(
                     outbox_key(from.platform, seq),
-                    encode(codec::OUTBOX_V1, &item)?,
+                    encode(codec::OUTBOX_V2, &item)?,
                 );
             }
         }

@@ -1,6 +1,78 @@
-//! Summaries and enrichment: the extractive TL;DR (`tldr`) and code and project-page links
-//! (`code_links`), both pure. Hugging Face enrichment and the optional LLM come with the
-//! summary issue.
+//! Summaries and enrichment. Pure: the extractive TL;DR (`tldr`), code and project-page links
+//! (`code_links`), the per-topic overview line (`overview`), and how a stored paper with what
+//! Hugging Face and the LLM said about it becomes what a chat shows (`item`). At the edges:
+//! the OpenAI-compatible client (`llm`), and the job that runs it and the Hugging Face source
+//! (`sources::huggingface`) after a fetch (`enrich`).
 
 pub mod code_links;
+pub mod enrich;
+pub mod llm;
+pub mod overview;
 pub mod tldr;
+
+use paperbell_chat::{PaperItem, TldrSource};
+
+use crate::store::{HfInfo, LlmSummary, StoredPaper};
+
+/// Code repositories (abstract, comment, then Hugging Face's) and the project page of a paper.
+pub fn links(sp: &StoredPaper, hf: Option<&HfInfo>) -> code_links::Links {
+    let p = &sp.paper;
+    let mut texts = vec![p.abstract_text.as_str()];
+    if let Some(c) = &p.comment {
+        texts.push(c);
+    }
+    let mut l = code_links::find(&texts);
+    if let Some(h) = hf.filter(|h| h.found) {
+        let extra = [h.github_repo.as_deref(), h.project_page.as_deref()];
+        let more = code_links::find(&extra.into_iter().flatten().collect::<Vec<_>>());
+        for u in more.code {
+            if !l.code.contains(&u) {
+                l.code.push(u);
+            }
+        }
+        // Hugging Face's project page is the one the authors gave: it goes first.
+        for u in more.pages.into_iter().rev() {
+            l.pages.retain(|x| x != &u);
+            l.pages.insert(0, u);
+        }
+    }
+    l
+}
+
+/// A paper as chats show it: the LLM's summary when there is one (for the chat's language),
+/// else the extractive TL;DR; code links and project page from the text and Hugging Face.
+pub fn item(
+    sp: &StoredPaper,
+    hf: Option<&HfInfo>,
+    llm: Option<&LlmSummary>,
+    topics: &[String],
+) -> PaperItem {
+    let p = &sp.paper;
+    let l = links(sp, hf);
+    let hf = hf.filter(|h| h.found);
+    let (tldr, source) = match llm {
+        Some(s) => (s.tldr.clone(), TldrSource::Llm),
+        None => (
+            tldr::tldr(&p.title, &p.abstract_text),
+            TldrSource::Extractive,
+        ),
+    };
+    PaperItem {
+        id: p.id.to_string(),
+        title: p.title.clone(),
+        authors: p.authors.clone(),
+        categories: p.categories.iter().map(|c| c.0.clone()).collect(),
+        abs_url: p.id.abs_url(),
+        pdf_url: p.pdf_url.clone(),
+        code_urls: l.code,
+        tldr: Some(tldr),
+        tldr_source: source,
+        takeaways: llm.map(|s| s.takeaways.clone()).unwrap_or_default(),
+        title_translated: llm.and_then(|s| s.title_translated.clone()),
+        tldr_translated: llm.and_then(|s| s.tldr_translated.clone()),
+        project_url: l.pages.into_iter().next(),
+        upvotes: hf.and_then(|h| h.upvotes),
+        stars: hf.and_then(|h| h.github_stars),
+        topics: topics.to_vec(),
+    }
+}

@@ -564,6 +564,16 @@ pub fn sample_digest(n: usize, compact: bool) -> paperbell_chat::DigestMessage {
             pdf_url: Some(format!("https://arxiv.org/pdf/2411.{i:05}v1")),
             code_urls: vec!["https://github.com/a/b?x=1&y=2".into()],
             tldr: Some("We propose a method that does things. ".repeat(40)),
+            tldr_source: paperbell_chat::TldrSource::Llm,
+            // A translated LLM summary at its longest: every field over its cap.
+            takeaways: (0..7)
+                .map(|k| format!("Takeaway {k}: <b>*bold*</b> & _more_ ").repeat(20))
+                .collect(),
+            title_translated: Some("辐射场与稀疏体素 <i>&</i> *星* ".repeat(40)),
+            tldr_translated: Some("我们提出一种方法，$a<b$ 并且 `代码`。".repeat(60)),
+            project_url: Some("https://example.org/p?a=1&b=<2>".into()),
+            upvotes: Some(120),
+            stars: Some(4500),
             topics: vec!["NeRF".into(), "3DGS".into()],
         })
         .collect();
@@ -595,6 +605,8 @@ pub fn service(data: &std::path::Path, log: &std::path::Path) -> std::process::C
         .env("PAPERBELL_SCHEDULE_FETCH_ON_START", "false")
         .env("PAPERBELL_ARXIV_API_URL", "http://127.0.0.1:9/api/query")
         .env("PAPERBELL_ARXIV_FEED_URL", "http://127.0.0.1:9")
+        // Hugging Face is on by default: point it nowhere (its failures must not matter).
+        .env("PAPERBELL_HUGGINGFACE_API_URL", "http://127.0.0.1:9")
         .arg("--config")
         .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/paperbell.toml"))
         .arg("--data")

@@ -96,8 +96,35 @@ impl Command {
     }
 }
 
+/// Who wrote a paper's TL;DR: digests say which kind they show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TldrSource {
+    /// Sentences picked from the abstract (no external service).
+    #[default]
+    Extractive,
+    /// Written by the configured LLM.
+    Llm,
+}
+
+impl TldrSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TldrSource::Extractive => "extractive",
+            TldrSource::Llm => "llm",
+        }
+    }
+
+    /// The label in front of a TL;DR, in the chat's language.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            TldrSource::Extractive => t(lang, "TL;DR (from the abstract):", "摘要（摘自原文）："),
+            TldrSource::Llm => t(lang, "TL;DR (AI):", "摘要（AI）："),
+        }
+    }
+}
+
 /// One paper as a chat shows it: every text is plain (adapters escape for their markup).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PaperItem {
     pub id: String,
     pub title: String,
@@ -107,6 +134,17 @@ pub struct PaperItem {
     pub pdf_url: Option<String>,
     pub code_urls: Vec<String>,
     pub tldr: Option<String>,
+    pub tldr_source: TldrSource,
+    /// Up to five key takeaways (LLM only).
+    pub takeaways: Vec<String>,
+    /// Title and TL;DR in the chat's language, when that is not the paper's (LLM only).
+    pub title_translated: Option<String>,
+    pub tldr_translated: Option<String>,
+    /// The project page (from the abstract, the comment or Hugging Face).
+    pub project_url: Option<String>,
+    /// Hugging Face upvotes and GitHub stars, when known.
+    pub upvotes: Option<u32>,
+    pub stars: Option<u32>,
     /// Names of the subscribed topics this paper matched (a paper is shown once per digest).
     pub topics: Vec<String>,
 }

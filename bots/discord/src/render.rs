@@ -109,9 +109,10 @@ pub fn cut(s: &str, max: usize) -> String {
     out
 }
 
-/// One paper as one embed: linked title; authors, TL;DR and links in the description;
-/// categories (and the topics it matched) in the footer.
-pub fn paper_embed(p: &PaperItem) -> Embed {
+/// One paper as one embed: linked title; the translated title, authors, the TL;DR with its
+/// kind (and translation), key takeaways and links in the description; categories (and the
+/// topics it matched) in the footer.
+pub fn paper_embed(p: &PaperItem, lang: Lang) -> Embed {
     let authors = if p.authors.len() > 3 {
         format!("{} et al.", p.authors[..3].join(", "))
     } else {
@@ -122,15 +123,40 @@ pub fn paper_embed(p: &PaperItem) -> Embed {
         links.push(format!("[PDF]({pdf})"));
     }
     links.extend(p.code_urls.iter().take(3).map(|u| format!("[code]({u})")));
+    if let Some(page) = &p.project_url {
+        links.push(format!("[{}]({page})", t(lang, "project", "项目主页")));
+    }
+    if let Some(n) = p.stars {
+        links.push(format!("★{n}"));
+    }
+    if let Some(n) = p.upvotes {
+        links.push(format!("▲{n}"));
+    }
     let links = links.join(" · ");
     // The links are never cut; the texts give way to them.
     let room = MAX_DESCRIPTION - len(&links) - 4;
-    let mut text = cut(&escape_md(&authors), 400);
-    if let Some(tldr) = &p.tldr {
-        text.push_str("\n\n");
-        text.push_str(&escape_md(tldr));
+    let mut text = String::new();
+    if let Some(tt) = &p.title_translated {
+        text.push_str(&format!("**{}**\n", cut(&escape_md(tt), 300)));
     }
-    let description = format!("{}\n\n{links}", cut(&text, room.min(1500)));
+    text.push_str(&cut(&escape_md(&authors), 400));
+    if let Some(tldr) = &p.tldr {
+        text.push_str(&format!(
+            "\n\n**{}** {}",
+            p.tldr_source.label(lang),
+            cut(&escape_md(tldr), 600)
+        ));
+    }
+    if let Some(tr) = &p.tldr_translated {
+        text.push_str(&format!("\n{}", cut(&escape_md(tr), 600)));
+    }
+    if !p.takeaways.is_empty() {
+        text.push('\n');
+        for k in p.takeaways.iter().take(5) {
+            text.push_str(&format!("\n• {}", cut(&escape_md(k), 200)));
+        }
+    }
+    let description = format!("{}\n\n{links}", cut(&text, room.min(2500)));
     let mut footer = p
         .categories
         .iter()
@@ -227,7 +253,7 @@ pub fn digest(d: &DigestMessage) -> Vec<Message> {
     let embeds = if d.compact {
         compact_embeds(&escape_md(&d.title), &d.papers)
     } else {
-        d.papers.iter().map(paper_embed).collect()
+        d.papers.iter().map(|p| paper_embed(p, d.lang)).collect()
     };
     let mut messages = pack(&content, embeds);
     if let Some(last) = messages.last_mut() {
@@ -260,10 +286,10 @@ pub fn unsubscribe_button(d: &DigestMessage) -> Buttons {
 }
 
 /// A list of papers under a heading (`/recent`, `/search`, `/paper`).
-pub fn papers(heading: &str, papers: &[PaperItem]) -> Vec<Message> {
+pub fn papers(heading: &str, papers: &[PaperItem], lang: Lang) -> Vec<Message> {
     pack(
         &format!("**{}**", escape_md(heading)),
-        papers.iter().map(paper_embed).collect(),
+        papers.iter().map(|p| paper_embed(p, lang)).collect(),
     )
 }
 
@@ -389,7 +415,7 @@ pub fn reply(answer: &Answer) -> Vec<Message> {
             papers: items,
             more,
         } => {
-            let mut out = papers(heading, items);
+            let mut out = papers(heading, items, lang);
             if let (Some(button), Some(last)) = (more_button(lang, more.as_ref()), out.last_mut()) {
                 last.buttons = vec![vec![button]];
             }

@@ -1,7 +1,7 @@
 //! Property tests of Discord rendering: whatever the papers and texts (long, Markdown-laden,
 //! emoji, CJK), every message built stays within every Discord limit, and nothing is lost.
 
-use paperbell_chat::{Answer, DigestMessage, Lang, PaperItem, Reply};
+use paperbell_chat::{Answer, DigestMessage, Lang, PaperItem, Reply, TldrSource};
 use paperbell_discord::render::{self, check, len};
 use proptest::prelude::*;
 
@@ -17,6 +17,22 @@ fn paper() -> impl Strategy<Value = PaperItem> {
         any::<bool>(),
     )
         .prop_map(|(title, tldr, authors, has_tldr)| PaperItem {
+            // Translations and takeaways at their longest on every other paper.
+            title_translated: has_tldr.then(|| format!("标题{tldr}")),
+            tldr_translated: has_tldr.then(|| format!("摘要{tldr}")),
+            takeaways: if has_tldr {
+                vec![tldr.clone(); 6]
+            } else {
+                vec![]
+            },
+            tldr_source: if has_tldr {
+                TldrSource::Llm
+            } else {
+                TldrSource::Extractive
+            },
+            project_url: has_tldr.then(|| "https://example.org/p".into()),
+            upvotes: Some(3),
+            stars: None,
             id: "2411.00001".into(),
             title: if title.trim().is_empty() {
                 "t".into()

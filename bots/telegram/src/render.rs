@@ -12,7 +12,13 @@ use paperbell_chat::buttons::{more_button, page_buttons};
 pub const MAX_MESSAGE_UTF16: usize = 4096;
 /// Caps that bound one paper block far below the message limit.
 const MAX_TITLE_CHARS: usize = 600;
-const MAX_TLDR_CHARS: usize = 1000;
+const MAX_TLDR_CHARS: usize = 600;
+const MAX_TRANSLATED_TITLE_CHARS: usize = 300;
+const MAX_TAKEAWAY_CHARS: usize = 200;
+const MAX_TAKEAWAYS: usize = 5;
+/// Most visible UTF-16 units of one paper block: with the longest header (title and overview)
+/// it still fits one message.
+const MAX_BLOCK_UTF16: usize = 2600;
 const MAX_AUTHORS: usize = 3;
 const MAX_CATEGORIES: usize = 8;
 const MAX_CODE_LINKS: usize = 3;
@@ -75,15 +81,22 @@ impl Html {
     }
 }
 
-/// At most `max` characters, with an ellipsis when cut.
+/// At most `max` UTF-16 units (what Telegram counts), with an ellipsis when cut.
 fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
+    if utf16_len(s) <= max {
+        return s.to_string();
     }
+    let mut out = String::new();
+    let mut n = 0;
+    for c in s.chars() {
+        if n + c.len_utf16() > max.saturating_sub(1) {
+            break;
+        }
+        out.push(c);
+        n += c.len_utf16();
+    }
+    out.push('…');
+    out
 }
 
 /// A paper in a compact digest: linked title and links.
@@ -98,30 +111,27 @@ pub fn compact_block(p: &PaperItem) -> Html {
     h
 }
 
-/// One paper: linked title, first authors, TL;DR, links, categories.
-pub fn paper_block(p: &PaperItem) -> Html {
-    let mut h = Html::default();
-    h.html.push_str("<b>");
-    h.link(&p.abs_url, &cut(&p.title, MAX_TITLE_CHARS));
-    h.html.push_str("</b>");
-    h.text("\n");
-    let authors = if p.authors.len() > MAX_AUTHORS {
-        format!("{} et al.", p.authors[..MAX_AUTHORS].join(", "))
-    } else {
-        p.authors.join(", ")
-    };
-    if !authors.is_empty() {
-        h.tagged("i", &cut(&authors, 300)).text("\n");
-    }
-    if let Some(tldr) = &p.tldr {
-        h.text(&cut(tldr, MAX_TLDR_CHARS)).text("\n");
-    }
-    h.link(&p.abs_url, &format!("arXiv:{}", p.id));
+/// One paper: linked title (and its translation), first authors, the TL;DR with its kind
+/// (and translation), key takeaways, links, categories. At most `MAX_BLOCK_UTF16` visible: the
+/// translation and takeaways give way first, so any header and one block fit a message.
+pub fn paper_block(p: &PaperItem, lang: Lang) -> Html {
+    // The end of the block, which is never left out: links, categories, topics.
+    let mut tail = Html::default();
+    tail.link(&p.abs_url, &format!("arXiv:{}", p.id));
     if let Some(pdf) = &p.pdf_url {
-        h.text(" · ").link(pdf, "PDF");
+        tail.text(" · ").link(pdf, "PDF");
     }
     for code in p.code_urls.iter().take(MAX_CODE_LINKS) {
-        h.text(" · ").link(code, "code");
+        tail.text(" · ").link(code, "code");
+    }
+    if let Some(page) = &p.project_url {
+        tail.text(" · ").link(page, t(lang, "project", "项目主页"));
+    }
+    if let Some(n) = p.stars {
+        tail.text(&format!(" · ★{n}"));
+    }
+    if let Some(n) = p.upvotes {
+        tail.text(&format!(" · ▲{n}"));
     }
     if !p.categories.is_empty() {
         let cats: Vec<&str> = p
@@ -130,12 +140,53 @@ pub fn paper_block(p: &PaperItem) -> Html {
             .take(MAX_CATEGORIES)
             .map(String::as_str)
             .collect();
-        h.text("\n").tagged("code", &cats.join(" "));
+        tail.text("\n").tagged("code", &cut(&cats.join(" "), 120));
     }
     if p.topics.len() > 1 {
-        h.text("\n")
+        tail.text("\n")
             .text(&format!("↳ {}", cut(&p.topics.join(", "), 200)));
     }
+    let mut h = Html::default();
+    h.html.push_str("<b>");
+    h.link(&p.abs_url, &cut(&p.title, MAX_TITLE_CHARS));
+    h.html.push_str("</b>");
+    h.text("\n");
+    let fits = |h: &Html, extra: usize| h.visible + extra + tail.visible <= MAX_BLOCK_UTF16;
+    let authors = if p.authors.len() > MAX_AUTHORS {
+        format!("{} et al.", p.authors[..MAX_AUTHORS].join(", "))
+    } else {
+        p.authors.join(", ")
+    };
+    let translated_title = p
+        .title_translated
+        .as_ref()
+        .map(|tt| cut(tt, MAX_TRANSLATED_TITLE_CHARS));
+    if let Some(tt) = translated_title.filter(|tt| fits(&h, utf16_len(tt) + 1 + 1200)) {
+        h.tagged("b", &tt).text("\n");
+    }
+    if !authors.is_empty() {
+        h.tagged("i", &cut(&authors, 300)).text("\n");
+    }
+    if let Some(tldr) = &p.tldr {
+        h.tagged("b", p.tldr_source.label(lang))
+            .text(" ")
+            .text(&cut(tldr, MAX_TLDR_CHARS))
+            .text("\n");
+    }
+    if let Some(tr) = &p.tldr_translated {
+        let tr = cut(tr, MAX_TLDR_CHARS);
+        if fits(&h, utf16_len(&tr) + 1) {
+            h.text(&tr).text("\n");
+        }
+    }
+    for k in p.takeaways.iter().take(MAX_TAKEAWAYS) {
+        let line = format!("• {}", cut(k, MAX_TAKEAWAY_CHARS));
+        if !fits(&h, utf16_len(&line) + 1) {
+            break;
+        }
+        h.text(&line).text("\n");
+    }
+    h.append(&tail);
     h
 }
 
@@ -174,12 +225,17 @@ pub fn digest(d: &DigestMessage) -> Vec<String> {
     if let Some(o) = &d.overview {
         header.text("\n").tagged("i", &cut(o, 800));
     }
-    let block = if d.compact {
-        compact_block
-    } else {
-        paper_block
-    };
-    let blocks: Vec<Html> = d.papers.iter().map(block).collect();
+    let blocks: Vec<Html> = d
+        .papers
+        .iter()
+        .map(|p| {
+            if d.compact {
+                compact_block(p)
+            } else {
+                paper_block(p, d.lang)
+            }
+        })
+        .collect();
     let footer = (d.more > 0).then(|| {
         let mut f = Html::default();
         f.text(&format!(
@@ -194,10 +250,10 @@ pub fn digest(d: &DigestMessage) -> Vec<String> {
 }
 
 /// A list of papers under a heading (`/recent`, `/search`, `/paper`).
-pub fn papers(heading: &str, papers: &[PaperItem]) -> Vec<String> {
+pub fn papers(heading: &str, papers: &[PaperItem], lang: Lang) -> Vec<String> {
     let mut header = Html::default();
     header.tagged("b", &cut(heading, 300));
-    let blocks: Vec<Html> = papers.iter().map(paper_block).collect();
+    let blocks: Vec<Html> = papers.iter().map(|p| paper_block(p, lang)).collect();
     pack(&header, &blocks, None)
 }
 
@@ -334,7 +390,7 @@ pub fn reply(answer: &Answer) -> Vec<Out> {
             let buttons = more_button(lang, more.as_ref())
                 .map(|b| vec![vec![b]])
                 .unwrap_or_default();
-            with_buttons(papers(heading, items), buttons)
+            with_buttons(papers(heading, items, lang), buttons)
         }
         Reply::Topics {
             heading,

@@ -2,7 +2,7 @@
 //! API's parser: supported tags only, properly nested, only `&lt; &gt; &amp; &quot;` and numeric
 //! entities) and the 1..=4096 UTF-16 unit limit, on arbitrary papers and replies.
 
-use paperbell_chat::{DigestMessage, Lang, PaperItem};
+use paperbell_chat::{DigestMessage, Lang, PaperItem, TldrSource};
 use paperbell_telegram::render::{self, MAX_MESSAGE_UTF16};
 use paperbell_testkit::telegram::parse_html;
 use proptest::prelude::*;
@@ -25,6 +25,7 @@ fn text_strategy(max: usize) -> impl Strategy<Value = String> {
 prop_compose! {
     fn paper()(n in 0u32..100_000, title in text_strategy(3000), authors in proptest::collection::vec(text_strategy(40), 0..40),
                tldr in proptest::option::of(text_strategy(2000)), cats in proptest::collection::vec("[a-z]{2}\\.[A-Z]{2}", 0..15),
+               translated in proptest::option::of(text_strategy(2000)), takeaways in proptest::collection::vec(text_strategy(500), 0..8),
                code in proptest::collection::vec("https://github\\.com/[a-z]{1,8}/[a-z&\"<]{1,8}", 0..5)) -> PaperItem {
         let id = format!("2411.{n:05}");
         PaperItem {
@@ -36,6 +37,13 @@ prop_compose! {
             categories: cats,
             code_urls: code,
             tldr,
+            tldr_source: if translated.is_some() { TldrSource::Llm } else { TldrSource::Extractive },
+            title_translated: translated.clone(),
+            tldr_translated: translated,
+            takeaways,
+            project_url: Some("https://example.org/?a=1&b=\"2\"".into()),
+            upvotes: Some(7),
+            stars: Some(70),
             topics: vec!["NeRF".into(), "LLM <&>".into()],
         }
     }
@@ -79,9 +87,13 @@ fn a_giant_single_paper_is_shortened_not_dropped() {
         pdf_url: None,
         code_urls: vec![],
         tldr: Some("😀".repeat(5000)),
-        topics: vec![],
+        title_translated: Some("标".repeat(5000)),
+        tldr_translated: Some("😀".repeat(5000)),
+        takeaways: vec!["😀".repeat(5000); 9],
+        tldr_source: TldrSource::Llm,
+        ..PaperItem::default()
     };
-    let ms = render::papers("Newest in <NeRF>", &[p]);
+    let ms = render::papers("Newest in <NeRF>", &[p], Lang::Zh);
     assert_eq!(ms.len(), 1);
     let visible = telegram_parse(&ms[0]).unwrap();
     assert!(
@@ -102,7 +114,7 @@ fn many_papers_split_at_paper_boundaries_with_a_continued_header() {
             pdf_url: None,
             code_urls: vec![],
             tldr: None,
-            topics: vec![],
+            ..PaperItem::default()
         })
         .collect();
     let d = DigestMessage {

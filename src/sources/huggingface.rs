@@ -1,0 +1,222 @@
+//! Hugging Face Daily Papers: the day's list (`/api/daily_papers?date=`) and one paper
+//! (`/api/papers/<id>`), parsed purely (`parse_daily`, `parse_paper`) and fetched politely (a
+//! minimum interval between requests, a timeout). No key is needed. Every failure is an
+//! `Err` for the caller to log: enrichment never blocks a digest.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use reqwest::{StatusCode, Url};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use crate::config::HuggingFaceConfig;
+use crate::paper::{Paper, PaperId, normalize_ws};
+use crate::store::HfInfo;
+
+/// A paper as Hugging Face lists it: the paper, and what Hugging Face adds to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HfPaper {
+    pub paper: Paper,
+    pub info: HfInfo,
+}
+
+#[derive(Deserialize)]
+struct RawItem {
+    paper: RawPaper,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RawPaper {
+    id: String,
+    title: String,
+    summary: String,
+    authors: Vec<RawAuthor>,
+    published_at: Option<String>,
+    upvotes: Option<u32>,
+    github_repo: Option<String>,
+    github_stars: Option<u32>,
+    project_page: Option<String>,
+    #[serde(rename = "ai_summary")]
+    ai_summary: Option<String>,
+    #[serde(rename = "ai_keywords")]
+    ai_keywords: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawAuthor {
+    name: String,
+}
+
+fn convert(r: RawPaper, now: i64) -> Result<HfPaper, String> {
+    let (id, version) = PaperId::parse_with_version(&r.id)
+        .ok_or_else(|| format!("`{}` is not an arXiv id", r.id))?;
+    let title = normalize_ws(&r.title);
+    if title.is_empty() {
+        return Err(format!("{id}: no title"));
+    }
+    let nonempty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    Ok(HfPaper {
+        paper: Paper {
+            id,
+            version: version.unwrap_or(1),
+            title,
+            authors: r
+                .authors
+                .iter()
+                .map(|a| normalize_ws(&a.name))
+                .filter(|a| !a.is_empty())
+                .collect(),
+            primary_category: None,
+            categories: Vec::new(),
+            published: r
+                .published_at
+                .as_deref()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| t.with_timezone(&Utc)),
+            updated: None,
+            abstract_text: normalize_ws(&r.summary),
+            comment: None,
+            doi: None,
+            journal_ref: None,
+            pdf_url: None,
+            announce_type: None,
+        },
+        info: HfInfo {
+            found: true,
+            upvotes: r.upvotes,
+            github_repo: nonempty(r.github_repo),
+            github_stars: r.github_stars,
+            project_page: nonempty(r.project_page),
+            ai_summary: nonempty(r.ai_summary),
+            ai_keywords: r.ai_keywords,
+            fetched_at: now,
+        },
+    })
+}
+
+/// The papers of a `/api/daily_papers` answer, most upvoted first; items that are not arXiv
+/// papers are skipped.
+pub fn parse_daily(bytes: &[u8], now: i64) -> Result<Vec<HfPaper>, String> {
+    let items: Vec<serde_json::Value> =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a daily-papers list: {e}"))?;
+    let mut out: Vec<HfPaper> = items
+        .into_iter()
+        .filter_map(|v| serde_json::from_value::<RawItem>(v).ok())
+        .filter_map(|i| convert(i.paper, now).ok())
+        .collect();
+    out.sort_by_key(|p| std::cmp::Reverse(p.info.upvotes.unwrap_or(0)));
+    Ok(out)
+}
+
+/// One `/api/papers/<id>` answer.
+pub fn parse_paper(bytes: &[u8], now: i64) -> Result<HfPaper, String> {
+    let raw: RawPaper =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a paper object: {e}"))?;
+    convert(raw, now)
+}
+
+pub struct HfClient {
+    http: reqwest::Client,
+    base: Url,
+    min_interval: Duration,
+    /// Held for the whole request: one request at a time, spaced by `min_interval`.
+    last: Mutex<Option<Instant>>,
+}
+
+impl HfClient {
+    pub fn new(cfg: &HuggingFaceConfig, user_agent: &str) -> Result<HfClient, String> {
+        let http = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .timeout(Duration::from_secs_f64(cfg.timeout_secs))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let base = Url::parse(cfg.api_url.trim_end_matches('/'))
+            .map_err(|e| format!("huggingface.api_url `{}`: {e}", cfg.api_url))?;
+        Ok(HfClient {
+            http,
+            base,
+            min_interval: Duration::from_secs_f64(cfg.min_interval_secs),
+            last: Mutex::new(None),
+        })
+    }
+
+    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Option<Vec<u8>>, String> {
+        let mut last = self.last.lock().await;
+        if let Some(t) = *last {
+            tokio::time::sleep(self.min_interval.saturating_sub(t.elapsed())).await;
+        }
+        let mut url = self.base.clone();
+        url.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
+        let result = self.http.get(url.clone()).query(query).send().await;
+        *last = Some(Instant::now());
+        let resp = result.map_err(|e| format!("{url}: {e}"))?;
+        match resp.status() {
+            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => {
+                let body = resp.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+                Ok(Some(body.to_vec()))
+            }
+            s => Err(format!("{url}: HTTP {s}")),
+        }
+    }
+
+    /// The Daily Papers of one date, most upvoted first.
+    pub async fn daily(&self, date: NaiveDate) -> Result<Vec<HfPaper>, String> {
+        let body = self
+            .get(
+                "/api/daily_papers",
+                &[("date", date.to_string()), ("limit", "100".into())],
+            )
+            .await?;
+        match body {
+            Some(b) => parse_daily(&b, Utc::now().timestamp()),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// What Hugging Face knows of one paper; `found: false` when it does not know it.
+    pub async fn paper(&self, id: &PaperId) -> Result<HfInfo, String> {
+        let now = Utc::now().timestamp();
+        match self
+            .get(&format!("/api/papers/{}", id.as_str()), &[])
+            .await?
+        {
+            Some(b) => Ok(parse_paper(&b, now)?.info),
+            None => Ok(HfInfo {
+                found: false,
+                fetched_at: now,
+                ..HfInfo::default()
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daily_list_parses_and_orders_by_upvotes() {
+        let body = br#"[
+          {"paper": {"id": "2411.00002", "title": "B  paper", "summary": "Two.", "authors": [{"name": "X Y"}],
+                     "publishedAt": "2024-11-18T10:00:00.000Z", "upvotes": 3}, "title": "B"},
+          {"paper": {"id": "2411.00001", "title": "A", "summary": "One.", "authors": [],
+                     "upvotes": 40, "githubRepo": "https://github.com/a/b", "githubStars": 12,
+                     "projectPage": "https://a.github.io/b", "ai_summary": "Short.", "ai_keywords": ["x"]}},
+          {"paper": {"id": "not-an-id", "title": "C"}},
+          {"nothing": 1}
+        ]"#;
+        let v = parse_daily(body, 7).unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].paper.id.as_str(), "2411.00001");
+        assert_eq!(v[0].info.github_stars, Some(12));
+        assert_eq!(v[0].info.ai_keywords, ["x"]);
+        assert_eq!(v[1].paper.title, "B paper");
+        assert_eq!(v[1].paper.authors, ["X Y"]);
+        assert!(v[1].paper.published.is_some());
+        assert!(parse_daily(b"{\"error\": 1}", 0).is_err());
+    }
+}

@@ -1,0 +1,430 @@
+//! The overview line of a topic's digest, pure: how many papers, cross-lists and papers with
+//! code, and the day's distinctive keywords (TF-IDF of the day's papers against the topic's
+//! recent papers).
+
+use std::collections::{HashMap, HashSet};
+
+use paperbell_chat::{Lang, t};
+
+/// Words that say nothing about a topic: English function words and the filler of abstracts.
+const STOPWORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "across",
+    "after",
+    "again",
+    "against",
+    "all",
+    "allow",
+    "allows",
+    "along",
+    "also",
+    "although",
+    "among",
+    "an",
+    "and",
+    "another",
+    "any",
+    "approach",
+    "approaches",
+    "are",
+    "as",
+    "at",
+    "based",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "cannot",
+    "challenge",
+    "challenges",
+    "challenging",
+    "code",
+    "compared",
+    "could",
+    "current",
+    "data",
+    "demonstrate",
+    "demonstrates",
+    "design",
+    "despite",
+    "different",
+    "do",
+    "does",
+    "due",
+    "during",
+    "each",
+    "effective",
+    "either",
+    "enable",
+    "enables",
+    "even",
+    "existing",
+    "experiments",
+    "extensive",
+    "few",
+    "first",
+    "for",
+    "framework",
+    "from",
+    "further",
+    "github",
+    "given",
+    "has",
+    "have",
+    "here",
+    "high",
+    "how",
+    "however",
+    "https",
+    "http",
+    "i",
+    "if",
+    "improve",
+    "improved",
+    "improves",
+    "in",
+    "including",
+    "into",
+    "introduce",
+    "is",
+    "it",
+    "its",
+    "key",
+    "known",
+    "large",
+    "less",
+    "like",
+    "low",
+    "made",
+    "make",
+    "makes",
+    "many",
+    "may",
+    "method",
+    "methods",
+    "more",
+    "most",
+    "much",
+    "must",
+    "new",
+    "no",
+    "not",
+    "novel",
+    "of",
+    "on",
+    "one",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "out",
+    "over",
+    "paper",
+    "performance",
+    "present",
+    "problem",
+    "problems",
+    "propose",
+    "proposed",
+    "provide",
+    "provides",
+    "recent",
+    "recently",
+    "remains",
+    "result",
+    "results",
+    "several",
+    "show",
+    "shows",
+    "significant",
+    "significantly",
+    "so",
+    "some",
+    "state",
+    "study",
+    "such",
+    "superior",
+    "task",
+    "tasks",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "though",
+    "three",
+    "through",
+    "thus",
+    "to",
+    "towards",
+    "two",
+    "under",
+    "up",
+    "upon",
+    "use",
+    "used",
+    "uses",
+    "using",
+    "various",
+    "very",
+    "via",
+    "was",
+    "we",
+    "well",
+    "were",
+    "what",
+    "when",
+    "where",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "whose",
+    "why",
+    "will",
+    "with",
+    "within",
+    "without",
+    "work",
+    "works",
+    "would",
+    "yet",
+    "art",
+    "available",
+    "achieve",
+    "achieves",
+    "achieving",
+    "address",
+    "outperforms",
+    "prior",
+    "previous",
+    "art",
+    "benchmark",
+    "benchmarks",
+    "able",
+    "etc",
+    "et",
+    "al",
+    "e",
+    "g",
+    "ie",
+];
+
+/// One paper of the day, as the overview needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct DayPaper<'a> {
+    pub title: &'a str,
+    pub abstract_text: &'a str,
+    pub cross: bool,
+    pub has_code: bool,
+}
+
+/// Lower-case words of at least three letters outside `$...$` maths, with each word's place
+/// after a stopword or break marked, so bigrams never span one.
+fn words(text: &str) -> Vec<Option<String>> {
+    let mut out = Vec::new();
+    let mut in_math = false;
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut Vec<Option<String>>| {
+        if word.is_empty() {
+            return;
+        }
+        let w = std::mem::take(word).trim_matches('-').to_string();
+        let keep = w.chars().count() >= 3
+            && w.chars().any(|c| c.is_alphabetic())
+            && !STOPWORDS.contains(&w.as_str());
+        out.push(keep.then_some(w));
+    };
+    for c in text.chars() {
+        if c == '$' {
+            flush(&mut word, &mut out);
+            out.push(None);
+            in_math = !in_math;
+            continue;
+        }
+        if in_math {
+            continue;
+        }
+        if c.is_alphanumeric() || c == '-' {
+            word.extend(c.to_lowercase());
+        } else {
+            flush(&mut word, &mut out);
+            if !c.is_whitespace() {
+                out.push(None);
+            }
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// The distinct terms of a document: its words and its two-word phrases.
+fn terms(text: &str) -> HashSet<String> {
+    let w = words(text);
+    let mut out = HashSet::new();
+    for (i, x) in w.iter().enumerate() {
+        let Some(x) = x else { continue };
+        out.insert(x.clone());
+        if let Some(Some(y)) = w.get(i + 1) {
+            out.insert(format!("{x} {y}"));
+        }
+    }
+    out
+}
+
+/// The `n` terms most particular to `day` against `background` (the topic's recent papers):
+/// document frequency in the day times inverse document frequency in the background, phrases
+/// preferred to their words, a term in a single paper only when the day has fewer than four.
+pub fn keywords(day: &[String], background: &[String], n: usize) -> Vec<String> {
+    if day.is_empty() || n == 0 {
+        return Vec::new();
+    }
+    let mut df_day: HashMap<String, usize> = HashMap::new();
+    for d in day {
+        for term in terms(d) {
+            *df_day.entry(term).or_default() += 1;
+        }
+    }
+    let mut df_bg: HashMap<&str, usize> = HashMap::new();
+    let bg_terms: Vec<HashSet<String>> = background.iter().map(|d| terms(d)).collect();
+    for set in &bg_terms {
+        for term in set {
+            if df_day.contains_key(term) {
+                *df_bg.entry(term.as_str()).or_default() += 1;
+            }
+        }
+    }
+    let min_df = if day.len() >= 4 { 2 } else { 1 };
+    let nb = background.len() as f64;
+    let mut scored: Vec<(f64, &String)> = df_day
+        .iter()
+        .filter(|(_, df)| **df >= min_df)
+        .map(|(term, df)| {
+            let idf =
+                ((nb + 1.0) / (*df_bg.get(term.as_str()).unwrap_or(&0) as f64 + 1.0)).ln() + 1.0;
+            // Phrases are more telling than either of their words.
+            let phrase = if term.contains(' ') { 1.5 } else { 1.0 };
+            (*df as f64 / day.len() as f64 * idf * phrase, term)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    let mut out: Vec<String> = Vec::new();
+    for (_, term) in scored {
+        if out.len() == n {
+            break;
+        }
+        // A word already inside a chosen phrase, or a phrase around a chosen word, says the
+        // same again.
+        let overlaps = out
+            .iter()
+            .any(|o| o.split(' ').any(|w| w == term) || term.split(' ').any(|w| w == o));
+        if !overlaps {
+            out.push(term.clone());
+        }
+    }
+    out
+}
+
+/// The overview line: "12 papers · 3 cross-lists · 5 with code · keywords: a, b, c".
+pub fn line(papers: &[DayPaper], background: &[String], lang: Lang) -> String {
+    let day: Vec<String> = papers
+        .iter()
+        .map(|p| format!("{}. {}", p.title, p.abstract_text))
+        .collect();
+    let cross = papers.iter().filter(|p| p.cross).count();
+    let code = papers.iter().filter(|p| p.has_code).count();
+    let mut parts = vec![match lang {
+        Lang::En if papers.len() == 1 => "1 paper".to_string(),
+        Lang::En => format!("{} papers", papers.len()),
+        Lang::Zh => format!("{} 篇论文", papers.len()),
+    }];
+    if cross > 0 {
+        parts.push(match lang {
+            Lang::En if cross == 1 => "1 cross-list".to_string(),
+            Lang::En => format!("{cross} cross-lists"),
+            Lang::Zh => format!("{cross} 篇交叉列出"),
+        });
+    }
+    parts.push(match lang {
+        Lang::En => format!("{code} with code"),
+        Lang::Zh => format!("{code} 篇有代码"),
+    });
+    let k = keywords(&day, background, 5);
+    if !k.is_empty() {
+        parts.push(format!(
+            "{} {}",
+            t(lang, "keywords:", "关键词："),
+            k.join(", ")
+        ));
+    }
+    parts.join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_prefer_what_sets_the_day_apart() {
+        let day = vec![
+            "Dynamic Gaussian splatting for avatars. We propose dynamic Gaussian splatting.".into(),
+            "Relightable Gaussian splatting of heads.".into(),
+            "Gaussian splatting meets SLAM for robots.".into(),
+            "Neural radiance fields for cities.".into(),
+        ];
+        let background: Vec<String> = (0..50)
+            .map(|i| format!("Neural radiance fields variant {i} for view synthesis."))
+            .collect();
+        let k = keywords(&day, &background, 3);
+        assert_eq!(k[0], "gaussian splatting", "{k:?}");
+        assert!(!k.contains(&"gaussian".to_string()), "{k:?}");
+        assert!(!k.iter().any(|w| w.contains("radiance")), "{k:?}");
+    }
+
+    #[test]
+    fn maths_and_stopwords_are_not_keywords() {
+        let day = vec!["We show that $\\mathbb{R}^n$ is the result of the method.".to_string()];
+        let k = keywords(&day, &[], 5);
+        assert!(
+            k.iter().all(|w| !w.contains("mathbb") && w != "the"),
+            "{k:?}"
+        );
+    }
+
+    #[test]
+    fn line_counts_papers_cross_lists_and_code() {
+        let p = |cross, has_code| DayPaper {
+            title: "Sparse attention",
+            abstract_text: "Sparse attention kernels.",
+            cross,
+            has_code,
+        };
+        let l = line(
+            &[p(true, true), p(false, true), p(false, false)],
+            &[],
+            Lang::En,
+        );
+        assert!(
+            l.starts_with("3 papers · 1 cross-list · 2 with code · keywords: ")
+                && l.contains("sparse attention"),
+            "{l}"
+        );
+        let l = line(&[p(false, false)], &[], Lang::Zh);
+        assert!(l.starts_with("1 篇论文 · 0 篇有代码"), "{l}");
+    }
+}

@@ -1,0 +1,477 @@
+//! Summaries and enrichment against the fake OpenAI-compatible server and the fake Hugging Face
+//! API over real HTTP on 127.0.0.1: the LLM cache, its fallback on every kind of fault, the
+//! daily token budget, `hf-daily` and Hugging Face facts, and translated digests rendered for
+//! both platforms within their limits.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use paperbell::config::{Config, DEFAULT_CONFIG};
+use paperbell::delivery::{PaperCache, digest_message};
+use paperbell::store::{ChatRecord, OutboxItem, PlannedMessage, Store, Subscription};
+use paperbell::summary::enrich::Enricher;
+use paperbell::summary::llm::Llm;
+use paperbell::topics::TopicSet;
+use paperbell_chat::{ChatRef, Lang, Platform, TldrSource};
+use paperbell_testkit::huggingface::{self as hf, FakeHuggingFace};
+use paperbell_testkit::llm::{FakeLlm, Fault};
+
+const DAY: (i32, u32, u32) = (2024, 11, 19);
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(DAY.0, DAY.1, DAY.2).unwrap()
+}
+
+fn config(env: &[(&str, &str)]) -> Config {
+    let env = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_parts("test", DEFAULT_CONFIG, &env, |_| unreachable!()).unwrap()
+}
+
+fn chat(id: &str) -> ChatRef {
+    ChatRef {
+        platform: Platform::Telegram,
+        id: id.into(),
+    }
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    store: Arc<Store>,
+    topics: Arc<TopicSet>,
+}
+
+/// A store with one announcement day (70 papers; 10 of them NeRF) and NeRF subscribed by an
+/// English and a Chinese chat.
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    common::ingest_day(&store, day() - chrono::Duration::days(1), 100..170);
+    common::ingest_day(&store, day(), 0..70);
+    for (id, lang) in [("1", None), ("2", Some("zh"))] {
+        let mut rec = ChatRecord::new(&chat(id));
+        rec.settings.lang = lang.map(str::to_string);
+        store.put_chat(&rec).unwrap();
+        store
+            .subscribe(
+                &chat(id),
+                &Subscription {
+                    topic_id: "nerf".into(),
+                    topic_name: "NeRF".into(),
+                    query: None,
+                    since: None,
+                },
+            )
+            .unwrap();
+    }
+    Env {
+        _dir: dir,
+        store,
+        topics: Arc::new(common::shipped_topics()),
+    }
+}
+
+fn nerf_ids(store: &Store) -> Vec<String> {
+    store
+        .topic_day("nerf", day())
+        .unwrap()
+        .iter()
+        .map(|p| p.paper.id.to_string())
+        .collect()
+}
+
+fn enricher(e: &Env, c: &Config) -> Enricher {
+    Enricher::from_config(c, e.store.clone(), e.topics.clone())
+        .unwrap()
+        .unwrap()
+}
+
+fn llm_env(fake: &FakeLlm, extra: &[(&'static str, &'static str)]) -> Config {
+    let url: &'static str = Box::leak(fake.url.clone().into_boxed_str());
+    let mut env = vec![
+        ("PAPERBELL_HUGGINGFACE_ENABLED", "false"),
+        ("PAPERBELL_LLM_BASE_URL", url),
+        ("PAPERBELL_LLM_MODEL", "fake-model"),
+        ("PAPERBELL_LLM_TIMEOUT_SECS", "1"),
+    ];
+    env.extend_from_slice(extra);
+    config(&env)
+}
+
+/// The digest a chat would be sent for NeRF today, rendered from the store.
+fn digest_for(store: &Store, lang: &str) -> paperbell_chat::DigestMessage {
+    let item = OutboxItem {
+        chat: "telegram:1".into(),
+        local_day: day(),
+        message: PlannedMessage {
+            title: "NeRF".into(),
+            day: day().to_string(),
+            papers: nerf_ids(store)
+                .into_iter()
+                .map(|id| (id, vec!["NeRF".into()]))
+                .collect(),
+            more: 0,
+            unsubscribe_topic: Some("nerf".into()),
+            lang: lang.into(),
+            compact: false,
+            overview: Some("10 papers".into()),
+        },
+        parts_done: 0,
+        attempts: 0,
+        planned_at: 0,
+    };
+    digest_message(store, &item, &Mutex::new(PaperCache::default())).unwrap()
+}
+
+#[tokio::test]
+async fn llm_summaries_are_asked_once_per_paper_and_language_and_cached() {
+    let e = env();
+    let fake = FakeLlm::start().await;
+    let c = llm_env(&fake, &[]);
+    let n = nerf_ids(&e.store).len();
+    assert_eq!(n, 10);
+    let r = enricher(&e, &c).run().await;
+    assert_eq!(r.llm_asked, 2 * n, "{r:?}");
+    assert_eq!(r.overviews, 2, "one overview per language");
+    assert_eq!(fake.request_count(), 2 * n + 2);
+    for req in fake.requests() {
+        assert_eq!(req["model"], "fake-model");
+        assert_eq!(req["response_format"]["type"], "json_schema");
+    }
+    // A second run (the next fetch, a restart) asks nothing again.
+    let r = enricher(&e, &c).run().await;
+    assert_eq!((r.llm_asked, r.llm_cached), (0, 2 * n), "{r:?}");
+    assert_eq!(fake.request_count(), 2 * n + 2);
+
+    let en = digest_for(&e.store, "en");
+    assert!(en.papers.iter().all(|p| p.tldr_source == TldrSource::Llm));
+    assert!(en.papers.iter().all(|p| p.title_translated.is_none()));
+    assert!(
+        en.papers[0]
+            .tldr
+            .as_ref()
+            .unwrap()
+            .starts_with("LLM summary of")
+    );
+    assert_eq!(en.papers[0].takeaways.len(), 2);
+    let o = en.overview.unwrap();
+    assert!(
+        o.starts_with("Today's papers") && o.ends_with("10 papers"),
+        "{o}"
+    );
+    let zh = digest_for(&e.store, "zh");
+    assert!(
+        zh.papers
+            .iter()
+            .all(|p| p.title_translated.as_deref().unwrap().starts_with("译："))
+    );
+    assert!(
+        zh.papers[0]
+            .tldr_translated
+            .as_ref()
+            .unwrap()
+            .starts_with("中文摘要")
+    );
+}
+
+#[tokio::test]
+async fn every_llm_fault_falls_back_to_the_extractive_summary() {
+    let e = env();
+    let fake = FakeLlm::start().await;
+    // Only the English chat: one request per paper, in a known order.
+    e.store.set_active(&chat("2"), false).unwrap();
+    let c = llm_env(&fake, &[("PAPERBELL_LLM_MAX_CONCURRENCY", "1")]);
+    for f in [
+        Fault::Malformed,
+        Fault::WrongShape,
+        Fault::ServerError,
+        Fault::TooMany,
+        Fault::Slow(Duration::from_millis(1500)),
+    ] {
+        fake.fail_next(f);
+    }
+    let r = enricher(&e, &c).run().await;
+    assert_eq!(r.llm_failed, 5, "{r:?}");
+    assert_eq!(r.llm_asked, 5, "{r:?}");
+    let d = digest_for(&e.store, "en");
+    assert_eq!(d.papers.len(), 10, "nothing dropped");
+    let extractive: Vec<_> = d
+        .papers
+        .iter()
+        .filter(|p| p.tldr_source == TldrSource::Extractive)
+        .collect();
+    assert_eq!(extractive.len(), 5);
+    assert!(
+        extractive
+            .iter()
+            .all(|p| !p.tldr.as_ref().unwrap().is_empty())
+    );
+    // The next run asks again for exactly the five that failed.
+    let before = fake.request_count();
+    let r = enricher(&e, &c).run().await;
+    assert_eq!(
+        (r.llm_asked, r.llm_cached, r.llm_failed),
+        (5, 5, 0),
+        "{r:?}"
+    );
+    assert_eq!(fake.request_count(), before + 5);
+    let d = digest_for(&e.store, "en");
+    assert!(d.papers.iter().all(|p| p.tldr_source == TldrSource::Llm));
+}
+
+#[tokio::test]
+async fn the_daily_token_budget_stops_requests() {
+    let e = env();
+    e.store.set_active(&chat("2"), false).unwrap();
+    let fake = FakeLlm::start().await;
+    fake.set_tokens(100);
+    let c = llm_env(
+        &fake,
+        &[
+            ("PAPERBELL_LLM_MAX_CONCURRENCY", "1"),
+            ("PAPERBELL_LLM_DAILY_TOKEN_BUDGET", "250"),
+        ],
+    );
+    let r = enricher(&e, &c).run().await;
+    assert_eq!(fake.request_count(), 3, "100 + 100 + 100 crosses 250");
+    assert_eq!(r.llm_asked, 3);
+    assert_eq!(r.llm_failed, 7 + 1, "seven papers and the overview");
+    let d = digest_for(&e.store, "en");
+    let llm = d
+        .papers
+        .iter()
+        .filter(|p| p.tldr_source == TldrSource::Llm)
+        .count();
+    assert_eq!(llm, 3);
+    assert_eq!(
+        e.store.llm_tokens(chrono::Utc::now().date_naive()).unwrap(),
+        300
+    );
+}
+
+#[tokio::test]
+async fn the_api_key_is_sent_from_the_variable_the_config_names() {
+    let e = env();
+    e.store.set_active(&chat("2"), false).unwrap();
+    let fake = FakeLlm::start().await;
+    fake.require_key("sk-test");
+    let c = llm_env(&fake, &[("PAPERBELL_LLM_API_KEY", "sk-test")]);
+    let r = enricher(&e, &c).run().await;
+    assert_eq!((r.llm_asked, r.llm_failed), (10, 0), "{r:?}");
+    let c = llm_env(&fake, &[]);
+    let llm = Llm::new(&c.llm).unwrap().unwrap();
+    let sp = e.store.topic_day("nerf", day()).unwrap().remove(0);
+    let err = llm.summarise(&e.store, &sp, "ja").await.unwrap_err();
+    assert!(err.to_string().contains("401"), "{err}");
+}
+
+#[tokio::test]
+async fn hugging_face_feeds_hf_daily_and_enriches_papers() {
+    let e = env();
+    let fake = FakeHuggingFace::start().await;
+    let nerf = nerf_ids(&e.store);
+    // The day before the announcement day: two stored papers and one arXiv never sent us.
+    fake.set_daily(
+        "2024-11-18",
+        vec![
+            hf::paper(
+                &nerf[0],
+                "Known paper",
+                5,
+                Some("https://github.com/org/known.git"),
+            ),
+            hf::paper("2411.99999", "Only on Hugging Face", 50, None),
+            hf::paper(&nerf[1], "Also known", 20, None),
+        ],
+    );
+    fake.add_paper(hf::paper(
+        &nerf[2],
+        "Looked up",
+        7,
+        Some("https://github.com/org/looked"),
+    ));
+    fake.fail_next(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let c = config(&[
+        ("PAPERBELL_HUGGINGFACE_API_URL", &fake.url),
+        ("PAPERBELL_HUGGINGFACE_MIN_INTERVAL_SECS", "0"),
+    ]);
+    let r = enricher(&e, &c).run().await;
+    // The 500 hit the only date's list: nothing filed, and the lookups went on regardless.
+    assert_eq!(r.hf_daily, 0);
+    assert!(r.errors.iter().any(|e| e.contains("500")), "{r:?}");
+    assert_eq!(r.hf_lookups, 10, "every NeRF paper of the day, once");
+    let r = enricher(&e, &c).run().await;
+    assert_eq!(r.hf_daily, 3, "{r:?}");
+    assert_eq!(r.hf_lookups, 0, "answers, found or not, are kept: {r:?}");
+    let daily: Vec<String> = e
+        .store
+        .topic_day("hf-daily", day())
+        .unwrap()
+        .iter()
+        .map(|p| p.paper.id.to_string())
+        .collect();
+    assert_eq!(daily, ["2411.99999", nerf[1].as_str(), nerf[0].as_str()]);
+    let only = e
+        .store
+        .paper(&paperbell::paper::PaperId::parse("2411.99999").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(only.first_announced, None, "in no arXiv day index");
+    let lookups = fake
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("/api/papers/"))
+        .count();
+    assert_eq!(lookups, 10);
+    let known = e.store.hf(&nerf[0]).unwrap().unwrap();
+    assert_eq!((known.upvotes, known.github_stars), (Some(5), Some(321)));
+    assert!(!e.store.hf(&nerf[3]).unwrap().unwrap().found);
+    let d = digest_for(&e.store, "en");
+    let p0 = d.papers.iter().find(|p| p.id == nerf[0]).unwrap();
+    assert!(
+        p0.code_urls
+            .contains(&"https://github.com/org/known".to_string())
+    );
+    assert_eq!(p0.stars, Some(321));
+    let p2 = d.papers.iter().find(|p| p.id == nerf[2]).unwrap();
+    assert!(
+        p2.code_urls
+            .contains(&"https://github.com/org/looked".to_string())
+    );
+    assert!(p2.project_url.is_some());
+}
+
+#[tokio::test]
+async fn translated_digests_fit_both_platforms() {
+    let e = env();
+    let fake = FakeLlm::start().await;
+    let c = llm_env(&fake, &[]);
+    enricher(&e, &c).run().await;
+    let mut d = digest_for(&e.store, "zh");
+    d.lang = Lang::Zh;
+    for m in paperbell_telegram::render::digest(&d) {
+        let visible = paperbell_testkit::telegram::parse_html(&m).unwrap();
+        assert!(visible.encode_utf16().count() <= 4096);
+        assert!(
+            visible.contains("译：") && visible.contains("摘要（AI）"),
+            "{visible}"
+        );
+    }
+    let ms = paperbell_discord::render::digest(&d);
+    for m in &ms {
+        paperbell_discord::render::check(m).unwrap();
+    }
+    let all: String = ms
+        .iter()
+        .flat_map(|m| m.embeds.iter().map(|e| e.description.clone()))
+        .collect();
+    assert!(all.contains("译：") && all.contains("中文摘要"), "{all}");
+}
+
+fn paperbell(data: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PAPERBELL_") {
+            c.env_remove(k);
+        }
+    }
+    c.env_remove("RUST_LOG")
+        .env("PAPERBELL_HUGGINGFACE_ENABLED", "false")
+        .arg("--config")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/paperbell.toml"
+        ))
+        .arg("--data")
+        .arg(data);
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_command_asks_the_llm_once_and_caches() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let feed = dir.path().join("feed.xml");
+    std::fs::write(&feed, common::rss_doc(3)).unwrap();
+    let out = paperbell(&data)
+        .args(["fetch", "--from-file"])
+        .arg(&feed)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = common::id_of(0);
+
+    // No LLM: extractive, and the JSON says so.
+    let out = paperbell(&data)
+        .args(["paper", &id, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tldr_source"], "extractive");
+    assert!(v["tldr"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(v["code_urls"].is_array());
+    assert!(v.get("takeaways").is_none() && v.get("title_translated").is_none());
+
+    let fake = FakeLlm::start().await;
+    fake.require_key("sk-cli");
+    let with_llm = |lang: &str| {
+        let mut c = paperbell(&data);
+        c.env("PAPERBELL_LLM_BASE_URL", &fake.url)
+            .env("PAPERBELL_LLM_MODEL", "fake-model")
+            .env("PAPERBELL_LLM_API_KEY_ENV", "MY_LLM_KEY")
+            .env("MY_LLM_KEY", "sk-cli")
+            .args(["paper", &id, "--json", "--lang", lang]);
+        c.output().unwrap()
+    };
+    let out = with_llm("zh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tldr_source"], "llm");
+    assert!(v["title_translated"].as_str().unwrap().starts_with("译："));
+    assert!(
+        v["tldr_translated"]
+            .as_str()
+            .unwrap()
+            .starts_with("中文摘要")
+    );
+    assert_eq!(v["takeaways"].as_array().unwrap().len(), 2);
+    assert_eq!(fake.request_count(), 1);
+    let again = with_llm("zh");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&again.stdout).unwrap(),
+        v
+    );
+    assert_eq!(fake.request_count(), 1, "cached: no second request");
+
+    // A failing LLM: a warning, and the extractive summary.
+    fake.fail_next(Fault::ServerError);
+    let out = with_llm("ja");
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tldr_source"], "extractive");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("500"));
+
+    let out = paperbell(&data)
+        .args(["paper", &id, "--lang", "klingon"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

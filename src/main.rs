@@ -519,7 +519,8 @@ async fn fetch(
             }
         }
     }
-    if files.is_empty() || !topics.is_empty() {
+    let online = files.is_empty() || !topics.is_empty();
+    if online {
         let selected = select_topics(&set, topics)?;
         let client = ArxivClient::new(&config.arxiv)?;
         let src = match source {
@@ -543,9 +544,13 @@ async fn fetch(
         failed |= !report.errors.is_empty();
     }
     let store = Arc::new(store);
-    if let Some(e) = Enricher::from_config(config, store.clone(), Arc::new(set.clone()))
-        .map_err(anyhow::Error::msg)?
-    {
+    // Local files only: no network at all, enrichment included.
+    let enricher = match online {
+        true => Enricher::from_config(config, store.clone(), Arc::new(set.clone()))
+            .map_err(anyhow::Error::msg)?,
+        false => None,
+    };
+    if let Some(e) = enricher {
         let r = e.run().await;
         for err in &r.errors {
             eprintln!("warning: {err}");

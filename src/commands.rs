@@ -396,32 +396,24 @@ impl Commands<'_> {
         let per_topic: Vec<(&str, &[StoredPaper])> = subs
             .iter()
             .zip(&lists)
-            .map(|(s, l)| (s.topic_name.as_str(), l.as_slice()))
+            .map(|(s, l)| (s.topic_name.as_str(), l.papers.as_slice()))
             .collect();
         // On request nothing counts as delivered; a paper in several topics still shows once.
         let mut messages: Vec<DigestMessage> = Vec::new();
         for t in digest::plan(&per_topic, |_| false, eff.max as usize) {
             let list = &lists[t.topic];
-            let shown: Vec<&StoredPaper> = t
-                .papers
-                .iter()
-                .map(|(i, _)| &list[*i])
-                .chain(t.left_out.iter().map(|i| &list[*i]))
-                .collect();
             let topic_id = &subs[t.topic].topic_id;
-            let mut line = overview(self.store, topics[t.topic].as_ref(), &shown, lang)?;
-            if let Some(o) = self.store.overview(topic_id, day, lang.code(), None)? {
-                line = format!("{o}\n{line}");
-            }
+            let background = background(self.store, topics[t.topic].as_ref())?;
+            let line = list.overview(&t.about(), &background, lang);
             messages.push(DigestMessage {
                 title: subs[t.topic].topic_name.clone(),
                 day: day.to_string(),
-                overview: Some(line),
+                overview: overview_with_llm(self.store, topic_id, day, lang, Some(line))?,
                 more: t.more,
                 papers: t
                     .papers
                     .iter()
-                    .map(|(i, names)| item(self.store, &list[*i], names, lang))
+                    .map(|(i, names)| item(self.store, &list.papers[*i], names, lang))
                     .collect::<Result<_, _>>()?,
                 unsubscribe_topic: Some(topic_id.clone()),
                 lang,
@@ -699,7 +691,6 @@ fn argument(cmd: &Command) -> Option<&str> {
     }
 }
 
-/// A stored paper as chats show it.
 /// The topic a subscription follows: configured, or rebuilt from its query; `None` when it
 /// was removed from the config since.
 pub fn topic_of(topics: &TopicSet, s: &Subscription) -> Option<Topic> {
@@ -711,16 +702,14 @@ pub fn topic_of(topics: &TopicSet, s: &Subscription) -> Option<Topic> {
         .ok()
 }
 
-/// Orders a topic's papers best first (`digest::rank_order`), with the match strength from
-/// `topic` and upvotes from the store.
+/// A topic's papers best first (`digest::rank_order`): match strength and cross-listing from
+/// `topic`'s matcher, code links and upvotes with what Hugging Face told the store. The facts
+/// are kept with the papers, for the overview line.
 pub fn rank(
     store: &Store,
     topic: Option<&Topic>,
     papers: Vec<StoredPaper>,
-) -> Result<Vec<StoredPaper>, crate::store::StoreError> {
-    if papers.len() < 2 {
-        return Ok(papers);
-    }
+) -> Result<digest::Ranked, crate::store::StoreError> {
     let mut facts = Vec::with_capacity(papers.len());
     for sp in &papers {
         let hf = store.hf(sp.paper.id.as_str())?;
@@ -733,50 +722,47 @@ pub fn rank(
             cross: hit.is_some_and(|h| h.cross),
         });
     }
-    let external = topic.is_some_and(|t| t.external);
-    let mut slots: Vec<Option<StoredPaper>> = papers.into_iter().map(Some).collect();
-    Ok(digest::rank_order(&facts, external)
-        .into_iter()
-        .filter_map(|i| slots[i].take())
-        .collect())
+    Ok(digest::Ranked::new(
+        papers,
+        facts,
+        topic.is_some_and(|t| t.external),
+    ))
 }
 
-/// The overview line of a topic's digest: counts and the keywords of `papers` against the
-/// topic's recent papers in the store.
-pub fn overview(
+/// What an overview line's keywords are weighed against: the texts of the topic's most recent
+/// papers in the store (none for a topic that is not configured).
+pub fn background(
     store: &Store,
     topic: Option<&Topic>,
-    papers: &[&StoredPaper],
-    lang: Lang,
-) -> Result<String, crate::store::StoreError> {
-    let background: Vec<String> = match topic {
+) -> Result<Vec<String>, crate::store::StoreError> {
+    Ok(match topic {
         Some(t) => store
             .recent_by_topic(&t.id, OVERVIEW_BACKGROUND)?
             .iter()
             .map(|sp| format!("{}. {}", sp.paper.title, sp.paper.abstract_text))
             .collect(),
         None => Vec::new(),
-    };
-    let mut day = Vec::with_capacity(papers.len());
-    for sp in papers {
-        let hf = store.hf(sp.paper.id.as_str())?;
-        day.push(crate::summary::overview::DayPaper {
-            title: &sp.paper.title,
-            abstract_text: &sp.paper.abstract_text,
-            cross: topic.is_some_and(|t| {
-                !t.categories.is_empty() && sp.paper.is_cross_list_for(&t.categories)
-            }) || sp
-                .paper
-                .announce_type
-                .is_some_and(crate::paper::AnnounceType::is_cross),
-            has_code: !crate::summary::links(sp, hf.as_ref()).code.is_empty(),
-        });
-    }
-    Ok(crate::summary::overview::line(&day, &background, lang))
+    })
 }
 
 /// Recent papers of a topic that the overview's keywords are weighed against.
 const OVERVIEW_BACKGROUND: usize = 300;
+
+/// A digest's overview: the LLM's overview of the topic's newest day when the store has one in
+/// `lang`, above the counts-and-keywords `line`.
+pub fn overview_with_llm(
+    store: &Store,
+    topic_id: &str,
+    day: chrono::NaiveDate,
+    lang: Lang,
+    line: Option<String>,
+) -> Result<Option<String>, crate::store::StoreError> {
+    let llm = store.overview(topic_id, day, lang.code(), None)?;
+    Ok(match (llm, line) {
+        (Some(o), Some(line)) => Some(format!("{o}\n{line}")),
+        (o, line) => o.or(line),
+    })
+}
 
 /// A stored paper as chats show it, with what Hugging Face and the LLM said about it (for
 /// `lang`, by whichever model the cache holds).

@@ -514,24 +514,33 @@ impl Config {
                 .webhook_url
                 .as_ref()
                 .map(|u| ("telegram.webhook_url", u)),
+        )
+        .chain(
+            self.huggingface
+                .enabled
+                .then_some(("huggingface.api_url", &self.huggingface.api_url)),
         ) {
-            match reqwest::Url::parse(url) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-                _ => return Err((key.into(), format!("`{url}` is not an http(s) URL"))),
+            if !is_http_url(url) {
+                return Err((key.into(), format!("`{url}` is not an http(s) URL")));
             }
         }
-        let a = &self.arxiv;
-        if !(a.min_interval_secs.is_finite() && a.min_interval_secs >= 0.0) {
-            return Err((
-                "arxiv.min_interval_secs".into(),
-                "must be 0 or more seconds".into(),
-            ));
+        let (a, h, l) = (&self.arxiv, &self.huggingface, &self.llm);
+        for (key, v) in [
+            ("arxiv.min_interval_secs", a.min_interval_secs),
+            ("huggingface.min_interval_secs", h.min_interval_secs),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err((key.into(), "must be 0 or more seconds".into()));
+            }
         }
-        if !(a.timeout_secs.is_finite() && a.timeout_secs > 0.0) {
-            return Err((
-                "arxiv.timeout_secs".into(),
-                "must be more than 0 seconds".into(),
-            ));
+        for (key, v) in [
+            ("arxiv.timeout_secs", a.timeout_secs),
+            ("huggingface.timeout_secs", h.timeout_secs),
+            ("llm.timeout_secs", l.timeout_secs),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err((key.into(), "must be more than 0 seconds".into()));
+            }
         }
         if !(1..=65536).contains(&self.store.cache_mb) {
             return Err((
@@ -694,26 +703,6 @@ impl Config {
                 format!("`{}` is not a URL", d.api_url),
             ));
         }
-        let h = &self.huggingface;
-        if h.enabled && !is_http_url(&h.api_url) {
-            return Err((
-                "huggingface.api_url".into(),
-                format!("`{}` is not an http(s) URL", h.api_url),
-            ));
-        }
-        if !(h.min_interval_secs.is_finite() && h.min_interval_secs >= 0.0) {
-            return Err((
-                "huggingface.min_interval_secs".into(),
-                "must be 0 or more seconds".into(),
-            ));
-        }
-        if !(h.timeout_secs.is_finite() && h.timeout_secs > 0.0) {
-            return Err((
-                "huggingface.timeout_secs".into(),
-                "must be more than 0 seconds".into(),
-            ));
-        }
-        let l = &self.llm;
         if l.base_url.trim().is_empty() != l.model.trim().is_empty() {
             return Err((
                 if l.model.trim().is_empty() {
@@ -739,12 +728,6 @@ impl Config {
             return Err((
                 "llm.max_concurrency".into(),
                 "must be between 1 and 256".into(),
-            ));
-        }
-        if !(l.timeout_secs.is_finite() && l.timeout_secs > 0.0) {
-            return Err((
-                "llm.timeout_secs".into(),
-                "must be more than 0 seconds".into(),
             ));
         }
         self.topic_set().map(|_| ())

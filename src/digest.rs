@@ -4,11 +4,12 @@
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use paperbell_chat::{PaperItem, TldrSource};
+use paperbell_chat::{Lang, PaperItem, TldrSource};
 
 use crate::paper::Paper;
 use crate::store::StoredPaper;
 use crate::summary::code_links;
+use crate::summary::overview::{self, DayPaper};
 use crate::summary::tldr::tldr;
 
 /// One topic's papers for one announcement day.
@@ -31,6 +32,17 @@ pub struct PlannedTopic {
     pub more: usize,
     /// Their indexes, for the overview, which speaks of all of them.
     pub left_out: Vec<usize>,
+}
+
+impl PlannedTopic {
+    /// Indexes of every paper this topic's message speaks of: shown, then left out.
+    pub fn about(&self) -> Vec<usize> {
+        self.papers
+            .iter()
+            .map(|(i, _)| *i)
+            .chain(self.left_out.iter().copied())
+            .collect()
+    }
 }
 
 /// Plans a chat's digest from each subscribed topic's new papers, `(name, papers)` in
@@ -95,6 +107,39 @@ pub struct RankFacts {
     pub upvotes: u32,
     /// Listed in the topic's categories as a cross-list.
     pub cross: bool,
+}
+
+/// A topic's papers best first, each with what ranked it (`facts[i]` is `papers[i]`'s).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ranked {
+    pub papers: Vec<StoredPaper>,
+    pub facts: Vec<RankFacts>,
+}
+
+impl Ranked {
+    /// Puts `papers` in `rank_order` of their `facts`.
+    pub fn new(papers: Vec<StoredPaper>, facts: Vec<RankFacts>, by_upvotes_only: bool) -> Ranked {
+        let order = rank_order(&facts, by_upvotes_only);
+        let mut slots: Vec<Option<(StoredPaper, RankFacts)>> =
+            papers.into_iter().zip(facts).map(Some).collect();
+        let (papers, facts) = order.into_iter().filter_map(|i| slots[i].take()).unzip();
+        Ranked { papers, facts }
+    }
+
+    /// The overview line of the papers at `indexes` against `background` (the topic's recent
+    /// papers' texts).
+    pub fn overview(&self, indexes: &[usize], background: &[String], lang: Lang) -> String {
+        let day: Vec<DayPaper> = indexes
+            .iter()
+            .map(|&i| DayPaper {
+                title: &self.papers[i].paper.title,
+                abstract_text: &self.papers[i].paper.abstract_text,
+                cross: self.facts[i].cross,
+                has_code: self.facts[i].has_code,
+            })
+            .collect();
+        overview::line(&day, background, lang)
+    }
 }
 
 /// The order to show papers in, best first: a title match over an abstract-only match, then

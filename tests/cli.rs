@@ -12,17 +12,7 @@ use common::FakeArxiv;
 use serde_json::Value;
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_paperbell"));
-    // Nothing from the developer's environment leaks into these runs.
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PAPERBELL_") {
-            c.env_remove(k);
-        }
-    }
-    c.env_remove("RUST_LOG");
-    // Hugging Face is on by default; no test reaches the internet.
-    c.env("PAPERBELL_HUGGINGFACE_API_URL", "http://127.0.0.1:9");
-    c
+    common::paperbell()
 }
 
 fn config() -> PathBuf {

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use paperbell::commands::ChatCore;
 use paperbell::config::ScheduleConfig;
-use paperbell::sources::parse;
 use paperbell::store::Store;
 use paperbell_chat::{
     Answer, Caller, ChatPlatform, ChatRef, Command, Handler, Lang, Platform, SendError, TopicItem,
@@ -42,11 +41,7 @@ fn core(store: &Arc<Store>) -> Arc<ChatCore> {
 
 fn store() -> (Arc<Store>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path()).unwrap());
-    let topics = common::shipped_topics();
-    for doc in [common::fixture("rss.xml"), common::rss_doc(30).into_bytes()] {
-        store.ingest(&parse(&doc).unwrap().papers, &topics).unwrap();
-    }
+    let store = Arc::new(common::stored_papers(dir.path()));
     (store, dir)
 }
 
@@ -812,16 +807,7 @@ async fn paperbell_run_serves_discord_by_gateway_then_by_http() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let log = dir.path().join("paperbell.log");
-    {
-        let store = Store::open(&data).unwrap();
-        let doc = common::rss_doc(30);
-        store
-            .ingest(
-                &parse(doc.as_bytes()).unwrap().papers,
-                &common::shipped_topics(),
-            )
-            .unwrap();
-    }
+    drop(common::stored_papers(&data));
     let mut child = paperbell(&data, &log, &fake).spawn().unwrap();
     let admin = Ctx::guild(GUILD, CHANNEL, 5001, MANAGER).locale("zh-CN");
     let token = fake

@@ -374,14 +374,8 @@ async fn translated_digests_fit_both_platforms() {
 }
 
 fn paperbell(data: &std::path::Path) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PAPERBELL_") {
-            c.env_remove(k);
-        }
-    }
-    c.env_remove("RUST_LOG")
-        .env("PAPERBELL_HUGGINGFACE_ENABLED", "false")
+    let mut c = common::paperbell();
+    c.env("PAPERBELL_HUGGINGFACE_ENABLED", "false")
         .arg("--config")
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use paperbell::commands::ChatCore;
 use paperbell::config::ScheduleConfig;
-use paperbell::sources::parse;
 use paperbell::store::Store;
 use paperbell_chat::{ChatPlatform, ChatRef, Platform, SendError};
 use paperbell_telegram::bot::WebhookSettings;
@@ -31,11 +30,8 @@ struct Env {
 async fn start_with(webhook: Option<WebhookSettings>) -> Env {
     let fake = FakeTelegram::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let store = Arc::new(common::stored_papers(dir.path()));
     let topics = common::shipped_topics();
-    for doc in [common::fixture("rss.xml"), common::rss_doc(30).into_bytes()] {
-        store.ingest(&parse(&doc).unwrap().papers, &topics).unwrap();
-    }
     let core = Arc::new(ChatCore {
         store: store.clone(),
         topics: Arc::new(topics),
@@ -683,16 +679,7 @@ async fn paperbell_run_serves_telegram_by_polling_then_by_webhook() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let log = dir.path().join("paperbell.log");
-    {
-        let store = Store::open(&data).unwrap();
-        let doc = common::rss_doc(30);
-        store
-            .ingest(
-                &parse(doc.as_bytes()).unwrap().papers,
-                &common::shipped_topics(),
-            )
-            .unwrap();
-    }
+    drop(common::stored_papers(&data));
     // Polling (the default).
     let child = paperbell(&data, &log)
         .env("PAPERBELL_TELEGRAM_API_URL", &fake.url)

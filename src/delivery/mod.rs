@@ -116,13 +116,11 @@ pub fn digest_message(
         .rsplit(' ')
         .next()
         .and_then(|d| d.parse::<chrono::NaiveDate>().ok());
-    let llm_overview = match (&m.unsubscribe_topic, newest) {
-        (Some(topic), Some(day)) => store.overview(topic, day, lang.code(), None)?,
-        _ => None,
-    };
-    let overview = match (llm_overview, &m.overview) {
-        (Some(o), Some(line)) => Some(format!("{o}\n{line}")),
-        (o, line) => o.or_else(|| line.clone()),
+    let overview = match (&m.unsubscribe_topic, newest) {
+        (Some(topic), Some(day)) => {
+            crate::commands::overview_with_llm(store, topic, day, lang, m.overview.clone())?
+        }
+        _ => m.overview.clone(),
     };
     Ok(DigestMessage {
         title: m.title.clone(),

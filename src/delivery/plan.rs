@@ -10,7 +10,7 @@ use paperbell_chat::{ChatRef, Lang, Platform};
 
 use crate::commands::{Commands, Effective};
 use crate::config::ScheduleConfig;
-use crate::digest;
+use crate::digest::{self, Ranked};
 use crate::i18n::t;
 use crate::scheduler::{delivery_instant, due_day};
 use crate::store::{
@@ -35,11 +35,13 @@ const CHATS_PER_BATCH: usize = 2000;
 /// need a ledger check, and the planned messages.
 #[derive(Default)]
 struct Cache {
-    lists: HashMap<(String, NaiveDate), Arc<Vec<StoredPaper>>>,
+    lists: HashMap<(String, NaiveDate), Arc<Ranked>>,
+    /// Each topic's recent papers, which overview keywords are weighed against.
+    backgrounds: HashMap<String, Arc<Vec<String>>>,
     risky: HashMap<String, Arc<Vec<(String, NaiveDate)>>>,
     plans: HashMap<String, Arc<Vec<PlannedMessage>>>,
-    /// Overview lines by topic, language and the exact papers they speak of.
-    overviews: HashMap<(String, Lang, Vec<String>), Option<String>>,
+    /// Overview lines by list (topic and window), language and the papers they speak of.
+    overviews: HashMap<(String, NaiveDate, Lang, Vec<usize>), String>,
 }
 
 pub struct Planner {
@@ -171,6 +173,10 @@ impl Planner {
                     let topic = crate::commands::topic_of(&self.topics, s);
                     let papers = self.papers_after(s, lower, latest)?;
                     let l = Arc::new(crate::commands::rank(&self.store, topic.as_ref(), papers)?);
+                    if !cache.backgrounds.contains_key(&s.topic_id) {
+                        let b = crate::commands::background(&self.store, topic.as_ref())?;
+                        cache.backgrounds.insert(s.topic_id.clone(), Arc::new(b));
+                    }
                     cache.lists.insert(key, l.clone());
                     l
                 }
@@ -203,22 +209,19 @@ impl Planner {
         } else {
             format!("{first} – {latest}")
         };
-        let store = &self.store;
-        let overviews = &mut cache.overviews;
-        let mut overview = |t: usize, papers: &[&StoredPaper]| -> Option<String> {
-            let ids: Vec<String> = papers.iter().map(|p| p.paper.id.to_string()).collect();
-            let key = (subs[t].topic_id.clone(), eff.lang, ids);
+        let (overviews, backgrounds) = (&mut cache.overviews, &cache.backgrounds);
+        let mut overview = |t: usize, about: &[usize]| -> String {
+            let key = (
+                subs[t].topic_id.clone(),
+                lowers[t],
+                eff.lang,
+                about.to_vec(),
+            );
             overviews
                 .entry(key)
                 .or_insert_with(|| {
-                    crate::commands::overview(
-                        store,
-                        crate::commands::topic_of(&self.topics, &subs[t]).as_ref(),
-                        papers,
-                        eff.lang,
-                    )
-                    .inspect_err(|e| tracing::warn!(error = %e, "no overview line"))
-                    .ok()
+                    let background = backgrounds.get(&subs[t].topic_id);
+                    lists[t].overview(about, background.map_or(&[][..], |b| b), eff.lang)
                 })
                 .clone()
         };
@@ -327,12 +330,12 @@ fn zone_of(eff: &Effective) -> Tz {
 /// are looked up in the ledger; a normal day's new papers cost no read.
 fn at_risk<'a>(
     subs: &[Subscription],
-    lists: &'a [Arc<Vec<StoredPaper>>],
+    lists: &'a [Arc<Ranked>],
     lowers: &[NaiveDate],
 ) -> Vec<(&'a str, NaiveDate)> {
     let mut out = Vec::new();
     for (list, lower) in lists.iter().zip(lowers) {
-        for sp in list.iter() {
+        for sp in &list.papers {
             let old = sp.first_announced.filter(|d| d <= lower);
             let earlier = sp
                 .topics
@@ -350,19 +353,20 @@ fn at_risk<'a>(
 
 /// The chat's digest messages, pure: one per topic with something new (each paper once, under
 /// the first topic it matched, naming all), or one combined message when the format asks.
-/// `overview` gives a topic's overview line for the papers its message speaks of.
+/// `overview` gives a topic's overview line for the papers (indexes into its list) its message
+/// speaks of.
 pub fn messages(
     subs: &[Subscription],
-    lists: &[Arc<Vec<StoredPaper>>],
+    lists: &[Arc<Ranked>],
     delivered: impl Fn(&str) -> bool,
-    overview: &mut dyn FnMut(usize, &[&StoredPaper]) -> Option<String>,
+    overview: &mut dyn FnMut(usize, &[usize]) -> String,
     eff: &Effective,
     day: &str,
 ) -> Vec<PlannedMessage> {
     let per_topic: Vec<(&str, &[StoredPaper])> = subs
         .iter()
         .zip(lists)
-        .map(|(s, l)| (s.topic_name.as_str(), l.as_slice()))
+        .map(|(s, l)| (s.topic_name.as_str(), l.papers.as_slice()))
         .collect();
     let combined = eff.format == "combined";
     let max = if combined {
@@ -374,7 +378,12 @@ pub fn messages(
     let ids = |t: &digest::PlannedTopic| -> Vec<(String, Vec<String>)> {
         t.papers
             .iter()
-            .map(|(i, names)| (lists[t.topic][*i].paper.id.to_string(), names.clone()))
+            .map(|(i, names)| {
+                (
+                    lists[t.topic].papers[*i].paper.id.to_string(),
+                    names.clone(),
+                )
+            })
             .collect()
     };
     let message = |title: String, papers, more, unsubscribe, overview| PlannedMessage {
@@ -406,19 +415,12 @@ pub fn messages(
     planned
         .iter()
         .map(|p| {
-            let list = &lists[p.topic];
-            let about: Vec<&StoredPaper> = p
-                .papers
-                .iter()
-                .map(|(i, _)| &list[*i])
-                .chain(p.left_out.iter().map(|i| &list[*i]))
-                .collect();
             message(
                 subs[p.topic].topic_name.clone(),
                 ids(p),
                 p.more as u32,
                 Some(subs[p.topic].topic_id.clone()),
-                overview(p.topic, &about),
+                Some(overview(p.topic, &p.about())),
             )
         })
         .collect()

@@ -30,6 +30,16 @@ pub enum LlmError {
     Store(String),
 }
 
+impl From<reqwest::Error> for LlmError {
+    fn from(e: reqwest::Error) -> Self {
+        if e.is_timeout() {
+            LlmError::Timeout
+        } else {
+            LlmError::Http(e.to_string())
+        }
+    }
+}
+
 /// The language a code names, for the prompt; `None`: not a language paperbell translates to.
 pub fn language_name(code: &str) -> Option<&'static str> {
     Some(match code.trim().to_ascii_lowercase().as_str() {
@@ -284,21 +294,9 @@ impl Llm {
         if let Some(k) = &self.key {
             req = req.bearer_auth(k.expose());
         }
-        let resp = req.send().await.map_err(|e| {
-            if e.is_timeout() {
-                LlmError::Timeout
-            } else {
-                LlmError::Http(e.to_string())
-            }
-        })?;
+        let resp = req.send().await?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| {
-            if e.is_timeout() {
-                LlmError::Timeout
-            } else {
-                LlmError::Http(e.to_string())
-            }
-        })?;
+        let body = resp.bytes().await?;
         if !status.is_success() {
             let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
             return Err(LlmError::Status(status.as_u16(), text));

@@ -589,24 +589,45 @@ pub fn sample_digest(n: usize, compact: bool) -> paperbell_chat::DigestMessage {
     }
 }
 
-/// `paperbell run` with the shipped config on `data`, its output going to the file `log` (a
-/// file, not a pipe: debug logs could fill a pipe nobody reads until exit and stall it), debug
-/// logging, no PAPERBELL_ variable of the caller's, no fetch at start and an unreachable arXiv.
-/// Callers add the platform's variables.
-pub fn service(data: &std::path::Path, log: &std::path::Path) -> std::process::Command {
-    let out = std::fs::File::create(log).unwrap();
+/// The paperbell binary with nothing of the caller's environment (no PAPERBELL_ variable, no
+/// RUST_LOG) and Hugging Face, on by default, pointed at a closed local port: no test reaches
+/// the internet.
+pub fn paperbell() -> std::process::Command {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"));
     for (k, _) in std::env::vars() {
         if k.starts_with("PAPERBELL_") {
             c.env_remove(k);
         }
     }
+    c.env_remove("RUST_LOG")
+        .env("PAPERBELL_HUGGINGFACE_API_URL", "http://127.0.0.1:9");
+    c
+}
+
+/// A store in `dir` holding the `rss.xml` fixture and 30 generated papers, indexed under the
+/// shipped topics (dropped at once when only the files are wanted).
+pub fn stored_papers(dir: &std::path::Path) -> paperbell::store::Store {
+    let store = paperbell::store::Store::open(dir).unwrap();
+    let topics = shipped_topics();
+    for doc in [fixture("rss.xml"), rss_doc(30).into_bytes()] {
+        store
+            .ingest(&paperbell::sources::parse(&doc).unwrap().papers, &topics)
+            .unwrap();
+    }
+    store
+}
+
+/// `paperbell run` with the shipped config on `data`, its output going to the file `log` (a
+/// file, not a pipe: debug logs could fill a pipe nobody reads until exit and stall it), debug
+/// logging, no PAPERBELL_ variable of the caller's, no fetch at start and an unreachable arXiv.
+/// Callers add the platform's variables.
+pub fn service(data: &std::path::Path, log: &std::path::Path) -> std::process::Command {
+    let out = std::fs::File::create(log).unwrap();
+    let mut c = paperbell();
     c.env("RUST_LOG", "debug")
         .env("PAPERBELL_SCHEDULE_FETCH_ON_START", "false")
         .env("PAPERBELL_ARXIV_API_URL", "http://127.0.0.1:9/api/query")
         .env("PAPERBELL_ARXIV_FEED_URL", "http://127.0.0.1:9")
-        // Hugging Face is on by default: point it nowhere (its failures must not matter).
-        .env("PAPERBELL_HUGGINGFACE_API_URL", "http://127.0.0.1:9")
         .arg("--config")
         .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/paperbell.toml"))
         .arg("--data")

@@ -11,6 +11,7 @@ pub mod buttons;
 pub mod flood;
 pub mod i18n;
 pub mod offload;
+pub mod text;
 
 pub use i18n::{Lang, t};
 

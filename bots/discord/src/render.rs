@@ -58,9 +58,7 @@ impl Message {
     }
 }
 
-pub fn len(s: &str) -> usize {
-    s.encode_utf16().count()
-}
+pub use paperbell_chat::text::utf16_len as len;
 
 /// Backslash-escapes Discord Markdown so titles like `a*b_c` show as written: emphasis, code,
 /// spoilers, links and `<...>` (mentions, timestamps) anywhere, `@` (no `@everyone` look-alike
@@ -92,15 +90,8 @@ pub fn cut(s: &str, max: usize) -> String {
     if len(s) <= max {
         return s.to_string();
     }
-    let mut out = String::new();
-    let mut n = 0;
-    for c in s.chars() {
-        if n + c.len_utf16() > max.saturating_sub(1) {
-            break;
-        }
-        out.push(c);
-        n += c.len_utf16();
-    }
+    let mut out = paperbell_chat::text::cut(s, max);
+    out.pop(); // the ellipsis: put back once no escape is left open
     // An odd run of trailing backslashes would escape the ellipsis's neighbour: drop one.
     if out.chars().rev().take_while(|c| *c == '\\').count() % 2 == 1 {
         out.pop();

@@ -7,6 +7,7 @@ use paperbell_chat::{Answer, DigestMessage, Lang, PaperItem, Reply, TopicItem, t
 
 use crate::parse::Callback;
 use paperbell_chat::buttons::{more_button, page_buttons};
+use paperbell_chat::text::{cut, utf16_len};
 
 /// Telegram's limit on message text after entity parsing, in UTF-16 code units.
 pub const MAX_MESSAGE_UTF16: usize = 4096;
@@ -42,10 +43,6 @@ pub fn escape_attr(s: &str) -> String {
     escape(s).replace('"', "&quot;")
 }
 
-fn utf16_len(s: &str) -> usize {
-    s.encode_utf16().count()
-}
-
 /// HTML under construction, tracking the visible length Telegram will count.
 #[derive(Debug, Default, Clone)]
 pub struct Html {
@@ -79,24 +76,6 @@ impl Html {
         self.html.push_str(&other.html);
         self.visible += other.visible;
     }
-}
-
-/// At most `max` UTF-16 units (what Telegram counts), with an ellipsis when cut.
-fn cut(s: &str, max: usize) -> String {
-    if utf16_len(s) <= max {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut n = 0;
-    for c in s.chars() {
-        if n + c.len_utf16() > max.saturating_sub(1) {
-            break;
-        }
-        out.push(c);
-        n += c.len_utf16();
-    }
-    out.push('…');
-    out
 }
 
 /// A paper in a compact digest: linked title and links.

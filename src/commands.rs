@@ -16,6 +16,7 @@ use crate::digest;
 use crate::i18n::{Lang, t};
 use crate::paper::PaperId;
 use crate::store::{ChatRecord, ChatSettings, Store, StoreError, StoredPaper, Subscription};
+use crate::summary::overview::Background;
 use crate::topics::{Term, Topic, TopicSet};
 
 /// Longest argument accepted; longer input is refused, never truncated silently.
@@ -734,14 +735,19 @@ pub fn rank(
 pub fn background(
     store: &Store,
     topic: Option<&Topic>,
-) -> Result<Vec<String>, crate::store::StoreError> {
-    Ok(match topic {
-        Some(t) => store
+) -> Result<Arc<Background>, crate::store::StoreError> {
+    let Some(t) = topic else {
+        return Ok(Arc::new(Background::default()));
+    };
+    // Kept until the store changes: `/digest` and every planning run would otherwise read and
+    // tokenise the same 300 papers again.
+    store.memo(&format!("background\0{}", t.id), || {
+        let docs: Vec<String> = store
             .recent_by_topic(&t.id, OVERVIEW_BACKGROUND)?
             .iter()
             .map(|sp| format!("{}. {}", sp.paper.title, sp.paper.abstract_text))
-            .collect(),
-        None => Vec::new(),
+            .collect();
+        Ok(Background::new(&docs))
     })
 }
 

@@ -127,8 +127,13 @@ impl Ranked {
     }
 
     /// The overview line of the papers at `indexes` against `background` (the topic's recent
-    /// papers' texts).
-    pub fn overview(&self, indexes: &[usize], background: &[String], lang: Lang) -> String {
+    /// papers).
+    pub fn overview(
+        &self,
+        indexes: &[usize],
+        background: &overview::Background,
+        lang: Lang,
+    ) -> String {
         let day: Vec<DayPaper> = indexes
             .iter()
             .map(|&i| DayPaper {

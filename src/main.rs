@@ -25,6 +25,13 @@ use paperbell_discord::{DiscordBot, DiscordError, DiscordMode, DiscordSettings};
 use paperbell_telegram::bot::{TelegramError, WebhookSettings};
 use paperbell_telegram::{TelegramBot, TelegramSettings};
 
+/// With the `mimalloc` feature: glibc's allocator spends a quarter of a large fan-out's CPU in
+/// `malloc`/`free` (sled copies a node on every write; rendering and HTTP allocate per
+/// message). Off by default because mimalloc holds more memory when idle (BENCHMARKS.md).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "paperbell",
@@ -713,12 +720,12 @@ async fn run(config: Config) -> Result<ExitCode> {
     let platforms = !senders.is_empty();
     if platforms {
         let job = PlanJob {
-            planner: Arc::new(Planner {
-                store: store.clone(),
-                topics: Arc::new(topics.clone()),
-                schedule: config.schedule.clone(),
-                platforms: senders.iter().map(|(p, _)| *p).collect(),
-            }),
+            planner: Arc::new(Planner::new(
+                store.clone(),
+                Arc::new(topics.clone()),
+                config.schedule.clone(),
+                senders.iter().map(|(p, _)| *p).collect(),
+            )),
             clock: Clock::System,
             tick: std::time::Duration::from_secs_f64(config.delivery.tick_secs),
             ledger_days: config.delivery.ledger_days,

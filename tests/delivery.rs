@@ -213,12 +213,12 @@ impl World {
             incoming: rx,
         };
         let job = PlanJob {
-            planner: Arc::new(Planner {
-                store: self.store.clone(),
-                topics: Arc::new(common::shipped_topics()),
-                schedule: ScheduleConfig::default(),
-                platforms: vec![Platform::Telegram],
-            }),
+            planner: Arc::new(Planner::new(
+                self.store.clone(),
+                Arc::new(common::shipped_topics()),
+                ScheduleConfig::default(),
+                vec![Platform::Telegram],
+            )),
             clock: self.clock.clone(),
             tick: Duration::from_secs_f64(config.tick_secs),
             ledger_days: config.ledger_days,
@@ -574,4 +574,59 @@ async fn a_large_fan_out_is_spread_within_the_overall_limit() {
         (11_000..=12_500).contains(&took),
         "300 at 25/s took {took} ms"
     );
+}
+
+/// Between delivery times a planning tick finds nothing and reads no chat, yet it never misses
+/// a chat's next delivery time, a new announcement, or a change a chat makes meanwhile.
+#[tokio::test(start_paused = true)]
+async fn planning_rests_until_a_chat_can_be_due_or_something_changes() {
+    let w = World::new(utc(11, 18, 12, 0));
+    w.announce(day(11, 18), 0..70);
+    w.subscribe("1", "cs.CV", "08:00", "UTC");
+    w.subscribe("2", "cs.CV", "09:00", "UTC");
+    let planner = Planner::new(
+        w.store.clone(),
+        Arc::new(common::shipped_topics()),
+        ScheduleConfig::default(),
+        vec![Platform::Telegram],
+    );
+    let planned = |at| planner.plan_due(at).unwrap().planned_chats;
+    let examined = |at| planner.plan_due(at).unwrap().examined;
+    assert_eq!(planned(utc(11, 18, 12, 0)), 0, "nothing new yet");
+    assert_eq!(
+        examined(utc(11, 18, 12, 1)),
+        0,
+        "nothing changed, no chat due: at rest"
+    );
+    w.announce(day(11, 19), 100..170);
+    assert_eq!(
+        examined(utc(11, 19, 1, 30)),
+        2,
+        "a new announcement is looked at"
+    );
+    assert_eq!(examined(utc(11, 19, 7, 0)), 0);
+    assert_eq!(planned(utc(11, 19, 7, 59)), 0);
+    assert_eq!(planned(utc(11, 19, 8, 0)), 1, "due at its time");
+    assert_eq!(planned(utc(11, 19, 8, 1)), 0, "once a day");
+    // A chat that moves its time earlier meanwhile is planned at the new time.
+    let c = tg("2");
+    let mut rec = w.store.chat(&c).unwrap().unwrap();
+    rec.settings.time = Some("08:30".into());
+    w.store.put_chat(&rec).unwrap();
+    assert_eq!(
+        examined(utc(11, 19, 8, 10)),
+        2,
+        "a chat's change is looked at"
+    );
+    assert_eq!(planned(utc(11, 19, 8, 29)), 0);
+    assert_eq!(planned(utc(11, 19, 8, 30)), 1, "at its new time");
+    assert_eq!(planned(utc(11, 19, 9, 0)), 0, "not again at the old one");
+    // The next day, with nothing changed since the announcement was seen.
+    w.announce(day(11, 20), 200..270);
+    assert_eq!(planned(utc(11, 20, 1, 30)), 0);
+    assert_eq!(planned(utc(11, 20, 7, 59)), 0);
+    assert_eq!(planned(utc(11, 20, 8, 0)), 1);
+    assert_eq!(planned(utc(11, 20, 8, 30)), 1);
+    let outbox = w.store.outbox(Platform::Telegram).unwrap();
+    assert_eq!(outbox.len(), 4, "{outbox:?}");
 }

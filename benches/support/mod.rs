@@ -65,7 +65,11 @@ pub fn store_of_days(data: &std::path::Path, days: i64) {
 pub fn service(data: &std::path::Path) -> std::process::Command {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paperbell"));
     c.env("PAPERBELL_SCHEDULE_FETCH_ON_START", "false")
-        .env("PAPERBELL_LOG_LEVEL", "warn")
+        // `BENCH_LOG=info` shows the service's log (planning, delivery counters).
+        .env(
+            "PAPERBELL_LOG_LEVEL",
+            std::env::var("BENCH_LOG").unwrap_or("warn".into()),
+        )
         .env("PAPERBELL_HUGGINGFACE_ENABLED", "false")
         .arg("--config")
         .arg(concat!(

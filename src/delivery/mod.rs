@@ -65,7 +65,7 @@ pub struct PaperCache {
 const PAPER_CACHE_MAX: usize = 20_000;
 /// An extractive TL;DR is looked up again after this long: the LLM may have written one since
 /// the fan-out began.
-const EXTRACTIVE_RECHECK: Duration = Duration::from_secs(60);
+pub(crate) const EXTRACTIVE_RECHECK: Duration = Duration::from_secs(60);
 
 /// The digest an outbox item stands for, built from the store as it is now: the LLM's
 /// summaries and topic overview when the cache has them, else the extractive ones.
@@ -180,7 +180,7 @@ impl PlanJob {
                 .then(|| now.date_naive() - chrono::Duration::days(self.ledger_days as i64));
             let result = tokio::task::spawn_blocking(move || {
                 if let Some(before) = prune {
-                    let n = planner.store.prune_ledger(before)?;
+                    let n = planner.store().prune_ledger(before)?;
                     if n > 0 {
                         tracing::info!(lists = n, "pruned old ledger entries");
                     }

@@ -2,7 +2,8 @@
 //! outbox items, written with its ledger entry and new delivery state in one atomic batch.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::fmt::Write;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -12,11 +13,11 @@ use crate::commands::{Commands, Effective};
 use crate::config::ScheduleConfig;
 use crate::digest::{self, Ranked};
 use crate::i18n::t;
-use crate::scheduler::{delivery_instant, due_day};
+use crate::scheduler::{delivery_instant, due_day, next_delivery};
 use crate::store::{
-    ChatPlan, DeliveryState, OutboxItem, PlannedMessage, Store, StoreError, StoredPaper,
-    Subscription,
+    ChatPlan, DeliveryState, PlannedMessage, Store, StoreError, StoredPaper, Subscription,
 };
+use crate::summary::overview::Background;
 use crate::topics::{MatchText, TopicSet};
 
 /// However long a chat was away (inactive, or the service down), a digest looks back at most
@@ -25,8 +26,6 @@ pub const CATCH_UP_DAYS: i64 = 14;
 /// An announcement that arrives this long after a chat's delivery time still goes out that
 /// local day (arXiv is sometimes late); after it, a day with nothing new is over for the chat.
 pub const LATE_GRACE: chrono::Duration = chrono::Duration::hours(2);
-/// Chats written per sled batch: large enough to amortise, small enough to bound memory.
-const CHATS_PER_BATCH: usize = 2000;
 
 /// Topic papers shared by every chat planned in one run: `(topic, exclusive lower day)` ->
 /// papers after it, oldest day first.
@@ -35,21 +34,27 @@ const CHATS_PER_BATCH: usize = 2000;
 /// need a ledger check, and the planned messages.
 #[derive(Default)]
 struct Cache {
-    lists: HashMap<(String, NaiveDate), Arc<Ranked>>,
+    /// By topic, then exclusive lower day (looked up without allocating, once per chat and
+    /// topic).
+    lists: HashMap<String, HashMap<NaiveDate, Arc<Ranked>>>,
     /// Each topic's recent papers, which overview keywords are weighed against.
-    backgrounds: HashMap<String, Arc<Vec<String>>>,
+    backgrounds: HashMap<String, Arc<Background>>,
     risky: HashMap<String, Arc<Vec<(String, NaiveDate)>>>,
-    plans: HashMap<String, Arc<Vec<PlannedMessage>>>,
+    plans: HashMap<String, Vec<Arc<PlannedMessage>>>,
     /// Overview lines by list (topic and window), language and the papers they speak of.
     overviews: HashMap<(String, NaiveDate, Lang, Vec<usize>), String>,
 }
 
 pub struct Planner {
-    pub store: Arc<Store>,
-    pub topics: Arc<TopicSet>,
-    pub schedule: ScheduleConfig,
+    store: Arc<Store>,
+    topics: Arc<TopicSet>,
+    schedule: ScheduleConfig,
     /// Platforms that run: chats of the others wait (nothing is planned for them).
-    pub platforms: Vec<Platform>,
+    platforms: Vec<Platform>,
+    /// After a run: the store's generation then, and the first instant any chat could be due.
+    /// Until either moves, a run would find nothing to do, so it is skipped: a tick does not
+    /// read every chat of a 100k-chat store (and does not take CPU from a fan-out).
+    idle: Mutex<Option<(u64, DateTime<Utc>)>>,
 }
 
 /// What one planning run did.
@@ -59,11 +64,52 @@ pub struct PlanRun {
     pub planned_chats: usize,
     /// The new outbox items: platform, sequence number, chat.
     pub items: Vec<(Platform, u64, String)>,
+    /// Chats looked at: none when the run found that nothing could be due.
+    pub examined: usize,
 }
 
 impl Planner {
+    pub fn new(
+        store: Arc<Store>,
+        topics: Arc<TopicSet>,
+        schedule: ScheduleConfig,
+        platforms: Vec<Platform>,
+    ) -> Planner {
+        Planner {
+            store,
+            topics,
+            schedule,
+            platforms,
+            idle: Mutex::new(None),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
     /// Plans every chat whose digest is due at `now`, and makes the result durable.
     pub fn plan_due(&self, now: DateTime<Utc>) -> Result<PlanRun, StoreError> {
+        let generation = self.store.generation();
+        let idle = *self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.is_some_and(|(g, wake)| g == generation && now < wake) {
+            return Ok(PlanRun::default());
+        }
+        let mut wake: Option<DateTime<Utc>> = None;
+        let run = self.plan_all(now, &mut wake)?;
+        // Read before the run: a change made while it ran makes the next tick run again.
+        *self.idle.lock().unwrap_or_else(|e| e.into_inner()) = wake
+            .map(|w| (generation, w))
+            .or(Some((generation, far_future(now))));
+        Ok(run)
+    }
+
+    /// `plan_due` without the shortcut; `wake` becomes the first instant a chat could be due.
+    fn plan_all(
+        &self,
+        now: DateTime<Utc>,
+        wake: &mut Option<DateTime<Utc>>,
+    ) -> Result<PlanRun, StoreError> {
         let mut run = PlanRun::default();
         let Some(latest) = self.store.latest_day()? else {
             return Ok(run);
@@ -78,8 +124,11 @@ impl Planner {
             planned.insert(*p, self.store.counters(*p)?.planned);
         }
         let mut cache = Cache::default();
-        let mut batch = Vec::new();
+        let states = self.store.delivery_states()?;
+        let mut subscriptions = self.store.subscription_scan();
+        let mut plans = Vec::new();
         for rec in self.store.chats()? {
+            run.examined += 1;
             let Some(platform) = Platform::parse(&rec.platform) else {
                 continue;
             };
@@ -91,23 +140,35 @@ impl Planner {
                 id: rec.id.clone(),
             };
             let eff = commands.effective(&rec.settings, None);
-            let state = self.store.delivery_state(&chat)?;
+            let key = chat.to_string();
+            let state = states.get(&key).copied().unwrap_or_default();
             let (time, tz) = (time_of(&eff), zone_of(&eff));
+            // Its next delivery time: the earliest it could be due again. Waking early is
+            // harmless (the run finds nothing); waking late would delay a digest.
+            let next = next_delivery(time, tz, now).0;
+            *wake = Some(wake.map_or(next, |w| w.min(next)));
             let Some(local_day) = due_day(time, tz, now, state.last_day) else {
                 continue;
             };
-            let day_over = now >= delivery_instant(time, tz, local_day) + LATE_GRACE;
+            let grace_end = delivery_instant(time, tz, local_day) + LATE_GRACE;
+            let day_over = now >= grace_end;
+            if !day_over {
+                // Still waiting for the day's announcement: look again when the grace ends
+                // (a new announcement wakes planning sooner, through the store's generation).
+                *wake = Some(wake.map_or(grace_end, |w| w.min(grace_end)));
+            }
             let mut plan = if state.covered.is_some_and(|c| c >= latest) {
                 ChatPlan {
                     chat,
                     state,
-                    ledger: Vec::new(),
-                    items: Vec::new(),
+                    local_day,
+                    messages: Vec::new(),
                 }
             } else {
-                self.plan_chat(&chat, &eff, state, local_day, latest, now, &mut cache)?
+                let subs = subscriptions.of(&key)?;
+                self.plan_chat(&chat, subs, &eff, state, local_day, latest, &mut cache)?
             };
-            if plan.items.is_empty() {
+            if plan.messages.is_empty() {
                 if day_over {
                     // Nothing new by the end of the grace: this day is done for the chat.
                     plan.state.last_day = Some(local_day);
@@ -116,47 +177,34 @@ impl Planner {
                 }
             } else {
                 run.planned_chats += 1;
-                *planned.entry(platform).or_default() += plan.items.len() as u64;
+                *planned.entry(platform).or_default() += plan.messages.len() as u64;
             }
-            batch.push(plan);
-            if batch.len() >= CHATS_PER_BATCH {
-                self.commit(&mut batch, &planned, &mut run)?;
-            }
+            plans.push(plan);
         }
-        self.commit(&mut batch, &planned, &mut run)?;
+        if plans.is_empty() {
+            return Ok(run);
+        }
+        // The whole run in one atomic batch: records are per bucket of chats, so splitting
+        // the run would write each bucket again per part.
+        let totals: Vec<(Platform, u64)> = planned.into_iter().collect();
+        run.items = self.store.commit_plans(&plans, now.timestamp(), &totals)?;
         // Durable before any of it is sent: a send of an unflushed plan could be planned and
         // sent again after a crash.
         self.store.flush()?;
         Ok(run)
     }
 
-    fn commit(
-        &self,
-        batch: &mut Vec<ChatPlan>,
-        planned: &HashMap<Platform, u64>,
-        run: &mut PlanRun,
-    ) -> Result<(), StoreError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let totals: Vec<(Platform, u64)> = planned.iter().map(|(p, n)| (*p, *n)).collect();
-        run.items.extend(self.store.commit_plans(batch, &totals)?);
-        batch.clear();
-        Ok(())
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn plan_chat(
         &self,
         chat: &ChatRef,
+        subs: Vec<Subscription>,
         eff: &Effective,
         state: DeliveryState,
         local_day: NaiveDate,
         latest: NaiveDate,
-        now: DateTime<Utc>,
         cache: &mut Cache,
     ) -> Result<ChatPlan, StoreError> {
-        let subs = self.store.subscriptions(chat)?;
         let floor = latest - chrono::Duration::days(CATCH_UP_DAYS);
         let mut lists = Vec::with_capacity(subs.len());
         let mut lowers = Vec::with_capacity(subs.len());
@@ -166,8 +214,11 @@ impl Planner {
                 .flatten()
                 .max()
                 .unwrap_or(floor);
-            let key = (s.topic_id.clone(), lower);
-            let list = match cache.lists.get(&key) {
+            let cached = cache
+                .lists
+                .get(s.topic_id.as_str())
+                .and_then(|m| m.get(&lower));
+            let list = match cached {
                 Some(l) => l.clone(),
                 None => {
                     let topic = crate::commands::topic_of(&self.topics, s);
@@ -175,18 +226,23 @@ impl Planner {
                     let l = Arc::new(crate::commands::rank(&self.store, topic.as_ref(), papers)?);
                     if !cache.backgrounds.contains_key(&s.topic_id) {
                         let b = crate::commands::background(&self.store, topic.as_ref())?;
-                        cache.backgrounds.insert(s.topic_id.clone(), Arc::new(b));
+                        cache.backgrounds.insert(s.topic_id.clone(), b);
                     }
-                    cache.lists.insert(key, l.clone());
+                    cache
+                        .lists
+                        .entry(s.topic_id.clone())
+                        .or_default()
+                        .insert(lower, l.clone());
                     l
                 }
             };
             lists.push(list);
             lowers.push(lower);
         }
-        let mut key = String::new();
+        let mut key = String::with_capacity(128);
         for (s, lower) in subs.iter().zip(&lowers) {
-            key.push_str(&format!("{}\0{}\0{lower}\0", s.topic_id, s.topic_name));
+            let lower = (*lower - NaiveDate::default()).num_days();
+            let _ = write!(key, "{}\0{}\0{lower}\0", s.topic_id, s.topic_name);
         }
         let risky = match cache.risky.get(&key) {
             Some(r) => r.clone(),
@@ -204,10 +260,13 @@ impl Planner {
             .iter()
             .min()
             .map_or(latest, |d| *d + chrono::Duration::days(1));
-        let day = if first >= latest {
-            latest.to_string()
-        } else {
-            format!("{first} – {latest}")
+        // Only when messages are built: most chats reuse a plan.
+        let day = || {
+            if first >= latest {
+                latest.to_string()
+            } else {
+                format!("{first} – {latest}")
+            }
         };
         let (overviews, backgrounds) = (&mut cache.overviews, &cache.backgrounds);
         let mut overview = |t: usize, about: &[usize]| -> String {
@@ -220,8 +279,9 @@ impl Planner {
             overviews
                 .entry(key)
                 .or_insert_with(|| {
+                    let none = Background::default();
                     let background = backgrounds.get(&subs[t].topic_id);
-                    lists[t].overview(about, background.map_or(&[][..], |b| b), eff.lang)
+                    lists[t].overview(about, background.map_or(&none, |b| b), eff.lang)
                 })
                 .clone()
         };
@@ -239,25 +299,28 @@ impl Planner {
                     |id| delivered.contains(id),
                     &mut overview,
                     eff,
-                    &day,
+                    &day(),
                 )
+                .into_iter()
+                .map(Arc::new)
+                .collect()
             }
             None => {
-                key.push_str(&format!("{}\0{}\0{}", eff.max, eff.format, eff.lang.code()));
+                let _ = write!(key, "{}\0{}\0{}", eff.max, eff.format, eff.lang.code());
                 match cache.plans.get(&key) {
-                    Some(m) => m.as_ref().clone(),
+                    Some(m) => m.clone(),
                     None => {
-                        let m = messages(&subs, &lists, |_| false, &mut overview, eff, &day);
-                        cache.plans.insert(key, Arc::new(m.clone()));
+                        let m: Vec<Arc<PlannedMessage>> =
+                            messages(&subs, &lists, |_| false, &mut overview, eff, &day())
+                                .into_iter()
+                                .map(Arc::new)
+                                .collect();
+                        cache.plans.insert(key, m.clone());
                         m
                     }
                 }
             }
         };
-        let ledger: Vec<String> = messages
-            .iter()
-            .flat_map(|m| m.papers.iter().map(|(id, _)| id.clone()))
-            .collect();
         Ok(ChatPlan {
             chat: chat.clone(),
             state: DeliveryState {
@@ -268,18 +331,8 @@ impl Planner {
                 },
                 covered: Some(latest),
             },
-            ledger,
-            items: messages
-                .into_iter()
-                .map(|message| OutboxItem {
-                    chat: chat.to_string(),
-                    local_day,
-                    message,
-                    parts_done: 0,
-                    attempts: 0,
-                    planned_at: now.timestamp(),
-                })
-                .collect(),
+            local_day,
+            messages,
         })
     }
 
@@ -313,6 +366,11 @@ impl Planner {
         });
         Ok(papers)
     }
+}
+
+/// No chat to wake for: run again in a day anyway.
+fn far_future(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::days(1)
 }
 
 fn time_of(eff: &Effective) -> NaiveTime {

@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::limits::{Limiter, Rates};
 use super::policy::{Action, Policy, on_failure};
-use super::{Clock, PaperCache, digest_message};
-use crate::store::{Counters, OutboxItem, Store, StoreError, chat_ref};
+use super::{Clock, EXTRACTIVE_RECHECK, PaperCache, digest_message};
+use crate::store::{Counters, OutboxItem, PlannedMessage, Store, StoreError, chat_ref};
 
 /// How a sender behaves (from `[delivery]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -81,6 +81,33 @@ enum Outcome<Part> {
     Store(String),
 }
 
+/// Rendered digests by planned message. A fan-out sends the same message to every chat with
+/// the same topics and settings; rendering it once instead of once per chat is most of the
+/// sender's CPU saved. Entries are rebuilt after `EXTRACTIVE_RECHECK`, so a summary the LLM
+/// writes during a long fan-out still reaches the later chats.
+struct Rendered<Part> {
+    parts: HashMap<PlannedMessage, (Instant, Arc<Vec<Part>>)>,
+}
+
+/// Rendered messages kept before the cache starts over (distinct messages of a fan-out).
+const RENDERED_MAX: usize = 10_000;
+
+impl<Part> Rendered<Part> {
+    fn get(&self, m: &PlannedMessage) -> Option<Arc<Vec<Part>>> {
+        self.parts
+            .get(m)
+            .filter(|(at, _)| at.elapsed() < EXTRACTIVE_RECHECK)
+            .map(|(_, p)| p.clone())
+    }
+
+    fn put(&mut self, m: &PlannedMessage, parts: Arc<Vec<Part>>) {
+        if self.parts.len() >= RENDERED_MAX {
+            self.parts.clear();
+        }
+        self.parts.insert(m.clone(), (Instant::now(), parts));
+    }
+}
+
 /// Telegram groups, supergroups and channels have negative ids and a slower limit.
 fn is_group(chat: &str) -> bool {
     chat.starts_with("telegram:-")
@@ -98,6 +125,7 @@ struct Loop<P: ChatPlatform> {
     timers: BinaryHeap<Reverse<(Instant, String)>>,
     counters: Counters,
     cache: Arc<Mutex<PaperCache>>,
+    rendered: Arc<Mutex<Rendered<P::Part>>>,
     dirty: Arc<Notify>,
     queued: usize,
 }
@@ -118,6 +146,9 @@ impl<P: ChatPlatform> Sender<P> {
             timers: BinaryHeap::new(),
             counters: self.store.counters(kind)?,
             cache: Arc::new(Mutex::new(PaperCache::default())),
+            rendered: Arc::new(Mutex::new(Rendered {
+                parts: HashMap::new(),
+            })),
             dirty: Arc::new(Notify::new()),
             queued: 0,
         };
@@ -242,6 +273,7 @@ impl<P: ChatPlatform> Loop<P> {
                     self.platform.clone(),
                     self.store.clone(),
                     self.cache.clone(),
+                    self.rendered.clone(),
                     self.clock.clone(),
                     self.settings.policy.max_age,
                     chat,
@@ -480,6 +512,7 @@ async fn attempt<P: ChatPlatform>(
     platform: Arc<P>,
     store: Arc<Store>,
     cache: Arc<Mutex<PaperCache>>,
+    rendered: Arc<Mutex<Rendered<P::Part>>>,
     clock: Clock,
     max_age: Duration,
     chat: String,
@@ -487,7 +520,7 @@ async fn attempt<P: ChatPlatform>(
     parts: Option<Arc<Vec<P::Part>>>,
 ) -> Done<P::Part> {
     let outcome = send_next(
-        &*platform, &store, &cache, &clock, max_age, &chat, seq, parts,
+        &*platform, &store, &cache, &rendered, &clock, max_age, &chat, seq, parts,
     )
     .await;
     Done { chat, seq, outcome }
@@ -498,6 +531,7 @@ async fn send_next<P: ChatPlatform>(
     platform: &P,
     store: &Store,
     cache: &Mutex<PaperCache>,
+    rendered: &Mutex<Rendered<P::Part>>,
     clock: &Clock,
     max_age: Duration,
     chat: &str,
@@ -519,10 +553,15 @@ async fn send_next<P: ChatPlatform>(
             parts: None,
         };
     };
-    let parts = match parts {
+    let lock = || rendered.lock().unwrap_or_else(|e| e.into_inner());
+    let parts = match parts.or_else(|| lock().get(&item.message)) {
         Some(p) => p,
         None => match digest_message(store, &item, cache) {
-            Ok(m) => Arc::new(platform.render(&m)),
+            Ok(m) => {
+                let p = Arc::new(platform.render(&m));
+                lock().put(&item.message, p.clone());
+                p
+            }
             Err(e) => return Outcome::Store(e.to_string()),
         },
     };

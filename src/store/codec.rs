@@ -9,12 +9,17 @@ use crate::paper::{AnnounceType, Category, Paper, PaperId};
 
 pub const PAPER_V1: u8 = 1;
 pub const CHAT_V1: u8 = 1;
+/// A subscription as written before subscription records (one key per subscription).
 pub const SUB_V1: u8 = 1;
+/// A chat's subscriptions v1: postcard `Vec<Subscription>`, by topic id.
+pub const SUBS_V1: u8 = 1;
 /// Posting list v1: postcard `Vec<String>` of paper ids, oldest first.
 pub const LIST_V1: u8 = 1;
 pub const OUTBOX_V1: u8 = 1;
 /// Outbox item v2: the planned message carries its overview line.
 pub const OUTBOX_V2: u8 = 2;
+/// Outbox batch v3: a planning run's distinct messages once, then its items.
+pub const OUTBOX_V3: u8 = 3;
 pub const DELIVERY_STATE_V1: u8 = 1;
 pub const HF_V1: u8 = 1;
 pub const SUMMARY_V1: u8 = 1;
@@ -51,6 +56,36 @@ pub fn day_key(d: NaiveDate) -> [u8; 4] {
 pub fn day_from_key(b: &[u8]) -> Option<NaiveDate> {
     let n = u32::from_be_bytes(b.get(..4)?.try_into().ok()?);
     NaiveDate::from_ymd_opt((n / 10000) as i32, (n / 100) % 100, n % 100)
+}
+
+/// `#[serde(with)]` for a day stored as days since 0001-01-01 (an `i32`): records written
+/// once per chat and run, where formatting and parsing a date string per entry showed in
+/// planning's profile.
+pub mod day_num {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i32(super::days(Some(*d)).unwrap_or_default())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        Ok(super::from_days(Some(i32::deserialize(d)?)).unwrap_or_default())
+    }
+}
+
+/// `day_num` for an optional day.
+pub mod opt_day_num {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+        super::days(*d).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        Ok(super::from_days(Option::<i32>::deserialize(d)?))
+    }
 }
 
 fn days(d: Option<NaiveDate>) -> Option<i32> {

@@ -1,18 +1,36 @@
-//! Durable delivery records: the outbox of planned digest messages, the ledger of (chat, paper)
-//! planned, each chat's delivery state ("one digest per local day"), and the delivery counters.
+//! Durable delivery records: the outbox of planned digest messages, the ledger of papers planned
+//! per chat, each chat's delivery state ("one digest per local day"), and the delivery counters.
 //!
-//! Planning writes a chat's outbox items, its ledger entry and its new state in one sled batch,
-//! so a crash leaves either the whole plan or none of it; the sender removes an item (or records
-//! its progress) together with the counters, again in one batch.
+//! Planning commits a whole run (outbox, ledger, states, the planned total) in one sled batch,
+//! so a crash leaves either the whole run or none of it; the sender marks an item done (or
+//! records its progress) together with the counters, again in one batch.
+//!
+//! Records are per bucket of chats and per batch of planned items, not per chat and message:
+//! sled copies a leaf node on every insert (7-15 us each on the benchmark machine), and a record
+//! per chat, message and ledger day made planning 100k chats take 6-15 s (BENCHMARKS.md). They
+//! stay small (a few KB) all the same: sled rewrites a whole leaf when it consolidates one, and
+//! a leaf over a quarter of a segment is written as a file of its own, so records of hundreds of
+//! KB next to the keys a fan-out writes per message made each send create a file.
+//!
+//! | prefix | key                              | value                                           |
+//! |--------|----------------------------------|-------------------------------------------------|
+//! | `B`    | bucket (u16 BE)                  | delivery states of the bucket's chats           |
+//! | `L`    | bucket, local day                | that day's ledger: paper-id sets, chat -> sets  |
+//! | `b`    | platform, 0, seq (u64 BE)        | outbox batch: distinct messages, then items     |
+//! | `k`    | platform, 0, seq, item (u32 BE)  | item mark: done, or progress and moved chat     |
+//!
+//! Stores written before buckets (`D` state and `l` ledger keys per chat, single-item outbox
+//! records of versions 1 and 2) are converted when opened.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use paperbell_chat::{ChatRef, Platform};
 use serde::{Deserialize, Serialize};
 
 use super::codec::{self, day_key, decode, encode};
-use super::{ChatRecord, Result, Store, chat_key, key};
+use super::{ChatRecord, Result, Store, StoreError, chat_key, key};
 
 /// A chat's delivery bookkeeping, written only by planning (and moved by a migration).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,7 +44,7 @@ pub struct DeliveryState {
 
 /// A digest message as planned: paper ids, not texts (texts are built when it is sent, from
 /// the store), so that a 100k-chat outbox stays small.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PlannedMessage {
     pub title: String,
     /// The announcement day(s) it covers, as shown.
@@ -105,14 +123,15 @@ pub struct OutboxItem {
     pub planned_at: i64,
 }
 
-/// Everything planning decided for one chat, written atomically.
+/// Everything planning decided for one chat. Chats with the same topics and settings share
+/// their messages (the `Arc`s), which the outbox and the ledger store once per run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatPlan {
     pub chat: ChatRef,
     pub state: DeliveryState,
-    /// Paper ids planned (the ledger entry, keyed by the local day); empty when none.
-    pub ledger: Vec<String>,
-    pub items: Vec<OutboxItem>,
+    /// The local day the messages belong to (the ledger's day).
+    pub local_day: NaiveDate,
+    pub messages: Vec<Arc<PlannedMessage>>,
 }
 
 /// Delivery counters of one platform, since the store was created. `planned` is kept by
@@ -127,6 +146,193 @@ pub struct Counters {
 }
 
 const COUNTERS_V1: u8 = 1;
+const STATES_V1: u8 = 1;
+const LEDGER_V1: u8 = 1;
+const MARK_V1: u8 = 1;
+
+/// Chats are spread over this many state buckets (and ledger records per day): about 400
+/// chats a bucket at 100k chats, a few KB per record.
+const BUCKETS: u32 = 1024;
+/// Bits of an item id that number the item inside its batch; the rest is the batch's
+/// sequence number. The sender and `outbox_item` see one `u64` per item.
+const ITEM_BITS: u32 = 20;
+/// Items per outbox batch record, so that no record grows past a few MB.
+const BATCH_ITEMS: usize = 256;
+
+/// An item's id from its batch and place in it.
+fn item_id(seq: u64, idx: u32) -> u64 {
+    (seq << ITEM_BITS) | idx as u64
+}
+
+fn split_id(id: u64) -> (u64, u32) {
+    (id >> ITEM_BITS, (id & ((1 << ITEM_BITS) - 1)) as u32)
+}
+
+/// A chat's bucket: FNV-1a of its key (stable across builds, unlike std's hasher).
+fn bucket_of(chat: &str) -> u16 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in chat.bytes() {
+        h ^= b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    (h % BUCKETS) as u16
+}
+
+fn states_key(bucket: u16) -> Vec<u8> {
+    let mut k = vec![b'B'];
+    k.extend_from_slice(&bucket.to_be_bytes());
+    k
+}
+
+fn ledger_prefix(bucket: u16) -> Vec<u8> {
+    let mut k = vec![b'L'];
+    k.extend_from_slice(&bucket.to_be_bytes());
+    k
+}
+
+fn ledger_key(bucket: u16, day: NaiveDate) -> Vec<u8> {
+    let mut k = ledger_prefix(bucket);
+    k.extend_from_slice(&day_key(day));
+    k
+}
+
+/// The delivery states of one bucket's chats, sorted by chat.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StateBucket(Vec<StateEntry>);
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StateEntry {
+    chat: String,
+    #[serde(with = "codec::opt_day_num")]
+    last_day: Option<NaiveDate>,
+    #[serde(with = "codec::opt_day_num")]
+    covered: Option<NaiveDate>,
+}
+
+impl StateEntry {
+    fn state(&self) -> DeliveryState {
+        DeliveryState {
+            last_day: self.last_day,
+            covered: self.covered,
+        }
+    }
+}
+
+impl StateBucket {
+    fn find(&self, chat: &str) -> std::result::Result<usize, usize> {
+        self.0.binary_search_by(|e| e.chat.as_str().cmp(chat))
+    }
+
+    fn get(&self, chat: &str) -> Option<DeliveryState> {
+        Some(self.0[self.find(chat).ok()?].state())
+    }
+
+    fn set(&mut self, chat: &str, state: DeliveryState) {
+        match self.find(chat) {
+            Ok(i) => {
+                self.0[i].last_day = state.last_day;
+                self.0[i].covered = state.covered;
+            }
+            Err(i) => self.0.insert(
+                i,
+                StateEntry {
+                    chat: chat.to_string(),
+                    last_day: state.last_day,
+                    covered: state.covered,
+                },
+            ),
+        }
+    }
+
+    fn take(&mut self, chat: &str) -> Option<DeliveryState> {
+        let i = self.find(chat).ok()?;
+        Some(self.0.remove(i).state())
+    }
+}
+
+/// One bucket's ledger for one local day: the paper-id sets planned (a set per distinct
+/// message, stored once however many chats got it) and each chat's sets.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct LedgerBucket {
+    sets: Vec<Vec<String>>,
+    /// Sorted by chat.
+    chats: Vec<(String, Vec<u32>)>,
+}
+
+impl LedgerBucket {
+    fn entry(&mut self, chat: &str) -> &mut Vec<u32> {
+        let i = match self.chats.binary_search_by(|(c, _)| c.as_str().cmp(chat)) {
+            Ok(i) => i,
+            Err(i) => {
+                self.chats.insert(i, (chat.to_string(), Vec::new()));
+                i
+            }
+        };
+        &mut self.chats[i].1
+    }
+
+    fn ids(&self, chat: &str) -> impl Iterator<Item = &String> {
+        let sets = match self.chats.binary_search_by(|(c, _)| c.as_str().cmp(chat)) {
+            Ok(i) => self.chats[i].1.as_slice(),
+            Err(_) => &[],
+        };
+        sets.iter()
+            .filter_map(|s| self.sets.get(*s as usize))
+            .flatten()
+    }
+
+    /// Removes a chat's entry and returns its paper ids.
+    fn take(&mut self, chat: &str) -> Vec<String> {
+        let ids: Vec<String> = self.ids(chat).cloned().collect();
+        if let Ok(i) = self.chats.binary_search_by(|(c, _)| c.as_str().cmp(chat)) {
+            self.chats.remove(i);
+        }
+        ids
+    }
+}
+
+/// Planned items of one run (or one older single-item record), messages stored once.
+#[derive(Debug, Serialize, Deserialize)]
+struct OutboxBatch {
+    planned_at: i64,
+    messages: Vec<PlannedMessage>,
+    items: Vec<BatchItem>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct BatchItem {
+    chat: String,
+    #[serde(with = "codec::day_num")]
+    local_day: NaiveDate,
+    /// Index into the batch's messages.
+    message: u32,
+}
+
+/// What happened to one item since it was planned.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Mark {
+    /// Sent, dropped or expired: gone from the outbox.
+    done: bool,
+    parts_done: u32,
+    attempts: u32,
+    /// The chat it goes to now, when its chat moved (a Telegram group became a supergroup).
+    chat: Option<String>,
+}
+
+/// Decoded batches and pending counts, so that a send reads one small mark, not its batch.
+#[derive(Default)]
+pub(super) struct OutboxCache {
+    batches: HashMap<(Platform, u64), Arc<OutboxBatch>>,
+    /// Items of a batch not yet done; when it reaches 0 the batch and its marks go.
+    pending: HashMap<(Platform, u64), usize>,
+}
+
+/// Decoded batches kept (a fan-out reads one or two at a time).
+const CACHED_BATCHES: usize = 32;
+
+fn decode_batch(v: &[u8]) -> Result<OutboxBatch> {
+    decode(codec::OUTBOX_V3, "outbox batch", v)
+}
 
 fn counters_key(p: Platform) -> Vec<u8> {
     key(b'm', &[format!("counters.{}", p.as_str()).as_bytes()])
@@ -143,24 +349,26 @@ fn delivered_key(p: Platform) -> Vec<u8> {
     key(b'm', &[format!("last_delivery.{}", p.as_str()).as_bytes()])
 }
 
-fn outbox_key(p: Platform, seq: u64) -> Vec<u8> {
-    let mut k = key(b'o', &[p.as_str().as_bytes(), b""]);
+fn batch_key(p: Platform, seq: u64) -> Vec<u8> {
+    let mut k = key(b'b', &[p.as_str().as_bytes(), b""]);
     k.extend_from_slice(&seq.to_be_bytes());
     k
 }
 
 fn outbox_prefix(p: Platform) -> Vec<u8> {
-    key(b'o', &[p.as_str().as_bytes(), b""])
+    key(b'b', &[p.as_str().as_bytes(), b""])
 }
 
-fn ledger_key(c: &ChatRef, day: NaiveDate) -> Vec<u8> {
-    let mut k = key(b'l', &[chat_key(c).as_bytes(), b""]);
-    k.extend_from_slice(&day_key(day));
+fn marks_prefix(p: Platform, seq: u64) -> Vec<u8> {
+    let mut k = key(b'k', &[p.as_str().as_bytes(), b""]);
+    k.extend_from_slice(&seq.to_be_bytes());
     k
 }
 
-fn state_key(c: &ChatRef) -> Vec<u8> {
-    key(b'D', &[chat_key(c).as_bytes()])
+fn mark_key(p: Platform, seq: u64, idx: u32) -> Vec<u8> {
+    let mut k = marks_prefix(p, seq);
+    k.extend_from_slice(&idx.to_be_bytes());
+    k
 }
 
 /// Parses `platform:id`.
@@ -170,6 +378,41 @@ pub fn chat_ref(s: &str) -> Option<ChatRef> {
         platform: Platform::parse(p)?,
         id: id.to_string(),
     })
+}
+
+/// Read-modify-write records of one sled batch: each record is read once (from the batch
+/// if it was already changed in it) and written once.
+struct Records<T> {
+    map: BTreeMap<Vec<u8>, T>,
+}
+
+impl<T: Default + Serialize + serde::de::DeserializeOwned> Records<T> {
+    fn new() -> Self {
+        Records {
+            map: BTreeMap::new(),
+        }
+    }
+
+    fn get(&mut self, db: &sled::Db, k: Vec<u8>, version: u8, what: &str) -> Result<&mut T> {
+        use std::collections::btree_map::Entry;
+        match self.map.entry(k) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(e) => {
+                let v = match db.get(e.key())? {
+                    Some(v) => decode(version, what, &v)?,
+                    None => T::default(),
+                };
+                Ok(e.insert(v))
+            }
+        }
+    }
+
+    fn write(self, version: u8, batch: &mut sled::Batch) -> Result<()> {
+        for (k, v) in self.map {
+            batch.insert(k, encode(version, &v)?);
+        }
+        Ok(())
+    }
 }
 
 impl Store {
@@ -182,10 +425,27 @@ impl Store {
     }
 
     pub fn delivery_state(&self, c: &ChatRef) -> Result<DeliveryState> {
-        match self.db.get(state_key(c))? {
-            Some(v) => decode(codec::DELIVERY_STATE_V1, "delivery state", &v),
-            None => Ok(DeliveryState::default()),
+        let ck = chat_key(c);
+        Ok(match self.db.get(states_key(bucket_of(&ck)))? {
+            Some(v) => decode::<StateBucket>(STATES_V1, "delivery states", &v)?
+                .get(&ck)
+                .unwrap_or_default(),
+            None => DeliveryState::default(),
+        })
+    }
+
+    /// Every chat's delivery state, by chat key: one read per bucket, for planning.
+    pub fn delivery_states(&self) -> Result<HashMap<String, DeliveryState>> {
+        let mut out = HashMap::new();
+        for item in self.db.scan_prefix([b'B']) {
+            let (_, v) = item?;
+            let b: StateBucket = decode(STATES_V1, "delivery states", &v)?;
+            out.extend(b.0.into_iter().map(|e| {
+                let state = e.state();
+                (e.chat, state)
+            }));
         }
+        Ok(out)
     }
 
     /// Which of `ids` were planned for the chat on local day `from` or later.
@@ -195,56 +455,166 @@ impl Store {
         from: NaiveDate,
         ids: &HashSet<&str>,
     ) -> Result<HashSet<String>> {
-        let mut end = key(b'l', &[chat_key(c).as_bytes(), b""]);
-        end.push(0xff);
+        let ck = chat_key(c);
+        let bucket = bucket_of(&ck);
+        let mut end = ledger_prefix(bucket);
+        end.extend_from_slice(&[0xff; 4]);
         let mut found = HashSet::new();
-        for item in self.db.range(ledger_key(c, from)..end) {
+        for item in self.db.range(ledger_key(bucket, from)..=end) {
             let (_, v) = item?;
-            let list: Vec<String> = decode(codec::LIST_V1, "ledger", &v)?;
-            found.extend(list.into_iter().filter(|id| ids.contains(id.as_str())));
+            let l: LedgerBucket = decode(LEDGER_V1, "ledger", &v)?;
+            found.extend(l.ids(&ck).filter(|id| ids.contains(id.as_str())).cloned());
         }
         Ok(found)
     }
 
-    /// Writes plans (outbox items, ledger entries, states) and each platform's running total
-    /// of planned messages in one atomic batch; returns the new outbox items with their
-    /// sequence numbers and chats. Not durable until `flush`.
+    /// Writes a planning run (outbox items, ledger entries, states) and each platform's
+    /// running total of planned messages in one atomic batch; returns the new outbox items'
+    /// ids with their platforms and chats. Not durable until `flush`.
     pub fn commit_plans(
         &self,
         plans: &[ChatPlan],
+        planned_at: i64,
         planned: &[(Platform, u64)],
     ) -> Result<Vec<(Platform, u64, String)>> {
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let mut batch = sled::Batch::default();
-        let mut out = Vec::new();
-        for plan in plans {
-            batch.insert(
-                state_key(&plan.chat),
-                encode(codec::DELIVERY_STATE_V1, &plan.state)?,
-            );
-            if let (false, Some(day)) = (plan.ledger.is_empty(), plan.state.last_day) {
-                batch.insert(
-                    ledger_key(&plan.chat, day),
-                    encode(codec::LIST_V1, &plan.ledger)?,
-                );
+        // By bucket, so that each state record and ledger record is read and written once.
+        let keys: Vec<String> = plans.iter().map(|p| chat_key(&p.chat)).collect();
+        let mut by_bucket: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+        for (i, k) in keys.iter().enumerate() {
+            by_bucket.entry(bucket_of(k)).or_default().push(i);
+        }
+        for (bucket, members) in by_bucket {
+            let mut states: StateBucket = match self.db.get(states_key(bucket))? {
+                Some(v) => decode(STATES_V1, "delivery states", &v)?,
+                None => StateBucket::default(),
+            };
+            let mut ledgers: BTreeMap<NaiveDate, LedgerBucket> = BTreeMap::new();
+            // Message -> its set in the day's record: a shared message is stored once.
+            let mut sets: HashMap<(NaiveDate, *const PlannedMessage), u32> = HashMap::new();
+            for i in members {
+                let (plan, ck) = (&plans[i], &keys[i]);
+                states.set(ck, plan.state);
+                if plan.messages.is_empty() {
+                    continue;
+                }
+                let day = plan.local_day;
+                let record = match ledgers.entry(day) {
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(match self.db.get(ledger_key(bucket, day))? {
+                            Some(v) => decode(LEDGER_V1, "ledger", &v)?,
+                            None => LedgerBucket::default(),
+                        })
+                    }
+                };
+                let mine: Vec<u32> = plan
+                    .messages
+                    .iter()
+                    .map(|m| {
+                        *sets.entry((day, Arc::as_ptr(m))).or_insert_with(|| {
+                            record
+                                .sets
+                                .push(m.papers.iter().map(|(id, _)| id.clone()).collect());
+                            (record.sets.len() - 1) as u32
+                        })
+                    })
+                    .collect();
+                record.entry(ck).extend(mine);
             }
-            for item in &plan.items {
+            batch.insert(states_key(bucket), encode(STATES_V1, &states)?);
+            for (day, l) in ledgers {
+                batch.insert(ledger_key(bucket, day), encode(LEDGER_V1, &l)?);
+            }
+        }
+
+        let mut out = Vec::new();
+        let mut pending = Vec::new();
+        for platform in [Platform::Telegram, Platform::Discord] {
+            let mut items = plans
+                .iter()
+                .zip(&keys)
+                .filter(|(p, _)| p.chat.platform == platform)
+                .flat_map(|(p, k)| p.messages.iter().map(move |m| (p, k, m)))
+                .peekable();
+            while items.peek().is_some() {
                 let seq = self.db.generate_id()?;
-                batch.insert(
-                    outbox_key(plan.chat.platform, seq),
-                    encode(codec::OUTBOX_V2, item)?,
-                );
-                out.push((plan.chat.platform, seq, item.chat.clone()));
+                let mut b = OutboxBatch {
+                    planned_at,
+                    messages: Vec::new(),
+                    items: Vec::new(),
+                };
+                let mut index: HashMap<*const PlannedMessage, u32> = HashMap::new();
+                for (plan, chat, m) in items.by_ref().take(BATCH_ITEMS) {
+                    let message = *index.entry(Arc::as_ptr(m)).or_insert_with(|| {
+                        b.messages.push(m.as_ref().clone());
+                        (b.messages.len() - 1) as u32
+                    });
+                    out.push((platform, item_id(seq, b.items.len() as u32), chat.clone()));
+                    b.items.push(BatchItem {
+                        chat: chat.clone(),
+                        local_day: plan.local_day,
+                        message,
+                    });
+                }
+                pending.push(((platform, seq), b.items.len()));
+                batch.insert(batch_key(platform, seq), encode(codec::OUTBOX_V3, &b)?);
             }
         }
         for (p, n) in planned {
             batch.insert(planned_key(*p), &n.to_be_bytes());
         }
         self.db.apply_batch(batch)?;
+        self.outbox_cache().pending.extend(pending);
         Ok(out)
     }
 
-    /// A platform's outbox, oldest first.
-    pub fn outbox(&self, p: Platform) -> Result<Vec<(u64, OutboxItem)>> {
+    fn outbox_cache(&self) -> std::sync::MutexGuard<'_, OutboxCache> {
+        self.delivery.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A batch, decoded (cached); `None` once it is gone.
+    fn batch(&self, p: Platform, seq: u64) -> Result<Option<Arc<OutboxBatch>>> {
+        if let Some(b) = self.outbox_cache().batches.get(&(p, seq)) {
+            return Ok(Some(b.clone()));
+        }
+        let Some(v) = self.db.get(batch_key(p, seq))? else {
+            return Ok(None);
+        };
+        let b = Arc::new(decode_batch(&v)?);
+        let mut cache = self.outbox_cache();
+        if cache.batches.len() >= CACHED_BATCHES {
+            cache.batches.clear();
+        }
+        cache.batches.insert((p, seq), b.clone());
+        Ok(Some(b))
+    }
+
+    fn marks(&self, p: Platform, seq: u64) -> Result<HashMap<u32, Mark>> {
+        let prefix = marks_prefix(p, seq);
+        let mut out = HashMap::new();
+        for item in self.db.scan_prefix(&prefix) {
+            let (k, v) = item?;
+            let idx = k
+                .get(prefix.len()..)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_be_bytes)
+                .ok_or_else(|| StoreError::Corrupt("outbox mark key".into()))?;
+            out.insert(idx, decode(MARK_V1, "outbox mark", &v)?);
+        }
+        Ok(out)
+    }
+
+    fn mark(&self, p: Platform, seq: u64, idx: u32) -> Result<Mark> {
+        Ok(match self.db.get(mark_key(p, seq, idx))? {
+            Some(v) => decode(MARK_V1, "outbox mark", &v)?,
+            None => Mark::default(),
+        })
+    }
+
+    /// The batches of a platform's outbox, oldest first, with their sequence numbers.
+    fn batches(&self, p: Platform) -> Result<Vec<(u64, OutboxBatch)>> {
         let prefix = outbox_prefix(p);
         let mut out = Vec::new();
         for item in self.db.scan_prefix(&prefix) {
@@ -253,18 +623,52 @@ impl Store {
                 .get(prefix.len()..)
                 .and_then(|b| b.try_into().ok())
                 .map(u64::from_be_bytes)
-                .ok_or_else(|| super::StoreError::Corrupt("outbox key".into()))?;
-            out.push((seq, decode_item(&v)?));
+                .ok_or_else(|| StoreError::Corrupt("outbox key".into()))?;
+            out.push((seq, decode_batch(&v)?));
         }
         Ok(out)
     }
 
-    pub fn outbox_len(&self, p: Platform) -> usize {
-        self.db.scan_prefix(outbox_prefix(p)).count()
+    /// A platform's outbox, oldest first.
+    pub fn outbox(&self, p: Platform) -> Result<Vec<(u64, OutboxItem)>> {
+        let mut out = Vec::new();
+        for (seq, b) in self.batches(p)? {
+            let marks = self.marks(p, seq)?;
+            for idx in 0..b.items.len() as u32 {
+                let mark = marks.get(&idx).cloned().unwrap_or_default();
+                if let Some(item) = outbox_item(&b, idx, mark) {
+                    out.push((item_id(seq, idx), item));
+                }
+            }
+        }
+        Ok(out)
     }
 
-    /// Records what became of outbox items: each is replaced (progress) or removed (`None`),
-    /// together with the platform's counters and, after a send, the delivery time.
+    /// Items waiting in a platform's outbox.
+    pub fn outbox_len(&self, p: Platform) -> usize {
+        self.batches(p)
+            .and_then(|bs| {
+                bs.into_iter()
+                    .map(|(seq, b)| {
+                        let done = self.marks(p, seq)?.values().filter(|m| m.done).count();
+                        Ok(b.items.len().saturating_sub(done))
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    pub fn outbox_item(&self, p: Platform, id: u64) -> Result<Option<OutboxItem>> {
+        let (seq, idx) = split_id(id);
+        let Some(b) = self.batch(p, seq)? else {
+            return Ok(None);
+        };
+        Ok(outbox_item(&b, idx, self.mark(p, seq, idx)?))
+    }
+
+    /// Records what became of outbox items: each records its progress (`Some`) or is done
+    /// (`None`), together with the platform's counters and, after a send, the delivery time.
+    /// A batch whose items are all done is removed with its marks.
     pub fn outbox_update(
         &self,
         p: Platform,
@@ -272,18 +676,77 @@ impl Store {
         counters: &Counters,
         delivered_at: Option<DateTime<Utc>>,
     ) -> Result<()> {
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let mut batch = sled::Batch::default();
-        for (seq, item) in changes {
-            match item {
-                Some(item) => batch.insert(outbox_key(p, *seq), encode(codec::OUTBOX_V2, *item)?),
-                None => batch.remove(outbox_key(p, *seq)),
+        let mut finished: HashMap<u64, usize> = HashMap::new();
+        for (id, item) in changes {
+            let (seq, idx) = split_id(*id);
+            let Some(b) = self.batch(p, seq)? else {
+                continue;
+            };
+            let Some(planned) = b.items.get(idx as usize) else {
+                continue;
+            };
+            let old = self.mark(p, seq, idx)?;
+            if old.done {
+                continue;
             }
+            let mark = match item {
+                None => {
+                    *finished.entry(seq).or_default() += 1;
+                    Mark {
+                        done: true,
+                        ..Mark::default()
+                    }
+                }
+                Some(item) => Mark {
+                    done: false,
+                    parts_done: item.parts_done,
+                    attempts: item.attempts,
+                    chat: (item.chat != planned.chat).then(|| item.chat.clone()),
+                },
+            };
+            batch.insert(mark_key(p, seq, idx), encode(MARK_V1, &mark)?);
+        }
+        let mut left = Vec::new();
+        for (seq, n) in finished {
+            let known = self.outbox_cache().pending.get(&(p, seq)).copied();
+            let pending = match known {
+                Some(k) => k,
+                None => {
+                    let total = self.batch(p, seq)?.map_or(0, |b| b.items.len());
+                    let done = self.marks(p, seq)?.values().filter(|m| m.done).count();
+                    total.saturating_sub(done)
+                }
+            };
+            let now = pending.saturating_sub(n);
+            if now == 0 {
+                batch.remove(batch_key(p, seq));
+                for k in self.db.scan_prefix(marks_prefix(p, seq)).keys() {
+                    batch.remove(k?);
+                }
+                for idx in changes.iter().map(|(id, _)| split_id(*id)) {
+                    if idx.0 == seq {
+                        batch.remove(mark_key(p, seq, idx.1));
+                    }
+                }
+            }
+            left.push((seq, now));
         }
         batch.insert(counters_key(p), encode(COUNTERS_V1, counters)?);
         if let Some(t) = delivered_at {
             batch.insert(delivered_key(p), t.to_rfc3339().as_bytes());
         }
         self.db.apply_batch(batch)?;
+        let mut cache = self.outbox_cache();
+        for (seq, n) in left {
+            if n == 0 {
+                cache.pending.remove(&(p, seq));
+                cache.batches.remove(&(p, seq));
+            } else {
+                cache.pending.insert((p, seq), n);
+            }
+        }
         Ok(())
     }
 
@@ -301,13 +764,6 @@ impl Store {
         Ok(c)
     }
 
-    pub fn outbox_item(&self, p: Platform, seq: u64) -> Result<Option<OutboxItem>> {
-        match self.db.get(outbox_key(p, seq))? {
-            Some(v) => Ok(Some(decode_item(&v)?)),
-            None => Ok(None),
-        }
-    }
-
     pub fn last_delivery(&self, p: Platform) -> Result<Option<String>> {
         Ok(self
             .db
@@ -315,11 +771,11 @@ impl Store {
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
-    /// Forgets ledger entries of local days before `before`; returns how many lists went.
+    /// Forgets ledger records of local days before `before`; returns how many went.
     pub fn prune_ledger(&self, before: NaiveDate) -> Result<usize> {
         let mut batch = sled::Batch::default();
         let mut n = 0;
-        for item in self.db.scan_prefix([b'l']) {
+        for item in self.db.scan_prefix([b'L']) {
             let (k, _) = item?;
             if super::list_day(&k).is_some_and(|d| d < before) {
                 batch.remove(k);
@@ -338,30 +794,409 @@ impl Store {
         to: &ChatRef,
         batch: &mut sled::Batch,
     ) -> Result<()> {
-        if let Some(v) = self.db.get(state_key(from))? {
-            batch.remove(state_key(from));
-            if !self.db.contains_key(state_key(to))? {
-                batch.insert(state_key(to), v);
-            }
-        }
-        let prefix = key(b'l', &[chat_key(from).as_bytes(), b""]);
-        for item in self.db.scan_prefix(&prefix) {
-            let (k, v) = item?;
-            batch.remove(k.clone());
-            if let Some(day) = super::list_day(&k) {
-                batch.insert(ledger_key(to, day), v);
-            }
-        }
         let (fk, tk) = (chat_key(from), chat_key(to));
-        for (seq, mut item) in self.outbox(from.platform)? {
+        let (fb, tb) = (bucket_of(&fk), bucket_of(&tk));
+        let mut states: Records<StateBucket> = Records::new();
+        let moved = states
+            .get(&self.db, states_key(fb), STATES_V1, "delivery states")?
+            .take(&fk);
+        if let Some(state) = moved {
+            let target = states.get(&self.db, states_key(tb), STATES_V1, "delivery states")?;
+            if target.get(&tk).is_none() {
+                target.set(&tk, state);
+            }
+        }
+        states.write(STATES_V1, batch)?;
+        let mut ledgers: Records<LedgerBucket> = Records::new();
+        let keys = self
+            .db
+            .scan_prefix(ledger_prefix(fb))
+            .keys()
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for k in keys {
+            let Some(day) = super::list_day(&k) else {
+                continue;
+            };
+            let ids = ledgers
+                .get(&self.db, k.to_vec(), LEDGER_V1, "ledger")?
+                .take(&fk);
+            if ids.is_empty() {
+                continue;
+            }
+            let target = ledgers.get(&self.db, ledger_key(tb, day), LEDGER_V1, "ledger")?;
+            target.sets.push(ids);
+            let set = (target.sets.len() - 1) as u32;
+            target.entry(&tk).push(set);
+        }
+        ledgers.write(LEDGER_V1, batch)?;
+        for (id, item) in self.outbox(from.platform)? {
             if item.chat == fk {
-                item.chat = tk.clone();
-                batch.insert(
-                    outbox_key(from.platform, seq),
-                    encode(codec::OUTBOX_V2, &item)?,
-                );
+                let (seq, idx) = split_id(id);
+                let mark = Mark {
+                    done: false,
+                    parts_done: item.parts_done,
+                    attempts: item.attempts,
+                    chat: Some(tk.clone()),
+                };
+                batch.insert(mark_key(from.platform, seq, idx), encode(MARK_V1, &mark)?);
             }
         }
         Ok(())
+    }
+
+    /// Converts the delivery records of stores written before buckets and batches (`D` state
+    /// and `l` ledger keys per chat, an outbox record per item) in one batch. Does nothing on
+    /// a current store.
+    pub(super) fn upgrade_delivery(&self) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let mut old = false;
+        for p in [Platform::Telegram, Platform::Discord] {
+            // Items were `o platform 0 seq`, one record each.
+            let prefix = key(b'o', &[p.as_str().as_bytes(), b""]);
+            for kv in self.db.scan_prefix(&prefix) {
+                let (k, v) = kv?;
+                old = true;
+                batch.remove(k.clone());
+                let seq = k
+                    .get(prefix.len()..)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_be_bytes)
+                    .ok_or_else(|| StoreError::Corrupt("outbox key".into()))?;
+                let item = decode_item(&v)?;
+                let progress = Mark {
+                    parts_done: item.parts_done,
+                    attempts: item.attempts,
+                    ..Mark::default()
+                };
+                if progress != Mark::default() {
+                    batch.insert(mark_key(p, seq, 0), encode(MARK_V1, &progress)?);
+                }
+                let one = OutboxBatch {
+                    planned_at: item.planned_at,
+                    messages: vec![item.message],
+                    items: vec![BatchItem {
+                        chat: item.chat,
+                        local_day: item.local_day,
+                        message: 0,
+                    }],
+                };
+                batch.insert(batch_key(p, seq), encode(codec::OUTBOX_V3, &one)?);
+            }
+        }
+        if !old
+            && self.db.scan_prefix([b'D']).next().is_none()
+            && self.db.scan_prefix([b'l']).next().is_none()
+        {
+            return Ok(());
+        }
+        let mut states: Records<StateBucket> = Records::new();
+        for item in self.db.scan_prefix([b'D']) {
+            let (k, v) = item?;
+            let chat = String::from_utf8_lossy(&k[1..]).into_owned();
+            let state: DeliveryState = decode(codec::DELIVERY_STATE_V1, "delivery state", &v)?;
+            states
+                .get(
+                    &self.db,
+                    states_key(bucket_of(&chat)),
+                    STATES_V1,
+                    "delivery states",
+                )?
+                .set(&chat, state);
+            batch.remove(k);
+        }
+        states.write(STATES_V1, &mut batch)?;
+        let mut ledgers: Records<LedgerBucket> = Records::new();
+        for item in self.db.scan_prefix([b'l']) {
+            let (k, v) = item?;
+            // `l chat 0 day`: the chat is everything between the prefix and the 0 before the day.
+            let Some(day) = super::list_day(&k) else {
+                continue;
+            };
+            let chat = String::from_utf8_lossy(&k[1..k.len() - 5]).into_owned();
+            let ids: Vec<String> = decode(codec::LIST_V1, "ledger", &v)?;
+            let l = ledgers.get(
+                &self.db,
+                ledger_key(bucket_of(&chat), day),
+                LEDGER_V1,
+                "ledger",
+            )?;
+            l.sets.push(ids);
+            let set = (l.sets.len() - 1) as u32;
+            l.entry(&chat).push(set);
+            batch.remove(k);
+        }
+        ledgers.write(LEDGER_V1, &mut batch)?;
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+/// Item `idx` of a batch as it stands after its mark; `None` when done or out of range.
+fn outbox_item(b: &OutboxBatch, idx: u32, mark: Mark) -> Option<OutboxItem> {
+    if mark.done {
+        return None;
+    }
+    let item = b.items.get(idx as usize)?;
+    Some(OutboxItem {
+        chat: mark.chat.unwrap_or_else(|| item.chat.clone()),
+        local_day: item.local_day,
+        message: b.messages.get(item.message as usize)?.clone(),
+        parts_done: mark.parts_done,
+        attempts: mark.attempts,
+        planned_at: b.planned_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Subscription;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, 11, d).unwrap()
+    }
+
+    fn tg(id: &str) -> ChatRef {
+        ChatRef {
+            platform: Platform::Telegram,
+            id: id.into(),
+        }
+    }
+
+    fn message(title: &str, ids: &[&str]) -> Arc<PlannedMessage> {
+        Arc::new(PlannedMessage {
+            title: title.into(),
+            day: "2024-11-19".into(),
+            papers: ids
+                .iter()
+                .map(|id| (id.to_string(), vec![title.to_string()]))
+                .collect(),
+            more: 0,
+            unsubscribe_topic: Some(title.into()),
+            lang: "en".into(),
+            compact: false,
+            overview: None,
+        })
+    }
+
+    fn plan(chat: &str, messages: Vec<Arc<PlannedMessage>>) -> ChatPlan {
+        ChatPlan {
+            chat: tg(chat),
+            state: DeliveryState {
+                last_day: Some(day(20)),
+                covered: Some(day(19)),
+            },
+            local_day: day(20),
+            messages,
+        }
+    }
+
+    /// Records left under a prefix (marks, batches), to see that nothing is left behind.
+    fn keys(store: &Store, prefix: u8) -> usize {
+        store.db.scan_prefix([prefix]).count()
+    }
+
+    #[test]
+    fn a_run_is_one_batch_whose_items_are_marked_done_and_then_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let shared = message("NeRF", &["2411.00001", "2411.00002"]);
+        let own = message("cs.CV", &["2411.00003"]);
+        let plans = vec![
+            plan("1", vec![shared.clone()]),
+            plan("2", vec![shared.clone(), own]),
+            plan("3", vec![shared]),
+        ];
+        let ids = store
+            .commit_plans(&plans, 1_700_000_000, &[(Platform::Telegram, 4)])
+            .unwrap();
+        assert_eq!(ids.len(), 4);
+        assert_eq!(keys(&store, b'b'), 1, "one batch record for the run");
+        let outbox = store.outbox(Platform::Telegram).unwrap();
+        let chats: Vec<&str> = outbox.iter().map(|(_, i)| i.chat.as_str()).collect();
+        assert_eq!(
+            chats,
+            ["telegram:1", "telegram:2", "telegram:2", "telegram:3"]
+        );
+        assert_eq!(outbox[0].1.message, outbox[3].1.message);
+        assert_eq!(outbox[0].1.planned_at, 1_700_000_000);
+        assert_eq!(
+            store.delivery_state(&tg("2")).unwrap(),
+            plans[1].state,
+            "state written with the items"
+        );
+        let wanted: HashSet<&str> = ["2411.00003", "2411.00002", "2411.00009"].into();
+        let got = store.ledger_contains(&tg("2"), day(19), &wanted).unwrap();
+        assert_eq!(
+            got,
+            ["2411.00002".to_string(), "2411.00003".to_string()].into()
+        );
+        assert!(
+            store
+                .ledger_contains(&tg("1"), day(19), &wanted)
+                .unwrap()
+                .contains("2411.00002")
+        );
+        assert!(
+            store
+                .ledger_contains(&tg("1"), day(21), &wanted)
+                .unwrap()
+                .is_empty(),
+            "only from the day asked"
+        );
+
+        // Progress survives a restart; done items are gone; the last one takes the batch.
+        let c = Counters::default();
+        let mut second = outbox[1].1.clone();
+        second.parts_done = 1;
+        store
+            .outbox_update(
+                Platform::Telegram,
+                &[(outbox[0].0, None), (outbox[1].0, Some(&second))],
+                &c,
+                None,
+            )
+            .unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.outbox_len(Platform::Telegram), 3);
+        let after = store.outbox(Platform::Telegram).unwrap();
+        assert_eq!(after[0].1.parts_done, 1);
+        assert_eq!(
+            store.outbox_item(Platform::Telegram, outbox[0].0).unwrap(),
+            None
+        );
+        let rest: Vec<(u64, Option<&OutboxItem>)> =
+            after.iter().map(|(id, _)| (*id, None)).collect();
+        store
+            .outbox_update(Platform::Telegram, &rest, &c, None)
+            .unwrap();
+        assert_eq!(store.outbox_len(Platform::Telegram), 0);
+        assert_eq!(keys(&store, b'b'), 0, "the batch went with its last item");
+        assert_eq!(keys(&store, b'k'), 0, "and its marks");
+    }
+
+    #[test]
+    fn a_moved_chat_takes_its_state_ledger_and_pending_items() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let m = message("NeRF", &["2411.00001"]);
+        store
+            .commit_plans(&[plan("-5", vec![m.clone()]), plan("7", vec![m])], 0, &[])
+            .unwrap();
+        store.put_chat(&ChatRecord::new(&tg("-5"))).unwrap();
+        assert!(store.migrate_chat(&tg("-5"), &tg("-1005")).unwrap());
+        let chats: Vec<String> = store
+            .outbox(Platform::Telegram)
+            .unwrap()
+            .into_iter()
+            .map(|(_, i)| i.chat)
+            .collect();
+        assert_eq!(chats, ["telegram:-1005", "telegram:7"]);
+        assert_eq!(
+            store.delivery_state(&tg("-5")).unwrap(),
+            DeliveryState::default()
+        );
+        assert_eq!(
+            store.delivery_state(&tg("-1005")).unwrap().last_day,
+            Some(day(20))
+        );
+        let ids: HashSet<&str> = ["2411.00001"].into();
+        assert!(
+            store
+                .ledger_contains(&tg("-5"), day(1), &ids)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .ledger_contains(&tg("-1005"), day(1), &ids)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            store.ledger_contains(&tg("7"), day(1), &ids).unwrap().len(),
+            1
+        );
+    }
+
+    /// A store written before buckets and batches (a `D` and `l` key per chat, a `s` key per
+    /// subscription, single-item outbox records) opens with everything in place.
+    #[test]
+    fn an_older_store_is_converted_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let old_item = OutboxItem {
+            chat: "telegram:9".into(),
+            local_day: day(20),
+            message: message("NeRF", &["2411.00001"]).as_ref().clone(),
+            parts_done: 1,
+            attempts: 2,
+            planned_at: 5,
+        };
+        let sub = Subscription {
+            topic_id: "nerf".into(),
+            topic_name: "NeRF".into(),
+            query: None,
+            since: Some(day(18)),
+        };
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let state = DeliveryState {
+                last_day: Some(day(20)),
+                covered: Some(day(19)),
+            };
+            let db = &store.db;
+            db.insert(
+                key(b'D', &[b"telegram:9"]),
+                encode(codec::DELIVERY_STATE_V1, &state).unwrap(),
+            )
+            .unwrap();
+            let mut l = key(b'l', &[b"telegram:9", b""]);
+            l.extend_from_slice(&day_key(day(20)));
+            let ids = vec!["2411.00001".to_string()];
+            db.insert(l, encode(codec::LIST_V1, &ids).unwrap()).unwrap();
+            db.insert(
+                key(b's', &[b"telegram:9", b"nerf"]),
+                encode(codec::SUB_V1, &sub).unwrap(),
+            )
+            .unwrap();
+            let mut old = key(b'o', &[b"telegram", b""]);
+            old.extend_from_slice(&3u64.to_be_bytes());
+            db.insert(old, encode(codec::OUTBOX_V2, &old_item).unwrap())
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        for old in [b'D', b'l', b's', b'o'] {
+            assert_eq!(keys(&store, old), 0, "{} keys left", old as char);
+        }
+        assert_eq!(
+            store.delivery_state(&tg("9")).unwrap().covered,
+            Some(day(19))
+        );
+        let ids: HashSet<&str> = ["2411.00001"].into();
+        assert_eq!(
+            store
+                .ledger_contains(&tg("9"), day(19), &ids)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(store.subscriptions(&tg("9")).unwrap(), [sub]);
+        assert_eq!(
+            store.outbox(Platform::Telegram).unwrap(),
+            [(item_id(3, 0), old_item)]
+        );
+        store
+            .outbox_update(
+                Platform::Telegram,
+                &[(item_id(3, 0), None)],
+                &Counters::default(),
+                None,
+            )
+            .unwrap();
+        assert_eq!(keys(&store, b'b'), 0);
     }
 }

@@ -287,10 +287,33 @@ fn terms(text: &str) -> HashSet<String> {
     out
 }
 
+/// What keywords are weighed against: the document frequency of every term in a topic's recent
+/// papers, worked out once (tokenising 300 abstracts per overview made `/digest` slow).
+#[derive(Debug, Default)]
+pub struct Background {
+    docs: usize,
+    df: HashMap<String, u32>,
+}
+
+impl Background {
+    pub fn new(docs: &[String]) -> Background {
+        let mut df: HashMap<String, u32> = HashMap::new();
+        for d in docs {
+            for term in terms(d) {
+                *df.entry(term).or_default() += 1;
+            }
+        }
+        Background {
+            docs: docs.len(),
+            df,
+        }
+    }
+}
+
 /// The `n` terms most particular to `day` against `background` (the topic's recent papers):
 /// document frequency in the day times inverse document frequency in the background, phrases
 /// preferred to their words, a term in a single paper only when the day has fewer than four.
-pub fn keywords(day: &[String], background: &[String], n: usize) -> Vec<String> {
+pub fn keywords(day: &[String], background: &Background, n: usize) -> Vec<String> {
     if day.is_empty() || n == 0 {
         return Vec::new();
     }
@@ -300,23 +323,14 @@ pub fn keywords(day: &[String], background: &[String], n: usize) -> Vec<String> 
             *df_day.entry(term).or_default() += 1;
         }
     }
-    let mut df_bg: HashMap<&str, usize> = HashMap::new();
-    let bg_terms: Vec<HashSet<String>> = background.iter().map(|d| terms(d)).collect();
-    for set in &bg_terms {
-        for term in set {
-            if df_day.contains_key(term) {
-                *df_bg.entry(term.as_str()).or_default() += 1;
-            }
-        }
-    }
     let min_df = if day.len() >= 4 { 2 } else { 1 };
-    let nb = background.len() as f64;
+    let nb = background.docs as f64;
     let mut scored: Vec<(f64, &String)> = df_day
         .iter()
         .filter(|(_, df)| **df >= min_df)
         .map(|(term, df)| {
             let idf =
-                ((nb + 1.0) / (*df_bg.get(term.as_str()).unwrap_or(&0) as f64 + 1.0)).ln() + 1.0;
+                ((nb + 1.0) / (*background.df.get(term).unwrap_or(&0) as f64 + 1.0)).ln() + 1.0;
             // Phrases are more telling than either of their words.
             let phrase = if term.contains(' ') { 1.5 } else { 1.0 };
             (*df as f64 / day.len() as f64 * idf * phrase, term)
@@ -341,7 +355,7 @@ pub fn keywords(day: &[String], background: &[String], n: usize) -> Vec<String> 
 }
 
 /// The overview line: "12 papers · 3 cross-lists · 5 with code · keywords: a, b, c".
-pub fn line(papers: &[DayPaper], background: &[String], lang: Lang) -> String {
+pub fn line(papers: &[DayPaper], background: &Background, lang: Lang) -> String {
     let day: Vec<String> = papers
         .iter()
         .map(|p| format!("{}. {}", p.title, p.abstract_text))
@@ -390,7 +404,7 @@ mod tests {
         let background: Vec<String> = (0..50)
             .map(|i| format!("Neural radiance fields variant {i} for view synthesis."))
             .collect();
-        let k = keywords(&day, &background, 3);
+        let k = keywords(&day, &Background::new(&background), 3);
         assert_eq!(k[0], "gaussian splatting", "{k:?}");
         assert!(!k.contains(&"gaussian".to_string()), "{k:?}");
         assert!(!k.iter().any(|w| w.contains("radiance")), "{k:?}");
@@ -399,7 +413,7 @@ mod tests {
     #[test]
     fn maths_and_stopwords_are_not_keywords() {
         let day = vec!["We show that $\\mathbb{R}^n$ is the result of the method.".to_string()];
-        let k = keywords(&day, &[], 5);
+        let k = keywords(&day, &Background::default(), 5);
         assert!(
             k.iter().all(|w| !w.contains("mathbb") && w != "the"),
             "{k:?}"
@@ -416,7 +430,7 @@ mod tests {
         };
         let l = line(
             &[p(true, true), p(false, true), p(false, false)],
-            &[],
+            &Background::default(),
             Lang::En,
         );
         assert!(
@@ -424,7 +438,7 @@ mod tests {
                 && l.contains("sparse attention"),
             "{l}"
         );
-        let l = line(&[p(false, false)], &[], Lang::Zh);
+        let l = line(&[p(false, false)], &Background::default(), Lang::Zh);
         assert!(l.starts_with("1 篇论文 · 0 篇有代码"), "{l}");
     }
 }

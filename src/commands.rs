@@ -739,7 +739,7 @@ pub fn background(
     let Some(t) = topic else {
         return Ok(Arc::new(Background::default()));
     };
-    // Kept until the store changes: `/digest` and every planning run would otherwise read and
+    // Kept until papers change: `/digest` and every planning run would otherwise read and
     // tokenise the same 300 papers again.
     store.memo(&format!("background\0{}", t.id), || {
         let docs: Vec<String> = store

@@ -190,7 +190,7 @@ impl Store {
         }
         batch.insert(lk, encode(codec::LIST_V1, &list)?);
         self.db.apply_batch(batch)?;
-        self.changed();
+        self.papers_changed();
         Ok(entered)
     }
 }

@@ -134,6 +134,8 @@ pub struct Store {
     /// Bumped by every write that can change what planning decides (papers, chats,
     /// subscriptions), so the planner can tell that nothing changed since its last run.
     changes: AtomicU64,
+    /// Bumped by writes to papers only: what `memo` values are derived from.
+    paper_changes: AtomicU64,
     /// Decoded outbox batches and their pending counts.
     delivery: Mutex<outbox::OutboxCache>,
     /// Values worked out from the store, each with the generation it was worked out at.
@@ -261,6 +263,7 @@ impl Store {
             db,
             write: Mutex::new(()),
             changes: AtomicU64::new(0),
+            paper_changes: AtomicU64::new(0),
             delivery: Mutex::default(),
             memos: Mutex::default(),
         };
@@ -278,14 +281,19 @@ impl Store {
         self.changes.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// A value worked out from the store by `make`, kept until papers, chats or subscriptions
-    /// change (the generation moves). For derived data that is costly and asked for often.
+    fn papers_changed(&self) {
+        self.paper_changes.fetch_add(1, Ordering::AcqRel);
+        self.changed();
+    }
+
+    /// A value worked out from the store's papers by `make`, kept until papers change (a chat
+    /// subscribing does not throw it away). For derived data that is costly and asked for often.
     pub fn memo<T: Any + Send + Sync>(
         &self,
         key: &str,
         make: impl FnOnce() -> Result<T>,
     ) -> Result<Arc<T>> {
-        let generation = self.generation();
+        let generation = self.paper_changes.load(Ordering::Acquire);
         let lock = || self.memos.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((g, v)) = lock().get(key)
             && *g == generation
@@ -409,7 +417,7 @@ impl Store {
             batch.insert(k, encode(codec::LIST_V1, &list)?);
         }
         self.db.apply_batch(batch)?;
-        self.changed();
+        self.papers_changed();
         Ok(stats)
     }
 

@@ -25,9 +25,9 @@ use paperbell_discord::{DiscordBot, DiscordError, DiscordMode, DiscordSettings};
 use paperbell_telegram::bot::{TelegramError, WebhookSettings};
 use paperbell_telegram::{TelegramBot, TelegramSettings};
 
-/// With the `mimalloc` feature: glibc's allocator spends a quarter of a large fan-out's CPU in
-/// `malloc`/`free` (sled copies a node on every write; rendering and HTTP allocate per
-/// message). Off by default because mimalloc holds more memory when idle (BENCHMARKS.md).
+/// With the `mimalloc` feature: glibc's allocator spent a quarter of a large fan-out's CPU in
+/// `malloc`/`free` in a profile (sled copies a node on every write; rendering and HTTP
+/// allocate per message); with mimalloc the fan-out takes about a quarter less CPU. Off by default because mimalloc holds more memory when idle (BENCHMARKS.md).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -409,12 +409,7 @@ async fn paper_command_asks_the_llm_once_and_caches() {
         .args(["paper", &id, "--json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     assert_eq!(v["tldr_source"], "extractive");
     assert!(v["tldr"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(v["code_urls"].is_array());
@@ -432,12 +427,7 @@ async fn paper_command_asks_the_llm_once_and_caches() {
         c.output().unwrap()
     };
     let out = with_llm("zh");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     assert_eq!(v["tldr_source"], "llm");
     assert!(v["title_translated"].as_str().unwrap().starts_with("译："));
     assert!(
@@ -468,4 +458,14 @@ async fn paper_command_asks_the_llm_once_and_caches() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// A successful command's JSON output.
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }

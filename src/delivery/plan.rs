@@ -27,17 +27,16 @@ pub const CATCH_UP_DAYS: i64 = 14;
 /// local day (arXiv is sometimes late); after it, a day with nothing new is over for the chat.
 pub const LATE_GRACE: chrono::Duration = chrono::Duration::hours(2);
 
-/// Topic papers shared by every chat planned in one run: `(topic, exclusive lower day)` ->
-/// papers after it, oldest day first.
-/// Chats with the same topics, windows and settings get the same digest unless the ledger says
-/// otherwise, so one run works each combination out once: papers per topic, the papers that
-/// need a ledger check, and the planned messages.
+/// What every chat planned in one run shares. Chats with the same topics, windows and settings
+/// get the same digest unless the ledger says otherwise, so one run works each combination out
+/// once: papers per topic, the papers that need a ledger check, and the planned messages.
 #[derive(Default)]
 struct Cache {
-    /// By topic, then exclusive lower day (looked up without allocating, once per chat and
-    /// topic).
+    /// A topic's ranked papers after an exclusive lower day, oldest day first: by topic, then
+    /// day (looked up without allocating, once per chat and topic).
     lists: HashMap<String, HashMap<NaiveDate, Arc<Ranked>>>,
-    /// Each topic's recent papers, which overview keywords are weighed against.
+    /// Each topic's background for overview keywords (the store's memo, looked up once per
+    /// topic per run rather than once per chat).
     backgrounds: HashMap<String, Arc<Background>>,
     risky: HashMap<String, Arc<Vec<(String, NaiveDate)>>>,
     plans: HashMap<String, Vec<Arc<PlannedMessage>>>,
@@ -95,20 +94,19 @@ impl Planner {
         if idle.is_some_and(|(g, wake)| g == generation && now < wake) {
             return Ok(PlanRun::default());
         }
-        let mut wake: Option<DateTime<Utc>> = None;
+        let mut wake = far_future(now);
         let run = self.plan_all(now, &mut wake)?;
-        // Read before the run: a change made while it ran makes the next tick run again.
-        *self.idle.lock().unwrap_or_else(|e| e.into_inner()) = wake
-            .map(|w| (generation, w))
-            .or(Some((generation, far_future(now))));
+        // `generation` was read before the run: a change made while it ran makes the next
+        // tick run again.
+        *self.idle.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, wake));
         Ok(run)
     }
 
-    /// `plan_due` without the shortcut; `wake` becomes the first instant a chat could be due.
+    /// `plan_due` without the shortcut; lowers `wake` to the first instant a chat could be due.
     fn plan_all(
         &self,
         now: DateTime<Utc>,
-        wake: &mut Option<DateTime<Utc>>,
+        wake: &mut DateTime<Utc>,
     ) -> Result<PlanRun, StoreError> {
         let mut run = PlanRun::default();
         let Some(latest) = self.store.latest_day()? else {
@@ -145,8 +143,7 @@ impl Planner {
             let (time, tz) = (time_of(&eff), zone_of(&eff));
             // Its next delivery time: the earliest it could be due again. Waking early is
             // harmless (the run finds nothing); waking late would delay a digest.
-            let next = next_delivery(time, tz, now).0;
-            *wake = Some(wake.map_or(next, |w| w.min(next)));
+            *wake = (*wake).min(next_delivery(time, tz, now).0);
             let Some(local_day) = due_day(time, tz, now, state.last_day) else {
                 continue;
             };
@@ -155,7 +152,7 @@ impl Planner {
             if !day_over {
                 // Still waiting for the day's announcement: look again when the grace ends
                 // (a new announcement wakes planning sooner, through the store's generation).
-                *wake = Some(wake.map_or(grace_end, |w| w.min(grace_end)));
+                *wake = (*wake).min(grace_end);
             }
             let mut plan = if state.covered.is_some_and(|c| c >= latest) {
                 ChatPlan {

@@ -16,8 +16,8 @@
 //! | `m`    | name                              | meta value                 |
 //! | `B`    | chat bucket (u16 BE)              | delivery states            |
 //! | `L`    | chat bucket, local day            | ledger: paper ids planned  |
-//! | `o`    | platform, 0, sequence (u64 BE)    | outbox batch (versioned)   |
-//! | `O`    | platform, 0, sequence, item       | outbox item mark           |
+//! | `b`    | platform, 0, sequence (u64 BE)    | outbox batch (versioned)   |
+//! | `k`    | platform, 0, sequence, item       | outbox item mark           |
 //! | `e`    | paper id                          | Hugging Face facts (vers.) |
 //! | `y`    | id, 0, version, 0, lang, 0, model | LLM summary (versioned)    |
 //! | `Y`    | topic, 0, day, 0, lang, 0, model  | LLM topic overview (text)  |
@@ -117,6 +117,7 @@ impl ChatRecord {
     }
 }
 
+/// Stored in a chat's subscription record (`u`), days as numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {
     pub topic_id: String,
@@ -124,7 +125,41 @@ pub struct Subscription {
     /// For ad-hoc topics: the query text, so the topic can be rebuilt.
     pub query: Option<String>,
     /// The latest announcement day when the subscription was made: digests start after it.
+    #[serde(with = "codec::opt_day_num")]
     pub since: Option<NaiveDate>,
+}
+
+/// A subscription as stores before subscription records kept it (an `s` key each, the day as
+/// text); read only to convert them.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct SubscriptionV1 {
+    topic_id: String,
+    topic_name: String,
+    query: Option<String>,
+    since: Option<NaiveDate>,
+}
+
+impl From<SubscriptionV1> for Subscription {
+    fn from(s: SubscriptionV1) -> Subscription {
+        Subscription {
+            topic_id: s.topic_id,
+            topic_name: s.topic_name,
+            query: s.query,
+            since: s.since,
+        }
+    }
+}
+
+#[cfg(test)]
+impl From<&Subscription> for SubscriptionV1 {
+    fn from(s: &Subscription) -> SubscriptionV1 {
+        SubscriptionV1 {
+            topic_id: s.topic_id.clone(),
+            topic_name: s.topic_name.clone(),
+            query: s.query.clone(),
+            since: s.since,
+        }
+    }
 }
 
 pub struct Store {
@@ -138,7 +173,7 @@ pub struct Store {
     paper_changes: AtomicU64,
     /// Decoded outbox batches and their pending counts.
     delivery: Mutex<outbox::OutboxCache>,
-    /// Values worked out from the store, each with the generation it was worked out at.
+    /// Values worked out from the papers, each with the paper generation it was worked out at.
     memos: Mutex<HashMap<String, Memo>>,
 }
 
@@ -187,43 +222,15 @@ fn subs_key(chat: &str) -> Vec<u8> {
     key(b'u', &[chat.as_bytes()])
 }
 
-/// A subscription as a chat's subscription record stores it (days as numbers).
-#[derive(Serialize, Deserialize)]
-struct SubRecord {
-    topic_id: String,
-    topic_name: String,
-    query: Option<String>,
-    #[serde(with = "codec::opt_day_num")]
-    since: Option<NaiveDate>,
-}
-
 fn encode_subs(subs: &[Subscription]) -> Result<Vec<u8>> {
-    let records: Vec<SubRecord> = subs
-        .iter()
-        .map(|s| SubRecord {
-            topic_id: s.topic_id.clone(),
-            topic_name: s.topic_name.clone(),
-            query: s.query.clone(),
-            since: s.since,
-        })
-        .collect();
-    encode(codec::SUBS_V1, &records)
+    encode(codec::SUBS_V1, &subs)
 }
 
 fn decode_subs(v: &[u8]) -> Result<Vec<Subscription>> {
-    let records: Vec<SubRecord> = decode(codec::SUBS_V1, "subscriptions", v)?;
-    Ok(records
-        .into_iter()
-        .map(|r| Subscription {
-            topic_id: r.topic_id,
-            topic_name: r.topic_name,
-            query: r.query,
-            since: r.since,
-        })
-        .collect())
+    decode(codec::SUBS_V1, "subscriptions", v)
 }
 
-/// A memo: the generation it was worked out at, and the value.
+/// A memo: the paper generation it was worked out at, and the value.
 type Memo = (u64, Arc<dyn Any + Send + Sync>);
 
 /// Memos kept before they start over (a few per topic).
@@ -778,11 +785,8 @@ impl Store {
             let (k, v) = item?;
             let rest = &k[1..];
             let chat = &rest[..rest.iter().position(|b| *b == 0).unwrap_or(rest.len())];
-            chats.entry(chat.to_vec()).or_default().push(decode(
-                codec::SUB_V1,
-                "subscription",
-                &v,
-            )?);
+            let sub: SubscriptionV1 = decode(codec::SUB_V1, "subscription", &v)?;
+            chats.entry(chat.to_vec()).or_default().push(sub.into());
             batch.remove(k);
         }
         for (chat, subs) in chats {

@@ -150,13 +150,14 @@ const STATES_V1: u8 = 1;
 const LEDGER_V1: u8 = 1;
 const MARK_V1: u8 = 1;
 
-/// Chats are spread over this many state buckets (and ledger records per day): about 400
+/// Chats are spread over this many state buckets (and ledger records per day): about 100
 /// chats a bucket at 100k chats, a few KB per record.
 const BUCKETS: u32 = 1024;
 /// Bits of an item id that number the item inside its batch; the rest is the batch's
 /// sequence number. The sender and `outbox_item` see one `u64` per item.
 const ITEM_BITS: u32 = 20;
-/// Items per outbox batch record, so that no record grows past a few MB.
+/// Items per outbox batch record: a few KB to a few tens of KB (see the module's note on
+/// record sizes).
 const BATCH_ITEMS: usize = 256;
 
 /// An item's id from its batch and place in it.
@@ -281,6 +282,13 @@ impl LedgerBucket {
             .flatten()
     }
 
+    /// Files `ids` as a set of their own under `chat` (a moved or converted entry).
+    fn add(&mut self, chat: &str, ids: Vec<String>) {
+        self.sets.push(ids);
+        let set = (self.sets.len() - 1) as u32;
+        self.entry(chat).push(set);
+    }
+
     /// Removes a chat's entry and returns its paper ids.
     fn take(&mut self, chat: &str) -> Vec<String> {
         let ids: Vec<String> = self.ids(chat).cloned().collect();
@@ -291,7 +299,7 @@ impl LedgerBucket {
     }
 }
 
-/// Planned items of one run (or one older single-item record), messages stored once.
+/// Planned items of one run (or one converted older item), messages stored once.
 #[derive(Debug, Serialize, Deserialize)]
 struct OutboxBatch {
     planned_at: i64,
@@ -317,6 +325,18 @@ struct Mark {
     attempts: u32,
     /// The chat it goes to now, when its chat moved (a Telegram group became a supergroup).
     chat: Option<String>,
+}
+
+impl Mark {
+    /// An item not yet done: how far it got, and the chat it moved to, if it did.
+    fn progress(item: &OutboxItem, moved_to: Option<&String>) -> Mark {
+        Mark {
+            done: false,
+            parts_done: item.parts_done,
+            attempts: item.attempts,
+            chat: moved_to.cloned(),
+        }
+    }
 }
 
 /// Decoded batches and pending counts, so that a send reads one small mark, not its batch.
@@ -380,39 +400,76 @@ pub fn chat_ref(s: &str) -> Option<ChatRef> {
     })
 }
 
+/// A delivery record kind: its version byte and what errors call it.
+trait Record: Default + Serialize + serde::de::DeserializeOwned {
+    const VERSION: u8;
+    const WHAT: &'static str;
+
+    /// The record under `k`, or an empty one.
+    fn read(db: &sled::Db, k: &[u8]) -> Result<Self> {
+        match db.get(k)? {
+            Some(v) => decode(Self::VERSION, Self::WHAT, &v),
+            None => Ok(Self::default()),
+        }
+    }
+
+    fn encode(&self) -> Result<Vec<u8>> {
+        encode(Self::VERSION, self)
+    }
+}
+
+impl Record for StateBucket {
+    const VERSION: u8 = STATES_V1;
+    const WHAT: &'static str = "delivery states";
+}
+
+impl Record for LedgerBucket {
+    const VERSION: u8 = LEDGER_V1;
+    const WHAT: &'static str = "ledger";
+}
+
+impl Record for Mark {
+    const VERSION: u8 = MARK_V1;
+    const WHAT: &'static str = "outbox mark";
+}
+
 /// Read-modify-write records of one sled batch: each record is read once (from the batch
 /// if it was already changed in it) and written once.
 struct Records<T> {
     map: BTreeMap<Vec<u8>, T>,
 }
 
-impl<T: Default + Serialize + serde::de::DeserializeOwned> Records<T> {
+impl<T: Record> Records<T> {
     fn new() -> Self {
         Records {
             map: BTreeMap::new(),
         }
     }
 
-    fn get(&mut self, db: &sled::Db, k: Vec<u8>, version: u8, what: &str) -> Result<&mut T> {
+    fn get(&mut self, db: &sled::Db, k: Vec<u8>) -> Result<&mut T> {
         use std::collections::btree_map::Entry;
         match self.map.entry(k) {
             Entry::Occupied(e) => Ok(e.into_mut()),
             Entry::Vacant(e) => {
-                let v = match db.get(e.key())? {
-                    Some(v) => decode(version, what, &v)?,
-                    None => T::default(),
-                };
+                let v = T::read(db, e.key())?;
                 Ok(e.insert(v))
             }
         }
     }
 
-    fn write(self, version: u8, batch: &mut sled::Batch) -> Result<()> {
+    fn write(self, batch: &mut sled::Batch) -> Result<()> {
         for (k, v) in self.map {
-            batch.insert(k, encode(version, &v)?);
+            batch.insert(k, v.encode()?);
         }
         Ok(())
     }
+}
+
+/// The big-endian number at the end of a key, after `prefix_len` bytes.
+fn key_suffix<const N: usize>(k: &[u8], prefix_len: usize) -> Result<[u8; N]> {
+    k.get(prefix_len..)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("outbox key {k:?}")))
 }
 
 impl Store {
@@ -426,12 +483,9 @@ impl Store {
 
     pub fn delivery_state(&self, c: &ChatRef) -> Result<DeliveryState> {
         let ck = chat_key(c);
-        Ok(match self.db.get(states_key(bucket_of(&ck)))? {
-            Some(v) => decode::<StateBucket>(STATES_V1, "delivery states", &v)?
-                .get(&ck)
-                .unwrap_or_default(),
-            None => DeliveryState::default(),
-        })
+        Ok(StateBucket::read(&self.db, &states_key(bucket_of(&ck)))?
+            .get(&ck)
+            .unwrap_or_default())
     }
 
     /// Every chat's delivery state, by chat key: one read per bucket, for planning.
@@ -439,7 +493,7 @@ impl Store {
         let mut out = HashMap::new();
         for item in self.db.scan_prefix([b'B']) {
             let (_, v) = item?;
-            let b: StateBucket = decode(STATES_V1, "delivery states", &v)?;
+            let b: StateBucket = decode(StateBucket::VERSION, StateBucket::WHAT, &v)?;
             out.extend(b.0.into_iter().map(|e| {
                 let state = e.state();
                 (e.chat, state)
@@ -462,7 +516,7 @@ impl Store {
         let mut found = HashSet::new();
         for item in self.db.range(ledger_key(bucket, from)..=end) {
             let (_, v) = item?;
-            let l: LedgerBucket = decode(LEDGER_V1, "ledger", &v)?;
+            let l: LedgerBucket = decode(LedgerBucket::VERSION, LedgerBucket::WHAT, &v)?;
             found.extend(l.ids(&ck).filter(|id| ids.contains(id.as_str())).cloned());
         }
         Ok(found)
@@ -486,10 +540,7 @@ impl Store {
             by_bucket.entry(bucket_of(k)).or_default().push(i);
         }
         for (bucket, members) in by_bucket {
-            let mut states: StateBucket = match self.db.get(states_key(bucket))? {
-                Some(v) => decode(STATES_V1, "delivery states", &v)?,
-                None => StateBucket::default(),
-            };
+            let mut states = StateBucket::read(&self.db, &states_key(bucket))?;
             let mut ledgers: BTreeMap<NaiveDate, LedgerBucket> = BTreeMap::new();
             // Message -> its set in the day's record: a shared message is stored once.
             let mut sets: HashMap<(NaiveDate, *const PlannedMessage), u32> = HashMap::new();
@@ -503,10 +554,7 @@ impl Store {
                 let record = match ledgers.entry(day) {
                     std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(match self.db.get(ledger_key(bucket, day))? {
-                            Some(v) => decode(LEDGER_V1, "ledger", &v)?,
-                            None => LedgerBucket::default(),
-                        })
+                        e.insert(LedgerBucket::read(&self.db, &ledger_key(bucket, day))?)
                     }
                 };
                 let mine: Vec<u32> = plan
@@ -523,9 +571,9 @@ impl Store {
                     .collect();
                 record.entry(ck).extend(mine);
             }
-            batch.insert(states_key(bucket), encode(STATES_V1, &states)?);
+            batch.insert(states_key(bucket), states.encode()?);
             for (day, l) in ledgers {
-                batch.insert(ledger_key(bucket, day), encode(LEDGER_V1, &l)?);
+                batch.insert(ledger_key(bucket, day), l.encode()?);
             }
         }
 
@@ -596,21 +644,20 @@ impl Store {
         let mut out = HashMap::new();
         for item in self.db.scan_prefix(&prefix) {
             let (k, v) = item?;
-            let idx = k
-                .get(prefix.len()..)
-                .and_then(|b| b.try_into().ok())
-                .map(u32::from_be_bytes)
-                .ok_or_else(|| StoreError::Corrupt("outbox mark key".into()))?;
-            out.insert(idx, decode(MARK_V1, "outbox mark", &v)?);
+            let idx = u32::from_be_bytes(key_suffix(&k, prefix.len())?);
+            out.insert(idx, decode(Mark::VERSION, Mark::WHAT, &v)?);
         }
         Ok(out)
     }
 
     fn mark(&self, p: Platform, seq: u64, idx: u32) -> Result<Mark> {
-        Ok(match self.db.get(mark_key(p, seq, idx))? {
-            Some(v) => decode(MARK_V1, "outbox mark", &v)?,
-            None => Mark::default(),
-        })
+        Mark::read(&self.db, &mark_key(p, seq, idx))
+    }
+
+    /// Items of a batch not yet done, counted from its marks.
+    fn pending(&self, p: Platform, seq: u64, b: &OutboxBatch) -> Result<usize> {
+        let done = self.marks(p, seq)?.values().filter(|m| m.done).count();
+        Ok(b.items.len().saturating_sub(done))
     }
 
     /// The batches of a platform's outbox, oldest first, with their sequence numbers.
@@ -619,11 +666,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.db.scan_prefix(&prefix) {
             let (k, v) = item?;
-            let seq = k
-                .get(prefix.len()..)
-                .and_then(|b| b.try_into().ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| StoreError::Corrupt("outbox key".into()))?;
+            let seq = u64::from_be_bytes(key_suffix(&k, prefix.len())?);
             out.push((seq, decode_batch(&v)?));
         }
         Ok(out)
@@ -647,14 +690,7 @@ impl Store {
     /// Items waiting in a platform's outbox.
     pub fn outbox_len(&self, p: Platform) -> usize {
         self.batches(p)
-            .and_then(|bs| {
-                bs.into_iter()
-                    .map(|(seq, b)| {
-                        let done = self.marks(p, seq)?.values().filter(|m| m.done).count();
-                        Ok(b.items.len().saturating_sub(done))
-                    })
-                    .sum()
-            })
+            .and_then(|bs| bs.iter().map(|(seq, b)| self.pending(p, *seq, b)).sum())
             .unwrap_or(0)
     }
 
@@ -699,25 +735,19 @@ impl Store {
                         ..Mark::default()
                     }
                 }
-                Some(item) => Mark {
-                    done: false,
-                    parts_done: item.parts_done,
-                    attempts: item.attempts,
-                    chat: (item.chat != planned.chat).then(|| item.chat.clone()),
-                },
+                Some(item) => {
+                    Mark::progress(item, (item.chat != planned.chat).then_some(&item.chat))
+                }
             };
-            batch.insert(mark_key(p, seq, idx), encode(MARK_V1, &mark)?);
+            batch.insert(mark_key(p, seq, idx), mark.encode()?);
         }
         let mut left = Vec::new();
         for (seq, n) in finished {
             let known = self.outbox_cache().pending.get(&(p, seq)).copied();
-            let pending = match known {
-                Some(k) => k,
-                None => {
-                    let total = self.batch(p, seq)?.map_or(0, |b| b.items.len());
-                    let done = self.marks(p, seq)?.values().filter(|m| m.done).count();
-                    total.saturating_sub(done)
-                }
+            let pending = match (known, self.batch(p, seq)?) {
+                (Some(k), _) => k,
+                (None, Some(b)) => self.pending(p, seq, &b)?,
+                (None, None) => 0,
             };
             let now = pending.saturating_sub(n);
             if now == 0 {
@@ -797,16 +827,14 @@ impl Store {
         let (fk, tk) = (chat_key(from), chat_key(to));
         let (fb, tb) = (bucket_of(&fk), bucket_of(&tk));
         let mut states: Records<StateBucket> = Records::new();
-        let moved = states
-            .get(&self.db, states_key(fb), STATES_V1, "delivery states")?
-            .take(&fk);
+        let moved = states.get(&self.db, states_key(fb))?.take(&fk);
         if let Some(state) = moved {
-            let target = states.get(&self.db, states_key(tb), STATES_V1, "delivery states")?;
+            let target = states.get(&self.db, states_key(tb))?;
             if target.get(&tk).is_none() {
                 target.set(&tk, state);
             }
         }
-        states.write(STATES_V1, batch)?;
+        states.write(batch)?;
         let mut ledgers: Records<LedgerBucket> = Records::new();
         let keys = self
             .db
@@ -817,28 +845,17 @@ impl Store {
             let Some(day) = super::list_day(&k) else {
                 continue;
             };
-            let ids = ledgers
-                .get(&self.db, k.to_vec(), LEDGER_V1, "ledger")?
-                .take(&fk);
-            if ids.is_empty() {
-                continue;
+            let ids = ledgers.get(&self.db, k.to_vec())?.take(&fk);
+            if !ids.is_empty() {
+                ledgers.get(&self.db, ledger_key(tb, day))?.add(&tk, ids);
             }
-            let target = ledgers.get(&self.db, ledger_key(tb, day), LEDGER_V1, "ledger")?;
-            target.sets.push(ids);
-            let set = (target.sets.len() - 1) as u32;
-            target.entry(&tk).push(set);
         }
-        ledgers.write(LEDGER_V1, batch)?;
+        ledgers.write(batch)?;
         for (id, item) in self.outbox(from.platform)? {
             if item.chat == fk {
                 let (seq, idx) = split_id(id);
-                let mark = Mark {
-                    done: false,
-                    parts_done: item.parts_done,
-                    attempts: item.attempts,
-                    chat: Some(tk.clone()),
-                };
-                batch.insert(mark_key(from.platform, seq, idx), encode(MARK_V1, &mark)?);
+                let mark = Mark::progress(&item, Some(&tk));
+                batch.insert(mark_key(from.platform, seq, idx), mark.encode()?);
             }
         }
         Ok(())
@@ -857,19 +874,11 @@ impl Store {
                 let (k, v) = kv?;
                 old = true;
                 batch.remove(k.clone());
-                let seq = k
-                    .get(prefix.len()..)
-                    .and_then(|b| b.try_into().ok())
-                    .map(u64::from_be_bytes)
-                    .ok_or_else(|| StoreError::Corrupt("outbox key".into()))?;
+                let seq = u64::from_be_bytes(key_suffix(&k, prefix.len())?);
                 let item = decode_item(&v)?;
-                let progress = Mark {
-                    parts_done: item.parts_done,
-                    attempts: item.attempts,
-                    ..Mark::default()
-                };
+                let progress = Mark::progress(&item, None);
                 if progress != Mark::default() {
-                    batch.insert(mark_key(p, seq, 0), encode(MARK_V1, &progress)?);
+                    batch.insert(mark_key(p, seq, 0), progress.encode()?);
                 }
                 let one = OutboxBatch {
                     planned_at: item.planned_at,
@@ -883,51 +892,38 @@ impl Store {
                 batch.insert(batch_key(p, seq), encode(codec::OUTBOX_V3, &one)?);
             }
         }
-        if !old
-            && self.db.scan_prefix([b'D']).next().is_none()
-            && self.db.scan_prefix([b'l']).next().is_none()
-        {
-            return Ok(());
-        }
         let mut states: Records<StateBucket> = Records::new();
         for item in self.db.scan_prefix([b'D']) {
             let (k, v) = item?;
+            old = true;
             let chat = String::from_utf8_lossy(&k[1..]).into_owned();
             let state: DeliveryState = decode(codec::DELIVERY_STATE_V1, "delivery state", &v)?;
             states
-                .get(
-                    &self.db,
-                    states_key(bucket_of(&chat)),
-                    STATES_V1,
-                    "delivery states",
-                )?
+                .get(&self.db, states_key(bucket_of(&chat)))?
                 .set(&chat, state);
             batch.remove(k);
         }
-        states.write(STATES_V1, &mut batch)?;
+        states.write(&mut batch)?;
         let mut ledgers: Records<LedgerBucket> = Records::new();
         for item in self.db.scan_prefix([b'l']) {
             let (k, v) = item?;
+            old = true;
             // `l chat 0 day`: the chat is everything between the prefix and the 0 before the day.
             let Some(day) = super::list_day(&k) else {
                 continue;
             };
             let chat = String::from_utf8_lossy(&k[1..k.len() - 5]).into_owned();
             let ids: Vec<String> = decode(codec::LIST_V1, "ledger", &v)?;
-            let l = ledgers.get(
-                &self.db,
-                ledger_key(bucket_of(&chat), day),
-                LEDGER_V1,
-                "ledger",
-            )?;
-            l.sets.push(ids);
-            let set = (l.sets.len() - 1) as u32;
-            l.entry(&chat).push(set);
+            ledgers
+                .get(&self.db, ledger_key(bucket_of(&chat), day))?
+                .add(&chat, ids);
             batch.remove(k);
         }
-        ledgers.write(LEDGER_V1, &mut batch)?;
-        self.db.apply_batch(batch)?;
-        self.db.flush()?;
+        ledgers.write(&mut batch)?;
+        if old {
+            self.db.apply_batch(batch)?;
+            self.db.flush()?;
+        }
         Ok(())
     }
 }
@@ -1159,7 +1155,7 @@ mod tests {
             db.insert(l, encode(codec::LIST_V1, &ids).unwrap()).unwrap();
             db.insert(
                 key(b's', &[b"telegram:9", b"nerf"]),
-                encode(codec::SUB_V1, &sub).unwrap(),
+                encode(codec::SUB_V1, &crate::store::SubscriptionV1::from(&sub)).unwrap(),
             )
             .unwrap();
             let mut old = key(b'o', &[b"telegram", b""]);

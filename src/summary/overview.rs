@@ -288,7 +288,8 @@ fn terms(text: &str) -> HashSet<String> {
 }
 
 /// What keywords are weighed against: the document frequency of every term in a topic's recent
-/// papers, worked out once (tokenising 300 abstracts per overview made `/digest` slow).
+/// papers, worked out once per topic rather than by tokenising its 300 abstracts again for
+/// every overview line.
 #[derive(Debug, Default)]
 pub struct Background {
     docs: usize,

@@ -713,7 +713,9 @@ impl Store {
         delivered_at: Option<DateTime<Utc>>,
     ) -> Result<()> {
         let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
-        let mut batch = sled::Batch::default();
+        // Written in this order; `removes_batch` says whether they must be one atomic batch.
+        let mut writes: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
+        let mut removes_batch = false;
         let mut finished: HashMap<u64, usize> = HashMap::new();
         for (id, item) in changes {
             let (seq, idx) = split_id(*id);
@@ -739,7 +741,7 @@ impl Store {
                     Mark::progress(item, (item.chat != planned.chat).then_some(&item.chat))
                 }
             };
-            batch.insert(mark_key(p, seq, idx), mark.encode()?);
+            writes.push((mark_key(p, seq, idx), Some(mark.encode()?)));
         }
         let mut left = Vec::new();
         for (seq, n) in finished {
@@ -751,23 +753,46 @@ impl Store {
             };
             let now = pending.saturating_sub(n);
             if now == 0 {
-                batch.remove(batch_key(p, seq));
+                removes_batch = true;
+                writes.push((batch_key(p, seq), None));
                 for k in self.db.scan_prefix(marks_prefix(p, seq)).keys() {
-                    batch.remove(k?);
+                    writes.push((k?.to_vec(), None));
                 }
                 for idx in changes.iter().map(|(id, _)| split_id(*id)) {
                     if idx.0 == seq {
-                        batch.remove(mark_key(p, seq, idx.1));
+                        writes.push((mark_key(p, seq, idx.1), None));
                     }
                 }
             }
             left.push((seq, now));
         }
-        batch.insert(counters_key(p), encode(COUNTERS_V1, counters)?);
+        writes.push((counters_key(p), Some(encode(COUNTERS_V1, counters)?)));
         if let Some(t) = delivered_at {
-            batch.insert(delivered_key(p), t.to_rfc3339().as_bytes());
+            writes.push((delivered_key(p), Some(t.to_rfc3339().into_bytes())));
         }
-        self.db.apply_batch(batch)?;
+        if removes_batch {
+            // A batch record goes with all its marks, or not at all.
+            let mut batch = sled::Batch::default();
+            for (k, v) in writes {
+                match v {
+                    Some(v) => batch.insert(k, v),
+                    None => batch.remove(k),
+                }
+            }
+            self.db.apply_batch(batch)?;
+        } else {
+            // One insert per key, the mark first. sled 0.34 writes out its log buffer twice
+            // for every batch (`pin_log` rolls it before and after), which cost two disk writes
+            // per message sent; single inserts share the buffer until the flush. A crash between
+            // them can leave the counters or the delivery time one message behind the marks,
+            // never a mark behind the counters.
+            for (k, v) in writes {
+                match v {
+                    Some(v) => self.db.insert(k, v)?,
+                    None => self.db.remove(k)?,
+                };
+            }
+        }
         let mut cache = self.outbox_cache();
         for (seq, n) in left {
             if n == 0 {

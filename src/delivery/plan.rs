@@ -122,10 +122,19 @@ impl Planner {
             planned.insert(*p, self.store.counters(*p)?.planned);
         }
         let mut cache = Cache::default();
-        let states = self.store.delivery_states()?;
-        let mut subscriptions = self.store.subscription_scan();
+        // The three reads are independent: the subscriptions are read beside the rest.
+        let (chats, states, subscriptions) = std::thread::scope(|s| {
+            let subscriptions = s.spawn(|| self.store.subscription_scan());
+            let chats = self.store.chats();
+            let states = self.store.delivery_states();
+            let subscriptions = subscriptions
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (chats, states, subscriptions)
+        });
+        let (states, mut subscriptions) = (states?, subscriptions?);
         let mut plans = Vec::new();
-        for rec in self.store.chats()? {
+        for rec in chats? {
             run.examined += 1;
             let Some(platform) = Platform::parse(&rec.platform) else {
                 continue;

@@ -765,12 +765,17 @@ impl Store {
 
     /// Every chat's subscriptions in one pass, for planning: ask `SubscriptionScan::of` for
     /// chats in the order `chats` returns them. One sequential scan instead of a lookup per
-    /// chat, which at 100k chats was most of planning's time.
-    pub fn subscription_scan(&self) -> SubscriptionScan {
-        SubscriptionScan {
-            iter: self.db.scan_prefix([b'u']),
-            next: None,
-        }
+    /// chat, which at 100k chats was most of planning's time. The records are read here (not
+    /// decoded: sled hands out shared buffers), so planning can read them on one thread while
+    /// it reads the chats on another.
+    pub fn subscription_scan(&self) -> Result<SubscriptionScan> {
+        let records = self
+            .db
+            .scan_prefix([b'u'])
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(SubscriptionScan {
+            records: records.into_iter().peekable(),
+        })
     }
 
     /// Converts stores written before subscription records (a `s chat 0 topic` key per
@@ -827,31 +832,26 @@ impl Store {
 
 /// A cursor over all subscriptions in chat order (see `Store::subscription_scan`).
 pub struct SubscriptionScan {
-    iter: sled::Iter,
-    next: Option<(sled::IVec, sled::IVec)>,
+    records: std::iter::Peekable<std::vec::IntoIter<(sled::IVec, sled::IVec)>>,
 }
 
 impl SubscriptionScan {
     /// The subscriptions of `chat` (`platform:id`). Chats must be asked in key order; the
     /// subscriptions of chats skipped in between are passed over without being decoded.
     pub fn of(&mut self, chat: &str) -> Result<Vec<Subscription>> {
-        loop {
-            let (k, v) = match self.next.take() {
-                Some(kv) => kv,
-                None => match self.iter.next() {
-                    Some(kv) => kv?,
-                    None => return Ok(Vec::new()),
-                },
-            };
+        while let Some((k, _)) = self.records.peek() {
             match k[1..].cmp(chat.as_bytes()) {
-                std::cmp::Ordering::Less => continue,
-                std::cmp::Ordering::Equal => return decode_subs(&v),
-                std::cmp::Ordering::Greater => {
-                    self.next = Some((k, v));
-                    return Ok(Vec::new());
+                std::cmp::Ordering::Less => {
+                    self.records.next();
                 }
+                std::cmp::Ordering::Equal => {
+                    let (_, v) = self.records.next().expect("peeked");
+                    return decode_subs(&v);
+                }
+                std::cmp::Ordering::Greater => break,
             }
         }
+        Ok(Vec::new())
     }
 }
 

@@ -160,6 +160,10 @@ const ITEM_BITS: u32 = 20;
 /// record sizes).
 const BATCH_ITEMS: usize = 256;
 
+/// A key and value to write, in sled's buffers: converted as each record is made, so a run's
+/// records are not held twice while the batch is put together.
+type KeyValue = (sled::IVec, sled::IVec);
+
 /// An item's id from its batch and place in it.
 fn item_id(seq: u64, idx: u32) -> u64 {
     (seq << ITEM_BITS) | idx as u64
@@ -532,9 +536,34 @@ impl Store {
         planned: &[(Platform, u64)],
     ) -> Result<Vec<(Platform, u64, String)>> {
         let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
-        let mut batch = sled::Batch::default();
-        // By bucket, so that each state record and ledger record is read and written once.
         let keys: Vec<String> = plans.iter().map(|p| chat_key(&p.chat)).collect();
+        // The bucket records and the outbox records are built from the plans alone: on two
+        // threads, they take about half the time.
+        let (buckets, outbox) = std::thread::scope(|s| {
+            let outbox = s.spawn(|| self.outbox_records(plans, &keys, planned_at));
+            let buckets = self.bucket_records(plans, &keys);
+            let outbox = outbox
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (buckets, outbox)
+        });
+        let (buckets, (records, out, pending)) = (buckets?, outbox?);
+        let mut batch = sled::Batch::default();
+        for (k, v) in buckets.into_iter().chain(records) {
+            batch.insert(k, v);
+        }
+        for (p, n) in planned {
+            batch.insert(planned_key(*p), &n.to_be_bytes());
+        }
+        self.db.apply_batch(batch)?;
+        self.outbox_cache().pending.extend(pending);
+        Ok(out)
+    }
+
+    /// The state and ledger records of the buckets `plans` touch, updated with them.
+    fn bucket_records(&self, plans: &[ChatPlan], keys: &[String]) -> Result<Vec<KeyValue>> {
+        let mut out = Vec::new();
+        // By bucket, so that each state record and ledger record is read and written once.
         let mut by_bucket: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
         for (i, k) in keys.iter().enumerate() {
             by_bucket.entry(bucket_of(k)).or_default().push(i);
@@ -571,18 +600,34 @@ impl Store {
                     .collect();
                 record.entry(ck).extend(mine);
             }
-            batch.insert(states_key(bucket), states.encode()?);
+            out.push((states_key(bucket).into(), states.encode()?.into()));
             for (day, l) in ledgers {
-                batch.insert(ledger_key(bucket, day), l.encode()?);
+                out.push((ledger_key(bucket, day).into(), l.encode()?.into()));
             }
         }
+        Ok(out)
+    }
 
+    /// The outbox batch records for `plans`, with each new item's id, platform and chat, and
+    /// each batch's item count.
+    #[allow(clippy::type_complexity)]
+    fn outbox_records(
+        &self,
+        plans: &[ChatPlan],
+        keys: &[String],
+        planned_at: i64,
+    ) -> Result<(
+        Vec<KeyValue>,
+        Vec<(Platform, u64, String)>,
+        Vec<((Platform, u64), usize)>,
+    )> {
+        let mut records = Vec::new();
         let mut out = Vec::new();
         let mut pending = Vec::new();
         for platform in [Platform::Telegram, Platform::Discord] {
             let mut items = plans
                 .iter()
-                .zip(&keys)
+                .zip(keys)
                 .filter(|(p, _)| p.chat.platform == platform)
                 .flat_map(|(p, k)| p.messages.iter().map(move |m| (p, k, m)))
                 .peekable();
@@ -607,15 +652,13 @@ impl Store {
                     });
                 }
                 pending.push(((platform, seq), b.items.len()));
-                batch.insert(batch_key(platform, seq), encode(codec::OUTBOX_V3, &b)?);
+                records.push((
+                    batch_key(platform, seq).into(),
+                    encode(codec::OUTBOX_V3, &b)?.into(),
+                ));
             }
         }
-        for (p, n) in planned {
-            batch.insert(planned_key(*p), &n.to_be_bytes());
-        }
-        self.db.apply_batch(batch)?;
-        self.outbox_cache().pending.extend(pending);
-        Ok(out)
+        Ok((records, out, pending))
     }
 
     fn outbox_cache(&self) -> std::sync::MutexGuard<'_, OutboxCache> {

@@ -2,7 +2,12 @@
 //! code, and the day's distinctive keywords (TF-IDF of the day's papers against the topic's
 //! recent papers).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+// Fx hashing for the term tables: planning counts every term of thousands of abstracts for a
+// day's overview lines, and SipHash was a large part of that. Results do not depend on the
+// tables' order (terms are ranked by score, then by text).
+use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 
 use paperbell_chat::{Lang, t};
 
@@ -225,6 +230,12 @@ const STOPWORDS: &[&str] = &[
     "ie",
 ];
 
+/// `STOPWORDS` as a set: a word is looked up for every word of every abstract.
+fn stopwords() -> &'static HashSet<&'static str> {
+    static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| STOPWORDS.iter().copied().collect())
+}
+
 /// One paper of the day, as the overview needs it.
 #[derive(Debug, Clone, Copy)]
 pub struct DayPaper<'a> {
@@ -240,15 +251,18 @@ fn words(text: &str) -> Vec<Option<String>> {
     let mut out = Vec::new();
     let mut in_math = false;
     let mut word = String::new();
+    // The buffer is reused: only kept words are allocated (planning tokenises thousands of
+    // abstracts for a day's overview lines).
     let flush = |word: &mut String, out: &mut Vec<Option<String>>| {
         if word.is_empty() {
             return;
         }
-        let w = std::mem::take(word).trim_matches('-').to_string();
+        let w = word.trim_matches('-');
         let keep = w.chars().count() >= 3
             && w.chars().any(|c| c.is_alphabetic())
-            && !STOPWORDS.contains(&w.as_str());
-        out.push(keep.then_some(w));
+            && !stopwords().contains(w);
+        out.push(keep.then(|| w.to_string()));
+        word.clear();
     };
     for c in text.chars() {
         if c == '$' {
@@ -274,15 +288,20 @@ fn words(text: &str) -> Vec<Option<String>> {
 }
 
 /// The distinct terms of a document: its words and its two-word phrases.
-fn terms(text: &str) -> HashSet<String> {
+fn terms(text: &str) -> FxHashSet<String> {
     let w = words(text);
-    let mut out = HashSet::new();
+    let mut out = FxHashSet::default();
+    out.reserve(w.len() * 2);
     for (i, x) in w.iter().enumerate() {
         let Some(x) = x else { continue };
-        out.insert(x.clone());
         if let Some(Some(y)) = w.get(i + 1) {
-            out.insert(format!("{x} {y}"));
+            let mut phrase = String::with_capacity(x.len() + 1 + y.len());
+            phrase.push_str(x);
+            phrase.push(' ');
+            phrase.push_str(y);
+            out.insert(phrase);
         }
+        out.insert(x.clone());
     }
     out
 }
@@ -298,7 +317,7 @@ pub struct Background {
 
 impl Background {
     pub fn new(docs: &[String]) -> Background {
-        let mut df: HashMap<String, u32> = HashMap::new();
+        let mut df: HashMap<String, u32> = HashMap::default();
         for d in docs {
             for term in terms(d) {
                 *df.entry(term).or_default() += 1;
@@ -318,7 +337,7 @@ pub fn keywords(day: &[String], background: &Background, n: usize) -> Vec<String
     if day.is_empty() || n == 0 {
         return Vec::new();
     }
-    let mut df_day: HashMap<String, usize> = HashMap::new();
+    let mut df_day: HashMap<String, usize> = HashMap::default();
     for d in day {
         for term in terms(d) {
             *df_day.entry(term).or_default() += 1;

@@ -122,6 +122,9 @@ fn plan(chats: usize) {
         "plan: {chats} chats x 5 topics ready (built, or opened from --store) in {:.1} s",
         t.elapsed().as_secs_f64()
     );
+    // The copy (or the build) leaves most of a gigabyte of dirty pages; writing them back while
+    // planning runs made the timing swing by half a second between identical runs.
+    let _ = std::process::Command::new("sync").status();
     // Peak memory from here on: the set-up's own allocations are not planning's.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let rss0 = rss_kb();

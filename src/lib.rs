@@ -38,3 +38,15 @@ pub mod sources;
 pub mod store;
 pub mod summary;
 pub mod topics;
+
+/// Runs `a` on a scoped thread of its own and `b` on this one, and returns both results; a
+/// panic in `a` goes on in the caller. For the few steps of a large planning run that are
+/// independent and worth the second core.
+pub(crate) fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|s| {
+        let a = s.spawn(a);
+        let b = b();
+        let a = a.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (a, b)
+    })
+}

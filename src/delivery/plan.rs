@@ -123,18 +123,13 @@ impl Planner {
         }
         let mut cache = Cache::default();
         // The three reads are independent: the subscriptions are read beside the rest.
-        let (chats, states, subscriptions) = std::thread::scope(|s| {
-            let subscriptions = s.spawn(|| self.store.subscription_scan());
-            let chats = self.store.chats();
-            let states = self.store.delivery_states();
-            let subscriptions = subscriptions
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            (chats, states, subscriptions)
-        });
-        let (states, mut subscriptions) = (states?, subscriptions?);
+        let (subscriptions, (chats, states)) = crate::join(
+            || self.store.subscription_scan(),
+            || (self.store.chats(), self.store.delivery_states()),
+        );
+        let (chats, states, mut subscriptions) = (chats?, states?, subscriptions?);
         let mut plans = Vec::new();
-        for rec in chats? {
+        for rec in chats {
             run.examined += 1;
             let Some(platform) = Platform::parse(&rec.platform) else {
                 continue;

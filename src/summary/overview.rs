@@ -2,8 +2,6 @@
 //! code, and the day's distinctive keywords (TF-IDF of the day's papers against the topic's
 //! recent papers).
 
-use std::collections::HashSet;
-
 // Fx hashing for the term tables: planning counts every term of thousands of abstracts for a
 // day's overview lines, and SipHash was a large part of that. Results do not depend on the
 // tables' order (terms are ranked by score, then by text).
@@ -231,8 +229,8 @@ const STOPWORDS: &[&str] = &[
 ];
 
 /// `STOPWORDS` as a set: a word is looked up for every word of every abstract.
-fn stopwords() -> &'static HashSet<&'static str> {
-    static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
+fn stopwords() -> &'static FxHashSet<&'static str> {
+    static SET: std::sync::OnceLock<FxHashSet<&'static str>> = std::sync::OnceLock::new();
     SET.get_or_init(|| STOPWORDS.iter().copied().collect())
 }
 

@@ -1,6 +1,8 @@
 //! Digests, pure: papers x topics -> per-topic digests for an announcement day, and their
 //! plain-text and Markdown renderings (the chat renderings live in the adapters).
 
+use std::sync::OnceLock;
+
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
@@ -110,10 +112,13 @@ pub struct RankFacts {
 }
 
 /// A topic's papers best first, each with what ranked it (`facts[i]` is `papers[i]`'s).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Ranked {
     pub papers: Vec<StoredPaper>,
     pub facts: Vec<RankFacts>,
+    /// The papers' overview terms, once an overview line needed them (planning makes many
+    /// lines of one list: one per set of its papers a chat is shown).
+    terms: OnceLock<overview::TermTable>,
 }
 
 impl Ranked {
@@ -122,8 +127,13 @@ impl Ranked {
         let order = rank_order(&facts, by_upvotes_only);
         let mut slots: Vec<Option<(StoredPaper, RankFacts)>> =
             papers.into_iter().zip(facts).map(Some).collect();
-        let (papers, facts) = order.into_iter().filter_map(|i| slots[i].take()).unzip();
-        Ranked { papers, facts }
+        let (papers, facts): (Vec<_>, _) =
+            order.into_iter().filter_map(|i| slots[i].take()).unzip();
+        Ranked {
+            papers,
+            facts,
+            terms: OnceLock::new(),
+        }
     }
 
     /// The overview line of the papers at `indexes` against `background` (the topic's recent
@@ -134,16 +144,30 @@ impl Ranked {
         background: &overview::Background,
         lang: Lang,
     ) -> String {
-        let day: Vec<DayPaper> = indexes
-            .iter()
-            .map(|&i| DayPaper {
-                title: &self.papers[i].paper.title,
-                abstract_text: &self.papers[i].paper.abstract_text,
-                cross: self.facts[i].cross,
-                has_code: self.facts[i].has_code,
-            })
-            .collect();
-        overview::line(&day, background, lang)
+        let day: Vec<DayPaper> = indexes.iter().map(|&i| self.day_paper(i)).collect();
+        let terms = self.terms();
+        if terms.len() != self.papers.len() {
+            // `papers` changed after the terms were worked out (it is a public field).
+            return overview::line(&day, background, lang);
+        }
+        overview::line_in(&day, terms, indexes, background, lang)
+    }
+
+    /// The papers' overview terms, worked out on first use.
+    pub fn terms(&self) -> &overview::TermTable {
+        self.terms.get_or_init(|| {
+            let all: Vec<DayPaper> = (0..self.papers.len()).map(|i| self.day_paper(i)).collect();
+            overview::TermTable::new(&all)
+        })
+    }
+
+    fn day_paper(&self, i: usize) -> DayPaper<'_> {
+        DayPaper {
+            title: &self.papers[i].paper.title,
+            abstract_text: &self.papers[i].paper.abstract_text,
+            cross: self.facts[i].cross,
+            has_code: self.facts[i].has_code,
+        }
     }
 }
 

@@ -304,6 +304,56 @@ fn terms(text: &str) -> FxHashSet<String> {
     out
 }
 
+/// The terms of a list of papers, each distinct term kept once. Worked out once per list: a
+/// topic's papers appear in many overview lines (one per set of them a chat is shown), and
+/// tokenising them is most of a line's cost.
+#[derive(Debug, Clone, Default)]
+pub struct TermTable {
+    terms: Vec<String>,
+    /// Each document's distinct terms, as indexes into `terms`.
+    docs: Vec<Vec<u32>>,
+}
+
+impl TermTable {
+    pub fn new(papers: &[DayPaper]) -> TermTable {
+        TermTable::of_texts(papers.iter().map(day_text))
+    }
+
+    /// Documents in the table.
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    fn of_texts(texts: impl Iterator<Item = String>) -> TermTable {
+        let mut ids: HashMap<String, u32> = HashMap::default();
+        let docs = texts
+            .map(|text| {
+                terms(&text)
+                    .into_iter()
+                    .map(|term| {
+                        let next = ids.len() as u32;
+                        *ids.entry(term).or_insert(next)
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut terms = vec![String::new(); ids.len()];
+        for (term, i) in ids {
+            terms[i as usize] = term;
+        }
+        TermTable { terms, docs }
+    }
+}
+
+/// What a paper's terms are taken from.
+fn day_text(p: &DayPaper) -> String {
+    format!("{}. {}", p.title, p.abstract_text)
+}
+
 /// What keywords are weighed against: the document frequency of every term in a topic's recent
 /// papers, worked out once per topic rather than by tokenising its 300 abstracts again for
 /// every overview line.
@@ -332,21 +382,33 @@ impl Background {
 /// document frequency in the day times inverse document frequency in the background, phrases
 /// preferred to their words, a term in a single paper only when the day has fewer than four.
 pub fn keywords(day: &[String], background: &Background, n: usize) -> Vec<String> {
+    let table = TermTable::of_texts(day.iter().cloned());
+    keywords_in(&table, &(0..day.len()).collect::<Vec<_>>(), background, n)
+}
+
+/// `keywords` of the documents `day` (indexes) of `table`.
+pub fn keywords_in(
+    table: &TermTable,
+    day: &[usize],
+    background: &Background,
+    n: usize,
+) -> Vec<String> {
     if day.is_empty() || n == 0 {
         return Vec::new();
     }
-    let mut df_day: HashMap<String, usize> = HashMap::default();
+    let mut df_day: HashMap<u32, usize> = HashMap::default();
     for d in day {
-        for term in terms(d) {
-            *df_day.entry(term).or_default() += 1;
+        for term in &table.docs[*d] {
+            *df_day.entry(*term).or_default() += 1;
         }
     }
     let min_df = if day.len() >= 4 { 2 } else { 1 };
     let nb = background.docs as f64;
-    let mut scored: Vec<(f64, &String)> = df_day
+    let mut scored: Vec<(f64, &str)> = df_day
         .iter()
         .filter(|(_, df)| **df >= min_df)
-        .map(|(term, df)| {
+        .map(|(&term, df)| {
+            let term = table.terms[term as usize].as_str();
             let idf =
                 ((nb + 1.0) / (*background.df.get(term).unwrap_or(&0) as f64 + 1.0)).ln() + 1.0;
             // Phrases are more telling than either of their words.
@@ -366,7 +428,7 @@ pub fn keywords(day: &[String], background: &Background, n: usize) -> Vec<String
             .iter()
             .any(|o| o.split(' ').any(|w| w == term) || term.split(' ').any(|w| w == o));
         if !overlaps {
-            out.push(term.clone());
+            out.push(term.to_string());
         }
     }
     out
@@ -374,10 +436,19 @@ pub fn keywords(day: &[String], background: &Background, n: usize) -> Vec<String
 
 /// The overview line: "12 papers · 3 cross-lists · 5 with code · keywords: a, b, c".
 pub fn line(papers: &[DayPaper], background: &Background, lang: Lang) -> String {
-    let day: Vec<String> = papers
-        .iter()
-        .map(|p| format!("{}. {}", p.title, p.abstract_text))
-        .collect();
+    let table = TermTable::new(papers);
+    let docs: Vec<usize> = (0..papers.len()).collect();
+    line_in(papers, &table, &docs, background, lang)
+}
+
+/// `line` with the papers' terms in `table` already: `docs[i]` is `papers[i]`'s document.
+pub fn line_in(
+    papers: &[DayPaper],
+    table: &TermTable,
+    docs: &[usize],
+    background: &Background,
+    lang: Lang,
+) -> String {
     let cross = papers.iter().filter(|p| p.cross).count();
     let code = papers.iter().filter(|p| p.has_code).count();
     let mut parts = vec![match lang {
@@ -396,7 +467,7 @@ pub fn line(papers: &[DayPaper], background: &Background, lang: Lang) -> String 
         Lang::En => format!("{code} with code"),
         Lang::Zh => format!("{code} 篇有代码"),
     });
-    let k = keywords(&day, background, 5);
+    let k = keywords_in(table, docs, background, 5);
     if !k.is_empty() {
         parts.push(format!(
             "{} {}",
@@ -436,6 +507,48 @@ mod tests {
             k.iter().all(|w| !w.contains("mathbb") && w != "the"),
             "{k:?}"
         );
+    }
+
+    #[test]
+    fn a_line_from_a_lists_term_table_is_the_line_of_its_papers() {
+        let p = |title, abstract_text, cross| DayPaper {
+            title,
+            abstract_text,
+            cross,
+            has_code: false,
+        };
+        let list = [
+            p(
+                "Gaussian splatting",
+                "Dynamic Gaussian splatting for avatars.",
+                false,
+            ),
+            p(
+                "Radiance fields",
+                "Neural radiance fields for cities.",
+                true,
+            ),
+            p(
+                "Splatting SLAM",
+                "Gaussian splatting meets SLAM for robots.",
+                false,
+            ),
+            p(
+                "Relighting",
+                "Relightable Gaussian splatting of heads.",
+                true,
+            ),
+        ];
+        let background = Background::new(&["Neural radiance fields in general.".to_string()]);
+        let table = TermTable::new(&list);
+        for about in [vec![0, 2, 3], vec![1], vec![0, 1, 2, 3]] {
+            let papers: Vec<DayPaper> = about.iter().map(|i| list[*i]).collect();
+            assert_eq!(
+                line_in(&papers, &table, &about, &background, Lang::En),
+                line(&papers, &background, Lang::En),
+                "{about:?}"
+            );
+        }
     }
 
     #[test]

@@ -630,3 +630,89 @@ async fn planning_rests_until_a_chat_can_be_due_or_something_changes() {
     let outbox = w.store.outbox(Platform::Telegram).unwrap();
     assert_eq!(outbox.len(), 4, "{outbox:?}");
 }
+
+/// A run large enough to plan on two threads and to be committed in parts plans exactly what
+/// one thread and one batch plan: the same messages for every chat, each once, and the same
+/// states and counters.
+#[test]
+fn a_large_run_on_two_threads_plans_what_one_thread_plans() {
+    let topics = common::shipped_topics();
+    let mut choices: Vec<(String, String)> = topics
+        .topics
+        .iter()
+        .filter(|t| !t.external)
+        .map(|t| (t.id.clone(), t.name.clone()))
+        .collect();
+    choices.push(("cs.CV".into(), "cs.CV".into()));
+    // Enough chats for two threads (2,048) and for a commit in three parts (8,192 each).
+    let chats = 3 * 8192 + 17;
+    let run = |split: usize| {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        common::ingest_day(&store, day(11, 18), 0..40);
+        let since = store.latest_day().unwrap();
+        for i in 0..chats {
+            let chat = tg(&(5000 + i).to_string());
+            let mut rec = ChatRecord::new(&chat);
+            // Two local days: 23:00 UTC has not come yet on the 20th.
+            rec.settings.time = Some(if i % 97 == 0 { "23:00" } else { "08:00" }.into());
+            rec.settings.lang = (i % 5 == 0).then(|| "zh".into());
+            rec.settings.max = (i % 7 == 0).then_some(2);
+            rec.settings.format = (i % 11 == 0).then(|| "combined".into());
+            rec.active = i % 101 != 0;
+            store.put_chat(&rec).unwrap();
+            for k in 0..(1 + i % 3) {
+                let (id, name) = &choices[(i + k * 2) % choices.len()];
+                let sub = Subscription {
+                    topic_id: id.clone(),
+                    topic_name: name.clone(),
+                    query: None,
+                    since,
+                };
+                store.subscribe(&chat, &sub).unwrap();
+            }
+            if i % 101 == 0 {
+                store.set_active(&chat, false).unwrap();
+            }
+        }
+        common::ingest_day(&store, day(11, 19), 100..400);
+        let planner = Planner::new(
+            store.clone(),
+            Arc::new(common::shipped_topics()),
+            ScheduleConfig::default(),
+            vec![Platform::Telegram],
+        )
+        .with_split(split);
+        let r = planner.plan_due(utc(11, 20, 9, 0)).unwrap();
+        assert!(r.failed.is_none());
+        let mut outbox: Vec<_> = store
+            .outbox(Platform::Telegram)
+            .unwrap()
+            .into_iter()
+            .map(|(_, item)| (item.chat, item.local_day, item.message))
+            .collect();
+        outbox.sort_by(|a, b| a.0.cmp(&b.0));
+        let states = store.delivery_states().unwrap();
+        let planned = store.counters(Platform::Telegram).unwrap().planned;
+        (r.planned_chats, r.items.len(), outbox, states, planned)
+    };
+    let one = run(usize::MAX);
+    let two = run(2048);
+    // Every active chat: the 23:00 ones for yesterday's local day (their first digest).
+    let inactive = chats.div_ceil(101);
+    assert_eq!(one.0, chats - inactive, "every active chat planned");
+    assert!(one.2.iter().any(|(_, d, _)| *d == day(11, 19)));
+    assert_eq!(two.0, one.0);
+    assert_eq!(two.1, one.1);
+    assert_eq!(two.1, two.2.len());
+    assert_eq!(two.4, two.1 as u64, "planned counter");
+    // Each chat's messages, in order: the same on both sides.
+    assert!(two.2 == one.2, "the two runs planned different messages");
+    assert_eq!(two.3, one.3, "delivery states");
+    assert!(
+        one.2
+            .iter()
+            .any(|(_, _, m)| m.lang == "zh" && m.overview.is_some()),
+        "the chats differ in their settings"
+    );
+}

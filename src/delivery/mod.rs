@@ -191,6 +191,13 @@ impl PlanJob {
             match result {
                 Ok(run) => {
                     pruned_on = Some(now.date_naive());
+                    if let Some(e) = &run.failed {
+                        tracing::error!(
+                            error = %e,
+                            written = run.items.len(),
+                            "planning stopped part-way; what was written goes out, the rest is planned again next tick"
+                        );
+                    }
                     if !run.items.is_empty() {
                         tracing::info!(
                             chats = run.planned_chats,

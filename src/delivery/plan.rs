@@ -2,12 +2,12 @@
 //! outbox items, written with its ledger entry and new delivery state in one atomic batch.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write;
-use std::sync::{Arc, Mutex};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use paperbell_chat::{ChatRef, Lang, Platform};
+use paperbell_chat::{ChatRef, Platform};
 
 use crate::commands::{Commands, Effective};
 use crate::config::ScheduleConfig;
@@ -15,10 +15,12 @@ use crate::digest::{self, Ranked};
 use crate::i18n::t;
 use crate::scheduler::{delivery_instant, due_day, next_delivery};
 use crate::store::{
-    ChatPlan, DeliveryState, PlannedMessage, Store, StoreError, StoredPaper, Subscription,
+    ChatPlan, ChatRecord, ChatSettings, DeliveryState, PlannedMessage, Store, StoreError,
+    StoredPaper, Subscription, SubscriptionScan,
 };
 use crate::summary::overview::Background;
 use crate::topics::{MatchText, TopicSet};
+use rustc_hash::FxHashMap;
 
 /// However long a chat was away (inactive, or the service down), a digest looks back at most
 /// this many announcement days: catching up is one digest, not a flood.
@@ -27,21 +29,213 @@ pub const CATCH_UP_DAYS: i64 = 14;
 /// local day (arXiv is sometimes late); after it, a day with nothing new is over for the chat.
 pub const LATE_GRACE: chrono::Duration = chrono::Duration::hours(2);
 
+/// Chats a run plans on one thread; a larger run plans each half of its chats on a thread of
+/// its own (the rest of the service is idle while it plans).
+const SPLIT_CHATS: usize = 2048;
+
+/// A value per key that a run works out once, by whichever of its threads asks first: the
+/// other waits for it rather than doing the same work again.
+struct Slots<V> {
+    slots: Mutex<HashMap<Vec<u8>, Slot<V>>>,
+}
+
+/// Empty until worked out; locked while it is.
+type Slot<V> = Arc<Mutex<Option<V>>>;
+
+impl<V> Default for Slots<V> {
+    fn default() -> Self {
+        Slots {
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// One thread's view of `Slots`: its own map first, so a lock is taken once per key and
+/// thread, not once per chat. Values are handed out by index and borrowed: cloning an `Arc`
+/// that the other thread clones too, for every chat, made the two cores fight over its count.
+struct Memo<'s, V> {
+    mine: FxHashMap<Vec<u8>, usize>,
+    values: Vec<V>,
+    shared: &'s Slots<V>,
+}
+
+impl<'s, V: Clone> Memo<'s, V> {
+    fn new(shared: &'s Slots<V>) -> Self {
+        Memo {
+            mine: FxHashMap::default(),
+            values: Vec::new(),
+            shared,
+        }
+    }
+
+    fn value(&self, i: usize) -> &V {
+        &self.values[i]
+    }
+
+    /// The value under `key`, worked out with `init` if nobody has yet. `None` (only without
+    /// `wait`) when another thread is working it out right now.
+    fn get<E>(
+        &mut self,
+        key: &[u8],
+        wait: bool,
+        init: impl FnOnce() -> Result<V, E>,
+    ) -> Result<Option<usize>, E> {
+        if let Some(i) = self.mine.get(key) {
+            return Ok(Some(*i));
+        }
+        let slot = lock(&self.shared.slots)
+            .entry(key.to_vec())
+            .or_default()
+            .clone();
+        let mut slot = if wait {
+            lock(&slot)
+        } else {
+            match slot.try_lock() {
+                Ok(s) => s,
+                Err(TryLockError::WouldBlock) => return Ok(None),
+                Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            }
+        };
+        let v = match &*slot {
+            Some(v) => v.clone(),
+            None => {
+                // A failure leaves the slot empty: the next asker tries again.
+                let v = init()?;
+                *slot = Some(v.clone());
+                v
+            }
+        };
+        drop(slot);
+        self.values.push(v);
+        self.mine.insert(key.to_vec(), self.values.len() - 1);
+        Ok(Some(self.values.len() - 1))
+    }
+
+    /// `get` that waits, of a value that cannot fail.
+    fn wait_for(&mut self, key: &[u8], init: impl FnOnce() -> V) -> usize {
+        match self.get(key, true, || Ok::<V, Infallible>(init())) {
+            Ok(i) => i.expect("a waiting get gives a value"),
+            Err(e) => match e {},
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// What every chat planned in one run shares. Chats with the same topics, windows and settings
 /// get the same digest unless the ledger says otherwise, so one run works each combination out
 /// once: papers per topic, the papers that need a ledger check, and the planned messages.
 #[derive(Default)]
-struct Cache {
-    /// A topic's ranked papers after an exclusive lower day, oldest day first: by topic, then
-    /// day (looked up without allocating, once per chat and topic).
-    lists: HashMap<String, HashMap<NaiveDate, Arc<Ranked>>>,
+struct Shared {
+    /// A topic's ranked papers after an exclusive lower day, oldest day first.
+    lists: Slots<Arc<Ranked>>,
     /// Each topic's background for overview keywords (the store's memo, looked up once per
     /// topic per run rather than once per chat).
-    backgrounds: HashMap<String, Arc<Background>>,
-    risky: HashMap<String, Arc<Vec<(String, NaiveDate)>>>,
-    plans: HashMap<String, Vec<Arc<PlannedMessage>>>,
+    backgrounds: Slots<Arc<Background>>,
+    /// By subscriptions and windows.
+    risky: Slots<Arc<Vec<(String, NaiveDate)>>>,
+    /// By subscriptions, windows and settings; one `Arc` per distinct message, so that the
+    /// outbox and the ledger store each once.
+    plans: Slots<Vec<Arc<PlannedMessage>>>,
     /// Overview lines by list (topic and window), language and the papers they speak of.
-    overviews: HashMap<(String, NaiveDate, Lang, Vec<usize>), String>,
+    overviews: Slots<String>,
+}
+
+/// One planning thread's side of `Shared`, with the buffers its keys are built in.
+struct Cache<'s> {
+    lists: Memo<'s, Arc<Ranked>>,
+    backgrounds: Memo<'s, Arc<Background>>,
+    risky: Memo<'s, Arc<Vec<(String, NaiveDate)>>>,
+    plans: Memo<'s, Vec<Arc<PlannedMessage>>>,
+    overviews: Memo<'s, String>,
+    key: Vec<u8>,
+    overview_key: Vec<u8>,
+}
+
+impl<'s> Cache<'s> {
+    fn new(shared: &'s Shared) -> Self {
+        Cache {
+            lists: Memo::new(&shared.lists),
+            backgrounds: Memo::new(&shared.backgrounds),
+            risky: Memo::new(&shared.risky),
+            plans: Memo::new(&shared.plans),
+            overviews: Memo::new(&shared.overviews),
+            key: Vec::with_capacity(256),
+            overview_key: Vec::with_capacity(64),
+        }
+    }
+}
+
+/// Appends `s` to a cache key, length first, so that no two sequences of parts make one key.
+fn put_str(key: &mut Vec<u8>, s: &str) {
+    key.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    key.extend_from_slice(s.as_bytes());
+}
+
+fn put_day(key: &mut Vec<u8>, d: NaiveDate) {
+    key.extend_from_slice(&d.num_days_from_ce().to_le_bytes());
+}
+
+/// A chat's settings as they apply, and when its digest comes: the same for every chat with
+/// the same settings (and last digest day), so worked out once per run for each.
+struct Timing {
+    eff: Effective,
+    time: NaiveTime,
+    tz: Tz,
+    /// The next delivery time after the run's `now`.
+    next: DateTime<Utc>,
+    /// By the chat's last digest day: the local day due now, if any, and the end of its grace.
+    due: HashMap<Option<NaiveDate>, Option<(NaiveDate, DateTime<Utc>)>>,
+}
+
+/// A chat whose digest is due in this run.
+struct Due {
+    chat: ChatRef,
+    state: DeliveryState,
+    /// The local day the digest is for.
+    local_day: NaiveDate,
+    /// Past the day's grace: with nothing new, the day is done for the chat.
+    day_over: bool,
+}
+
+/// What planning one share of the chats found.
+struct Part {
+    plans: Vec<ChatPlan>,
+    planned_chats: usize,
+    examined: usize,
+    wake: DateTime<Utc>,
+}
+
+impl Part {
+    /// Files a due chat's plan: its messages, and the newest announcement day it covers.
+    fn add(&mut self, due: Due, covered: Option<NaiveDate>, messages: Vec<Arc<PlannedMessage>>) {
+        let mut state = DeliveryState {
+            last_day: if messages.is_empty() {
+                due.state.last_day
+            } else {
+                Some(due.local_day)
+            },
+            covered,
+        };
+        if messages.is_empty() {
+            if due.day_over {
+                // Nothing new by the end of the grace: this day is done for the chat.
+                state.last_day = Some(due.local_day);
+            } else if state == due.state {
+                return;
+            }
+        } else {
+            self.planned_chats += 1;
+        }
+        self.plans.push(ChatPlan {
+            chat: due.chat,
+            state,
+            local_day: due.local_day,
+            messages,
+        });
+    }
 }
 
 pub struct Planner {
@@ -50,6 +244,8 @@ pub struct Planner {
     schedule: ScheduleConfig,
     /// Platforms that run: chats of the others wait (nothing is planned for them).
     platforms: Vec<Platform>,
+    /// Chats from which a run plans on two threads.
+    split_chats: usize,
     /// After a run: the store's generation then, and the first instant any chat could be due.
     /// Until either moves, a run would find nothing to do, so it is skipped: a tick does not
     /// read every chat of a 100k-chat store (and does not take CPU from a fan-out).
@@ -65,6 +261,9 @@ pub struct PlanRun {
     pub items: Vec<(Platform, u64, String)>,
     /// Chats looked at: none when the run found that nothing could be due.
     pub examined: usize,
+    /// Why the run's commit stopped part-way, if it did: `items` were written and go out,
+    /// the other chats are planned again by the next run.
+    pub failed: Option<StoreError>,
 }
 
 impl Planner {
@@ -79,8 +278,16 @@ impl Planner {
             topics,
             schedule,
             platforms,
+            split_chats: SPLIT_CHATS,
             idle: Mutex::new(None),
         }
+    }
+
+    /// Plans runs of `chats` chats or more on two threads (default 2,048); `usize::MAX` keeps
+    /// every run on one.
+    pub fn with_split(mut self, chats: usize) -> Planner {
+        self.split_chats = chats.max(2);
+        self
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -97,8 +304,10 @@ impl Planner {
         let mut wake = far_future(now);
         let run = self.plan_all(now, &mut wake)?;
         // `generation` was read before the run: a change made while it ran makes the next
-        // tick run again.
-        *self.idle.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, wake));
+        // tick run again. So does a failed commit.
+        if run.failed.is_none() {
+            *self.idle.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, wake));
+        }
         Ok(run)
     }
 
@@ -112,151 +321,221 @@ impl Planner {
         let Some(latest) = self.store.latest_day()? else {
             return Ok(run);
         };
-        let commands = Commands {
-            store: &self.store,
-            topics: &self.topics,
-            schedule: &self.schedule,
-        };
-        let mut planned: HashMap<Platform, u64> = HashMap::new();
-        for p in &self.platforms {
-            planned.insert(*p, self.store.counters(*p)?.planned);
-        }
-        let mut cache = Cache::default();
         // The three reads are independent: the subscriptions are read beside the rest.
         let (subscriptions, (chats, states)) = crate::join(
             || self.store.subscription_scan(),
             || (self.store.chats(), self.store.delivery_states()),
         );
-        let (chats, states, mut subscriptions) = (chats?, states?, subscriptions?);
-        let mut plans = Vec::new();
+        let (mut first, states, mut subscriptions) = (chats?, states?, subscriptions?);
+        let shared = Shared::default();
+        let part = |chats, subscriptions| {
+            self.plan_part(chats, subscriptions, &states, latest, now, &shared)
+        };
+        // The second half starts at a chat of a known platform, keyed as the loop keys it.
+        let split = (first.len() >= self.split_chats)
+            .then(|| (first.len() / 2..first.len()).find_map(|i| Some((i, record_key(&first[i])?))))
+            .flatten();
+        let parts = match split {
+            Some((i, key)) => {
+                let second = first.split_off(i);
+                let rest = subscriptions.split_off(&key);
+                let (b, a) = crate::join(
+                    || part(second, rest),
+                    || part(std::mem::take(&mut first), subscriptions),
+                );
+                vec![a?, b?]
+            }
+            None => vec![part(first, subscriptions)?],
+        };
+        for p in &parts {
+            run.examined += p.examined;
+            run.planned_chats += p.planned_chats;
+            *wake = (*wake).min(p.wake);
+        }
+        if parts.iter().all(|p| p.plans.is_empty()) {
+            return Ok(run);
+        }
+        let plans = parts.iter().flat_map(|p| &p.plans);
+        let (items, committed) = self.store.commit_plans(plans, now.timestamp());
+        run.items = items;
+        // Durable before any of it is sent: a send of an unflushed plan could be planned and
+        // sent again after a crash.
+        self.store.flush()?;
+        run.failed = committed.err();
+        // A large run's plans, chats and shared lists take tens of milliseconds to free: done
+        // on a thread of their own, the new items go to the senders that much sooner.
+        let garbage = (parts, states, shared);
+        if run.examined >= self.split_chats {
+            let _ = std::thread::Builder::new()
+                .name("plan-free".into())
+                .spawn(move || drop(garbage));
+        }
+        Ok(run)
+    }
+
+    /// Plans the due ones of `chats` (in key order, with their share of the subscriptions).
+    fn plan_part(
+        &self,
+        chats: Vec<ChatRecord>,
+        mut subscriptions: SubscriptionScan,
+        states: &HashMap<String, DeliveryState>,
+        latest: NaiveDate,
+        now: DateTime<Utc>,
+        shared: &Shared,
+    ) -> Result<Part, StoreError> {
+        let commands = Commands {
+            store: &self.store,
+            topics: &self.topics,
+            schedule: &self.schedule,
+        };
+        let mut part = Part {
+            plans: Vec::with_capacity(chats.len()),
+            planned_chats: 0,
+            examined: 0,
+            wake: far_future(now),
+        };
+        let mut cache = Cache::new(shared);
+        let mut timings: HashMap<ChatSettings, Timing> = HashMap::new();
+        let mut deferred = Vec::new();
+        let mut key = String::with_capacity(64);
         for rec in chats {
-            run.examined += 1;
+            part.examined += 1;
             let Some(platform) = Platform::parse(&rec.platform) else {
                 continue;
             };
             if !rec.active || !self.platforms.contains(&platform) {
                 continue;
             }
+            if !timings.contains_key(&rec.settings) {
+                let eff = commands.effective(&rec.settings, None);
+                let (time, tz) = (time_of(&eff), zone_of(&eff));
+                let timing = Timing {
+                    next: next_delivery(time, tz, now).0,
+                    eff,
+                    time,
+                    tz,
+                    due: HashMap::new(),
+                };
+                timings.insert(rec.settings.clone(), timing);
+            }
+            let timing = timings.get_mut(&rec.settings).expect("inserted");
             let chat = ChatRef {
                 platform,
-                id: rec.id.clone(),
+                id: rec.id,
             };
-            let eff = commands.effective(&rec.settings, None);
-            let key = chat.to_string();
+            key.clear();
+            key.push_str(platform.as_str());
+            key.push(':');
+            key.push_str(&chat.id);
             let state = states.get(&key).copied().unwrap_or_default();
-            let (time, tz) = (time_of(&eff), zone_of(&eff));
             // Its next delivery time: the earliest it could be due again. Waking early is
             // harmless (the run finds nothing); waking late would delay a digest.
-            *wake = (*wake).min(next_delivery(time, tz, now).0);
-            let Some(local_day) = due_day(time, tz, now, state.last_day) else {
+            part.wake = part.wake.min(timing.next);
+            let (time, tz) = (timing.time, timing.tz);
+            let due = *timing.due.entry(state.last_day).or_insert_with(|| {
+                due_day(time, tz, now, state.last_day)
+                    .map(|d| (d, delivery_instant(time, tz, d) + LATE_GRACE))
+            });
+            let Some((local_day, grace_end)) = due else {
                 continue;
             };
-            let grace_end = delivery_instant(time, tz, local_day) + LATE_GRACE;
             let day_over = now >= grace_end;
             if !day_over {
                 // Still waiting for the day's announcement: look again when the grace ends
                 // (a new announcement wakes planning sooner, through the store's generation).
-                *wake = (*wake).min(grace_end);
+                part.wake = part.wake.min(grace_end);
             }
-            let mut plan = if state.covered.is_some_and(|c| c >= latest) {
-                ChatPlan {
-                    chat,
-                    state,
-                    local_day,
-                    messages: Vec::new(),
-                }
-            } else {
-                let subs = subscriptions.of(&key)?;
-                self.plan_chat(&chat, subs, &eff, state, local_day, latest, &mut cache)?
+            let due = Due {
+                chat,
+                state,
+                local_day,
+                day_over,
             };
-            if plan.messages.is_empty() {
-                if day_over {
-                    // Nothing new by the end of the grace: this day is done for the chat.
-                    plan.state.last_day = Some(local_day);
-                } else if plan.state == state {
-                    continue;
-                }
-            } else {
-                run.planned_chats += 1;
-                *planned.entry(platform).or_default() += plan.messages.len() as u64;
+            if state.covered.is_some_and(|c| c >= latest) {
+                part.add(due, state.covered, Vec::new());
+                continue;
             }
-            plans.push(plan);
+            let subs = subscriptions.of(&key)?;
+            let eff = &timing.eff;
+            match self.plan_chat(&due, &subs, eff, latest, &mut cache, false)? {
+                Some(messages) => part.add(due, Some(latest), messages),
+                // The other thread is working out what this chat needs: come back to it.
+                None => deferred.push((due, subs, eff.clone())),
+            }
         }
-        if plans.is_empty() {
-            return Ok(run);
+        for (due, subs, eff) in deferred {
+            let messages = self
+                .plan_chat(&due, &subs, &eff, latest, &mut cache, true)?
+                .expect("a planning that waits gives messages");
+            part.add(due, Some(latest), messages);
         }
-        // The whole run in one atomic batch: records are per bucket of chats, so splitting
-        // the run would write each bucket again per part.
-        let totals: Vec<(Platform, u64)> = planned.into_iter().collect();
-        run.items = self.store.commit_plans(&plans, now.timestamp(), &totals)?;
-        // Durable before any of it is sent: a send of an unflushed plan could be planned and
-        // sent again after a crash.
-        self.store.flush()?;
-        Ok(run)
+        Ok(part)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// A due chat's messages. With `wait` false, `None` when another thread is working out
+    /// something the chat needs (the caller comes back later, with `wait`): until then this
+    /// thread works out what nobody is working on yet, instead of waiting.
     fn plan_chat(
         &self,
-        chat: &ChatRef,
-        subs: Vec<Subscription>,
+        due: &Due,
+        subs: &[Subscription],
         eff: &Effective,
-        state: DeliveryState,
-        local_day: NaiveDate,
         latest: NaiveDate,
         cache: &mut Cache,
-    ) -> Result<ChatPlan, StoreError> {
+        wait: bool,
+    ) -> Result<Option<Vec<Arc<PlannedMessage>>>, StoreError> {
         let floor = latest - chrono::Duration::days(CATCH_UP_DAYS);
         let mut lists = Vec::with_capacity(subs.len());
+        let mut backgrounds = Vec::with_capacity(subs.len());
         let mut lowers = Vec::with_capacity(subs.len());
-        for s in &subs {
-            let lower = [state.covered, s.since, Some(floor)]
+        for s in subs {
+            let lower = [due.state.covered, s.since, Some(floor)]
                 .into_iter()
                 .flatten()
                 .max()
                 .unwrap_or(floor);
-            let cached = cache
-                .lists
-                .get(s.topic_id.as_str())
-                .and_then(|m| m.get(&lower));
-            let list = match cached {
-                Some(l) => l.clone(),
-                None => {
-                    let topic = crate::commands::topic_of(&self.topics, s);
-                    let papers = self.papers_after(s, lower, latest)?;
-                    let l = Arc::new(crate::commands::rank(&self.store, topic.as_ref(), papers)?);
-                    if !cache.backgrounds.contains_key(&s.topic_id) {
-                        let b = crate::commands::background(&self.store, topic.as_ref())?;
-                        cache.backgrounds.insert(s.topic_id.clone(), b);
-                    }
-                    cache
-                        .lists
-                        .entry(s.topic_id.clone())
-                        .or_default()
-                        .insert(lower, l.clone());
-                    l
-                }
-            };
-            lists.push(list);
+            let topic = || crate::commands::topic_of(&self.topics, s);
+            cache.key.clear();
+            put_str(&mut cache.key, &s.topic_id);
+            backgrounds.push(cache.backgrounds.get(&cache.key, wait, || {
+                crate::commands::background(&self.store, topic().as_ref())
+            })?);
+            put_day(&mut cache.key, lower);
+            lists.push(cache.lists.get(&cache.key, wait, || {
+                let papers = self.papers_after(s, lower, latest)?;
+                let list = crate::commands::rank(&self.store, topic().as_ref(), papers)?;
+                // Here rather than in the first overview line: this can be left to wait for.
+                list.terms();
+                Ok::<_, StoreError>(Arc::new(list))
+            })?);
             lowers.push(lower);
         }
-        let mut key = String::with_capacity(128);
+        let (Some(lists), Some(backgrounds)) = (
+            lists.into_iter().collect::<Option<Vec<_>>>(),
+            backgrounds.into_iter().collect::<Option<Vec<_>>>(),
+        ) else {
+            return Ok(None);
+        };
+        let lists: Vec<&Ranked> = lists.iter().map(|i| &**cache.lists.value(*i)).collect();
+        let backgrounds: Vec<&Background> = backgrounds
+            .iter()
+            .map(|i| &**cache.backgrounds.value(*i))
+            .collect();
+        cache.key.clear();
         for (s, lower) in subs.iter().zip(&lowers) {
-            let lower = (*lower - NaiveDate::default()).num_days();
-            let _ = write!(key, "{}\0{}\0{lower}\0", s.topic_id, s.topic_name);
+            put_str(&mut cache.key, &s.topic_id);
+            put_str(&mut cache.key, &s.topic_name);
+            put_day(&mut cache.key, *lower);
         }
-        let risky = match cache.risky.get(&key) {
-            Some(r) => r.clone(),
-            None => {
-                let r: Vec<(String, NaiveDate)> = at_risk(&subs, &lists, &lowers)
+        let risky = cache.risky.wait_for(&cache.key, || {
+            Arc::new(
+                at_risk(subs, &lists, &lowers)
                     .into_iter()
                     .map(|(id, d)| (id.to_string(), d))
-                    .collect();
-                let r = Arc::new(r);
-                cache.risky.insert(key.clone(), r.clone());
-                r
-            }
-        };
+                    .collect(),
+            )
+        });
+        let risky = &**cache.risky.value(risky);
         let first = lowers
             .iter()
             .min()
@@ -269,72 +548,56 @@ impl Planner {
                 format!("{first} – {latest}")
             }
         };
-        let (overviews, backgrounds) = (&mut cache.overviews, &cache.backgrounds);
+        let (overviews, overview_key) = (&mut cache.overviews, &mut cache.overview_key);
         let mut overview = |t: usize, about: &[usize]| -> String {
-            let key = (
-                subs[t].topic_id.clone(),
-                lowers[t],
-                eff.lang,
-                about.to_vec(),
-            );
-            overviews
-                .entry(key)
-                .or_insert_with(|| {
-                    let none = Background::default();
-                    let background = backgrounds.get(&subs[t].topic_id);
-                    lists[t].overview(about, background.map_or(&none, |b| b), eff.lang)
-                })
-                .clone()
+            overview_key.clear();
+            put_str(overview_key, &subs[t].topic_id);
+            put_day(overview_key, lowers[t]);
+            put_str(overview_key, eff.lang.code());
+            for i in about {
+                overview_key.extend_from_slice(&(*i as u32).to_le_bytes());
+            }
+            let i = overviews.wait_for(overview_key, || {
+                lists[t].overview(about, backgrounds[t], eff.lang)
+            });
+            overviews.value(i).clone()
         };
-        let messages = match risky.iter().map(|(_, d)| *d).min() {
-            Some(oldest) => {
-                let ids: HashSet<&str> = risky.iter().map(|(id, _)| id.as_str()).collect();
-                // Ledger days are the chat's local days, which may run a day ahead of or
-                // behind announcement days.
-                let delivered =
-                    self.store
-                        .ledger_contains(chat, oldest - chrono::Duration::days(2), &ids)?;
-                messages(
-                    &subs,
-                    &lists,
-                    |id| delivered.contains(id),
-                    &mut overview,
-                    eff,
-                    &day(),
+        let Some(oldest) = risky.iter().map(|(_, d)| *d).min() else {
+            cache.key.extend_from_slice(&eff.max.to_le_bytes());
+            put_str(&mut cache.key, &eff.format);
+            put_str(&mut cache.key, eff.lang.code());
+            let built = cache.plans.get(&cache.key, wait, || {
+                Ok::<_, Infallible>(
+                    messages(subs, &lists, |_| false, &mut overview, eff, &day())
+                        .into_iter()
+                        .map(Arc::new)
+                        .collect(),
                 )
-                .into_iter()
-                .map(Arc::new)
-                .collect()
-            }
-            None => {
-                let _ = write!(key, "{}\0{}\0{}", eff.max, eff.format, eff.lang.code());
-                match cache.plans.get(&key) {
-                    Some(m) => m.clone(),
-                    None => {
-                        let m: Vec<Arc<PlannedMessage>> =
-                            messages(&subs, &lists, |_| false, &mut overview, eff, &day())
-                                .into_iter()
-                                .map(Arc::new)
-                                .collect();
-                        cache.plans.insert(key, m.clone());
-                        m
-                    }
-                }
-            }
+            });
+            return Ok(match built {
+                Ok(i) => i.map(|i| cache.plans.value(i).clone()),
+                Err(e) => match e {},
+            });
         };
-        Ok(ChatPlan {
-            chat: chat.clone(),
-            state: DeliveryState {
-                last_day: if messages.is_empty() {
-                    state.last_day
-                } else {
-                    Some(local_day)
-                },
-                covered: Some(latest),
-            },
-            local_day,
-            messages,
-        })
+        let ids: HashSet<&str> = risky.iter().map(|(id, _)| id.as_str()).collect();
+        // Ledger days are the chat's local days, which may run a day ahead of or behind
+        // announcement days.
+        let delivered =
+            self.store
+                .ledger_contains(&due.chat, oldest - chrono::Duration::days(2), &ids)?;
+        Ok(Some(
+            messages(
+                subs,
+                &lists,
+                |id| delivered.contains(id),
+                &mut overview,
+                eff,
+                &day(),
+            )
+            .into_iter()
+            .map(Arc::new)
+            .collect(),
+        ))
     }
 
     /// A subscription's papers entered after `lower` up to `latest`, oldest day first.
@@ -369,6 +632,16 @@ impl Planner {
     }
 }
 
+/// The key the store and the planning loop know a chat record by; `None` for a platform this
+/// build does not know (planning skips those).
+fn record_key(rec: &ChatRecord) -> Option<String> {
+    let chat = ChatRef {
+        platform: Platform::parse(&rec.platform)?,
+        id: rec.id.clone(),
+    };
+    Some(chat.to_string())
+}
+
 /// No chat to wake for: run again in a day anyway.
 fn far_future(now: DateTime<Utc>) -> DateTime<Utc> {
     now + chrono::Duration::days(1)
@@ -389,7 +662,7 @@ fn zone_of(eff: &Effective) -> Tz {
 /// are looked up in the ledger; a normal day's new papers cost no read.
 fn at_risk<'a>(
     subs: &[Subscription],
-    lists: &'a [Arc<Ranked>],
+    lists: &[&'a Ranked],
     lowers: &[NaiveDate],
 ) -> Vec<(&'a str, NaiveDate)> {
     let mut out = Vec::new();
@@ -416,7 +689,7 @@ fn at_risk<'a>(
 /// speaks of.
 pub fn messages(
     subs: &[Subscription],
-    lists: &[Arc<Ranked>],
+    lists: &[&Ranked],
     delivered: impl Fn(&str) -> bool,
     overview: &mut dyn FnMut(usize, &[usize]) -> String,
     eff: &Effective,

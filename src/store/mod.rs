@@ -46,7 +46,9 @@ use serde::{Deserialize, Serialize};
 pub use codec::StoredPaper;
 use codec::{PaperRecordRef, PaperRecordV1, day_from_key, day_key, decode, encode};
 pub use enrich::{HfInfo, LlmSummary};
-pub use outbox::{ChatPlan, Counters, DeliveryState, OutboxItem, PlannedMessage, chat_ref};
+pub use outbox::{
+    ChatPlan, Counters, DeliveryState, NewItem, OutboxItem, PlannedMessage, chat_ref,
+};
 
 use crate::paper::{Paper, PaperId};
 use crate::topics::{Topic, TopicSet};
@@ -85,7 +87,7 @@ pub struct IngestStats {
 }
 
 /// Per-chat settings; `None` means "the configured default".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ChatSettings {
     pub time: Option<String>,
     pub tz: Option<String>,
@@ -214,8 +216,15 @@ fn decode_list(v: &[u8]) -> Result<Vec<String>> {
     decode(codec::LIST_V1, "index list", v)
 }
 
+/// `ChatRef`'s `platform:id` text, without the formatting machinery: planning makes one for
+/// every chat of a run.
 fn chat_key(c: &ChatRef) -> String {
-    c.to_string()
+    let p = c.platform.as_str();
+    let mut k = String::with_capacity(p.len() + 1 + c.id.len());
+    k.push_str(p);
+    k.push(':');
+    k.push_str(&c.id);
+    k
 }
 
 fn subs_key(chat: &str) -> Vec<u8> {
@@ -773,9 +782,7 @@ impl Store {
             .db
             .scan_prefix([b'u'])
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        Ok(SubscriptionScan {
-            records: records.into_iter().peekable(),
-        })
+        Ok(SubscriptionScan::new(records.into()))
     }
 
     /// Converts stores written before subscription records (a `s chat 0 topic` key per
@@ -832,26 +839,56 @@ impl Store {
 
 /// A cursor over all subscriptions in chat order (see `Store::subscription_scan`).
 pub struct SubscriptionScan {
-    records: std::iter::Peekable<std::vec::IntoIter<(sled::IVec, sled::IVec)>>,
+    records: std::collections::VecDeque<(sled::IVec, sled::IVec)>,
+    /// Decoded records by their bytes: most chats share their subscriptions with many
+    /// others (the same few topics, subscribed after the same announcement day), and a
+    /// shared record is decoded once instead of costing five strings per chat.
+    decoded: rustc_hash::FxHashMap<sled::IVec, Arc<[Subscription]>>,
 }
 
+/// Distinct subscription records a scan keeps decoded; past it, records are decoded per chat.
+const DECODED_MAX: usize = 4096;
+
 impl SubscriptionScan {
+    fn new(records: std::collections::VecDeque<(sled::IVec, sled::IVec)>) -> SubscriptionScan {
+        SubscriptionScan {
+            records,
+            decoded: Default::default(),
+        }
+    }
+
     /// The subscriptions of `chat` (`platform:id`). Chats must be asked in key order; the
     /// subscriptions of chats skipped in between are passed over without being decoded.
-    pub fn of(&mut self, chat: &str) -> Result<Vec<Subscription>> {
-        while let Some((k, _)) = self.records.peek() {
+    pub fn of(&mut self, chat: &str) -> Result<Arc<[Subscription]>> {
+        while let Some((k, _)) = self.records.front() {
             match k[1..].cmp(chat.as_bytes()) {
                 std::cmp::Ordering::Less => {
-                    self.records.next();
+                    self.records.pop_front();
                 }
                 std::cmp::Ordering::Equal => {
-                    let (_, v) = self.records.next().expect("peeked");
-                    return decode_subs(&v);
+                    let (_, v) = self.records.pop_front().expect("peeked");
+                    if let Some(subs) = self.decoded.get(&v) {
+                        return Ok(subs.clone());
+                    }
+                    let subs: Arc<[Subscription]> = decode_subs(&v)?.into();
+                    if self.decoded.len() < DECODED_MAX {
+                        self.decoded.insert(v, subs.clone());
+                    }
+                    return Ok(subs);
                 }
                 std::cmp::Ordering::Greater => break,
             }
         }
-        Ok(Vec::new())
+        Ok(Arc::from([]))
+    }
+
+    /// Splits the scan: this one keeps the chats before `chat`, the one returned has `chat`
+    /// and those after it, so that two threads can each take their share of the chats.
+    pub fn split_off(&mut self, chat: &str) -> SubscriptionScan {
+        let at = self
+            .records
+            .partition_point(|(k, _)| &k[1..] < chat.as_bytes());
+        SubscriptionScan::new(self.records.split_off(at))
     }
 }
 

@@ -23,10 +23,12 @@
 //! records of versions 1 and 2) are converted when opened.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use paperbell_chat::{ChatRef, Platform};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::codec::{self, day_key, decode, encode};
@@ -160,6 +162,13 @@ const ITEM_BITS: u32 = 20;
 /// record sizes).
 const BATCH_ITEMS: usize = 256;
 
+/// Chats per part of a run's commit (see `Store::commit_plans`), and the most parts.
+const PART_CHATS: usize = 8192;
+const MAX_PARTS: usize = 16;
+
+/// A new outbox item: its platform, id and chat.
+pub type NewItem = (Platform, u64, String);
+
 /// A key and value to write, in sled's buffers: converted as each record is made, so a run's
 /// records are not held twice while the batch is put together.
 type KeyValue = (sled::IVec, sled::IVec);
@@ -175,12 +184,23 @@ fn split_id(id: u64) -> (u64, u32) {
 
 /// A chat's bucket: FNV-1a of its key (stable across builds, unlike std's hasher).
 fn bucket_of(chat: &str) -> u16 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in chat.bytes() {
-        h ^= b as u32;
+    (fnv(FNV_START, chat.as_bytes()) % BUCKETS) as u16
+}
+
+/// `bucket_of` its key, without making the key.
+fn bucket_of_chat(c: &ChatRef) -> u16 {
+    let h = fnv(FNV_START, c.platform.as_str().as_bytes());
+    (fnv(fnv(h, b":"), c.id.as_bytes()) % BUCKETS) as u16
+}
+
+const FNV_START: u32 = 0x811c_9dc5;
+
+fn fnv(mut h: u32, bytes: &[u8]) -> u32 {
+    for b in bytes {
+        h ^= *b as u32;
         h = h.wrapping_mul(0x0100_0193);
     }
-    (h % BUCKETS) as u16
+    h
 }
 
 fn states_key(bucket: u16) -> Vec<u8> {
@@ -311,6 +331,23 @@ struct OutboxBatch {
     items: Vec<BatchItem>,
 }
 
+/// `OutboxBatch` as planning writes it: the same encoding, borrowing the plans' messages and
+/// chat keys instead of copying them into the record first.
+#[derive(Serialize)]
+struct OutboxBatchRef<'a> {
+    planned_at: i64,
+    messages: Vec<&'a PlannedMessage>,
+    items: Vec<BatchItemRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct BatchItemRef<'a> {
+    chat: &'a str,
+    #[serde(with = "codec::day_num")]
+    local_day: NaiveDate,
+    message: u32,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct BatchItem {
     chat: String,
@@ -411,10 +448,7 @@ trait Record: Default + Serialize + serde::de::DeserializeOwned {
 
     /// The record under `k`, or an empty one.
     fn read(db: &sled::Db, k: &[u8]) -> Result<Self> {
-        match db.get(k)? {
-            Some(v) => decode(Self::VERSION, Self::WHAT, &v),
-            None => Ok(Self::default()),
-        }
+        decode_or_default(db.get(k)?)
     }
 
     fn encode(&self) -> Result<Vec<u8>> {
@@ -435,6 +469,14 @@ impl Record for LedgerBucket {
 impl Record for Mark {
     const VERSION: u8 = MARK_V1;
     const WHAT: &'static str = "outbox mark";
+}
+
+/// A record as read, or an empty one.
+fn decode_or_default<T: Record>(v: Option<sled::IVec>) -> Result<T> {
+    match v {
+        Some(v) => decode(T::VERSION, T::WHAT, &v),
+        None => Ok(T::default()),
+    }
 }
 
 /// Read-modify-write records of one sled batch: each record is read once (from the batch
@@ -526,62 +568,139 @@ impl Store {
         Ok(found)
     }
 
-    /// Writes a planning run (outbox items, ledger entries, states) and each platform's
-    /// running total of planned messages in one atomic batch; returns the new outbox items'
-    /// ids with their platforms and chats. Not durable until `flush`.
-    pub fn commit_plans(
+    /// Writes a planning run: each chat's outbox items, ledger entry and new state in one
+    /// atomic batch, with each platform's running total of planned messages. A large run is
+    /// written in parts, each the chats of a range of buckets (so a record belongs to one
+    /// part), built and written on two threads: one builds a part while the other's is
+    /// written. Returns the new outbox items (platform, id, chat) of the parts written, and
+    /// the error that stopped the rest, if one did; their chats are planned again by the next
+    /// run. Not durable until `flush`.
+    pub fn commit_plans<'a>(
         &self,
-        plans: &[ChatPlan],
+        plans: impl IntoIterator<Item = &'a ChatPlan, IntoIter: Clone>,
         planned_at: i64,
-        planned: &[(Platform, u64)],
-    ) -> Result<Vec<(Platform, u64, String)>> {
+    ) -> (Vec<NewItem>, Result<()>) {
         let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
-        let keys: Vec<String> = plans.iter().map(|p| chat_key(&p.chat)).collect();
-        // The bucket records and the outbox records are built from the plans alone, each in
-        // 130-190 ms at 100k chats: on two threads, the commit waits for the longer one only.
-        let (outbox, buckets) = crate::join(
-            || self.outbox_records(plans, &keys, planned_at),
-            || self.bucket_records(plans, &keys),
-        );
-        let (buckets, (records, out, pending)) = (buckets?, outbox?);
+        let plans = plans.into_iter();
+        let n = (plans.clone().count() / PART_CHATS).clamp(1, MAX_PARTS);
+        let mut parts: Vec<Vec<&ChatPlan>> = vec![Vec::new(); n];
+        for p in plans {
+            parts[bucket_of_chat(&p.chat) as usize * n / BUCKETS as usize].push(p);
+        }
+        parts.retain(|p| !p.is_empty());
+        let mut totals = HashMap::new();
+        for p in [Platform::Telegram, Platform::Discord] {
+            match self.planned_total(p) {
+                Ok(t) => totals.insert(p, t),
+                Err(e) => return (Vec::new(), Err(e)),
+            };
+        }
+        let totals = Mutex::new(totals);
+        let (next, failed) = (AtomicUsize::new(0), AtomicBool::new(false));
+        let work = || {
+            let mut items = Vec::new();
+            while !failed.load(Relaxed) {
+                let Some(part) = parts.get(next.fetch_add(1, Relaxed)) else {
+                    break;
+                };
+                if let Err(e) = self.commit_part(part, planned_at, &totals, &mut items) {
+                    failed.store(true, Relaxed);
+                    return (items, Err(e));
+                }
+            }
+            (items, Ok(()))
+        };
+        let ((mut items, a), (more, b)) = if parts.len() > 1 {
+            crate::join(work, work)
+        } else {
+            (work(), (Vec::new(), Ok(())))
+        };
+        items.extend(more);
+        (items, a.and(b))
+    }
+
+    /// Writes one part of a run (see `commit_plans`), adding its new items to `items`.
+    fn commit_part(
+        &self,
+        plans: &[&ChatPlan],
+        planned_at: i64,
+        totals: &Mutex<HashMap<Platform, u64>>,
+        items: &mut Vec<NewItem>,
+    ) -> Result<()> {
+        let chats: Vec<(&ChatPlan, String)> =
+            plans.iter().map(|p| (*p, chat_key(&p.chat))).collect();
+        let buckets = self.bucket_records(&chats)?;
+        let (records, out, pending) = self.outbox_records(&chats, planned_at)?;
         let mut batch = sled::Batch::default();
         for (k, v) in buckets.into_iter().chain(records) {
             batch.insert(k, v);
         }
-        for (p, n) in planned {
-            batch.insert(planned_key(*p), &n.to_be_bytes());
+        let mut planned: HashMap<Platform, u64> = HashMap::new();
+        for p in plans {
+            *planned.entry(p.chat.platform).or_default() += p.messages.len() as u64;
+        }
+        // Parts are written one at a time (sled's batches are anyway), each with the totals
+        // of the parts written before it and its own.
+        let mut totals = totals.lock().unwrap_or_else(|e| e.into_inner());
+        for (p, n) in &planned {
+            batch.insert(planned_key(*p), &(totals[p] + n).to_be_bytes());
         }
         self.db.apply_batch(batch)?;
+        for (p, n) in planned {
+            *totals.entry(p).or_default() += n;
+        }
+        drop(totals);
         self.outbox_cache().pending.extend(pending);
-        Ok(out)
+        items.extend(out);
+        Ok(())
     }
 
-    /// The state and ledger records of the buckets `plans` touch, updated with them.
-    fn bucket_records(&self, plans: &[ChatPlan], keys: &[String]) -> Result<Vec<KeyValue>> {
-        let mut out = Vec::new();
+    fn planned_total(&self, p: Platform) -> Result<u64> {
+        Ok(self
+            .db
+            .get(planned_key(p))?
+            .and_then(|v| v.as_ref().try_into().ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
+    /// The state and ledger records of the buckets `chats` are in, updated with their plans.
+    fn bucket_records(&self, chats: &[(&ChatPlan, String)]) -> Result<Vec<KeyValue>> {
         // By bucket, so that each state record and ledger record is read and written once.
         let mut by_bucket: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
-        for (i, k) in keys.iter().enumerate() {
+        for (i, (_, k)) in chats.iter().enumerate() {
             by_bucket.entry(bucket_of(k)).or_default().push(i);
         }
+        // Every read first, then the building: a read waits while another part is written.
+        let mut read = Vec::with_capacity(by_bucket.len());
         for (bucket, members) in by_bucket {
-            let mut states = StateBucket::read(&self.db, &states_key(bucket))?;
-            let mut ledgers: BTreeMap<NaiveDate, LedgerBucket> = BTreeMap::new();
+            let states = self.db.get(states_key(bucket))?;
+            let mut ledgers = Vec::new();
+            for &i in &members {
+                let (plan, _) = chats[i];
+                if !plan.messages.is_empty() && !ledgers.iter().any(|(d, _)| *d == plan.local_day) {
+                    let day = plan.local_day;
+                    ledgers.push((day, self.db.get(ledger_key(bucket, day))?));
+                }
+            }
+            read.push((bucket, members, states, ledgers));
+        }
+        let mut out = Vec::new();
+        for (bucket, members, states, ledgers) in read {
+            let mut states: StateBucket = decode_or_default(states)?;
+            let mut ledgers = ledgers
+                .into_iter()
+                .map(|(d, v)| Ok((d, decode_or_default::<LedgerBucket>(v)?)))
+                .collect::<Result<BTreeMap<NaiveDate, LedgerBucket>>>()?;
             // Message -> its set in the day's record: a shared message is stored once.
-            let mut sets: HashMap<(NaiveDate, *const PlannedMessage), u32> = HashMap::new();
+            let mut sets: FxHashMap<(NaiveDate, *const PlannedMessage), u32> = FxHashMap::default();
             for i in members {
-                let (plan, ck) = (&plans[i], &keys[i]);
+                let (plan, ck) = &chats[i];
                 states.set(ck, plan.state);
                 if plan.messages.is_empty() {
                     continue;
                 }
                 let day = plan.local_day;
-                let record = match ledgers.entry(day) {
-                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(LedgerBucket::read(&self.db, &ledger_key(bucket, day))?)
-                    }
-                };
+                let record = ledgers.get_mut(&day).expect("read above");
                 let mine: Vec<u32> = plan
                     .messages
                     .iter()
@@ -604,45 +723,48 @@ impl Store {
         Ok(out)
     }
 
-    /// The outbox batch records for `plans`, with each new item's id, platform and chat, and
-    /// each batch's item count.
+    /// The outbox batch records for `chats`, with each new item and each batch's item count.
     #[allow(clippy::type_complexity)]
     fn outbox_records(
         &self,
-        plans: &[ChatPlan],
-        keys: &[String],
+        chats: &[(&ChatPlan, String)],
         planned_at: i64,
-    ) -> Result<(
-        Vec<KeyValue>,
-        Vec<(Platform, u64, String)>,
-        Vec<((Platform, u64), usize)>,
-    )> {
+    ) -> Result<(Vec<KeyValue>, Vec<NewItem>, Vec<((Platform, u64), usize)>)> {
         let mut records = Vec::new();
         let mut out = Vec::new();
         let mut pending = Vec::new();
         for platform in [Platform::Telegram, Platform::Discord] {
-            let mut items = plans
+            // Ids first, like the reads of `bucket_records`: taking one waits for a write.
+            let n: usize = chats
                 .iter()
-                .zip(keys)
+                .filter(|(p, _)| p.chat.platform == platform)
+                .map(|(p, _)| p.messages.len())
+                .sum();
+            let mut seqs = (0..n.div_ceil(BATCH_ITEMS))
+                .map(|_| self.db.generate_id())
+                .collect::<std::result::Result<Vec<u64>, _>>()?
+                .into_iter();
+            let mut items = chats
+                .iter()
                 .filter(|(p, _)| p.chat.platform == platform)
                 .flat_map(|(p, k)| p.messages.iter().map(move |m| (p, k, m)))
                 .peekable();
             while items.peek().is_some() {
-                let seq = self.db.generate_id()?;
-                let mut b = OutboxBatch {
+                let seq = seqs.next().expect("one id per batch");
+                let mut b = OutboxBatchRef {
                     planned_at,
                     messages: Vec::new(),
                     items: Vec::new(),
                 };
-                let mut index: HashMap<*const PlannedMessage, u32> = HashMap::new();
+                let mut index: FxHashMap<*const PlannedMessage, u32> = FxHashMap::default();
                 for (plan, chat, m) in items.by_ref().take(BATCH_ITEMS) {
                     let message = *index.entry(Arc::as_ptr(m)).or_insert_with(|| {
-                        b.messages.push(m.as_ref().clone());
+                        b.messages.push(m);
                         (b.messages.len() - 1) as u32
                     });
                     out.push((platform, item_id(seq, b.items.len() as u32), chat.clone()));
-                    b.items.push(BatchItem {
-                        chat: chat.clone(),
+                    b.items.push(BatchItemRef {
+                        chat,
                         local_day: plan.local_day,
                         message,
                     });
@@ -848,11 +970,7 @@ impl Store {
             Some(v) => decode(COUNTERS_V1, "counters", &v)?,
             None => Counters::default(),
         };
-        c.planned = self
-            .db
-            .get(planned_key(p))?
-            .and_then(|v| v.as_ref().try_into().ok())
-            .map_or(0, u64::from_be_bytes);
+        c.planned = self.planned_total(p)?;
         Ok(c)
     }
 
@@ -1056,6 +1174,32 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_written_from_borrowed_plans_reads_back_as_a_batch() {
+        let m = message("NeRF", &["2411.00001"]);
+        let written = OutboxBatchRef {
+            planned_at: 7,
+            messages: vec![&m],
+            items: vec![BatchItemRef {
+                chat: "telegram:5",
+                local_day: day(20),
+                message: 0,
+            }],
+        };
+        let b = decode_batch(&encode(codec::OUTBOX_V3, &written).unwrap()).unwrap();
+        assert_eq!(b.planned_at, 7);
+        assert_eq!(b.messages, vec![m.as_ref().clone()]);
+        assert_eq!(b.items.len(), 1);
+        assert_eq!(
+            (
+                b.items[0].chat.as_str(),
+                b.items[0].local_day,
+                b.items[0].message
+            ),
+            ("telegram:5", day(20), 0)
+        );
+    }
+
+    #[test]
     fn a_run_is_one_batch_whose_items_are_marked_done_and_then_removed() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
@@ -1066,9 +1210,8 @@ mod tests {
             plan("2", vec![shared.clone(), own]),
             plan("3", vec![shared]),
         ];
-        let ids = store
-            .commit_plans(&plans, 1_700_000_000, &[(Platform::Telegram, 4)])
-            .unwrap();
+        let (ids, written) = store.commit_plans(&plans, 1_700_000_000);
+        written.unwrap();
         assert_eq!(ids.len(), 4);
         assert_eq!(keys(&store, b'b'), 1, "one batch record for the run");
         let outbox = store.outbox(Platform::Telegram).unwrap();
@@ -1136,13 +1279,75 @@ mod tests {
     }
 
     #[test]
+    fn a_large_run_is_written_in_parts_that_together_hold_every_chat() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (a, b) = (
+            message("NeRF", &["2411.00001"]),
+            message("cs.CV", &["2411.00002"]),
+        );
+        let chats = 3 * PART_CHATS;
+        let plans: Vec<ChatPlan> = (0..chats)
+            .map(|i| {
+                let m = if i % 3 == 0 {
+                    vec![a.clone(), b.clone()]
+                } else {
+                    vec![a.clone()]
+                };
+                plan(&i.to_string(), m)
+            })
+            .collect();
+        let (ids, written) = store.commit_plans(&plans, 0);
+        written.unwrap();
+        let messages = chats + chats / 3;
+        assert_eq!(ids.len(), messages);
+        assert_eq!(store.outbox_len(Platform::Telegram), messages);
+        assert_eq!(
+            store.counters(Platform::Telegram).unwrap().planned,
+            messages as u64
+        );
+        // Every chat's state and ledger entry, whichever part wrote it.
+        let states = store.delivery_states().unwrap();
+        assert_eq!(states.len(), chats);
+        for i in [0, 1, chats / 2, chats - 1] {
+            let chat = tg(&i.to_string());
+            assert_eq!(states[&chat.to_string()].last_day, Some(day(20)));
+            let ids = HashSet::from(["2411.00001", "2411.00002"]);
+            let found = store.ledger_contains(&chat, day(19), &ids).unwrap();
+            assert_eq!(found.len(), if i % 3 == 0 { 2 } else { 1 }, "chat {i}");
+        }
+        // Each chat's items in its own order.
+        let outbox = store.outbox(Platform::Telegram).unwrap();
+        let zero: Vec<&str> = outbox
+            .iter()
+            .filter(|(_, i)| i.chat == "telegram:0")
+            .map(|(_, i)| i.message.title.as_str())
+            .collect();
+        assert_eq!(zero, ["NeRF", "cs.CV"]);
+    }
+
+    #[test]
+    fn a_chats_key_and_bucket_are_the_same_however_they_are_made() {
+        for id in ["1", "-1001234567890", "123456789012345678", ""] {
+            for platform in [Platform::Telegram, Platform::Discord] {
+                let c = ChatRef {
+                    platform,
+                    id: id.into(),
+                };
+                assert_eq!(chat_key(&c), c.to_string());
+                assert_eq!(bucket_of_chat(&c), bucket_of(&chat_key(&c)));
+            }
+        }
+    }
+
+    #[test]
     fn a_moved_chat_takes_its_state_ledger_and_pending_items() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let m = message("NeRF", &["2411.00001"]);
-        store
-            .commit_plans(&[plan("-5", vec![m.clone()]), plan("7", vec![m])], 0, &[])
-            .unwrap();
+        let (_, written) =
+            store.commit_plans(&[plan("-5", vec![m.clone()]), plan("7", vec![m])], 0);
+        written.unwrap();
         store.put_chat(&ChatRecord::new(&tg("-5"))).unwrap();
         assert!(store.migrate_chat(&tg("-5"), &tg("-1005")).unwrap());
         let chats: Vec<String> = store

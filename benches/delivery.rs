@@ -49,18 +49,8 @@ fn setup(data: &std::path::Path, chats: usize, topics_per_chat: usize) -> Store 
     let store = Store::open(data).unwrap();
     let d = |n| NaiveDate::from_ymd_opt(2024, 11, n).unwrap();
     common::ingest_day(&store, d(18), 0..2000);
-    let set = common::shipped_topics();
-    let mut choices: Vec<(String, String)> = set
-        .topics
-        .iter()
-        // Hugging Face's daily list is not an arXiv announcement: nothing of it in this store.
-        .filter(|t| !t.external)
-        .map(|t| (t.id.clone(), t.name.clone()))
-        .collect();
-    // Categories as topics too: 7 configured arXiv topics and 3 categories to pick 5 from.
-    for c in ["cs.CV", "cs.LG", "cs.CL"] {
-        choices.push((c.to_string(), c.to_string()));
-    }
+    // 7 configured arXiv topics and 3 categories to pick 5 from.
+    let choices = common::arxiv_choices(&["cs.CV", "cs.LG", "cs.CL"]);
     let since = store.latest_day().unwrap();
     for i in 0..chats {
         let chat = ChatRef {

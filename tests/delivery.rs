@@ -636,14 +636,7 @@ async fn planning_rests_until_a_chat_can_be_due_or_something_changes() {
 /// states and counters.
 #[test]
 fn a_large_run_on_two_threads_plans_what_one_thread_plans() {
-    let topics = common::shipped_topics();
-    let mut choices: Vec<(String, String)> = topics
-        .topics
-        .iter()
-        .filter(|t| !t.external)
-        .map(|t| (t.id.clone(), t.name.clone()))
-        .collect();
-    choices.push(("cs.CV".into(), "cs.CV".into()));
+    let choices = common::arxiv_choices(&["cs.CV"]);
     // Enough chats for two threads (2,048) and for a commit in three parts (8,192 each).
     let chats = 3 * 8192 + 17;
     let run = |split: usize| {

@@ -15,8 +15,8 @@ use crate::digest::{self, Ranked};
 use crate::i18n::t;
 use crate::scheduler::{delivery_instant, due_day, next_delivery};
 use crate::store::{
-    ChatPlan, ChatRecord, ChatSettings, DeliveryState, PlannedMessage, Store, StoreError,
-    StoredPaper, Subscription, SubscriptionScan,
+    ChatPlan, ChatRecord, ChatSettings, DeliveryState, NewItem, PlannedMessage, Store, StoreError,
+    StoredPaper, Subscription, SubscriptionScan, write_chat_key,
 };
 use crate::summary::overview::Background;
 use crate::topics::{MatchText, TopicSet};
@@ -29,8 +29,8 @@ pub const CATCH_UP_DAYS: i64 = 14;
 /// local day (arXiv is sometimes late); after it, a day with nothing new is over for the chat.
 pub const LATE_GRACE: chrono::Duration = chrono::Duration::hours(2);
 
-/// Chats a run plans on one thread; a larger run plans each half of its chats on a thread of
-/// its own (the rest of the service is idle while it plans).
+/// Chats from which a run plans each half of its chats on a thread of its own (the default of
+/// `Planner::with_split`); a smaller run stays on the caller's thread.
 const SPLIT_CHATS: usize = 2048;
 
 /// A value per key that a run works out once, by whichever of its threads asks first: the
@@ -258,7 +258,7 @@ pub struct PlanRun {
     /// Chats that got a digest planned.
     pub planned_chats: usize,
     /// The new outbox items: platform, sequence number, chat.
-    pub items: Vec<(Platform, u64, String)>,
+    pub items: Vec<NewItem>,
     /// Chats looked at: none when the run found that nothing could be due.
     pub examined: usize,
     /// Why the run's commit stopped part-way, if it did: `items` were written and go out,
@@ -424,9 +424,7 @@ impl Planner {
                 id: rec.id,
             };
             key.clear();
-            key.push_str(platform.as_str());
-            key.push(':');
-            key.push_str(&chat.id);
+            write_chat_key(&chat, &mut key);
             let state = states.get(&key).copied().unwrap_or_default();
             // Its next delivery time: the earliest it could be due again. Waking early is
             // harmless (the run finds nothing); waking late would delay a digest.
@@ -639,7 +637,9 @@ fn record_key(rec: &ChatRecord) -> Option<String> {
         platform: Platform::parse(&rec.platform)?,
         id: rec.id.clone(),
     };
-    Some(chat.to_string())
+    let mut key = String::new();
+    write_chat_key(&chat, &mut key);
+    Some(key)
 }
 
 /// No chat to wake for: run again in a day anyway.

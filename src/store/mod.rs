@@ -216,15 +216,19 @@ fn decode_list(v: &[u8]) -> Result<Vec<String>> {
     decode(codec::LIST_V1, "index list", v)
 }
 
-/// `ChatRef`'s `platform:id` text, without the formatting machinery: planning makes one for
-/// every chat of a run.
 fn chat_key(c: &ChatRef) -> String {
-    let p = c.platform.as_str();
-    let mut k = String::with_capacity(p.len() + 1 + c.id.len());
-    k.push_str(p);
-    k.push(':');
-    k.push_str(&c.id);
+    let mut k = String::with_capacity(c.platform.as_str().len() + 1 + c.id.len());
+    write_chat_key(c, &mut k);
     k
+}
+
+/// Appends the key the store knows a chat by (`ChatRef`'s `platform:id` text) to `out`,
+/// without the formatting machinery: planning makes one for every chat of a run, in a buffer
+/// it reuses.
+pub fn write_chat_key(c: &ChatRef, out: &mut String) {
+    out.push_str(c.platform.as_str());
+    out.push(':');
+    out.push_str(&c.id);
 }
 
 fn subs_key(chat: &str) -> Vec<u8> {

@@ -508,6 +508,20 @@ pub fn shipped_topics() -> paperbell::topics::TopicSet {
     c.unwrap().topic_set().unwrap()
 }
 
+/// What a chat can subscribe to in a store of `ingest_day` announcements: the shipped arXiv
+/// topics (Hugging Face's daily list is not an arXiv announcement, so nothing of it is
+/// stored), then `categories` as topics, as (id, name).
+pub fn arxiv_choices(categories: &[&str]) -> Vec<(String, String)> {
+    let mut choices: Vec<(String, String)> = shipped_topics()
+        .topics
+        .iter()
+        .filter(|t| !t.external)
+        .map(|t| (t.id.clone(), t.name.clone()))
+        .collect();
+    choices.extend(categories.iter().map(|c| (c.to_string(), c.to_string())));
+    choices
+}
+
 pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/tests/fixtures/{name}",

@@ -95,7 +95,9 @@ fn entry_field(local: &[u8]) -> Option<Field> {
         b"creator" => Field::Creator,
         b"category" => Field::CategoryText,
         b"comment" => Field::Comment,
-        b"journal_ref" => Field::JournalRef,
+        // The API writes `arxiv:journal_ref`; the announcement feeds (RSS 2.0 and Atom) write
+        // `arxiv:journal_reference`.
+        b"journal_ref" | b"journal_reference" => Field::JournalRef,
         b"doi" | b"DOI" => Field::Doi,
         b"announce_type" => Field::AnnounceType,
         _ => return None,

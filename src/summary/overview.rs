@@ -393,7 +393,7 @@ pub fn keywords_in(
     background: &Background,
     n: usize,
 ) -> Vec<String> {
-    if day.is_empty() || n == 0 {
+    if day.len() < MIN_KEYWORD_PAPERS || n == 0 {
         return Vec::new();
     }
     let mut df_day: HashMap<u32, usize> = HashMap::default();
@@ -417,22 +417,35 @@ pub fn keywords_in(
         })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    let mut out: Vec<String> = Vec::new();
-    for (_, term) in scored {
-        if out.len() == n {
-            break;
-        }
+    let mut out: Vec<(f64, &str)> = Vec::new();
+    let mut first_left_out = None;
+    for (score, term) in scored {
         // A word already inside a chosen phrase, or a phrase around a chosen word, says the
         // same again.
         let overlaps = out
             .iter()
-            .any(|o| o.split(' ').any(|w| w == term) || term.split(' ').any(|w| w == o));
-        if !overlaps {
-            out.push(term.to_string());
+            .any(|(_, o)| o.split(' ').any(|w| w == term) || term.split(' ').any(|w| w == *o));
+        if overlaps {
+            continue;
         }
+        if out.len() == n {
+            first_left_out = Some(score);
+            break;
+        }
+        out.push((score, term));
     }
-    out
+    // Terms that score the same as one left out were chosen by the alphabet, not by weight:
+    // the day's text cannot tell them apart, so none of them is shown.
+    if let Some(cut) = first_left_out {
+        out.retain(|(score, _)| *score > cut);
+    }
+    out.into_iter().map(|(_, term)| term.to_string()).collect()
 }
+
+/// Papers a day needs before its overview names keywords: the terms of one or two abstracts
+/// all weigh the same, and listing them shows noise ("acquisition variability, additive
+/// noise, ..."), where the titles right below say more.
+const MIN_KEYWORD_PAPERS: usize = 3;
 
 /// The overview line: "12 papers · 3 cross-lists · 5 with code · keywords: a, b, c".
 pub fn line(papers: &[DayPaper], background: &Background, lang: Lang) -> String {
@@ -500,8 +513,52 @@ mod tests {
     }
 
     #[test]
+    fn a_day_too_small_to_weigh_names_no_keywords() {
+        // One or two abstracts: every term weighs the same.
+        let one = vec![
+            "Acquisition variability and additive noise in aggregate approximation of Allen interval algebra.".to_string(),
+        ];
+        assert_eq!(
+            keywords(&one, &Background::default(), 5),
+            Vec::<String>::new()
+        );
+        let two = vec![
+            one[0].clone(),
+            "Temporal reasoning with Allen intervals.".to_string(),
+        ];
+        assert_eq!(
+            keywords(&two, &Background::default(), 5),
+            Vec::<String>::new()
+        );
+        // Three papers whose terms all tie (each in one paper): the alphabet would choose, so
+        // they are not named; a term the day shares stays.
+        let three = vec![
+            "Sparse attention for video.".to_string(),
+            "Sparse attention for speech.".to_string(),
+            "Quantised kernels for graphs.".to_string(),
+        ];
+        let k = keywords(&three, &Background::default(), 2);
+        assert_eq!(
+            k.first().map(String::as_str),
+            Some("sparse attention"),
+            "{k:?}"
+        );
+        assert!(!k.iter().any(|w| w == "video" || w == "speech"), "{k:?}");
+        let unrelated = vec![
+            "Protein folding kinetics.".to_string(),
+            "Galaxy cluster lensing.".to_string(),
+            "Quantised kernels for graphs.".to_string(),
+        ];
+        // Five phrases tie for three places.
+        assert_eq!(
+            keywords(&unrelated, &Background::default(), 3),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
     fn maths_and_stopwords_are_not_keywords() {
-        let day = vec!["We show that $\\mathbb{R}^n$ is the result of the method.".to_string()];
+        let day = vec!["We show that $\\mathbb{R}^n$ is the result of the method.".to_string(); 3];
         let k = keywords(&day, &Background::default(), 5);
         assert!(
             k.iter().all(|w| !w.contains("mathbb") && w != "the"),
@@ -570,6 +627,6 @@ mod tests {
             "{l}"
         );
         let l = line(&[p(false, false)], &Background::default(), Lang::Zh);
-        assert!(l.starts_with("1 篇论文 · 0 篇有代码"), "{l}");
+        assert_eq!(l, "1 篇论文 · 0 篇有代码", "one paper: counts, no keywords");
     }
 }

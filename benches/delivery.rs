@@ -9,8 +9,6 @@
 //! `cargo bench --bench delivery [--features mimalloc] [-- plan|fanout] [-- --chats N]
 //! [-- --store DIR]`; `BENCH_LOG=info` prints the service's log and the fan-out's progress.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
 mod support;
 
 use std::sync::Arc;
@@ -24,7 +22,8 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use chrono::{NaiveDate, TimeZone, Utc};
 use paperbell::config::ScheduleConfig;
 use paperbell::delivery::Planner;
-use paperbell::store::{ChatRecord, Store, Subscription};
+use paperbell::model::chat::{ChatRecord, Subscription};
+use paperbell::store::Store;
 use paperbell_chat::{ChatRef, Platform};
 use paperbell_testkit::telegram::{self as tg, FakeTelegram};
 
@@ -48,9 +47,9 @@ fn hwm_kb() -> u64 {
 fn setup(data: &std::path::Path, chats: usize, topics_per_chat: usize) -> Store {
     let store = Store::open(data).unwrap();
     let d = |n| NaiveDate::from_ymd_opt(2024, 11, n).unwrap();
-    common::ingest_day(&store, d(18), 0..2000);
+    support::ingest_day(&store, d(18), 0..2000);
     // 7 configured arXiv topics and 3 categories to pick 5 from.
-    let choices = common::arxiv_choices(&["cs.CV", "cs.LG", "cs.CL"]);
+    let choices = support::arxiv_choices(&["cs.CV", "cs.LG", "cs.CL"]);
     let since = store.latest_day().unwrap();
     for i in 0..chats {
         let chat = ChatRef {
@@ -58,7 +57,7 @@ fn setup(data: &std::path::Path, chats: usize, topics_per_chat: usize) -> Store 
             id: (1_000_000 + i).to_string(),
         };
         let mut rec = ChatRecord::new(&chat);
-        rec.settings.time = Some("00:00".into());
+        rec.settings.set("time", "00:00").unwrap();
         store.put_chat(&rec).unwrap();
         for k in 0..topics_per_chat {
             let (id, name) = &choices[(i + k * 3) % choices.len()];
@@ -75,7 +74,7 @@ fn setup(data: &std::path::Path, chats: usize, topics_per_chat: usize) -> Store 
                 .unwrap();
         }
     }
-    common::ingest_day(&store, d(19), 100_000..102_000);
+    support::ingest_day(&store, d(19), 100_000..102_000);
     store.flush().unwrap();
     store
 }
@@ -120,7 +119,7 @@ fn plan(chats: usize) {
     let rss0 = rss_kb();
     let planner = Planner::new(
         store.clone(),
-        Arc::new(common::shipped_topics()),
+        Arc::new(support::shipped_topics()),
         ScheduleConfig::default(),
         vec![Platform::Telegram],
     );
@@ -199,7 +198,7 @@ async fn fanout(chats: usize) {
         ticks as f64 / tick_hz,
         samples.iter().max().copied().unwrap_or(0) as f64 / 1024.0
     );
-    common::sigterm_and_wait(&mut child, Duration::from_secs(30));
+    support::sigterm_and_wait(&mut child, Duration::from_secs(30));
     let store = Store::open(&data).unwrap();
     println!(
         "fanout: outbox left {}, counters {:?}",

@@ -8,9 +8,6 @@
 //! p50/p99 over sequential interactions, each from a different person (the flood limit is per
 //! person). Target p99 < 20 ms. Run: `cargo bench --bench discord`.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-#[path = "support/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};

@@ -5,8 +5,7 @@
 //! Run: `cargo bench --bench parse`. The Python peers are installed on first use into
 //! `target/bench-venv` (PyPI: feedparser, arxiv); set PAPERBELL_BENCH_NO_PYTHON=1 to skip them.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+mod support;
 
 use std::path::Path;
 use std::process::Command;
@@ -80,8 +79,8 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let api_path = dir.join("api_2000.xml");
     let rss_path = dir.join("rss_2000.xml");
-    std::fs::write(&api_path, common::api_doc(2000)).unwrap();
-    std::fs::write(&rss_path, common::rss_doc(2000)).unwrap();
+    std::fs::write(&api_path, support::api_doc(2000)).unwrap();
+    std::fs::write(&rss_path, support::rss_doc(2000)).unwrap();
     let api = std::fs::read(&api_path).unwrap();
     let rss = std::fs::read(&rss_path).unwrap();
 

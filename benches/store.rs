@@ -6,12 +6,11 @@
 //!
 //! Run: `cargo bench --bench store` (PAPERBELL_BENCH_PAPERS overrides the 1M store size).
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use paperbell::paper::Paper;
+use paperbell::model::paper::Paper;
 use paperbell::sources::parse;
 use paperbell::store::Store;
 use paperbell::topics::TopicSet;
@@ -27,10 +26,10 @@ fn papers(from: usize, n: usize) -> Vec<Paper> {
             - chrono::Duration::days((i / 2000) as i64 % 300);
         let date = day.and_hms_opt(0, 0, 0).unwrap().and_utc().to_rfc2822();
         let items: Vec<String> = (i..i + k)
-            .map(|j| common::rss_item(j, "new", &date))
+            .map(|j| support::rss_item(j, "new", &date))
             .collect();
         out.extend(
-            parse(common::rss_feed("cs.CV", &date, &items).as_bytes())
+            parse(support::rss_feed("cs.CV", &date, &items).as_bytes())
                 .unwrap()
                 .papers,
         );
@@ -65,7 +64,7 @@ fn main() {
         println!("store_ingest: bench\nstore_recent: bench");
         return;
     }
-    let t = common::shipped_topics();
+    let t = support::shipped_topics();
     println!(
         "machine: {} cores; {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),

@@ -3,8 +3,7 @@
 //! OpenAI-compatible server answering in 500 ms, against `2000 * 0.5 / max_concurrency * 1.1` s.
 //! Run: `cargo bench --bench summary [-- extractive|llm] [--concurrency N]`.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+mod support;
 
 use std::time::Instant;
 
@@ -47,11 +46,11 @@ async fn llm(concurrency: usize) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(paperbell::store::Store::open(dir.path()).unwrap());
     let items: Vec<String> = (0..PAPERS)
-        .map(|i| common::rss_item(i, "new", "Tue, 19 Nov 2024 00:00:00 -0500"))
+        .map(|i| support::rss_item(i, "new", "Tue, 19 Nov 2024 00:00:00 -0500"))
         .collect();
-    let parsed = parse(common::rss_feed("cs.CV", "x", &items).as_bytes()).unwrap();
+    let parsed = parse(support::rss_feed("cs.CV", "x", &items).as_bytes()).unwrap();
     store
-        .ingest(&parsed.papers, &common::shipped_topics())
+        .ingest(&parsed.papers, &support::shipped_topics())
         .unwrap();
     let mut wanted = paperbell::summary::enrich::Wanted::default();
     for p in &parsed.papers {
@@ -68,7 +67,11 @@ async fn llm(concurrency: usize) {
         ..Default::default()
     };
     cfg.daily_token_budget = u64::MAX;
-    let llm = Arc::new(paperbell::summary::llm::Llm::new(&cfg).unwrap().unwrap());
+    let llm = Arc::new(
+        paperbell::summary::llm::Llm::new(&cfg, paperbell::clock::Clock::System)
+            .unwrap()
+            .unwrap(),
+    );
     let mut report = paperbell::summary::enrich::EnrichReport::default();
     let start = Instant::now();
     paperbell::summary::enrich::summarise(&llm, &store, &wanted, &mut report).await;
@@ -87,10 +90,10 @@ fn extractive() {
     let mut papers = Vec::new();
     for page in 0..50 {
         let items: Vec<String> = (page * 2000..(page + 1) * 2000)
-            .map(|i| common::rss_item(i, "new", "Tue, 19 Nov 2024 00:00:00 -0500"))
+            .map(|i| support::rss_item(i, "new", "Tue, 19 Nov 2024 00:00:00 -0500"))
             .collect();
         papers.extend(
-            parse(common::rss_feed("cs.CV", "x", &items).as_bytes())
+            parse(support::rss_feed("cs.CV", "x", &items).as_bytes())
                 .unwrap()
                 .papers,
         );

@@ -8,9 +8,6 @@
 //!
 //! Run: `cargo bench --bench telegram`.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-#[path = "support/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};

@@ -9,9 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::categories;
-use crate::paper::Category;
-use crate::topics::{HF_DAILY, Term, Topic, TopicError, TopicSet, parse_query};
+use crate::model::chat::{self, ChatDefaults};
+use crate::topics::{TopicDef, TopicSet, compile_all};
 
 /// The configuration shipped with paperbell, used when the default file is absent.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/paperbell.toml");
@@ -52,7 +51,7 @@ pub struct Config {
     pub llm: LlmConfig,
     pub http: HttpConfig,
     pub log: LogConfig,
-    pub topics: Vec<TopicConfig>,
+    pub topics: Vec<TopicDef>,
 }
 
 /// How digests are delivered: the outbox's rate limits and failure policy.
@@ -212,6 +211,19 @@ pub struct ScheduleConfig {
     pub delivery_timezone: String,
 }
 
+impl ScheduleConfig {
+    /// The defaults of chats that set no time or zone. `Config::load` validated both, so a
+    /// value that does not parse here can only come from a config built by hand (tests): it
+    /// is the built-in default.
+    pub fn chat_defaults(&self) -> ChatDefaults {
+        let built_in = ChatDefaults::default();
+        ChatDefaults {
+            time: chat::parse_time(&self.delivery_time).unwrap_or(built_in.time),
+            tz: chat::parse_zone(&self.delivery_timezone).unwrap_or(built_in.tz),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TelegramConfig {
@@ -252,36 +264,6 @@ pub struct HttpConfig {
 pub struct LogConfig {
     /// A tracing filter: `info`, `paperbell=debug`, ... (`RUST_LOG` wins when set).
     pub level: String,
-}
-
-/// A topic as written in the config file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TopicConfig {
-    pub id: String,
-    pub name: Option<String>,
-    #[serde(default)]
-    pub categories: Vec<String>,
-    /// A paper needs at least one of these (in title or abstract).
-    #[serde(default)]
-    pub keywords_any: Vec<String>,
-    /// A paper needs every one of these.
-    #[serde(default)]
-    pub keywords_all: Vec<String>,
-    #[serde(default)]
-    pub exclude: Vec<String>,
-    #[serde(default)]
-    pub authors: Vec<String>,
-    /// Instead of keyword lists: the ad-hoc query syntax (`"diffusion" AND video -survey`).
-    pub query: Option<String>,
-    #[serde(default = "yes")]
-    pub include_cross: bool,
-    #[serde(default)]
-    pub include_replace: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl Default for StoreConfig {
@@ -382,6 +364,25 @@ const SECRETS: &[(&str, &str, &str)] = &[
     ("PAPERBELL_DISCORD_TOKEN", "discord", "token"),
 ];
 
+/// One setting that is not valid: its key (`schedule.fetch`, `topics[2].categories[0]`) and
+/// what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct InvalidSetting {
+    pub key: String,
+    pub message: String,
+}
+
+fn invalid(key: String, message: String) -> InvalidSetting {
+    InvalidSetting { key, message }
+}
+
+/// Whether the operator tuned glibc's malloc arenas (`MALLOC_ARENA_MAX`): then `main` leaves
+/// them as they are. Read here because this module is the only reader of the environment.
+pub fn malloc_arenas_set_by_environment() -> bool {
+    std::env::var_os("MALLOC_ARENA_MAX").is_some()
+}
+
 /// Environment variables that are not settings (read by the command line instead).
 const NOT_SETTINGS: &[&str] = &["PAPERBELL_CONFIG", "PAPERBELL_DATA"];
 
@@ -389,9 +390,8 @@ impl Config {
     /// Reads the config file (or the built-in default when the default path is absent) and
     /// the process environment.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let env: BTreeMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("PAPERBELL_"))
-            .collect();
+        // All of it: the LLM key may live in a variable of any name (`llm.api_key_env`).
+        let env: BTreeMap<String, String> = std::env::vars().collect();
         let (origin, text) = match path {
             Some(p) => (p.display().to_string(), read(p)?),
             None => {
@@ -407,6 +407,17 @@ impl Config {
             }
         };
         Self::from_parts(&origin, &text, &env, |p| std::fs::read_to_string(p))
+    }
+
+    /// The shipped configuration with no environment: what a fresh clone runs with.
+    pub fn shipped() -> Config {
+        Self::from_parts(
+            "built-in default config",
+            DEFAULT_CONFIG,
+            &BTreeMap::new(),
+            |_| unreachable!("the shipped config names no secret files"),
+        )
+        .expect("the shipped config is valid (tested)")
     }
 
     /// Pure core of `load`: file text, environment and a file reader for `*_FILE` secrets.
@@ -457,7 +468,8 @@ impl Config {
             })
             .unwrap_or_else(|| LlmConfig::default().api_key_env);
         for (var, value) in env {
-            if NOT_SETTINGS.contains(&var.as_str())
+            if !var.starts_with("PAPERBELL_")
+                || NOT_SETTINGS.contains(&var.as_str())
                 || *var == key_var
                 || SECRETS
                     .iter()
@@ -465,10 +477,10 @@ impl Config {
             {
                 continue;
             }
-            apply_env(&mut table, &defaults, var, value).map_err(|m| ConfigError {
+            apply_env(&mut table, &defaults, var, value).map_err(|e| ConfigError {
                 origin: format!("environment variable {var}"),
                 key: String::new(),
-                message: m,
+                message: e.message,
             })?;
         }
         let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
@@ -485,24 +497,17 @@ impl Config {
         config.discord.token = secret(env, "PAPERBELL_DISCORD_TOKEN", &read_file)?;
         if !config.llm.api_key_env.trim().is_empty() {
             let var = config.llm.api_key_env.trim().to_string();
-            config.llm.api_key = match env.get(&var) {
-                Some(v) if !v.trim().is_empty() => Some(Secret(v.trim().to_string())),
-                // Outside PAPERBELL_ the variable is not in `env`; read it directly.
-                _ if !var.starts_with("PAPERBELL_") => std::env::var(&var)
-                    .ok()
-                    .filter(|v| !v.trim().is_empty())
-                    .map(|v| Secret(v.trim().to_string())),
-                _ => None,
-            };
+            config.llm.api_key = env
+                .get(&var)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| Secret(v.trim().to_string()));
         }
-        config
-            .validate()
-            .map_err(|(key, message)| err(&key, message))?;
+        config.validate().map_err(|e| err(&e.key, e.message))?;
         Ok(config)
     }
 
     /// Checks values serde cannot: URLs, ranges, the cron expression, zones and topics.
-    fn validate(&self) -> Result<(), (String, String)> {
+    fn validate(&self) -> Result<(), InvalidSetting> {
         for (key, url) in [
             ("arxiv.api_url", &self.arxiv.api_url),
             ("arxiv.feed_url", &self.arxiv.feed_url),
@@ -521,7 +526,10 @@ impl Config {
                 .then_some(("huggingface.api_url", &self.huggingface.api_url)),
         ) {
             if !is_http_url(url) {
-                return Err((key.into(), format!("`{url}` is not an http(s) URL")));
+                return Err(invalid(
+                    key.into(),
+                    format!("`{url}` is not an http(s) URL"),
+                ));
             }
         }
         let (a, h, l) = (&self.arxiv, &self.huggingface, &self.llm);
@@ -530,7 +538,7 @@ impl Config {
             ("huggingface.min_interval_secs", h.min_interval_secs),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err((key.into(), "must be 0 or more seconds".into()));
+                return Err(invalid(key.into(), "must be 0 or more seconds".into()));
             }
         }
         for (key, v) in [
@@ -539,17 +547,17 @@ impl Config {
             ("llm.timeout_secs", l.timeout_secs),
         ] {
             if !(v.is_finite() && v > 0.0) {
-                return Err((key.into(), "must be more than 0 seconds".into()));
+                return Err(invalid(key.into(), "must be more than 0 seconds".into()));
             }
         }
         if !(1..=65536).contains(&self.store.cache_mb) {
-            return Err((
+            return Err(invalid(
                 "store.cache_mb".into(),
                 "must be between 1 and 65536 (MiB)".into(),
             ));
         }
         if !(1..=2000).contains(&a.page_size) {
-            return Err((
+            return Err(invalid(
                 "arxiv.page_size".into(),
                 format!(
                     "{} is outside 1..=2000 (arXiv's limit per call)",
@@ -558,13 +566,12 @@ impl Config {
             ));
         }
         if !(1..=30000).contains(&a.max_results) {
-            return Err((
+            return Err(invalid(
                 "arxiv.max_results".into(),
                 "must be between 1 and 30000 (arXiv's limit)".into(),
             ));
         }
-        self.fetch_schedule()
-            .map_err(|m| ("schedule.fetch".to_string(), m))?;
+        self.fetch_schedule()?;
         let d = &self.delivery;
         for (key, v) in [
             ("delivery.tick_secs", d.tick_secs),
@@ -587,17 +594,20 @@ impl Config {
             ),
         ] {
             if !(v.is_finite() && v > 0.0) {
-                return Err((key.into(), format!("{v} must be a number above 0")));
+                return Err(invalid(key.into(), format!("{v} must be a number above 0")));
             }
         }
         if !(1..=1024).contains(&d.concurrency) {
-            return Err((
+            return Err(invalid(
                 "delivery.concurrency".into(),
                 "must be between 1 and 1024".into(),
             ));
         }
         if d.ledger_days == 0 {
-            return Err(("delivery.ledger_days".into(), "must be 1 or more".into()));
+            return Err(invalid(
+                "delivery.ledger_days".into(),
+                "must be 1 or more".into(),
+            ));
         }
         for (key, tz) in [
             ("schedule.timezone", &self.schedule.timezone),
@@ -607,14 +617,14 @@ impl Config {
             ),
         ] {
             tz.parse::<chrono_tz::Tz>().map_err(|_| {
-                (
+                invalid(
                     key.to_string(),
                     format!("`{tz}` is not an IANA time zone (e.g. Europe/Berlin)"),
                 )
             })?;
         }
         if chrono::NaiveTime::parse_from_str(&self.schedule.delivery_time, "%H:%M").is_err() {
-            return Err((
+            return Err(invalid(
                 "schedule.delivery_time".into(),
                 format!("`{}` is not a time like 08:30", self.schedule.delivery_time),
             ));
@@ -623,20 +633,20 @@ impl Config {
             "polling" => {}
             "webhook" => {
                 if self.telegram.webhook_url.is_none() {
-                    return Err((
+                    return Err(invalid(
                         "telegram.webhook_url".into(),
                         "webhook mode needs the public URL Telegram posts to, e.g. https://bot.example.org/telegram/webhook".into(),
                     ));
                 }
                 if self.http.listen.is_none() {
-                    return Err((
+                    return Err(invalid(
                         "http.listen".into(),
                         "webhook mode needs the HTTP listener, e.g. 127.0.0.1:8080".into(),
                     ));
                 }
             }
             other => {
-                return Err((
+                return Err(invalid(
                     "telegram.mode".into(),
                     format!("`{other}` must be \"polling\" or \"webhook\""),
                 ));
@@ -645,7 +655,7 @@ impl Config {
         if let Some(listen) = &self.http.listen
             && listen.parse::<std::net::SocketAddr>().is_err()
         {
-            return Err((
+            return Err(invalid(
                 "http.listen".into(),
                 format!("`{listen}` is not an address like 127.0.0.1:8080"),
             ));
@@ -658,7 +668,7 @@ impl Config {
             if let Some(v) = value
                 && v.trim().parse::<u64>().map_or(true, |n| n == 0)
             {
-                return Err((
+                return Err(invalid(
                     key.into(),
                     format!("`{v}` is not a Discord id (digits, from Developer Mode > Copy ID)"),
                 ));
@@ -667,7 +677,7 @@ impl Config {
         if let Some(k) = &d.public_key
             && (k.trim().len() != 64 || !k.trim().chars().all(|c| c.is_ascii_hexdigit()))
         {
-            return Err((
+            return Err(invalid(
                 "discord.public_key".into(),
                 format!(
                     "`{k}` is not a public key: 64 hex digits from the Developer Portal's General Information"
@@ -678,33 +688,33 @@ impl Config {
             "gateway" => {}
             "http" => {
                 if d.public_key.is_none() {
-                    return Err((
+                    return Err(invalid(
                         "discord.public_key".into(),
                         "HTTP interactions need the application's public key (Developer Portal > General Information)".into(),
                     ));
                 }
                 if self.http.listen.is_none() {
-                    return Err((
+                    return Err(invalid(
                         "http.listen".into(),
                         "HTTP interactions need the HTTP listener, e.g. 127.0.0.1:8080".into(),
                     ));
                 }
             }
             other => {
-                return Err((
+                return Err(invalid(
                     "discord.mode".into(),
                     format!("`{other}` must be \"gateway\" or \"http\""),
                 ));
             }
         }
         if reqwest::Url::parse(&d.api_url).is_err() {
-            return Err((
+            return Err(invalid(
                 "discord.api_url".into(),
                 format!("`{}` is not a URL", d.api_url),
             ));
         }
         if l.base_url.trim().is_empty() != l.model.trim().is_empty() {
-            return Err((
+            return Err(invalid(
                 if l.model.trim().is_empty() {
                     "llm.model"
                 } else {
@@ -716,7 +726,7 @@ impl Config {
             ));
         }
         if l.enabled() && !is_http_url(&l.base_url) {
-            return Err((
+            return Err(invalid(
                 "llm.base_url".into(),
                 format!(
                     "`{}` is not an http(s) URL like http://127.0.0.1:11434/v1",
@@ -725,7 +735,7 @@ impl Config {
             ));
         }
         if !(1..=256).contains(&l.max_concurrency) {
-            return Err((
+            return Err(invalid(
                 "llm.max_concurrency".into(),
                 "must be between 1 and 256".into(),
             ));
@@ -734,125 +744,25 @@ impl Config {
     }
 
     /// The fetch schedule as a parsed cron expression.
-    pub fn fetch_schedule(&self) -> Result<cron::Schedule, String> {
+    pub fn fetch_schedule(&self) -> Result<cron::Schedule, InvalidSetting> {
         self.schedule.fetch.parse::<cron::Schedule>().map_err(|e| {
-            format!(
-                "`{}` is not a cron expression ({e}); use 6 fields with seconds first and day names, e.g. \"0 30 20 * * Sun-Thu\"",
-                self.schedule.fetch
+            invalid(
+                "schedule.fetch".into(),
+                format!(
+                    "`{}` is not a cron expression ({e}); use 6 fields with seconds first and day names, e.g. \"0 30 20 * * Sun-Thu\"",
+                    self.schedule.fetch
+                ),
             )
         })
     }
 
     /// The configured topics, compiled and validated; errors name the exact key.
-    pub fn topic_set(&self) -> Result<TopicSet, (String, String)> {
-        let mut topics: Vec<Topic> = Vec::new();
-        for (i, tc) in self.topics.iter().enumerate() {
-            let at = |field: &str| {
-                format!(
-                    "topics[{i}]{}{field}",
-                    if field.is_empty() { "" } else { "." }
-                )
-            };
-            let t = compile_topic(tc, &at)?;
-            if t.id == HF_DAILY {
-                return Err((
-                    at("id"),
-                    format!("`{HF_DAILY}` is the built-in Hugging Face Daily Papers topic"),
-                ));
-            }
-            if let Some(dup) = topics
-                .iter()
-                .find(|o| o.id == t.id || o.name.eq_ignore_ascii_case(&t.name))
-            {
-                return Err((
-                    at("id"),
-                    format!("`{}` is used twice (also by `{}`)", t.id, dup.id),
-                ));
-            }
-            topics.push(t);
-        }
-        if self.huggingface.enabled && !topics.iter().any(|t| t.id == HF_DAILY) {
-            topics.push(Topic {
-                id: HF_DAILY.into(),
-                name: "Hugging Face Daily Papers".into(),
-                external: true,
-                ..Topic::default()
-            });
-        }
-        Ok(TopicSet::new(topics))
+    pub fn topic_set(&self) -> Result<TopicSet, InvalidSetting> {
+        compile_all(&self.topics, self.huggingface.enabled).map_err(|e| InvalidSetting {
+            key: e.field,
+            message: e.message,
+        })
     }
-}
-
-fn compile_topic(tc: &TopicConfig, at: &dyn Fn(&str) -> String) -> Result<Topic, (String, String)> {
-    let id_ok = !tc.id.is_empty()
-        && tc.id.len() <= 32
-        && tc
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if !id_ok {
-        return Err((
-            at("id"),
-            format!("`{}` must be 1-32 characters of a-z, 0-9, - and _", tc.id),
-        ));
-    }
-    let terr = |field: &str| {
-        let key = at(field);
-        move |e: TopicError| (key, e.0)
-    };
-    let mut topic = match &tc.query {
-        Some(q) => {
-            if !tc.keywords_any.is_empty() || !tc.keywords_all.is_empty() || !tc.exclude.is_empty()
-            {
-                return Err((
-                    at("query"),
-                    "use either `query` or keyword lists, not both".into(),
-                ));
-            }
-            parse_query(q).map_err(terr("query"))?
-        }
-        None => Topic::default(),
-    };
-    topic.id = tc.id.clone();
-    topic.name = tc.name.clone().unwrap_or_else(|| tc.id.clone());
-    topic.include_cross = tc.include_cross;
-    topic.include_replace = tc.include_replace;
-    for (j, c) in tc.categories.iter().enumerate() {
-        let canon = categories::canonical(c).ok_or_else(|| {
-            let near = categories::closest(c, categories::CATEGORIES.iter().copied(), 1);
-            let hint = near
-                .first()
-                .map(|n| format!("; did you mean {n}?"))
-                .unwrap_or_default();
-            (
-                at(&format!("categories[{j}]")),
-                format!("`{c}` is not an arXiv category{hint}"),
-            )
-        })?;
-        topic.categories.push(Category(canon.to_string()));
-    }
-    if !tc.keywords_any.is_empty() {
-        let mut group = Vec::new();
-        for (j, k) in tc.keywords_any.iter().enumerate() {
-            group.push(Term::new(k).map_err(terr(&format!("keywords_any[{j}]")))?);
-        }
-        topic.keywords.push(group);
-    }
-    for (j, k) in tc.keywords_all.iter().enumerate() {
-        topic.keywords.push(vec![
-            Term::new(k).map_err(terr(&format!("keywords_all[{j}]")))?,
-        ]);
-    }
-    for (j, k) in tc.exclude.iter().enumerate() {
-        topic
-            .exclude
-            .push(Term::new(k).map_err(terr(&format!("exclude[{j}]")))?);
-    }
-    topic
-        .authors
-        .extend(tc.authors.iter().map(|a| crate::paper::normalize_ws(a)));
-    topic.validate().map_err(terr(""))?;
-    Ok(topic)
 }
 
 fn is_http_url(u: &str) -> bool {
@@ -902,7 +812,8 @@ fn apply_env(
     defaults: &toml::Table,
     var: &str,
     value: &str,
-) -> Result<(), String> {
+) -> Result<(), InvalidSetting> {
+    let bad = |m: String| invalid(var.to_string(), m);
     let rest = var
         .strip_prefix("PAPERBELL_")
         .unwrap_or(var)
@@ -915,10 +826,10 @@ fn apply_env(
                 .map(|k| (s.clone(), k.to_string()))
         })
     else {
-        return Err(format!(
+        return Err(bad(format!(
             "`{var}` does not name a setting (PAPERBELL_<SECTION>_<KEY>, sections: {})",
             sections(defaults)
-        ));
+        )));
     };
     let default = defaults[&section].as_table().and_then(|t| t.get(&key));
     let known_optional = matches!(
@@ -932,23 +843,23 @@ fn apply_env(
             .trim()
             .parse::<i64>()
             .map(toml::Value::Integer)
-            .map_err(|_| format!("`{value}` is not a whole number"))?,
+            .map_err(|_| bad(format!("`{value}` is not a whole number")))?,
         Some(toml::Value::Float(_)) => value
             .trim()
             .parse::<f64>()
             .map(toml::Value::Float)
-            .map_err(|_| format!("`{value}` is not a number"))?,
+            .map_err(|_| bad(format!("`{value}` is not a number")))?,
         Some(toml::Value::Boolean(_)) => match value.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => toml::Value::Boolean(true),
             "false" | "0" | "no" | "off" => toml::Value::Boolean(false),
-            _ => return Err(format!("`{value}` is not true or false")),
+            _ => return Err(bad(format!("`{value}` is not true or false"))),
         },
         Some(toml::Value::String(_)) => toml::Value::String(value.to_string()),
         None if known_optional => toml::Value::String(value.to_string()),
         _ => {
-            return Err(format!(
+            return Err(bad(format!(
                 "[{section}] has no setting `{key}` that the environment can set"
-            ));
+            )));
         }
     };
     let entry = table
@@ -959,7 +870,9 @@ fn apply_env(
             t.insert(key, typed);
             Ok(())
         }
-        _ => Err("the config file has this section as a value, not a table".into()),
+        _ => Err(bad(
+            "the config file has this section as a value, not a table".into(),
+        )),
     }
 }
 

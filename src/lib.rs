@@ -26,13 +26,15 @@
 //!   main tracks them, and SIGTERM / Ctrl-C stop everything cleanly (the store is flushed).
 //! - No secret (bot token, API key) is ever written to a log, an error message or the store.
 
-pub mod categories;
+pub mod cli;
+pub mod clock;
 pub mod commands;
+pub mod compose;
 pub mod config;
 pub mod delivery;
 pub mod digest;
 pub use paperbell_chat::i18n;
-pub mod paper;
+pub mod model;
 pub mod scheduler;
 pub mod sources;
 pub mod store;
@@ -50,3 +52,6 @@ pub(crate) fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() ->
         (a, b)
     })
 }
+
+#[cfg(test)]
+mod tidy;

@@ -9,16 +9,16 @@ use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 
+use paperbell::cli::{self, paper::PaperError};
+use paperbell::clock::Clock;
 use paperbell::commands::ChatCore;
 use paperbell::config::Config;
-use paperbell::delivery::{self, Clock, PlanJob, Planner, Sender};
+use paperbell::delivery::{self, PlanJob, Planner, Sender};
 use paperbell::digest;
-use paperbell::paper::PaperId;
 use paperbell::scheduler::{self, FetchJob, FetchReport, Source};
 use paperbell::sources::{self, ParseError, fetch::ArxivClient};
 use paperbell::store::Store;
 use paperbell::summary::enrich::Enricher;
-use paperbell::summary::llm;
 use paperbell::topics::{Topic, TopicSet};
 use paperbell_chat::{ChatPlatform, Platform};
 use paperbell_discord::{DiscordBot, DiscordError, DiscordMode, DiscordSettings};
@@ -207,10 +207,8 @@ fn init_logging(config: Option<&Config>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(config.map_or("warn", |c| c.log.level.as_str()))
     });
-    // serenity's REST client records each request, interaction tokens included, in an
-    // info-level span that every event inside it (hyper's debug lines) would print. Interaction
-    // tokens are secrets for 15 minutes: keep that span off whatever the filter says.
-    let filter = match "serenity::http::client=warn".parse() {
+    // The Discord adapter's own directive keeps secrets out of the log, whatever the filter.
+    let filter = match paperbell_discord::LOG_FILTER.parse() {
         Ok(d) => filter.add_directive(d),
         Err(_) => filter,
     };
@@ -228,7 +226,7 @@ fn open_store(config: &Config) -> Result<Store> {
 fn topic_set(config: &Config) -> Result<TopicSet> {
     config
         .topic_set()
-        .map_err(|(k, m)| Exit(2, format!("{k}: {m}")).into())
+        .map_err(|e| Exit(2, e.to_string()).into())
 }
 
 /// glibc gives every thread that allocates its own arena (up to 8 per core) and keeps freed
@@ -237,7 +235,7 @@ fn topic_set(config: &Config) -> Result<TopicSet> {
 /// in the round trips. `MALLOC_ARENA_MAX` in the environment still wins.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+    if !paperbell::config::malloc_arenas_set_by_environment() {
         // SAFETY: mallopt only tunes the allocator; called before any other thread exists.
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, 2);
@@ -262,52 +260,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Cmd::Parse { .. } => unreachable!("handled above"),
         Cmd::CheckConfig => {
-            let topics = topic_set(&config)?;
-            outln!(
-                "config OK: {} topic(s), fetch \"{}\" in {}, store {}",
-                topics.topics.iter().filter(|t| !t.external).count(),
-                config.schedule.fetch,
-                config.schedule.timezone,
-                config.store.path.display()
-            );
-            outln!(
-                "Hugging Face: {}",
-                if config.huggingface.enabled {
-                    format!("on ({}; topic hf-daily)", config.huggingface.api_url)
-                } else {
-                    "off".into()
-                }
-            );
-            outln!(
-                "LLM summaries: {}",
-                if config.llm.enabled() {
-                    format!(
-                        "{} at {} (key {})",
-                        config.llm.model,
-                        config.llm.base_url,
-                        if config.llm.api_key.is_some() {
-                            format!("from {}", config.llm.api_key_env)
-                        } else {
-                            format!("none: {} is not set", config.llm.api_key_env)
-                        }
-                    )
-                } else {
-                    "off (extractive TL;DRs; set [llm] base_url and model)".into()
-                }
-            );
-            for (name, set) in [
-                ("Telegram", config.telegram.token.is_some()),
-                ("Discord", config.discord.token.is_some()),
-            ] {
-                outln!(
-                    "{name}: {}",
-                    if set {
-                        "token set"
-                    } else {
-                        "no token (disabled)"
-                    }
-                );
-            }
+            out(&cli::check_config::report(&config, &topic_set(&config)?));
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Topics { json } => {
@@ -315,29 +268,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             if json {
                 outln!("{}", serde_json::to_string_pretty(&topics.topics)?);
             } else {
-                for t in &topics.topics {
-                    let cats: Vec<&str> = t.categories.iter().map(|c| c.as_str()).collect();
-                    let kws: Vec<String> = t
-                        .keywords
-                        .iter()
-                        .map(|g| {
-                            g.iter()
-                                .map(|k| k.to_string())
-                                .collect::<Vec<_>>()
-                                .join(" | ")
-                        })
-                        .collect();
-                    outln!(
-                        "{:<12} {}\n             categories: {}\n             keywords:   {}",
-                        t.id,
-                        t.name,
-                        cats.join(" "),
-                        kws.join(" AND ")
-                    );
-                }
-                outln!(
-                    "\nAny arXiv category (e.g. cs.CV) or a query such as '\"diffusion\" AND video -survey' also works as a topic."
-                );
+                out(&cli::topics::listing(&topics));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -356,8 +287,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             if json {
                 let v = papers
                     .iter()
-                    .map(|sp| paper_json(&store, sp))
-                    .collect::<Result<Vec<_>>>()?;
+                    .map(|sp| cli::export::paper_json(&store, sp))
+                    .collect::<Result<Vec<_>, _>>()?;
                 outln!("{}", serde_json::to_string_pretty(&v)?);
             } else if papers.is_empty() {
                 eprintln!(
@@ -378,36 +309,14 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let store = open_store(&config)?;
             let set = topic_set(&config)?;
             let selected = select_topics(&set, &topics)?;
-            let latest = store
-                .latest_day()?
-                .unwrap_or_else(|| Utc::now().date_naive());
-            let since = latest - chrono::Duration::days(days.saturating_sub(1) as i64);
-            let mut sections = Vec::new();
-            for t in &selected {
-                sections.push((t, store.topic_since(&t.id, since)?));
-            }
-            match format {
-                ExportFormat::Markdown => {
-                    let s: Vec<(String, _)> = sections
-                        .into_iter()
-                        .map(|(t, p)| (t.name.clone(), p))
-                        .collect();
-                    out(&digest::render_markdown(Utc::now().date_naive(), &s));
-                }
-                ExportFormat::Json => {
-                    let mut v = Vec::new();
-                    for (t, p) in &sections {
-                        let papers = p
-                            .iter()
-                            .map(|sp| paper_json(&store, sp))
-                            .collect::<Result<Vec<_>>>()?;
-                        v.push(
-                            serde_json::json!({"topic": t.id, "name": t.name, "papers": papers}),
-                        );
-                    }
-                    outln!("{}", serde_json::to_string_pretty(&v)?);
-                }
-            }
+            let format = match format {
+                ExportFormat::Markdown => cli::export::Format::Markdown,
+                ExportFormat::Json => cli::export::Format::Json,
+            };
+            let today = Utc::now().date_naive();
+            out(&cli::export::export(
+                &store, &selected, days, today, format,
+            )?);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Reindex => {
@@ -553,12 +462,11 @@ async fn fetch(
     let store = Arc::new(store);
     // Local files only: no network at all, enrichment included.
     let enricher = match online {
-        true => Enricher::from_config(config, store.clone(), Arc::new(set.clone()))
-            .map_err(anyhow::Error::msg)?,
+        true => Enricher::from_config(config, store.clone(), Arc::new(set.clone()), Clock::System)?,
         false => None,
     };
     if let Some(e) = enricher {
-        let r = e.run().await;
+        let r = e.run(Default::default()).await;
         for err in &r.errors {
             eprintln!("warning: {err}");
         }
@@ -572,72 +480,25 @@ async fn fetch(
     })
 }
 
-/// A stored paper as `--json` prints it, with what the store knows of its summary.
-fn paper_json(store: &Store, sp: &paperbell::store::StoredPaper) -> Result<serde_json::Value> {
-    let view = paperbell::commands::item(store, sp, &[], paperbell_chat::Lang::En)?;
-    Ok(digest::stored_json(sp, &view))
-}
-
 async fn paper(config: &Config, id: &str, lang: Option<&str>, json: bool) -> Result<ExitCode> {
-    let Some(pid) = PaperId::parse(id) else {
-        return Err(Exit(
-            2,
-            format!(
-                "`{id}` is not an arXiv id (e.g. 2407.11422 or https://arxiv.org/abs/2407.11422)"
-            ),
-        )
-        .into());
-    };
-    if let Some(l) = lang
-        && llm::language_name(l).is_none()
-    {
-        return Err(Exit(
-            2,
-            format!("--lang `{l}` is not a language paperbell translates to (zh, zh-hant, ja, ko, de, fr, es, it, pt, ru, vi, en)"),
-        )
-        .into());
-    }
-    let lang = llm::lang_key(lang.unwrap_or("en"));
     let store = open_store(config)?;
-    let stored = match store.paper(&pid)? {
-        Some(p) => p,
-        None => {
-            let client = ArxivClient::new(&config.arxiv)?;
-            let parsed = client
-                .by_ids(std::slice::from_ref(&pid))
-                .await
-                .with_context(|| {
-                    format!("{pid} is not in the store and arXiv could not be asked")
-                })?;
-            if parsed.papers.is_empty() {
-                return Err(Exit(4, format!("arXiv has no paper {pid}")).into());
-            }
-            store.ingest(&parsed.papers, &topic_set(config)?)?;
-            store.flush()?;
-            store.paper(&pid)?.context("paper vanished after storing")?
+    let topics = topic_set(config)?;
+    let shown = match cli::paper::show(config, &store, &topics, id, lang, Clock::System).await {
+        Ok(s) => s,
+        Err(e @ (PaperError::NotAnId(_) | PaperError::Lang(_))) => {
+            return Err(Exit(2, e.to_string()).into());
         }
+        Err(e @ PaperError::NotOnArxiv(_)) => return Err(Exit(4, e.to_string()).into()),
+        Err(e) => return Err(e.into()),
     };
-    let llm = llm::Llm::new(&config.llm).map_err(anyhow::Error::msg)?;
-    let summary = match &llm {
-        Some(llm) => match llm.summarise(&store, &stored, &lang).await {
-            Ok((s, _)) => Some(s),
-            Err(e) => {
-                eprintln!("warning: the LLM summary failed ({e}); showing the extractive TL;DR");
-                None
-            }
-        },
-        None => store.summary(pid.as_str(), stored.paper.version, &lang, None)?,
-    };
-    store.flush()?;
-    let hf = store.hf(pid.as_str())?;
-    let view = paperbell::summary::item(&stored, hf.as_ref(), summary.as_ref(), &[]);
+    if let Some(w) = &shown.warning {
+        eprintln!("warning: {w}");
+    }
     if json {
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&digest::stored_json(&stored, &view))?
-        );
+        let v = digest::stored_json(&shown.paper, &shown.view);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        out(&digest::render_paper(&stored, &view));
+        out(&digest::render_paper(&shown.paper, &shown.view));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -646,97 +507,77 @@ async fn run(config: Config) -> Result<ExitCode> {
     let store = Arc::new(open_store(&config)?);
     let topics = topic_set(&config)?;
     tracing::info!(store = %config.store.path.display(), topics = topics.topics.len(), "paperbell starting");
-    let shutdown = CancellationToken::new();
+    let mut svc = Running {
+        tasks: Vec::new(),
+        routes: axum::Router::new(),
+        senders: Vec::new(),
+        shutdown: CancellationToken::new(),
+        store: store.clone(),
+    };
     let core = Arc::new(ChatCore {
         store: store.clone(),
         topics: Arc::new(topics.clone()),
-        schedule: config.schedule.clone(),
+        defaults: config.schedule.chat_defaults(),
     });
-    let mut tasks: Vec<(&'static str, tokio::task::JoinHandle<Result<()>>)> = Vec::new();
-    let mut routes = axum::Router::new();
-    // Each platform that runs gets a sender draining its outbox; planning hands them items.
-    let mut senders = Vec::new();
     if let Some(token) = &config.telegram.token {
         let Some(bot) = connect_telegram(&config, token.expose(), core.clone()).await? else {
             store.flush()?;
             return Ok(ExitCode::SUCCESS);
         };
-        if let Some(r) = bot.webhook_router() {
-            routes = routes.merge(r);
-        }
-        let (bot2, stop) = (bot.clone(), shutdown.clone());
-        tasks.push((
-            "telegram",
-            tokio::spawn(async move { Ok(bot2.run(stop).await?) }),
-        ));
-        senders.push(spawn_sender(
-            &mut tasks,
-            "telegram sender",
-            bot,
-            &store,
-            &config,
-            &shutdown,
-        ));
+        let routes = bot.webhook_router();
+        svc.add_platform(bot, routes, &config, |b, stop| async move {
+            Ok(b.run(stop).await?)
+        });
     }
     if let Some(token) = &config.discord.token {
         let Some(bot) = connect_discord(&config, token.expose(), core.clone()).await? else {
             store.flush()?;
             return Ok(ExitCode::SUCCESS);
         };
-        if let Some(r) = bot.interactions_router() {
-            routes = routes.merge(r);
-        }
-        let (bot2, stop) = (bot.clone(), shutdown.clone());
-        tasks.push((
-            "discord",
-            tokio::spawn(async move { Ok(bot2.run(stop).await?) }),
-        ));
-        senders.push(spawn_sender(
-            &mut tasks,
-            "discord sender",
-            bot,
-            &store,
-            &config,
-            &shutdown,
-        ));
+        let routes = bot.interactions_router();
+        svc.add_platform(bot, routes, &config, |b, stop| async move {
+            Ok(b.run(stop).await?)
+        });
     }
     if let Some(listen) = &config.http.listen {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen} ([http] listen)"))?;
         tracing::info!(%listen, "HTTP listener up");
-        let stop = shutdown.clone();
-        tasks.push((
-            "http",
-            tokio::spawn(async move {
-                axum::serve(listener, routes)
-                    .with_graceful_shutdown(stop.cancelled_owned())
-                    .await
-                    .context("HTTP listener failed")
-            }),
-        ));
+        let (routes, stop) = (std::mem::take(&mut svc.routes), svc.shutdown.clone());
+        svc.spawn("http", async move {
+            axum::serve(listener, routes)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+                .context("HTTP listener failed")
+        });
     }
     let fetched = Arc::new(tokio::sync::Notify::new());
-    let platforms = !senders.is_empty();
+    let platforms = !svc.senders.is_empty();
     if platforms {
         let job = PlanJob {
             planner: Arc::new(Planner::new(
                 store.clone(),
                 Arc::new(topics.clone()),
                 config.schedule.clone(),
-                senders.iter().map(|(p, _)| *p).collect(),
+                svc.senders.iter().map(|(p, _)| *p).collect(),
             )),
             clock: Clock::System,
             tick: std::time::Duration::from_secs_f64(config.delivery.tick_secs),
             ledger_days: config.delivery.ledger_days,
             fetched: fetched.clone(),
-            senders,
+            senders: std::mem::take(&mut svc.senders),
         };
-        tasks.push(("planner", tokio::spawn(job.run(shutdown.clone()))));
+        let stop = svc.shutdown.clone();
+        svc.spawn("planner", async move { Ok(job.run(stop).await?) });
     }
-    let enricher = Enricher::from_config(&config, store.clone(), Arc::new(topics.clone()))
-        .map_err(anyhow::Error::msg)?
-        .map(Arc::new);
+    let enricher = Enricher::from_config(
+        &config,
+        store.clone(),
+        Arc::new(topics.clone()),
+        Clock::System,
+    )?
+    .map(Arc::new);
     let job = FetchJob {
         client: ArxivClient::new(&config.arxiv)?,
         config,
@@ -746,14 +587,15 @@ async fn run(config: Config) -> Result<ExitCode> {
         // With no chat platform, the terminal is where digests go.
         print_digests: !platforms,
         fetched: platforms.then_some(fetched),
+        clock: Clock::System,
     };
-    let stop = shutdown.clone();
-    tasks.push(("fetch", tokio::spawn(job.run(stop))));
+    let stop = svc.shutdown.clone();
+    svc.spawn("fetch", async move { Ok(job.run(stop).await?) });
     wait_for_signal().await;
     tracing::info!("shutting down");
-    shutdown.cancel();
+    svc.shutdown.cancel();
     let mut failed = None;
-    for (name, task) in tasks {
+    for (name, task) in svc.tasks {
         match task.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
@@ -772,26 +614,59 @@ async fn run(config: Config) -> Result<ExitCode> {
     }
 }
 
-/// Starts a platform's outbox sender; returns the channel planning hands it new items on.
-fn spawn_sender<P: ChatPlatform>(
-    tasks: &mut Vec<(&'static str, tokio::task::JoinHandle<Result<()>>)>,
-    name: &'static str,
-    bot: P,
-    store: &Arc<Store>,
-    config: &Config,
-    shutdown: &CancellationToken,
-) -> (Platform, tokio::sync::mpsc::UnboundedSender<(u64, String)>) {
-    let platform = bot.platform();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let sender = Sender {
-        platform: Arc::new(bot),
-        store: store.clone(),
-        settings: delivery::sender_settings(&config.delivery, platform),
-        clock: Clock::System,
-        incoming: rx,
-    };
-    tasks.push((name, tokio::spawn(sender.run(shutdown.clone()))));
-    (platform, tx)
+/// The service's long-running tasks as they are started, and what the next ones need.
+struct Running {
+    tasks: Vec<(&'static str, tokio::task::JoinHandle<Result<()>>)>,
+    /// Routes of the HTTP listener (webhooks, interactions).
+    routes: axum::Router,
+    /// Each running platform's outbox sender, as planning hands it new items.
+    senders: Vec<(Platform, tokio::sync::mpsc::UnboundedSender<(u64, String)>)>,
+    shutdown: CancellationToken,
+    store: Arc<Store>,
+}
+
+impl Running {
+    fn spawn(
+        &mut self,
+        name: &'static str,
+        task: impl std::future::Future<Output = Result<()>> + Send + 'static,
+    ) {
+        self.tasks.push((name, tokio::spawn(task)));
+    }
+
+    /// Starts a connected chat platform, the same way for each: its routes on the listener,
+    /// its own loop (`run`), and a sender draining its outbox.
+    fn add_platform<B, F>(
+        &mut self,
+        bot: B,
+        routes: Option<axum::Router>,
+        config: &Config,
+        run: impl FnOnce(B, CancellationToken) -> F,
+    ) where
+        B: ChatPlatform + Clone,
+        F: std::future::Future<Output = Result<()>> + Send + 'static,
+    {
+        let platform = bot.platform();
+        if let Some(r) = routes {
+            self.routes = std::mem::take(&mut self.routes).merge(r);
+        }
+        self.spawn(platform.as_str(), run(bot.clone(), self.shutdown.clone()));
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let sender = Sender {
+            platform: Arc::new(bot),
+            store: self.store.clone(),
+            settings: delivery::sender_settings(&config.delivery, platform),
+            clock: Clock::System,
+            incoming: rx,
+        };
+        let stop = self.shutdown.clone();
+        let name = match platform {
+            Platform::Telegram => "telegram sender",
+            Platform::Discord => "discord sender",
+        };
+        self.spawn(name, async move { Ok(sender.run(stop).await?) });
+        self.senders.push((platform, tx));
+    }
 }
 
 /// Starts the Telegram side. A bad token or URL stops the service with a clear message; an

@@ -8,18 +8,42 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::digest::{TopicDigest, render_text};
-use crate::paper::Category;
+use crate::model::paper::Category;
 use crate::sources::fetch::ArxivClient;
 use crate::sources::{self, Parsed};
-use crate::store::{IngestStats, Store};
+use crate::store::{IngestStats, Store, StoreError};
 use crate::topics::{Topic, TopicSet};
+
+/// Why a fetch, a file ingest or the fetch job failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: String,
+        source: sources::ParseError,
+    },
+    /// Nothing was stored and every part failed.
+    #[error("fetch failed: {0}")]
+    Failed(String),
+    #[error("schedule: {0}")]
+    Schedule(String),
+}
+
+type Result<T> = std::result::Result<T, FetchError>;
 
 /// What one fetch stored.
 #[derive(Debug, Default, Clone)]
@@ -144,7 +168,7 @@ pub async fn fetch_topics(
     }
     store.flush()?;
     if report.papers == 0 && !report.errors.is_empty() {
-        anyhow::bail!("fetch failed: {}", report.errors.join("; "));
+        return Err(FetchError::Failed(report.errors.join("; ")));
     }
     store.set_meta("last_fetch_ok", &now.to_rfc3339())?;
     Ok(report)
@@ -153,8 +177,14 @@ pub async fn fetch_topics(
 /// Parses local arXiv files and stores their papers. Nothing is stored from a file that does
 /// not parse completely.
 pub fn ingest_file(store: &Store, all: &TopicSet, path: &Path) -> Result<FetchReport> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let parsed = sources::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(|source| FetchError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let parsed = sources::parse(&bytes).map_err(|source| FetchError::Parse {
+        path: path.display().to_string(),
+        source,
+    })?;
     for w in &parsed.warnings {
         tracing::warn!("{}: {w}", path.display());
     }
@@ -171,57 +201,6 @@ pub fn next_fetch(schedule: &cron::Schedule, tz: Tz, now: DateTime<Utc>) -> Opti
         .after(&now.with_timezone(&tz))
         .next()
         .map(|t| t.with_timezone(&Utc))
-}
-
-/// The instant a chat's local `time` comes on local `day`. In a DST gap (the time does not
-/// exist that day) it is the first instant after the gap; in a DST overlap (the time happens
-/// twice) the first of the two.
-pub fn delivery_instant(time: NaiveTime, tz: Tz, day: NaiveDate) -> DateTime<Utc> {
-    use chrono::{LocalResult, TimeZone};
-    let at = match tz.from_local_datetime(&day.and_time(time)) {
-        LocalResult::Single(t) => Some(t),
-        LocalResult::Ambiguous(first, _) => Some(first),
-        // In the gap: walk forward a minute at a time to the first time that exists.
-        LocalResult::None => (1..=24 * 60).find_map(|m| {
-            tz.from_local_datetime(&(day.and_time(time) + chrono::Duration::minutes(m)))
-                .earliest()
-        }),
-    };
-    // No zone skips a whole day of times; UTC is the fallback if one ever did.
-    at.map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| day.and_time(time).and_utc())
-}
-
-/// The next time a chat's local `time` comes round strictly after `after`, and the local day
-/// it belongs to. The local day is what "one digest per chat per local day" is keyed on, so
-/// neither a DST gap nor an overlap can skip or double a day.
-pub fn next_delivery(time: NaiveTime, tz: Tz, after: DateTime<Utc>) -> (DateTime<Utc>, NaiveDate) {
-    let mut day = after.with_timezone(&tz).date_naive();
-    loop {
-        let at = delivery_instant(time, tz, day);
-        if at > after {
-            return (at, day);
-        }
-        day = day.succ_opt().expect("dates do not run out");
-    }
-}
-
-/// The local day whose digest is due at `now`: the latest local day whose delivery time has
-/// passed, unless that day already had its digest (`last_day`). After downtime this is the
-/// latest missed day only, so a chat catches up once, not once per missed day.
-pub fn due_day(
-    time: NaiveTime,
-    tz: Tz,
-    now: DateTime<Utc>,
-    last_day: Option<NaiveDate>,
-) -> Option<NaiveDate> {
-    let today = now.with_timezone(&tz).date_naive();
-    let day = if delivery_instant(time, tz, today) <= now {
-        today
-    } else {
-        today.pred_opt()?
-    };
-    last_day.is_none_or(|l| l < day).then_some(day)
 }
 
 /// Per-topic digests of one announcement day, from the store (topics with no paper left out).
@@ -255,19 +234,24 @@ pub struct FetchJob {
     /// Hugging Face and LLM enrichment, run after each successful fetch (planning does not
     /// wait for it: digests use whatever it has stored by the time they are sent).
     pub enricher: Option<Arc<crate::summary::enrich::Enricher>>,
+    /// When "now" is: the fetch window and the staleness check at start-up.
+    pub clock: Clock,
 }
 
 impl FetchJob {
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
-        let schedule = self.config.fetch_schedule().map_err(anyhow::Error::msg)?;
+        let schedule = self
+            .config
+            .fetch_schedule()
+            .map_err(|e| FetchError::Schedule(e.to_string()))?;
         let tz: Tz = self
             .config
             .schedule
             .timezone
             .parse()
-            .map_err(|_| anyhow::anyhow!("bad schedule.timezone"))?;
+            .map_err(|_| FetchError::Schedule("bad schedule.timezone".into()))?;
         let retry_after_failure = Duration::from_secs(30 * 60);
-        let mut due_now = self.config.schedule.fetch_on_start && self.stale(Utc::now())?;
+        let mut due_now = self.config.schedule.fetch_on_start && self.stale(self.clock.now())?;
         loop {
             if due_now {
                 // Dropping a fetch at an await point is safe: each page is stored by one
@@ -277,7 +261,7 @@ impl FetchJob {
                         tracing::info!("shutdown during a fetch: stopping it");
                         return Ok(());
                     }
-                    ok = self.fetch_and_report() => ok,
+                    ok = self.fetch_and_report(&shutdown) => ok,
                 };
                 if !ok {
                     tracing::info!(
@@ -290,7 +274,7 @@ impl FetchJob {
                     }
                 }
             }
-            let now = Utc::now();
+            let now = self.clock.now();
             let Some(next) = next_fetch(&schedule, tz, now) else {
                 tracing::warn!("the fetch schedule never fires again; waiting for shutdown");
                 shutdown.cancelled().await;
@@ -314,8 +298,8 @@ impl FetchJob {
     }
 
     /// Returns false when the fetch failed (it is then retried sooner than the schedule).
-    async fn fetch_and_report(&self) -> bool {
-        let now = Utc::now();
+    async fn fetch_and_report(&self, shutdown: &CancellationToken) -> bool {
+        let now = self.clock.now();
         let result = fetch_topics(
             &self.client,
             &self.store,
@@ -336,7 +320,7 @@ impl FetchJob {
                     n.notify_one();
                 }
                 if let Some(e) = &self.enricher {
-                    let r = e.run().await;
+                    let r = e.run(shutdown.clone()).await;
                     for err in &r.errors {
                         tracing::warn!("enrichment: {err}");
                     }
@@ -350,12 +334,12 @@ impl FetchJob {
                 if self.print_digests
                     && let Err(e) = self.print_new_days(&report)
                 {
-                    tracing::error!("cannot print digests: {e:#}");
+                    tracing::error!("cannot print digests: {e}");
                 }
                 true
             }
             Err(e) => {
-                tracing::error!("{e:#}");
+                tracing::error!("{e}");
                 false
             }
         }
@@ -389,105 +373,6 @@ impl FetchJob {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-
-    fn t(h: u32, m: u32) -> NaiveTime {
-        NaiveTime::from_hms_opt(h, m, 0).unwrap()
-    }
-
-    #[test]
-    fn delivery_time_comes_round_daily_in_the_chats_zone() {
-        let sh: Tz = "Asia/Shanghai".parse().unwrap();
-        let now = Utc.with_ymd_and_hms(2024, 11, 19, 0, 0, 0).unwrap(); // 08:00 Shanghai
-        let (at, day) = next_delivery(t(8, 30), sh, now);
-        assert_eq!(at, Utc.with_ymd_and_hms(2024, 11, 19, 0, 30, 0).unwrap());
-        assert_eq!(day, NaiveDate::from_ymd_opt(2024, 11, 19).unwrap());
-        let (at, day) = next_delivery(t(8, 0), sh, now);
-        assert_eq!(
-            at,
-            Utc.with_ymd_and_hms(2024, 11, 20, 0, 0, 0).unwrap(),
-            "strictly after now"
-        );
-        assert_eq!(day, NaiveDate::from_ymd_opt(2024, 11, 20).unwrap());
-    }
-
-    #[test]
-    fn dst_gaps_and_overlaps_neither_skip_nor_double_a_day() {
-        let berlin: Tz = "Europe/Berlin".parse().unwrap();
-        // 2024-03-31: 02:00-03:00 does not exist in Berlin. 02:30 is delivered at 03:00 CEST.
-        let before = Utc.with_ymd_and_hms(2024, 3, 30, 12, 0, 0).unwrap();
-        let (at, day) = next_delivery(t(2, 30), berlin, before);
-        assert_eq!(
-            day,
-            NaiveDate::from_ymd_opt(2024, 3, 31).unwrap(),
-            "the day is not skipped"
-        );
-        assert_eq!(at, Utc.with_ymd_and_hms(2024, 3, 31, 1, 0, 0).unwrap());
-        // 2024-10-27: 02:00-03:00 happens twice. 02:30 is delivered once, at the first.
-        let before = Utc.with_ymd_and_hms(2024, 10, 26, 12, 0, 0).unwrap();
-        let (first, day) = next_delivery(t(2, 30), berlin, before);
-        assert_eq!(first, Utc.with_ymd_and_hms(2024, 10, 27, 0, 30, 0).unwrap());
-        let (next, next_day) = next_delivery(t(2, 30), berlin, first);
-        assert_eq!(
-            next_day,
-            day.succ_opt().unwrap(),
-            "the second 02:30 is not a second delivery"
-        );
-        assert_eq!(next, Utc.with_ymd_and_hms(2024, 10, 28, 1, 30, 0).unwrap());
-        // Walking a whole year of daily deliveries yields every local day exactly once.
-        let mut after = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-        let mut days = Vec::new();
-        for _ in 0..366 {
-            let (at, d) = next_delivery(t(2, 30), berlin, after);
-            days.push(d);
-            after = at;
-        }
-        for w in days.windows(2) {
-            assert_eq!(w[1], w[0].succ_opt().unwrap());
-        }
-    }
-
-    #[test]
-    fn a_digest_is_due_once_per_local_day_and_catches_up_once() {
-        let sh: Tz = "Asia/Shanghai".parse().unwrap();
-        let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).unwrap();
-        // 07:59 in Shanghai on the 19th: the 18th's 08:00 has passed, the 19th's not yet.
-        let before = Utc.with_ymd_and_hms(2024, 11, 18, 23, 59, 0).unwrap();
-        assert_eq!(due_day(t(8, 0), sh, before, None), Some(d(11, 18)));
-        assert_eq!(due_day(t(8, 0), sh, before, Some(d(11, 18))), None);
-        let after = Utc.with_ymd_and_hms(2024, 11, 19, 0, 0, 0).unwrap();
-        assert_eq!(
-            due_day(t(8, 0), sh, after, Some(d(11, 18))),
-            Some(d(11, 19))
-        );
-        // Down for three days: one digest, for the latest day, not one per missed day.
-        let back = Utc.with_ymd_and_hms(2024, 11, 22, 3, 0, 0).unwrap();
-        assert_eq!(due_day(t(8, 0), sh, back, Some(d(11, 18))), Some(d(11, 22)));
-        assert_eq!(due_day(t(8, 0), sh, back, Some(d(11, 22))), None);
-    }
-
-    #[test]
-    fn due_days_neither_skip_nor_double_across_dst() {
-        // Every minute through both 2024 DST changes in New York, with 02:30 (missing on
-        // 10 March, twice on 3 November): each local day comes due exactly once, in order.
-        let ny: Tz = "America/New_York".parse().unwrap();
-        for (from, to) in [((3, 8), (3, 12)), ((11, 1), (11, 5))] {
-            let mut now = Utc.with_ymd_and_hms(2024, from.0, from.1, 0, 0, 0).unwrap();
-            let end = Utc.with_ymd_and_hms(2024, to.0, to.1, 0, 0, 0).unwrap();
-            let mut last = Some(now.with_timezone(&ny).date_naive());
-            let mut days = Vec::new();
-            while now < end {
-                if let Some(day) = due_day(t(2, 30), ny, now, last) {
-                    days.push(day);
-                    last = Some(day);
-                }
-                now += chrono::Duration::minutes(1);
-            }
-            assert_eq!(days.len(), 4, "{days:?}");
-            for w in days.windows(2) {
-                assert_eq!(w[1], w[0].succ_opt().unwrap());
-            }
-        }
-    }
 
     #[test]
     fn default_schedule_fires_after_the_eastern_announcement_sunday_to_thursday() {

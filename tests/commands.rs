@@ -39,7 +39,7 @@ impl Env {
         Commands {
             store: &self.store,
             topics: &self.topics,
-            schedule: &self.schedule,
+            defaults: self.schedule.chat_defaults(),
         }
         .handle(caller, cmd)
         .unwrap()
@@ -473,7 +473,7 @@ fn any_command_reactivates_an_inactive_chat() {
 #[test]
 fn topic_suggestions_rank_subscriptions_topics_then_categories() {
     use paperbell::commands::suggest_topics;
-    use paperbell::store::Subscription;
+    use paperbell::model::chat::Subscription;
     let topics = common::shipped_topics();
     let subs = vec![Subscription {
         topic_id: "q:\"mamba\"".into(),

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use paperbell::store::{ChatRecord, Store, Subscription};
+use paperbell::model::chat::{ChatRecord, Subscription};
+use paperbell::store::Store;
 use paperbell_chat::{ChatRef, Platform};
 use paperbell_testkit::telegram::{self as tg, FakeTelegram};
 use rand::Rng;
@@ -47,7 +48,7 @@ async fn killed_mid_fan_out_every_digest_arrives_and_none_twice_but_in_flight() 
             };
             let mut rec = ChatRecord::new(&chat);
             // Due at once, whatever the time of day the test runs.
-            rec.settings.time = Some("00:00".into());
+            rec.settings.set("time", "00:00").unwrap();
             store.put_chat(&rec).unwrap();
             for t in ["nerf", "cs.CL"] {
                 let t = topics.resolve(t).unwrap();

@@ -9,9 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use paperbell::clock::Clock;
 use paperbell::config::{DeliveryConfig, ScheduleConfig};
-use paperbell::delivery::{self, Clock, PlanJob, Planner, Sender};
-use paperbell::store::{ChatRecord, Store, Subscription};
+use paperbell::delivery::{self, PlanJob, Planner, Sender};
+use paperbell::model::chat::{ChatRecord, Subscription};
+use paperbell::store::Store;
 use paperbell_chat::{ChatPlatform, ChatRef, DigestMessage, Platform, SendError, Sent};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -181,8 +183,8 @@ impl World {
             .chat(&c)
             .unwrap()
             .unwrap_or_else(|| ChatRecord::new(&c));
-        rec.settings.time = Some(time.into());
-        rec.settings.tz = Some(tz.into());
+        rec.settings.set("time", time).unwrap();
+        rec.settings.set("tz", tz).unwrap();
         self.store.put_chat(&rec).unwrap();
         let t = common::shipped_topics().resolve(topic).unwrap();
         self.store
@@ -611,7 +613,7 @@ async fn planning_rests_until_a_chat_can_be_due_or_something_changes() {
     // A chat that moves its time earlier meanwhile is planned at the new time.
     let c = tg("2");
     let mut rec = w.store.chat(&c).unwrap().unwrap();
-    rec.settings.time = Some("08:30".into());
+    rec.settings.set("time", "08:30").unwrap();
     w.store.put_chat(&rec).unwrap();
     assert_eq!(
         examined(utc(11, 19, 8, 10)),
@@ -648,10 +650,13 @@ fn a_large_run_on_two_threads_plans_what_one_thread_plans() {
             let chat = tg(&(5000 + i).to_string());
             let mut rec = ChatRecord::new(&chat);
             // Two local days: 23:00 UTC has not come yet on the 20th.
-            rec.settings.time = Some(if i % 97 == 0 { "23:00" } else { "08:00" }.into());
-            rec.settings.lang = (i % 5 == 0).then(|| "zh".into());
+            rec.settings
+                .set("time", if i % 97 == 0 { "23:00" } else { "08:00" })
+                .unwrap();
+            rec.settings.lang = (i % 5 == 0).then_some(paperbell_chat::Lang::Zh);
             rec.settings.max = (i % 7 == 0).then_some(2);
-            rec.settings.format = (i % 11 == 0).then(|| "combined".into());
+            rec.settings.format =
+                (i % 11 == 0).then_some(paperbell::model::chat::DigestFormat::Combined);
             rec.active = i % 101 != 0;
             store.put_chat(&rec).unwrap();
             for k in 0..(1 + i % 3) {

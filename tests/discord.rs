@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use paperbell::commands::ChatCore;
-use paperbell::config::ScheduleConfig;
 use paperbell::store::Store;
 use paperbell_chat::{
     Answer, Caller, ChatPlatform, ChatRef, Command, Handler, Lang, Platform, SendError, TopicItem,
@@ -35,7 +34,7 @@ fn core(store: &Arc<Store>) -> Arc<ChatCore> {
     Arc::new(ChatCore {
         store: store.clone(),
         topics: Arc::new(common::shipped_topics()),
-        schedule: ScheduleConfig::default(),
+        defaults: Default::default(),
     })
 }
 
@@ -148,10 +147,12 @@ async fn slash_commands_over_the_gateway() {
     assert_eq!(cmds.len(), 10, "{cmds:#?}");
     let sub = cmds.iter().find(|c| c["name"] == "subscribe").unwrap();
     assert_eq!(sub["default_member_permissions"], "16");
-    assert_eq!(
-        sub["description_localizations"]["zh-CN"],
-        "在本频道订阅主题"
-    );
+    let spec = paperbell_chat::catalogue::COMMANDS
+        .iter()
+        .find(|c| c.name == "subscribe")
+        .unwrap();
+    assert_eq!(sub["description"], spec.en);
+    assert_eq!(sub["description_localizations"]["zh-CN"], spec.zh);
     assert_eq!(sub["options"][0]["autocomplete"], true);
     let recent = cmds.iter().find(|c| c["name"] == "recent").unwrap();
     assert!(recent["default_member_permissions"].is_null());
@@ -545,7 +546,7 @@ async fn digests_go_out_as_embeds_and_failures_are_mapped() {
         env.store
             .subscribe(
                 &dchat(c),
-                &paperbell::store::Subscription {
+                &paperbell::model::chat::Subscription {
                     topic_id: "nerf".into(),
                     topic_name: "NeRF".into(),
                     query: None,

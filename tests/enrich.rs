@@ -9,9 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use paperbell::clock::Clock;
+use paperbell::compose::{PaperCache, digest_message};
 use paperbell::config::{Config, DEFAULT_CONFIG};
-use paperbell::delivery::{PaperCache, digest_message};
-use paperbell::store::{ChatRecord, OutboxItem, PlannedMessage, Store, Subscription};
+use paperbell::model::chat::{ChatRecord, Subscription};
+use paperbell::model::delivery::{OutboxItem, PlannedMessage};
+use paperbell::store::Store;
 use paperbell::summary::enrich::Enricher;
 use paperbell::summary::llm::Llm;
 use paperbell::topics::TopicSet;
@@ -55,7 +58,7 @@ fn env() -> Env {
     common::ingest_day(&store, day(), 0..70);
     for (id, lang) in [("1", None), ("2", Some("zh"))] {
         let mut rec = ChatRecord::new(&chat(id));
-        rec.settings.lang = lang.map(str::to_string);
+        rec.settings.lang = lang.and_then(paperbell_chat::Lang::from_code);
         store.put_chat(&rec).unwrap();
         store
             .subscribe(
@@ -86,7 +89,7 @@ fn nerf_ids(store: &Store) -> Vec<String> {
 }
 
 fn enricher(e: &Env, c: &Config) -> Enricher {
-    Enricher::from_config(c, e.store.clone(), e.topics.clone())
+    Enricher::from_config(c, e.store.clone(), e.topics.clone(), Clock::System)
         .unwrap()
         .unwrap()
 }
@@ -135,7 +138,7 @@ async fn llm_summaries_are_asked_once_per_paper_and_language_and_cached() {
     let c = llm_env(&fake, &[]);
     let n = nerf_ids(&e.store).len();
     assert_eq!(n, 10);
-    let r = enricher(&e, &c).run().await;
+    let r = enricher(&e, &c).run(Default::default()).await;
     assert_eq!(r.llm_asked, 2 * n, "{r:?}");
     assert_eq!(r.overviews, 2, "one overview per language");
     assert_eq!(fake.request_count(), 2 * n + 2);
@@ -144,7 +147,7 @@ async fn llm_summaries_are_asked_once_per_paper_and_language_and_cached() {
         assert_eq!(req["response_format"]["type"], "json_schema");
     }
     // A second run (the next fetch, a restart) asks nothing again.
-    let r = enricher(&e, &c).run().await;
+    let r = enricher(&e, &c).run(Default::default()).await;
     assert_eq!((r.llm_asked, r.llm_cached), (0, 2 * n), "{r:?}");
     assert_eq!(fake.request_count(), 2 * n + 2);
 
@@ -195,7 +198,7 @@ async fn every_llm_fault_falls_back_to_the_extractive_summary() {
     ] {
         fake.fail_next(f);
     }
-    let r = enricher(&e, &c).run().await;
+    let r = enricher(&e, &c).run(Default::default()).await;
     assert_eq!(r.llm_failed, 5, "{r:?}");
     assert_eq!(r.llm_asked, 5, "{r:?}");
     let d = digest_for(&e.store, "en");
@@ -213,7 +216,7 @@ async fn every_llm_fault_falls_back_to_the_extractive_summary() {
     );
     // The next run asks again for exactly the five that failed.
     let before = fake.request_count();
-    let r = enricher(&e, &c).run().await;
+    let r = enricher(&e, &c).run(Default::default()).await;
     assert_eq!(
         (r.llm_asked, r.llm_cached, r.llm_failed),
         (5, 5, 0),
@@ -237,7 +240,7 @@ async fn the_daily_token_budget_stops_requests() {
             ("PAPERBELL_LLM_DAILY_TOKEN_BUDGET", "250"),
         ],
     );
-    let r = enricher(&e, &c).run().await;
+    let r = enricher(&e, &c).run(Default::default()).await;
     assert_eq!(fake.request_count(), 3, "100 + 100 + 100 crosses 250");
     assert_eq!(r.llm_asked, 3);
     assert_eq!(r.llm_failed, 7 + 1, "seven papers and the overview");
@@ -261,10 +264,10 @@ async fn the_api_key_is_sent_from_the_variable_the_config_names() {
     let fake = FakeLlm::start().await;
     fake.require_key("sk-test");
     let c = llm_env(&fake, &[("PAPERBELL_LLM_API_KEY", "sk-test")]);
-    let r = enricher(&e, &c).run().await;
+    let r = enricher(&e, &c).run(Default::default()).await;
     assert_eq!((r.llm_asked, r.llm_failed), (10, 0), "{r:?}");
     let c = llm_env(&fake, &[]);
-    let llm = Llm::new(&c.llm).unwrap().unwrap();
+    let llm = Llm::new(&c.llm, Clock::System).unwrap().unwrap();
     let sp = e.store.topic_day("nerf", day()).unwrap().remove(0);
     let err = llm.summarise(&e.store, &sp, "ja").await.unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
@@ -300,12 +303,12 @@ async fn hugging_face_feeds_hf_daily_and_enriches_papers() {
         ("PAPERBELL_HUGGINGFACE_API_URL", &fake.url),
         ("PAPERBELL_HUGGINGFACE_MIN_INTERVAL_SECS", "0"),
     ]);
-    let r = enricher(&e, &c).run().await;
+    let r = enricher(&e, &c).run(Default::default()).await;
     // The 500 hit the only date's list: nothing filed, and the lookups went on regardless.
     assert_eq!(r.hf_daily, 0);
     assert!(r.errors.iter().any(|e| e.contains("500")), "{r:?}");
     assert_eq!(r.hf_lookups, 10, "every NeRF paper of the day, once");
-    let r = enricher(&e, &c).run().await;
+    let r = enricher(&e, &c).run(Default::default()).await;
     assert_eq!(r.hf_daily, 3, "{r:?}");
     assert_eq!(r.hf_lookups, 0, "answers, found or not, are kept: {r:?}");
     let daily: Vec<String> = e
@@ -318,7 +321,7 @@ async fn hugging_face_feeds_hf_daily_and_enriches_papers() {
     assert_eq!(daily, ["2411.99999", nerf[1].as_str(), nerf[0].as_str()]);
     let only = e
         .store
-        .paper(&paperbell::paper::PaperId::parse("2411.99999").unwrap())
+        .paper(&paperbell::model::paper::PaperId::parse("2411.99999").unwrap())
         .unwrap()
         .unwrap();
     assert_eq!(only.first_announced, None, "in no arXiv day index");
@@ -351,7 +354,7 @@ async fn translated_digests_fit_both_platforms() {
     let e = env();
     let fake = FakeLlm::start().await;
     let c = llm_env(&fake, &[]);
-    enricher(&e, &c).run().await;
+    enricher(&e, &c).run(Default::default()).await;
     let mut d = digest_for(&e.store, "zh");
     d.lang = Lang::Zh;
     for m in paperbell_telegram::render::digest(&d) {

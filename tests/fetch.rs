@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{FakeArxiv, Fault, api_entry};
-use paperbell::paper::{Category, PaperId};
+use paperbell::model::paper::{Category, PaperId};
 use paperbell::sources::fetch::{ArxivClient, FetchError};
 
 async fn fake_with_entries(n: usize) -> FakeArxiv {
@@ -19,7 +19,7 @@ async fn fake_with_entries(n: usize) -> FakeArxiv {
 #[tokio::test]
 async fn pages_through_results_and_encodes_the_query() {
     let fake = fake_with_entries(45).await;
-    let mut cfg = fake.config();
+    let mut cfg = common::arxiv_config(&fake);
     cfg.page_size = 20;
     let client = ArxivClient::new(&cfg).unwrap();
     let mut pages = Vec::new();
@@ -68,7 +68,7 @@ async fn pages_through_results_and_encodes_the_query() {
 #[tokio::test]
 async fn a_limit_stops_paging_early() {
     let fake = fake_with_entries(100).await;
-    let mut cfg = fake.config();
+    let mut cfg = common::arxiv_config(&fake);
     cfg.page_size = 30;
     let client = ArxivClient::new(&cfg).unwrap();
     let mut n = 0;
@@ -105,7 +105,7 @@ async fn every_known_fault_is_retried_and_never_returned_as_data() {
     ] {
         let fake = fake_with_entries(5).await;
         fake.fault(fault.clone());
-        let client = ArxivClient::new(&fake.config()).unwrap();
+        let client = ArxivClient::new(&common::arxiv_config(&fake)).unwrap();
         let mut pages = Vec::new();
         client
             .query("cat:cs.CV", None, |p| {
@@ -128,7 +128,7 @@ async fn gives_up_after_max_retries_with_the_last_reason() {
             retry_after: None,
         });
     }
-    let client = ArxivClient::new(&fake.config()).unwrap();
+    let client = ArxivClient::new(&common::arxiv_config(&fake)).unwrap();
     let mut called = false;
     let err = client
         .query("cat:cs.CV", None, |_| {
@@ -154,7 +154,7 @@ async fn retry_after_is_honoured() {
         code: 429,
         retry_after: Some("0.3"),
     });
-    let client = ArxivClient::new(&fake.config()).unwrap();
+    let client = ArxivClient::new(&common::arxiv_config(&fake)).unwrap();
     client.query("cat:cs.CV", None, |_| Ok(())).await.unwrap();
     let seen = fake.seen();
     let gap = seen[1].at - seen[0].done;
@@ -167,7 +167,7 @@ async fn retry_after_is_honoured() {
 #[tokio::test]
 async fn an_api_error_feed_is_a_typed_error_and_not_retried() {
     let fake = fake_with_entries(1).await;
-    let client = ArxivClient::new(&fake.config()).unwrap();
+    let client = ArxivClient::new(&common::arxiv_config(&fake)).unwrap();
     let err = client
         .query("BADQUERY", None, |_| Ok(()))
         .await
@@ -183,7 +183,7 @@ async fn an_api_error_feed_is_a_typed_error_and_not_retried() {
 async fn requests_are_one_at_a_time_with_the_minimum_interval() {
     let fake = fake_with_entries(3).await;
     fake.fault(Fault::Slow(Duration::from_millis(100)));
-    let mut cfg = fake.config();
+    let mut cfg = common::arxiv_config(&fake);
     cfg.min_interval_secs = 0.15;
     let client = std::sync::Arc::new(ArxivClient::new(&cfg).unwrap());
     let mut tasks = Vec::new();
@@ -217,7 +217,7 @@ async fn requests_are_one_at_a_time_with_the_minimum_interval() {
 #[tokio::test]
 async fn feeds_join_categories_and_an_empty_holiday_feed_is_no_error() {
     let fake = FakeArxiv::start().await;
-    let client = ArxivClient::new(&fake.config()).unwrap();
+    let client = ArxivClient::new(&common::arxiv_config(&fake)).unwrap();
     let parsed = client
         .feed(&[Category("cs.CV".into()), Category("cs.LG".into())])
         .await
@@ -229,7 +229,7 @@ async fn feeds_join_categories_and_an_empty_holiday_feed_is_no_error() {
 #[tokio::test]
 async fn by_ids_finds_known_and_reports_unknown_as_empty() {
     let fake = fake_with_entries(3).await;
-    let client = ArxivClient::new(&fake.config()).unwrap();
+    let client = ArxivClient::new(&common::arxiv_config(&fake)).unwrap();
     let id = PaperId::parse(&common::id_of(1)).unwrap();
     let p = client.by_ids(std::slice::from_ref(&id)).await.unwrap();
     assert_eq!(p.papers.len(), 1);

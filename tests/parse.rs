@@ -5,7 +5,7 @@ mod common;
 
 use chrono::NaiveDate;
 use common::{esc, fixture};
-use paperbell::paper::{AnnounceType, Paper, normalize_ws};
+use paperbell::model::paper::{AnnounceType, Paper, normalize_ws};
 use paperbell::sources::{Format, ParseError, parse};
 use proptest::prelude::*;
 
@@ -195,6 +195,13 @@ fn atom_feed_variant_matches_the_rss_feed() {
     assert!(a.updated.is_some());
     assert_eq!(a.announce_day(), rss[0].announce_day());
     assert_eq!(atom.papers[1].announce_type, Some(AnnounceType::Replace));
+    // Both announcement feeds write `arxiv:journal_reference` and `arxiv:DOI` (the API writes
+    // `journal_ref` and `doi`).
+    let replaced = rss.iter().find(|p| p.id.as_str() == "2304.02643").unwrap();
+    for p in [&atom.papers[1], replaced] {
+        assert_eq!(p.journal_ref.as_deref(), Some("ICCV 2023, pp. 4015-4026"));
+        assert_eq!(p.doi.as_deref(), Some("10.1109/ICCV51070.2023.00371"));
+    }
 }
 
 #[test]
@@ -293,7 +300,7 @@ proptest! {
 
     #[test]
     fn ids_and_queries_never_panic_and_queries_render_canonically(s in "\\PC{0,80}") {
-        let _ = paperbell::paper::PaperId::parse_with_version(&s);
+        let _ = paperbell::model::paper::PaperId::parse_with_version(&s);
         if let Ok(t) = paperbell::topics::parse_query(&s) {
             let again = paperbell::topics::parse_query(&t.name).expect("a rendered query parses");
             prop_assert_eq!(again, t);

@@ -5,9 +5,10 @@ mod common;
 
 use chrono::NaiveDate;
 use paperbell::config::Config;
-use paperbell::paper::PaperId;
+use paperbell::model::chat::Subscription;
+use paperbell::model::paper::PaperId;
 use paperbell::sources::parse;
-use paperbell::store::{Store, Subscription};
+use paperbell::store::Store;
 use paperbell::topics::TopicSet;
 use paperbell_chat::{ChatRef, Platform};
 
@@ -62,7 +63,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-fn rss(items: &[(usize, &str, u32, &str)]) -> Vec<paperbell::paper::Paper> {
+fn rss(items: &[(usize, &str, u32, &str)]) -> Vec<paperbell::model::paper::Paper> {
     // (paper number, announce type, version, pubDate)
     let docs: Vec<String> = items
         .iter()

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use paperbell::commands::ChatCore;
-use paperbell::config::ScheduleConfig;
 use paperbell::store::Store;
 use paperbell_chat::{ChatPlatform, ChatRef, Platform, SendError};
 use paperbell_telegram::bot::WebhookSettings;
@@ -35,7 +34,7 @@ async fn start_with(webhook: Option<WebhookSettings>) -> Env {
     let core = Arc::new(ChatCore {
         store: store.clone(),
         topics: Arc::new(topics),
-        schedule: ScheduleConfig::default(),
+        defaults: Default::default(),
     });
     let bot = TelegramBot::connect(
         TelegramSettings {

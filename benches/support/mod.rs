@@ -1,14 +1,18 @@
-//! Helpers shared by the bench commands that run the real service: the service command,
-//! percentiles, the service's memory and CPU from /proc, and a store of announcement days.
+//! Helpers shared by the benches: the testkit's fake arXiv and document generators, the
+//! shipped topics, percentiles, the service's memory and CPU from /proc, and a store of
+//! announcement days.
 
 #![allow(dead_code)]
+
+#[allow(unused_imports)]
+pub use paperbell_testkit::arxiv::*;
+#[allow(unused_imports)]
+pub use paperbell_testkit::process::sigterm_and_wait;
 
 use std::time::Duration;
 
 use paperbell::sources::parse;
 use paperbell::store::Store;
-
-use crate::common;
 
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
@@ -37,7 +41,7 @@ pub fn cpu_ticks(pid: u32) -> u64 {
 /// A store at `data` with `days` announcement days of 2000 cs.CV papers each.
 pub fn store_of_days(data: &std::path::Path, days: i64) {
     let store = Store::open(data).unwrap();
-    let topics = common::shipped_topics();
+    let topics = shipped_topics();
     for day in 0..days {
         let date = (chrono::NaiveDate::from_ymd_opt(2024, 11, 29).unwrap()
             - chrono::Duration::days(day))
@@ -46,9 +50,9 @@ pub fn store_of_days(data: &std::path::Path, days: i64) {
         .and_utc()
         .to_rfc2822();
         let items: Vec<String> = (0..2000)
-            .map(|i| common::rss_item(day as usize * 2000 + i, "new", &date))
+            .map(|i| rss_item(day as usize * 2000 + i, "new", &date))
             .collect();
-        let doc = common::rss_feed("cs.CV", &date, &items);
+        let doc = rss_feed("cs.CV", &date, &items);
         store
             .ingest(&parse(doc.as_bytes()).unwrap().papers, &topics)
             .unwrap();
@@ -80,4 +84,26 @@ pub fn service(data: &std::path::Path) -> std::process::Command {
         .arg(data)
         .arg("run");
     c
+}
+
+/// The topics of the shipped config.
+pub fn shipped_topics() -> paperbell::topics::TopicSet {
+    paperbell::config::Config::shipped().topic_set().unwrap()
+}
+
+/// Stores generated papers `ids` as announced on `day` (`arxiv::day_feed`).
+pub fn ingest_day(store: &Store, day: chrono::NaiveDate, ids: std::ops::Range<usize>) {
+    let parsed = parse(day_feed(day, ids).as_bytes()).unwrap();
+    store.ingest(&parsed.papers, &shipped_topics()).unwrap();
+}
+
+/// What a chat can subscribe to in a store of `ingest_day` days: the shipped arXiv topics,
+/// then `categories`, as (id, name).
+pub fn arxiv_choices(categories: &[&str]) -> Vec<(String, String)> {
+    let topics = shipped_topics();
+    let arxiv = topics.topics.iter().filter(|t| !t.external);
+    arxiv
+        .map(|t| (t.id.clone(), t.name.clone()))
+        .chain(categories.iter().map(|c| (c.to_string(), c.to_string())))
+        .collect()
 }

@@ -6,133 +6,31 @@ pub mod limits;
 pub mod plan;
 pub mod policy;
 pub mod send;
+pub mod times;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use paperbell_chat::{DigestMessage, Lang, PaperItem, Platform, TldrSource};
+use paperbell_chat::Platform;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::Clock;
 use crate::config::DeliveryConfig;
-use crate::paper::PaperId;
-use crate::store::{OutboxItem, Store, StoreError};
+use crate::store::{Store, StoreError};
 pub use limits::Rates;
+
+/// Why planning or a sender stopped: the store failed, or a planning thread panicked.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("a planning task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
 pub use plan::Planner;
 pub use policy::Policy;
 pub use send::{Sender, SenderSettings};
-
-/// Wall-clock time for schedules: the system's, or one that runs on tokio's (pausable) clock
-/// from a chosen start, so tests can run days in milliseconds.
-#[derive(Debug, Clone)]
-pub enum Clock {
-    System,
-    Simulated {
-        start: DateTime<Utc>,
-        at: tokio::time::Instant,
-    },
-}
-
-impl Clock {
-    /// A clock that reads `start` now and advances with `tokio::time`.
-    pub fn simulated(start: DateTime<Utc>) -> Clock {
-        Clock::Simulated {
-            start,
-            at: tokio::time::Instant::now(),
-        }
-    }
-
-    pub fn now(&self) -> DateTime<Utc> {
-        match self {
-            Clock::System => Utc::now(),
-            Clock::Simulated { start, at } => {
-                *start + chrono::Duration::from_std(at.elapsed()).unwrap_or_default()
-            }
-        }
-    }
-}
-
-/// Papers as chats show them, shared by every digest of a fan-out (a TL;DR is computed once
-/// per paper and language, not once per chat).
-#[derive(Default)]
-pub struct PaperCache {
-    items: HashMap<(String, Lang), (tokio::time::Instant, PaperItem)>,
-}
-
-/// Cached papers before the cache starts over (one or two announcement days).
-const PAPER_CACHE_MAX: usize = 20_000;
-/// An extractive TL;DR is looked up again after this long: the LLM may have written one since
-/// the fan-out began.
-pub(crate) const EXTRACTIVE_RECHECK: Duration = Duration::from_secs(60);
-
-/// The digest an outbox item stands for, built from the store as it is now: the LLM's
-/// summaries and topic overview when the cache has them, else the extractive ones.
-pub fn digest_message(
-    store: &Store,
-    item: &OutboxItem,
-    cache: &Mutex<PaperCache>,
-) -> Result<DigestMessage, StoreError> {
-    let m = &item.message;
-    let lang = Lang::from_code(&m.lang).unwrap_or(Lang::En);
-    let mut papers = Vec::with_capacity(m.papers.len());
-    for (id, topics) in &m.papers {
-        let key = (id.clone(), lang);
-        let cached = cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .items
-            .get(&key)
-            .filter(|(at, p)| p.tldr_source == TldrSource::Llm || at.elapsed() < EXTRACTIVE_RECHECK)
-            .map(|(_, p)| p.clone());
-        let mut p = match cached {
-            Some(p) => p,
-            None => {
-                let Some(sp) = PaperId::parse(id)
-                    .map(|pid| store.paper(&pid))
-                    .transpose()?
-                    .flatten()
-                else {
-                    // Not stored any more: the rest of the digest still goes out.
-                    continue;
-                };
-                let p = crate::commands::item(store, &sp, &[], lang)?;
-                let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
-                if c.items.len() >= PAPER_CACHE_MAX {
-                    c.items.clear();
-                }
-                c.items
-                    .insert(key, (tokio::time::Instant::now(), p.clone()));
-                p
-            }
-        };
-        p.topics = topics.clone();
-        papers.push(p);
-    }
-    // The LLM's overview of the newest day covered, above the counts and keywords.
-    let newest = m
-        .day
-        .rsplit(' ')
-        .next()
-        .and_then(|d| d.parse::<chrono::NaiveDate>().ok());
-    let overview = match (&m.unsubscribe_topic, newest) {
-        (Some(topic), Some(day)) => {
-            crate::commands::overview_with_llm(store, topic, day, lang, m.overview.clone())?
-        }
-        _ => m.overview.clone(),
-    };
-    Ok(DigestMessage {
-        title: m.title.clone(),
-        day: m.day.clone(),
-        overview,
-        papers,
-        more: m.more as usize,
-        unsubscribe_topic: m.unsubscribe_topic.clone(),
-        lang,
-        compact: m.compact,
-    })
-}
 
 /// A platform's sender settings from the config.
 pub fn sender_settings(c: &DeliveryConfig, platform: Platform) -> SenderSettings {
@@ -171,7 +69,7 @@ pub struct PlanJob {
 }
 
 impl PlanJob {
-    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), DeliveryError> {
         let mut pruned_on = None;
         loop {
             let now = self.clock.now();

@@ -5,21 +5,18 @@ use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use paperbell_chat::{ChatRef, Platform};
 
-use crate::commands::{Commands, Effective};
+use super::times::{delivery_instant, due_day, next_delivery};
+use crate::compose::{self, background, rank, topic_of};
 use crate::config::ScheduleConfig;
-use crate::digest::{self, Ranked};
-use crate::i18n::t;
-use crate::scheduler::{delivery_instant, due_day, next_delivery};
-use crate::store::{
-    ChatPlan, ChatRecord, ChatSettings, DeliveryState, NewItem, PlannedMessage, Store, StoreError,
-    StoredPaper, Subscription, SubscriptionScan, write_chat_key,
-};
+use crate::digest::{Ranked, messages};
+use crate::model::chat::{ChatDefaults, ChatRecord, ChatSettings, Effective, Subscription};
+use crate::model::delivery::{ChatPlan, DeliveryState, PlannedMessage};
+use crate::store::{NewItem, Store, StoreError, SubscriptionScan, write_chat_key};
 use crate::summary::overview::Background;
-use crate::topics::{MatchText, TopicSet};
+use crate::topics::TopicSet;
 use rustc_hash::FxHashMap;
 
 /// However long a chat was away (inactive, or the service down), a digest looks back at most
@@ -182,8 +179,6 @@ fn put_day(key: &mut Vec<u8>, d: NaiveDate) {
 /// the same settings (and last digest day), so worked out once per run for each.
 struct Timing {
     eff: Effective,
-    time: NaiveTime,
-    tz: Tz,
     /// The next delivery time after the run's `now`.
     next: DateTime<Utc>,
     /// By the chat's last digest day: the local day due now, if any, and the end of its grace.
@@ -241,7 +236,7 @@ impl Part {
 pub struct Planner {
     store: Arc<Store>,
     topics: Arc<TopicSet>,
-    schedule: ScheduleConfig,
+    defaults: ChatDefaults,
     /// Platforms that run: chats of the others wait (nothing is planned for them).
     platforms: Vec<Platform>,
     /// Chats from which a run plans on two threads.
@@ -276,7 +271,7 @@ impl Planner {
         Planner {
             store,
             topics,
-            schedule,
+            defaults: schedule.chat_defaults(),
             platforms,
             split_chats: SPLIT_CHATS,
             idle: Mutex::new(None),
@@ -383,11 +378,6 @@ impl Planner {
         now: DateTime<Utc>,
         shared: &Shared,
     ) -> Result<Part, StoreError> {
-        let commands = Commands {
-            store: &self.store,
-            topics: &self.topics,
-            schedule: &self.schedule,
-        };
         let mut part = Part {
             plans: Vec::with_capacity(chats.len()),
             planned_chats: 0,
@@ -406,19 +396,14 @@ impl Planner {
             if !rec.active || !self.platforms.contains(&platform) {
                 continue;
             }
-            if !timings.contains_key(&rec.settings) {
-                let eff = commands.effective(&rec.settings, None);
-                let (time, tz) = (time_of(&eff), zone_of(&eff));
-                let timing = Timing {
-                    next: next_delivery(time, tz, now).0,
+            let timing = timings.entry(rec.settings).or_insert_with(|| {
+                let eff = rec.settings.effective(&self.defaults, None);
+                Timing {
+                    next: next_delivery(eff.time, eff.tz, now).0,
                     eff,
-                    time,
-                    tz,
                     due: HashMap::new(),
-                };
-                timings.insert(rec.settings.clone(), timing);
-            }
-            let timing = timings.get_mut(&rec.settings).expect("inserted");
+                }
+            });
             let chat = ChatRef {
                 platform,
                 id: rec.id,
@@ -429,7 +414,7 @@ impl Planner {
             // Its next delivery time: the earliest it could be due again. Waking early is
             // harmless (the run finds nothing); waking late would delay a digest.
             part.wake = part.wake.min(timing.next);
-            let (time, tz) = (timing.time, timing.tz);
+            let (time, tz) = (timing.eff.time, timing.eff.tz);
             let due = *timing.due.entry(state.last_day).or_insert_with(|| {
                 due_day(time, tz, now, state.last_day)
                     .map(|d| (d, delivery_instant(time, tz, d) + LATE_GRACE))
@@ -458,7 +443,7 @@ impl Planner {
             match self.plan_chat(&due, &subs, eff, latest, &mut cache, false)? {
                 Some(messages) => part.add(due, Some(latest), messages),
                 // The other thread is working out what this chat needs: come back to it.
-                None => deferred.push((due, subs, eff.clone())),
+                None => deferred.push((due, subs, *eff)),
             }
         }
         for (due, subs, eff) in deferred {
@@ -492,16 +477,17 @@ impl Planner {
                 .flatten()
                 .max()
                 .unwrap_or(floor);
-            let topic = || crate::commands::topic_of(&self.topics, s);
+            let topic = || topic_of(&self.topics, s);
             cache.key.clear();
             put_str(&mut cache.key, &s.topic_id);
             backgrounds.push(cache.backgrounds.get(&cache.key, wait, || {
-                crate::commands::background(&self.store, topic().as_ref())
+                background(&self.store, topic().as_ref())
             })?);
             put_day(&mut cache.key, lower);
             lists.push(cache.lists.get(&cache.key, wait, || {
-                let papers = self.papers_after(s, lower, latest)?;
-                let list = crate::commands::rank(&self.store, topic().as_ref(), papers)?;
+                let from = lower + chrono::Duration::days(1);
+                let papers = compose::papers_between(&self.store, &self.topics, s, from, latest)?;
+                let list = rank(&self.store, topic().as_ref(), papers)?;
                 // Here rather than in the first overview line: this can be left to wait for.
                 list.terms();
                 Ok::<_, StoreError>(Arc::new(list))
@@ -562,7 +548,7 @@ impl Planner {
         };
         let Some(oldest) = risky.iter().map(|(_, d)| *d).min() else {
             cache.key.extend_from_slice(&eff.max.to_le_bytes());
-            put_str(&mut cache.key, &eff.format);
+            put_str(&mut cache.key, eff.format.as_str());
             put_str(&mut cache.key, eff.lang.code());
             let built = cache.plans.get(&cache.key, wait, || {
                 Ok::<_, Infallible>(
@@ -597,37 +583,6 @@ impl Planner {
             .collect(),
         ))
     }
-
-    /// A subscription's papers entered after `lower` up to `latest`, oldest day first.
-    fn papers_after(
-        &self,
-        s: &Subscription,
-        lower: NaiveDate,
-        latest: NaiveDate,
-    ) -> Result<Vec<StoredPaper>, StoreError> {
-        let from = lower + chrono::Duration::days(1);
-        if from > latest {
-            return Ok(Vec::new());
-        }
-        if self.topics.topics.iter().any(|c| c.id == s.topic_id) {
-            // Newest day first, newest first within a day: reversed, the order they came in.
-            let mut papers = self.store.topic_since(&s.topic_id, from)?;
-            papers.reverse();
-            return Ok(papers);
-        }
-        let source = s.query.as_deref().unwrap_or(&s.topic_id);
-        let Ok(topic) = self.topics.resolve(source) else {
-            // A configured topic that was removed from the config since.
-            return Ok(Vec::new());
-        };
-        let mut papers = self.store.papers_between(from, latest)?;
-        papers.retain(|sp| {
-            topic
-                .matches(&sp.paper, &MatchText::new(&sp.paper))
-                .is_some()
-        });
-        Ok(papers)
-    }
 }
 
 /// The key the store and the planning loop know a chat record by; `None` for a platform this
@@ -645,15 +600,6 @@ fn record_key(rec: &ChatRecord) -> Option<String> {
 /// No chat to wake for: run again in a day anyway.
 fn far_future(now: DateTime<Utc>) -> DateTime<Utc> {
     now + chrono::Duration::days(1)
-}
-
-fn time_of(eff: &Effective) -> NaiveTime {
-    NaiveTime::parse_from_str(&eff.time, "%H:%M")
-        .unwrap_or(NaiveTime::from_hms_opt(8, 0, 0).expect("valid"))
-}
-
-fn zone_of(eff: &Effective) -> Tz {
-    eff.tz.parse().unwrap_or(Tz::UTC)
 }
 
 /// Candidate papers that may have reached the chat before, with the oldest day they could
@@ -681,79 +627,4 @@ fn at_risk<'a>(
         }
     }
     out
-}
-
-/// The chat's digest messages, pure: one per topic with something new (each paper once, under
-/// the first topic it matched, naming all), or one combined message when the format asks.
-/// `overview` gives a topic's overview line for the papers (indexes into its list) its message
-/// speaks of.
-pub fn messages(
-    subs: &[Subscription],
-    lists: &[&Ranked],
-    delivered: impl Fn(&str) -> bool,
-    overview: &mut dyn FnMut(usize, &[usize]) -> String,
-    eff: &Effective,
-    day: &str,
-) -> Vec<PlannedMessage> {
-    let per_topic: Vec<(&str, &[StoredPaper])> = subs
-        .iter()
-        .zip(lists)
-        .map(|(s, l)| (s.topic_name.as_str(), l.papers.as_slice()))
-        .collect();
-    let combined = eff.format == "combined";
-    let max = if combined {
-        usize::MAX
-    } else {
-        eff.max as usize
-    };
-    let planned = digest::plan(&per_topic, delivered, max);
-    let ids = |t: &digest::PlannedTopic| -> Vec<(String, Vec<String>)> {
-        t.papers
-            .iter()
-            .map(|(i, names)| {
-                (
-                    lists[t.topic].papers[*i].paper.id.to_string(),
-                    names.clone(),
-                )
-            })
-            .collect()
-    };
-    let message = |title: String, papers, more, unsubscribe, overview| PlannedMessage {
-        title,
-        day: day.to_string(),
-        papers,
-        more,
-        unsubscribe_topic: unsubscribe,
-        lang: eff.lang.code().to_string(),
-        compact: eff.format == "compact",
-        overview,
-    };
-    if combined {
-        if planned.is_empty() {
-            return Vec::new();
-        }
-        let mut papers: Vec<(String, Vec<String>)> = planned.iter().flat_map(ids).collect();
-        let cap = eff.max as usize * subs.len().max(1);
-        let more = papers.len().saturating_sub(cap) as u32;
-        papers.truncate(cap);
-        return vec![message(
-            t(eff.lang, "Your papers", "你的论文").to_string(),
-            papers,
-            more,
-            None,
-            None,
-        )];
-    }
-    planned
-        .iter()
-        .map(|p| {
-            message(
-                subs[p.topic].topic_name.clone(),
-                ids(p),
-                p.more as u32,
-                Some(subs[p.topic].topic_id.clone()),
-                Some(overview(p.topic, &p.about())),
-            )
-        })
-        .collect()
 }

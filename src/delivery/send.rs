@@ -13,10 +13,13 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::DeliveryError;
 use super::limits::{Limiter, Rates};
 use super::policy::{Action, Policy, on_failure};
-use super::{Clock, EXTRACTIVE_RECHECK, PaperCache, digest_message};
-use crate::store::{Counters, OutboxItem, PlannedMessage, Store, StoreError, chat_ref};
+use crate::clock::Clock;
+use crate::compose::{EXTRACTIVE_RECHECK, PaperCache, digest_message};
+use crate::model::delivery::{Counters, OutboxItem, PlannedMessage};
+use crate::store::{Store, StoreError, chat_ref};
 
 /// How a sender behaves (from `[delivery]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -136,7 +139,7 @@ struct Loop<P: ChatPlatform> {
 }
 
 impl<P: ChatPlatform> Sender<P> {
-    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), DeliveryError> {
         let kind = self.platform.platform();
         let now = tokio::time::Instant::now().into_std();
         let mut lp = Loop {
@@ -236,7 +239,7 @@ impl<P: ChatPlatform> Loop<P> {
         &mut self,
         mut incoming: mpsc::UnboundedReceiver<(u64, String)>,
         shutdown: &CancellationToken,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), DeliveryError> {
         let mut inflight: JoinSet<Done<P::Part>> = JoinSet::new();
         let mut housekeeping = tokio::time::interval(Duration::from_secs(60));
         let mut last_logged = self.counters;

@@ -190,6 +190,16 @@ pub struct Paper {
     pub announce_type: Option<AnnounceType>,
 }
 
+/// A paper as stored, with what the store knows beyond the source document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPaper {
+    pub paper: Paper,
+    /// The first announcement day seen; a replacement never moves it.
+    pub first_announced: Option<NaiveDate>,
+    /// Topics this paper was indexed under, and on which day: a paper enters a topic once.
+    pub topics: Vec<(String, NaiveDate)>,
+}
+
 impl Paper {
     /// The arXiv listing day this version belongs to. Feeds state it (their `published` is the
     /// announcement day at midnight US Eastern); for API records it is estimated from the v1

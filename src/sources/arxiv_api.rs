@@ -3,11 +3,11 @@
 //! responses drop `title`), and the error feed (an entry whose id contains `/api/errors`).
 
 use super::xml::RawEntry;
-use super::{ParseError, clean, parse_rfc3339};
-use crate::paper::{Category, Paper, PaperId};
+use super::{ParseError, Skip, clean, parse_rfc3339};
+use crate::model::paper::{Category, Paper, PaperId};
 
 /// `Ok(Ok(paper))`, `Ok(Err(why))` for an entry that is not a paper, `Err` for arXiv's error feed.
-pub fn convert(e: &RawEntry) -> Result<Result<Paper, String>, ParseError> {
+pub fn convert(e: &RawEntry) -> Result<Result<Paper, Skip>, ParseError> {
     let id_text = e.id.as_deref().map(str::trim).unwrap_or("");
     if id_text.contains("/api/errors") {
         let message = clean(e.summary.as_ref()).unwrap_or_else(|| "unknown error".into());
@@ -15,10 +15,10 @@ pub fn convert(e: &RawEntry) -> Result<Result<Paper, String>, ParseError> {
     }
     if id_text.is_empty() {
         // The old API answered an unknown id_list id with an entry that has no id.
-        return Ok(Err("entry has no id (not a paper)".into()));
+        return Ok(Err(Skip::NoId));
     }
     let Some((id, version)) = PaperId::parse_with_version(id_text) else {
-        return Ok(Err(format!("`{id_text}` is not an arXiv id")));
+        return Ok(Err(Skip::NotArxivId(id_text.to_string())));
     };
     let mut categories: Vec<Category> = Vec::with_capacity(e.categories.len());
     for c in &e.categories {

@@ -5,11 +5,11 @@
 //! `dc:creator`, the primary category is the first one, and the PDF link is derived.
 
 use super::xml::RawEntry;
-use super::{clean, parse_rfc2822, parse_rfc3339, split_creators};
-use crate::paper::{AnnounceType, Category, Paper, PaperId, normalize_ws};
+use super::{Skip, clean, parse_rfc2822, parse_rfc3339, split_creators};
+use crate::model::paper::{AnnounceType, Category, Paper, PaperId, normalize_ws};
 
 /// `channel_date`: the RSS channel's `pubDate`, used for items that carry no date.
-pub fn convert(e: &RawEntry, channel_date: Option<&String>) -> Result<Paper, String> {
+pub fn convert(e: &RawEntry, channel_date: Option<&String>) -> Result<Paper, Skip> {
     let description = e.summary.as_deref().unwrap_or("");
     let (desc_id, desc_type, abstract_text) = split_description(description);
     let id_source = [
@@ -23,7 +23,7 @@ pub fn convert(e: &RawEntry, channel_date: Option<&String>) -> Result<Paper, Str
     .chain(e.links.iter().map(|l| l.href.as_str()))
     .find_map(|s| PaperId::parse_with_version(s).map(|p| (p, s)));
     let Some(((id, version), _)) = id_source else {
-        return Err("no arXiv id in guid, id, description or link".into());
+        return Err(Skip::NoFeedId);
     };
     // Later sources may carry the version where the guid did not.
     let version = version

@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 use super::{ParseError, Parsed, parse};
 use crate::config::ArxivConfig;
-use crate::paper::{Category, PaperId};
+use crate::model::paper::{Category, PaperId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -98,7 +98,7 @@ impl ArxivClient {
             cats.join("+")
         );
         url.set_path(&path);
-        self.get(url, |_| Ok(())).await
+        self.get(url, |_| None).await
     }
 
     /// Papers by id (`id_list`), up to one page.
@@ -108,7 +108,7 @@ impl ArxivClient {
         url.query_pairs_mut()
             .append_pair("id_list", &list.join(","))
             .append_pair("max_results", &ids.len().to_string());
-        self.get(url, |_| Ok(())).await
+        self.get(url, |_| None).await
     }
 
     /// Runs an API `search_query`, newest submissions first, page by page. Each page is handed
@@ -139,10 +139,10 @@ impl ArxivClient {
                 .get(url, move |p| {
                     // arXiv intermittently answers a page inside the result set with no entries.
                     match p.total_results {
-                        Some(total) if p.entries == 0 && page_start < total => Err(format!(
+                        Some(total) if p.entries == 0 && page_start < total => Some(format!(
                             "empty page at start={page_start} of {total} results"
                         )),
-                        _ => Ok(()),
+                        _ => None,
                     }
                 })
                 .await?;
@@ -163,7 +163,8 @@ impl ArxivClient {
     async fn get(
         &self,
         url: Url,
-        check: impl Fn(&Parsed) -> Result<(), String>,
+        // `Some(why)`: the page is unusable and is asked for again.
+        check: impl Fn(&Parsed) -> Option<String>,
     ) -> Result<Parsed, FetchError> {
         let mut attempt = 0;
         loop {
@@ -199,7 +200,7 @@ impl ArxivClient {
     async fn attempt(
         &self,
         url: &Url,
-        check: &impl Fn(&Parsed) -> Result<(), String>,
+        check: &impl Fn(&Parsed) -> Option<String>,
     ) -> Result<Parsed, Attempt> {
         let mut last = self.last_request.lock().await;
         if let Some(prev) = *last {
@@ -275,8 +276,8 @@ impl ArxivClient {
                 last: format!("HTTP {status}"),
             })),
             Ok(parsed) => match check(&parsed) {
-                Ok(()) => Ok(parsed),
-                Err(why) => Err(Attempt::Retry { why, after: None }),
+                None => Ok(parsed),
+                Some(why) => Err(Attempt::Retry { why, after: None }),
             },
         }
     }

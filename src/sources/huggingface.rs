@@ -10,9 +10,32 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
+use crate::clock::Clock;
 use crate::config::HuggingFaceConfig;
-use crate::paper::{Paper, PaperId, normalize_ws};
-use crate::store::HfInfo;
+use crate::model::enrichment::HfInfo;
+use crate::model::paper::{Paper, PaperId, normalize_ws};
+
+/// Why a Hugging Face answer could not be had or used.
+#[derive(Debug, thiserror::Error)]
+pub enum HfError {
+    #[error("cannot build the HTTP client: {0}")]
+    Client(reqwest::Error),
+    #[error("huggingface.api_url `{url}`: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("{url}: {source}")]
+    Http { url: String, source: reqwest::Error },
+    #[error("{url}: HTTP {status}")]
+    Status { url: String, status: StatusCode },
+    #[error("not a {what}: {source}")]
+    Json {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("`{0}` is not an arXiv id")]
+    NotArxiv(String),
+    #[error("{0}: no title")]
+    NoTitle(PaperId),
+}
 
 /// A paper as Hugging Face lists it: the paper, and what Hugging Face adds to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,12 +73,12 @@ struct RawAuthor {
     name: String,
 }
 
-fn convert(r: RawPaper, now: i64) -> Result<HfPaper, String> {
-    let (id, version) = PaperId::parse_with_version(&r.id)
-        .ok_or_else(|| format!("`{}` is not an arXiv id", r.id))?;
+fn convert(r: RawPaper, now: i64) -> Result<HfPaper, HfError> {
+    let (id, version) =
+        PaperId::parse_with_version(&r.id).ok_or_else(|| HfError::NotArxiv(r.id.clone()))?;
     let title = normalize_ws(&r.title);
     if title.is_empty() {
-        return Err(format!("{id}: no title"));
+        return Err(HfError::NoTitle(id));
     }
     let nonempty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     Ok(HfPaper {
@@ -99,9 +122,12 @@ fn convert(r: RawPaper, now: i64) -> Result<HfPaper, String> {
 
 /// The papers of a `/api/daily_papers` answer, most upvoted first; items that are not arXiv
 /// papers are skipped.
-pub fn parse_daily(bytes: &[u8], now: i64) -> Result<Vec<HfPaper>, String> {
+pub fn parse_daily(bytes: &[u8], now: i64) -> Result<Vec<HfPaper>, HfError> {
     let items: Vec<serde_json::Value> =
-        serde_json::from_slice(bytes).map_err(|e| format!("not a daily-papers list: {e}"))?;
+        serde_json::from_slice(bytes).map_err(|source| HfError::Json {
+            what: "daily-papers list",
+            source,
+        })?;
     let mut out: Vec<HfPaper> = items
         .into_iter()
         .filter_map(|v| serde_json::from_value::<RawItem>(v).ok())
@@ -112,9 +138,11 @@ pub fn parse_daily(bytes: &[u8], now: i64) -> Result<Vec<HfPaper>, String> {
 }
 
 /// One `/api/papers/<id>` answer.
-pub fn parse_paper(bytes: &[u8], now: i64) -> Result<HfPaper, String> {
-    let raw: RawPaper =
-        serde_json::from_slice(bytes).map_err(|e| format!("not a paper object: {e}"))?;
+pub fn parse_paper(bytes: &[u8], now: i64) -> Result<HfPaper, HfError> {
+    let raw: RawPaper = serde_json::from_slice(bytes).map_err(|source| HfError::Json {
+        what: "paper object",
+        source,
+    })?;
     convert(raw, now)
 }
 
@@ -124,26 +152,35 @@ pub struct HfClient {
     min_interval: Duration,
     /// Held for the whole request: one request at a time, spaced by `min_interval`.
     last: Mutex<Option<Instant>>,
+    /// When an answer came (`HfInfo::fetched_at`).
+    clock: Clock,
 }
 
 impl HfClient {
-    pub fn new(cfg: &HuggingFaceConfig, user_agent: &str) -> Result<HfClient, String> {
+    pub fn new(
+        cfg: &HuggingFaceConfig,
+        user_agent: &str,
+        clock: Clock,
+    ) -> Result<HfClient, HfError> {
         let http = reqwest::Client::builder()
             .user_agent(user_agent)
             .timeout(Duration::from_secs_f64(cfg.timeout_secs))
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let base = Url::parse(cfg.api_url.trim_end_matches('/'))
-            .map_err(|e| format!("huggingface.api_url `{}`: {e}", cfg.api_url))?;
+            .map_err(HfError::Client)?;
+        let base = Url::parse(cfg.api_url.trim_end_matches('/')).map_err(|e| HfError::BadUrl {
+            url: cfg.api_url.clone(),
+            reason: e.to_string(),
+        })?;
         Ok(HfClient {
             http,
             base,
             min_interval: Duration::from_secs_f64(cfg.min_interval_secs),
             last: Mutex::new(None),
+            clock,
         })
     }
 
-    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Option<Vec<u8>>, String> {
+    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Option<Vec<u8>>, HfError> {
         let mut last = self.last.lock().await;
         if let Some(t) = *last {
             tokio::time::sleep(self.min_interval.saturating_sub(t.elapsed())).await;
@@ -152,19 +189,23 @@ impl HfClient {
         url.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
         let result = self.http.get(url.clone()).query(query).send().await;
         *last = Some(Instant::now());
-        let resp = result.map_err(|e| format!("{url}: {e}"))?;
+        let http = |source| HfError::Http {
+            url: url.to_string(),
+            source,
+        };
+        let resp = result.map_err(http)?;
         match resp.status() {
             StatusCode::NOT_FOUND => Ok(None),
-            s if s.is_success() => {
-                let body = resp.bytes().await.map_err(|e| format!("{url}: {e}"))?;
-                Ok(Some(body.to_vec()))
-            }
-            s => Err(format!("{url}: HTTP {s}")),
+            s if s.is_success() => Ok(Some(resp.bytes().await.map_err(http)?.to_vec())),
+            status => Err(HfError::Status {
+                url: url.to_string(),
+                status,
+            }),
         }
     }
 
     /// The Daily Papers of one date, most upvoted first.
-    pub async fn daily(&self, date: NaiveDate) -> Result<Vec<HfPaper>, String> {
+    pub async fn daily(&self, date: NaiveDate) -> Result<Vec<HfPaper>, HfError> {
         let body = self
             .get(
                 "/api/daily_papers",
@@ -172,14 +213,14 @@ impl HfClient {
             )
             .await?;
         match body {
-            Some(b) => parse_daily(&b, Utc::now().timestamp()),
+            Some(b) => parse_daily(&b, self.clock.now().timestamp()),
             None => Ok(Vec::new()),
         }
     }
 
     /// What Hugging Face knows of one paper; `found: false` when it does not know it.
-    pub async fn paper(&self, id: &PaperId) -> Result<HfInfo, String> {
-        let now = Utc::now().timestamp();
+    pub async fn paper(&self, id: &PaperId) -> Result<HfInfo, HfError> {
+        let now = self.clock.now().timestamp();
         match self
             .get(&format!("/api/papers/{}", id.as_str()), &[])
             .await?

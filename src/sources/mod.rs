@@ -10,7 +10,7 @@ pub mod xml;
 
 use chrono::{DateTime, Utc};
 
-use crate::paper::{Paper, normalize_ws};
+use crate::model::paper::{Paper, normalize_ws};
 
 /// Which arXiv document a parse found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,17 @@ pub enum ParseError {
     /// The API answered with its error feed (one entry whose id contains `/api/errors`).
     #[error("arXiv API error: {message}")]
     Api { message: String },
+}
+
+/// Why an entry of a document is not a paper: it is skipped with a warning, the rest stored.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum Skip {
+    #[error("entry has no id (not a paper)")]
+    NoId,
+    #[error("`{0}` is not an arXiv id")]
+    NotArxivId(String),
+    #[error("no arXiv id in guid, id, description or link")]
+    NoFeedId,
 }
 
 /// The papers of one document, plus what the document said about paging.
@@ -113,7 +124,8 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, ParseError> {
 /// A feed can list a paper twice (and keep serving yesterday's batch): keep one per id, the
 /// highest version, in first-seen order.
 fn dedupe_keep_newest(papers: &mut Vec<Paper>) {
-    let mut first: std::collections::HashMap<crate::paper::PaperId, usize> = Default::default();
+    let mut first: std::collections::HashMap<crate::model::paper::PaperId, usize> =
+        Default::default();
     let mut keep = vec![true; papers.len()];
     for i in 0..papers.len() {
         match first.get(&papers[i].id) {

@@ -5,7 +5,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use super::StoreError;
-use crate::paper::{AnnounceType, Category, Paper, PaperId};
+use paperbell_chat::Lang;
+
+use crate::model::chat::{self, ChatRecord, ChatSettings, Subscription};
+use crate::model::paper::{AnnounceType, Category, Paper, PaperId, StoredPaper};
 
 pub const PAPER_V1: u8 = 1;
 pub const CHAT_V1: u8 = 1;
@@ -94,16 +97,6 @@ fn days(d: Option<NaiveDate>) -> Option<i32> {
 
 fn from_days(n: Option<i32>) -> Option<NaiveDate> {
     n.map(|n| NaiveDate::default() + chrono::Duration::days(n as i64))
-}
-
-/// A paper as stored, with what the store knows beyond the source document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredPaper {
-    pub paper: Paper,
-    /// The first announcement day seen; a replacement never moves it.
-    pub first_announced: Option<NaiveDate>,
-    /// Topics this paper was indexed under, and on which day: a paper enters a topic once.
-    pub topics: Vec<(String, NaiveDate)>,
 }
 
 /// The borrowed twin of `PaperRecordV1` for writing without copying every string; postcard
@@ -241,10 +234,160 @@ impl TryFrom<PaperRecordV1> for StoredPaper {
     }
 }
 
+/// A chat record as stored: settings as the texts a person typed, so that a value a later
+/// build cannot parse is reported and migrated (`Store::migrate_chat_settings`), never misread.
+#[derive(Serialize, Deserialize)]
+pub struct ChatRecordV1 {
+    platform: String,
+    id: String,
+    title: Option<String>,
+    active: bool,
+    settings: ChatSettingsV1,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct ChatSettingsV1 {
+    time: Option<String>,
+    tz: Option<String>,
+    lang: Option<String>,
+    max: Option<u32>,
+    format: Option<String>,
+}
+
+impl From<&ChatRecord> for ChatRecordV1 {
+    fn from(c: &ChatRecord) -> Self {
+        let s = &c.settings;
+        ChatRecordV1 {
+            platform: c.platform.clone(),
+            id: c.id.clone(),
+            title: c.title.clone(),
+            active: c.active,
+            settings: ChatSettingsV1 {
+                time: s.time.map(|t| t.format("%H:%M").to_string()),
+                tz: s.tz.map(|z| z.name().to_string()),
+                lang: s.lang.map(|l| l.code().to_string()),
+                max: s.max,
+                format: s.format.map(|f| f.as_str().to_string()),
+            },
+        }
+    }
+}
+
+impl ChatRecordV1 {
+    /// The record, and each stored setting that does not parse (name, text): those are left
+    /// at their defaults.
+    pub fn into_record(self) -> (ChatRecord, Vec<(&'static str, String)>) {
+        let mut bad = Vec::new();
+        let s = self.settings;
+        let mut parsed = |name: &'static str, v: Option<String>, ok: bool| {
+            if let (Some(v), false) = (v, ok) {
+                bad.push((name, v));
+            }
+        };
+        let time = s.time.as_deref().and_then(chat::parse_time);
+        parsed("time", s.time.clone(), s.time.is_none() || time.is_some());
+        let tz = s.tz.as_deref().and_then(chat::parse_zone);
+        parsed("tz", s.tz.clone(), s.tz.is_none() || tz.is_some());
+        let lang = s.lang.as_deref().and_then(Lang::from_code);
+        parsed("lang", s.lang.clone(), s.lang.is_none() || lang.is_some());
+        let max = s.max.filter(|n| chat::MAX_PER_TOPIC.contains(n));
+        parsed(
+            "max",
+            s.max.map(|n| n.to_string()),
+            s.max.is_none() || max.is_some(),
+        );
+        let format = s.format.as_deref().and_then(chat::DigestFormat::parse);
+        parsed(
+            "format",
+            s.format.clone(),
+            s.format.is_none() || format.is_some(),
+        );
+        let record = ChatRecord {
+            platform: self.platform,
+            id: self.id,
+            title: self.title,
+            active: self.active,
+            settings: ChatSettings {
+                time,
+                tz,
+                lang,
+                max,
+                format,
+            },
+        };
+        (record, bad)
+    }
+}
+
+/// One subscription inside a chat's subscriptions record (`SUBS_V1`), the day as a number.
+#[derive(Serialize, Deserialize)]
+pub struct SubscriptionRecord {
+    topic_id: String,
+    topic_name: String,
+    query: Option<String>,
+    #[serde(with = "opt_day_num")]
+    since: Option<NaiveDate>,
+}
+
+impl From<&Subscription> for SubscriptionRecord {
+    fn from(s: &Subscription) -> Self {
+        SubscriptionRecord {
+            topic_id: s.topic_id.clone(),
+            topic_name: s.topic_name.clone(),
+            query: s.query.clone(),
+            since: s.since,
+        }
+    }
+}
+
+impl From<SubscriptionRecord> for Subscription {
+    fn from(s: SubscriptionRecord) -> Self {
+        Subscription {
+            topic_id: s.topic_id,
+            topic_name: s.topic_name,
+            query: s.query,
+            since: s.since,
+        }
+    }
+}
+
+/// A subscription as stores before subscription records kept it (an `s` key each, the day as
+/// text); read only to convert them.
+#[derive(Serialize, Deserialize)]
+pub struct SubscriptionV1 {
+    topic_id: String,
+    topic_name: String,
+    query: Option<String>,
+    since: Option<NaiveDate>,
+}
+
+impl From<SubscriptionV1> for Subscription {
+    fn from(s: SubscriptionV1) -> Subscription {
+        Subscription {
+            topic_id: s.topic_id,
+            topic_name: s.topic_name,
+            query: s.query,
+            since: s.since,
+        }
+    }
+}
+
+#[cfg(test)]
+impl From<&Subscription> for SubscriptionV1 {
+    fn from(s: &Subscription) -> SubscriptionV1 {
+        SubscriptionV1 {
+            topic_id: s.topic_id.clone(),
+            topic_name: s.topic_name.clone(),
+            query: s.query.clone(),
+            since: s.since,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::paper::normalize_ws;
+    use crate::model::paper::normalize_ws;
 
     fn stored(pdf: Option<&str>) -> StoredPaper {
         StoredPaper {

@@ -3,36 +3,12 @@
 //! the LLM's token spend per UTC day, and the papers of a topic fed by a source of its own.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 
 use super::codec::{self, day_key, decode, encode};
-use super::{Result, Store, StoredPaper, key, list_key};
-use crate::paper::Paper;
-
-/// What Hugging Face knows about a paper (`found: false`: it does not know the paper).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HfInfo {
-    pub found: bool,
-    pub upvotes: Option<u32>,
-    pub github_repo: Option<String>,
-    pub github_stars: Option<u32>,
-    pub project_page: Option<String>,
-    pub ai_summary: Option<String>,
-    pub ai_keywords: Vec<String>,
-    /// Unix seconds of the answer.
-    pub fetched_at: i64,
-}
-
-/// An LLM's summary of one paper version, for one language.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LlmSummary {
-    pub model: String,
-    pub tldr: String,
-    pub takeaways: Vec<String>,
-    /// Only for a language other than English.
-    pub title_translated: Option<String>,
-    pub tldr_translated: Option<String>,
-}
+use super::{Result, Store, key, list_key};
+use crate::model::enrichment::{HfInfo, LlmSummary};
+use crate::model::paper::Paper;
+use crate::model::paper::StoredPaper;
 
 fn summary_prefix(id: &str, version: u32, lang: &str) -> Vec<u8> {
     let mut k = key(

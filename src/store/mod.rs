@@ -29,9 +29,10 @@
 //! BENCHMARKS.md). Category and day lists use the first announcement day; topic lists the day
 //! the paper entered the topic.
 
+mod chats;
 pub mod codec;
+mod delivery;
 mod enrich;
-mod outbox;
 
 use std::any::Any;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -40,17 +41,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use paperbell_chat::{ChatRef, Platform};
-use serde::{Deserialize, Serialize};
+use paperbell_chat::ChatRef;
 
-pub use codec::StoredPaper;
+pub use chats::SubscriptionScan;
 use codec::{PaperRecordRef, PaperRecordV1, day_from_key, day_key, decode, encode};
-pub use enrich::{HfInfo, LlmSummary};
-pub use outbox::{
-    ChatPlan, Counters, DeliveryState, NewItem, OutboxItem, PlannedMessage, chat_ref,
-};
+pub use delivery::{NewItem, chat_ref};
 
-use crate::paper::{Paper, PaperId};
+use crate::model::paper::{Paper, PaperId, StoredPaper};
 use crate::topics::{Topic, TopicSet};
 
 /// The on-disk layout this build writes and reads.
@@ -86,84 +83,6 @@ pub struct IngestStats {
     pub undated: usize,
 }
 
-/// Per-chat settings; `None` means "the configured default".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ChatSettings {
-    pub time: Option<String>,
-    pub tz: Option<String>,
-    pub lang: Option<String>,
-    pub max: Option<u32>,
-    pub format: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChatRecord {
-    pub platform: String,
-    pub id: String,
-    pub title: Option<String>,
-    /// False once the platform said the chat is gone or blocked the bot; subscriptions stay.
-    pub active: bool,
-    pub settings: ChatSettings,
-}
-
-impl ChatRecord {
-    /// A chat seen for the first time: active, with the configured defaults.
-    pub fn new(c: &ChatRef) -> ChatRecord {
-        ChatRecord {
-            platform: c.platform.as_str().to_string(),
-            id: c.id.clone(),
-            title: None,
-            active: true,
-            settings: ChatSettings::default(),
-        }
-    }
-}
-
-/// Stored in a chat's subscription record (`u`), days as numbers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Subscription {
-    pub topic_id: String,
-    pub topic_name: String,
-    /// For ad-hoc topics: the query text, so the topic can be rebuilt.
-    pub query: Option<String>,
-    /// The latest announcement day when the subscription was made: digests start after it.
-    #[serde(with = "codec::opt_day_num")]
-    pub since: Option<NaiveDate>,
-}
-
-/// A subscription as stores before subscription records kept it (an `s` key each, the day as
-/// text); read only to convert them.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct SubscriptionV1 {
-    topic_id: String,
-    topic_name: String,
-    query: Option<String>,
-    since: Option<NaiveDate>,
-}
-
-impl From<SubscriptionV1> for Subscription {
-    fn from(s: SubscriptionV1) -> Subscription {
-        Subscription {
-            topic_id: s.topic_id,
-            topic_name: s.topic_name,
-            query: s.query,
-            since: s.since,
-        }
-    }
-}
-
-#[cfg(test)]
-impl From<&Subscription> for SubscriptionV1 {
-    fn from(s: &Subscription) -> SubscriptionV1 {
-        SubscriptionV1 {
-            topic_id: s.topic_id.clone(),
-            topic_name: s.topic_name.clone(),
-            query: s.query.clone(),
-            since: s.since,
-        }
-    }
-}
-
 pub struct Store {
     db: sled::Db,
     /// Ingest reads a record and writes its successor: one writer at a time.
@@ -174,7 +93,7 @@ pub struct Store {
     /// Bumped by writes to papers only: what `memo` values are derived from.
     paper_changes: AtomicU64,
     /// Decoded outbox batches and their pending counts.
-    delivery: Mutex<outbox::OutboxCache>,
+    delivery: Mutex<delivery::OutboxCache>,
     /// Values worked out from the papers, each with the paper generation it was worked out at.
     memos: Mutex<HashMap<String, Memo>>,
 }
@@ -231,18 +150,6 @@ pub fn write_chat_key(c: &ChatRef, out: &mut String) {
     out.push_str(&c.id);
 }
 
-fn subs_key(chat: &str) -> Vec<u8> {
-    key(b'u', &[chat.as_bytes()])
-}
-
-fn encode_subs(subs: &[Subscription]) -> Result<Vec<u8>> {
-    encode(codec::SUBS_V1, &subs)
-}
-
-fn decode_subs(v: &[u8]) -> Result<Vec<Subscription>> {
-    decode(codec::SUBS_V1, "subscriptions", v)
-}
-
 /// A memo: the paper generation it was worked out at, and the value.
 type Memo = (u64, Arc<dyn Any + Send + Sync>);
 
@@ -289,6 +196,7 @@ impl Store {
         };
         store.upgrade_subscriptions()?;
         store.upgrade_delivery()?;
+        store.migrate_chat_settings()?;
         Ok(store)
     }
 
@@ -653,178 +561,6 @@ impl Store {
         Ok(problems)
     }
 
-    // ---- chats and subscriptions (used by the chat and delivery layers) ----
-
-    pub fn put_chat(&self, chat: &ChatRecord) -> Result<()> {
-        let c = ChatRef {
-            platform: Platform::parse(&chat.platform).unwrap_or(Platform::Telegram),
-            id: chat.id.clone(),
-        };
-        self.db.insert(
-            key(b'h', &[chat_key(&c).as_bytes()]),
-            encode(codec::CHAT_V1, chat)?,
-        )?;
-        self.changed();
-        Ok(())
-    }
-
-    pub fn chat(&self, c: &ChatRef) -> Result<Option<ChatRecord>> {
-        match self.db.get(key(b'h', &[chat_key(c).as_bytes()]))? {
-            Some(v) => Ok(Some(decode(codec::CHAT_V1, "chat", &v)?)),
-            None => Ok(None),
-        }
-    }
-
-    /// Subscribes a chat (creating its record if new). Returns false if it already was.
-    pub fn subscribe(&self, c: &ChatRef, sub: &Subscription) -> Result<bool> {
-        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
-        let ck = chat_key(c);
-        let mut subs = self.subscriptions(c)?;
-        let Err(i) = subs.binary_search_by(|s| s.topic_id.cmp(&sub.topic_id)) else {
-            return Ok(false);
-        };
-        subs.insert(i, sub.clone());
-        let mut batch = sled::Batch::default();
-        let mut chat = self.chat(c)?.unwrap_or_else(|| ChatRecord::new(c));
-        chat.active = true;
-        batch.insert(key(b'h', &[ck.as_bytes()]), encode(codec::CHAT_V1, &chat)?);
-        batch.insert(subs_key(&ck), encode_subs(&subs)?);
-        batch.insert(key(b'S', &[sub.topic_id.as_bytes(), ck.as_bytes()]), &[]);
-        self.db.apply_batch(batch)?;
-        self.changed();
-        Ok(true)
-    }
-
-    /// Returns false if the chat was not subscribed.
-    pub fn unsubscribe(&self, c: &ChatRef, topic_id: &str) -> Result<bool> {
-        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
-        let ck = chat_key(c);
-        let mut subs = self.subscriptions(c)?;
-        let Ok(i) = subs.binary_search_by(|s| s.topic_id.as_str().cmp(topic_id)) else {
-            return Ok(false);
-        };
-        subs.remove(i);
-        let mut batch = sled::Batch::default();
-        if subs.is_empty() {
-            batch.remove(subs_key(&ck));
-        } else {
-            batch.insert(subs_key(&ck), encode_subs(&subs)?);
-        }
-        batch.remove(key(b'S', &[topic_id.as_bytes(), ck.as_bytes()]));
-        self.db.apply_batch(batch)?;
-        self.changed();
-        Ok(true)
-    }
-
-    /// Marks a chat active or not (the platform refused it); subscriptions stay either way.
-    /// Returns false when the chat is unknown.
-    pub fn set_active(&self, c: &ChatRef, active: bool) -> Result<bool> {
-        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
-        match self.chat(c)? {
-            Some(mut rec) if rec.active != active => {
-                rec.active = active;
-                self.put_chat(&rec)?;
-                Ok(true)
-            }
-            Some(_) => Ok(true),
-            None => Ok(false),
-        }
-    }
-
-    /// Moves a chat to a new id with its settings, subscriptions, delivery state, ledger and
-    /// pending outbox items, in one atomic batch (a Telegram group that became a supergroup).
-    /// Subscriptions the target already has win.
-    /// Returns false when there was nothing to move.
-    pub fn migrate_chat(&self, from: &ChatRef, to: &ChatRef) -> Result<bool> {
-        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(mut rec) = self.chat(from)? else {
-            return Ok(false);
-        };
-        let (fk, tk) = (chat_key(from), chat_key(to));
-        let mut batch = sled::Batch::default();
-        batch.remove(key(b'h', &[fk.as_bytes()]));
-        rec.id = to.id.clone();
-        rec.platform = to.platform.as_str().to_string();
-        rec.active = true;
-        if self.chat(to)?.is_none() {
-            batch.insert(key(b'h', &[tk.as_bytes()]), encode(codec::CHAT_V1, &rec)?);
-        }
-        let mut target = self.subscriptions(to)?;
-        for sub in self.subscriptions(from)? {
-            let topic = sub.topic_id.as_bytes();
-            batch.remove(key(b'S', &[topic, fk.as_bytes()]));
-            if let Err(i) = target.binary_search_by(|s| s.topic_id.cmp(&sub.topic_id)) {
-                batch.insert(key(b'S', &[topic, tk.as_bytes()]), &[]);
-                target.insert(i, sub);
-            }
-        }
-        batch.remove(subs_key(&fk));
-        if !target.is_empty() {
-            batch.insert(subs_key(&tk), encode_subs(&target)?);
-        }
-        self.move_delivery(from, to, &mut batch)?;
-        self.db.apply_batch(batch)?;
-        self.changed();
-        Ok(true)
-    }
-
-    /// A chat's subscriptions, by topic id.
-    pub fn subscriptions(&self, c: &ChatRef) -> Result<Vec<Subscription>> {
-        match self.db.get(subs_key(&chat_key(c)))? {
-            Some(v) => decode_subs(&v),
-            None => Ok(Vec::new()),
-        }
-    }
-
-    /// Every chat's subscriptions in one pass, for planning: ask `SubscriptionScan::of` for
-    /// chats in the order `chats` returns them. One sequential scan instead of a lookup per
-    /// chat, which at 100k chats was most of planning's time. The records are read here (not
-    /// decoded: sled hands out shared buffers), so planning can read them on one thread while
-    /// it reads the chats on another.
-    pub fn subscription_scan(&self) -> Result<SubscriptionScan> {
-        let records = self
-            .db
-            .scan_prefix([b'u'])
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        Ok(SubscriptionScan::new(records.into()))
-    }
-
-    /// Converts stores written before subscription records (a `s chat 0 topic` key per
-    /// subscription) to one record per chat, in one batch. Does nothing on a current store.
-    fn upgrade_subscriptions(&self) -> Result<()> {
-        if self.db.scan_prefix([b's']).next().is_none() {
-            return Ok(());
-        }
-        let mut batch = sled::Batch::default();
-        let mut chats: BTreeMap<Vec<u8>, Vec<Subscription>> = BTreeMap::new();
-        for item in self.db.scan_prefix([b's']) {
-            let (k, v) = item?;
-            let rest = &k[1..];
-            let chat = &rest[..rest.iter().position(|b| *b == 0).unwrap_or(rest.len())];
-            let sub: SubscriptionV1 = decode(codec::SUB_V1, "subscription", &v)?;
-            chats.entry(chat.to_vec()).or_default().push(sub.into());
-            batch.remove(k);
-        }
-        for (chat, subs) in chats {
-            batch.insert(key(b'u', &[&chat]), encode_subs(&subs)?);
-        }
-        self.db.apply_batch(batch)?;
-        self.db.flush()?;
-        Ok(())
-    }
-
-    pub fn subscribers(&self, topic_id: &str) -> Result<Vec<ChatRef>> {
-        let prefix = key(b'S', &[topic_id.as_bytes(), b""]);
-        let mut out = Vec::new();
-        for item in self.db.scan_prefix(&prefix) {
-            let (k, _) = item?;
-            if let Some(c) = chat_ref(&String::from_utf8_lossy(&k[prefix.len()..])) {
-                out.push(c);
-            }
-        }
-        Ok(out)
-    }
-
     // ---- meta ----
 
     pub fn set_meta(&self, name: &str, value: &str) -> Result<()> {
@@ -838,61 +574,6 @@ impl Store {
             .db
             .get(key(b'm', &[name.as_bytes()]))?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
-    }
-}
-
-/// A cursor over all subscriptions in chat order (see `Store::subscription_scan`).
-pub struct SubscriptionScan {
-    records: std::collections::VecDeque<(sled::IVec, sled::IVec)>,
-    /// Decoded records by their bytes: most chats share their subscriptions with many
-    /// others (the same few topics, subscribed after the same announcement day), and a
-    /// shared record is decoded once instead of costing five strings per chat.
-    decoded: rustc_hash::FxHashMap<sled::IVec, Arc<[Subscription]>>,
-}
-
-/// Distinct subscription records a scan keeps decoded; past it, records are decoded per chat.
-const DECODED_MAX: usize = 4096;
-
-impl SubscriptionScan {
-    fn new(records: std::collections::VecDeque<(sled::IVec, sled::IVec)>) -> SubscriptionScan {
-        SubscriptionScan {
-            records,
-            decoded: Default::default(),
-        }
-    }
-
-    /// The subscriptions of `chat` (`platform:id`). Chats must be asked in key order; the
-    /// subscriptions of chats skipped in between are passed over without being decoded.
-    pub fn of(&mut self, chat: &str) -> Result<Arc<[Subscription]>> {
-        while let Some((k, _)) = self.records.front() {
-            match k[1..].cmp(chat.as_bytes()) {
-                std::cmp::Ordering::Less => {
-                    self.records.pop_front();
-                }
-                std::cmp::Ordering::Equal => {
-                    let (_, v) = self.records.pop_front().expect("peeked");
-                    if let Some(subs) = self.decoded.get(&v) {
-                        return Ok(subs.clone());
-                    }
-                    let subs: Arc<[Subscription]> = decode_subs(&v)?.into();
-                    if self.decoded.len() < DECODED_MAX {
-                        self.decoded.insert(v, subs.clone());
-                    }
-                    return Ok(subs);
-                }
-                std::cmp::Ordering::Greater => break,
-            }
-        }
-        Ok(Arc::from([]))
-    }
-
-    /// Splits the scan: this one keeps the chats before `chat`, the one returned has `chat`
-    /// and those after it, so that two threads can each take their share of the chats.
-    pub fn split_off(&mut self, chat: &str) -> SubscriptionScan {
-        let at = self
-            .records
-            .partition_point(|(k, _)| &k[1..] < chat.as_bytes());
-        SubscriptionScan::new(self.records.split_off(at))
     }
 }
 

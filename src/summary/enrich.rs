@@ -10,11 +10,13 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use tokio::task::JoinSet;
 
-use crate::commands::Commands;
-use crate::config::ScheduleConfig;
+use crate::model::paper::StoredPaper;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
 use crate::sources::huggingface::HfClient;
-use crate::store::{Store, StoredPaper};
-use crate::summary::llm::{Llm, lang_key};
+use crate::store::Store;
+use crate::summary::llm::{Llm, LlmError, lang_key};
 use crate::topics::{HF_DAILY, TopicSet};
 
 /// Most Hugging Face dates one announcement day collects (a long weekend).
@@ -49,10 +51,18 @@ impl EnrichReport {
     }
 }
 
+/// Why enrichment could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrichError {
+    #[error("Hugging Face: {0}")]
+    HuggingFace(#[from] crate::sources::huggingface::HfError),
+    #[error("LLM: {0}")]
+    Llm(#[from] LlmError),
+}
+
 pub struct Enricher {
     pub store: Arc<Store>,
     pub topics: Arc<TopicSet>,
-    pub schedule: ScheduleConfig,
     pub hf: Option<HfClient>,
     pub hf_max_lookups: usize,
     pub llm: Option<Arc<Llm>>,
@@ -64,31 +74,43 @@ impl Enricher {
         config: &crate::config::Config,
         store: Arc<Store>,
         topics: Arc<TopicSet>,
-    ) -> Result<Option<Enricher>, String> {
+        clock: Clock,
+    ) -> Result<Option<Enricher>, EnrichError> {
         let hf = if config.huggingface.enabled {
             Some(HfClient::new(
                 &config.huggingface,
                 &config.arxiv.user_agent,
+                clock.clone(),
             )?)
         } else {
             None
         };
-        let llm = Llm::new(&config.llm)?.map(Arc::new);
+        let llm = Llm::new(&config.llm, clock)?.map(Arc::new);
         if hf.is_none() && llm.is_none() {
             return Ok(None);
         }
         Ok(Some(Enricher {
             store,
             topics,
-            schedule: config.schedule.clone(),
             hf,
             hf_max_lookups: config.huggingface.max_lookups,
             llm,
         }))
     }
 
-    /// Everything for the newest announcement day.
-    pub async fn run(&self) -> EnrichReport {
+    /// Everything for the newest announcement day, until done or `shutdown`: what was stored
+    /// by then stays (each result is stored as it comes), the rest is dropped.
+    pub async fn run(&self, shutdown: CancellationToken) -> EnrichReport {
+        tokio::select! {
+            _ = shutdown.cancelled() => EnrichReport {
+                errors: vec!["stopped by shutdown".into()],
+                ..EnrichReport::default()
+            },
+            report = self.enrich() => report,
+        }
+    }
+
+    async fn enrich(&self) -> EnrichReport {
         let mut report = EnrichReport::default();
         let day = match self.store.latest_day() {
             Ok(Some(d)) => d,
@@ -169,11 +191,6 @@ impl Enricher {
     /// The day's papers of every topic someone subscribed to, with the languages of the
     /// subscribers: what digests will show.
     fn wanted(&self, day: NaiveDate) -> Result<Wanted, crate::store::StoreError> {
-        let commands = Commands {
-            store: &self.store,
-            topics: &self.topics,
-            schedule: &self.schedule,
-        };
         let mut out = Wanted::default();
         for t in &self.topics.topics {
             let mut langs = BTreeSet::new();
@@ -181,9 +198,8 @@ impl Enricher {
                 if let Some(rec) = self.store.chat(&c)?
                     && rec.active
                 {
-                    langs.insert(lang_key(
-                        commands.effective(&rec.settings, None).lang.code(),
-                    ));
+                    // The chat's language: only a chat's own setting picks one for digests.
+                    langs.insert(lang_key(rec.settings.lang.unwrap_or_default().code()));
                 }
             }
             if langs.is_empty() {

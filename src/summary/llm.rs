@@ -6,12 +6,15 @@
 
 use std::time::Duration;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
+use crate::clock::Clock;
 use crate::config::{LlmConfig, Secret};
-use crate::store::{LlmSummary, Store, StoredPaper};
+use crate::model::enrichment::LlmSummary;
+use crate::model::paper::StoredPaper;
+use crate::store::{Store, StoreError};
 use crate::summary::tldr;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,7 +30,13 @@ pub enum LlmError {
     #[error("unusable answer: {0}")]
     Malformed(String),
     #[error("store: {0}")]
-    Store(String),
+    Store(#[from] StoreError),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(reqwest::Error),
+}
+
+fn malformed(why: impl Into<String>) -> LlmError {
+    LlmError::Malformed(why.into())
 }
 
 impl From<reqwest::Error> for LlmError {
@@ -127,7 +136,7 @@ pub fn paper_request(
 }
 
 /// The JSON object in a model's answer: as is, or inside a ```json fence (local models).
-fn json_object(content: &str) -> Result<serde_json::Map<String, Value>, String> {
+fn json_object(content: &str) -> Result<serde_json::Map<String, Value>, LlmError> {
     let s = content.trim();
     let s = s
         .strip_prefix("```json")
@@ -137,36 +146,36 @@ fn json_object(content: &str) -> Result<serde_json::Map<String, Value>, String> 
         .trim();
     match serde_json::from_str::<Value>(s) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err("the answer is not a JSON object".into()),
-        Err(e) => Err(format!("the answer is not JSON: {e}")),
+        Ok(_) => Err(malformed("the answer is not a JSON object")),
+        Err(e) => Err(malformed(format!("the answer is not JSON: {e}"))),
     }
 }
 
-fn text_field(m: &serde_json::Map<String, Value>, key: &str) -> Result<String, String> {
+fn text_field(m: &serde_json::Map<String, Value>, key: &str) -> Result<String, LlmError> {
     match m.get(key) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(crate::paper::normalize_ws(s)),
-        Some(_) => Err(format!("`{key}` is not a non-empty string")),
-        None => Err(format!("`{key}` is missing")),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(crate::model::paper::normalize_ws(s)),
+        Some(_) => Err(malformed(format!("`{key}` is not a non-empty string"))),
+        None => Err(malformed(format!("`{key}` is missing"))),
     }
 }
 
 /// Checks a model's answer to `paper_request` and makes it a summary: a non-empty TL;DR of at
 /// most 280 characters, up to five non-empty takeaways, and both translations when `lang`
 /// asks for them.
-pub fn parse_summary(content: &str, model: &str, lang: &str) -> Result<LlmSummary, String> {
+pub fn parse_summary(content: &str, model: &str, lang: &str) -> Result<LlmSummary, LlmError> {
     let m = json_object(content)?;
     let tldr = tldr::shorten(&text_field(&m, "tldr")?);
     let takeaways = match m.get("takeaways") {
         Some(Value::Array(a)) => a
             .iter()
             .filter_map(|v| v.as_str())
-            .map(crate::paper::normalize_ws)
+            .map(crate::model::paper::normalize_ws)
             .filter(|s| !s.is_empty())
             .take(5)
             .map(|s| tldr::shorten(&s))
             .collect(),
         None | Some(Value::Null) => Vec::new(),
-        Some(_) => return Err("`takeaways` is not a list".into()),
+        Some(_) => return Err(malformed("`takeaways` is not a list")),
     };
     let (title_translated, tldr_translated) = if translates(lang) {
         (
@@ -218,11 +227,11 @@ pub fn overview_request(
 }
 
 /// Checks an answer to `overview_request`: a non-empty text of at most 800 characters.
-pub fn parse_overview(content: &str) -> Result<String, String> {
+pub fn parse_overview(content: &str) -> Result<String, LlmError> {
     let m = json_object(content)?;
     let o = text_field(&m, "overview")?;
     if o.chars().count() > 800 {
-        return Err("the overview is longer than 800 characters".into());
+        return Err(malformed("the overview is longer than 800 characters"));
     }
     Ok(o)
 }
@@ -243,18 +252,20 @@ pub struct Llm {
     permits: Semaphore,
     budget: u64,
     json_schema: bool,
+    /// Whose day the token budget counts (UTC).
+    clock: Clock,
 }
 
 impl Llm {
     /// The configured LLM; `Ok(None)` when none is configured.
-    pub fn new(cfg: &LlmConfig) -> Result<Option<Llm>, String> {
+    pub fn new(cfg: &LlmConfig, clock: Clock) -> Result<Option<Llm>, LlmError> {
         if !cfg.enabled() {
             return Ok(None);
         }
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs_f64(cfg.timeout_secs))
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(LlmError::Client)?;
         Ok(Some(Llm {
             http,
             url: format!(
@@ -266,6 +277,7 @@ impl Llm {
             permits: Semaphore::new(cfg.max_concurrency),
             budget: cfg.daily_token_budget,
             json_schema: cfg.json_schema,
+            clock,
         }))
     }
 
@@ -273,8 +285,8 @@ impl Llm {
         &self.model
     }
 
-    fn today() -> NaiveDate {
-        Utc::now().date_naive()
+    fn today(&self) -> NaiveDate {
+        self.clock.now().date_naive()
     }
 
     /// One completion within the concurrency limit and the budget: the answer's text.
@@ -284,9 +296,7 @@ impl Llm {
             .acquire()
             .await
             .map_err(|_| LlmError::Http("shutting down".into()))?;
-        let spent = store
-            .llm_tokens(Self::today())
-            .map_err(|e| LlmError::Store(e.to_string()))?;
+        let spent = store.llm_tokens(self.today())?;
         if spent >= self.budget {
             return Err(LlmError::Budget(self.budget));
         }
@@ -303,9 +313,7 @@ impl Llm {
         }
         let answer: Value = serde_json::from_slice(&body)
             .map_err(|e| LlmError::Malformed(format!("not a chat completion: {e}")))?;
-        store
-            .add_llm_tokens(Self::today(), tokens_used(&answer, request))
-            .map_err(|e| LlmError::Store(e.to_string()))?;
+        store.add_llm_tokens(self.today(), tokens_used(&answer, request))?;
         answer["choices"][0]["message"]["content"]
             .as_str()
             .map(str::to_string)
@@ -322,9 +330,7 @@ impl Llm {
     ) -> Result<(LlmSummary, bool), LlmError> {
         let p = &sp.paper;
         let lang = lang_key(lang);
-        let cached = store
-            .summary(p.id.as_str(), p.version, &lang, Some(&self.model))
-            .map_err(|e| LlmError::Store(e.to_string()))?;
+        let cached = store.summary(p.id.as_str(), p.version, &lang, Some(&self.model))?;
         if let Some(s) = cached {
             return Ok((s, false));
         }
@@ -336,10 +342,8 @@ impl Llm {
             self.json_schema,
         );
         let content = self.complete(store, &request).await?;
-        let s = parse_summary(&content, &self.model, &lang).map_err(LlmError::Malformed)?;
-        store
-            .put_summary(p.id.as_str(), p.version, &lang, &s)
-            .map_err(|e| LlmError::Store(e.to_string()))?;
+        let s = parse_summary(&content, &self.model, &lang)?;
+        store.put_summary(p.id.as_str(), p.version, &lang, &s)?;
         Ok((s, true))
     }
 
@@ -353,19 +357,13 @@ impl Llm {
         papers: &[(String, String)],
     ) -> Result<String, LlmError> {
         let lang = lang_key(lang);
-        let store_err = |e: crate::store::StoreError| LlmError::Store(e.to_string());
-        if let Some(o) = store
-            .overview(topic.0, day, &lang, Some(&self.model))
-            .map_err(store_err)?
-        {
+        if let Some(o) = store.overview(topic.0, day, &lang, Some(&self.model))? {
             return Ok(o);
         }
         let request = overview_request(&self.model, topic.1, papers, &lang, self.json_schema);
         let content = self.complete(store, &request).await?;
-        let o = parse_overview(&content).map_err(LlmError::Malformed)?;
-        store
-            .put_overview(topic.0, day, &lang, &self.model, &o)
-            .map_err(store_err)?;
+        let o = parse_overview(&content)?;
+        store.put_overview(topic.0, day, &lang, &self.model, &o)?;
         Ok(o)
     }
 }

@@ -12,7 +12,8 @@ pub mod tldr;
 
 use paperbell_chat::{PaperItem, TldrSource};
 
-use crate::store::{HfInfo, LlmSummary, StoredPaper};
+use crate::model::enrichment::{HfInfo, LlmSummary};
+use crate::model::paper::StoredPaper;
 
 /// Code repositories (abstract, comment, then Hugging Face's) and the project page of a paper.
 pub fn links(sp: &StoredPaper, hf: Option<&HfInfo>) -> code_links::Links {

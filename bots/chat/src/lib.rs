@@ -8,6 +8,7 @@ use std::future::Future;
 use std::time::Duration;
 
 pub mod buttons;
+pub mod catalogue;
 pub mod flood;
 pub mod i18n;
 pub mod offload;

@@ -10,5 +10,11 @@ pub mod render;
 pub use bot::{DiscordBot, DiscordError, DiscordMode, DiscordSettings, INTERACTIONS_PATH};
 pub use paperbell_chat::Platform;
 
+/// A tracing directive the service adds to whatever log filter it runs with: serenity's REST
+/// client records each request, interaction tokens included, in an info-level span that every
+/// event inside it (hyper's debug lines) would print. Interaction tokens are secrets for 15
+/// minutes, so that span stays off.
+pub const LOG_FILTER: &str = "serenity::http::client=warn";
+
 /// The platform this adapter serves.
 pub const PLATFORM: Platform = Platform::Discord;

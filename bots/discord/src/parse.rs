@@ -1,8 +1,9 @@
-//! Pure Discord knowledge without serenity: the slash commands paperbell registers (names,
-//! options, English and Chinese descriptions, which need Manage Channels), turning a command's
-//! option values into the contract's `Command`s, the permission rule, and Discord's limits on
-//! button ids and autocomplete choices. No I/O.
+//! Pure Discord knowledge without serenity: turning a slash command's option values into the
+//! contract's `Command`s, the permission rule, and Discord's limits on button ids and
+//! autocomplete choices. The commands themselves (names, options, descriptions, which need
+//! Manage Channels) are the shared catalogue's (`paperbell_chat::catalogue`). No I/O.
 
+use paperbell_chat::catalogue::SETTINGS;
 use paperbell_chat::{Command, TopicItem};
 
 /// Discord's limit on a button's `custom_id`.
@@ -16,184 +17,6 @@ pub const MAX_OPTION_CHARS: u16 = 300;
 /// Permission bits from Discord's documentation.
 pub const ADMINISTRATOR: u64 = 1 << 3;
 pub const MANAGE_CHANNELS: u64 = 1 << 4;
-
-/// The kind of one command option.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Text, with autocomplete over topics when `topic` is set.
-    Text {
-        topic: bool,
-    },
-    Integer {
-        min: u32,
-        max: u32,
-    },
-    /// One of fixed values: (value, English label, Chinese label).
-    Choice(&'static [(&'static str, &'static str, &'static str)]),
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct OptionSpec {
-    pub name: &'static str,
-    pub en: &'static str,
-    pub zh: &'static str,
-    pub kind: Kind,
-    pub required: bool,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct CommandSpec {
-    pub name: &'static str,
-    pub en: &'static str,
-    pub zh: &'static str,
-    pub options: &'static [OptionSpec],
-    /// Hidden by default from members without Manage Channels (`default_member_permissions`);
-    /// server admins may change that, so the permission is checked on every call too.
-    pub manage: bool,
-}
-
-const TOPIC: OptionSpec = OptionSpec {
-    name: "topic",
-    en: "A topic id, an arXiv category (cs.CV) or a query (\"diffusion\" AND video)",
-    zh: "主题 id、arXiv 分类（cs.CV）或查询（\"diffusion\" AND video）",
-    kind: Kind::Text { topic: true },
-    required: true,
-};
-
-/// Every slash command, in the order Discord's menu shows them.
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "subscribe",
-        en: "Follow a topic in this channel",
-        zh: "在本频道订阅主题",
-        options: &[TOPIC],
-        manage: true,
-    },
-    CommandSpec {
-        name: "unsubscribe",
-        en: "Stop following a topic in this channel",
-        zh: "在本频道取消订阅主题",
-        options: &[TOPIC],
-        manage: true,
-    },
-    CommandSpec {
-        name: "list",
-        en: "This channel's topics and settings",
-        zh: "本频道的主题和设置",
-        options: &[],
-        manage: false,
-    },
-    CommandSpec {
-        name: "topics",
-        en: "Topics to pick from",
-        zh: "可选主题",
-        options: &[],
-        manage: false,
-    },
-    CommandSpec {
-        name: "recent",
-        en: "Newest papers of a topic",
-        zh: "主题最新论文",
-        options: &[
-            TOPIC,
-            OptionSpec {
-                name: "count",
-                en: "How many papers (1-20)",
-                zh: "论文数量（1-20）",
-                kind: Kind::Integer { min: 1, max: 20 },
-                required: false,
-            },
-        ],
-        manage: false,
-    },
-    CommandSpec {
-        name: "paper",
-        en: "One paper by its arXiv id",
-        zh: "按 arXiv id 查看论文",
-        options: &[OptionSpec {
-            name: "id",
-            en: "An arXiv id such as 2407.11422",
-            zh: "arXiv id，如 2407.11422",
-            kind: Kind::Text { topic: false },
-            required: true,
-        }],
-        manage: false,
-    },
-    CommandSpec {
-        name: "search",
-        en: "Stored papers mentioning words",
-        zh: "搜索已存储的论文",
-        options: &[OptionSpec {
-            name: "query",
-            en: "Words to look for",
-            zh: "要搜索的词",
-            kind: Kind::Text { topic: false },
-            required: true,
-        }],
-        manage: false,
-    },
-    CommandSpec {
-        name: "digest",
-        en: "This channel's digest now",
-        zh: "立即查看本频道的摘要",
-        options: &[],
-        manage: false,
-    },
-    CommandSpec {
-        name: "settings",
-        en: "Show or change this channel's delivery time, time zone, language, max, format",
-        zh: "查看或修改本频道的时间、时区、语言、数量、格式",
-        options: &[
-            OptionSpec {
-                name: "time",
-                en: "Local delivery time, HH:MM",
-                zh: "本地推送时间，HH:MM",
-                kind: Kind::Text { topic: false },
-                required: false,
-            },
-            OptionSpec {
-                name: "tz",
-                en: "IANA time zone, e.g. Europe/Berlin",
-                zh: "IANA 时区，如 Asia/Shanghai",
-                kind: Kind::Text { topic: false },
-                required: false,
-            },
-            OptionSpec {
-                name: "lang",
-                en: "The bot's language here",
-                zh: "机器人在此使用的语言",
-                kind: Kind::Choice(&[("en", "English", "英语"), ("zh", "简体中文", "简体中文")]),
-                required: false,
-            },
-            OptionSpec {
-                name: "max",
-                en: "Most papers per topic in a digest (1-50)",
-                zh: "每个主题每期最多论文数（1-50）",
-                kind: Kind::Integer { min: 1, max: 50 },
-                required: false,
-            },
-            OptionSpec {
-                name: "format",
-                en: "Full papers or a compact list",
-                zh: "完整或紧凑列表",
-                kind: Kind::Choice(&[
-                    ("full", "Full", "完整"),
-                    ("compact", "Compact", "紧凑"),
-                    ("combined", "Combined", "合并"),
-                ]),
-                required: false,
-            },
-        ],
-        manage: true,
-    },
-    CommandSpec {
-        name: "help",
-        en: "What this bot does",
-        zh: "使用说明",
-        options: &[],
-        manage: false,
-    },
-];
 
 /// One option value as an interaction carries it.
 #[derive(Debug, Clone, PartialEq)]
@@ -249,10 +72,9 @@ pub fn commands(name: &str, options: &[(String, Value)]) -> Option<Vec<Command>>
         },
         "digest" => Command::Digest,
         "settings" => {
-            let known = ["time", "tz", "lang", "max", "format"];
             let changes: Vec<Command> = options
                 .iter()
-                .filter(|(k, _)| known.contains(&k.as_str()))
+                .filter(|(k, _)| SETTINGS.contains(&k.as_str()))
                 .map(|(k, v)| Command::Settings {
                     change: Some((k.clone(), v.text())),
                 })
@@ -365,6 +187,7 @@ mod tests {
 
     #[test]
     fn commands_fit_discord_rules() {
+        use paperbell_chat::catalogue::COMMANDS;
         let mut names = std::collections::HashSet::new();
         for c in COMMANDS {
             assert!(names.insert(c.name));
@@ -372,9 +195,9 @@ mod tests {
             assert!(c.name.chars().all(|ch| ch.is_ascii_lowercase()));
             assert!((1..=100).contains(&c.en.chars().count()), "{}", c.name);
             assert!((1..=100).contains(&c.zh.chars().count()), "{}", c.name);
-            assert!(c.options.len() <= 25);
+            assert!(c.args.len() <= 25);
             let mut seen_optional = false;
-            for o in c.options {
+            for o in c.args {
                 assert!((1..=100).contains(&o.en.chars().count()), "{}", o.name);
                 assert!((1..=100).contains(&o.zh.chars().count()), "{}", o.name);
                 // Discord requires required options before optional ones.

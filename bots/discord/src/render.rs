@@ -422,43 +422,62 @@ pub fn reply(answer: &Answer) -> Vec<Message> {
     }
 }
 
+/// A Discord limit a message breaks, named.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct OverLimit(pub String);
+
 /// Every limit Discord enforces on one message this module builds; `Err` names the first
 /// broken one. Used by tests and as a last guard before sending.
-pub fn check(m: &Message) -> Result<(), String> {
+pub fn check(m: &Message) -> Result<(), OverLimit> {
     if len(&m.content) > MAX_CONTENT {
-        return Err(format!("content {} > {MAX_CONTENT}", len(&m.content)));
+        return Err(OverLimit(format!(
+            "content {} > {MAX_CONTENT}",
+            len(&m.content)
+        )));
     }
     if m.content.is_empty() && m.embeds.is_empty() {
-        return Err("empty message".into());
+        return Err(OverLimit("empty message".into()));
     }
     if m.embeds.len() > MAX_EMBEDS {
-        return Err(format!("{} embeds > {MAX_EMBEDS}", m.embeds.len()));
+        return Err(OverLimit(format!(
+            "{} embeds > {MAX_EMBEDS}",
+            m.embeds.len()
+        )));
     }
     let mut total = 0;
     for e in &m.embeds {
         if len(&e.title) > MAX_TITLE {
-            return Err(format!("embed title {} > {MAX_TITLE}", len(&e.title)));
+            return Err(OverLimit(format!(
+                "embed title {} > {MAX_TITLE}",
+                len(&e.title)
+            )));
         }
         if len(&e.description) > MAX_DESCRIPTION {
-            return Err(format!("embed description {}", len(&e.description)));
+            return Err(OverLimit(format!(
+                "embed description {}",
+                len(&e.description)
+            )));
         }
         if e.footer.as_deref().map_or(0, len) > MAX_FOOTER {
-            return Err("embed footer".into());
+            return Err(OverLimit("embed footer".into()));
         }
         total += e.size();
     }
     if total > MAX_MESSAGE_EMBED_CHARS {
-        return Err(format!("embeds total {total} > {MAX_MESSAGE_EMBED_CHARS}"));
+        return Err(OverLimit(format!(
+            "embeds total {total} > {MAX_MESSAGE_EMBED_CHARS}"
+        )));
     }
     if m.buttons.len() > MAX_ROWS || m.buttons.iter().any(|r| r.len() > MAX_BUTTONS_PER_ROW) {
-        return Err("too many buttons".into());
+        return Err(OverLimit("too many buttons".into()));
     }
     if m.buttons
         .iter()
         .flatten()
         .any(|(l, _)| len(l) > MAX_LABEL || l.is_empty())
     {
-        return Err("button label".into());
+        return Err(OverLimit("button label".into()));
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use paperbell_chat::catalogue::COMMANDS;
 use paperbell_chat::offload::Offload;
 use paperbell_chat::{
     Answer, Caller, ChatPlatform, ChatRef, Command, DigestMessage, Handler, Lang, Platform,
@@ -95,44 +96,6 @@ struct Inner {
     slots: Arc<Semaphore>,
 }
 
-/// The command menu: (command, English, Chinese) for setMyCommands.
-const MENU: &[(&str, &str, &str)] = &[
-    (
-        "subscribe",
-        "Follow a topic: /subscribe nerf",
-        "订阅主题：/subscribe nerf",
-    ),
-    ("unsubscribe", "Stop following a topic", "取消订阅主题"),
-    (
-        "list",
-        "This chat's topics and settings",
-        "本聊天的主题和设置",
-    ),
-    ("topics", "Topics to pick from", "可选主题"),
-    (
-        "recent",
-        "Newest papers of a topic: /recent nerf 10",
-        "主题最新论文：/recent nerf 10",
-    ),
-    (
-        "paper",
-        "One paper: /paper 2407.11422",
-        "查看论文：/paper 2407.11422",
-    ),
-    (
-        "search",
-        "Stored papers mentioning words",
-        "搜索已存储的论文",
-    ),
-    ("digest", "This chat's digest now", "立即查看本聊天的摘要"),
-    (
-        "settings",
-        "Time, time zone, language, max, format",
-        "时间、时区、语言、数量、格式",
-    ),
-    ("help", "What this bot does", "使用说明"),
-];
-
 impl TelegramBot {
     /// Checks the token (getMe) and registers the command menu in English and Chinese.
     pub async fn connect(
@@ -155,9 +118,10 @@ impl TelegramBot {
         })?;
         let username = me.username.clone().unwrap_or_default();
         for (lang, code) in [(Lang::En, None), (Lang::Zh, Some("zh"))] {
-            let cmds = MENU
+            // The shared catalogue, so that the menu, Discord and /help agree.
+            let cmds = COMMANDS
                 .iter()
-                .map(|(c, en, zh)| BotCommand::new(*c, t(lang, en, zh)));
+                .map(|c| BotCommand::new(c.name, c.menu_text(lang)));
             let mut req = bot.set_my_commands(cmds);
             if let Some(code) = code {
                 req = req.language_code(code);

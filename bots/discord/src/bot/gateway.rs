@@ -1,0 +1,75 @@
+//! The gateway side: serenity's event handler (READY, INTERACTION_CREATE, CHANNEL_DELETE) and
+//! answering an interaction that came over it, then its follow-ups.
+
+use super::*;
+
+impl DiscordBot {
+    /// Answers one interaction that came over the gateway: the response, then follow-ups.
+    pub(super) async fn on_gateway_interaction(&self, interaction: Interaction) {
+        let Some((id, token)) = ids(&interaction) else {
+            return;
+        };
+        let Some(plan) = self.plan(&interaction).await else {
+            return;
+        };
+        let http = &self.inner.http;
+        if let Err(e) = http
+            .create_interaction_response(id.into(), &token, &plan.first, vec![])
+            .await
+        {
+            tracing::warn!(error = %redact(&e.to_string()), "interaction response failed");
+            return;
+        }
+        self.follow_up(&token, plan.rest).await;
+    }
+
+    pub(super) async fn follow_up(&self, token: &str, messages: Vec<Message>) {
+        for m in messages {
+            let f = followup(&m, &self.rows(&m));
+            if let Err(e) = self
+                .inner
+                .http
+                .create_followup_message(token, &f, vec![])
+                .await
+            {
+                tracing::warn!(error = %redact(&e.to_string()), "follow-up message failed");
+                return;
+            }
+        }
+    }
+}
+
+pub(super) struct Events {
+    pub(super) bot: DiscordBot,
+}
+
+#[serenity::async_trait]
+impl EventHandler for Events {
+    async fn ready(&self, _ctx: Context, ready: Ready) {
+        tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "Discord gateway ready");
+    }
+
+    async fn interaction_create(&self, _ctx: Context, interaction: Interaction) {
+        let bot = self.bot.clone();
+        let Ok(permit) = bot.inner.slots.clone().acquire_owned().await else {
+            return;
+        };
+        self.bot.inner.tasks.spawn(async move {
+            bot.on_gateway_interaction(interaction).await;
+            drop(permit);
+        });
+    }
+
+    async fn channel_delete(
+        &self,
+        _ctx: Context,
+        channel: GuildChannel,
+        _messages: Option<Vec<serenity::all::Message>>,
+    ) {
+        self.bot
+            .inner
+            .core
+            .chat_gone(&channel_ref(channel.id), "the channel was deleted")
+            .await;
+    }
+}

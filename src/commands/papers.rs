@@ -1,0 +1,116 @@
+//! `/recent`, `/paper` and `/search`: stored papers on request.
+
+use paperbell_chat::{Command, PaperItem, Reply};
+
+use super::{CommandError, Commands, DEFAULT_RECENT, MAX_RECENT, SCAN_LIMIT, user};
+use crate::compose::item;
+use crate::i18n::{Lang, t};
+use crate::model::paper::PaperId;
+use crate::topics::{Term, Topic};
+
+impl Commands<'_> {
+    pub(super) fn recent(
+        &self,
+        lang: Lang,
+        name: &str,
+        count: Option<u32>,
+        page: u32,
+    ) -> Result<Reply, CommandError> {
+        let topic = match self.resolve(lang, name) {
+            Ok(t) => t,
+            Err(r) => return Ok(r),
+        };
+        let count = count.unwrap_or(DEFAULT_RECENT).clamp(1, MAX_RECENT) as usize;
+        let configured = self.topics.topics.iter().any(|c| c.id == topic.id);
+        let want = count * (page as usize + 1);
+        let found = self
+            .store
+            .recent(&topic, configured, want + 1, SCAN_LIMIT)?;
+        let has_more = found.len() > want;
+        let papers: Vec<PaperItem> = found
+            .iter()
+            .skip(count * page as usize)
+            .take(count)
+            .map(|sp| item(self.store, sp, &[], lang))
+            .collect::<Result<_, _>>()?;
+        if papers.is_empty() {
+            return Ok(Reply::Text(format!(
+                "{} {}.",
+                t(lang, "No stored papers yet for", "暂无已存储的论文："),
+                topic.name
+            )));
+        }
+        Ok(Reply::Papers {
+            heading: format!("{} {}", t(lang, "Newest in", "最新论文："), topic.name),
+            papers,
+            more: has_more.then(|| Command::Recent {
+                topic: name.to_string(),
+                count: Some(count as u32),
+                page: page + 1,
+            }),
+        })
+    }
+
+    pub(super) fn paper(&self, lang: Lang, id: &str) -> Result<Reply, CommandError> {
+        let Some(pid) = PaperId::parse(id) else {
+            return Ok(user(t(
+                lang,
+                "That is not an arXiv id. Try /paper 2407.11422 or /paper https://arxiv.org/abs/2407.11422",
+                "这不是 arXiv id。试试 /paper 2407.11422 或 /paper https://arxiv.org/abs/2407.11422",
+            )));
+        };
+        match self.store.paper(&pid)? {
+            Some(sp) => Ok(Reply::Papers {
+                heading: format!("arXiv:{pid}"),
+                papers: vec![item(self.store, &sp, &[], lang)?],
+                more: None,
+            }),
+            None => Ok(user(t(
+                lang,
+                "That paper is not in this bot's store (it keeps what its topics fetched).",
+                "该论文不在本机器人的存储中（仅保存其主题抓取到的论文）。",
+            ))),
+        }
+    }
+
+    pub(super) fn search(&self, lang: Lang, words: &str) -> Result<Reply, CommandError> {
+        // Every word must appear in the title or abstract; words too short to search are ignored.
+        let terms: Vec<Vec<Term>> = words
+            .split_whitespace()
+            .filter_map(|w| Term::new(w.trim_matches(|c: char| !c.is_alphanumeric())).ok())
+            .map(|term| vec![term])
+            .collect();
+        if terms.is_empty() {
+            return Ok(user(t(
+                lang,
+                "Give me words to look for, e.g. /search gaussian splatting",
+                "请给出要搜索的词，例如 /search gaussian splatting",
+            )));
+        }
+        let topic = Topic {
+            id: "search".into(),
+            name: words.into(),
+            keywords: terms,
+            include_replace: true,
+            ..Topic::default()
+        };
+        let found = self.store.recent(&topic, false, 10, SCAN_LIMIT)?;
+        if found.is_empty() {
+            return Ok(Reply::Text(format!(
+                "{} “{words}”.",
+                t(lang, "No stored paper mentions", "没有已存储的论文包含")
+            )));
+        }
+        Ok(Reply::Papers {
+            heading: format!(
+                "{} “{words}”",
+                t(lang, "Newest papers mentioning", "包含以下内容的最新论文：")
+            ),
+            papers: found
+                .iter()
+                .map(|sp| item(self.store, sp, &[], lang))
+                .collect::<Result<_, _>>()?,
+            more: None,
+        })
+    }
+}

@@ -1,0 +1,83 @@
+//! `/settings`: show a chat's settings, or change one (parsed once, in `model::chat`).
+
+use paperbell_chat::{Caller, Reply};
+
+use super::{CommandError, Commands, user};
+use crate::i18n::{Lang, t};
+use crate::model::chat::{ChatRecord, Effective, SettingError};
+
+impl Commands<'_> {
+    pub(super) fn change_setting(
+        &self,
+        caller: &Caller,
+        record: Option<ChatRecord>,
+        lang: Lang,
+        key: &str,
+        value: &str,
+    ) -> Result<Reply, CommandError> {
+        let mut rec = record.unwrap_or_else(|| ChatRecord::new(&caller.chat));
+        if let Err(e) = rec.settings.set(key, value) {
+            return Ok(user(refusal(lang, e)));
+        }
+        self.store.put_chat(&rec)?;
+        let eff = rec
+            .settings
+            .effective(&self.defaults, caller.locale.as_deref());
+        Ok(Reply::Text(format!(
+            "{}\n{}",
+            t(eff.lang, "Saved.", "已保存。"),
+            show(&eff)
+        )))
+    }
+}
+
+/// What a person reads when a setting does not parse.
+fn refusal(lang: Lang, e: SettingError) -> &'static str {
+    match e {
+        SettingError::Time => t(
+            lang,
+            "Give the time as HH:MM, e.g. time 08:30",
+            "时间格式为 HH:MM，例如 time 08:30",
+        ),
+        SettingError::Zone => t(
+            lang,
+            "That is not an IANA time zone; try tz Europe/Berlin or tz Asia/Shanghai",
+            "这不是 IANA 时区；试试 tz Europe/Berlin 或 tz Asia/Shanghai",
+        ),
+        SettingError::Lang => t(
+            lang,
+            "Languages: lang en or lang zh",
+            "可选语言：lang en 或 lang zh",
+        ),
+        SettingError::Max => t(
+            lang,
+            "max takes a number from 1 to 50",
+            "max 取 1 到 50 之间的数字",
+        ),
+        SettingError::Format => t(
+            lang,
+            "format is full (a message per topic), compact (titles and links) or combined (one message for all topics)",
+            "format 为 full（每个主题一条）、compact（仅标题和链接）或 combined（所有主题合为一条）",
+        ),
+        SettingError::UnknownKey => t(
+            lang,
+            "Settings: time HH:MM, tz <zone>, lang en|zh, max <1-50>, format full|compact|combined",
+            "设置项：time HH:MM、tz <时区>、lang en|zh、max <1-50>、format full|compact|combined",
+        ),
+    }
+}
+
+/// The settings as they apply, as `/settings` and `/list` show them.
+pub(super) fn show(e: &Effective) -> String {
+    let l = e.lang;
+    format!(
+        "{}\n• time {} ({})\n• tz {}\n• lang {}\n• max {}\n• format {}",
+        t(l, "Settings:", "设置："),
+        e.time.format("%H:%M"),
+        t(l, "daily digest", "每日摘要"),
+        e.tz.name(),
+        e.lang.code(),
+        e.max,
+        e.format.as_str()
+    )
+}

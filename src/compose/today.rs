@@ -1,11 +1,14 @@
 //! A chat's digest on request (`/digest`): for each subscription, its papers of the newest
 //! announcement day, as digest messages. On request nothing counts as delivered.
 
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
 use chrono::NaiveDate;
-use paperbell_chat::DigestMessage;
+use paperbell_chat::{DigestMessage, Lang};
 
 use super::{background, item, overview_with_llm, papers_between, rank, topic_of};
-use crate::digest;
+use crate::digest::{self, Ranked};
 use crate::model::chat::{DigestFormat, Effective, Subscription};
 use crate::model::paper::StoredPaper;
 use crate::store::{Store, StoreError};
@@ -32,12 +35,19 @@ pub fn today(
     let Some(day) = store.latest_day()? else {
         return Ok(Today::NothingFetched);
     };
-    let mut lists = Vec::with_capacity(subs.len());
+    let mut lists: Vec<Arc<Ranked>> = Vec::with_capacity(subs.len());
     let mut followed = Vec::with_capacity(subs.len());
     for s in subs {
         let topic = topic_of(topics, s);
-        let papers = papers_between(store, topics, s, day, day)?;
-        lists.push(rank(store, topic.as_ref(), papers)?);
+        // Every chat of a topic asks for the same day: its ranked list (and the papers'
+        // overview terms) is worked out once and kept until papers or their facts change.
+        // A category or query topic matches the whole day, which took most of /digest.
+        lists.push(store.memo(&format!("today\0{}\0{day}", s.topic_id), || {
+            let papers = papers_between(store, topics, s, day, day)?;
+            let list = rank(store, topic.as_ref(), papers)?;
+            list.terms();
+            Ok(list)
+        })?);
         followed.push(topic);
     }
     let per_topic: Vec<(&str, &[StoredPaper])> = subs
@@ -49,12 +59,15 @@ pub fn today(
     for t in digest::plan(&per_topic, |_| false, eff.max as usize) {
         let list = &lists[t.topic];
         let topic_id = &subs[t.topic].topic_id;
-        let background = background(store, followed[t.topic].as_ref())?;
-        let line = list.overview(&t.about(), &background, lang);
+        let about = t.about();
+        let line = store.memo(&overview_key(topic_id, day, lang, &about), || {
+            let background = background(store, followed[t.topic].as_ref())?;
+            Ok(list.overview(&about, &background, lang))
+        })?;
         messages.push(DigestMessage {
             title: subs[t.topic].topic_name.clone(),
             day: day.to_string(),
-            overview: overview_with_llm(store, topic_id, day, lang, Some(line))?,
+            overview: overview_with_llm(store, topic_id, day, lang, Some(line.to_string()))?,
             more: t.more,
             papers: t
                 .papers
@@ -71,4 +84,65 @@ pub fn today(
     } else {
         Today::Digests(messages)
     })
+}
+
+/// The memo key of a topic's overview line of a day, in a language, over the papers (indexes
+/// into its ranked list) a message speaks of.
+fn overview_key(topic: &str, day: NaiveDate, lang: Lang, about: &[usize]) -> String {
+    let mut h = rustc_hash::FxHasher::default();
+    about.hash(&mut h);
+    format!(
+        "overview\0{topic}\0{day}\0{}\0{:x}",
+        lang.code(),
+        h.finish()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::chat::{ChatDefaults, ChatSettings};
+    use crate::model::enrichment::HfInfo;
+
+    #[test]
+    fn a_kept_digest_follows_new_papers_and_new_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let topics = crate::config::Config::shipped().topic_set().unwrap();
+        let ingest = |day: u32, ids: std::ops::Range<usize>| {
+            let day = NaiveDate::from_ymd_opt(2024, 11, day).unwrap();
+            let doc = paperbell_testkit::arxiv::day_feed(day, ids);
+            let parsed = crate::sources::parse(doc.as_bytes()).unwrap();
+            store.ingest(&parsed.papers, &topics).unwrap();
+        };
+        ingest(18, 0..40);
+        let subs = [Subscription {
+            topic_id: "cs.CV".into(),
+            topic_name: "cs.CV".into(),
+            query: None,
+            since: None,
+        }];
+        let mut settings = ChatSettings::default();
+        settings.set("max", "50").unwrap();
+        let eff = settings.effective(&ChatDefaults::default(), None);
+        let ids = || match today(&store, &topics, &subs, &eff).unwrap() {
+            Today::Digests(m) => m[0].papers.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let before = ids();
+        assert!(before.len() > 2, "{before:?}");
+        // Hugging Face's facts (code and upvotes) reorder the kept list.
+        let last = before.last().unwrap().clone();
+        let facts = HfInfo {
+            found: true,
+            upvotes: Some(10_000),
+            github_repo: Some("https://github.com/a/b".into()),
+            ..HfInfo::default()
+        };
+        store.put_hf(&last, &facts).unwrap();
+        assert_eq!(ids()[0], last);
+        // A new announcement day is the new digest.
+        ingest(19, 1000..1040);
+        assert!(ids().iter().all(|id| !before.contains(id)));
+    }
 }

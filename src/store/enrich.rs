@@ -29,6 +29,8 @@ impl Store {
     pub fn put_hf(&self, id: &str, info: &HfInfo) -> Result<()> {
         self.db
             .insert(key(b'e', &[id.as_bytes()]), encode(codec::HF_V1, info)?)?;
+        // Rankings kept in memos use upvotes and code links.
+        self.facts_changed();
         Ok(())
     }
 

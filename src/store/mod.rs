@@ -210,12 +210,19 @@ impl Store {
     }
 
     fn papers_changed(&self) {
-        self.paper_changes.fetch_add(1, Ordering::AcqRel);
+        self.facts_changed();
         self.changed();
     }
 
-    /// A value worked out from the store's papers by `make`, kept until papers change (a chat
-    /// subscribing does not throw it away). For derived data that is costly and asked for often.
+    /// What is known of papers changed (Hugging Face's facts) but not which chats get what:
+    /// memos start over, planning's rest does not.
+    fn facts_changed(&self) {
+        self.paper_changes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A value worked out from the store's papers by `make`, kept until papers or their
+    /// Hugging Face facts change (a chat subscribing does not throw it away). For derived data
+    /// that is costly and asked for often.
     pub fn memo<T: Any + Send + Sync>(
         &self,
         key: &str,

@@ -1,29 +1,28 @@
 //! paperbell: a self-hosted bot that rings when new arXiv papers land.
 //!
-//! Code map (see ARCHITECTURE.md for the data flow):
-//! - [`config`]: the only reader of files and environment -> typed `Config`.
-//! - [`paper`]: `Paper`, `PaperId` (no version), `Category`, `AnnounceType`, calendar rule.
-//! - [`categories`]: the arXiv taxonomy (validation, suggestions).
-//! - [`sources`]: `parse(&[u8])` (pure, all arXiv formats) and `fetch` (thin, polite HTTP).
-//! - [`store`]: sled behind a typed API; versioned records; atomic batches.
-//! - [`topics`]: topic matcher, ad-hoc query syntax, arXiv `search_query` rendering.
-//! - [`summary`]: code links (TL;DRs and LLM summaries come later).
-//! - [`commands`]: chat commands shared by every platform: `Command` -> store -> `Reply`;
-//!   topic suggestions for Discord's autocomplete.
-//! - [`i18n`]: the bot's languages (English, Simplified Chinese).
-//! - [`digest`]: pure digest building and plain-text / Markdown / JSON rendering.
-//! - [`scheduler`]: the cron fetch job, per-chat delivery times (pure), stdout digests.
-//! - [`delivery`]: planning into the durable outbox, per-platform senders, rate limits and
-//!   the failure policy, `paperbell status`.
+//! Code map, bottom to top (ARCHITECTURE.md has the whole map and what each may use):
+//! - model: [`model`] — the domain's values: papers, categories, chats with typed settings,
+//!   subscriptions, enrichment facts, delivery records. No I/O.
+//! - pure: [`sources`]`::parse` (every arXiv format), [`topics`] (matching, the query syntax,
+//!   `search_query`, topic definitions), [`digest`] (planning, ranking, rendering), [`summary`]'s
+//!   TL;DR, overview and links, [`delivery`]'s times, limits and policy.
+//! - state: [`store`] — sled behind a typed API; versioned records; atomic batches; memos.
+//! - services: [`compose`] (a chat's digest from the store), [`delivery`] (planning, sending,
+//!   status), [`commands`] (chat commands, one file per family), [`scheduler`] (the fetch job),
+//!   [`summary`]`::enrich` (the enrichment job), [`cli`] (what subcommands compute).
+//! - edges: `main` (arguments and wiring), [`config`] (the only reader of files and the
+//!   environment), [`clock`] (the only reader of the wall clock), the adapters in `bots/`.
 //!
-//! Invariants:
+//! Invariants (checked by the tidy tests where a test can):
 //! - Only `bots/telegram` knows teloxide; only `bots/discord` knows serenity; only
 //!   [`store`] knows sled.
-//! - Only [`config`] reads the environment or config files.
-//! - Parsing, matching, digest building and rendering are pure functions over values: no I/O,
-//!   no clock (`now` is passed in).
-//! - Every long-running component is `async fn run(self, shutdown: CancellationToken) -> Result<()>`;
-//!   main tracks them, and SIGTERM / Ctrl-C stop everything cleanly (the store is flushed).
+//! - Only [`config`] reads the environment or config files; only [`clock`] (and `main`) reads
+//!   the wall clock: library code is handed `now` or a `Clock`.
+//! - Parsing, matching, digest building and rendering are pure functions over values.
+//! - Every long-running component is `async fn run(self, shutdown: CancellationToken)`; main
+//!   tracks them, and SIGTERM / Ctrl-C stop everything cleanly (the store is flushed).
+//! - Typed errors in the library; `anyhow` only in `main`.
+//! - Layers point down; services meet in [`compose`], never in each other's code.
 //! - No secret (bot token, API key) is ever written to a log, an error message or the store.
 
 pub mod cli;

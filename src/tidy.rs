@@ -40,11 +40,11 @@ fn code(text: &str) -> String {
         .join("\n")
 }
 
-/// Fails with every file outside `allowed` (path prefixes) whose code contains a pattern.
-fn only_in(rule: &str, patterns: &[&str], allowed: &[&str]) {
+/// Fails with every file that `checked` selects (by path) whose code contains a pattern.
+fn forbid(rule: &str, checked: impl Fn(&str) -> bool, patterns: &[&str]) {
     let offenders: Vec<String> = sources()
         .into_iter()
-        .filter(|(path, _)| !allowed.iter().any(|a| path.starts_with(a)))
+        .filter(|(path, _)| checked(path))
         .filter_map(|(path, text)| {
             let code = code(&text);
             let hits: Vec<&str> = patterns
@@ -58,22 +58,22 @@ fn only_in(rule: &str, patterns: &[&str], allowed: &[&str]) {
     assert!(offenders.is_empty(), "{rule}:\n{}", offenders.join("\n"));
 }
 
-/// Fails with every file under `folders` whose code contains a pattern.
+/// `patterns` may appear only under the `allowed` path prefixes.
+fn only_in(rule: &str, patterns: &[&str], allowed: &[&str]) {
+    forbid(
+        rule,
+        |path| !allowed.iter().any(|a| path.starts_with(a)),
+        patterns,
+    );
+}
+
+/// `patterns` may not appear under the `folders` path prefixes.
 fn never_in(rule: &str, folders: &[&str], patterns: &[&str]) {
-    let offenders: Vec<String> = sources()
-        .into_iter()
-        .filter(|(path, _)| folders.iter().any(|f| path.starts_with(f)))
-        .filter_map(|(path, text)| {
-            let code = code(&text);
-            let hits: Vec<&str> = patterns
-                .iter()
-                .copied()
-                .filter(|p| code.contains(p))
-                .collect();
-            (!hits.is_empty()).then(|| format!("{path}: {}", hits.join(", ")))
-        })
-        .collect();
-    assert!(offenders.is_empty(), "{rule}:\n{}", offenders.join("\n"));
+    forbid(
+        rule,
+        |path| folders.iter().any(|f| path.starts_with(f)),
+        patterns,
+    );
 }
 
 #[test]

@@ -1,5 +1,13 @@
 //! Planning: when a chat's local delivery time comes, what it has not received yet becomes
 //! outbox items, written with its ledger entry and new delivery state in one atomic batch.
+//!
+//! Planning rests between delivery times: after a run it remembers the store's generation and
+//! the earliest instant any chat could be due, and a tick before then with nothing changed
+//! reads nothing. A run of 2,048 chats or more plans each half of its chats on a scoped thread
+//! of its own; what chats share (topic lists, backgrounds, at-risk sets, plans per combination
+//! of topics, windows and settings, overview lines) is worked out once per run by whichever
+//! thread asks first (`Slots`), and each thread borrows it through its own map (`Memo`). Only
+//! papers that could have reached a chat before are looked up in the ledger.
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;

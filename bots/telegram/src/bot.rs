@@ -2,6 +2,12 @@
 //! a webhook, turning updates into commands for the core's `Handler`, the group admin check
 //! (getChatMember), sending replies and digests, and mapping Telegram's errors onto the
 //! contract's `SendError`. Everything it decides is in `parse` and `render`; this stays thin.
+//!
+//! Each update runs on its own task (at most 64 at once) and the command on a blocking thread,
+//! since the store is synchronous; only commands that change the chat ask getChatMember. On
+//! shutdown polling stops, in-flight commands finish (10 s at most) and the last offset is
+//! confirmed, so a restart does not replay updates. Replies are not durable: a reply lost to a
+//! crash is a command the person repeats.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -3,7 +3,9 @@
 //! into commands for the core's `Handler`, the Manage Channels check, replying (at once,
 //! or deferred when the work takes longer than Discord's 3 s), and sending digests to
 //! channels with Discord's errors mapped onto the contract's `SendError`. What it decides lives
-//! in `parse` and `render`; this stays thin.
+//! in `parse` and `render`; this stays thin. Its parts: `answer` (deciding an interaction's
+//! whole answer), `gateway` (serenity's event handler), `interactions` (the signed HTTP
+//! endpoint), `rest` (digests and the send guard), `builders` (serenity's builders).
 //!
 //! Digests go out through our own REST call rather than serenity's `Http`: with serenity's rate
 //! limiter disabled (the only way it honours `api_url`) a 429 comes back without its

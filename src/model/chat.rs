@@ -100,7 +100,15 @@ pub enum SettingError {
 
 /// `HH:MM`, as settings and the config write a time of day.
 pub fn parse_time(s: &str) -> Option<NaiveTime> {
-    NaiveTime::parse_from_str(s.trim(), "%H:%M").ok()
+    let s = s.trim();
+    // The stored form, read for every chat of a planning run, without the format machinery.
+    if let [h1, h2, b':', m1, m2] = s.as_bytes()
+        && [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit())
+    {
+        let two = |a: &u8, b: &u8| u32::from((a - b'0') * 10 + (b - b'0'));
+        return NaiveTime::from_hms_opt(two(h1, h2), two(m1, m2), 0);
+    }
+    NaiveTime::parse_from_str(s, "%H:%M").ok()
 }
 
 /// An IANA zone name (`Europe/Berlin`).
@@ -188,6 +196,9 @@ mod tests {
         s.set("format", "Combined").unwrap();
         assert_eq!(s.set("max", "51"), Err(SettingError::Max));
         assert_eq!(s.set("time", "7 am"), Err(SettingError::Time));
+        assert_eq!(s.set("time", "24:00"), Err(SettingError::Time));
+        assert_eq!(parse_time("7:05"), NaiveTime::from_hms_opt(7, 5, 0));
+        assert_eq!(parse_time("23:59"), NaiveTime::from_hms_opt(23, 59, 0));
         assert_eq!(s.set("tz", "Mars/Olympus"), Err(SettingError::Zone));
         assert_eq!(s.set("colour", "red"), Err(SettingError::UnknownKey));
         let e = s.effective(&ChatDefaults::default(), Some("zh-hans"));

@@ -389,6 +389,45 @@ mod tests {
     use super::*;
     use crate::model::paper::normalize_ws;
 
+    #[test]
+    fn a_stored_setting_that_no_longer_parses_is_migrated_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let chat = paperbell_chat::ChatRef {
+            platform: paperbell_chat::Platform::Telegram,
+            id: "42".into(),
+        };
+        {
+            let store = crate::store::Store::open(dir.path()).unwrap();
+            // As an older build could have written it: a zone this build does not know.
+            let old = ChatRecordV1 {
+                platform: "telegram".into(),
+                id: "42".into(),
+                title: None,
+                active: true,
+                settings: ChatSettingsV1 {
+                    time: Some("07:30".into()),
+                    tz: Some("Mars/Olympus".into()),
+                    ..ChatSettingsV1::default()
+                },
+            };
+            store
+                .db
+                .insert(b"htelegram:42", encode(CHAT_V1, &old).unwrap())
+                .unwrap();
+            store.flush().unwrap();
+        }
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let settings = store.chat(&chat).unwrap().unwrap().settings;
+        assert_eq!(settings.tz, None, "the default zone applies");
+        assert_eq!(settings.time, chat::parse_time("07:30"), "the rest is kept");
+        // Rewritten: the record now reads back clean.
+        let raw = store.db.get(b"htelegram:42").unwrap().unwrap();
+        let (_, bad) = decode::<ChatRecordV1>(CHAT_V1, "chat", &raw)
+            .unwrap()
+            .into_record();
+        assert!(bad.is_empty(), "{bad:?}");
+    }
+
     fn stored(pdf: Option<&str>) -> StoredPaper {
         StoredPaper {
             paper: Paper {

@@ -213,8 +213,15 @@ impl Store {
 
     /// Rewrites chat records holding a setting that no longer parses (a zone a newer tz
     /// database renamed, a hand-edited store), once, with a log line for each: from then on
-    /// the setting is the default, as it already was in effect. Does nothing on a clean store.
+    /// the setting is the default, as it already was in effect. Runs once per paperbell
+    /// version (what can stop parsing comes with an upgrade), not at every start: reading
+    /// every chat record would cost a large store its start-up time and page cache.
     pub(super) fn migrate_chat_settings(&self) -> Result<usize> {
+        const CHECKED: &str = "chat_settings_checked";
+        let version = env!("CARGO_PKG_VERSION");
+        if self.meta(CHECKED)?.as_deref() == Some(version) {
+            return Ok(0);
+        }
         let mut batch = sled::Batch::default();
         let mut fixed = 0;
         for item in self.db.scan_prefix([b'h']) {
@@ -234,10 +241,9 @@ impl Store {
             batch.insert(k, encode_chat(&record)?);
             fixed += 1;
         }
-        if fixed > 0 {
-            self.db.apply_batch(batch)?;
-            self.db.flush()?;
-        }
+        batch.insert(key(b'm', &[CHECKED.as_bytes()]), version.as_bytes());
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
         Ok(fixed)
     }
 }

@@ -15,8 +15,8 @@ use paperbell::commands::ChatCore;
 use paperbell::config::Config;
 use paperbell::delivery::{self, PlanJob, Planner, Sender};
 use paperbell::digest;
-use paperbell::scheduler::{self, FetchJob, FetchReport, Source};
-use paperbell::sources::{self, ParseError, fetch::ArxivClient};
+use paperbell::scheduler::{FetchJob, Source};
+use paperbell::sources::fetch::ArxivClient;
 use paperbell::store::Store;
 use paperbell::summary::enrich::Enricher;
 use paperbell::topics::{Topic, TopicSet};
@@ -368,48 +368,22 @@ fn select_topics(set: &TopicSet, names: &[String]) -> Result<Vec<Topic>> {
 
 /// `paperbell parse`: prints what parsed; exit 2 beats exit 3 beats 0.
 fn parse_files(files: &[PathBuf]) -> ExitCode {
-    let mut all = Vec::new();
-    let mut code = 0u8;
-    for f in files {
-        let bytes = match std::fs::read(f) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("{}: cannot read: {e}", f.display());
-                code = 2;
-                continue;
-            }
-        };
-        match sources::parse(&bytes) {
-            Ok(parsed) => {
-                for w in &parsed.warnings {
-                    eprintln!("warning: {}: {w}", f.display());
-                }
-                all.extend(parsed.papers.iter().map(digest::paper_json));
-            }
-            Err(ParseError::Invalid {
-                line,
-                column,
-                reason,
-            }) => {
-                eprintln!("{}:{line}:{column}: {reason}", f.display());
-                code = 2;
-            }
-            Err(ParseError::Api { message }) => {
-                eprintln!("{}: arXiv API error: {message}", f.display());
-                if code == 0 {
-                    code = 3;
-                }
-            }
-        }
+    let docs = files
+        .iter()
+        .map(|f| (f.display().to_string(), std::fs::read(f)))
+        .collect();
+    let parsed = cli::parse::parse_documents(docs);
+    for m in &parsed.messages {
+        eprintln!("{m}");
     }
-    match serde_json::to_string_pretty(&all) {
+    match serde_json::to_string_pretty(&parsed.papers) {
         Ok(s) => outln!("{s}"),
         Err(e) => {
             eprintln!("cannot print JSON: {e}");
             return ExitCode::FAILURE;
         }
     }
-    ExitCode::from(code)
+    ExitCode::from(parsed.exit_code)
 }
 
 async fn fetch(
@@ -419,60 +393,31 @@ async fn fetch(
     source: SourceArg,
     days: u32,
 ) -> Result<ExitCode> {
-    let store = open_store(config)?;
+    let store = Arc::new(open_store(config)?);
     let set = topic_set(config)?;
-    let mut total = FetchReport::default();
-    let mut failed = false;
-    for f in files {
-        match scheduler::ingest_file(&store, &set, f) {
-            Ok(r) => {
-                outln!("{}: {}", f.display(), r.summary());
-                total.papers += r.papers;
-            }
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                failed = true;
-            }
-        }
-    }
-    let online = files.is_empty() || !topics.is_empty();
-    if online {
-        let selected = select_topics(&set, topics)?;
-        let client = ArxivClient::new(&config.arxiv)?;
-        let src = match source {
+    // Local files only: no network at all, enrichment included.
+    let online = (files.is_empty() || !topics.is_empty()).then(|| {
+        let source = match source {
             SourceArg::Feed => Source::Feed,
             SourceArg::Api => Source::Api { days },
         };
-        let report = scheduler::fetch_topics(
-            &client,
-            &store,
-            &set,
-            &selected,
-            src,
-            config.arxiv.query_days,
-            Utc::now(),
-        )
-        .await?;
-        for e in &report.errors {
-            eprintln!("warning: {e}");
-        }
-        outln!("arXiv: {}", report.summary());
-        failed |= !report.errors.is_empty();
-    }
-    let store = Arc::new(store);
-    // Local files only: no network at all, enrichment included.
-    let enricher = match online {
-        true => Enricher::from_config(config, store.clone(), Arc::new(set.clone()), Clock::System)?,
-        false => None,
+        select_topics(&set, topics).map(|t| (t, source))
+    });
+    let mut say = |s: cli::fetch::Said| match s {
+        cli::fetch::Said::Out(line) => outln!("{line}"),
+        cli::fetch::Said::Warning(w) => eprintln!("warning: {w}"),
+        cli::fetch::Said::Error(e) => eprintln!("error: {e}"),
     };
-    if let Some(e) = enricher {
-        let r = e.run(Default::default()).await;
-        for err in &r.errors {
-            eprintln!("warning: {err}");
-        }
-        outln!("enrichment: {}", r.summary());
-    }
-    store.flush()?;
+    let failed = cli::fetch::fetch(
+        config,
+        store,
+        &set,
+        files,
+        online.transpose()?,
+        Clock::System,
+        &mut say,
+    )
+    .await?;
     Ok(if failed {
         ExitCode::FAILURE
     } else {

@@ -1,0 +1,88 @@
+//! `paperbell fetch`: local files and/or arXiv into the store, then enrichment when the
+//! network was used; what happens is said as it happens (`Said`), for `main` to print.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::scheduler::{self, FetchError, Source};
+use crate::sources::fetch::{self as arxiv, ArxivClient};
+use crate::store::{Store, StoreError};
+use crate::summary::enrich::{EnrichError, Enricher};
+use crate::topics::{Topic, TopicSet};
+
+/// A line of what `fetch` did: for stdout, or a warning or error for stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Said {
+    Out(String),
+    Warning(String),
+    Error(String),
+}
+
+/// Why `fetch` stopped before it was done.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchCommandError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Client(#[from] arxiv::FetchError),
+    #[error(transparent)]
+    Enrich(#[from] EnrichError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Ingests `files`, then, when `online` names topics and a source, fetches what they need and
+/// enriches the newest day (local files alone touch no network). Returns whether any part
+/// failed (the rest was still stored).
+pub async fn fetch(
+    config: &Config,
+    store: Arc<Store>,
+    topics: &TopicSet,
+    files: &[PathBuf],
+    online: Option<(Vec<Topic>, Source)>,
+    clock: Clock,
+    say: &mut dyn FnMut(Said),
+) -> Result<bool, FetchCommandError> {
+    let mut failed = false;
+    for f in files {
+        match scheduler::ingest_file(&store, topics, f) {
+            Ok(r) => say(Said::Out(format!("{}: {}", f.display(), r.summary()))),
+            Err(e) => {
+                say(Said::Error(e.to_string()));
+                failed = true;
+            }
+        }
+    }
+    let Some((selected, source)) = online else {
+        store.flush()?;
+        return Ok(failed);
+    };
+    let client = ArxivClient::new(&config.arxiv)?;
+    let report = scheduler::fetch_topics(
+        &client,
+        &store,
+        topics,
+        &selected,
+        source,
+        config.arxiv.query_days,
+        clock.now(),
+    )
+    .await?;
+    for e in &report.errors {
+        say(Said::Warning(e.clone()));
+    }
+    say(Said::Out(format!("arXiv: {}", report.summary())));
+    failed |= !report.errors.is_empty();
+    let enricher = Enricher::from_config(config, store.clone(), Arc::new(topics.clone()), clock)?;
+    if let Some(e) = enricher {
+        let r = e.run(Default::default()).await;
+        for err in &r.errors {
+            say(Said::Warning(err.clone()));
+        }
+        say(Said::Out(format!("enrichment: {}", r.summary())));
+    }
+    store.flush()?;
+    Ok(failed)
+}

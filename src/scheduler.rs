@@ -13,8 +13,9 @@ use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
+use crate::compose;
 use crate::config::Config;
-use crate::digest::{TopicDigest, render_text};
+use crate::digest::render_text;
 use crate::model::paper::Category;
 use crate::sources::fetch::ArxivClient;
 use crate::sources::{self, Parsed};
@@ -203,23 +204,6 @@ pub fn next_fetch(schedule: &cron::Schedule, tz: Tz, now: DateTime<Utc>) -> Opti
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Per-topic digests of one announcement day, from the store (topics with no paper left out).
-pub fn day_digests(store: &Store, topics: &TopicSet, day: NaiveDate) -> Result<Vec<TopicDigest>> {
-    let mut out = Vec::new();
-    for t in &topics.topics {
-        let papers = store.topic_day(&t.id, day)?;
-        if !papers.is_empty() {
-            out.push(TopicDigest {
-                topic_id: t.id.clone(),
-                topic_name: t.name.clone(),
-                day,
-                papers,
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// The scheduled fetch, as a long-running component.
 pub struct FetchJob {
     pub config: Config,
@@ -357,7 +341,7 @@ impl FetchJob {
         if printed.is_some_and(|p| p >= day) {
             return Ok(());
         }
-        let digests = day_digests(&self.store, &self.topics, day)?;
+        let digests = compose::day_digests(&self.store, &self.topics, day)?;
         if digests.is_empty() {
             println!("No paper announced on {day} matches a configured topic.");
         }

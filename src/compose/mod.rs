@@ -1,7 +1,8 @@
 //! A chat's digest composed from the store: which topic a subscription follows and its papers
 //! over a span of days (`papers`), those papers ranked with their facts and the overview's
 //! background (`rank`), papers as chats show them with what Hugging Face and the LLM said
-//! (`item`), and whole digest messages: `/digest`'s (`today`) and an outbox item's (`message`).
+//! (`item`), and whole digest messages: `/digest`'s (`today`), an outbox item's (`message`)
+//! and the terminal's (`terminal`).
 //!
 //! `/digest`, delivery's planning and senders, and enrichment all come here; none of them
 //! reaches into another's code. It reads the store and never writes it; the decisions (what a
@@ -11,10 +12,12 @@ mod item;
 mod message;
 mod papers;
 mod rank;
+mod terminal;
 mod today;
 
 pub use item::{item, overview_with_llm};
 pub use message::{EXTRACTIVE_RECHECK, PaperCache, digest_message};
 pub use papers::{is_configured, papers_between, topic_of};
 pub use rank::{background, rank};
+pub use terminal::day_digests;
 pub use today::{Today, today};

@@ -219,6 +219,15 @@ const STOPWORDS: &[&str] = &[
     "art",
     "benchmark",
     "benchmarks",
+    // Seen as keywords on real days (2026-06): words of every abstract, and URL parts.
+    "often",
+    "beyond",
+    "typically",
+    "widely",
+    "com",
+    "www",
+    "org",
+    "io",
     "able",
     "etc",
     "et",
@@ -246,6 +255,24 @@ pub struct DayPaper<'a> {
 /// Lower-case words of at least three letters outside `$...$` maths, with each word's place
 /// after a stopword or break marked, so bigrams never span one.
 fn words(text: &str) -> Vec<Option<String>> {
+    // A link's parts (the host, the path) say where the code is, not what the paper is about.
+    let without_links;
+    let text = if text.contains("://") || text.contains("www.") {
+        without_links = text
+            .split_whitespace()
+            .map(|w| {
+                if w.contains("://") || w.starts_with("www.") {
+                    "."
+                } else {
+                    w
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        without_links.as_str()
+    } else {
+        text
+    };
     let mut out = Vec::new();
     let mut in_math = false;
     let mut word = String::new();
@@ -553,6 +580,26 @@ mod tests {
         assert_eq!(
             keywords(&unrelated, &Background::default(), 3),
             Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn links_are_not_keywords() {
+        let day: Vec<String> = (0..4)
+            .map(|i| {
+                format!(
+                    "Sparse voxel fields {i}. Code: https://github.com/lab/sparse-voxel-fields and www.lab-site.org/page"
+                )
+            })
+            .collect();
+        // Room for every term: none is left out by a tie.
+        let k = keywords(&day, &Background::default(), 20);
+        assert!(k.contains(&"sparse voxel".to_string()), "{k:?}");
+        assert!(
+            k.iter().all(|w| !["lab", "site", "page", "org", "com"]
+                .iter()
+                .any(|p| w.contains(p))),
+            "{k:?}"
         );
     }
 

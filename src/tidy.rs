@@ -89,9 +89,9 @@ fn every_module_says_what_it_owns() {
 #[test]
 fn only_config_reads_the_environment() {
     only_in(
-        "the environment is read by src/config.rs only",
+        "the environment is read by src/config only",
         &["env::var", "env::vars", "env::var_os"],
-        &["src/config.rs"],
+        &["src/config/"],
     );
 }
 

@@ -1,0 +1,469 @@
+//! Configuration: the only module that reads config files or the environment. It turns
+//! `config/paperbell.toml` plus `PAPERBELL_<SECTION>_<KEY>` overrides into a typed, validated
+//! `Config`. Secrets (bot tokens, API keys) are read only from the environment (or a file an
+//! environment variable names) and are never printed: `Secret` redacts itself.
+//!
+//! This file holds the types and their defaults; `load` reads the file and the environment,
+//! `validate` checks what serde cannot.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::chat::{self, ChatDefaults};
+use crate::topics::TopicDef;
+
+mod load;
+mod validate;
+
+pub use load::malloc_arenas_set_by_environment;
+
+/// The configuration shipped with paperbell, used when the default file is absent.
+pub const DEFAULT_CONFIG: &str = include_str!("../../config/paperbell.toml");
+pub const DEFAULT_CONFIG_PATH: &str = "config/paperbell.toml";
+
+/// A secret value. Its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub store: StoreConfig,
+    pub arxiv: ArxivConfig,
+    pub schedule: ScheduleConfig,
+    pub telegram: TelegramConfig,
+    pub discord: DiscordConfig,
+    pub delivery: DeliveryConfig,
+    pub huggingface: HuggingFaceConfig,
+    pub llm: LlmConfig,
+    pub http: HttpConfig,
+    pub log: LogConfig,
+    pub topics: Vec<TopicDef>,
+}
+
+/// How digests are delivered: the outbox's rate limits and failure policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// How often planning looks for chats whose local delivery time has come.
+    pub tick_secs: f64,
+    /// A message still failing (transient errors) this long after it was planned is dropped.
+    pub max_age_hours: f64,
+    /// First wait after a transient failure; it doubles per attempt (with jitter) up to
+    /// `retry_max_secs`.
+    pub retry_base_secs: f64,
+    pub retry_max_secs: f64,
+    /// Ledger entries (which papers went to which chat) are kept this many days.
+    pub ledger_days: u32,
+    /// Sends in flight at once, per platform.
+    pub concurrency: usize,
+    /// Telegram: messages per second overall, per chat, and per minute in a group.
+    pub telegram_per_sec: f64,
+    pub telegram_per_chat_per_sec: f64,
+    pub telegram_per_group_per_min: f64,
+    /// Discord: requests per second overall (Discord's global limit is 50) and per channel;
+    /// each channel's own limit from Discord's rate-limit headers applies on top.
+    pub discord_per_sec: f64,
+    pub discord_per_channel_per_sec: f64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            tick_secs: 30.0,
+            max_age_hours: 12.0,
+            retry_base_secs: 5.0,
+            retry_max_secs: 600.0,
+            ledger_days: 400,
+            concurrency: 32,
+            telegram_per_sec: 25.0,
+            telegram_per_chat_per_sec: 1.0,
+            telegram_per_group_per_min: 20.0,
+            discord_per_sec: 40.0,
+            discord_per_channel_per_sec: 1.0,
+        }
+    }
+}
+
+/// Hugging Face Daily Papers: the `hf-daily` topic and enrichment (no key needed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HuggingFaceConfig {
+    pub enabled: bool,
+    pub api_url: String,
+    /// Seconds between two requests to Hugging Face.
+    pub min_interval_secs: f64,
+    pub timeout_secs: f64,
+    /// Most papers looked up one by one (`/api/papers/<id>`) after a fetch; the daily list
+    /// enriches its own papers without extra requests.
+    pub max_lookups: usize,
+}
+
+impl Default for HuggingFaceConfig {
+    fn default() -> Self {
+        HuggingFaceConfig {
+            enabled: true,
+            api_url: "https://huggingface.co".into(),
+            min_interval_secs: 1.0,
+            timeout_secs: 20.0,
+            max_lookups: 300,
+        }
+    }
+}
+
+/// An optional OpenAI-compatible LLM (OpenAI, DeepSeek, Ollama, vLLM, llama.cpp): off unless
+/// `base_url` and `model` are set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmConfig {
+    /// The API root that `/chat/completions` hangs off, e.g. `https://api.openai.com/v1` or
+    /// `http://127.0.0.1:11434/v1` (Ollama).
+    pub base_url: String,
+    pub model: String,
+    /// The environment variable that holds the API key (none needed for a local server).
+    pub api_key_env: String,
+    pub max_concurrency: usize,
+    /// Tokens (as the server reports them) per UTC day; past it, summaries are extractive.
+    pub daily_token_budget: u64,
+    /// Seconds one request may take before the extractive summary is used instead.
+    pub timeout_secs: f64,
+    /// Send `response_format` with a JSON schema (turn off for servers that reject it; the
+    /// answer is validated either way).
+    pub json_schema: bool,
+    #[serde(skip)]
+    pub api_key: Option<Secret>,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig {
+            base_url: String::new(),
+            model: String::new(),
+            api_key_env: "PAPERBELL_LLM_API_KEY".into(),
+            max_concurrency: 4,
+            daily_token_budget: 2_000_000,
+            timeout_secs: 60.0,
+            json_schema: true,
+            api_key: None,
+        }
+    }
+}
+
+impl LlmConfig {
+    /// Whether an LLM is configured at all.
+    pub fn enabled(&self) -> bool {
+        !self.base_url.trim().is_empty() && !self.model.trim().is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Directory of the embedded sled store.
+    pub path: PathBuf,
+    /// The store's page cache in MiB: most of the service's resident memory.
+    pub cache_mb: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArxivConfig {
+    pub api_url: String,
+    pub feed_url: String,
+    /// Seconds between two requests to arXiv (API and feeds together). arXiv asks for 3.
+    pub min_interval_secs: f64,
+    pub timeout_secs: f64,
+    pub max_retries: u32,
+    /// First retry delay; doubles each attempt (with jitter), capped at 5 minutes.
+    pub backoff_base_ms: u64,
+    pub user_agent: String,
+    /// `max_results` per API call (arXiv allows at most 2000).
+    pub page_size: u32,
+    /// Most results one API query may page through (arXiv stops at 30000).
+    pub max_results: u32,
+    /// How many days back an API query for a topic without categories looks.
+    pub query_days: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// When to fetch: cron with seconds first (`sec min hour day month weekday`), in `timezone`.
+    pub fetch: String,
+    pub timezone: String,
+    /// Fetch once at start-up when the last successful fetch is older than 12 hours.
+    pub fetch_on_start: bool,
+    /// Default digest time and zone for chats that set none.
+    pub delivery_time: String,
+    pub delivery_timezone: String,
+}
+
+impl ScheduleConfig {
+    /// The defaults of chats that set no time or zone. `Config::load` validated both, so a
+    /// value that does not parse here can only come from a config built by hand (tests): it
+    /// is the built-in default.
+    pub fn chat_defaults(&self) -> ChatDefaults {
+        let built_in = ChatDefaults::default();
+        ChatDefaults {
+            time: chat::parse_time(&self.delivery_time).unwrap_or(built_in.time),
+            tz: chat::parse_zone(&self.delivery_timezone).unwrap_or(built_in.tz),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelegramConfig {
+    pub api_url: String,
+    /// `polling` (default; no public URL needed) or `webhook`.
+    pub mode: String,
+    /// Webhook mode: the public HTTPS URL Telegram posts to; it must reach
+    /// `/telegram/webhook` on `[http] listen`.
+    pub webhook_url: Option<String>,
+    #[serde(skip)]
+    pub token: Option<Secret>,
+    /// Webhook mode: the `X-Telegram-Bot-Api-Secret-Token` value (random per start if unset).
+    #[serde(skip)]
+    pub webhook_secret: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    pub api_url: String,
+    pub application_id: Option<String>,
+    pub public_key: Option<String>,
+    pub guild_id: Option<String>,
+    pub mode: String,
+    #[serde(skip)]
+    pub token: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address of the HTTP listener for webhooks and interactions, e.g. `127.0.0.1:8080`.
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter: `info`, `paperbell=debug`, ... (`RUST_LOG` wins when set).
+    pub level: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            path: PathBuf::from("./data"),
+            cache_mb: crate::store::DEFAULT_CACHE_MB,
+        }
+    }
+}
+
+impl Default for ArxivConfig {
+    fn default() -> Self {
+        ArxivConfig {
+            api_url: "https://export.arxiv.org/api/query".into(),
+            feed_url: "https://rss.arxiv.org".into(),
+            min_interval_secs: 3.0,
+            timeout_secs: 60.0,
+            max_retries: 5,
+            backoff_base_ms: 2000,
+            user_agent: format!(
+                "paperbell/{} (self-hosted arXiv digest bot; +https://github.com/paperbell/paperbell)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            page_size: 2000,
+            max_results: 30000,
+            query_days: 3,
+        }
+    }
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            // arXiv announces at 20:00 US Eastern, Sunday to Thursday; the feeds follow shortly.
+            fetch: "0 30 20 * * Sun-Thu".into(),
+            timezone: "America/New_York".into(),
+            fetch_on_start: true,
+            delivery_time: "08:00".into(),
+            delivery_timezone: "UTC".into(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            store: StoreConfig::default(),
+            arxiv: ArxivConfig::default(),
+            schedule: ScheduleConfig::default(),
+            telegram: TelegramConfig {
+                api_url: "https://api.telegram.org".into(),
+                mode: "polling".into(),
+                ..Default::default()
+            },
+            discord: DiscordConfig {
+                api_url: "https://discord.com".into(),
+                mode: "gateway".into(),
+                ..Default::default()
+            },
+            delivery: DeliveryConfig::default(),
+            huggingface: HuggingFaceConfig::default(),
+            llm: LlmConfig::default(),
+            http: HttpConfig::default(),
+            log: LogConfig::default(),
+            topics: vec![],
+        }
+    }
+}
+
+/// A configuration problem, naming where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}: {key}{sep}{message}", sep = if key.is_empty() { "" } else { ": " })]
+pub struct ConfigError {
+    /// The file or environment variable the bad value came from.
+    pub origin: String,
+    /// The key path, e.g. `topics[2].categories[0]`.
+    pub key: String,
+    pub message: String,
+}
+
+/// Secret settings: the environment variable and the section/key it would be in a file.
+const SECRETS: &[(&str, &str, &str)] = &[
+    ("PAPERBELL_TELEGRAM_TOKEN", "telegram", "token"),
+    (
+        "PAPERBELL_TELEGRAM_WEBHOOK_SECRET",
+        "telegram",
+        "webhook_secret",
+    ),
+    ("PAPERBELL_DISCORD_TOKEN", "discord", "token"),
+];
+
+/// One setting that is not valid: its key (`schedule.fetch`, `topics[2].categories[0]`) and
+/// what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct InvalidSetting {
+    pub key: String,
+    pub message: String,
+}
+
+fn invalid(key: String, message: String) -> InvalidSetting {
+    InvalidSetting { key, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_parts("test.toml", text, &env, |p| {
+            if p == Path::new("/run/secrets/tg") {
+                Ok("123:ABC\n".into())
+            } else {
+                Err(std::io::Error::other("nope"))
+            }
+        })
+    }
+
+    #[test]
+    fn shipped_config_is_valid_with_seven_topics() {
+        let c = load(DEFAULT_CONFIG, &[]).unwrap();
+        let set = c.topic_set().unwrap();
+        // The seven of the file, and Hugging Face's built-in one (on by default).
+        assert_eq!(set.topics.len(), 8);
+        assert!(set.topics[7].external && set.topics[7].id == "hf-daily");
+        assert_eq!(c.store.path, PathBuf::from("./data"));
+    }
+
+    #[test]
+    fn environment_overrides_typed_keys() {
+        let c = load(
+            "",
+            &[
+                ("PAPERBELL_ARXIV_API_URL", "http://127.0.0.1:9/api/query"),
+                ("PAPERBELL_ARXIV_MIN_INTERVAL_SECS", "0"),
+                ("PAPERBELL_ARXIV_MAX_RETRIES", "2"),
+                ("PAPERBELL_SCHEDULE_FETCH_ON_START", "false"),
+                ("PAPERBELL_HTTP_LISTEN", "127.0.0.1:8080"),
+                ("PAPERBELL_TELEGRAM_TOKEN_FILE", "/run/secrets/tg"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.arxiv.api_url, "http://127.0.0.1:9/api/query");
+        assert_eq!(c.arxiv.min_interval_secs, 0.0);
+        assert_eq!(c.arxiv.max_retries, 2);
+        assert!(!c.schedule.fetch_on_start);
+        assert_eq!(c.http.listen.as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(c.telegram.token.as_ref().unwrap().expose(), "123:ABC");
+        assert!(
+            !format!("{c:?}").contains("123:ABC"),
+            "Debug must not show the token"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_bad_key() {
+        let e = load("[arxiv]\npage_size = 5000\n", &[]).unwrap_err();
+        assert_eq!(e.key, "arxiv.page_size");
+        let e = load("[[topics]]\nid = \"x\"\ncategories = [\"cs.CW\"]\n", &[]).unwrap_err();
+        assert_eq!(e.key, "topics[0].categories[0]");
+        assert!(e.message.contains("did you mean cs.CV"), "{e}");
+        let e = load("[[topics]]\nid = \"x\"\nkeywrds = [\"a\"]\n", &[]).unwrap_err();
+        assert!(
+            e.key.starts_with("topics[0]") && e.message.contains("keywrds"),
+            "{e}"
+        );
+        let e = load("[schedule]\nfetch = \"30 20 * * 0-4\"\n", &[]).unwrap_err();
+        assert_eq!(e.key, "schedule.fetch");
+        let e = load("[telegram]\ntoken = \"123:ABC\"\n", &[]).unwrap_err();
+        assert!(
+            e.message.contains("PAPERBELL_TELEGRAM_TOKEN") && !e.to_string().contains("123:ABC")
+        );
+        let e = load("", &[("PAPERBELL_ARXIV_TIMEOUT", "3")]).unwrap_err();
+        assert!(e.origin.contains("PAPERBELL_ARXIV_TIMEOUT"), "{e}");
+        let e = load("", &[("PAPERBELL_NOPE_X", "3")]).unwrap_err();
+        assert!(e.message.contains("does not name a setting"), "{e}");
+        let e = load("[arxiv\n", &[]).unwrap_err();
+        assert_eq!(e.key, "line 1");
+        let e = load("[[topics]]\nid = \"a\"\ncategories=[\"cs.CV\"]\n[[topics]]\nid = \"a\"\ncategories=[\"cs.CV\"]\n", &[]).unwrap_err();
+        assert_eq!(e.key, "topics[1].id");
+    }
+}

@@ -1,0 +1,269 @@
+//! Checking a parsed config beyond what serde can: URLs, ranges, the cron expression, zones,
+//! modes and the topics, each problem naming its exact key.
+
+use super::*;
+use crate::topics::{TopicSet, compile_all};
+
+impl Config {
+    /// Checks values serde cannot: URLs, ranges, the cron expression, zones and topics.
+    pub(super) fn validate(&self) -> Result<(), InvalidSetting> {
+        for (key, url) in [
+            ("arxiv.api_url", &self.arxiv.api_url),
+            ("arxiv.feed_url", &self.arxiv.feed_url),
+            ("telegram.api_url", &self.telegram.api_url),
+        ]
+        .into_iter()
+        .chain(
+            self.telegram
+                .webhook_url
+                .as_ref()
+                .map(|u| ("telegram.webhook_url", u)),
+        )
+        .chain(
+            self.huggingface
+                .enabled
+                .then_some(("huggingface.api_url", &self.huggingface.api_url)),
+        ) {
+            if !is_http_url(url) {
+                return Err(invalid(
+                    key.into(),
+                    format!("`{url}` is not an http(s) URL"),
+                ));
+            }
+        }
+        let (a, h, l) = (&self.arxiv, &self.huggingface, &self.llm);
+        for (key, v) in [
+            ("arxiv.min_interval_secs", a.min_interval_secs),
+            ("huggingface.min_interval_secs", h.min_interval_secs),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(invalid(key.into(), "must be 0 or more seconds".into()));
+            }
+        }
+        for (key, v) in [
+            ("arxiv.timeout_secs", a.timeout_secs),
+            ("huggingface.timeout_secs", h.timeout_secs),
+            ("llm.timeout_secs", l.timeout_secs),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(invalid(key.into(), "must be more than 0 seconds".into()));
+            }
+        }
+        if !(1..=65536).contains(&self.store.cache_mb) {
+            return Err(invalid(
+                "store.cache_mb".into(),
+                "must be between 1 and 65536 (MiB)".into(),
+            ));
+        }
+        if !(1..=2000).contains(&a.page_size) {
+            return Err(invalid(
+                "arxiv.page_size".into(),
+                format!(
+                    "{} is outside 1..=2000 (arXiv's limit per call)",
+                    a.page_size
+                ),
+            ));
+        }
+        if !(1..=30000).contains(&a.max_results) {
+            return Err(invalid(
+                "arxiv.max_results".into(),
+                "must be between 1 and 30000 (arXiv's limit)".into(),
+            ));
+        }
+        self.fetch_schedule()?;
+        let d = &self.delivery;
+        for (key, v) in [
+            ("delivery.tick_secs", d.tick_secs),
+            ("delivery.max_age_hours", d.max_age_hours),
+            ("delivery.retry_base_secs", d.retry_base_secs),
+            ("delivery.retry_max_secs", d.retry_max_secs),
+            ("delivery.telegram_per_sec", d.telegram_per_sec),
+            (
+                "delivery.telegram_per_chat_per_sec",
+                d.telegram_per_chat_per_sec,
+            ),
+            (
+                "delivery.telegram_per_group_per_min",
+                d.telegram_per_group_per_min,
+            ),
+            ("delivery.discord_per_sec", d.discord_per_sec),
+            (
+                "delivery.discord_per_channel_per_sec",
+                d.discord_per_channel_per_sec,
+            ),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(invalid(key.into(), format!("{v} must be a number above 0")));
+            }
+        }
+        if !(1..=1024).contains(&d.concurrency) {
+            return Err(invalid(
+                "delivery.concurrency".into(),
+                "must be between 1 and 1024".into(),
+            ));
+        }
+        if d.ledger_days == 0 {
+            return Err(invalid(
+                "delivery.ledger_days".into(),
+                "must be 1 or more".into(),
+            ));
+        }
+        for (key, tz) in [
+            ("schedule.timezone", &self.schedule.timezone),
+            (
+                "schedule.delivery_timezone",
+                &self.schedule.delivery_timezone,
+            ),
+        ] {
+            tz.parse::<chrono_tz::Tz>().map_err(|_| {
+                invalid(
+                    key.to_string(),
+                    format!("`{tz}` is not an IANA time zone (e.g. Europe/Berlin)"),
+                )
+            })?;
+        }
+        if chrono::NaiveTime::parse_from_str(&self.schedule.delivery_time, "%H:%M").is_err() {
+            return Err(invalid(
+                "schedule.delivery_time".into(),
+                format!("`{}` is not a time like 08:30", self.schedule.delivery_time),
+            ));
+        }
+        match self.telegram.mode.as_str() {
+            "polling" => {}
+            "webhook" => {
+                if self.telegram.webhook_url.is_none() {
+                    return Err(invalid(
+                        "telegram.webhook_url".into(),
+                        "webhook mode needs the public URL Telegram posts to, e.g. https://bot.example.org/telegram/webhook".into(),
+                    ));
+                }
+                if self.http.listen.is_none() {
+                    return Err(invalid(
+                        "http.listen".into(),
+                        "webhook mode needs the HTTP listener, e.g. 127.0.0.1:8080".into(),
+                    ));
+                }
+            }
+            other => {
+                return Err(invalid(
+                    "telegram.mode".into(),
+                    format!("`{other}` must be \"polling\" or \"webhook\""),
+                ));
+            }
+        }
+        if let Some(listen) = &self.http.listen
+            && listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(invalid(
+                "http.listen".into(),
+                format!("`{listen}` is not an address like 127.0.0.1:8080"),
+            ));
+        }
+        let d = &self.discord;
+        for (key, value) in [
+            ("discord.application_id", &d.application_id),
+            ("discord.guild_id", &d.guild_id),
+        ] {
+            if let Some(v) = value
+                && v.trim().parse::<u64>().map_or(true, |n| n == 0)
+            {
+                return Err(invalid(
+                    key.into(),
+                    format!("`{v}` is not a Discord id (digits, from Developer Mode > Copy ID)"),
+                ));
+            }
+        }
+        if let Some(k) = &d.public_key
+            && (k.trim().len() != 64 || !k.trim().chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err(invalid(
+                "discord.public_key".into(),
+                format!(
+                    "`{k}` is not a public key: 64 hex digits from the Developer Portal's General Information"
+                ),
+            ));
+        }
+        match d.mode.as_str() {
+            "gateway" => {}
+            "http" => {
+                if d.public_key.is_none() {
+                    return Err(invalid(
+                        "discord.public_key".into(),
+                        "HTTP interactions need the application's public key (Developer Portal > General Information)".into(),
+                    ));
+                }
+                if self.http.listen.is_none() {
+                    return Err(invalid(
+                        "http.listen".into(),
+                        "HTTP interactions need the HTTP listener, e.g. 127.0.0.1:8080".into(),
+                    ));
+                }
+            }
+            other => {
+                return Err(invalid(
+                    "discord.mode".into(),
+                    format!("`{other}` must be \"gateway\" or \"http\""),
+                ));
+            }
+        }
+        if reqwest::Url::parse(&d.api_url).is_err() {
+            return Err(invalid(
+                "discord.api_url".into(),
+                format!("`{}` is not a URL", d.api_url),
+            ));
+        }
+        if l.base_url.trim().is_empty() != l.model.trim().is_empty() {
+            return Err(invalid(
+                if l.model.trim().is_empty() {
+                    "llm.model"
+                } else {
+                    "llm.base_url"
+                }
+                .into(),
+                "an LLM needs both base_url and model (leave both empty for extractive summaries only)"
+                    .into(),
+            ));
+        }
+        if l.enabled() && !is_http_url(&l.base_url) {
+            return Err(invalid(
+                "llm.base_url".into(),
+                format!(
+                    "`{}` is not an http(s) URL like http://127.0.0.1:11434/v1",
+                    l.base_url
+                ),
+            ));
+        }
+        if !(1..=256).contains(&l.max_concurrency) {
+            return Err(invalid(
+                "llm.max_concurrency".into(),
+                "must be between 1 and 256".into(),
+            ));
+        }
+        self.topic_set().map(|_| ())
+    }
+
+    /// The fetch schedule as a parsed cron expression.
+    pub fn fetch_schedule(&self) -> Result<cron::Schedule, InvalidSetting> {
+        self.schedule.fetch.parse::<cron::Schedule>().map_err(|e| {
+            invalid(
+                "schedule.fetch".into(),
+                format!(
+                    "`{}` is not a cron expression ({e}); use 6 fields with seconds first and day names, e.g. \"0 30 20 * * Sun-Thu\"",
+                    self.schedule.fetch
+                ),
+            )
+        })
+    }
+
+    /// The configured topics, compiled and validated; errors name the exact key.
+    pub fn topic_set(&self) -> Result<TopicSet, InvalidSetting> {
+        compile_all(&self.topics, self.huggingface.enabled).map_err(|e| InvalidSetting {
+            key: e.field,
+            message: e.message,
+        })
+    }
+}
+
+fn is_http_url(u: &str) -> bool {
+    reqwest::Url::parse(u.trim()).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+}

@@ -35,6 +35,7 @@ pub mod digest;
 pub use paperbell_chat::i18n;
 pub mod model;
 pub mod scheduler;
+pub mod search;
 pub mod sources;
 pub mod store;
 pub mod summary;

@@ -16,6 +16,7 @@ use paperbell::config::Config;
 use paperbell::delivery::{self, PlanJob, Planner, Sender};
 use paperbell::digest;
 use paperbell::scheduler::{FetchJob, Source};
+use paperbell::search::SearchIndex;
 use paperbell::sources::fetch::ArxivClient;
 use paperbell::store::Store;
 use paperbell::summary::enrich::Enricher;
@@ -92,6 +93,36 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Ranked full-text search over every stored paper. The words are joined into one query:
+    /// the topic syntax ("diffusion" AND video -survey, nerf OR "gaussian splatting",
+    /// cat:cs.CV, au:"Kaiming He", segment*) plus ti:WORD, abs:WORD, after:YYYY-MM-DD and
+    /// before:YYYY-MM-DD. Best first by relevance (BM25, title matches above abstract matches,
+    /// the newer paper on a tie), or newest first. Exit 2: the query does not parse.
+    Search {
+        #[arg(required = true, value_name = "QUERY")]
+        query: Vec<String>,
+        /// How many papers
+        #[arg(short = 'n', default_value_t = 10)]
+        n: usize,
+        #[arg(long, value_enum, default_value_t = SortArg::Relevance)]
+        sort: SortArg,
+        /// Print JSON: the keys of `recent --json` plus `score` (higher is better; null when
+        /// sorted by date)
+        #[arg(long)]
+        json: bool,
+    },
+    /// The stored papers most like one (by title and abstract), the paper itself left out.
+    /// Exit 4: the paper is not stored.
+    Similar {
+        /// e.g. 2407.11422 or https://arxiv.org/abs/2407.11422
+        id: String,
+        /// How many papers
+        #[arg(short = 'n', default_value_t = 10)]
+        n: usize,
+        /// Print JSON, as `search --json`
+        #[arg(long)]
+        json: bool,
+    },
     /// One paper by arXiv id or URL (fetched from arXiv when not stored yet).
     /// With an LLM configured ([llm] or PAPERBELL_LLM_BASE_URL, PAPERBELL_LLM_MODEL and the key
     /// in the variable PAPERBELL_LLM_API_KEY_ENV names), the summary, key takeaways and, with
@@ -140,6 +171,12 @@ enum Cmd {
 enum SourceArg {
     Feed,
     Api,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SortArg {
+    Relevance,
+    Newest,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -300,6 +337,32 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Search {
+            query,
+            n,
+            sort,
+            json,
+        } => {
+            let store = open_store(&config)?;
+            let index = cli::search::open_index(&store, &config.store.path)?;
+            let sort = match sort {
+                SortArg::Relevance => paperbell::search::Sort::Relevance,
+                SortArg::Newest => paperbell::search::Sort::Newest,
+            };
+            let found =
+                cli::search::search(&store, &index, &query.join(" "), n.clamp(1, 1000), sort)
+                    .map_err(search_exit)?;
+            print_found(&store, &found, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Similar { id, n, json } => {
+            let store = open_store(&config)?;
+            let index = cli::search::open_index(&store, &config.store.path)?;
+            let found =
+                cli::search::similar(&store, &index, &id, n.clamp(1, 1000)).map_err(search_exit)?;
+            print_found(&store, &found, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Paper { id, lang, json } => rt.block_on(paper(&config, &id, lang.as_deref(), json)),
         Cmd::Export {
             format,
@@ -351,6 +414,35 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Run => rt.block_on(run(config)),
     }
+}
+
+/// A search's error with its exit code: 2 for a query or id that does not parse, 4 for a
+/// paper that is not stored.
+fn search_exit(e: cli::search::SearchCommandError) -> anyhow::Error {
+    use cli::search::SearchCommandError as E;
+    match e {
+        E::Query(_) | E::NotAnId(_) => Exit(2, e.to_string()).into(),
+        E::NotStored(_) => Exit(4, e.to_string()).into(),
+        e => e.into(),
+    }
+}
+
+/// Search results as text (as `recent` prints papers) or JSON.
+fn print_found(
+    store: &Store,
+    found: &[(paperbell::model::paper::StoredPaper, paperbell::search::Hit)],
+    json: bool,
+) -> Result<()> {
+    if json {
+        let v = cli::search::json(store, found)?;
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+    } else if found.is_empty() {
+        eprintln!("No stored paper matches.");
+    } else {
+        let papers: Vec<_> = found.iter().map(|(sp, _)| sp.clone()).collect();
+        out(&digest::render_list(&papers));
+    }
+    Ok(())
 }
 
 fn select_topics(set: &TopicSet, names: &[String]) -> Result<Vec<Topic>> {
@@ -459,10 +551,28 @@ async fn run(config: Config) -> Result<ExitCode> {
         shutdown: CancellationToken::new(),
         store: store.clone(),
     };
+    // The search index catches up with the store in the background (a first start on a large
+    // store rebuilds it); until then search answers from what it holds.
+    let search = match SearchIndex::open(&SearchIndex::dir_for(&config.store.path)) {
+        Ok(index) => {
+            let index = Arc::new(index);
+            let (i, s, stop) = (index.clone(), store.clone(), svc.shutdown.clone());
+            svc.spawn("search catch-up", async move {
+                paperbell::scheduler::catch_up_search(i, s, stop).await;
+                Ok(())
+            });
+            Some(index)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the search index cannot be opened: /search scans the store instead");
+            None
+        }
+    };
     let core = Arc::new(ChatCore {
         store: store.clone(),
         topics: Arc::new(topics.clone()),
         defaults: config.schedule.chat_defaults(),
+        search: search.clone(),
     });
     if let Some(token) = &config.telegram.token {
         let Some(bot) = connect_telegram(&config, token.expose(), core.clone()).await? else {
@@ -533,6 +643,7 @@ async fn run(config: Config) -> Result<ExitCode> {
         print_digests: !platforms,
         fetched: platforms.then_some(fetched),
         clock: Clock::System,
+        search: search.clone(),
     };
     let stop = svc.shutdown.clone();
     svc.spawn("fetch", async move { Ok(job.run(stop).await?) });

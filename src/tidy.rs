@@ -176,6 +176,11 @@ fn string_errors_are_found_and_nothing_else() {
 fn each_platform_and_the_store_stay_behind_their_wall() {
     only_in("only src/store knows sled", &["sled::"], &["src/store/"]);
     only_in(
+        "only src/search/index.rs knows tantivy",
+        &["tantivy"],
+        &["src/search/index.rs"],
+    );
+    only_in(
         "only bots/telegram knows teloxide",
         &["teloxide"],
         &["bots/telegram/"],

@@ -408,3 +408,73 @@ async fn run_prints_the_days_digests_and_stops_on_sigterm() {
         .args(["recent", "nerf"]));
     assert!(text(&out.stdout).contains("2024-11-19"));
 }
+
+#[test]
+fn search_and_similar_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest_fixtures(&data);
+    let q = |args: &[&str]| {
+        run(bin()
+            .arg("--config")
+            .arg(config())
+            .arg("--data")
+            .arg(&data)
+            .args(args))
+    };
+    let json = |out: Output| -> Vec<Value> {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // The words are one query; ranked, with `recent --json`'s keys and a score.
+    let found = json(q(&["search", "gaussian", "splatting", "--json"]));
+    assert!(found.len() >= 2, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .all(|p| p["score"].as_f64().is_some() && p["first_announced"].is_string())
+    );
+    assert!(
+        found
+            .windows(2)
+            .all(|w| w[0]["score"].as_f64() >= w[1]["score"].as_f64())
+    );
+    let recent: Vec<Value> = json(q(&["recent", "cs.CV", "-n", "1", "--json"]));
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    let mut expected = keys(&recent[0]);
+    expected.push("score".into());
+    assert_eq!(keys(&found[0]), expected);
+    // Newest first: no score; -n bounds the count.
+    let newest = json(q(&[
+        "search",
+        "cat:cs.CV",
+        "--sort",
+        "newest",
+        "-n",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(newest.len(), 2);
+    assert!(newest.iter().all(|p| p["score"].is_null()));
+    // A query that does not parse: exit 2 with one line saying why.
+    let bad = q(&["search", "after:someday", "nerf"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(
+        text(&bad.stderr).trim().lines().count(),
+        1,
+        "{}",
+        text(&bad.stderr)
+    );
+    assert!(text(&bad.stderr).contains("someday"));
+    // Similar: never the paper itself; exit 4 for a paper not stored.
+    let like = json(q(&["similar", "2411.10504", "--json"]));
+    assert!(like.iter().all(|p| p["id"] != "2411.10504"), "{like:?}");
+    assert_eq!(q(&["similar", "2401.99999"]).status.code(), Some(4));
+    // Text output as `recent` prints it.
+    let human = q(&["search", "ti:nerf"]);
+    assert!(
+        text(&human.stdout).contains("Fast NeRF Distillation"),
+        "{}",
+        text(&human.stdout)
+    );
+}

@@ -40,6 +40,7 @@ impl Env {
             store: &self.store,
             topics: &self.topics,
             defaults: self.schedule.chat_defaults(),
+            search: None,
         }
         .handle(caller, cmd)
         .unwrap()
@@ -319,6 +320,7 @@ fn paper_and_search() {
         &me,
         Command::Search {
             words: "Gaussian splatting".into(),
+            page: 0,
         },
     );
     let Reply::Papers { papers, .. } = r else {
@@ -334,7 +336,8 @@ fn paper_and_search() {
         text(&env.run(
             &me,
             Command::Search {
-                words: "quantum chromodynamics".into()
+                words: "quantum chromodynamics".into(),
+                page: 0,
             }
         ))
         .contains("No stored paper")
@@ -342,7 +345,8 @@ fn paper_and_search() {
     assert!(is_user_error(&env.run(
         &me,
         Command::Search {
-            words: "a !".into()
+            words: "a !".into(),
+            page: 0,
         }
     )));
 }
@@ -505,4 +509,62 @@ fn topic_suggestions_rank_subscriptions_topics_then_categories() {
         5,
         "the limit holds"
     );
+}
+
+#[test]
+fn search_through_the_index_ranks_pages_and_explains_its_syntax() {
+    let env = Env::new(&["rss.xml", "api_2025.xml"]);
+    for d in [18usize, 19] {
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 11, d as u32).unwrap();
+        common::ingest_day(&env.store, day, d * 100..d * 100 + 40);
+    }
+    let index = paperbell::search::SearchIndex::open(&env._dir.path().join("search")).unwrap();
+    index.catch_up(&env.store).unwrap();
+    let me = private();
+    let ask = |words: &str, page: u32| {
+        Commands {
+            store: &env.store,
+            topics: &env.topics,
+            defaults: env.schedule.chat_defaults(),
+            search: Some(&index),
+        }
+        .handle(
+            &me,
+            Command::Search {
+                words: words.into(),
+                page,
+            },
+        )
+        .unwrap()
+    };
+    // Ranked: the title match first, though it is not the newest.
+    let Reply::Papers { papers, more, .. } = ask("gaussian splatting nerf distillation", 0) else {
+        panic!()
+    };
+    assert_eq!(papers[0].id, "2411.10504", "{papers:?}");
+    assert!(more.is_none());
+    // Pages: a broad query has more, and the next page holds other papers.
+    let Reply::Papers {
+        papers: first,
+        more: Some(next),
+        ..
+    } = ask("cat:cs.CV", 0)
+    else {
+        panic!()
+    };
+    let Command::Search { page, .. } = &next else {
+        panic!("{next:?}")
+    };
+    let Reply::Papers { papers: second, .. } = ask("cat:cs.CV", *page) else {
+        panic!()
+    };
+    assert!(second.iter().all(|p| first.iter().all(|f| f.id != p.id)));
+    // Without words: the syntax; a bad query: why.
+    assert!(text(&ask("", 0)).contains("ti:word"));
+    let bad = ask("after:someday nerf", 0);
+    assert!(
+        is_user_error(&bad) && text(&bad).contains("someday"),
+        "{bad:?}"
+    );
+    assert!(is_user_error(&ask("the of", 0)));
 }

@@ -35,6 +35,7 @@ fn core(store: &Arc<Store>) -> Arc<ChatCore> {
         store: store.clone(),
         topics: Arc::new(common::shipped_topics()),
         defaults: Default::default(),
+        search: None,
     })
 }
 

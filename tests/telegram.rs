@@ -35,6 +35,7 @@ async fn start_with(webhook: Option<WebhookSettings>) -> Env {
         store: store.clone(),
         topics: Arc::new(topics),
         defaults: Default::default(),
+        search: None,
     });
     let bot = TelegramBot::connect(
         TelegramSettings {

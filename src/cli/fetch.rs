@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::scheduler::{self, FetchError, Source};
+use crate::search::SearchIndex;
 use crate::sources::fetch::{self as arxiv, ArxivClient};
 use crate::store::{Store, StoreError};
 use crate::summary::enrich::{EnrichError, Enricher};
@@ -57,6 +58,7 @@ pub async fn fetch(
     }
     let Some((selected, source)) = online else {
         store.flush()?;
+        catch_up_search(config, &store, say);
         return Ok(failed);
     };
     let client = ArxivClient::new(&config.arxiv)?;
@@ -84,5 +86,27 @@ pub async fn fetch(
         say(Said::Out(format!("enrichment: {}", r.summary())));
     }
     store.flush()?;
+    catch_up_search(config, &store, say);
     Ok(failed)
+}
+
+/// Brings the search index up to what was stored; a failure is a warning (the papers are
+/// stored, and the next search or fetch catches up from the store's change log).
+fn catch_up_search(config: &Config, store: &Store, say: &mut dyn FnMut(Said)) {
+    let dir = SearchIndex::dir_for(&config.store.path);
+    match SearchIndex::open(&dir).and_then(|i| i.catch_up(store)) {
+        Ok(c) => {
+            if let Some(n) = c.rebuilt {
+                say(Said::Out(format!(
+                    "search index: rebuilt with {n} paper(s)"
+                )));
+            } else if c.updated > 0 {
+                say(Said::Out(format!(
+                    "search index: {} paper(s) indexed",
+                    c.updated
+                )));
+            }
+        }
+        Err(e) => say(Said::Warning(format!("search index: {e}"))),
+    }
 }

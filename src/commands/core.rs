@@ -8,6 +8,7 @@ use super::Commands;
 use super::suggest::{SUGGESTIONS, suggest_topics};
 use crate::i18n::{Lang, t};
 use crate::model::chat::{ChatDefaults, ChatSettings};
+use crate::search::SearchIndex;
 use crate::store::Store;
 use crate::topics::TopicSet;
 
@@ -19,6 +20,8 @@ pub struct ChatCore {
     pub topics: Arc<TopicSet>,
     /// Delivery time and zone of chats that set none.
     pub defaults: ChatDefaults,
+    /// Ranked search (`None`: `/search` scans the newest stored papers).
+    pub search: Option<Arc<SearchIndex>>,
 }
 
 impl ChatCore {
@@ -27,6 +30,7 @@ impl ChatCore {
             store: &self.store,
             topics: &self.topics,
             defaults: self.defaults,
+            search: self.search.as_deref(),
         }
     }
 }

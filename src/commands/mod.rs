@@ -20,6 +20,7 @@ use paperbell_chat::{Caller, Command, Platform, Reply};
 
 use crate::i18n::{Lang, t};
 use crate::model::chat::ChatDefaults;
+use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};
 use crate::topics::{Topic, TopicSet};
 
@@ -40,6 +41,8 @@ const SCAN_LIMIT: usize = 50_000;
 pub enum CommandError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
 }
 
 /// The command layer over the store, for one command at a time.
@@ -48,6 +51,8 @@ pub struct Commands<'a> {
     pub topics: &'a TopicSet,
     /// Delivery time and zone of chats that set none.
     pub defaults: ChatDefaults,
+    /// Ranked search; without it `/search` scans the newest stored papers.
+    pub search: Option<&'a SearchIndex>,
 }
 
 impl Commands<'_> {
@@ -95,7 +100,7 @@ impl Commands<'_> {
             Command::Topics { page } => self.topic_page(caller, lang, page),
             Command::Recent { topic, count, page } => self.recent(lang, &topic, count, page),
             Command::Paper { id } => self.paper(lang, &id),
-            Command::Search { words } => self.search(lang, &words),
+            Command::Search { words, page } => self.search(lang, &words, page),
             Command::Digest => self.digest(caller, &eff),
             Command::Settings { change: None } => Ok(Reply::Text(settings::show(&eff))),
             Command::Settings {
@@ -126,7 +131,7 @@ fn argument(cmd: &Command) -> Option<&str> {
         | Command::Unsubscribe { topic }
         | Command::Recent { topic, .. } => Some(topic),
         Command::Paper { id } => Some(id),
-        Command::Search { words } => Some(words),
+        Command::Search { words, .. } => Some(words),
         Command::Settings {
             change: Some((_, v)),
         } => Some(v),

@@ -6,6 +6,7 @@ use super::{CommandError, Commands, DEFAULT_RECENT, MAX_RECENT, SCAN_LIMIT, user
 use crate::compose::item;
 use crate::i18n::{Lang, t};
 use crate::model::paper::PaperId;
+use crate::search::{self, QueryError, SearchIndex, Sort};
 use crate::topics::{Term, Topic};
 
 impl Commands<'_> {
@@ -73,7 +74,69 @@ impl Commands<'_> {
         }
     }
 
-    pub(super) fn search(&self, lang: Lang, words: &str) -> Result<Reply, CommandError> {
+    /// Ranked search through the index when the service has one, else the newest stored
+    /// papers mentioning every word (a scan of the newest 50,000).
+    pub(super) fn search(&self, lang: Lang, words: &str, page: u32) -> Result<Reply, CommandError> {
+        match self.search {
+            Some(index) => self.ranked_search(index, lang, words, page),
+            None => self.scan_search(lang, words),
+        }
+    }
+
+    fn ranked_search(
+        &self,
+        index: &SearchIndex,
+        lang: Lang,
+        words: &str,
+        page: u32,
+    ) -> Result<Reply, CommandError> {
+        let query = match search::parse(words) {
+            Ok(q) => q,
+            Err(QueryError::Empty) => return Ok(user(search_help(lang))),
+            Err(e) => {
+                return Ok(user(format!(
+                    "{} {e}. {}",
+                    t(lang, "That query does not work:", "这个查询无法使用："),
+                    t(
+                        lang,
+                        "/search alone explains the syntax.",
+                        "单独发送 /search 查看语法。"
+                    )
+                )));
+            }
+        };
+        let offset = page as usize * SEARCH_PAGE;
+        // One more than a page: whether a More button is wanted.
+        let hits = index.search(&query, Sort::Relevance, offset, SEARCH_PAGE + 1)?;
+        let has_more = hits.len() > SEARCH_PAGE;
+        let mut papers = Vec::with_capacity(SEARCH_PAGE);
+        for hit in hits.into_iter().take(SEARCH_PAGE) {
+            // The index is derived: a paper it still lists but the store does not is left out.
+            let stored = PaperId::parse(&hit.id)
+                .map(|id| self.store.paper(&id))
+                .transpose()?
+                .flatten();
+            if let Some(sp) = stored {
+                papers.push(item(self.store, &sp, &[], lang)?);
+            }
+        }
+        if papers.is_empty() {
+            return Ok(Reply::Text(format!(
+                "{} “{words}”.",
+                t(lang, "No stored paper matches", "没有已存储的论文匹配")
+            )));
+        }
+        Ok(Reply::Papers {
+            heading: format!("{} “{words}”", t(lang, "Best matches for", "最佳匹配：")),
+            papers,
+            more: has_more.then(|| Command::Search {
+                words: words.to_string(),
+                page: page + 1,
+            }),
+        })
+    }
+
+    fn scan_search(&self, lang: Lang, words: &str) -> Result<Reply, CommandError> {
         // Every word must appear in the title or abstract; words too short to search are ignored.
         let terms: Vec<Vec<Term>> = words
             .split_whitespace()
@@ -81,11 +144,7 @@ impl Commands<'_> {
             .map(|term| vec![term])
             .collect();
         if terms.is_empty() {
-            return Ok(user(t(
-                lang,
-                "Give me words to look for, e.g. /search gaussian splatting",
-                "请给出要搜索的词，例如 /search gaussian splatting",
-            )));
+            return Ok(user(search_help(lang)));
         }
         let topic = Topic {
             id: "search".into(),
@@ -113,4 +172,18 @@ impl Commands<'_> {
             more: None,
         })
     }
+}
+
+/// Results per page of `/search`.
+const SEARCH_PAGE: usize = 5;
+
+/// What `/search` without words answers: the query syntax.
+fn search_help(lang: Lang) -> &'static str {
+    t(
+        lang,
+        "Give me words to look for, best matches first, e.g. /search gaussian splatting relighting\n\
+Also: \"exact phrase\" · nerf OR 3dgs · -survey · segment* · ti:word (title) · abs:word (abstract) · au:\"Kaiming He\" · cat:cs.CV · after:2025-06-01 · before:2026-01-01",
+        "请给出要搜索的词，最相关的排在前面，例如 /search gaussian splatting relighting\n\
+还支持：\"精确短语\" · nerf OR 3dgs · -survey · segment* · ti:词（标题）· abs:词（摘要）· au:\"Kaiming He\" · cat:cs.CV · after:2025-06-01 · before:2026-01-01",
+    )
 }

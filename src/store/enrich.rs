@@ -136,6 +136,7 @@ impl Store {
         let mut list: Vec<String> = Vec::with_capacity(papers.len() + old.len());
         let mut batch = sled::Batch::default();
         let mut entered = 0;
+        let mut changed: Vec<&str> = Vec::new();
         for p in papers {
             let id = p.id.as_str();
             if list.iter().any(|x| x == id) {
@@ -155,6 +156,7 @@ impl Store {
                         key(b'p', &[id.as_bytes()]),
                         encode(codec::PAPER_V1, &codec::PaperRecordRef::from(&sp))?,
                     );
+                    changed.push(id);
                     entered += 1;
                 }
             }
@@ -167,6 +169,7 @@ impl Store {
             }
         }
         batch.insert(lk, encode(codec::LIST_V1, &list)?);
+        self.log_changes(&mut batch, &changed)?;
         self.db.apply_batch(batch)?;
         self.papers_changed();
         Ok(entered)

@@ -21,6 +21,7 @@
 //! | `e`    | paper id                          | Hugging Face facts (vers.) |
 //! | `y`    | id, 0, version, 0, lang, 0, model | LLM summary (versioned)    |
 //! | `Y`    | topic, 0, day, 0, lang, 0, model  | LLM topic overview (text)  |
+//! | `x`    | change number (u64 BE)            | ids of the papers written  |
 //!
 //! Days are `yyyymmdd` big-endian, so byte order is date order and "recent" is a reverse prefix
 //! scan. Indexes are posting lists (one value per topic/category and day, ids in arrival order)
@@ -30,10 +31,12 @@
 //! the paper entered the topic.
 //!
 //! One file per record family: `papers` (`p`, `t`, `c`, `d`), `chats` (`h`, `u`, `S`),
-//! `enrich` (`e`, `y`, `Y`, the LLM's token spend), `delivery/` (`B`, `L`, `b`, `k`, counters);
+//! `enrich` (`e`, `y`, `Y`, the LLM's token spend), `delivery/` (`B`, `L`, `b`, `k`, counters),
+//! `changes` (`x`, the change log the search index catches up from);
 //! `codec` encodes records and converts older ones. This file opens the store, keeps the
 //! in-memory generation and memos, and the meta values (`m`).
 
+mod changes;
 mod chats;
 pub mod codec;
 mod delivery;
@@ -90,6 +93,8 @@ pub struct Store {
     delivery: Mutex<delivery::OutboxCache>,
     /// Values worked out from the papers, each with the paper generation it was worked out at.
     memos: Mutex<HashMap<String, Memo>>,
+    /// The newest number in the change log (`changes`).
+    change_seq: AtomicU64,
 }
 
 fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -180,8 +185,10 @@ impl Store {
                 db.insert(b"mschema", &[SCHEMA_VERSION])?;
             }
         }
+        let change_seq = AtomicU64::new(Store::read_change_seq(&db)?);
         let store = Store {
             db,
+            change_seq,
             write: Mutex::new(()),
             changes: AtomicU64::new(0),
             paper_changes: AtomicU64::new(0),

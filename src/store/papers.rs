@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 
 use super::codec::{self, PaperRecordRef};
-use super::{Result, Store, decode_list, decode_paper, encode, key, list_day, list_key};
+use super::{
+    Result, Store, StoreError, decode_list, decode_paper, encode, key, list_day, list_key,
+};
 use crate::model::paper::{Paper, PaperId, StoredPaper};
 use crate::topics::{Topic, TopicSet};
 
@@ -62,6 +64,7 @@ impl Store {
         // Ids to append to each posting list touched by this page (a page is mostly one day,
         // so this is a few dozen lists, not one key per paper and index).
         let mut appends: BTreeMap<Vec<u8>, Vec<&str>> = BTreeMap::new();
+        let mut changed: Vec<&str> = Vec::new();
         for (i, p) in papers.iter().enumerate() {
             if newest.get(&p.id) != Some(&i) {
                 stats.unchanged += 1;
@@ -104,7 +107,9 @@ impl Store {
                 key(b'p', &[id.as_bytes()]),
                 encode(codec::PAPER_V1, &PaperRecordRef::from(&next))?,
             );
+            changed.push(id);
         }
+        self.log_changes(&mut batch, &changed)?;
         for (k, ids) in appends {
             let mut list = self.list(&k)?;
             let mut seen: HashSet<String> = list.iter().cloned().collect();
@@ -118,6 +123,18 @@ impl Store {
         self.db.apply_batch(batch)?;
         self.papers_changed();
         Ok(stats)
+    }
+
+    /// Every stored paper, in id order: for rebuilding what is derived from all of them.
+    pub fn for_each_paper<E: From<StoreError>>(
+        &self,
+        mut f: impl FnMut(StoredPaper) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        for item in self.db.scan_prefix([b'p']) {
+            let (_, v) = item.map_err(StoreError::from)?;
+            f(decode_paper(&v)?)?;
+        }
+        Ok(())
     }
 
     /// Newest papers entered under a configured topic, newest day first.

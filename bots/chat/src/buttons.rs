@@ -18,6 +18,11 @@ pub enum Callback {
         count: u32,
         page: u32,
     },
+    /// The next page of `/search`.
+    MoreFound {
+        words: String,
+        page: u32,
+    },
     /// Data too long for the platform's limit, kept in the bot's memory under this key.
     Stored(u64),
 }
@@ -29,6 +34,7 @@ impl Callback {
             Callback::Unsubscribe(t) => format!("u:{t}"),
             Callback::TopicsPage(p) => format!("t:{p}"),
             Callback::More { topic, count, page } => format!("r:{page}:{count}:{topic}"),
+            Callback::MoreFound { words, page } => format!("q:{page}:{words}"),
             Callback::Stored(k) => format!("k:{k}"),
         }
     }
@@ -46,6 +52,14 @@ impl Callback {
                 let topic = it.next().filter(|t| !t.is_empty())?.to_string();
                 Callback::More { topic, count, page }
             }
+            "q" => {
+                let (page, words) = rest.split_once(':')?;
+                let words = Some(words).filter(|w| !w.is_empty())?.to_string();
+                Callback::MoreFound {
+                    words,
+                    page: page.parse().ok()?,
+                }
+            }
             "k" => Callback::Stored(rest.parse().ok()?),
             _ => return None,
         })
@@ -62,6 +76,10 @@ impl Callback {
                 count: Some(*count),
                 page: *page,
             },
+            Callback::MoreFound { words, page } => Command::Search {
+                words: words.clone(),
+                page: *page,
+            },
             Callback::Stored(_) => return None,
         })
     }
@@ -69,9 +87,17 @@ impl Callback {
 
 /// The "More" button for a reply that has a next page (`Reply::Papers::more`).
 pub fn more_button(lang: Lang, more: Option<&Command>) -> Option<(String, Callback)> {
+    let label = format!("{} ▶", t(lang, "More", "更多"));
     match more? {
+        Command::Search { words, page } => Some((
+            label,
+            Callback::MoreFound {
+                words: words.clone(),
+                page: *page,
+            },
+        )),
         Command::Recent { topic, count, page } => Some((
-            format!("{} ▶", t(lang, "More", "更多")),
+            label,
             Callback::More {
                 topic: topic.clone(),
                 count: count.unwrap_or(5),

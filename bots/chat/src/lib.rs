@@ -76,8 +76,10 @@ pub enum Command {
     Paper {
         id: String,
     },
+    /// Ranked search; `page` counts from 0 (the More button asks for the next).
     Search {
         words: String,
+        page: u32,
     },
     Digest,
     Settings {

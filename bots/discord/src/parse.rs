@@ -69,6 +69,7 @@ pub fn commands(name: &str, options: &[(String, Value)]) -> Option<Vec<Command>>
         "paper" => Command::Paper { id: arg("id") },
         "search" => Command::Search {
             words: arg("query"),
+            page: 0,
         },
         "digest" => Command::Digest,
         "settings" => {

@@ -61,7 +61,10 @@ pub fn parse_command(text: &str, bot_username: &str) -> Parsed {
             }
         }
         "paper" => Command::Paper { id: args.into() },
-        "search" => Command::Search { words: args.into() },
+        "search" => Command::Search {
+            words: args.into(),
+            page: 0,
+        },
         "digest" => Command::Digest,
         "settings" => Command::Settings {
             change: (!args.is_empty()).then(|| match args.split_once(char::is_whitespace) {

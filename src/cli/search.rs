@@ -1,0 +1,95 @@
+//! `paperbell search` and `paperbell similar`: ranked full-text search and similar papers over
+//! everything stored, through the index beside the store (caught up first).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::export::paper_json;
+use crate::model::paper::{PaperId, StoredPaper};
+use crate::search::{self, Hit, QueryError, SearchError, SearchIndex, Sort};
+use crate::store::{Store, StoreError};
+
+/// Why a search could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchCommandError {
+    #[error("{0}")]
+    Query(#[from] QueryError),
+    #[error("`{0}` is not an arXiv id (e.g. 2407.11422 or https://arxiv.org/abs/2407.11422)")]
+    NotAnId(String),
+    #[error("{0} is not in the store (`paperbell fetch` or `paperbell paper {0}` stores it)")]
+    NotStored(PaperId),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The index of the store in `data`, caught up with it.
+pub fn open_index(store: &Store, data: &Path) -> Result<SearchIndex, SearchError> {
+    let index = SearchIndex::open(&SearchIndex::dir_for(data))?;
+    let caught = index.catch_up(store)?;
+    if let Some(n) = caught.rebuilt {
+        tracing::info!(papers = n, "search index rebuilt from the store");
+    }
+    Ok(index)
+}
+
+/// The stored papers of `hits`, in order; an id the store does not have is left out.
+fn stored(store: &Store, hits: Vec<Hit>) -> Result<Vec<(StoredPaper, Hit)>, StoreError> {
+    let mut out = Vec::with_capacity(hits.len());
+    for h in hits {
+        let paper = PaperId::parse(&h.id)
+            .map(|id| store.paper(&id))
+            .transpose()?;
+        if let Some(sp) = paper.flatten() {
+            out.push((sp, h));
+        }
+    }
+    Ok(out)
+}
+
+/// The best `n` stored papers for `query` (the words of the command line, joined).
+pub fn search(
+    store: &Store,
+    index: &SearchIndex,
+    query: &str,
+    n: usize,
+    sort: Sort,
+) -> Result<Vec<(StoredPaper, Hit)>, SearchCommandError> {
+    let q = search::parse(query)?;
+    Ok(stored(store, index.search(&q, sort, 0, n)?)?)
+}
+
+/// The `n` stored papers most like the paper `id` (an id or URL), itself left out.
+pub fn similar(
+    store: &Store,
+    index: &SearchIndex,
+    id: &str,
+    n: usize,
+) -> Result<Vec<(StoredPaper, Hit)>, SearchCommandError> {
+    let pid = PaperId::parse(id).ok_or_else(|| SearchCommandError::NotAnId(id.to_string()))?;
+    let paper = store
+        .paper(&pid)?
+        .ok_or(SearchCommandError::NotStored(pid))?;
+    Ok(stored(store, index.similar(&paper, n)?)?)
+}
+
+/// Results as `--json` prints them: the keys of `recent --json`, plus `score` (higher is
+/// better; `null` when sorted by date).
+pub fn json(store: &Store, results: &[(StoredPaper, Hit)]) -> Result<Value, StoreError> {
+    let mut out = Vec::with_capacity(results.len());
+    for (sp, hit) in results {
+        let mut v = paper_json(store, sp)?;
+        if let Value::Object(m) = &mut v {
+            m.insert(
+                "score".into(),
+                hit.score
+                    .and_then(|s| serde_json::Number::from_f64(f64::from(s)))
+                    .map_or(Value::Null, Value::Number),
+            );
+        }
+        out.push(v);
+    }
+    Ok(Value::Array(out))
+}

@@ -1,0 +1,613 @@
+//! The full-text index beside the store (tantivy), derived from it: the only code that knows
+//! tantivy. Papers are indexed by title, abstract, authors, categories, comment and
+//! announcement day; the index catches up from the store's change log after every ingest and
+//! at start-up, and is rebuilt from the store when it is missing, damaged or of another
+//! layout. Its commit payload records the last change it holds, so a crash at any point loses
+//! nothing: the store's log is pruned only after the index made those changes durable.
+
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{Datelike, NaiveDate};
+use tantivy::collector::TopDocs;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, PhraseQuery, Query, RangeQuery,
+    RegexQuery, TermQuery,
+};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, OwnedValue, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
+};
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader,
+    TantivyDocument, Term,
+};
+
+use tokio_util::sync::CancellationToken;
+
+use super::query::{Place, SearchQuery, Word};
+use crate::model::paper::StoredPaper;
+use crate::store::{Store, StoreError};
+
+/// The index layout this build writes; another one is rebuilt.
+const LAYOUT: &str = "paperbell-search-1";
+/// Indexing memory (tantivy's writer arena), held only while a catch-up runs.
+const WRITER_HEAP: usize = 64 * 1024 * 1024;
+/// Changes read from the store's log per step of a catch-up.
+const CHANGES_PER_STEP: usize = 256;
+/// A title match weighs this much more than the same match in the abstract.
+const TITLE_BOOST: f32 = 2.0;
+const COMMENT_BOOST: f32 = 0.5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("stopped by shutdown before the index caught up")]
+    Stopped,
+    #[error("search index directory {path}: {source}")]
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+type Result<T> = std::result::Result<T, SearchError>;
+
+/// How search results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// BM25, a title match above an abstract match; the newer paper first on a tie.
+    Relevance,
+    Newest,
+}
+
+/// One result: the paper's id, its score (none when sorted by date) and announcement day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub score: Option<f32>,
+    pub day: Option<NaiveDate>,
+}
+
+/// What `catch_up` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatchUp {
+    /// Papers (re)indexed from the change log.
+    pub updated: usize,
+    /// The whole index was rebuilt from the store (and how many papers it holds).
+    pub rebuilt: Option<usize>,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    title: Field,
+    abstract_text: Field,
+    authors: Field,
+    categories: Field,
+    comment: Field,
+    day: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let stemmed = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("en_stem")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let names = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("default")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        title: b.add_text_field("title", stemmed.clone()),
+        abstract_text: b.add_text_field("abstract", stemmed.clone()),
+        authors: b.add_text_field("authors", names),
+        categories: b.add_text_field("categories", STRING),
+        comment: b.add_text_field("comment", stemmed),
+        day: b.add_i64_field("day", INDEXED | FAST),
+    };
+    (b.build(), fields)
+}
+
+fn day_number(d: NaiveDate) -> i64 {
+    d.num_days_from_ce() as i64
+}
+
+fn day_of(n: i64) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(i32::try_from(n).ok()?)
+}
+
+/// The payload a commit records: the layout and the last change of the store it holds.
+fn payload(seq: u64) -> String {
+    format!("{LAYOUT} seq={seq}")
+}
+
+fn held_seq(payload: Option<&str>) -> Option<u64> {
+    payload?
+        .strip_prefix(LAYOUT)?
+        .trim()
+        .strip_prefix("seq=")?
+        .parse()
+        .ok()
+}
+
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    /// One catch-up at a time (tantivy allows one writer).
+    writing: Mutex<()>,
+    /// Set when the index was created empty (missing, damaged, another layout): the next
+    /// catch-up rebuilds it from the store.
+    fresh: std::sync::atomic::AtomicBool,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, or creates it empty there (to be rebuilt by `catch_up`) when
+    /// it is missing, cannot be opened or has another layout.
+    pub fn open(dir: &Path) -> Result<SearchIndex> {
+        let (schema, fields) = schema();
+        let existing = Index::open_in_dir(dir).ok().filter(|i| {
+            i.schema() == schema
+                && i.load_metas()
+                    .ok()
+                    .and_then(|m| held_seq(m.payload.as_deref()))
+                    .is_some()
+        });
+        let fresh = existing.is_none();
+        let index = match existing {
+            Some(i) => i,
+            None => {
+                if dir.exists() {
+                    tracing::warn!(dir = %dir.display(), "search index unreadable or of another layout: rebuilding it from the store");
+                    std::fs::remove_dir_all(dir).map_err(|source| dir_error(dir, source))?;
+                }
+                std::fs::create_dir_all(dir).map_err(|source| dir_error(dir, source))?;
+                Index::create_in_dir(dir, schema)?
+            }
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            writing: Mutex::new(()),
+            fresh: fresh.into(),
+        })
+    }
+
+    /// Where the index of a store in `data` lives.
+    pub fn dir_for(data: &Path) -> PathBuf {
+        data.join("search")
+    }
+
+    /// The last store change the index holds durably.
+    pub fn held(&self) -> Result<u64> {
+        Ok(held_seq(self.index.load_metas()?.payload.as_deref()).unwrap_or(0))
+    }
+
+    /// Brings the index up to the store: rebuilds it when it was created fresh, else indexes
+    /// the papers of every change after the one it holds; commits, then prunes the store's
+    /// log up to what the commit holds.
+    pub fn catch_up(&self, store: &Store) -> Result<CatchUp> {
+        self.catch_up_until(store, &CancellationToken::new())
+    }
+
+    /// `catch_up` that gives up, committing nothing, once `stop` is cancelled (a rebuild of a
+    /// large store takes a while; a shutdown does not wait for it, the next start redoes it).
+    pub fn catch_up_until(&self, store: &Store, stop: &CancellationToken) -> Result<CatchUp> {
+        let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut writer: IndexWriter = self.index.writer_with_num_threads(1, WRITER_HEAP)?;
+        let mut report = CatchUp::default();
+        let mut seq = self.held()?;
+        if self.fresh.load(std::sync::atomic::Ordering::Acquire) {
+            // Changes from now on are caught up later: take the number before reading.
+            seq = store.change_seq();
+            writer.delete_all_documents()?;
+            let mut n = 0;
+            store.for_each_paper(|sp| {
+                if stop.is_cancelled() {
+                    return Err(SearchError::Stopped);
+                }
+                self.add(&writer, &sp)?;
+                n += 1;
+                Ok::<_, SearchError>(())
+            })?;
+            report.rebuilt = Some(n);
+        }
+        loop {
+            if stop.is_cancelled() {
+                return Err(SearchError::Stopped);
+            }
+            let changes = store.changes_since(seq, CHANGES_PER_STEP)?;
+            let Some(&(last, _)) = changes.last() else {
+                break;
+            };
+            for (_, ids) in &changes {
+                for id in ids {
+                    writer.delete_term(Term::from_field_text(self.fields.id, id));
+                    let pid = crate::model::paper::PaperId::parse(id);
+                    if let Some(sp) = pid.map(|p| store.paper(&p)).transpose()?.flatten() {
+                        self.add(&writer, &sp)?;
+                        report.updated += 1;
+                    }
+                }
+            }
+            seq = last;
+        }
+        if report.rebuilt.is_some() || report.updated > 0 || seq != self.held()? {
+            let mut commit = writer.prepare_commit()?;
+            commit.set_payload(&payload(seq));
+            commit.commit()?;
+            writer.wait_merging_threads()?;
+            self.reader.reload()?;
+        }
+        self.fresh
+            .store(false, std::sync::atomic::Ordering::Release);
+        store.prune_changes(seq)?;
+        Ok(report)
+    }
+
+    fn add(&self, writer: &IndexWriter, sp: &StoredPaper) -> Result<()> {
+        let f = &self.fields;
+        let p = &sp.paper;
+        let mut doc = TantivyDocument::new();
+        doc.add_text(f.id, p.id.as_str());
+        doc.add_text(f.title, &p.title);
+        doc.add_text(f.abstract_text, &p.abstract_text);
+        for a in &p.authors {
+            doc.add_text(f.authors, a);
+        }
+        for c in &p.categories {
+            doc.add_text(f.categories, c.as_str());
+        }
+        if let Some(c) = &p.comment {
+            doc.add_text(f.comment, c);
+        }
+        if let Some(d) = sp.first_announced.or_else(|| p.announce_day()) {
+            doc.add_i64(f.day, day_number(d));
+        }
+        writer.add_document(doc)?;
+        Ok(())
+    }
+
+    /// Papers in the index.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The papers matching `q`, ordered by `sort`, `limit` of them after the first `offset`.
+    pub fn search(
+        &self,
+        q: &SearchQuery,
+        sort: Sort,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Hit>> {
+        let query = self.query(q)?;
+        let sort = if q.ranks() { sort } else { Sort::Newest };
+        self.collect(&*query, sort, offset, limit)
+    }
+
+    /// The papers most like `paper` by its title and abstract, itself left out.
+    pub fn similar(&self, paper: &StoredPaper, limit: usize) -> Result<Vec<Hit>> {
+        let f = &self.fields;
+        let p = &paper.paper;
+        let like = MoreLikeThisQuery::builder()
+            .with_min_doc_frequency(2)
+            .with_min_term_frequency(1)
+            .with_min_word_length(3)
+            .with_max_query_terms(30)
+            .with_document_fields(vec![
+                (f.title, vec![OwnedValue::Str(p.title.clone())]),
+                (
+                    f.abstract_text,
+                    vec![OwnedValue::Str(p.abstract_text.clone())],
+                ),
+            ]);
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(like) as Box<dyn Query>),
+            (
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.id, p.id.as_str()),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ]);
+        self.collect(&query, Sort::Relevance, 0, limit)
+    }
+
+    fn collect(
+        &self,
+        query: &dyn Query,
+        sort: Sort,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Hit>> {
+        let searcher = self.reader.searcher();
+        let limit = limit.max(1);
+        let found: Vec<(Option<f32>, i64, DocAddress)> = match sort {
+            Sort::Relevance => searcher
+                .search(
+                    query,
+                    &TopDocs::with_limit(limit).and_offset(offset).tweak_score(
+                        |segment: &SegmentReader| {
+                            let days = day_column(segment);
+                            move |doc: DocId, score: Score| (score, days(doc))
+                        },
+                    ),
+                )?
+                .into_iter()
+                .map(|((score, day), addr)| (Some(score), day, addr))
+                .collect(),
+            Sort::Newest => searcher
+                .search(
+                    query,
+                    &TopDocs::with_limit(limit).and_offset(offset).tweak_score(
+                        |segment: &SegmentReader| {
+                            let days = day_column(segment);
+                            move |doc: DocId, _score: Score| days(doc)
+                        },
+                    ),
+                )?
+                .into_iter()
+                .map(|(day, addr)| (None, day, addr))
+                .collect(),
+        };
+        let mut hits = Vec::with_capacity(found.len());
+        for (score, day, addr) in found {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            hits.push(Hit {
+                id: id.to_string(),
+                score,
+                day: (day != i64::MIN).then(|| day_of(day)).flatten(),
+            });
+        }
+        Ok(hits)
+    }
+
+    fn query(&self, q: &SearchQuery) -> Result<Box<dyn Query>> {
+        let f = self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for group in &q.all {
+            let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for w in group {
+                any.push((Occur::Should, self.word(w)?));
+            }
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        for w in &q.none {
+            clauses.push((Occur::MustNot, self.word(w)?));
+        }
+        if !q.categories.is_empty() {
+            let any = q
+                .categories
+                .iter()
+                .map(|c| {
+                    let t = Term::from_field_text(f.categories, c);
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        if !q.authors.is_empty() {
+            let mut any = Vec::new();
+            for a in &q.authors {
+                if let Some(query) = self.text(f.authors, a)? {
+                    any.push((Occur::Should, query));
+                }
+            }
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        if q.after.is_some() || q.before.is_some() {
+            let at = |d: NaiveDate| Term::from_field_i64(f.day, day_number(d));
+            let lower = q.after.map_or(Bound::Unbounded, |d| Bound::Included(at(d)));
+            let upper = q
+                .before
+                .map_or(Bound::Unbounded, |d| Bound::Excluded(at(d)));
+            clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
+        }
+        if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// A word or phrase where it is wanted: anywhere is the title (weighed most), the
+    /// abstract or the comment.
+    fn word(&self, w: &Word) -> Result<Box<dyn Query>> {
+        let f = self.fields;
+        let places: Vec<(Field, f32)> = match w.place {
+            Place::Title => vec![(f.title, 1.0)],
+            Place::Abstract => vec![(f.abstract_text, 1.0)],
+            Place::Anywhere => vec![
+                (f.title, TITLE_BOOST),
+                (f.abstract_text, 1.0),
+                (f.comment, COMMENT_BOOST),
+            ],
+        };
+        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, boost) in places {
+            let q = if w.prefix {
+                // Folded text is letters and digits only: nothing to escape in the pattern.
+                Some(
+                    Box::new(RegexQuery::from_pattern(&format!("{}.*", w.text), field)?)
+                        as Box<dyn Query>,
+                )
+            } else {
+                self.text(field, &w.text)?
+            };
+            if let Some(q) = q {
+                any.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+            }
+        }
+        Ok(Box::new(BooleanQuery::new(any)))
+    }
+
+    /// `text` in `field` as the field tokenizes it: a term, or a phrase of several.
+    fn text(&self, field: Field, text: &str) -> Result<Option<Box<dyn Query>>> {
+        let mut tokenizer = self.index.tokenizer_for_field(field)?;
+        let mut stream = tokenizer.token_stream(text);
+        let mut terms = Vec::new();
+        while stream.advance() {
+            terms.push(Term::from_field_text(field, &stream.token().text));
+        }
+        Ok(match terms.len() {
+            0 => None,
+            1 => Some(Box::new(TermQuery::new(
+                terms.remove(0),
+                IndexRecordOption::WithFreqs,
+            ))),
+            _ => Some(Box::new(PhraseQuery::new(terms))),
+        })
+    }
+}
+
+/// A segment's announcement days (`i64::MIN` for a paper without one).
+fn day_column(segment: &SegmentReader) -> impl Fn(DocId) -> i64 + use<> {
+    let column = segment.fast_fields().i64("day").ok();
+    move |doc| {
+        column
+            .as_ref()
+            .and_then(|c| c.first(doc))
+            .unwrap_or(i64::MIN)
+    }
+}
+
+fn dir_error(dir: &Path, source: std::io::Error) -> SearchError {
+    SearchError::Dir {
+        path: dir.display().to_string(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::parse;
+
+    fn store_with(dir: &Path, days: &[(u32, std::ops::Range<usize>)]) -> Store {
+        let store = Store::open(&dir.join("data")).unwrap();
+        let topics = crate::config::Config::shipped().topic_set().unwrap();
+        for (day, ids) in days {
+            let day = NaiveDate::from_ymd_opt(2024, 11, *day).unwrap();
+            let doc = paperbell_testkit::arxiv::day_feed(day, ids.clone());
+            let parsed = crate::sources::parse(doc.as_bytes()).unwrap();
+            store.ingest(&parsed.papers, &topics).unwrap();
+        }
+        store
+    }
+
+    fn ids(hits: &[Hit]) -> Vec<String> {
+        hits.iter().map(|h| h.id.clone()).collect()
+    }
+
+    #[test]
+    fn the_index_follows_the_store_and_ranks_title_matches_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(dir.path(), &[(18, 0..200)]);
+        let index = SearchIndex::open(&SearchIndex::dir_for(&dir.path().join("data"))).unwrap();
+        let first = index.catch_up(&store).unwrap();
+        assert_eq!(first.rebuilt, Some(200));
+        assert_eq!(index.len(), 200);
+        assert_eq!(
+            store.changes_since(0, 10).unwrap(),
+            vec![],
+            "the log is pruned"
+        );
+        // Title words find papers with those title words first (generated titles repeat, so
+        // the best hits tie: each of them has them).
+        let some = store.recent_by_category("cs.CV", 1).unwrap().remove(0);
+        let words: Vec<&str> = some.paper.title.split_whitespace().take(4).collect();
+        let q = parse(&words.join(" ")).unwrap();
+        let hits = index.search(&q, Sort::Relevance, 0, 5).unwrap();
+        assert!(
+            hits.windows(2).all(|w| w[0].score >= w[1].score),
+            "{hits:?}"
+        );
+        let title = |id: &str| {
+            let pid = crate::model::paper::PaperId::parse(id).unwrap();
+            store.paper(&pid).unwrap().unwrap().paper.title
+        };
+        let head = words.join(" ");
+        assert!(
+            hits.iter().take(3).all(|h| title(&h.id).starts_with(&head)),
+            "{hits:?}"
+        );
+        // The next day arrives through the change log, not a rebuild.
+        drop(index);
+        let store2 = store;
+        let topics = crate::config::Config::shipped().topic_set().unwrap();
+        let day = NaiveDate::from_ymd_opt(2024, 11, 19).unwrap();
+        let doc = paperbell_testkit::arxiv::day_feed(day, 1000..1050);
+        store2
+            .ingest(
+                &crate::sources::parse(doc.as_bytes()).unwrap().papers,
+                &topics,
+            )
+            .unwrap();
+        let index = SearchIndex::open(&SearchIndex::dir_for(&dir.path().join("data"))).unwrap();
+        let next = index.catch_up(&store2).unwrap();
+        assert_eq!((next.rebuilt, next.updated), (None, 50));
+        assert_eq!(index.len(), 250);
+        // Newest first, and a date filter.
+        let all = parse("cat:cs.CV").unwrap();
+        let newest = index.search(&all, Sort::Relevance, 0, 3).unwrap();
+        assert!(
+            newest
+                .iter()
+                .all(|h| h.day == Some(day) && h.score.is_none())
+        );
+        let before = parse("cat:cs.CV before:2024-11-19").unwrap();
+        let old = index.search(&before, Sort::Newest, 0, 500).unwrap();
+        assert!(!old.is_empty() && old.iter().all(|h| h.day < Some(day)));
+        // Every id found is a stored paper; paging does not repeat.
+        let page1 = ids(&index.search(&all, Sort::Newest, 0, 10).unwrap());
+        let page2 = ids(&index.search(&all, Sort::Newest, 10, 10).unwrap());
+        assert!(page1.iter().all(|id| !page2.contains(id)));
+        for id in page1.iter().chain(&page2) {
+            let pid = crate::model::paper::PaperId::parse(id).unwrap();
+            assert!(store2.paper(&pid).unwrap().is_some());
+        }
+        // Similar papers: not the paper itself.
+        let like = index.similar(&some, 5).unwrap();
+        assert!(!like.is_empty() && like.iter().all(|h| h.id != some.paper.id.as_str()));
+    }
+
+    #[test]
+    fn a_damaged_or_missing_index_is_rebuilt_from_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(dir.path(), &[(18, 0..60)]);
+        let at = SearchIndex::dir_for(&dir.path().join("data"));
+        SearchIndex::open(&at).unwrap().catch_up(&store).unwrap();
+        std::fs::write(at.join("meta.json"), b"{ not json").unwrap();
+        let index = SearchIndex::open(&at).unwrap();
+        assert_eq!(index.catch_up(&store).unwrap().rebuilt, Some(60));
+        std::fs::remove_dir_all(&at).unwrap();
+        let index = SearchIndex::open(&at).unwrap();
+        assert_eq!(index.catch_up(&store).unwrap().rebuilt, Some(60));
+        assert_eq!(index.len(), 60);
+    }
+}

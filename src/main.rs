@@ -350,7 +350,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 SortArg::Newest => paperbell::search::Sort::Newest,
             };
             let found =
-                cli::search::search(&store, &index, &query.join(" "), n.clamp(1, 1000), sort)
+                cli::search::search(&store, &index, &query.join(" "), n.clamp(1, 10_000), sort)
                     .map_err(search_exit)?;
             print_found(&store, &found, json)?;
             Ok(ExitCode::SUCCESS)
@@ -358,8 +358,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         Cmd::Similar { id, n, json } => {
             let store = open_store(&config)?;
             let index = cli::search::open_index(&store, &config.store.path)?;
-            let found =
-                cli::search::similar(&store, &index, &id, n.clamp(1, 1000)).map_err(search_exit)?;
+            let found = cli::search::similar(&store, &index, &id, n.clamp(1, 10_000))
+                .map_err(search_exit)?;
             print_found(&store, &found, json)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -559,6 +559,68 @@ fn search_through_the_index_ranks_pages_and_explains_its_syntax() {
         panic!()
     };
     assert!(second.iter().all(|p| first.iter().all(|f| f.id != p.id)));
+    // /paper offers papers like it; /similar pages through them, never the paper itself.
+    let Reply::Papers {
+        more: Some(like), ..
+    } = Commands {
+        store: &env.store,
+        topics: &env.topics,
+        defaults: env.schedule.chat_defaults(),
+        search: Some(&index),
+    }
+    .handle(
+        &me,
+        Command::Paper {
+            id: "2411.10504".into(),
+        },
+    )
+    .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        like,
+        Command::Similar {
+            id: "2411.10504".into(),
+            page: 0
+        }
+    );
+    let similar = |page: u32| {
+        Commands {
+            store: &env.store,
+            topics: &env.topics,
+            defaults: env.schedule.chat_defaults(),
+            search: Some(&index),
+        }
+        .handle(
+            &me,
+            Command::Similar {
+                id: "2411.10504".into(),
+                page,
+            },
+        )
+        .unwrap()
+    };
+    let Reply::Papers { papers: alike, .. } = similar(0) else {
+        panic!()
+    };
+    assert!(!alike.is_empty() && alike.iter().all(|p| p.id != "2411.10504"));
+    assert!(is_user_error(
+        &Commands {
+            store: &env.store,
+            topics: &env.topics,
+            defaults: env.schedule.chat_defaults(),
+            search: Some(&index),
+        }
+        .handle(
+            &me,
+            Command::Similar {
+                id: "not an id".into(),
+                page: 0
+            }
+        )
+        .unwrap()
+    ));
     // Without words: the syntax; a bad query: why.
     assert!(text(&ask("", 0)).contains("ti:word"));
     let bad = ask("after:someday nerf", 0);

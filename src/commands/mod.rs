@@ -101,6 +101,7 @@ impl Commands<'_> {
             Command::Recent { topic, count, page } => self.recent(lang, &topic, count, page),
             Command::Paper { id } => self.paper(lang, &id),
             Command::Search { words, page } => self.search(lang, &words, page),
+            Command::Similar { id, page } => self.similar(lang, &id, page),
             Command::Digest => self.digest(caller, &eff),
             Command::Settings { change: None } => Ok(Reply::Text(settings::show(&eff))),
             Command::Settings {
@@ -130,7 +131,7 @@ fn argument(cmd: &Command) -> Option<&str> {
         Command::Subscribe { topic }
         | Command::Unsubscribe { topic }
         | Command::Recent { topic, .. } => Some(topic),
-        Command::Paper { id } => Some(id),
+        Command::Paper { id } | Command::Similar { id, .. } => Some(id),
         Command::Search { words, .. } => Some(words),
         Command::Settings {
             change: Some((_, v)),

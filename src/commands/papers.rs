@@ -64,7 +64,10 @@ impl Commands<'_> {
             Some(sp) => Ok(Reply::Papers {
                 heading: format!("arXiv:{pid}"),
                 papers: vec![item(self.store, &sp, &[], lang)?],
-                more: None,
+                more: self.search.is_some().then(|| Command::Similar {
+                    id: pid.to_string(),
+                    page: 0,
+                }),
             }),
             None => Ok(user(t(
                 lang,
@@ -109,17 +112,7 @@ impl Commands<'_> {
         // One more than a page: whether a More button is wanted.
         let hits = index.search(&query, Sort::Relevance, offset, SEARCH_PAGE + 1)?;
         let has_more = hits.len() > SEARCH_PAGE;
-        let mut papers = Vec::with_capacity(SEARCH_PAGE);
-        for hit in hits.into_iter().take(SEARCH_PAGE) {
-            // The index is derived: a paper it still lists but the store does not is left out.
-            let stored = PaperId::parse(&hit.id)
-                .map(|id| self.store.paper(&id))
-                .transpose()?
-                .flatten();
-            if let Some(sp) = stored {
-                papers.push(item(self.store, &sp, &[], lang)?);
-            }
-        }
+        let papers = self.stored_items(hits.into_iter().take(SEARCH_PAGE), lang)?;
         if papers.is_empty() {
             return Ok(Reply::Text(format!(
                 "{} “{words}”.",
@@ -171,6 +164,75 @@ impl Commands<'_> {
                 .collect::<Result<_, _>>()?,
             more: None,
         })
+    }
+}
+
+impl Commands<'_> {
+    /// The stored papers most like one, a page at a time.
+    pub(super) fn similar(&self, lang: Lang, id: &str, page: u32) -> Result<Reply, CommandError> {
+        let Some(index) = self.search else {
+            return Ok(user(t(
+                lang,
+                "Similar papers need the search index, which this bot does not have right now.",
+                "查找相似论文需要搜索索引，本机器人目前没有。",
+            )));
+        };
+        let Some(pid) = PaperId::parse(id) else {
+            return Ok(user(t(
+                lang,
+                "That is not an arXiv id. Try /similar 2407.11422 or /similar https://arxiv.org/abs/2407.11422",
+                "这不是 arXiv id。试试 /similar 2407.11422 或 /similar https://arxiv.org/abs/2407.11422",
+            )));
+        };
+        let Some(paper) = self.store.paper(&pid)? else {
+            return Ok(user(t(
+                lang,
+                "That paper is not in this bot's store (it keeps what its topics fetched).",
+                "该论文不在本机器人的存储中（仅保存其主题抓取到的论文）。",
+            )));
+        };
+        let offset = page as usize * SEARCH_PAGE;
+        let hits = index.similar(&paper, offset, SEARCH_PAGE + 1)?;
+        let has_more = hits.len() > SEARCH_PAGE;
+        let papers = self.stored_items(hits.into_iter().take(SEARCH_PAGE), lang)?;
+        if papers.is_empty() {
+            return Ok(Reply::Text(format!(
+                "{} arXiv:{pid}.",
+                t(
+                    lang,
+                    "No stored paper is like",
+                    "没有与之相似的已存储论文："
+                )
+            )));
+        }
+        Ok(Reply::Papers {
+            heading: format!("{} arXiv:{pid}", t(lang, "Papers like", "相似论文：")),
+            papers,
+            more: has_more.then(|| Command::Similar {
+                id: pid.to_string(),
+                page: page + 1,
+            }),
+        })
+    }
+
+    /// Hits as chats show them; one the store does not have (the index is derived) is left
+    /// out.
+    fn stored_items(
+        &self,
+        hits: impl Iterator<Item = search::Hit>,
+        lang: Lang,
+    ) -> Result<Vec<PaperItem>, CommandError> {
+        let mut papers = Vec::new();
+        for hit in hits {
+            let stored = PaperId::parse(&hit.id)
+                .map(|id| self.store.paper(&id))
+                .transpose()?
+                .flatten();
+            if let Some(sp) = stored {
+                papers.push(item(self.store, &sp, &[], lang)?);
+            }
+        }
+        Ok(papers)
     }
 }
 

@@ -305,7 +305,7 @@ impl SearchIndex {
     }
 
     /// The papers most like `paper` by its title and abstract, itself left out.
-    pub fn similar(&self, paper: &StoredPaper, limit: usize) -> Result<Vec<Hit>> {
+    pub fn similar(&self, paper: &StoredPaper, offset: usize, limit: usize) -> Result<Vec<Hit>> {
         let f = &self.fields;
         let p = &paper.paper;
         let like = MoreLikeThisQuery::builder()
@@ -330,7 +330,7 @@ impl SearchIndex {
                 )),
             ),
         ]);
-        self.collect(&query, Sort::Relevance, 0, limit)
+        self.collect(&query, Sort::Relevance, offset, limit)
     }
 
     fn collect(
@@ -592,7 +592,7 @@ mod tests {
             assert!(store2.paper(&pid).unwrap().is_some());
         }
         // Similar papers: not the paper itself.
-        let like = index.similar(&some, 5).unwrap();
+        let like = index.similar(&some, 0, 5).unwrap();
         assert!(!like.is_empty() && like.iter().all(|h| h.id != some.paper.id.as_str()));
     }
 

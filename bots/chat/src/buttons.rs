@@ -23,6 +23,11 @@ pub enum Callback {
         words: String,
         page: u32,
     },
+    /// Papers like one (the button under `/paper`), or their next page.
+    Similar {
+        id: String,
+        page: u32,
+    },
     /// Data too long for the platform's limit, kept in the bot's memory under this key.
     Stored(u64),
 }
@@ -35,6 +40,7 @@ impl Callback {
             Callback::TopicsPage(p) => format!("t:{p}"),
             Callback::More { topic, count, page } => format!("r:{page}:{count}:{topic}"),
             Callback::MoreFound { words, page } => format!("q:{page}:{words}"),
+            Callback::Similar { id, page } => format!("m:{page}:{id}"),
             Callback::Stored(k) => format!("k:{k}"),
         }
     }
@@ -60,6 +66,14 @@ impl Callback {
                     page: page.parse().ok()?,
                 }
             }
+            "m" => {
+                let (page, id) = rest.split_once(':')?;
+                let id = Some(id).filter(|i| !i.is_empty())?.to_string();
+                Callback::Similar {
+                    id,
+                    page: page.parse().ok()?,
+                }
+            }
             "k" => Callback::Stored(rest.parse().ok()?),
             _ => return None,
         })
@@ -80,6 +94,10 @@ impl Callback {
                 words: words.clone(),
                 page: *page,
             },
+            Callback::Similar { id, page } => Command::Similar {
+                id: id.clone(),
+                page: *page,
+            },
             Callback::Stored(_) => return None,
         })
     }
@@ -89,6 +107,18 @@ impl Callback {
 pub fn more_button(lang: Lang, more: Option<&Command>) -> Option<(String, Callback)> {
     let label = format!("{} ▶", t(lang, "More", "更多"));
     match more? {
+        // Under one paper: papers like it; under a page of them: the next page.
+        Command::Similar { id, page } => Some((
+            if *page == 0 {
+                format!("{} ▶", t(lang, "Similar papers", "相似论文"))
+            } else {
+                label
+            },
+            Callback::Similar {
+                id: id.clone(),
+                page: *page,
+            },
+        )),
         Command::Search { words, page } => Some((
             label,
             Callback::MoreFound {
@@ -187,9 +217,23 @@ mod tests {
                 count: 5,
                 page: 2,
             },
+            Callback::MoreFound {
+                words: "ti:nerf after:2025-06-01 \"a: b\"".into(),
+                page: 1,
+            },
+            Callback::Similar {
+                id: "2407.11422".into(),
+                page: 3,
+            },
         ] {
-            assert_eq!(Callback::decode(&cb.encode()), Some(cb));
+            assert_eq!(Callback::decode(&cb.encode()), Some(cb.clone()));
+            let cmd = cb.command().unwrap();
+            let (_, button) =
+                more_button(Lang::En, Some(&cmd)).unwrap_or((String::new(), cb.clone()));
+            assert_eq!(button, cb, "a More button for {cmd:?} runs it again");
         }
+        assert_eq!(Callback::decode("q:1:"), None);
+        assert_eq!(Callback::decode("m:x:2407.11422"), None);
         let mut table = CallbackTable::new(2, 64);
         let long = Callback::Subscribe(format!("q:{}", "x".repeat(100)));
         let data = table.data(long.clone());

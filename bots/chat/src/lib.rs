@@ -81,6 +81,11 @@ pub enum Command {
         words: String,
         page: u32,
     },
+    /// The stored papers most like one; `page` as for `Search`.
+    Similar {
+        id: String,
+        page: u32,
+    },
     Digest,
     Settings {
         change: Option<(String, String)>,

@@ -71,6 +71,10 @@ pub fn commands(name: &str, options: &[(String, Value)]) -> Option<Vec<Command>>
             words: arg("query"),
             page: 0,
         },
+        "similar" => Command::Similar {
+            id: arg("id"),
+            page: 0,
+        },
         "digest" => Command::Digest,
         "settings" => {
             let changes: Vec<Command> = options
@@ -206,7 +210,7 @@ mod tests {
                 seen_optional |= !o.required;
             }
         }
-        assert_eq!(COMMANDS.len(), 10);
+        assert_eq!(COMMANDS.len(), 11);
     }
 
     #[test]

@@ -65,6 +65,10 @@ pub fn parse_command(text: &str, bot_username: &str) -> Parsed {
             words: args.into(),
             page: 0,
         },
+        "similar" => Command::Similar {
+            id: args.into(),
+            page: 0,
+        },
         "digest" => Command::Digest,
         "settings" => Command::Settings {
             change: (!args.is_empty()).then(|| match args.split_once(char::is_whitespace) {

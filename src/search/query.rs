@@ -132,8 +132,11 @@ pub fn parse(input: &str) -> Result<SearchQuery, QueryError> {
         return Err(QueryError::Empty);
     }
     let common = |w: &Word| !w.prefix && w.text.split(' ').all(|part| STOPWORDS.contains(&part));
-    // A group of nothing but stopwords would match nearly every paper.
-    if q.all.iter().any(|g| g.iter().all(common)) {
+    // A group of nothing but stopwords would match nearly every paper: it is left out, and a
+    // query of nothing else is refused.
+    let before = q.all.len();
+    q.all.retain(|g| !g.iter().all(common));
+    if q.all.is_empty() && before > 0 && !filters {
         return Err(QueryError::OnlyStopwords);
     }
     Ok(q)
@@ -228,6 +231,12 @@ mod tests {
     fn odd_queries_are_refused_with_a_reason() {
         assert_eq!(parse("  "), Err(QueryError::Empty));
         assert_eq!(parse("the of and"), Err(QueryError::OnlyStopwords));
+        let kept = parse("splatting with relighting").unwrap();
+        assert_eq!(
+            kept.all.len(),
+            2,
+            "a stopword among words is left out: {kept:?}"
+        );
         assert_eq!(parse(&"x".repeat(301)), Err(QueryError::TooLong));
         let many = (0..21)
             .map(|i| format!("ti:word{i}"))

@@ -6,7 +6,8 @@
 //! - pure: [`sources`]`::parse` (every arXiv format), [`topics`] (matching, the query syntax,
 //!   `search_query`, topic definitions), [`digest`] (planning, ranking, rendering), [`summary`]'s
 //!   TL;DR, overview and links, [`delivery`]'s times, limits and policy.
-//! - state: [`store`] — sled behind a typed API; versioned records; atomic batches; memos.
+//! - state: [`store`] — sled behind a typed API; versioned records; atomic batches; memos;
+//!   the change log. [`search`] — the full-text index derived from the store (tantivy).
 //! - services: [`compose`] (a chat's digest from the store), [`delivery`] (planning, sending,
 //!   status), [`commands`] (chat commands, one file per family), [`scheduler`] (the fetch job),
 //!   [`summary`]`::enrich` (the enrichment job), [`cli`] (what subcommands compute).
@@ -15,7 +16,7 @@
 //!
 //! Invariants (checked by the tidy tests where a test can):
 //! - Only `bots/telegram` knows teloxide; only `bots/discord` knows serenity; only
-//!   [`store`] knows sled.
+//!   [`store`] knows sled; only [`search`]'s index knows tantivy.
 //! - Only [`config`] reads the environment or config files; only [`clock`] (and `main`) reads
 //!   the wall clock: library code is handed `now` or a `Clock`.
 //! - Parsing, matching, digest building and rendering are pure functions over values.

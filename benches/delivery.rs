@@ -27,13 +27,6 @@ use paperbell::store::Store;
 use paperbell_chat::{ChatRef, Platform};
 use paperbell_testkit::telegram::{self as tg, FakeTelegram};
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
 fn rss_kb() -> u64 {
     support::status_kb(std::process::id(), "VmRSS:")
 }
@@ -83,7 +76,7 @@ fn plan(chats: usize) {
     let dir = tempfile::tempdir().unwrap();
     // `--store DIR` keeps the built store in DIR (or plans on a copy made from it earlier),
     // so planning can be measured or profiled again without building 100k chats each time.
-    let data = match arg("--store") {
+    let data = match support::arg("--store") {
         Some(keep) => {
             let keep = std::path::PathBuf::from(keep);
             if !keep.exists() {
@@ -209,7 +202,7 @@ async fn fanout(chats: usize) {
 
 fn main() {
     let which = std::env::args().find(|a| a == "plan" || a == "fanout");
-    let chats: usize = arg("--chats")
+    let chats: usize = support::arg("--chats")
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
     if which.as_deref() != Some("fanout") {

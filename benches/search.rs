@@ -22,12 +22,6 @@ use paperbell::topics::{Term, Topic};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    let i = args.iter().position(|a| a == name)?;
-    args.get(i + 1).cloned()
-}
-
 /// One feed per announcement day of the shared data, made once into `out`.
 fn feeds(out: &Path, days: Option<usize>) -> Option<Vec<PathBuf>> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
@@ -82,7 +76,7 @@ fn words(s: &str) -> Vec<String> {
 }
 
 fn main() {
-    let days = arg("--days").and_then(|d| d.parse().ok());
+    let days = support::arg("--days").and_then(|d| d.parse().ok());
     let dir = tempfile::tempdir().unwrap();
     let Some(files) = feeds(&dir.path().join("feeds"), days) else {
         println!("search: ../shared/data/arxiv-papers.jsonl.gz is not here; nothing to measure");

@@ -90,7 +90,13 @@ fn every_module_says_what_it_owns() {
 fn only_config_reads_the_environment() {
     only_in(
         "the environment is read by src/config only",
-        &["env::var", "env::vars", "env::var_os"],
+        // Spelt in two parts so that this file, which reads no environment, does not match
+        // the rule it states (other checkers read the source too).
+        &[
+            concat!("env", "::var"),
+            concat!("env", "::vars"),
+            concat!("env", "::var_os"),
+        ],
         &["src/config/"],
     );
 }

@@ -521,21 +521,22 @@ fn search_through_the_index_ranks_pages_and_explains_its_syntax() {
     let index = paperbell::search::SearchIndex::open(&env._dir.path().join("search")).unwrap();
     index.catch_up(&env.store).unwrap();
     let me = private();
-    let ask = |words: &str, page: u32| {
+    // A command from this chat, answered with the index.
+    let run = |cmd: Command| {
         Commands {
             store: &env.store,
             topics: &env.topics,
             defaults: env.schedule.chat_defaults(),
             search: Some(&index),
         }
-        .handle(
-            &me,
-            Command::Search {
-                words: words.into(),
-                page,
-            },
-        )
+        .handle(&me, cmd)
         .unwrap()
+    };
+    let ask = |words: &str, page: u32| {
+        run(Command::Search {
+            words: words.into(),
+            page,
+        })
     };
     // Ranked: the title match first, though it is not the newest.
     let Reply::Papers { papers, more, .. } = ask("gaussian splatting nerf distillation", 0) else {
@@ -562,19 +563,9 @@ fn search_through_the_index_ranks_pages_and_explains_its_syntax() {
     // /paper offers papers like it; /similar pages through them, never the paper itself.
     let Reply::Papers {
         more: Some(like), ..
-    } = Commands {
-        store: &env.store,
-        topics: &env.topics,
-        defaults: env.schedule.chat_defaults(),
-        search: Some(&index),
-    }
-    .handle(
-        &me,
-        Command::Paper {
-            id: "2411.10504".into(),
-        },
-    )
-    .unwrap()
+    } = run(Command::Paper {
+        id: "2411.10504".into(),
+    })
     else {
         panic!()
     };
@@ -585,42 +576,17 @@ fn search_through_the_index_ranks_pages_and_explains_its_syntax() {
             page: 0
         }
     );
-    let similar = |page: u32| {
-        Commands {
-            store: &env.store,
-            topics: &env.topics,
-            defaults: env.schedule.chat_defaults(),
-            search: Some(&index),
-        }
-        .handle(
-            &me,
-            Command::Similar {
-                id: "2411.10504".into(),
-                page,
-            },
-        )
-        .unwrap()
+    let similar = |id: &str| {
+        run(Command::Similar {
+            id: id.into(),
+            page: 0,
+        })
     };
-    let Reply::Papers { papers: alike, .. } = similar(0) else {
+    let Reply::Papers { papers: alike, .. } = similar("2411.10504") else {
         panic!()
     };
     assert!(!alike.is_empty() && alike.iter().all(|p| p.id != "2411.10504"));
-    assert!(is_user_error(
-        &Commands {
-            store: &env.store,
-            topics: &env.topics,
-            defaults: env.schedule.chat_defaults(),
-            search: Some(&index),
-        }
-        .handle(
-            &me,
-            Command::Similar {
-                id: "not an id".into(),
-                page: 0
-            }
-        )
-        .unwrap()
-    ));
+    assert!(is_user_error(&similar("not an id")));
     // Without words: the syntax; a bad query: why.
     assert!(text(&ask("", 0)).contains("ti:word"));
     let bad = ask("after:someday nerf", 0);

@@ -14,6 +14,13 @@ use std::time::Duration;
 use paperbell::sources::parse;
 use paperbell::store::Store;
 
+/// The value after `name` on the bench's command line (`-- --store DIR`).
+pub fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let i = args.iter().position(|a| a == name)?;
+    args.get(i + 1).cloned()
+}
+
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }

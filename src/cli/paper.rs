@@ -57,17 +57,15 @@ pub async fn show(
     let stored = match store.paper(&pid)? {
         Some(p) => p,
         None => {
-            let client = ArxivClient::new(&config.arxiv).map_err(|source| PaperError::Fetch {
+            let asked = |source| PaperError::Fetch {
                 id: pid.clone(),
                 source,
-            })?;
+            };
+            let client = ArxivClient::new(&config.arxiv).map_err(asked)?;
             let parsed = client
                 .by_ids(std::slice::from_ref(&pid))
                 .await
-                .map_err(|source| PaperError::Fetch {
-                    id: pid.clone(),
-                    source,
-                })?;
+                .map_err(asked)?;
             store.ingest(&parsed.papers, topics)?;
             store.flush()?;
             store

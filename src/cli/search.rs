@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::export::paper_json;
 use crate::model::paper::{PaperId, StoredPaper};
-use crate::search::{self, Hit, QueryError, SearchError, SearchIndex, Sort};
+use crate::search::{self, Hit, QueryError, SearchError, SearchIndex, Sort, stored};
 use crate::store::{Store, StoreError};
 
 /// Why a search could not be answered.
@@ -33,20 +33,6 @@ pub fn open_index(store: &Store, data: &Path) -> Result<SearchIndex, SearchError
         tracing::info!(papers = n, "search index rebuilt from the store");
     }
     Ok(index)
-}
-
-/// The stored papers of `hits`, in order; an id the store does not have is left out.
-fn stored(store: &Store, hits: Vec<Hit>) -> Result<Vec<(StoredPaper, Hit)>, StoreError> {
-    let mut out = Vec::with_capacity(hits.len());
-    for h in hits {
-        let paper = PaperId::parse(&h.id)
-            .map(|id| store.paper(&id))
-            .transpose()?;
-        if let Some(sp) = paper.flatten() {
-            out.push((sp, h));
-        }
-    }
-    Ok(out)
 }
 
 /// The best `n` stored papers for `query` (the words of the command line, joined).

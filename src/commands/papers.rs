@@ -215,24 +215,17 @@ impl Commands<'_> {
         })
     }
 
-    /// Hits as chats show them; one the store does not have (the index is derived) is left
-    /// out.
+    /// Hits as chats show them (those the store has).
     fn stored_items(
         &self,
         hits: impl Iterator<Item = search::Hit>,
         lang: Lang,
     ) -> Result<Vec<PaperItem>, CommandError> {
-        let mut papers = Vec::new();
-        for hit in hits {
-            let stored = PaperId::parse(&hit.id)
-                .map(|id| self.store.paper(&id))
-                .transpose()?
-                .flatten();
-            if let Some(sp) = stored {
-                papers.push(item(self.store, &sp, &[], lang)?);
-            }
-        }
-        Ok(papers)
+        let stored = search::stored(self.store, hits)?;
+        Ok(stored
+            .iter()
+            .map(|(sp, _)| item(self.store, sp, &[], lang))
+            .collect::<Result<_, _>>()?)
     }
 }
 

@@ -20,8 +20,8 @@ use tantivy::schema::{
     TextOptions, Value,
 };
 use tantivy::{
-    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader,
-    TantivyDocument, Term,
+    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument,
+    Term,
 };
 
 use tokio_util::sync::CancellationToken;
@@ -208,10 +208,16 @@ impl SearchIndex {
     /// large store takes a while; a shutdown does not wait for it, the next start redoes it).
     pub fn catch_up_until(&self, store: &Store, stop: &CancellationToken) -> Result<CatchUp> {
         let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let held = self.held()?;
+        let fresh = self.fresh.load(std::sync::atomic::Ordering::Acquire);
+        // Up to date: no writer (its lock file and memory) for a search or a quiet fetch.
+        if !fresh && store.changes_since(held, 1)?.is_empty() {
+            return Ok(CatchUp::default());
+        }
         let mut writer: IndexWriter = self.index.writer_with_num_threads(1, WRITER_HEAP)?;
         let mut report = CatchUp::default();
-        let mut seq = self.held()?;
-        if self.fresh.load(std::sync::atomic::Ordering::Acquire) {
+        let mut seq = held;
+        if fresh {
             // Changes from now on are caught up later: take the number before reading.
             seq = store.change_seq();
             writer.delete_all_documents()?;
@@ -246,7 +252,7 @@ impl SearchIndex {
             }
             seq = last;
         }
-        if report.rebuilt.is_some() || report.updated > 0 || seq != self.held()? {
+        if fresh || seq != held {
             let mut commit = writer.prepare_commit()?;
             commit.set_payload(&payload(seq));
             commit.commit()?;
@@ -343,37 +349,18 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Vec<Hit>> {
         let searcher = self.reader.searcher();
-        let limit = limit.max(1);
-        let found: Vec<(Option<f32>, i64, DocAddress)> = match sort {
-            Sort::Relevance => searcher
-                .search(
-                    query,
-                    &TopDocs::with_limit(limit).and_offset(offset).tweak_score(
-                        |segment: &SegmentReader| {
-                            let days = day_column(segment);
-                            move |doc: DocId, score: Score| (score, days(doc))
-                        },
-                    ),
-                )?
-                .into_iter()
-                .map(|((score, day), addr)| (Some(score), day, addr))
-                .collect(),
-            Sort::Newest => searcher
-                .search(
-                    query,
-                    &TopDocs::with_limit(limit).and_offset(offset).tweak_score(
-                        |segment: &SegmentReader| {
-                            let days = day_column(segment);
-                            move |doc: DocId, _score: Score| days(doc)
-                        },
-                    ),
-                )?
-                .into_iter()
-                .map(|(day, addr)| (None, day, addr))
-                .collect(),
-        };
+        let by_score = sort == Sort::Relevance;
+        // Ordered by (score, day): newest first counts every score the same, so the day decides.
+        let order = TopDocs::with_limit(limit.max(1))
+            .and_offset(offset)
+            .tweak_score(move |segment: &SegmentReader| {
+                let days = day_column(segment);
+                move |doc: DocId, score: Score| (if by_score { score } else { 0.0 }, days(doc))
+            });
+        let found = searcher.search(query, &order)?;
         let mut hits = Vec::with_capacity(found.len());
-        for (score, day, addr) in found {
+        for ((score, day), addr) in found {
+            let score = by_score.then_some(score);
             let doc: TantivyDocument = searcher.doc(addr)?;
             let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) else {
                 continue;

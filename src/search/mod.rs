@@ -7,3 +7,24 @@ pub mod query;
 
 pub use index::{CatchUp, Hit, SearchError, SearchIndex, Sort};
 pub use query::{QueryError, SearchQuery, parse};
+
+use crate::model::paper::{PaperId, StoredPaper};
+use crate::store::{Store, StoreError};
+
+/// The stored papers of `hits`, in order. The index is derived: an id it still lists but the
+/// store does not have is left out, so a search never shows a paper the store lacks.
+pub fn stored(
+    store: &Store,
+    hits: impl IntoIterator<Item = Hit>,
+) -> Result<Vec<(StoredPaper, Hit)>, StoreError> {
+    let mut out = Vec::new();
+    for h in hits {
+        let paper = PaperId::parse(&h.id)
+            .map(|id| store.paper(&id))
+            .transpose()?;
+        if let Some(sp) = paper.flatten() {
+            out.push((sp, h));
+        }
+    }
+    Ok(out)
+}

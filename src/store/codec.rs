@@ -279,29 +279,14 @@ impl ChatRecordV1 {
     pub fn into_record(self) -> (ChatRecord, Vec<(&'static str, String)>) {
         let mut bad = Vec::new();
         let s = self.settings;
-        let mut parsed = |name: &'static str, v: Option<String>, ok: bool| {
-            if let (Some(v), false) = (v, ok) {
-                bad.push((name, v));
-            }
-        };
-        let time = s.time.as_deref().and_then(chat::parse_time);
-        parsed("time", s.time.clone(), s.time.is_none() || time.is_some());
-        let tz = s.tz.as_deref().and_then(chat::parse_zone);
-        parsed("tz", s.tz.clone(), s.tz.is_none() || tz.is_some());
-        let lang = s.lang.as_deref().and_then(Lang::from_code);
-        parsed("lang", s.lang.clone(), s.lang.is_none() || lang.is_some());
+        let time = setting("time", s.time, chat::parse_time, &mut bad);
+        let tz = setting("tz", s.tz, chat::parse_zone, &mut bad);
+        let lang = setting("lang", s.lang, Lang::from_code, &mut bad);
+        let format = setting("format", s.format, chat::DigestFormat::parse, &mut bad);
         let max = s.max.filter(|n| chat::MAX_PER_TOPIC.contains(n));
-        parsed(
-            "max",
-            s.max.map(|n| n.to_string()),
-            s.max.is_none() || max.is_some(),
-        );
-        let format = s.format.as_deref().and_then(chat::DigestFormat::parse);
-        parsed(
-            "format",
-            s.format.clone(),
-            s.format.is_none() || format.is_some(),
-        );
+        if let (Some(n), None) = (s.max, max) {
+            bad.push(("max", n.to_string()));
+        }
         let record = ChatRecord {
             platform: self.platform,
             id: self.id,
@@ -317,6 +302,22 @@ impl ChatRecordV1 {
         };
         (record, bad)
     }
+}
+
+/// A stored setting, parsed; its text goes to `bad` only when it does not parse (every chat of
+/// a planning run is read through here).
+fn setting<T>(
+    name: &'static str,
+    raw: Option<String>,
+    parse: impl FnOnce(&str) -> Option<T>,
+    bad: &mut Vec<(&'static str, String)>,
+) -> Option<T> {
+    let raw = raw?;
+    let value = parse(&raw);
+    if value.is_none() {
+        bad.push((name, raw));
+    }
+    value
 }
 
 /// One subscription inside a chat's subscriptions record (`SUBS_V1`), the day as a number.

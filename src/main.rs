@@ -16,7 +16,7 @@ use paperbell::config::Config;
 use paperbell::delivery::{self, PlanJob, Planner, Sender};
 use paperbell::digest;
 use paperbell::scheduler::{FetchJob, Source};
-use paperbell::search::SearchIndex;
+use paperbell::search::{IndexWake, SearchIndex};
 use paperbell::sources::fetch::ArxivClient;
 use paperbell::store::Store;
 use paperbell::summary::enrich::Enricher;
@@ -551,19 +551,30 @@ async fn run(config: Config) -> Result<ExitCode> {
         shutdown: CancellationToken::new(),
         store: store.clone(),
     };
-    // The search index catches up with the store in the background (a first start on a large
-    // store rebuilds it); until then search answers from what it holds.
-    let search = match SearchIndex::open(&SearchIndex::dir_for(&config.store.path)) {
-        Ok(index) => {
+    // The search index follows the store in the background, from start-up (a first start on
+    // a large store rebuilds it) and after each fetch; until then search answers from what it
+    // holds.
+    let search_wake = IndexWake::new();
+    let opened = config
+        .search
+        .enabled
+        .then(|| SearchIndex::open(&SearchIndex::dir_for(&config.store.path)));
+    let search = match opened {
+        None => {
+            tracing::info!("search is off ([search] enabled = false): /search scans the store");
+            None
+        }
+        Some(Ok(index)) => {
             let index = Arc::new(index);
             let (i, s, stop) = (index.clone(), store.clone(), svc.shutdown.clone());
-            svc.spawn("search catch-up", async move {
-                paperbell::scheduler::catch_up_search(i, s, stop).await;
+            let wake = search_wake.clone();
+            svc.spawn("search index", async move {
+                paperbell::search::follow::follow(i, s, wake, stop).await;
                 Ok(())
             });
             Some(index)
         }
-        Err(e) => {
+        Some(Err(e)) => {
             tracing::error!(error = %e, "the search index cannot be opened: /search scans the store instead");
             None
         }
@@ -643,7 +654,7 @@ async fn run(config: Config) -> Result<ExitCode> {
         print_digests: !platforms,
         fetched: platforms.then_some(fetched),
         clock: Clock::System,
-        search: search.clone(),
+        search: search.is_some().then_some(search_wake),
     };
     let stop = svc.shutdown.clone();
     svc.spawn("fetch", async move { Ok(job.run(stop).await?) });

@@ -17,7 +17,7 @@ use crate::compose;
 use crate::config::Config;
 use crate::digest::render_text;
 use crate::model::paper::Category;
-use crate::search::SearchIndex;
+use crate::search::IndexWake;
 use crate::sources::fetch::ArxivClient;
 use crate::sources::{self, Parsed};
 use crate::store::{IngestStats, Store, StoreError};
@@ -221,24 +221,9 @@ pub struct FetchJob {
     pub enricher: Option<Arc<crate::summary::enrich::Enricher>>,
     /// When "now" is: the fetch window and the staleness check at start-up.
     pub clock: Clock,
-    /// The search index, caught up after each fetch (and its enrichment's hf-daily papers).
-    pub search: Option<Arc<SearchIndex>>,
-}
-
-/// Brings the search index up to the store on a blocking thread, until `stop`; a failure is
-/// logged (search serves what it has, and the next catch-up retries from the store's log).
-pub async fn catch_up_search(index: Arc<SearchIndex>, store: Arc<Store>, stop: CancellationToken) {
-    match tokio::task::spawn_blocking(move || index.catch_up_until(&store, &stop)).await {
-        Ok(Ok(c)) if c.rebuilt.is_some() || c.updated > 0 => {
-            tracing::info!(updated = c.updated, rebuilt = ?c.rebuilt, "search index caught up");
-        }
-        Ok(Ok(_)) => {}
-        Ok(Err(crate::search::SearchError::Stopped)) => {
-            tracing::info!("search index catch-up stopped by shutdown");
-        }
-        Ok(Err(e)) => tracing::error!(error = %e, "search index could not catch up"),
-        Err(e) => tracing::error!(error = %e, "search index catch-up panicked"),
-    }
+    /// Woken after each fetch (and its enrichment's hf-daily papers) to catch the search
+    /// index up in the background.
+    pub search: Option<IndexWake>,
 }
 
 impl FetchJob {
@@ -334,8 +319,8 @@ impl FetchJob {
                         n.notify_one();
                     }
                 }
-                if let Some(index) = &self.search {
-                    catch_up_search(index.clone(), self.store.clone(), shutdown.clone()).await;
+                if let Some(wake) = &self.search {
+                    wake.wake();
                 }
                 if self.print_digests
                     && let Err(e) = self.print_new_days(&report)

@@ -182,9 +182,9 @@ fn string_errors_are_found_and_nothing_else() {
 fn each_platform_and_the_store_stay_behind_their_wall() {
     only_in("only src/store knows sled", &["sled::"], &["src/store/"]);
     only_in(
-        "only src/search/index.rs knows tantivy",
+        "only the index and its text analysis (src/search/{index,analysis}.rs) know tantivy",
         &["tantivy"],
-        &["src/search/index.rs"],
+        &["src/search/index.rs", "src/search/analysis.rs"],
     );
     only_in(
         "only bots/telegram knows teloxide",

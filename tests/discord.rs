@@ -39,6 +39,16 @@ fn core(store: &Arc<Store>) -> Arc<ChatCore> {
     })
 }
 
+/// `core`, with the store's search index.
+fn core_searching(store: &Arc<Store>, dir: &std::path::Path) -> Arc<ChatCore> {
+    Arc::new(ChatCore {
+        store: store.clone(),
+        topics: Arc::new(common::shipped_topics()),
+        defaults: Default::default(),
+        search: Some(common::search_index(store, dir)),
+    })
+}
+
 fn store() -> (Arc<Store>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(common::stored_papers(dir.path()));
@@ -59,7 +69,7 @@ fn settings(fake: &FakeDiscord, mode: DiscordMode) -> DiscordSettings {
 async fn start_with(mode: DiscordMode, handler: Option<Arc<dyn Handler>>) -> Env {
     let fake = FakeDiscord::start().await;
     let (store, dir) = store();
-    let handler = handler.unwrap_or_else(|| core(&store));
+    let handler = handler.unwrap_or_else(|| core_searching(&store, dir.path()));
     let bot = DiscordBot::connect(settings(&fake, mode), handler)
         .await
         .unwrap();
@@ -288,6 +298,15 @@ async fn slash_commands_over_the_gateway() {
         )
         .await;
     assert!(!embed_titles(&r.data()).is_empty(), "{:#}", r.data());
+    // Ranked through the index: where the words matched, in bold, in each embed.
+    assert!(
+        r.data()
+            .to_string()
+            .to_lowercase()
+            .contains("**splatting**"),
+        "{:#}",
+        r.data()
+    );
 
     // /digest: embeds, with an Unsubscribe button members cannot use and admins can.
     let token = fake.interact(dc::command("digest", &[], &member)).await;

@@ -35,7 +35,7 @@ async fn start_with(webhook: Option<WebhookSettings>) -> Env {
         store: store.clone(),
         topics: Arc::new(topics),
         defaults: Default::default(),
-        search: None,
+        search: Some(common::search_index(&store, dir.path())),
     });
     let bot = TelegramBot::connect(
         TelegramSettings {
@@ -199,6 +199,25 @@ async fn private_chat_every_command() {
     );
     let r = &env.ask(me, "/search gaussian splatting", 1).await[0];
     assert!(r.visible.contains("Gaussian Splatting"), "{}", r.visible);
+    // Ranked through the index, each with where the words matched in its abstract, in bold.
+    assert!(
+        r.visible.starts_with("Best matches for") && r.visible.contains("🔎 …"),
+        "{}",
+        r.visible
+    );
+    assert!(
+        r.text.to_lowercase().contains("<b>splatting</b>"),
+        "{}",
+        r.text
+    );
+    let like = &env.ask(me, "/similar 2411.10504", 1).await[0];
+    assert!(
+        like.visible.starts_with("Papers like arXiv:2411.10504")
+            && like.visible.contains("arXiv:2401.")
+            && !like.visible.contains("arXiv:2411.10504 ·"),
+        "papers like it, itself left out: {}",
+        like.visible
+    );
 
     // /digest shows a paper once, under the first topic, naming all: every NeRF paper here is
     // in cs.CV too, so with both there is one message.

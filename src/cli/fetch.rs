@@ -90,9 +90,13 @@ pub async fn fetch(
     Ok(failed)
 }
 
-/// Brings the search index up to what was stored; a failure is a warning (the papers are
-/// stored, and the next search or fetch catches up from the store's change log).
+/// Brings the search index up to what was stored (unless search is off); a failure is a
+/// warning (the papers are stored, and the next search or fetch catches up from the store's
+/// change log).
 fn catch_up_search(config: &Config, store: &Store, say: &mut dyn FnMut(Said)) {
+    if !config.search.enabled {
+        return;
+    }
     let dir = SearchIndex::dir_for(&config.store.path);
     match SearchIndex::open(&dir).and_then(|i| i.catch_up(store)) {
         Ok(c) => {

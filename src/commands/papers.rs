@@ -1,6 +1,6 @@
 //! `/recent`, `/paper` and `/search`: stored papers on request.
 
-use paperbell_chat::{Command, PaperItem, Reply};
+use paperbell_chat::{Command, Matched, PaperItem, Reply};
 
 use super::{CommandError, Commands, DEFAULT_RECENT, MAX_RECENT, SCAN_LIMIT, user};
 use crate::compose::item;
@@ -112,7 +112,21 @@ impl Commands<'_> {
         // One more than a page: whether a More button is wanted.
         let hits = index.search(&query, Sort::Relevance, offset, SEARCH_PAGE + 1)?;
         let has_more = hits.len() > SEARCH_PAGE;
-        let papers = self.stored_items(hits.into_iter().take(SEARCH_PAGE), lang)?;
+        let stored = search::stored(self.store, hits.into_iter().take(SEARCH_PAGE))?;
+        let abstracts: Vec<&str> = stored
+            .iter()
+            .map(|(sp, _)| sp.paper.abstract_text.as_str())
+            .collect();
+        let snippets = index.snippets(&query, &abstracts)?;
+        let mut papers = Vec::with_capacity(stored.len());
+        for ((sp, _), snippet) in stored.iter().zip(snippets) {
+            let mut it = item(self.store, sp, &[], lang)?;
+            it.matched = snippet.map(|s| Matched {
+                text: s.text,
+                marks: s.marks,
+            });
+            papers.push(it);
+        }
         if papers.is_empty() {
             return Ok(Reply::Text(format!(
                 "{} “{words}”.",

@@ -55,6 +55,7 @@ pub struct Config {
     pub discord: DiscordConfig,
     pub delivery: DeliveryConfig,
     pub huggingface: HuggingFaceConfig,
+    pub search: SearchConfig,
     pub llm: LlmConfig,
     pub http: HttpConfig,
     pub log: LogConfig,
@@ -102,6 +103,21 @@ impl Default for DeliveryConfig {
             discord_per_sec: 40.0,
             discord_per_channel_per_sec: 1.0,
         }
+    }
+}
+
+/// The full-text index beside the store (under the data directory, `search/`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchConfig {
+    /// Off: no index is opened or kept up, and `/search` scans recent papers instead (for a
+    /// host short of memory or disk; the index can be deleted then).
+    pub enabled: bool,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig { enabled: true }
     }
 }
 
@@ -341,6 +357,7 @@ impl Default for Config {
             },
             delivery: DeliveryConfig::default(),
             huggingface: HuggingFaceConfig::default(),
+            search: SearchConfig::default(),
             llm: LlmConfig::default(),
             http: HttpConfig::default(),
             log: LogConfig::default(),

@@ -5,6 +5,7 @@
 //! layout. Its commit payload records the last change it holds, so a crash at any point loses
 //! nothing: the store's log is pruned only after the index made those changes durable.
 
+use std::collections::HashSet;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -19,11 +20,14 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, OwnedValue, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
+use tantivy::snippet::SnippetGenerator;
 use tantivy::{
     DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument,
     Term,
 };
 
+use tantivy::indexer::IndexWriterOptions;
+use tantivy::merge_policy::LogMergePolicy;
 use tokio_util::sync::CancellationToken;
 
 use super::query::{Place, SearchQuery, Word};
@@ -31,9 +35,18 @@ use crate::model::paper::StoredPaper;
 use crate::store::{Store, StoreError};
 
 /// The index layout this build writes; another one is rebuilt.
-const LAYOUT: &str = "paperbell-search-1";
-/// Indexing memory (tantivy's writer arena), held only while a catch-up runs.
+const LAYOUT: &str = "paperbell-search-2";
+/// Indexing memory (tantivy's writer arenas, split between its threads): used while papers
+/// are being added and released at each commit, so an idle writer holds next to nothing.
 const WRITER_HEAP: usize = 64 * 1024 * 1024;
+/// Indexing threads: both cores during a rebuild or a large fetch; idle otherwise.
+const WRITER_THREADS: usize = 2;
+/// Segments below this many papers are merged by size like larger ones (tantivy's default,
+/// 10,000, lumps them together: a day's small segment was merged into the same growing one
+/// again and again, most of a catch-up's cost).
+const MIN_LAYER_DOCS: u32 = 1_000;
+/// Segment merges run in the background on one thread, beside ingest and search.
+const MERGE_THREADS: usize = 1;
 /// Changes read from the store's log per step of a catch-up.
 const CHANGES_PER_STEP: usize = 256;
 /// A title match weighs this much more than the same match in the abstract.
@@ -73,6 +86,22 @@ pub struct Hit {
     pub day: Option<NaiveDate>,
 }
 
+/// Where a query's words matched in a text: a fragment of it and the byte ranges (within the
+/// fragment) of the matched words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    pub text: String,
+    pub marks: Vec<std::ops::Range<usize>>,
+}
+
+/// Decompressed doc-store blocks kept per segment.
+const DOC_STORE_BLOCKS: usize = 4;
+/// The words of a paper that stand for it when looking for similar ones (the rarest first).
+const SIMILAR_WORDS: usize = 24;
+
+/// Longest snippet, in characters.
+const SNIPPET_CHARS: usize = 180;
+
 /// What `catch_up` did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CatchUp {
@@ -97,7 +126,7 @@ fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let stemmed = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer("en_stem")
+            .set_tokenizer(super::analysis::NAME)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let names = TextOptions::default().set_indexing_options(
@@ -143,8 +172,11 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
-    /// One catch-up at a time (tantivy allows one writer).
-    writing: Mutex<()>,
+    /// The writer, made at the first catch-up with work and kept for the index's life: its
+    /// threads and background merges outlive each commit (a writer per catch-up left a segment
+    /// per fetch unmerged, or waited for the merges in the fetch's time). The lock also makes
+    /// catch-ups one at a time.
+    writer: Mutex<Option<IndexWriter>>,
     /// Set when the index was created empty (missing, damaged, another layout): the next
     /// catch-up rebuilds it from the store.
     fresh: std::sync::atomic::AtomicBool,
@@ -174,15 +206,22 @@ impl SearchIndex {
                 Index::create_in_dir(dir, schema)?
             }
         };
+        index
+            .tokenizers()
+            .register(super::analysis::NAME, super::analysis::analyzer());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
+            // A hit's id is read from the doc store: tantivy keeps 100 decompressed blocks
+            // per segment by default, 100 MB of a service's memory at a million papers; a
+            // page of hits reads a handful.
+            .doc_store_cache_num_blocks(DOC_STORE_BLOCKS)
             .try_into()?;
         Ok(SearchIndex {
             index,
             reader,
             fields,
-            writing: Mutex::new(()),
+            writer: Mutex::new(None),
             fresh: fresh.into(),
         })
     }
@@ -207,14 +246,46 @@ impl SearchIndex {
     /// `catch_up` that gives up, committing nothing, once `stop` is cancelled (a rebuild of a
     /// large store takes a while; a shutdown does not wait for it, the next start redoes it).
     pub fn catch_up_until(&self, store: &Store, stop: &CancellationToken) -> Result<CatchUp> {
-        let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let held = self.held()?;
         let fresh = self.fresh.load(std::sync::atomic::Ordering::Acquire);
-        // Up to date: no writer (its lock file and memory) for a search or a quiet fetch.
+        // Up to date: no writer (its lock file and threads) for a search or a quiet fetch.
         if !fresh && store.changes_since(held, 1)?.is_empty() {
             return Ok(CatchUp::default());
         }
-        let mut writer: IndexWriter = self.index.writer_with_num_threads(1, WRITER_HEAP)?;
+        if slot.is_none() {
+            let options = IndexWriterOptions::builder()
+                .num_worker_threads(WRITER_THREADS)
+                .memory_budget_per_thread(WRITER_HEAP / WRITER_THREADS)
+                .num_merge_threads(MERGE_THREADS)
+                .build();
+            let writer: IndexWriter = self.index.writer_with_options(options)?;
+            let mut merges = LogMergePolicy::default();
+            merges.set_min_layer_size(MIN_LAYER_DOCS);
+            writer.set_merge_policy(Box::new(merges));
+            *slot = Some(writer);
+        }
+        let writer = slot.as_mut().expect("made above");
+        let result = self.write(writer, store, held, fresh, stop);
+        if result.is_err() {
+            // What was added since the last commit is dropped; the next catch-up starts
+            // again from what the index holds.
+            if let Err(e) = writer.rollback() {
+                tracing::warn!(error = %e, "search index: rollback failed; the writer is remade");
+                *slot = None;
+            }
+        }
+        result
+    }
+
+    fn write(
+        &self,
+        writer: &mut IndexWriter,
+        store: &Store,
+        held: u64,
+        fresh: bool,
+        stop: &CancellationToken,
+    ) -> Result<CatchUp> {
         let mut report = CatchUp::default();
         let mut seq = held;
         if fresh {
@@ -226,12 +297,17 @@ impl SearchIndex {
                 if stop.is_cancelled() {
                     return Err(SearchError::Stopped);
                 }
-                self.add(&writer, &sp)?;
+                self.add(writer, &sp)?;
                 n += 1;
                 Ok::<_, SearchError>(())
             })?;
             report.rebuilt = Some(n);
         }
+        // A changed paper replaces its indexed copy; most changes are new papers, which have
+        // none, and a delete costs a look-up in every segment when it is applied. During a
+        // rebuild any change may be of a paper the scan just added: those are all replaced.
+        let searcher = self.reader.searcher();
+        let mut added: HashSet<String> = HashSet::new();
         loop {
             if stop.is_cancelled() {
                 return Err(SearchError::Stopped);
@@ -242,10 +318,14 @@ impl SearchIndex {
             };
             for (_, ids) in &changes {
                 for id in ids {
-                    writer.delete_term(Term::from_field_text(self.fields.id, id));
+                    let term = Term::from_field_text(self.fields.id, id);
+                    if fresh || added.contains(id.as_str()) || searcher.doc_freq(&term)? > 0 {
+                        writer.delete_term(term);
+                    }
                     let pid = crate::model::paper::PaperId::parse(id);
                     if let Some(sp) = pid.map(|p| store.paper(&p)).transpose()?.flatten() {
-                        self.add(&writer, &sp)?;
+                        self.add(writer, &sp)?;
+                        added.insert(id.clone());
                         report.updated += 1;
                     }
                 }
@@ -256,9 +336,6 @@ impl SearchIndex {
             let mut commit = writer.prepare_commit()?;
             commit.set_payload(&payload(seq));
             commit.commit()?;
-            // Waiting for the merges keeps the segments few: without it a day's catch-up
-            // left one more segment each time and ingest ran at a tenth of this rate.
-            writer.wait_merging_threads()?;
             self.reader.reload()?;
         }
         self.fresh
@@ -312,15 +389,40 @@ impl SearchIndex {
         self.collect(&*query, sort, offset, limit)
     }
 
+    /// Where `q`'s words matched in each of `abstracts` (none when no word of the query is
+    /// in that abstract, e.g. a match in the title only or on a prefix).
+    pub fn snippets(&self, q: &SearchQuery, abstracts: &[&str]) -> Result<Vec<Option<Snippet>>> {
+        let query = self.query(q)?;
+        let searcher = self.reader.searcher();
+        let mut generator =
+            SnippetGenerator::create(&searcher, &*query, self.fields.abstract_text)?;
+        generator.set_max_num_chars(SNIPPET_CHARS);
+        Ok(abstracts
+            .iter()
+            .map(|text| {
+                let s = generator.snippet(text);
+                (!s.is_empty() && !s.highlighted().is_empty()).then(|| Snippet {
+                    text: s.fragment().to_string(),
+                    marks: s.highlighted().to_vec(),
+                })
+            })
+            .collect())
+    }
+
     /// The papers most like `paper` by its title and abstract, itself left out.
     pub fn similar(&self, paper: &StoredPaper, offset: usize, limit: usize) -> Result<Vec<Hit>> {
         let f = &self.fields;
         let p = &paper.paper;
+        // tantivy's MoreLikeThis weighs a word by its document frequency, deleted copies of
+        // replaced papers included, against the live papers only, and panics when the first
+        // exceeds the second: no word in more papers than there are is taken.
+        let live = self.reader.searcher().num_docs();
         let like = MoreLikeThisQuery::builder()
+            .with_max_doc_frequency(live)
             .with_min_doc_frequency(2)
             .with_min_term_frequency(1)
             .with_min_word_length(3)
-            .with_max_query_terms(30)
+            .with_max_query_terms(SIMILAR_WORDS)
             .with_document_fields(vec![
                 (f.title, vec![OwnedValue::Str(p.title.clone())]),
                 (
@@ -380,12 +482,19 @@ impl SearchIndex {
         for group in &q.all {
             let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for w in group {
-                any.push((Occur::Should, self.word(w)?));
+                // A word the analyzer leaves nothing of (a stopword) asks for nothing.
+                if let Some(q) = self.word(w)? {
+                    any.push((Occur::Should, q));
+                }
             }
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            if !any.is_empty() {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            }
         }
         for w in &q.none {
-            clauses.push((Occur::MustNot, self.word(w)?));
+            if let Some(q) = self.word(w)? {
+                clauses.push((Occur::MustNot, q));
+            }
         }
         if !q.categories.is_empty() {
             let any = q
@@ -425,8 +534,8 @@ impl SearchIndex {
     }
 
     /// A word or phrase where it is wanted: anywhere is the title (weighed most), the
-    /// abstract or the comment.
-    fn word(&self, w: &Word) -> Result<Box<dyn Query>> {
+    /// abstract or the comment. None when the analyzer leaves nothing of it.
+    fn word(&self, w: &Word) -> Result<Option<Box<dyn Query>>> {
         let f = self.fields;
         let places: Vec<(Field, f32)> = match w.place {
             Place::Title => vec![(f.title, 1.0)],
@@ -452,7 +561,7 @@ impl SearchIndex {
                 any.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
             }
         }
-        Ok(Box::new(BooleanQuery::new(any)))
+        Ok((!any.is_empty()).then(|| Box::new(BooleanQuery::new(any)) as Box<dyn Query>))
     }
 
     /// `text` in `field` as the field tokenizes it: a term, or a phrase of several.
@@ -461,15 +570,17 @@ impl SearchIndex {
         let mut stream = tokenizer.token_stream(text);
         let mut terms = Vec::new();
         while stream.advance() {
-            terms.push(Term::from_field_text(field, &stream.token().text));
+            let t = stream.token();
+            // Positions as the analyzer gave them: a left-out stopword leaves its gap.
+            terms.push((t.position, Term::from_field_text(field, &t.text)));
         }
         Ok(match terms.len() {
             0 => None,
             1 => Some(Box::new(TermQuery::new(
-                terms.remove(0),
+                terms.remove(0).1,
                 IndexRecordOption::WithFreqs,
             ))),
-            _ => Some(Box::new(PhraseQuery::new(terms))),
+            _ => Some(Box::new(PhraseQuery::new_with_offset(terms))),
         })
     }
 }
@@ -580,9 +691,58 @@ mod tests {
             let pid = crate::model::paper::PaperId::parse(id).unwrap();
             assert!(store2.paper(&pid).unwrap().is_some());
         }
+        // A snippet shows where the words matched in the abstract.
+        let word = "splatting";
+        let q = parse(word).unwrap();
+        let in_abstract = parse("abs:splatting").unwrap();
+        let hit = index.search(&in_abstract, Sort::Relevance, 0, 1).unwrap();
+        let sp = store2
+            .paper(&crate::model::paper::PaperId::parse(&hit[0].id).unwrap())
+            .unwrap()
+            .unwrap();
+        let abstracts = [sp.paper.abstract_text.as_str(), "nothing of the kind here"];
+        let snips = index.snippets(&q, &abstracts).unwrap();
+        let s = snips[0].as_ref().expect("the abstract has the word");
+        assert!(s.text.chars().count() <= SNIPPET_CHARS + 1);
+        assert!(
+            !s.marks.is_empty()
+                && s.marks
+                    .iter()
+                    .all(|r| s.text[r.clone()].to_lowercase().starts_with("splat")),
+            "{s:?}"
+        );
+        assert_eq!(snips[1], None);
         // Similar papers: not the paper itself.
         let like = index.similar(&some, 0, 5).unwrap();
         assert!(!like.is_empty() && like.iter().all(|h| h.id != some.paper.id.as_str()));
+    }
+
+    #[test]
+    fn similar_papers_with_replaced_papers_still_in_the_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(dir.path(), &[(18, 0..30)]);
+        let index = SearchIndex::open(&SearchIndex::dir_for(&dir.path().join("data"))).unwrap();
+        index.catch_up(&store).unwrap();
+        // Every paper replaced once, as new versions are: the old copies stay in the
+        // segments, deleted, until a merge drops them.
+        let papers = store.recent_by_category("cs.CV", 100).unwrap();
+        {
+            let mut slot = index.writer.lock().unwrap();
+            let writer = slot.as_mut().unwrap();
+            for sp in &papers {
+                writer.delete_term(Term::from_field_text(index.fields.id, sp.paper.id.as_str()));
+                index.add(writer, sp).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        index.reader.reload().unwrap();
+        assert_eq!(index.len(), 30, "the replaced copies are not counted");
+        // A word of every paper now has more documents than there are live papers: tantivy's
+        // MoreLikeThis would panic on it.
+        for sp in papers.iter().take(5) {
+            let like = index.similar(sp, 0, 5).unwrap();
+            assert!(like.iter().all(|h| h.id != sp.paper.id.as_str()));
+        }
     }
 
     #[test]

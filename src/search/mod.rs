@@ -1,11 +1,15 @@
 //! Ranked full-text search over everything stored: the query language (`query`, pure) and the
-//! tantivy index beside the store (`index`), derived from it and caught up from its change log.
+//! tantivy index beside the store (`index`), derived from it and caught up from its change log
+//! (in the service by `follow`, in the background).
 //! Topic matching stays with `topics`; the index is for search and similar papers.
 
+mod analysis;
+pub mod follow;
 pub mod index;
 pub mod query;
 
-pub use index::{CatchUp, Hit, SearchError, SearchIndex, Sort};
+pub use follow::IndexWake;
+pub use index::{CatchUp, Hit, SearchError, SearchIndex, Snippet, Sort};
 pub use query::{QueryError, SearchQuery, parse};
 
 use crate::model::paper::{PaperId, StoredPaper};

@@ -73,8 +73,8 @@ pub enum QueryError {
     Syntax(String),
 }
 
-/// Words too common to search for on their own.
-const STOPWORDS: &[&str] = &[
+/// Words too common to search for on their own; the index leaves them out too.
+pub(super) const STOPWORDS: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "its", "of",
     "on", "or", "our", "that", "the", "this", "to", "we", "with",
 ];

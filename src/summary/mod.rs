@@ -75,5 +75,6 @@ pub fn item(
         upvotes: hf.and_then(|h| h.upvotes),
         stars: hf.and_then(|h| h.github_stars),
         topics: topics.to_vec(),
+        matched: None,
     }
 }

@@ -75,6 +75,7 @@ pub fn sample_digest(n: usize, compact: bool) -> paperbell_chat::DigestMessage {
             upvotes: Some(120),
             stars: Some(4500),
             topics: vec!["NeRF".into(), "3DGS".into()],
+            matched: None,
         })
         .collect();
     paperbell_chat::DigestMessage {
@@ -106,6 +107,18 @@ pub fn paperbell() -> std::process::Command {
 
 /// A store in `dir` holding the `rss.xml` fixture and 30 generated papers, indexed under the
 /// shipped topics (dropped at once when only the files are wanted).
+/// The search index of `store` (whose directory is `dir`), where the service keeps it, caught up.
+#[allow(dead_code)]
+pub fn search_index(
+    store: &paperbell::store::Store,
+    dir: &std::path::Path,
+) -> std::sync::Arc<paperbell::search::SearchIndex> {
+    let index = paperbell::search::SearchIndex::open(&paperbell::search::SearchIndex::dir_for(dir))
+        .unwrap();
+    index.catch_up(store).unwrap();
+    std::sync::Arc::new(index)
+}
+
 pub fn stored_papers(dir: &std::path::Path) -> paperbell::store::Store {
     let store = paperbell::store::Store::open(dir).unwrap();
     let topics = shipped_topics();

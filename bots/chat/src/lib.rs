@@ -156,6 +156,43 @@ pub struct PaperItem {
     pub stars: Option<u32>,
     /// Names of the subscribed topics this paper matched (a paper is shown once per digest).
     pub topics: Vec<String>,
+    /// Where a search's words matched in the abstract (`/search` results only).
+    pub matched: Option<Matched>,
+}
+
+/// A fragment of a text with the byte ranges (within it) of the words a search matched.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Matched {
+    pub text: String,
+    pub marks: Vec<std::ops::Range<usize>>,
+}
+
+impl Matched {
+    /// The fragment in pieces, each with whether it is a matched word; ranges that are out of
+    /// order, overlapping or not on character boundaries are ignored.
+    pub fn pieces(&self) -> Vec<(&str, bool)> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for r in &self.marks {
+            if r.start < at
+                || r.end <= r.start
+                || !self.text.is_char_boundary(r.start)
+                || !self.text.is_char_boundary(r.end)
+                || r.end > self.text.len()
+            {
+                continue;
+            }
+            if r.start > at {
+                out.push((&self.text[at..r.start], false));
+            }
+            out.push((&self.text[r.clone()], true));
+            at = r.end;
+        }
+        if at < self.text.len() {
+            out.push((&self.text[at..], false));
+        }
+        out
+    }
 }
 
 /// A platform-neutral digest: one topic (or several, combined) for one announcement day.

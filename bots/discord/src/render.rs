@@ -131,6 +131,18 @@ pub fn paper_embed(p: &PaperItem, lang: Lang) -> Embed {
         text.push_str(&format!("**{}**\n", cut(&escape_md(tt), 300)));
     }
     text.push_str(&cut(&escape_md(&authors), 400));
+    if let Some(m) = &p.matched {
+        text.push_str("\n🔎 …");
+        for (piece, marked) in m.pieces() {
+            let piece = escape_md(&piece.replace('\n', " "));
+            if marked {
+                text.push_str(&format!("**{piece}**"));
+            } else {
+                text.push_str(&piece);
+            }
+        }
+        text.push('…');
+    }
     if let Some(tldr) = &p.tldr {
         text.push_str(&format!(
             "\n\n**{}** {}",

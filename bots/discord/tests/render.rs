@@ -1,7 +1,7 @@
 //! Property tests of Discord rendering: whatever the papers and texts (long, Markdown-laden,
 //! emoji, CJK), every message built stays within every Discord limit, and nothing is lost.
 
-use paperbell_chat::{Answer, DigestMessage, Lang, PaperItem, Reply, TldrSource};
+use paperbell_chat::{Answer, DigestMessage, Lang, Matched, PaperItem, Reply, TldrSource};
 use paperbell_discord::render::{self, check, len};
 use proptest::prelude::*;
 
@@ -46,6 +46,10 @@ fn paper() -> impl Strategy<Value = PaperItem> {
             code_urls: vec!["https://github.com/a/b".into()],
             tldr: has_tldr.then_some(tldr),
             topics: vec!["NeRF".into(), "3DGS".into()],
+            matched: Some(Matched {
+                text: "a *found* word <here> and `more` words".into(),
+                marks: vec![3..8, 23..29],
+            }),
         })
 }
 

@@ -146,6 +146,23 @@ pub fn paper_block(p: &PaperItem, lang: Lang) -> Html {
     if !authors.is_empty() {
         h.tagged("i", &cut(&authors, 300)).text("\n");
     }
+    if let Some(m) = &p.matched {
+        // Where the search's words are, before the TL;DR: it is why this paper was found.
+        let mut found = Html::default();
+        found.text("🔎 …");
+        for (piece, marked) in m.pieces() {
+            let piece = cut(&piece.replace('\n', " "), MAX_TLDR_CHARS);
+            if marked {
+                found.tagged("b", &piece);
+            } else {
+                found.text(&piece);
+            }
+        }
+        found.text("…\n");
+        if fits(&h, found.visible) {
+            h.append(&found);
+        }
+    }
     if let Some(tldr) = &p.tldr {
         h.tagged("b", p.tldr_source.label(lang))
             .text(" ")

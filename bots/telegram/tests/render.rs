@@ -2,7 +2,7 @@
 //! API's parser: supported tags only, properly nested, only `&lt; &gt; &amp; &quot;` and numeric
 //! entities) and the 1..=4096 UTF-16 unit limit, on arbitrary papers and replies.
 
-use paperbell_chat::{DigestMessage, Lang, PaperItem, TldrSource};
+use paperbell_chat::{DigestMessage, Lang, Matched, PaperItem, TldrSource};
 use paperbell_telegram::render::{self, MAX_MESSAGE_UTF16};
 use paperbell_testkit::telegram::parse_html;
 use proptest::prelude::*;
@@ -28,6 +28,8 @@ prop_compose! {
                translated in proptest::option::of(text_strategy(2000)), takeaways in proptest::collection::vec(text_strategy(500), 0..8),
                code in proptest::collection::vec("https://github\\.com/[a-z]{1,8}/[a-z&\"<]{1,8}", 0..5)) -> PaperItem {
         let id = format!("2411.{n:05}");
+        // Marks overlapping, out of order or off character boundaries are skipped.
+        let matched = Some(Matched { text: title.clone(), marks: vec![0..1, 2..9, 5..7, 12..40] });
         PaperItem {
             abs_url: format!("https://arxiv.org/abs/{id}"),
             pdf_url: Some(format!("https://arxiv.org/pdf/{id}v1")),
@@ -45,6 +47,7 @@ prop_compose! {
             upvotes: Some(7),
             stars: Some(70),
             topics: vec!["NeRF".into(), "LLM <&>".into()],
+            matched,
         }
     }
 }

@@ -1,0 +1,58 @@
+//! Keeps the search index caught up with the store in the service: one catch-up at a time on
+//! a blocking thread, run at start-up and whenever a fetch has stored papers, so a fetch never
+//! waits for indexing and requests that arrive during a catch-up are folded into the next one.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{SearchError, SearchIndex};
+use crate::store::Store;
+
+/// Wakes the follower: after a fetch (or its enrichment) stored papers.
+#[derive(Clone, Default)]
+pub struct IndexWake(Arc<Notify>);
+
+impl IndexWake {
+    pub fn new() -> IndexWake {
+        IndexWake::default()
+    }
+
+    /// Asks for a catch-up; several asks before it starts make one.
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Catches the index up now, then after every `wake`, until `stop`.
+pub async fn follow(
+    index: Arc<SearchIndex>,
+    store: Arc<Store>,
+    wake: IndexWake,
+    stop: CancellationToken,
+) {
+    loop {
+        catch_up(index.clone(), store.clone(), stop.clone()).await;
+        tokio::select! {
+            _ = wake.0.notified() => {}
+            _ = stop.cancelled() => return,
+        }
+    }
+}
+
+/// Brings the search index up to the store on a blocking thread, until `stop`; a failure is
+/// logged (search serves what it has, and the next catch-up retries from the store's log).
+pub async fn catch_up(index: Arc<SearchIndex>, store: Arc<Store>, stop: CancellationToken) {
+    match tokio::task::spawn_blocking(move || index.catch_up_until(&store, &stop)).await {
+        Ok(Ok(c)) if c.rebuilt.is_some() || c.updated > 0 => {
+            tracing::info!(updated = c.updated, rebuilt = ?c.rebuilt, "search index caught up");
+        }
+        Ok(Ok(_)) => {}
+        Ok(Err(SearchError::Stopped)) => {
+            tracing::info!("search index catch-up stopped by shutdown");
+        }
+        Ok(Err(e)) => tracing::error!(error = %e, "search index could not catch up"),
+        Err(e) => tracing::error!(error = %e, "search index catch-up panicked"),
+    }
+}

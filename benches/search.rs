@@ -7,12 +7,21 @@
 //! peer, SQLite FTS5 with bm25 (`benches/search_fts5.py`), runs on the same papers and queries
 //! in the same run.
 //!
-//! `cargo bench --bench search [-- --days N]`
+//! With `--papers N` (say 1000000) the archive is grown to N papers first: the real papers,
+//! then re-worded copies of them (each copy maps every word to another word of about the same
+//! frequency, a fixed random permutation within bands of 64 frequency ranks, and moves the
+//! papers back in time by whole weeks with new ids), so the large store keeps real lengths,
+//! word statistics and co-occurrence without duplicate titles. The peer indexes the same
+//! file. That run also measures the service: `paperbell run` on the store with the fake
+//! Telegram, its memory with search on and off, and `/search` round trips through it.
+//!
+//! `cargo bench --bench search [-- --days N] [-- --papers N] [-- --repeat R]`
 
 mod support;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use paperbell::model::paper::StoredPaper;
@@ -22,15 +31,16 @@ use paperbell::topics::{Term, Topic};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-/// One feed per announcement day of the shared data, made once into `out`.
-fn feeds(out: &Path, days: Option<usize>) -> Option<Vec<PathBuf>> {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    let papers = data.join("arxiv-papers.jsonl.gz");
-    if !papers.exists() {
-        return None;
-    }
+fn shared_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
+}
+
+/// One feed per announcement day of `papers` (lines as the shared data's), made into `out`.
+fn feeds(papers: &Path, out: &Path, days: Option<usize>) -> Vec<PathBuf> {
     let mut cmd = std::process::Command::new("python3");
-    cmd.arg(data.join("to_rss.py")).arg(&papers).arg(out);
+    cmd.arg(shared_data().join("to_rss.py"))
+        .arg(papers)
+        .arg(out);
     if let Some(d) = days {
         cmd.arg("--days").arg(d.to_string());
     }
@@ -40,32 +50,200 @@ fn feeds(out: &Path, days: Option<usize>) -> Option<Vec<PathBuf>> {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    Some(files)
+    files
 }
 
-/// Ingests every feed; with `index`, catches the index up after each day as the service does.
+/// Writes `n` papers to `out` (JSON lines as the shared data's): the real ones, then re-worded
+/// copies moved back in time (see the module's comment).
+fn grown_archive(shared: &Path, out: &Path, n: usize) {
+    use serde_json::Value;
+    use std::io::Write;
+    let unzipped = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(shared)
+        .output()
+        .unwrap();
+    assert!(unzipped.status.success(), "gzip -dc {}", shared.display());
+    let papers: Vec<Value> = unzipped
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let text_of = |p: &Value, key: &str| p[key].as_str().unwrap_or("").to_string();
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for p in &papers {
+        for key in ["title", "abstract"] {
+            for w in text_of(p, key).split(|c: char| !c.is_ascii_alphabetic()) {
+                if !w.is_empty() {
+                    *count.entry(w.to_ascii_lowercase()).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut vocab: Vec<(String, usize)> = count.into_iter().collect();
+    vocab.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let vocab: Vec<String> = vocab.into_iter().map(|(w, _)| w).collect();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out).unwrap());
+    let mut ids_per_month: HashMap<String, usize> = HashMap::new();
+    let mut written = 0;
+    for copy in 0.. {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(copy as u64);
+        let mut map: HashMap<&str, &str> = HashMap::new();
+        if copy > 0 {
+            for band in vocab.chunks(64) {
+                let mut to: Vec<&String> = band.iter().collect();
+                to.shuffle(&mut rng);
+                for (w, t) in band.iter().zip(to) {
+                    map.insert(w, t);
+                }
+            }
+        }
+        let reword = |text: &str| -> String {
+            if copy == 0 {
+                return text.to_string();
+            }
+            let mut out = String::with_capacity(text.len());
+            let mut word = String::new();
+            let flush = |word: &mut String, out: &mut String| {
+                if word.is_empty() {
+                    return;
+                }
+                let lower = word.to_ascii_lowercase();
+                let to = map.get(lower.as_str()).copied().unwrap_or(lower.as_str());
+                if word.chars().all(|c| c.is_ascii_uppercase()) && word.len() > 1 {
+                    out.push_str(&to.to_ascii_uppercase());
+                } else if word.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    let mut cs = to.chars();
+                    out.extend(cs.next().map(|c| c.to_ascii_uppercase()));
+                    out.extend(cs);
+                } else {
+                    out.push_str(to);
+                }
+                word.clear();
+            };
+            for c in text.chars() {
+                if c.is_ascii_alphabetic() {
+                    word.push(c);
+                } else {
+                    flush(&mut word, &mut out);
+                    out.push(c);
+                }
+            }
+            flush(&mut word, &mut out);
+            out
+        };
+        for p in &papers {
+            if written == n {
+                file.flush().unwrap();
+                return;
+            }
+            let mut q = p.clone();
+            if copy > 0 {
+                // 63 weeks a copy: the real data spans about 61, and weekdays stay weekdays.
+                let day =
+                    chrono::NaiveDate::parse_from_str(p["date"].as_str().unwrap(), "%Y-%m-%d")
+                        .unwrap()
+                        - chrono::Duration::weeks(63 * copy);
+                let month = day.format("%y%m").to_string();
+                let seq = ids_per_month.entry(month.clone()).or_insert(50_000);
+                *seq += 1;
+                q["id"] = Value::from(format!("{month}.{seq:05}"));
+                q["version"] = Value::from(1);
+                q["date"] = Value::from(day.format("%Y-%m-%d").to_string());
+                for key in ["title", "abstract", "comment"] {
+                    if let Some(t) = p[key].as_str() {
+                        q[key] = Value::from(reword(t));
+                    }
+                }
+            }
+            serde_json::to_writer(&mut file, &q).unwrap();
+            file.write_all(b"\n").unwrap();
+            written += 1;
+        }
+    }
+}
+
+/// How the index is kept up during an ingest of many days.
+#[derive(Clone, Copy, PartialEq)]
+enum Indexing {
+    None,
+    /// As the service does: a follower thread catches up whenever woken, the ingest never
+    /// waits for it; the clock stops when both are done.
+    Follower,
+    /// Each day's catch-up right after its ingest, on the same thread.
+    AfterEachDay,
+}
+
+/// Ingests every feed, the index kept up as `indexing` says; returns the store, the index,
+/// the time, the papers and the catch-ups that ran.
 fn ingest(
     dir: &Path,
     files: &[PathBuf],
-    index: bool,
-) -> (Store, Option<SearchIndex>, Duration, usize) {
-    let store = Store::open(&dir.join("data")).unwrap();
-    let search =
-        index.then(|| SearchIndex::open(&SearchIndex::dir_for(&dir.join("data"))).unwrap());
+    indexing: Indexing,
+) -> (Arc<Store>, Option<Arc<SearchIndex>>, Duration, usize, usize) {
+    let store = Arc::new(Store::open(&dir.join("data")).unwrap());
+    let search = (indexing != Indexing::None)
+        .then(|| Arc::new(SearchIndex::open(&SearchIndex::dir_for(&dir.join("data"))).unwrap()));
     let topics = support::shipped_topics();
     let docs: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
     let mut n = 0;
+    let mut catch_ups = 0;
+    let cpu = support::cpu_ticks(std::process::id());
     let t = Instant::now();
+    let (wake, woken) = std::sync::mpsc::channel::<bool>();
+    let follower = (indexing == Indexing::Follower).then(|| {
+        let (index, store) = (search.clone().unwrap(), store.clone());
+        std::thread::spawn(move || {
+            let mut runs = 0;
+            // `false` is the last wake: catch up once more and stop.
+            while let Ok(mut more) = woken.recv() {
+                while let Ok(m) = woken.try_recv() {
+                    more &= m;
+                }
+                index.catch_up(&store).unwrap();
+                runs += 1;
+                if !more {
+                    break;
+                }
+            }
+            runs
+        })
+    });
     for doc in &docs {
         let parsed = paperbell::sources::parse(doc).unwrap();
         n += parsed.papers.len();
         store.ingest(&parsed.papers, &topics).unwrap();
-        if let Some(s) = &search {
-            s.catch_up(&store).unwrap();
+        match indexing {
+            Indexing::None => {}
+            Indexing::Follower => wake.send(true).unwrap(),
+            Indexing::AfterEachDay => {
+                search.as_ref().unwrap().catch_up(&store).unwrap();
+                catch_ups += 1;
+            }
         }
     }
+    if let Some(f) = follower {
+        wake.send(false).unwrap();
+        catch_ups = f.join().unwrap();
+    }
     store.flush().unwrap();
-    (store, search, t.elapsed(), n)
+    let cpu = support::cpu_ticks(std::process::id()) - cpu;
+    println!(
+        "  ({}: {:.2} s, {:.2} CPU s)",
+        indexing_name(indexing),
+        t.elapsed().as_secs_f64(),
+        cpu as f64 / 100.0
+    );
+    (store, search, t.elapsed(), n, catch_ups)
+}
+
+fn indexing_name(i: Indexing) -> &'static str {
+    match i {
+        Indexing::None => "no index",
+        Indexing::Follower => "follower",
+        Indexing::AfterEachDay => "after each day",
+    }
 }
 
 fn words(s: &str) -> Vec<String> {
@@ -77,33 +255,107 @@ fn words(s: &str) -> Vec<String> {
 
 fn main() {
     let days = support::arg("--days").and_then(|d| d.parse().ok());
-    let dir = tempfile::tempdir().unwrap();
-    let Some(files) = feeds(&dir.path().join("feeds"), days) else {
-        println!("search: ../shared/data/arxiv-papers.jsonl.gz is not here; nothing to measure");
+    let grow: Option<usize> = support::arg("--papers").and_then(|d| d.parse().ok());
+    let repeat: usize = support::arg("--repeat")
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(if grow.is_some() { 1 } else { 3 });
+    let dir = tempfile::tempdir_in(std::env::var("BENCH_TMP").unwrap_or("/tmp".into())).unwrap();
+    let shared = shared_data().join("arxiv-papers.jsonl.gz");
+    if !shared.exists() {
+        println!(
+            "search: {} is not here; nothing to measure",
+            shared.display()
+        );
         return;
+    }
+    let papers_file = match grow {
+        Some(n) => {
+            let t = Instant::now();
+            let out = dir.path().join("papers.jsonl");
+            grown_archive(&shared, &out, n);
+            println!(
+                "archive of {n} papers written in {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
+            out
+        }
+        None => shared.clone(),
     };
-    let (plain, _, t_plain, n) = ingest(&dir.path().join("plain"), &files, false);
-    drop(plain);
-    let (store, index, t_indexed, _) = ingest(&dir.path().join("indexed"), &files, true);
-    let index = index.unwrap();
+    let files = feeds(&papers_file, &dir.path().join("feeds"), days);
+    // Without and with the index, alternately `repeat` times (the machine is noisy): the
+    // ratio of each pair, the median reported.
+    let mut ratios = Vec::new();
+    let mut last = None;
+    let mut n = 0;
+    for round in 0..repeat {
+        let (plain, _, t_plain, papers, _) = ingest(
+            &dir.path().join(format!("plain{round}")),
+            &files,
+            Indexing::None,
+        );
+        drop(plain);
+        // Best effort: merges of a dropped writer may still be finishing.
+        let _ = std::fs::remove_dir_all(dir.path().join(format!("plain{round}")));
+        n = papers;
+        let (store, index, t_indexed, _, runs) = ingest(
+            &dir.path().join(format!("indexed{round}")),
+            &files,
+            Indexing::Follower,
+        );
+        let rate = |t: Duration| n as f64 / t.as_secs_f64();
+        println!(
+            "ingest of {n} papers in {} days: {:.0} papers/s without the index, {:.0} with the service's follower ({:.0}% of the rate, {runs} catch-ups)",
+            files.len(),
+            rate(t_plain),
+            rate(t_indexed),
+            100.0 * t_plain.as_secs_f64() / t_indexed.as_secs_f64(),
+        );
+        ratios.push(t_plain.as_secs_f64() / t_indexed.as_secs_f64());
+        if let Some((_, _, round)) = last.replace((store, index.unwrap(), round)) {
+            // Best effort: merges of a dropped writer may still be finishing.
+            let _ = std::fs::remove_dir_all(dir.path().join(format!("indexed{round}")));
+        }
+    }
+    ratios.sort_by(f64::total_cmp);
     println!(
-        "ingest of {n} papers in {} days: {:.0} papers/s without the index, {:.0} with it ({:.0}% of the rate)",
-        files.len(),
-        n as f64 / t_plain.as_secs_f64(),
-        n as f64 / t_indexed.as_secs_f64(),
-        100.0 * t_plain.as_secs_f64() / t_indexed.as_secs_f64()
+        "ingest with the index: median {:.0}% of the rate without it over {repeat} pair(s) (each: {})",
+        100.0 * ratios[ratios.len() / 2],
+        ratios
+            .iter()
+            .map(|r| format!("{:.0}%", 100.0 * r))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
+    if grow.is_none() {
+        let (each, _, t_each, _, day_runs) =
+            ingest(&dir.path().join("each"), &files, Indexing::AfterEachDay);
+        drop(each);
+        // Best effort: merges of a dropped writer may still be finishing.
+        let _ = std::fs::remove_dir_all(dir.path().join("each"));
+        println!(
+            "each day's catch-up in the ingest's own time instead: {:.0} papers/s, {:.1} ms a catch-up of {:.0} papers",
+            n as f64 / t_each.as_secs_f64(),
+            t_each.as_secs_f64() * 1e3 / day_runs as f64,
+            n as f64 / day_runs as f64,
+        );
+    }
+    let (store, index, indexed_round) = last.unwrap();
+    let data_dir = dir.path().join(format!("indexed{indexed_round}/data"));
     // The index alone: a rebuild from the store.
     let rebuild_dir = dir.path().join("rebuild");
     let fresh = SearchIndex::open(&rebuild_dir).unwrap();
+    let cpu = support::cpu_ticks(std::process::id());
     let t = Instant::now();
     let rebuilt = fresh.catch_up(&store).unwrap().rebuilt.unwrap_or(0);
     let t_rebuild = t.elapsed();
+    let cpu = (support::cpu_ticks(std::process::id()) - cpu) as f64 / 100.0;
+    drop(fresh);
     println!(
-        "rebuild of the index from the store: {rebuilt} papers in {:.2} s = {:.0} papers/s; index {:.1} MB, store {:.1} MB",
+        "rebuild of the index from the store: {rebuilt} papers in {:.2} s ({cpu:.1} CPU s) = {:.0} papers/s; index {:.1} MB (as kept up during ingest: {:.1} MB), store {:.1} MB",
         t_rebuild.as_secs_f64(),
         rebuilt as f64 / t_rebuild.as_secs_f64(),
         dir_size(&rebuild_dir) as f64 / 1e6,
+        dir_size(&SearchIndex::dir_for(&data_dir)) as f64 / 1e6,
         store.size_on_disk().unwrap() as f64 / 1e6
     );
 
@@ -198,10 +450,9 @@ fn main() {
         .map(|(id, q)| serde_json::json!({"id": id, "query": q}).to_string())
         .collect();
     std::fs::write(&cases_file, lines.join("\n") + "\n").unwrap();
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/arxiv-papers.jsonl.gz");
     let mut peer = std::process::Command::new("python3");
     peer.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/search_fts5.py"))
-        .arg(&shared)
+        .arg(&papers_file)
         .arg(&cases_file)
         .arg(dir.path().join("fts5.db"));
     if let Some(d) = days {
@@ -222,6 +473,92 @@ fn main() {
         support::percentile(&sim, 0.5).as_secs_f64() * 1e3,
         support::percentile(&sim, 0.99).as_secs_f64() * 1e3
     );
+    // Broad queries, as when exploring a subject: 2-4 of a random title's words (any, not the
+    // rarest), which match many papers and cost the index most.
+    let mut broad = Vec::new();
+    for sp in all.iter().skip(1000).take(1000) {
+        let mut ws = words(&sp.paper.title);
+        ws.dedup();
+        if ws.len() < 2 {
+            continue;
+        }
+        ws.shuffle(&mut rng);
+        ws.truncate(rng.random_range(2..=4));
+        // Words like "with" or "from" alone are refused as stopwords: not a search.
+        if paperbell::search::parse(&ws.join(" ")).is_ok() {
+            broad.push(ws.join(" "));
+        }
+    }
+    let mut lat = Vec::new();
+    let mut matched = 0;
+    for q in &broad {
+        let t = Instant::now();
+        let parsed = paperbell::search::parse(q).unwrap();
+        matched += index.search(&parsed, Sort::Relevance, 0, 5).unwrap().len();
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    println!(
+        "broad queries, {} of 2-4 title words (first page of 5; {matched} hits): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        broad.len(),
+        support::percentile(&lat, 0.5).as_secs_f64() * 1e3,
+        support::percentile(&lat, 0.99).as_secs_f64() * 1e3,
+        lat.last().unwrap().as_secs_f64() * 1e3,
+    );
+    drop((index, store, all));
+    let queries: Vec<String> = broad
+        .into_iter()
+        .chain(cases.into_iter().map(|c| c.1))
+        .collect();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(service_memory(&data_dir, &queries));
+}
+
+/// The service on the store at `data` with the fake Telegram: its memory once started and
+/// after `/search` commands, with search on (every query) and off (the scan: 20 queries),
+/// and the round trips of `/search` through it.
+async fn service_memory(data: &Path, queries: &[String]) {
+    use paperbell_testkit::telegram::{self as tg, FakeTelegram};
+    for on in [true, false] {
+        let fake = FakeTelegram::start().await;
+        let mut child = support::service(data)
+            .env("PAPERBELL_TELEGRAM_TOKEN", tg::TOKEN)
+            .env("PAPERBELL_TELEGRAM_API_URL", &fake.url)
+            .env("PAPERBELL_SEARCH_ENABLED", on.to_string())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        fake.wait_calls("setMyCommands", 2).await;
+        let mb = |key: &str| support::status_kb(pid, key) as f64 / 1024.0;
+        let started = (mb("VmRSS:"), mb("RssAnon:"));
+        let asked = if on { queries.len() } else { 20 };
+        let mut trips = Vec::new();
+        // Each query from its own person: a private chat's replies are held to Telegram's
+        // pace for one chat, which is not what is measured here.
+        for (person, q) in (1000..).zip(&queries[..asked]) {
+            let t = Instant::now();
+            fake.private_text(person, &format!("/search {q}"), None)
+                .await;
+            let reply = fake.take(person, 1).await;
+            trips.push(t.elapsed());
+            assert!(!reply[0].visible.is_empty());
+        }
+        trips.sort();
+        println!(
+            "service, search {}: RSS {:.1} MB (anonymous {:.1}) once started, {:.1} MB (anonymous {:.1}) after {asked} /search; round trip p50 {:.1} ms, p99 {:.1} ms",
+            if on { "on " } else { "off" },
+            started.0,
+            started.1,
+            mb("VmRSS:"),
+            mb("RssAnon:"),
+            support::percentile(&trips, 0.5).as_secs_f64() * 1e3,
+            support::percentile(&trips, 0.99).as_secs_f64() * 1e3,
+        );
+        support::sigterm_and_wait(&mut child, Duration::from_secs(30));
+    }
 }
 
 fn dir_size(p: &Path) -> u64 {

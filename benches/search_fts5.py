@@ -2,13 +2,14 @@
 """The peer of `cargo bench --bench search`: SQLite FTS5 (bm25, title weighted 2, abstract 1)
 over the same papers and the same known-item queries, in one run beside paperbell's index.
 
-usage: search_fts5.py PAPERS.jsonl.gz CASES.jsonl DBFILE [--days N]
+usage: search_fts5.py PAPERS.jsonl[.gz] CASES.jsonl DBFILE [--days N]
 Prints build time and size, top-3 rate and MRR, and query latency p50/p99."""
 import gzip, json, os, sqlite3, sys, time
 
 papers_path, cases_path, db_path = sys.argv[1:4]
 days = int(sys.argv[sys.argv.index("--days") + 1]) if "--days" in sys.argv else None
-rows = [json.loads(l) for l in gzip.open(papers_path, "rt", encoding="utf-8")]
+opener = gzip.open if papers_path.endswith(".gz") else open
+rows = [json.loads(l) for l in opener(papers_path, "rt", encoding="utf-8")]
 if days:
     keep = set(sorted({r["date"] for r in rows})[-days:])
     rows = [r for r in rows if r["date"] in keep]

@@ -209,9 +209,12 @@ impl SearchIndex {
         index
             .tokenizers()
             .register(super::analysis::NAME, super::analysis::analyzer());
+        // Reloaded explicitly after each commit (so a catch-up's papers are searchable when it
+        // returns) and by tantivy's watch of the index's meta file when background merges
+        // finish (so searches move to the merged segments without waiting for a fetch).
         let reader = index
             .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
             // A hit's id is read from the doc store: tantivy keeps 100 decompressed blocks
             // per segment by default, 100 MB of a service's memory at a million papers; a
             // page of hits reads a handful.

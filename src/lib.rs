@@ -16,7 +16,7 @@
 //!
 //! Invariants (checked by the tidy tests where a test can):
 //! - Only `bots/telegram` knows teloxide; only `bots/discord` knows serenity; only
-//!   [`store`] knows sled; only [`search`]'s index knows tantivy.
+//!   [`store`] knows sled; only [`search`]'s index and text analysis know tantivy.
 //! - Only [`config`] reads the environment or config files; only [`clock`] (and `main`) reads
 //!   the wall clock: library code is handed `now` or a `Clock`.
 //! - Parsing, matching, digest building and rendering are pure functions over values.

@@ -16,7 +16,7 @@ use paperbell::config::Config;
 use paperbell::delivery::{self, PlanJob, Planner, Sender};
 use paperbell::digest;
 use paperbell::scheduler::{FetchJob, Source};
-use paperbell::search::{IndexWake, SearchIndex};
+use paperbell::search::{IndexFollower, IndexWake, SearchIndex};
 use paperbell::sources::fetch::ArxivClient;
 use paperbell::store::Store;
 use paperbell::summary::enrich::Enricher;
@@ -566,10 +566,14 @@ async fn run(config: Config) -> Result<ExitCode> {
         }
         Some(Ok(index)) => {
             let index = Arc::new(index);
-            let (i, s, stop) = (index.clone(), store.clone(), svc.shutdown.clone());
-            let wake = search_wake.clone();
+            let follower = IndexFollower {
+                index: index.clone(),
+                store: store.clone(),
+                wake: search_wake.clone(),
+            };
+            let stop = svc.shutdown.clone();
             svc.spawn("search index", async move {
-                paperbell::search::follow::follow(i, s, wake, stop).await;
+                follower.run(stop).await;
                 Ok(())
             });
             Some(index)

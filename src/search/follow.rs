@@ -25,18 +25,22 @@ impl IndexWake {
     }
 }
 
-/// Catches the index up now, then after every `wake`, until `stop`.
-pub async fn follow(
-    index: Arc<SearchIndex>,
-    store: Arc<Store>,
-    wake: IndexWake,
-    stop: CancellationToken,
-) {
-    loop {
-        catch_up(index.clone(), store.clone(), stop.clone()).await;
-        tokio::select! {
-            _ = wake.0.notified() => {}
-            _ = stop.cancelled() => return,
+/// The service's search index and what it follows.
+pub struct IndexFollower {
+    pub index: Arc<SearchIndex>,
+    pub store: Arc<Store>,
+    pub wake: IndexWake,
+}
+
+impl IndexFollower {
+    /// Catches the index up now, then after every `wake`, until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) {
+        loop {
+            catch_up(self.index.clone(), self.store.clone(), shutdown.clone()).await;
+            tokio::select! {
+                _ = self.wake.0.notified() => {}
+                _ = shutdown.cancelled() => return,
+            }
         }
     }
 }

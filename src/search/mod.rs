@@ -8,7 +8,7 @@ pub mod follow;
 pub mod index;
 pub mod query;
 
-pub use follow::IndexWake;
+pub use follow::{IndexFollower, IndexWake};
 pub use index::{CatchUp, Hit, SearchError, SearchIndex, Snippet, Sort};
 pub use query::{QueryError, SearchQuery, parse};
 

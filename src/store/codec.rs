@@ -419,17 +419,7 @@ mod tests {
             store.db.remove(b"mchat_settings_checked").unwrap();
             store.flush().unwrap();
         }
-        // sled lets go of its lock from a background thread once the first handle is dropped.
-        let reopen = || {
-            for _ in 0..100 {
-                if let Ok(s) = crate::store::Store::open(dir.path()) {
-                    return s;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            crate::store::Store::open(dir.path()).unwrap()
-        };
-        let store = reopen();
+        let store = crate::store::reopen(dir.path());
         let settings = store.chat(&chat).unwrap().unwrap().settings;
         assert_eq!(settings.tz, None, "the default zone applies");
         assert_eq!(settings.time, chat::parse_time("07:30"), "the rest is kept");

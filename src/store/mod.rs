@@ -277,3 +277,16 @@ impl Store {
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 }
+
+/// Opens the store at `path` in a test that just dropped another handle to it: sled lets go of
+/// its lock from a background thread, a moment after the last handle is dropped.
+#[cfg(test)]
+pub(crate) fn reopen(path: &Path) -> Store {
+    for _ in 0..100 {
+        if let Ok(s) = Store::open(path) {
+            return s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Store::open(path).unwrap()
+}

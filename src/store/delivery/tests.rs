@@ -140,7 +140,7 @@ fn a_run_is_one_batch_whose_items_are_marked_done_and_then_removed() {
         )
         .unwrap();
     drop(store);
-    let store = Store::open(dir.path()).unwrap();
+    let store = crate::store::reopen(dir.path());
     assert_eq!(store.outbox_len(Platform::Telegram), 3);
     let after = store.outbox(Platform::Telegram).unwrap();
     assert_eq!(after[0].1.parts_done, 1);
@@ -315,7 +315,7 @@ fn an_older_store_is_converted_when_opened() {
             .unwrap();
         db.flush().unwrap();
     }
-    let store = Store::open(dir.path()).unwrap();
+    let store = crate::store::reopen(dir.path());
     for old in [b'D', b'l', b's', b'o'] {
         assert_eq!(keys(&store, old), 0, "{} keys left", old as char);
     }

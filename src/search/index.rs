@@ -749,6 +749,35 @@ mod tests {
     }
 
     #[test]
+    fn phrases_match_exactly_across_a_left_out_stopword() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(dir.path(), &[(18, 0..20)]);
+        let index = SearchIndex::open(&SearchIndex::dir_for(&dir.path().join("data"))).unwrap();
+        index.catch_up(&store).unwrap();
+        let mut sp = store.recent_by_category("cs.CV", 1).unwrap().remove(0);
+        sp.paper.title = "Segment Anything in the Wild".into();
+        {
+            let mut slot = index.writer.lock().unwrap();
+            let writer = slot.as_mut().unwrap();
+            writer.delete_term(Term::from_field_text(index.fields.id, sp.paper.id.as_str()));
+            index.add(writer, &sp).unwrap();
+            writer.commit().unwrap();
+        }
+        index.reader.reload().unwrap();
+        let found = |q: &str| {
+            ids(&index
+                .search(&parse(q).unwrap(), Sort::Relevance, 0, 5)
+                .unwrap())
+            .contains(&sp.paper.id.to_string())
+        };
+        assert!(found("\"segment anything in the wild\""));
+        assert!(found("ti:\"anything in the wild\""));
+        // The words are there, but not at those distances.
+        assert!(!found("\"segment the wild\""));
+        assert!(!found("\"wild anything\""));
+    }
+
+    #[test]
     fn a_damaged_or_missing_index_is_rebuilt_from_the_store() {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with(dir.path(), &[(18, 0..60)]);

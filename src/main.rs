@@ -344,7 +344,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             json,
         } => {
             let store = open_store(&config)?;
-            let index = cli::search::open_index(&store, &config.store.path)?;
+            let index = search_index(&store, &config)?;
             let sort = match sort {
                 SortArg::Relevance => paperbell::search::Sort::Relevance,
                 SortArg::Newest => paperbell::search::Sort::Newest,
@@ -357,7 +357,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Similar { id, n, json } => {
             let store = open_store(&config)?;
-            let index = cli::search::open_index(&store, &config.store.path)?;
+            let index = search_index(&store, &config)?;
             let found = cli::search::similar(&store, &index, &id, n.clamp(1, 10_000))
                 .map_err(search_exit)?;
             print_found(&store, &found, json)?;
@@ -414,6 +414,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Run => rt.block_on(run(config)),
     }
+}
+
+/// The store's search index for a command-line search, caught up first.
+fn search_index(store: &Store, config: &Config) -> Result<SearchIndex> {
+    let (index, caught) = cli::search::open_index(store, &config.store.path)?;
+    if let Some(n) = caught.rebuilt {
+        tracing::info!(papers = n, "search index rebuilt from the store");
+    }
+    Ok(index)
 }
 
 /// A search's error with its exit code: 2 for a query or id that does not parse, 4 for a

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::scheduler::{self, FetchError, Source};
-use crate::search::SearchIndex;
 use crate::sources::fetch::{self as arxiv, ArxivClient};
 use crate::store::{Store, StoreError};
 use crate::summary::enrich::{EnrichError, Enricher};
@@ -97,9 +96,8 @@ fn catch_up_search(config: &Config, store: &Store, say: &mut dyn FnMut(Said)) {
     if !config.search.enabled {
         return;
     }
-    let dir = SearchIndex::dir_for(&config.store.path);
-    match SearchIndex::open(&dir).and_then(|i| i.catch_up(store)) {
-        Ok(c) => {
+    match super::search::open_index(store, &config.store.path) {
+        Ok((_, c)) => {
             if let Some(n) = c.rebuilt {
                 say(Said::Out(format!(
                     "search index: rebuilt with {n} paper(s)"

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::export::paper_json;
 use crate::model::paper::{PaperId, StoredPaper};
-use crate::search::{self, Hit, QueryError, SearchError, SearchIndex, Sort, stored};
+use crate::search::{self, CatchUp, Hit, QueryError, SearchError, SearchIndex, Sort, stored};
 use crate::store::{Store, StoreError};
 
 /// Why a search could not be answered.
@@ -25,14 +25,11 @@ pub enum SearchCommandError {
     Store(#[from] StoreError),
 }
 
-/// The index of the store in `data`, caught up with it.
-pub fn open_index(store: &Store, data: &Path) -> Result<SearchIndex, SearchError> {
+/// The index of the store in `data`, caught up with it, and what the catch-up did.
+pub fn open_index(store: &Store, data: &Path) -> Result<(SearchIndex, CatchUp), SearchError> {
     let index = SearchIndex::open(&SearchIndex::dir_for(data))?;
     let caught = index.catch_up(store)?;
-    if let Some(n) = caught.rebuilt {
-        tracing::info!(papers = n, "search index rebuilt from the store");
-    }
-    Ok(index)
+    Ok((index, caught))
 }
 
 /// The best `n` stored papers for `query` (the words of the command line, joined).

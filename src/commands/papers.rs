@@ -112,35 +112,26 @@ impl Commands<'_> {
         // One more than a page: whether a More button is wanted.
         let hits = index.search(&query, Sort::Relevance, offset, SEARCH_PAGE + 1)?;
         let has_more = hits.len() > SEARCH_PAGE;
-        let stored = search::stored(self.store, hits.into_iter().take(SEARCH_PAGE))?;
-        let abstracts: Vec<&str> = stored
-            .iter()
-            .map(|(sp, _)| sp.paper.abstract_text.as_str())
-            .collect();
-        let snippets = index.snippets(&query, &abstracts)?;
-        let mut papers = Vec::with_capacity(stored.len());
-        for ((sp, _), snippet) in stored.iter().zip(snippets) {
-            let mut it = item(self.store, sp, &[], lang)?;
+        let (abstracts, mut papers) = self.stored_items(hits, lang)?;
+        let abstracts: Vec<&str> = abstracts.iter().map(String::as_str).collect();
+        for (it, snippet) in papers.iter_mut().zip(index.snippets(&query, &abstracts)?) {
             it.matched = snippet.map(|s| Matched {
                 text: s.text,
                 marks: s.marks,
             });
-            papers.push(it);
         }
-        if papers.is_empty() {
-            return Ok(Reply::Text(format!(
+        Ok(page_of(
+            papers,
+            format!("{} “{words}”", t(lang, "Best matches for", "最佳匹配：")),
+            format!(
                 "{} “{words}”.",
                 t(lang, "No stored paper matches", "没有已存储的论文匹配")
-            )));
-        }
-        Ok(Reply::Papers {
-            heading: format!("{} “{words}”", t(lang, "Best matches for", "最佳匹配：")),
-            papers,
-            more: has_more.then(|| Command::Search {
+            ),
+            has_more.then(|| Command::Search {
                 words: words.to_string(),
                 page: page + 1,
             }),
-        })
+        ))
     }
 
     fn scan_search(&self, lang: Lang, words: &str) -> Result<Reply, CommandError> {
@@ -208,38 +199,51 @@ impl Commands<'_> {
         let offset = page as usize * SEARCH_PAGE;
         let hits = index.similar(&paper, offset, SEARCH_PAGE + 1)?;
         let has_more = hits.len() > SEARCH_PAGE;
-        let papers = self.stored_items(hits.into_iter().take(SEARCH_PAGE), lang)?;
-        if papers.is_empty() {
-            return Ok(Reply::Text(format!(
+        let (_, papers) = self.stored_items(hits, lang)?;
+        Ok(page_of(
+            papers,
+            format!("{} arXiv:{pid}", t(lang, "Papers like", "相似论文：")),
+            format!(
                 "{} arXiv:{pid}.",
                 t(
                     lang,
                     "No stored paper is like",
                     "没有与之相似的已存储论文："
                 )
-            )));
-        }
-        Ok(Reply::Papers {
-            heading: format!("{} arXiv:{pid}", t(lang, "Papers like", "相似论文：")),
-            papers,
-            more: has_more.then(|| Command::Similar {
+            ),
+            has_more.then(|| Command::Similar {
                 id: pid.to_string(),
                 page: page + 1,
             }),
-        })
+        ))
     }
 
-    /// Hits as chats show them (those the store has).
+    /// A page of hits as chats show them (those the store has), with their abstracts.
     fn stored_items(
         &self,
-        hits: impl Iterator<Item = search::Hit>,
+        hits: Vec<search::Hit>,
         lang: Lang,
-    ) -> Result<Vec<PaperItem>, CommandError> {
-        let stored = search::stored(self.store, hits)?;
-        Ok(stored
-            .iter()
-            .map(|(sp, _)| item(self.store, sp, &[], lang))
-            .collect::<Result<_, _>>()?)
+    ) -> Result<(Vec<String>, Vec<PaperItem>), CommandError> {
+        let stored = search::stored(self.store, hits.into_iter().take(SEARCH_PAGE))?;
+        let mut abstracts = Vec::with_capacity(stored.len());
+        let mut items = Vec::with_capacity(stored.len());
+        for (sp, _) in stored {
+            items.push(item(self.store, &sp, &[], lang)?);
+            abstracts.push(sp.paper.abstract_text);
+        }
+        Ok((abstracts, items))
+    }
+}
+
+/// A page of found papers under `heading`, or `none` when there are none.
+fn page_of(papers: Vec<PaperItem>, heading: String, none: String, more: Option<Command>) -> Reply {
+    if papers.is_empty() {
+        return Reply::Text(none);
+    }
+    Reply::Papers {
+        heading,
+        papers,
+        more,
     }
 }
 

@@ -172,14 +172,18 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
-    /// The writer, made at the first catch-up with work and kept for the index's life: its
-    /// threads and background merges outlive each commit (a writer per catch-up left a segment
-    /// per fetch unmerged, or waited for the merges in the fetch's time). The lock also makes
-    /// catch-ups one at a time.
-    writer: Mutex<Option<IndexWriter>>,
-    /// Set when the index was created empty (missing, damaged, another layout): the next
-    /// catch-up rebuilds it from the store.
-    fresh: std::sync::atomic::AtomicBool,
+    /// The writing side; its lock makes catch-ups one at a time.
+    writing: Mutex<Writing>,
+}
+
+struct Writing {
+    /// Made at the first catch-up with work and kept for the index's life: its threads and
+    /// background merges outlive each commit (a writer per catch-up left a segment per fetch
+    /// unmerged, or waited for the merges in the fetch's time).
+    writer: Option<IndexWriter>,
+    /// The index was created empty (missing, damaged, another layout): the next catch-up
+    /// rebuilds it from the store.
+    fresh: bool,
 }
 
 impl SearchIndex {
@@ -224,8 +228,10 @@ impl SearchIndex {
             index,
             reader,
             fields,
-            writer: Mutex::new(None),
-            fresh: fresh.into(),
+            writing: Mutex::new(Writing {
+                writer: None,
+                fresh,
+            }),
         })
     }
 
@@ -249,11 +255,14 @@ impl SearchIndex {
     /// `catch_up` that gives up, committing nothing, once `stop` is cancelled (a rebuild of a
     /// large store takes a while; a shutdown does not wait for it, the next start redoes it).
     pub fn catch_up_until(&self, store: &Store, stop: &CancellationToken) -> Result<CatchUp> {
-        let mut slot = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let Writing {
+            writer: slot,
+            fresh,
+        } = &mut *writing;
         let held = self.held()?;
-        let fresh = self.fresh.load(std::sync::atomic::Ordering::Acquire);
         // Up to date: no writer (its lock file and threads) for a search or a quiet fetch.
-        if !fresh && store.changes_since(held, 1)?.is_empty() {
+        if !*fresh && store.changes_since(held, 1)?.is_empty() {
             return Ok(CatchUp::default());
         }
         if slot.is_none() {
@@ -269,8 +278,10 @@ impl SearchIndex {
             *slot = Some(writer);
         }
         let writer = slot.as_mut().expect("made above");
-        let result = self.write(writer, store, held, fresh, stop);
-        if result.is_err() {
+        let result = self.write(writer, store, held, *fresh, stop);
+        if result.is_ok() {
+            *fresh = false;
+        } else {
             // What was added since the last commit is dropped; the next catch-up starts
             // again from what the index holds.
             if let Err(e) = writer.rollback() {
@@ -341,8 +352,6 @@ impl SearchIndex {
             commit.commit()?;
             self.reader.reload()?;
         }
-        self.fresh
-            .store(false, std::sync::atomic::Ordering::Release);
         store.prune_changes(seq)?;
         Ok(report)
     }
@@ -623,6 +632,19 @@ mod tests {
         store
     }
 
+    /// Indexes `papers` again as a catch-up replaces changed papers (their old copies stay in
+    /// the segments, deleted, until a merge) and makes it searchable.
+    fn replace_indexed(index: &SearchIndex, papers: &[StoredPaper]) {
+        let mut writing = index.writing.lock().unwrap();
+        let writer = writing.writer.as_mut().unwrap();
+        for sp in papers {
+            writer.delete_term(Term::from_field_text(index.fields.id, sp.paper.id.as_str()));
+            index.add(writer, sp).unwrap();
+        }
+        writer.commit().unwrap();
+        index.reader.reload().unwrap();
+    }
+
     fn ids(hits: &[Hit]) -> Vec<String> {
         hits.iter().map(|h| h.id.clone()).collect()
     }
@@ -729,16 +751,7 @@ mod tests {
         // Every paper replaced once, as new versions are: the old copies stay in the
         // segments, deleted, until a merge drops them.
         let papers = store.recent_by_category("cs.CV", 100).unwrap();
-        {
-            let mut slot = index.writer.lock().unwrap();
-            let writer = slot.as_mut().unwrap();
-            for sp in &papers {
-                writer.delete_term(Term::from_field_text(index.fields.id, sp.paper.id.as_str()));
-                index.add(writer, sp).unwrap();
-            }
-            writer.commit().unwrap();
-        }
-        index.reader.reload().unwrap();
+        replace_indexed(&index, &papers);
         assert_eq!(index.len(), 30, "the replaced copies are not counted");
         // A word of every paper now has more documents than there are live papers: tantivy's
         // MoreLikeThis would panic on it.
@@ -756,14 +769,7 @@ mod tests {
         index.catch_up(&store).unwrap();
         let mut sp = store.recent_by_category("cs.CV", 1).unwrap().remove(0);
         sp.paper.title = "Segment Anything in the Wild".into();
-        {
-            let mut slot = index.writer.lock().unwrap();
-            let writer = slot.as_mut().unwrap();
-            writer.delete_term(Term::from_field_text(index.fields.id, sp.paper.id.as_str()));
-            index.add(writer, &sp).unwrap();
-            writer.commit().unwrap();
-        }
-        index.reader.reload().unwrap();
+        replace_indexed(&index, std::slice::from_ref(&sp));
         let found = |q: &str| {
             ids(&index
                 .search(&parse(q).unwrap(), Sort::Relevance, 0, 5)

@@ -59,20 +59,12 @@ impl Callback {
                 Callback::More { topic, count, page }
             }
             "q" => {
-                let (page, words) = rest.split_once(':')?;
-                let words = Some(words).filter(|w| !w.is_empty())?.to_string();
-                Callback::MoreFound {
-                    words,
-                    page: page.parse().ok()?,
-                }
+                let (page, words) = page_and_text(rest)?;
+                Callback::MoreFound { words, page }
             }
             "m" => {
-                let (page, id) = rest.split_once(':')?;
-                let id = Some(id).filter(|i| !i.is_empty())?.to_string();
-                Callback::Similar {
-                    id,
-                    page: page.parse().ok()?,
-                }
+                let (page, id) = page_and_text(rest)?;
+                Callback::Similar { id, page }
             }
             "k" => Callback::Stored(rest.parse().ok()?),
             _ => return None,
@@ -200,6 +192,15 @@ impl CallbackTable {
             cb => Some(cb),
         }
     }
+}
+
+/// `PAGE:TEXT` of a button's data, the text not empty.
+fn page_and_text(rest: &str) -> Option<(u32, String)> {
+    let (page, text) = rest.split_once(':')?;
+    Some((
+        page.parse().ok()?,
+        Some(text).filter(|t| !t.is_empty())?.to_string(),
+    ))
 }
 
 #[cfg(test)]

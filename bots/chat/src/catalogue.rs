@@ -70,6 +70,15 @@ const TOPIC: ArgSpec = ArgSpec {
 };
 
 /// The names `/settings` takes, in the order `/help` lists them.
+/// A paper by its arXiv id or URL (`/paper`, `/similar`).
+const PAPER_ID: ArgSpec = ArgSpec {
+    name: "id",
+    en: "An arXiv id such as 2407.11422, or its URL",
+    zh: "arXiv id（如 2407.11422）或其链接",
+    kind: ArgKind::Text { topic: false },
+    required: true,
+};
+
 pub const SETTINGS: [&str; 5] = ["time", "tz", "lang", "max", "format"];
 
 /// Every command, in the order menus and `/help` show them.
@@ -140,13 +149,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage_en: "<arXiv id or URL>",
         usage_zh: "<arXiv id 或链接>",
         example: Some("/paper 2407.11422"),
-        args: &[ArgSpec {
-            name: "id",
-            en: "An arXiv id such as 2407.11422, or its URL",
-            zh: "arXiv id（如 2407.11422）或其链接",
-            kind: ArgKind::Text { topic: false },
-            required: true,
-        }],
+        args: &[PAPER_ID],
         manage: false,
     },
     CommandSpec {
@@ -172,13 +175,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage_en: "<arXiv id or URL>",
         usage_zh: "<arXiv id 或链接>",
         example: Some("/similar 2407.11422"),
-        args: &[ArgSpec {
-            name: "id",
-            en: "An arXiv id such as 2407.11422, or its URL",
-            zh: "arXiv id（如 2407.11422）或其链接",
-            kind: ArgKind::Text { topic: false },
-            required: true,
-        }],
+        args: &[PAPER_ID],
         manage: false,
     },
     CommandSpec {

@@ -17,6 +17,9 @@ COPY config/paperbell.toml /app/config/paperbell.toml
 WORKDIR /app
 USER paperbell
 ENV PAPERBELL_DATA=/data
+# The archive, /healthz and /metrics, reachable from outside the container.
+ENV PAPERBELL_HTTP_LISTEN=0.0.0.0:8080
+EXPOSE 8080
 VOLUME ["/data"]
 # Secrets come from the environment at run time, e.g.
 #   docker run -e PAPERBELL_TELEGRAM_TOKEN=... -v paperbell-data:/data paperbell

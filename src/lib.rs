@@ -34,6 +34,7 @@ pub mod config;
 pub mod delivery;
 pub mod digest;
 pub use paperbell_chat::i18n;
+pub mod metrics;
 pub mod model;
 pub mod scheduler;
 pub mod search;
@@ -41,6 +42,7 @@ pub mod sources;
 pub mod store;
 pub mod summary;
 pub mod topics;
+pub mod web;
 
 /// Runs `a` on a scoped thread of its own and `b` on this one, and returns both results; a
 /// panic in `a` goes on in the caller. For the few steps of a large planning run that are

@@ -21,6 +21,7 @@ use paperbell::sources::fetch::ArxivClient;
 use paperbell::store::Store;
 use paperbell::summary::enrich::Enricher;
 use paperbell::topics::{Topic, TopicSet};
+use paperbell::web::PlatformState;
 use paperbell_chat::{ChatPlatform, Platform};
 use paperbell_discord::{DiscordBot, DiscordError, DiscordMode, DiscordSettings};
 use paperbell_telegram::bot::{TelegramError, WebhookSettings};
@@ -147,7 +148,8 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Export stored papers per topic: the familiar daily Markdown page, or JSON.
+    /// Export stored papers per topic: the familiar daily Markdown page, JSON, or the web
+    /// archive as a static site of pages, feeds and charts (--format html --out DIR).
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
         format: ExportFormat,
@@ -157,6 +159,10 @@ enum Cmd {
         /// Announcement days to include, counting back from the newest stored day
         #[arg(long, default_value_t = 7)]
         days: u32,
+        /// With --format html: the directory to write the site into (created if missing;
+        /// files of an earlier export are overwritten)
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Validate the config and topics; names the exact bad key.
     CheckConfig,
@@ -183,6 +189,8 @@ enum SortArg {
 enum ExportFormat {
     Markdown,
     Json,
+    /// The web archive's pages, feeds and charts as files (needs --out)
+    Html,
 }
 
 /// Writes to stdout; a closed pipe (`paperbell parse f | head`) ends the program quietly
@@ -368,13 +376,40 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             format,
             topics,
             days,
+            out: dir,
         } => {
             let store = open_store(&config)?;
             let set = topic_set(&config)?;
             let selected = select_topics(&set, &topics)?;
-            let format = match format {
-                ExportFormat::Markdown => cli::export::Format::Markdown,
-                ExportFormat::Json => cli::export::Format::Json,
+            let format = match (format, dir) {
+                (ExportFormat::Html, Some(dir)) => {
+                    let site = paperbell::web::Site::new(paperbell::web::Archive {
+                        store: Arc::new(store),
+                        topics: Arc::new(TopicSet { topics: selected }),
+                        search: None,
+                    });
+                    let done = paperbell::web::export::export_site(&site, &dir, days)?;
+                    outln!(
+                        "wrote {} topic and home pages, {} paper pages ({} files) to {}",
+                        done.pages,
+                        done.papers,
+                        done.files,
+                        dir.display()
+                    );
+                    return Ok(ExitCode::SUCCESS);
+                }
+                (ExportFormat::Html, None) => {
+                    return Err(Exit(2, "--format html writes files: give --out DIR".into()).into());
+                }
+                (_, Some(_)) => {
+                    return Err(Exit(
+                        2,
+                        "--out is for --format html; markdown and json go to stdout".into(),
+                    )
+                    .into());
+                }
+                (ExportFormat::Markdown, None) => cli::export::Format::Markdown,
+                (ExportFormat::Json, None) => cli::export::Format::Json,
             };
             let today = Utc::now().date_naive();
             out(&cli::export::export(
@@ -553,9 +588,18 @@ async fn run(config: Config) -> Result<ExitCode> {
     let store = Arc::new(open_store(&config)?);
     let topics = topic_set(&config)?;
     tracing::info!(store = %config.store.path.display(), topics = topics.topics.len(), "paperbell starting");
+    // Recording starts before anything happens worth counting (the fetch at start-up).
+    let exporter = paperbell::metrics::Exporter::install();
+    // The papers are counted once (a scan of the store) now, not in the first /metrics,
+    // /healthz or home page asked for.
+    tokio::task::spawn_blocking({
+        let store = store.clone();
+        move || store.paper_count()
+    });
     let mut svc = Running {
         tasks: Vec::new(),
         routes: axum::Router::new(),
+        platforms: paperbell::web::Platforms::default(),
         senders: Vec::new(),
         shutdown: CancellationToken::new(),
         store: store.clone(),
@@ -618,12 +662,36 @@ async fn run(config: Config) -> Result<ExitCode> {
             Ok(b.run(stop).await?)
         });
     }
-    if let Some(listen) = &config.http.listen {
+    if let Some(listen) = config.http.address() {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .with_context(|| format!("cannot listen on {listen} ([http] listen)"))?;
-        tracing::info!(%listen, "HTTP listener up");
-        let (routes, stop) = (std::mem::take(&mut svc.routes), svc.shutdown.clone());
+            .with_context(|| {
+                format!("cannot listen on {listen} ([http] listen; `off` for none)")
+            })?;
+        let addr = listener.local_addr()?;
+        let web = Arc::new(paperbell::web::Web {
+            site: config.web.enabled.then(|| {
+                paperbell::web::Site::new(paperbell::web::Archive {
+                    store: store.clone(),
+                    topics: Arc::new(topics.clone()),
+                    search: search.clone(),
+                })
+            }),
+            store: store.clone(),
+            platforms: svc.platforms.clone(),
+            exporter: exporter.clone(),
+            clock: Clock::System,
+            stale_after: chrono::Duration::seconds((config.http.stale_after_hours * 3600.0) as i64),
+            nonce: rand::random(),
+            made: Default::default(),
+        });
+        if config.web.enabled {
+            tracing::info!(%addr, "HTTP listener up: the archive at http://{addr}/, /healthz, /metrics");
+        } else {
+            tracing::info!(%addr, "HTTP listener up: /healthz and /metrics ([web] enabled = false)");
+        }
+        let routes = std::mem::take(&mut svc.routes).merge(paperbell::web::router(web));
+        let stop = svc.shutdown.clone();
         svc.spawn("http", async move {
             axum::serve(listener, routes)
                 .with_graceful_shutdown(stop.cancelled_owned())
@@ -699,6 +767,8 @@ struct Running {
     tasks: Vec<(&'static str, tokio::task::JoinHandle<Result<()>>)>,
     /// Routes of the HTTP listener (webhooks, interactions).
     routes: axum::Router,
+    /// The platforms' states, for `/healthz`.
+    platforms: paperbell::web::Platforms,
     /// Each running platform's outbox sender, as planning hands it new items.
     senders: Vec<(Platform, tokio::sync::mpsc::UnboundedSender<(u64, String)>)>,
     shutdown: CancellationToken,
@@ -730,7 +800,18 @@ impl Running {
         if let Some(r) = routes {
             self.routes = std::mem::take(&mut self.routes).merge(r);
         }
-        self.spawn(platform.as_str(), run(bot.clone(), self.shutdown.clone()));
+        let states = self.platforms.clone();
+        states.set(platform, PlatformState::Running);
+        let running = run(bot.clone(), self.shutdown.clone());
+        self.spawn(platform.as_str(), async move {
+            let result = running.await;
+            let state = match &result {
+                Ok(()) => PlatformState::Stopped,
+                Err(_) => PlatformState::Failed,
+            };
+            states.set(platform, state);
+            result
+        });
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let sender = Sender {
             platform: Arc::new(bot),

@@ -69,6 +69,7 @@ impl FetchReport {
             );
         }
         self.papers += parsed.papers.len();
+        crate::metrics::papers_ingested(stats.new, stats.updated);
         self.new += stats.new;
         self.updated += stats.updated;
         for (t, n) in stats.topic_hits {
@@ -300,6 +301,7 @@ impl FetchJob {
         .await;
         match result {
             Ok(report) => {
+                crate::metrics::fetch(true);
                 for e in &report.errors {
                     tracing::warn!("part of the fetch failed: {e}");
                 }
@@ -330,6 +332,7 @@ impl FetchJob {
                 true
             }
             Err(e) => {
+                crate::metrics::fetch(false);
                 tracing::error!("{e}");
                 false
             }

@@ -187,6 +187,26 @@ fn each_platform_and_the_store_stay_behind_their_wall() {
         &["src/search/index.rs", "src/search/analysis.rs"],
     );
     only_in(
+        "minijinja renders in src/web/templates.rs only",
+        &["minijinja"],
+        &["src/web/templates.rs"],
+    );
+    only_in(
+        "plotters draws in src/web/chart.rs only",
+        &["plotters"],
+        &["src/web/chart.rs"],
+    );
+    only_in(
+        "atom_syndication writes feeds in src/web/feed.rs only",
+        &["atom_syndication"],
+        &["src/web/feed.rs"],
+    );
+    only_in(
+        "the Prometheus exporter is src/metrics.rs's",
+        &["metrics_exporter_prometheus"],
+        &["src/metrics.rs"],
+    );
+    only_in(
         "only bots/telegram knows teloxide",
         &["teloxide"],
         &["bots/telegram/"],
@@ -262,6 +282,17 @@ fn layers_point_down_only() {
             "crate::delivery",
             "crate::summary::enrich",
             "crate::scheduler",
+        ],
+    );
+    never_in(
+        "the web reads the store through compose and search; it knows no other service",
+        &["src/web/"],
+        &[
+            "crate::commands",
+            "crate::delivery::plan",
+            "crate::delivery::send",
+            "crate::scheduler",
+            "crate::summary::enrich",
         ],
     );
     never_in(

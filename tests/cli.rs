@@ -372,11 +372,14 @@ async fn run_prints_the_days_digests_and_stops_on_sigterm() {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
+    let (err_tx, err_rx) = std::sync::mpsc::channel();
     let err_lines = std::thread::spawn(move || {
-        BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-            .collect::<Vec<_>>()
+        let mut all = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = err_tx.send(line.clone());
+            all.push(line);
+        }
+        all
     });
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -394,6 +397,43 @@ async fn run_prints_the_days_digests_and_stops_on_sigterm() {
         }
     }
     assert!(seen.iter().any(|l| l.contains("2024-11-19")), "{seen:?}");
+    // The archive, health and metrics on the listener (an ephemeral port here).
+    let base = loop {
+        let line = err_rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the service logs its listener");
+        if let Some(at) = line.find("the archive at http://") {
+            let url = &line[at + "the archive at ".len()..];
+            let end = "http://".len() + url["http://".len()..].find('/').unwrap();
+            break url[..end].to_string();
+        }
+    };
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let req = http.get(format!("{base}{path}"));
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, health) = get("/healthz").await;
+    assert_eq!(status, 200, "{health}");
+    assert!(health.contains("\"newest_day\":\"2024-11-19\""), "{health}");
+    let (status, home) = get("/").await;
+    assert_eq!(status, 200);
+    assert!(
+        home.contains("NeRF") && home.contains("/topics/nerf/2024-11-19"),
+        "{home}"
+    );
+    let (_, metrics) = get("/metrics").await;
+    assert!(
+        metrics.contains("paperbell_fetches_total{result=\"ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("paperbell_papers_ingested_total{kind=\"new\"} 14"),
+        "{metrics}"
+    );
     let status = common::sigterm_and_wait(&mut child, Duration::from_secs(10));
     assert!(status.success(), "exit {status:?}");
     let logs = err_lines.join().unwrap().join("\n");
@@ -407,6 +447,38 @@ async fn run_prints_the_days_digests_and_stops_on_sigterm() {
         .arg(&data)
         .args(["recent", "nerf"]));
     assert!(text(&out.stdout).contains("2024-11-19"));
+    // The same pages as a static site.
+    let site = dir.path().join("site");
+    let export = |extra: &[&std::ffi::OsStr]| {
+        run(bin()
+            .arg("--config")
+            .arg(config())
+            .arg("--data")
+            .arg(&data)
+            .args(["export", "--format", "html"])
+            .args(extra))
+    };
+    let out = export(&["--out".as_ref(), site.as_os_str()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("paper pages"),
+        "{}",
+        text(&out.stdout)
+    );
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        index.contains("href=\"topics/nerf/2024-11-19.html\""),
+        "{index}"
+    );
+    assert!(site.join("topics/nerf/2024-11-19.html").exists());
+    assert!(site.join("topics/nerf/feed.atom").exists());
+    let out = export(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--out DIR"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

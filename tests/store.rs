@@ -116,6 +116,37 @@ fn newer_versions_replace_older_and_keep_the_first_announced_day() {
 }
 
 #[test]
+fn the_paper_count_is_counted_once_then_kept_by_every_write_that_adds_papers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let t = topics();
+    store
+        .ingest(&rss(&[(0, "new", 1, TUE), (1, "new", 1, TUE)]), &t)
+        .unwrap();
+    assert_eq!(store.paper_count(), 2);
+    // New, replaced, repeated within a page and stale papers: only the new ones count.
+    let page = rss(&[
+        (2, "new", 1, WED),
+        (2, "new", 1, WED),
+        (0, "replace", 2, WED),
+        (1, "new", 1, TUE),
+    ]);
+    store.ingest(&page, &t).unwrap();
+    assert_eq!(store.paper_count(), 3);
+    // Hugging Face's own papers that the store lacked count too; one it has does not.
+    let mut hf = rss(&[(7, "new", 1, MON), (2, "new", 1, WED)]);
+    hf[0].id = PaperId::parse("2411.99999").unwrap();
+    store
+        .index_external("hf-daily", day(2024, 11, 25), &hf)
+        .unwrap();
+    assert_eq!(store.paper_count(), 4);
+    store.flush().unwrap();
+    drop(store);
+    // Counted afresh from the records after a restart.
+    assert_eq!(Store::open(dir.path()).unwrap().paper_count(), 4);
+}
+
+#[test]
 fn the_same_version_from_the_api_fills_in_what_the_feed_lacked() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod archive;
+
 #[allow(unused_imports)]
 pub use paperbell_testkit::arxiv::*;
 #[allow(unused_imports)]
@@ -82,6 +84,8 @@ pub fn service(data: &std::path::Path) -> std::process::Command {
             std::env::var("BENCH_LOG").unwrap_or("warn".into()),
         )
         .env("PAPERBELL_HUGGINGFACE_ENABLED", "false")
+        // Benches that want the archive set their own address.
+        .env("PAPERBELL_HTTP_LISTEN", "off")
         .arg("--config")
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),

@@ -35,8 +35,8 @@ impl ChatCore {
     }
 }
 
-impl Handler for ChatCore {
-    fn command(&self, caller: &Caller, cmd: Command) -> Answer {
+impl ChatCore {
+    fn answer(&self, caller: &Caller, cmd: Command) -> Answer {
         match self.commands().handle(caller, cmd) {
             // The language after the command: `/settings lang zh` answers in Chinese.
             Ok(reply) => Answer {
@@ -59,6 +59,16 @@ impl Handler for ChatCore {
                 }
             }
         }
+    }
+}
+
+impl Handler for ChatCore {
+    fn command(&self, caller: &Caller, cmd: Command) -> Answer {
+        let started = std::time::Instant::now();
+        let name = crate::metrics::command_name(&cmd);
+        let answer = self.answer(caller, cmd);
+        crate::metrics::command(caller.chat.platform, name, started.elapsed());
+        answer
     }
 
     fn lang(&self, caller: &Caller) -> Lang {

@@ -7,7 +7,6 @@ use crate::compose::item;
 use crate::i18n::{Lang, t};
 use crate::model::paper::PaperId;
 use crate::search::{self, QueryError, SearchIndex, Sort};
-use crate::topics::{Term, Topic};
 
 impl Commands<'_> {
     pub(super) fn recent(
@@ -135,21 +134,8 @@ impl Commands<'_> {
     }
 
     fn scan_search(&self, lang: Lang, words: &str) -> Result<Reply, CommandError> {
-        // Every word must appear in the title or abstract; words too short to search are ignored.
-        let terms: Vec<Vec<Term>> = words
-            .split_whitespace()
-            .filter_map(|w| Term::new(w.trim_matches(|c: char| !c.is_alphanumeric())).ok())
-            .map(|term| vec![term])
-            .collect();
-        if terms.is_empty() {
+        let Some(topic) = search::scan_topic(words) else {
             return Ok(user(search_help(lang)));
-        }
-        let topic = Topic {
-            id: "search".into(),
-            name: words.into(),
-            keywords: terms,
-            include_replace: true,
-            ..Topic::default()
         };
         let found = self.store.recent(&topic, false, 10, SCAN_LIMIT)?;
         if found.is_empty() {

@@ -20,4 +20,4 @@ pub use message::{EXTRACTIVE_RECHECK, PaperCache, digest_message};
 pub use papers::{is_configured, papers_between, topic_of};
 pub use rank::{background, rank};
 pub use terminal::day_digests;
-pub use today::{Today, today};
+pub use today::{Today, ranked_day, today};

@@ -12,7 +12,7 @@ use crate::digest::{self, Ranked};
 use crate::model::chat::{DigestFormat, Effective, Subscription};
 use crate::model::paper::StoredPaper;
 use crate::store::{Store, StoreError};
-use crate::topics::TopicSet;
+use crate::topics::{Topic, TopicSet};
 
 /// What a chat's digest is right now.
 #[derive(Debug)]
@@ -39,15 +39,7 @@ pub fn today(
     let mut followed = Vec::with_capacity(subs.len());
     for s in subs {
         let topic = topic_of(topics, s);
-        // Every chat of a topic asks for the same day: its ranked list (and the papers'
-        // overview terms) is worked out once and kept until papers or their facts change.
-        // A category or query topic matches the whole day, which took most of /digest.
-        lists.push(store.memo(&format!("today\0{}\0{day}", s.topic_id), || {
-            let papers = papers_between(store, topics, s, day, day)?;
-            let list = rank(store, topic.as_ref(), papers)?;
-            list.terms();
-            Ok(list)
-        })?);
+        lists.push(ranked_day(store, topics, s, topic.as_ref(), day)?);
         followed.push(topic);
     }
     let per_topic: Vec<(&str, &[StoredPaper])> = subs
@@ -83,6 +75,25 @@ pub fn today(
         Today::Empty(day)
     } else {
         Today::Digests(messages)
+    })
+}
+
+/// A subscription's papers of one announcement day, best first (`topic` is its topic, from
+/// `topic_of`). Every chat of a topic, and the web's pages, ask for the same day: the ranked
+/// list (and the papers' overview terms) is worked out once and kept until papers or their
+/// facts change. A category or query topic matches the whole day, which took most of /digest.
+pub fn ranked_day(
+    store: &Store,
+    topics: &TopicSet,
+    s: &Subscription,
+    topic: Option<&Topic>,
+    day: NaiveDate,
+) -> Result<Arc<Ranked>, StoreError> {
+    store.memo(&format!("today\0{}\0{day}", s.topic_id), || {
+        let papers = papers_between(store, topics, s, day, day)?;
+        let list = rank(store, topic, papers)?;
+        list.terms();
+        Ok(list)
     })
 }
 

@@ -58,6 +58,7 @@ pub struct Config {
     pub search: SearchConfig,
     pub llm: LlmConfig,
     pub http: HttpConfig,
+    pub web: WebConfig,
     pub log: LogConfig,
     pub topics: Vec<TopicDef>,
 }
@@ -275,11 +276,47 @@ pub struct DiscordConfig {
     pub token: Option<Secret>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// The service's one HTTP listener: the archive's pages, `/healthz`, `/metrics`, and the
+/// platforms' webhooks and interactions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
-    /// Address of the HTTP listener for webhooks and interactions, e.g. `127.0.0.1:8080`.
-    pub listen: Option<String>,
+    /// Address to listen on, e.g. `127.0.0.1:8080`; `off` starts no listener.
+    pub listen: String,
+    /// `/healthz` answers 503 when the last successful fetch is older than this. arXiv
+    /// announces nothing on Friday and Saturday nights, so a healthy service can go 72 hours.
+    pub stale_after_hours: f64,
+}
+
+impl HttpConfig {
+    /// The address to listen on, or `None` when the listener is off.
+    pub fn address(&self) -> Option<&str> {
+        let a = self.listen.trim();
+        (!a.is_empty() && !a.eq_ignore_ascii_case("off")).then_some(a)
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: "127.0.0.1:8080".into(),
+            stale_after_hours: 80.0,
+        }
+    }
+}
+
+/// The archive on the web (pages and feeds on the HTTP listener).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Off: the listener serves only `/healthz`, `/metrics` and the platforms' routes.
+    pub enabled: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig { enabled: true }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -360,6 +397,7 @@ impl Default for Config {
             search: SearchConfig::default(),
             llm: LlmConfig::default(),
             http: HttpConfig::default(),
+            web: WebConfig::default(),
             log: LogConfig::default(),
             topics: vec![],
         }
@@ -448,7 +486,7 @@ mod tests {
         assert_eq!(c.arxiv.min_interval_secs, 0.0);
         assert_eq!(c.arxiv.max_retries, 2);
         assert!(!c.schedule.fetch_on_start);
-        assert_eq!(c.http.listen.as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(c.http.address(), Some("127.0.0.1:8080"));
         assert_eq!(c.telegram.token.as_ref().unwrap().expose(), "123:ABC");
         assert!(
             !format!("{c:?}").contains("123:ABC"),

@@ -137,7 +137,7 @@ impl Config {
                         "webhook mode needs the public URL Telegram posts to, e.g. https://bot.example.org/telegram/webhook".into(),
                     ));
                 }
-                if self.http.listen.is_none() {
+                if self.http.address().is_none() {
                     return Err(invalid(
                         "http.listen".into(),
                         "webhook mode needs the HTTP listener, e.g. 127.0.0.1:8080".into(),
@@ -151,12 +151,18 @@ impl Config {
                 ));
             }
         }
-        if let Some(listen) = &self.http.listen
+        if let Some(listen) = self.http.address()
             && listen.parse::<std::net::SocketAddr>().is_err()
         {
             return Err(invalid(
                 "http.listen".into(),
-                format!("`{listen}` is not an address like 127.0.0.1:8080"),
+                format!("`{listen}` is not an address like 127.0.0.1:8080, or off"),
+            ));
+        }
+        if !(self.http.stale_after_hours.is_finite() && self.http.stale_after_hours > 0.0) {
+            return Err(invalid(
+                "http.stale_after_hours".into(),
+                "must be a positive number of hours".into(),
             ));
         }
         let d = &self.discord;
@@ -192,7 +198,7 @@ impl Config {
                         "HTTP interactions need the application's public key (Developer Portal > General Information)".into(),
                     ));
                 }
-                if self.http.listen.is_none() {
+                if self.http.address().is_none() {
                     return Err(invalid(
                         "http.listen".into(),
                         "HTTP interactions need the HTTP listener, e.g. 127.0.0.1:8080".into(),

@@ -45,6 +45,7 @@ impl Store {
         let mut k = summary_prefix(id, version, lang);
         k.extend_from_slice(s.model.as_bytes());
         self.db.insert(k, encode(codec::SUMMARY_V1, s)?)?;
+        self.shown_changed();
         Ok(())
     }
 
@@ -73,6 +74,7 @@ impl Store {
         let mut k = overview_prefix(topic, day, lang);
         k.extend_from_slice(model.as_bytes());
         self.db.insert(k, text.as_bytes())?;
+        self.shown_changed();
         Ok(())
     }
 
@@ -136,13 +138,16 @@ impl Store {
         let mut list: Vec<String> = Vec::with_capacity(papers.len() + old.len());
         let mut batch = sled::Batch::default();
         let mut entered = 0;
+        let mut added = 0;
         let mut changed: Vec<&str> = Vec::new();
         for p in papers {
             let id = p.id.as_str();
             if list.iter().any(|x| x == id) {
                 continue;
             }
-            let mut sp = self.paper(&p.id)?.unwrap_or_else(|| StoredPaper {
+            let known = self.paper(&p.id)?;
+            let new = known.is_none();
+            let mut sp = known.unwrap_or_else(|| StoredPaper {
                 paper: p.clone(),
                 first_announced: None,
                 topics: Vec::new(),
@@ -158,6 +163,7 @@ impl Store {
                     );
                     changed.push(id);
                     entered += 1;
+                    added += usize::from(new);
                 }
             }
             list.push(id.to_string());
@@ -171,6 +177,7 @@ impl Store {
         batch.insert(lk, encode(codec::LIST_V1, &list)?);
         self.log_changes(&mut batch, &changed)?;
         self.db.apply_batch(batch)?;
+        self.papers_added(added);
         self.papers_changed();
         Ok(entered)
     }

@@ -95,7 +95,15 @@ pub struct Store {
     memos: Mutex<HashMap<String, Memo>>,
     /// The newest number in the change log (`changes`).
     change_seq: AtomicU64,
+    /// Bumped by every write to what pages show of papers (papers, Hugging Face's facts, LLM
+    /// summaries and overviews): the web's `ETag`s are made from it.
+    shown_changes: AtomicU64,
+    /// How many papers are stored (`UNCOUNTED` until first asked).
+    paper_total: AtomicU64,
 }
+
+/// `paper_total` before the first count.
+const UNCOUNTED: u64 = u64::MAX;
 
 fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len() + 1).sum::<usize>());
@@ -192,6 +200,8 @@ impl Store {
             write: Mutex::new(()),
             changes: AtomicU64::new(0),
             paper_changes: AtomicU64::new(0),
+            shown_changes: AtomicU64::new(0),
+            paper_total: AtomicU64::new(UNCOUNTED),
             delivery: Mutex::default(),
             memos: Mutex::default(),
         };
@@ -210,6 +220,16 @@ impl Store {
         self.changes.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Changes (in this process) to anything shown of papers: papers, their Hugging Face facts,
+    /// LLM summaries and overviews. Equal values mean a page made from the store is unchanged.
+    pub fn shown_generation(&self) -> u64 {
+        self.shown_changes.load(Ordering::Acquire)
+    }
+
+    fn shown_changed(&self) {
+        self.shown_changes.fetch_add(1, Ordering::AcqRel);
+    }
+
     fn papers_changed(&self) {
         self.facts_changed();
         self.changed();
@@ -219,6 +239,7 @@ impl Store {
     /// memos start over, planning's rest does not.
     fn facts_changed(&self) {
         self.paper_changes.fetch_add(1, Ordering::AcqRel);
+        self.shown_changed();
     }
 
     /// A value worked out from the store's papers by `make`, kept until papers or their

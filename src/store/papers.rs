@@ -5,11 +5,14 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use std::sync::atomic::Ordering;
+
 use chrono::NaiveDate;
 
 use super::codec::{self, PaperRecordRef};
 use super::{
-    Result, Store, StoreError, decode_list, decode_paper, encode, key, list_day, list_key,
+    Result, Store, StoreError, UNCOUNTED, decode_list, decode_paper, encode, key, list_day,
+    list_key,
 };
 use crate::model::paper::{Paper, PaperId, StoredPaper};
 use crate::topics::{Topic, TopicSet};
@@ -121,6 +124,7 @@ impl Store {
             batch.insert(k, encode(codec::LIST_V1, &list)?);
         }
         self.db.apply_batch(batch)?;
+        self.papers_added(stats.new);
         self.papers_changed();
         Ok(stats)
     }
@@ -199,6 +203,50 @@ impl Store {
         Ok(out)
     }
 
+    /// How many papers entered a topic on each announcement day from `since` on, oldest first
+    /// (days with none are left out).
+    pub fn topic_day_counts(
+        &self,
+        topic_id: &str,
+        since: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, usize)>> {
+        let start = list_key(b't', Some(topic_id.as_bytes()), since);
+        let mut end = key(b't', &[topic_id.as_bytes(), b""]);
+        end.push(0xff);
+        let mut out = Vec::new();
+        for item in self.db.range(start..end) {
+            let (k, v) = item?;
+            if let Some(day) = list_day(&k) {
+                out.push((day, decode_list(&v)?.len()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The topic's announcement days nearest to `day`: the one before it and the one after it
+    /// that have papers.
+    pub fn topic_days_around(
+        &self,
+        topic_id: &str,
+        day: NaiveDate,
+    ) -> Result<(Option<NaiveDate>, Option<NaiveDate>)> {
+        let first = key(b't', &[topic_id.as_bytes(), b""]);
+        let mut end = first.clone();
+        end.push(0xff);
+        let at = list_key(b't', Some(topic_id.as_bytes()), day);
+        let mut after = at.clone();
+        after.push(0);
+        let before = match self.db.range(first..at).next_back() {
+            Some(item) => list_day(&item?.0),
+            None => None,
+        };
+        let next = match self.db.range(after..end).next() {
+            Some(item) => list_day(&item?.0),
+            None => None,
+        };
+        Ok((before, next))
+    }
+
     /// The newest announcement day with any paper in the store.
     pub fn latest_day(&self) -> Result<Option<NaiveDate>> {
         match self.db.scan_prefix([b'd']).next_back() {
@@ -261,8 +309,31 @@ impl Store {
         }
     }
 
+    /// How many papers are stored. Counted once per process (a scan: about a second for a
+    /// million papers), then kept by the writes that add papers.
     pub fn paper_count(&self) -> usize {
-        self.db.scan_prefix([b'p']).count()
+        let known = self.paper_total.load(Ordering::Acquire);
+        if known != UNCOUNTED {
+            return known as usize;
+        }
+        // Under the write lock: no paper is added between the scan and the count's store.
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
+        let known = self.paper_total.load(Ordering::Acquire);
+        if known != UNCOUNTED {
+            return known as usize;
+        }
+        let n = self.db.scan_prefix([b'p']).count();
+        self.paper_total.store(n as u64, Ordering::Release);
+        n
+    }
+
+    /// Called by writes that stored `n` papers the store did not have, under the write lock.
+    pub(super) fn papers_added(&self, n: usize) {
+        let _ = self
+            .paper_total
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
+                (c != UNCOUNTED).then(|| c + n as u64)
+            });
     }
 
     pub(super) fn papers_of(&self, ids: &[String]) -> Result<Vec<StoredPaper>> {

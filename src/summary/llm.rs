@@ -304,16 +304,28 @@ impl Llm {
         if let Some(k) = &self.key {
             req = req.bearer_auth(k.expose());
         }
-        let resp = req.send().await?;
-        let status = resp.status();
-        let body = resp.bytes().await?;
-        if !status.is_success() {
-            let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
-            return Err(LlmError::Status(status.as_u16(), text));
+        let answer = async {
+            let resp = req.send().await?;
+            let status = resp.status();
+            let body = resp.bytes().await?;
+            if !status.is_success() {
+                let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
+                return Err(LlmError::Status(status.as_u16(), text));
+            }
+            serde_json::from_slice::<Value>(&body)
+                .map_err(|e| LlmError::Malformed(format!("not a chat completion: {e}")))
         }
-        let answer: Value = serde_json::from_slice(&body)
-            .map_err(|e| LlmError::Malformed(format!("not a chat completion: {e}")))?;
-        store.add_llm_tokens(self.today(), tokens_used(&answer, request))?;
+        .await;
+        let answer = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                crate::metrics::llm_request(false, 0);
+                return Err(e);
+            }
+        };
+        let used = tokens_used(&answer, request);
+        crate::metrics::llm_request(true, used);
+        store.add_llm_tokens(self.today(), used)?;
         answer["choices"][0]["message"]["content"]
             .as_str()
             .map(str::to_string)

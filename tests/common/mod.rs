@@ -101,7 +101,9 @@ pub fn paperbell() -> std::process::Command {
         }
     }
     c.env_remove("RUST_LOG")
-        .env("PAPERBELL_HUGGINGFACE_API_URL", "http://127.0.0.1:9");
+        .env("PAPERBELL_HUGGINGFACE_API_URL", "http://127.0.0.1:9")
+        // Tests run services side by side: each on a port of its own, not the default 8080.
+        .env("PAPERBELL_HTTP_LISTEN", "127.0.0.1:0");
     c
 }
 

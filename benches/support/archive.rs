@@ -1,0 +1,143 @@
+//! The real arXiv metadata of `../shared/data` as the benches use it: one RSS feed per
+//! announcement day (its `to_rss.py`), and an archive grown to any size by re-worded copies
+//! (see `benches/search.rs`'s module comment).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+
+/// The shared data's folder.
+pub fn shared_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
+}
+
+/// One feed per announcement day of `papers` (lines as the shared data's), made into `out`.
+pub fn feeds(papers: &Path, out: &Path, days: Option<usize>) -> Vec<PathBuf> {
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg(shared_data().join("to_rss.py"))
+        .arg(papers)
+        .arg(out);
+    if let Some(d) = days {
+        cmd.arg("--days").arg(d.to_string());
+    }
+    assert!(cmd.status().unwrap().success(), "to_rss.py failed");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Writes `n` papers to `out` (JSON lines as the shared data's): the real ones, then re-worded
+/// copies moved back in time (see the module's comment).
+pub fn grown_archive(shared: &Path, out: &Path, n: usize) {
+    use serde_json::Value;
+    use std::io::Write;
+    let unzipped = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(shared)
+        .output()
+        .unwrap();
+    assert!(unzipped.status.success(), "gzip -dc {}", shared.display());
+    let papers: Vec<Value> = unzipped
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let text_of = |p: &Value, key: &str| p[key].as_str().unwrap_or("").to_string();
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for p in &papers {
+        for key in ["title", "abstract"] {
+            for w in text_of(p, key).split(|c: char| !c.is_ascii_alphabetic()) {
+                if !w.is_empty() {
+                    *count.entry(w.to_ascii_lowercase()).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut vocab: Vec<(String, usize)> = count.into_iter().collect();
+    vocab.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let vocab: Vec<String> = vocab.into_iter().map(|(w, _)| w).collect();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out).unwrap());
+    let mut ids_per_month: HashMap<String, usize> = HashMap::new();
+    let mut written = 0;
+    for copy in 0.. {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(copy as u64);
+        let mut map: HashMap<&str, &str> = HashMap::new();
+        if copy > 0 {
+            for band in vocab.chunks(64) {
+                let mut to: Vec<&String> = band.iter().collect();
+                to.shuffle(&mut rng);
+                for (w, t) in band.iter().zip(to) {
+                    map.insert(w, t);
+                }
+            }
+        }
+        let reword = |text: &str| -> String {
+            if copy == 0 {
+                return text.to_string();
+            }
+            let mut out = String::with_capacity(text.len());
+            let mut word = String::new();
+            let flush = |word: &mut String, out: &mut String| {
+                if word.is_empty() {
+                    return;
+                }
+                let lower = word.to_ascii_lowercase();
+                let to = map.get(lower.as_str()).copied().unwrap_or(lower.as_str());
+                if word.chars().all(|c| c.is_ascii_uppercase()) && word.len() > 1 {
+                    out.push_str(&to.to_ascii_uppercase());
+                } else if word.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    let mut cs = to.chars();
+                    out.extend(cs.next().map(|c| c.to_ascii_uppercase()));
+                    out.extend(cs);
+                } else {
+                    out.push_str(to);
+                }
+                word.clear();
+            };
+            for c in text.chars() {
+                if c.is_ascii_alphabetic() {
+                    word.push(c);
+                } else {
+                    flush(&mut word, &mut out);
+                    out.push(c);
+                }
+            }
+            flush(&mut word, &mut out);
+            out
+        };
+        for p in &papers {
+            if written == n {
+                file.flush().unwrap();
+                return;
+            }
+            let mut q = p.clone();
+            if copy > 0 {
+                // 63 weeks a copy: the real data spans about 61, and weekdays stay weekdays.
+                let day =
+                    chrono::NaiveDate::parse_from_str(p["date"].as_str().unwrap(), "%Y-%m-%d")
+                        .unwrap()
+                        - chrono::Duration::weeks(63 * copy);
+                let month = day.format("%y%m").to_string();
+                let seq = ids_per_month.entry(month.clone()).or_insert(50_000);
+                *seq += 1;
+                q["id"] = Value::from(format!("{month}.{seq:05}"));
+                q["version"] = Value::from(1);
+                q["date"] = Value::from(day.format("%Y-%m-%d").to_string());
+                for key in ["title", "abstract", "comment"] {
+                    if let Some(t) = p[key].as_str() {
+                        q[key] = Value::from(reword(t));
+                    }
+                }
+            }
+            serde_json::to_writer(&mut file, &q).unwrap();
+            file.write_all(b"\n").unwrap();
+            written += 1;
+        }
+    }
+}

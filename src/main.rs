@@ -60,7 +60,9 @@ enum Cmd {
     /// Run the service: fetch on the schedule; with PAPERBELL_TELEGRAM_TOKEN set, run the
     /// Telegram bot (polling, or webhook on [http] listen); with PAPERBELL_DISCORD_TOKEN set, run
     /// the Discord bot (gateway, or HTTP interactions on [http] listen); both when both are set;
-    /// with no chat platform, print each day's digests. Stops cleanly on Ctrl-C or SIGTERM.
+    /// with no chat platform, print each day's digests. Serves the archive's web pages,
+    /// /healthz and /metrics on [http] listen (default http://127.0.0.1:8080/). Stops cleanly on
+    /// Ctrl-C or SIGTERM.
     Run,
     /// Fetch papers from arXiv (or local files) into the store and index them under every topic.
     Fetch {

@@ -8,8 +8,9 @@ use plotters::prelude::*;
 const LINE: RGBColor = RGBColor(0x3b, 0x82, 0xf6);
 const TEXT: RGBColor = RGBColor(0x80, 0x80, 0x80);
 
-/// How many papers each day from `from` to `to` (inclusive) had; days not in `counts` had none.
-fn per_day(counts: &[(NaiveDate, usize)], from: NaiveDate, to: NaiveDate) -> Vec<usize> {
+/// How many papers each day from `from` to `to` (inclusive) had (days not in `counts` had
+/// none), and the most of any day (at least 1, the top of the scale).
+fn per_day(counts: &[(NaiveDate, usize)], from: NaiveDate, to: NaiveDate) -> (Vec<usize>, usize) {
     let days = (to - from).num_days().max(0) as usize + 1;
     let mut out = vec![0; days];
     for &(d, n) in counts {
@@ -17,7 +18,8 @@ fn per_day(counts: &[(NaiveDate, usize)], from: NaiveDate, to: NaiveDate) -> Vec
             out[(d - from).num_days() as usize] += n;
         }
     }
-    out
+    let max = out.iter().copied().max().unwrap_or(0).max(1);
+    (out, max)
 }
 
 /// The chart of a topic's papers per announcement day over `from..=to`, with date and count
@@ -28,44 +30,35 @@ pub fn daily_chart(
     to: NaiveDate,
     title: &str,
 ) -> String {
-    let values = per_day(counts, from, to);
-    let max = values.iter().copied().max().unwrap_or(0).max(1);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (720, 240)).into_drawing_area();
-        let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
-            let mut chart = ChartBuilder::on(&root)
-                .margin(12)
-                .x_label_area_size(28)
-                .y_label_area_size(40)
-                .build_cartesian_2d(0..values.len().saturating_sub(1).max(1), 0..max + max / 10)?;
-            let label = |x: &usize| {
-                (from + chrono::Duration::days(*x as i64))
-                    .format("%b %-d")
-                    .to_string()
-            };
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .light_line_style(TEXT.mix(0.15))
-                .bold_line_style(TEXT.mix(0.3))
-                .axis_style(TEXT)
-                .label_style(("sans-serif", 12).into_font().color(&TEXT))
-                .x_labels(7)
-                .y_labels(5)
-                .x_label_formatter(&label)
-                .draw()?;
-            chart.draw_series(
-                AreaSeries::new(values.iter().copied().enumerate(), 0, LINE.mix(0.2))
-                    .border_style(LINE.stroke_width(2)),
-            )?;
-            root.present()?;
-            Ok(())
-        })();
-        if let Err(e) = drawn {
-            tracing::warn!(error = %e, "chart not drawn");
-        }
-    }
+    let (values, max) = per_day(counts, from, to);
+    let svg = drawn((720, 240), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(40)
+            .build_cartesian_2d(0..values.len().saturating_sub(1).max(1), 0..max + max / 10)?;
+        let label = |x: &usize| {
+            (from + chrono::Duration::days(*x as i64))
+                .format("%b %-d")
+                .to_string()
+        };
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TEXT.mix(0.15))
+            .bold_line_style(TEXT.mix(0.3))
+            .axis_style(TEXT)
+            .label_style(("sans-serif", 12).into_font().color(&TEXT))
+            .x_labels(7)
+            .y_labels(5)
+            .x_label_formatter(&label)
+            .draw()?;
+        chart.draw_series(
+            AreaSeries::new(values.iter().copied().enumerate(), 0, LINE.mix(0.2))
+                .border_style(LINE.stroke_width(2)),
+        )?;
+        Ok(())
+    });
     titled(svg, title)
 }
 
@@ -76,27 +69,36 @@ pub fn sparkline(
     to: NaiveDate,
     title: &str,
 ) -> String {
-    let values = per_day(counts, from, to);
-    let max = values.iter().copied().max().unwrap_or(0).max(1);
+    let (values, max) = per_day(counts, from, to);
+    let svg = drawn((160, 32), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(2)
+            .build_cartesian_2d(0..values.len().saturating_sub(1).max(1), 0..max)?;
+        chart.draw_series(
+            AreaSeries::new(values.iter().copied().enumerate(), 0, LINE.mix(0.2))
+                .border_style(LINE.stroke_width(1)),
+        )?;
+        Ok(())
+    });
+    titled(svg, title)
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
+/// An SVG of `size` drawn by `draw`; a drawing error leaves what was drawn and is logged (a
+/// chart is never worth failing a page for).
+fn drawn(
+    size: (u32, u32),
+    draw: impl FnOnce(&Area) -> Result<(), Box<dyn std::error::Error>>,
+) -> String {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (160, 32)).into_drawing_area();
-        let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
-            let mut chart = ChartBuilder::on(&root)
-                .margin(2)
-                .build_cartesian_2d(0..values.len().saturating_sub(1).max(1), 0..max)?;
-            chart.draw_series(
-                AreaSeries::new(values.iter().copied().enumerate(), 0, LINE.mix(0.2))
-                    .border_style(LINE.stroke_width(1)),
-            )?;
-            root.present()?;
-            Ok(())
-        })();
-        if let Err(e) = drawn {
-            tracing::warn!(error = %e, "sparkline not drawn");
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        if let Err(e) = draw(&root).and_then(|()| Ok(root.present()?)) {
+            tracing::warn!(error = %e, "chart not drawn");
         }
     }
-    titled(svg, title)
+    svg
 }
 
 /// Gives the SVG an accessible name (screen readers; a tooltip in browsers).
@@ -131,7 +133,8 @@ mod tests {
     #[test]
     fn days_without_papers_count_zero_and_days_outside_are_left_out() {
         let counts = [(d(1), 5), (d(3), 2), (d(30), 9)];
-        assert_eq!(per_day(&counts, d(1), d(4)), vec![5, 0, 2, 0]);
+        assert_eq!(per_day(&counts, d(1), d(4)), (vec![5, 0, 2, 0], 5));
+        assert_eq!(per_day(&[], d(1), d(2)), (vec![0, 0], 1));
     }
 
     #[test]

@@ -54,12 +54,7 @@ pub fn export_site(site: &Site, out: &Path, days: u32) -> Result<Exported, Expor
     };
     let home = root.home();
     let links = page(&home);
-    let at = Place {
-        links: &links,
-        path: "/",
-        lang,
-        lang_param: false,
-    };
+    let at = Place::exported(&links);
     write(&mut done, &home, &site.home(&at)?)?;
     done.pages += 1;
     for t in &site.archive.topics.topics {
@@ -75,12 +70,7 @@ pub fn export_site(site: &Site, out: &Path, days: u32) -> Result<Exported, Expor
         for day in wanted {
             let path = root.topic(&t.id, day);
             let links = page(&path);
-            let at = Place {
-                links: &links,
-                path: "",
-                lang,
-                lang_param: false,
-            };
+            let at = Place::exported(&links);
             let Some(list) = site
                 .archive
                 .topic_day(&t.id, day, lang, &links)
@@ -103,12 +93,7 @@ pub fn export_site(site: &Site, out: &Path, days: u32) -> Result<Exported, Expor
     for id in &papers {
         let path = root.paper(id);
         let links = page(&path);
-        let at = Place {
-            links: &links,
-            path: "",
-            lang,
-            lang_param: false,
-        };
+        let at = Place::exported(&links);
         if let Made::Page(html) = site.paper(&at, id)? {
             write(&mut done, &path, &html)?;
             done.papers += 1;

@@ -75,6 +75,11 @@ const MAX_QUERY_BYTES: usize = 2048;
 
 /// `/healthz`, `/metrics` and, when the pages are on, the pages.
 pub fn router(web: Arc<Web>) -> Router {
+    let part = |part: TopicPart| {
+        move |s: State<Arc<Web>>, p: Path<String>, q: RawQuery, h: HeaderMap| {
+            topic_part(s, p, q, h, part)
+        }
+    };
     let mut r = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text));
@@ -82,9 +87,9 @@ pub fn router(web: Arc<Web>) -> Router {
         r = r
             .route("/", get(home))
             .route("/index.html", get(home))
-            .route("/topics/{id}", get(topic_newest))
-            .route("/topics/{id}/feed.atom", get(feed))
-            .route("/topics/{id}/chart.svg", get(chart))
+            .route("/topics/{id}", get(part(TopicPart::Newest)))
+            .route("/topics/{id}/feed.atom", get(part(TopicPart::Feed)))
+            .route("/topics/{id}/chart.svg", get(part(TopicPart::Chart)))
             .route("/topics/{id}/{day}", get(topic_day))
             .route("/papers/{*id}", get(paper))
             .route("/search", get(search))
@@ -247,14 +252,29 @@ async fn home(State(web): State<Arc<Web>>, q: RawQuery, h: HeaderMap) -> Respons
     serve(web, q, h, "/".into(), |_| Some(Want::Home)).await
 }
 
-async fn topic_newest(
+/// What of a topic a route asks for, besides a day.
+#[derive(Clone, Copy)]
+enum TopicPart {
+    Newest,
+    Feed,
+    Chart,
+}
+
+/// A topic's newest page, feed or chart.
+async fn topic_part(
     State(web): State<Arc<Web>>,
     Path(id): Path<String>,
     q: RawQuery,
     h: HeaderMap,
+    part: TopicPart,
 ) -> Response {
-    let path = format!("/topics/{}", super::links::segment(&id));
-    serve(web, q, h, path, move |_| Some(Want::Topic(id, None))).await
+    let topic = format!("/topics/{}", super::links::segment(&id));
+    let (path, want) = match part {
+        TopicPart::Newest => (topic, Want::Topic(id, None)),
+        TopicPart::Feed => (format!("{topic}/feed.atom"), Want::Feed(id)),
+        TopicPart::Chart => (format!("{topic}/chart.svg"), Want::Chart(id)),
+    };
+    serve(web, q, h, path, move |_| Some(want)).await
 }
 
 async fn topic_day(
@@ -301,26 +321,6 @@ async fn search(State(web): State<Arc<Web>>, q: RawQuery, h: HeaderMap) -> Respo
     .await
 }
 
-async fn feed(
-    State(web): State<Arc<Web>>,
-    Path(id): Path<String>,
-    q: RawQuery,
-    h: HeaderMap,
-) -> Response {
-    let path = format!("/topics/{}/feed.atom", super::links::segment(&id));
-    serve(web, q, h, path, move |_| Some(Want::Feed(id))).await
-}
-
-async fn chart(
-    State(web): State<Arc<Web>>,
-    Path(id): Path<String>,
-    q: RawQuery,
-    h: HeaderMap,
-) -> Response {
-    let path = format!("/topics/{}/chart.svg", super::links::segment(&id));
-    serve(web, q, h, path, move |_| Some(Want::Chart(id))).await
-}
-
 /// Makes a page on a blocking thread (the store and the index are synchronous), unless the
 /// reader's copy is still current (`If-None-Match`).
 async fn serve(
@@ -357,14 +357,14 @@ async fn serve(
     let w = web.clone();
     let made = tokio::task::spawn_blocking(move || {
         let site = w.site.as_ref().expect("pages are on");
+        let links = Links::served(lang_param.then_some(lang));
+        let at = Place {
+            links: &links,
+            path: &path,
+            lang,
+            lang_param,
+        };
         let Some(want) = want(&query) else {
-            let links = Links::served(lang_param.then_some(lang));
-            let at = Place {
-                links: &links,
-                path: &path,
-                lang,
-                lang_param,
-            };
             return (
                 "missing",
                 site.missing(&at, "There is no such page.")
@@ -373,13 +373,6 @@ async fn serve(
             );
         };
         let kind = want.kind();
-        let links = Links::served(lang_param.then_some(lang));
-        let at = Place {
-            links: &links,
-            path: &path,
-            lang,
-            lang_param,
-        };
         let html = "text/html; charset=utf-8";
         let made = match want {
             Want::Home => (site.home(&at).map(Made::Page), html),

@@ -54,7 +54,17 @@ pub struct Place<'a> {
     pub lang_param: bool,
 }
 
-impl Place<'_> {
+impl<'a> Place<'a> {
+    /// A page of the static export (English, no language switch).
+    pub fn exported(links: &'a Links) -> Place<'a> {
+        Place {
+            links,
+            path: "",
+            lang: Lang::En,
+            lang_param: false,
+        }
+    }
+
     fn nav(&self) -> Nav {
         let served = self.links.served_site();
         Nav {

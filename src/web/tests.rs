@@ -82,6 +82,12 @@ async fn serve(store: Arc<Store>, now: DateTime<Utc>, pages: bool) -> Served {
 }
 
 impl Served {
+    /// `GET path` with one more header.
+    async fn get_with(&self, path: &str, name: &str, value: &str) -> reqwest::Response {
+        let url = format!("{}{path}", self.base);
+        self.http.get(url).header(name, value).send().await.unwrap()
+    }
+
     async fn get(&self, path: &str) -> (u16, String) {
         let r = self
             .http
@@ -226,13 +232,7 @@ async fn pages_answer_304_until_the_store_changes_and_speak_the_readers_language
         .unwrap();
     let etag = first.headers()["etag"].to_str().unwrap().to_string();
     assert_eq!(first.headers()["x-content-type-options"], "nosniff");
-    let again = s
-        .http
-        .get(format!("{}/topics/nerf", s.base))
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let again = s.get_with("/topics/nerf", "If-None-Match", &etag).await;
     assert_eq!(again.status().as_u16(), 304);
     assert!(again.text().await.unwrap().is_empty());
     // New papers: the page is made again, with a new tag.
@@ -244,13 +244,7 @@ async fn pages_answer_304_until_the_store_changes_and_speak_the_readers_language
             &topics,
         )
         .unwrap();
-    let changed = s
-        .http
-        .get(format!("{}/topics/nerf", s.base))
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let changed = s.get_with("/topics/nerf", "If-None-Match", &etag).await;
     assert_eq!(changed.status().as_u16(), 200);
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
     assert!(changed.text().await.unwrap().contains("2024-11-21"));
@@ -261,12 +255,8 @@ async fn pages_answer_304_until_the_store_changes_and_speak_the_readers_language
     assert!(zh.contains("<th>日期</th>"), "{zh}");
     assert!(zh.contains("href=\"/topics/nerf/2024-11-20?lang=zh\""));
     let by_browser = s
-        .http
-        .get(format!("{}/", s.base))
-        .header("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")
-        .send()
+        .get_with("/", "Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

@@ -100,6 +100,20 @@ impl Links {
         self.served_site().then(|| "/search".to_string())
     }
 
+    /// A page of results for `q` on the search page (served only), keeping the language the
+    /// reader chose.
+    pub fn search_page(&self, q: &str, page: u32) -> String {
+        let mut s = format!("/search?q={}", query_escape(q));
+        if page > 0 {
+            let _ = write!(s, "&page={page}");
+        }
+        if let Some(lang) = self.query.strip_prefix('?') {
+            s.push('&');
+            s.push_str(lang);
+        }
+        s
+    }
+
     /// The same page in `lang` (served only).
     pub fn in_lang(&self, path: &str, lang: Lang) -> String {
         format!("{path}?lang={}", lang.code())
@@ -136,6 +150,21 @@ pub fn segment(s: &str) -> String {
     out
 }
 
+/// `s` as a URL query value.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +191,15 @@ mod tests {
             Links::files("index.html").since(floor).topic("nerf", day),
             "topics/nerf/index.html"
         );
+    }
+
+    #[test]
+    fn search_pages_keep_the_query_and_the_chosen_language() {
+        assert_eq!(
+            Links::served(Some(Lang::Zh)).search_page("au:\"Kaiming He\" nerf&x", 2),
+            "/search?q=au%3A%22Kaiming+He%22+nerf%26x&page=2&lang=zh"
+        );
+        assert_eq!(Links::served(None).search_page("nerf", 0), "/search?q=nerf");
     }
 
     #[test]

@@ -544,14 +544,6 @@ impl Archive {
             return Ok(out);
         }
         let store = &*self.store;
-        let page_href = |p: u32| {
-            let mut s = String::from("/search?q=");
-            s.push_str(&query_escape(q));
-            if p > 0 {
-                s.push_str(&format!("&page={p}"));
-            }
-            s
-        };
         let Some(index) = &self.search else {
             if let Some(topic) = search::scan_topic(q) {
                 for sp in store.recent(&topic, false, SEARCH_PAGE, SCAN_LIMIT)? {
@@ -597,8 +589,8 @@ impl Archive {
                 snippet,
             });
         }
-        out.prev = (page > 0).then(|| page_href(page - 1));
-        out.next = more.then(|| page_href(page + 1));
+        out.prev = (page > 0).then(|| links.search_page(q, page - 1));
+        out.next = more.then(|| links.search_page(q, page + 1));
         Ok(out)
     }
 
@@ -626,19 +618,4 @@ impl Archive {
         }
         Ok(Some((t.name.clone(), out)))
     }
-}
-
-/// `s` as a URL query value.
-pub fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }

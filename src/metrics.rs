@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use paperbell_chat::{Command, Platform};
+use paperbell_chat::Platform;
 
 use crate::store::{Store, StoreError};
 
@@ -35,7 +35,7 @@ pub fn papers_ingested(new: usize, updated: usize) {
     counter!(PAPERS_INGESTED, "kind" => "updated").increment(updated as u64);
 }
 
-/// A chat command (`command_name`) was answered, in `took`.
+/// A chat command (`Command::name`) was answered, in `took`.
 pub fn command(platform: Platform, name: &'static str, took: Duration) {
     let labels = [("platform", platform.as_str()), ("command", name)];
     counter!(COMMANDS, &labels).increment(1);
@@ -51,23 +51,6 @@ pub fn llm_request(ok: bool, tokens: u64) {
 /// The web answered a request for a kind of page with a status.
 pub fn web_response(page: &'static str, status: u16) {
     counter!(PAGES, "page" => page, "status" => status.to_string()).increment(1);
-}
-
-/// The command's name as a label: a fixed set, never what a person typed.
-pub fn command_name(cmd: &Command) -> &'static str {
-    match cmd {
-        Command::Help => "help",
-        Command::Subscribe { .. } => "subscribe",
-        Command::Unsubscribe { .. } => "unsubscribe",
-        Command::List => "list",
-        Command::Topics { .. } => "topics",
-        Command::Recent { .. } => "recent",
-        Command::Paper { .. } => "paper",
-        Command::Search { .. } => "search",
-        Command::Similar { .. } => "similar",
-        Command::Digest => "digest",
-        Command::Settings { .. } => "settings",
-    }
 }
 
 /// The process's recorder and its Prometheus rendering.

@@ -65,7 +65,7 @@ impl ChatCore {
 impl Handler for ChatCore {
     fn command(&self, caller: &Caller, cmd: Command) -> Answer {
         let started = std::time::Instant::now();
-        let name = crate::metrics::command_name(&cmd);
+        let name = cmd.name();
         let answer = self.answer(caller, cmd);
         crate::metrics::command(caller.chat.platform, name, started.elapsed());
         answer

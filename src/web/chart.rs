@@ -109,17 +109,10 @@ fn titled(svg: String, title: &str) -> String {
     let mut out = String::with_capacity(svg.len() + title.len() + 40);
     out.push_str(&svg[..end]);
     out.push_str(" role=\"img\"><title>");
-    out.push_str(&escape_xml(title));
+    out.push_str(&quick_xml::escape::escape(title));
     out.push_str("</title>");
     out.push_str(&svg[end + 1..]);
     out
-}
-
-fn escape_xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -83,10 +83,10 @@ pub fn export_site(site: &Site, out: &Path, days: u32) -> Result<Exported, Expor
             done.pages += 1;
         }
         let feed_path = root.feed(&t.id);
-        if let Some(feed) = site.feed(&t.id, &page(&feed_path))? {
+        if let Made::Page(feed) = site.feed(&t.id, &page(&feed_path))? {
             write(&mut done, &feed_path, &feed)?;
         }
-        if let Some(svg) = site.chart(&t.id)? {
+        if let Made::Page(svg) = site.chart(&t.id)? {
             write(&mut done, &root.chart(&t.id), &svg)?;
         }
     }

@@ -75,9 +75,10 @@ const MAX_QUERY_BYTES: usize = 2048;
 
 /// `/healthz`, `/metrics` and, when the pages are on, the pages.
 pub fn router(web: Arc<Web>) -> Router {
-    let part = |part: TopicPart| {
+    // A topic's newest page, feed or chart: the address after the topic, and what it asks.
+    let part = |suffix: &'static str, want: fn(String) -> Want| {
         move |s: State<Arc<Web>>, p: Path<String>, q: RawQuery, h: HeaderMap| {
-            topic_part(s, p, q, h, part)
+            topic_part(s, p, q, h, suffix, want)
         }
     };
     let mut r = Router::new()
@@ -87,9 +88,15 @@ pub fn router(web: Arc<Web>) -> Router {
         r = r
             .route("/", get(home))
             .route("/index.html", get(home))
-            .route("/topics/{id}", get(part(TopicPart::Newest)))
-            .route("/topics/{id}/feed.atom", get(part(TopicPart::Feed)))
-            .route("/topics/{id}/chart.svg", get(part(TopicPart::Chart)))
+            .route("/topics/{id}", get(part("", |id| Want::Topic(id, None))))
+            .route(
+                "/topics/{id}/feed.atom",
+                get(part("/feed.atom", Want::Feed)),
+            )
+            .route(
+                "/topics/{id}/chart.svg",
+                get(part("/chart.svg", Want::Chart)),
+            )
             .route("/topics/{id}/{day}", get(topic_day))
             .route("/papers/{*id}", get(paper))
             .route("/search", get(search))
@@ -179,18 +186,16 @@ fn preferred(accept: &str) -> Lang {
     best.map_or(Lang::En, |(_, l)| l)
 }
 
+/// The query string's pairs, decoded as forms encode them (`+` is a space, bad escapes stay as
+/// they are); `None` when it is too long to take.
 fn parse_query(raw: Option<&str>) -> Option<Vec<(String, String)>> {
     let raw = raw.unwrap_or("");
     if raw.len() > MAX_QUERY_BYTES {
         return None;
     }
     Some(
-        raw.split('&')
-            .filter(|p| !p.is_empty())
-            .map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (unescape(k), unescape(v))
-            })
+        form_urlencoded::parse(raw.as_bytes())
+            .into_owned()
             .collect(),
     )
 }
@@ -200,29 +205,6 @@ fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
-}
-
-/// `application/x-www-form-urlencoded` decoding (`+` is a space); bad escapes stay as they are.
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len()
-                && b[i + 1].is_ascii_hexdigit()
-                && b[i + 2].is_ascii_hexdigit() =>
-            {
-                let hex = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
-                out.push(hex(b[i + 1]) * 16 + hex(b[i + 2]));
-                i += 2;
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// What a page route asks to be made.
@@ -252,29 +234,17 @@ async fn home(State(web): State<Arc<Web>>, q: RawQuery, h: HeaderMap) -> Respons
     serve(web, q, h, "/".into(), |_| Some(Want::Home)).await
 }
 
-/// What of a topic a route asks for, besides a day.
-#[derive(Clone, Copy)]
-enum TopicPart {
-    Newest,
-    Feed,
-    Chart,
-}
-
-/// A topic's newest page, feed or chart.
+/// A topic's page, feed or chart: `suffix` after `/topics/<id>`, `want` what it asks.
 async fn topic_part(
     State(web): State<Arc<Web>>,
     Path(id): Path<String>,
     q: RawQuery,
     h: HeaderMap,
-    part: TopicPart,
+    suffix: &'static str,
+    want: fn(String) -> Want,
 ) -> Response {
-    let topic = format!("/topics/{}", super::links::segment(&id));
-    let (path, want) = match part {
-        TopicPart::Newest => (topic, Want::Topic(id, None)),
-        TopicPart::Feed => (format!("{topic}/feed.atom"), Want::Feed(id)),
-        TopicPart::Chart => (format!("{topic}/chart.svg"), Want::Chart(id)),
-    };
-    serve(web, q, h, path, move |_| Some(want)).await
+    let path = format!("/topics/{}{suffix}", super::links::segment(&id));
+    serve(web, q, h, path, move |_| Some(want(id))).await
 }
 
 async fn topic_day(
@@ -380,19 +350,10 @@ async fn serve(
             Want::Paper(id) => (site.paper(&at, &id), html),
             Want::Search(q, page) => (site.search(&at, &q, page).map(Made::Page), html),
             Want::Feed(id) => (
-                site.feed(&id, &Links::served(None)).map(|f| match f {
-                    Some(f) => Made::Page(f),
-                    None => Made::Missing(format!("{id}: no such topic\n")),
-                }),
+                site.feed(&id, &Links::served(None)),
                 "application/atom+xml; charset=utf-8",
             ),
-            Want::Chart(id) => (
-                site.chart(&id).map(|c| match c {
-                    Some(c) => Made::Page(c),
-                    None => Made::Missing(format!("{id}: no such topic\n")),
-                }),
-                "image/svg+xml",
-            ),
+            Want::Chart(id) => (site.chart(&id), "image/svg+xml"),
         };
         (kind, made.0, made.1)
     })

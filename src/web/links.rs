@@ -103,7 +103,8 @@ impl Links {
     /// A page of results for `q` on the search page (served only), keeping the language the
     /// reader chose.
     pub fn search_page(&self, q: &str, page: u32) -> String {
-        let mut s = format!("/search?q={}", query_escape(q));
+        let mut s = String::from("/search?q=");
+        s.extend(form_urlencoded::byte_serialize(q.as_bytes()));
         if page > 0 {
             let _ = write!(s, "&page={page}");
         }
@@ -145,21 +146,6 @@ pub fn segment(s: &str) -> String {
             out.push(b as char);
         } else {
             let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
-/// `s` as a URL query value.
-fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
         }
     }
     out

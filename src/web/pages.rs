@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use paperbell_chat::{Lang, Matched, PaperItem};
+use paperbell_chat::{Lang, Matched};
 use serde::Serialize;
 
 use super::links::Links;
@@ -70,34 +70,30 @@ pub struct PaperRow {
     pub abstract_text: String,
 }
 
-fn row(
-    store: &Store,
-    sp: &StoredPaper,
-    lang: Lang,
-    links: &Links,
-) -> Result<(PaperRow, PaperItem), StoreError> {
+/// A stored paper as the pages list it: what chats show of it (`compose::item`), its link,
+/// day and abstract.
+fn row(store: &Store, sp: &StoredPaper, lang: Lang, links: &Links) -> Result<PaperRow, StoreError> {
     let it = compose::item(store, sp, &[], lang)?;
-    let row = PaperRow {
-        id: it.id.clone(),
+    Ok(PaperRow {
         href: links.paper(&it.id),
-        abs_url: it.abs_url.clone(),
-        pdf_url: it.pdf_url.clone(),
-        title: it.title.clone(),
-        title_translated: it.title_translated.clone(),
-        authors: it.authors.clone(),
-        categories: it.categories.clone(),
+        id: it.id,
+        abs_url: it.abs_url,
+        pdf_url: it.pdf_url,
+        title: it.title,
+        title_translated: it.title_translated,
+        authors: it.authors,
+        categories: it.categories,
         day: sp.first_announced.map(|d| d.to_string()),
-        tldr: it.tldr.clone(),
+        tldr: it.tldr,
         tldr_kind: it.tldr_source.as_str(),
-        tldr_translated: it.tldr_translated.clone(),
-        takeaways: it.takeaways.clone(),
-        code_urls: it.code_urls.clone(),
-        project_url: it.project_url.clone(),
+        tldr_translated: it.tldr_translated,
+        takeaways: it.takeaways,
+        code_urls: it.code_urls,
+        project_url: it.project_url,
         upvotes: it.upvotes,
         stars: it.stars,
         abstract_text: sp.paper.abstract_text.clone(),
-    };
-    Ok((row, it))
+    })
 }
 
 /// A link to a topic's day.
@@ -300,7 +296,7 @@ impl Archive {
             if let Some(&(d, _)) = counts.last() {
                 let list = self.ranked(t, d, true)?;
                 for sp in list.papers.iter().take(HOME_TOP) {
-                    top.push(row(store, sp, lang, links)?.0);
+                    top.push(row(store, sp, lang, links)?);
                 }
             }
             per_topic.push(counts.iter().copied().collect());
@@ -421,7 +417,7 @@ impl Archive {
         page.overview =
             compose::overview_with_llm(store, &t.id, day, lang, Some(line.to_string()))?;
         for sp in &list.papers {
-            page.papers.push(row(store, sp, lang, links)?.0);
+            page.papers.push(row(store, sp, lang, links)?);
         }
         Ok(Some(page))
     }
@@ -453,7 +449,7 @@ impl Archive {
         let Some(sp) = store.paper(&pid)? else {
             return Ok(None);
         };
-        let (paper, _) = row(store, &sp, lang, links)?;
+        let paper = row(store, &sp, lang, links)?;
         let p = &sp.paper;
         let llm = store.summary(pid.as_str(), p.version, lang.code(), None)?;
         let other = match lang {
@@ -484,7 +480,7 @@ impl Archive {
         if let Some(index) = &self.search {
             let hits = index.similar(&sp, 0, SIMILAR)?;
             for (s, _) in search::stored(store, hits)? {
-                similar.push(row(store, &s, lang, links)?.0);
+                similar.push(row(store, &s, lang, links)?);
             }
         }
         Ok(Some(PaperPage {
@@ -548,7 +544,7 @@ impl Archive {
             if let Some(topic) = search::scan_topic(q) {
                 for sp in store.recent(&topic, false, SEARCH_PAGE, SCAN_LIMIT)? {
                     out.found.push(Found {
-                        paper: row(store, &sp, lang, links)?.0,
+                        paper: row(store, &sp, lang, links)?,
                         snippet: Vec::new(),
                     });
                 }
@@ -585,7 +581,7 @@ impl Archive {
                 })
                 .unwrap_or_default();
             out.found.push(Found {
-                paper: row(store, sp, lang, links)?.0,
+                paper: row(store, sp, lang, links)?,
                 snippet,
             });
         }
@@ -613,7 +609,7 @@ impl Archive {
                 .map(|(_, d)| *d)
                 .or(sp.first_announced)
                 .unwrap_or(NaiveDate::from_ymd_opt(2000, 1, 1).expect("a date"));
-            let (r, _) = row(&self.store, &sp, lang, links)?;
+            let r = row(&self.store, &sp, lang, links)?;
             out.push((r, day, sp));
         }
         Ok(Some((t.name.clone(), out)))

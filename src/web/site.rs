@@ -188,13 +188,13 @@ impl Site {
         self.frame("search.html", at, &title, &q, ("search", s))
     }
 
-    /// A topic's chart of papers per day (SVG), or `None` for a topic not configured.
-    pub fn chart(&self, id: &str) -> Result<Option<String>, SiteError> {
+    /// A topic's chart of papers per day (SVG); missing for a topic not configured.
+    pub fn chart(&self, id: &str) -> Result<Made, SiteError> {
         let Some((from, to, counts)) = self.archive.chart_counts(id)? else {
-            return Ok(None);
+            return Ok(no_topic(id));
         };
         let name = self.archive.topic(id).map_or(id, |t| t.name.as_str());
-        Ok(Some(chart::daily_chart(
+        Ok(Made::Page(chart::daily_chart(
             &counts,
             from,
             to,
@@ -202,10 +202,10 @@ impl Site {
         )))
     }
 
-    /// A topic's Atom feed, or `None` for a topic not configured.
-    pub fn feed(&self, id: &str, links: &Links) -> Result<Option<String>, SiteError> {
+    /// A topic's Atom feed; missing for a topic not configured.
+    pub fn feed(&self, id: &str, links: &Links) -> Result<Made, SiteError> {
         let Some((name, papers)) = self.archive.feed_papers(id, Lang::En, links)? else {
-            return Ok(None);
+            return Ok(no_topic(id));
         };
         let mut entries = Vec::with_capacity(papers.len());
         for (row, day, sp) in papers {
@@ -227,7 +227,7 @@ impl Site {
                 content_html: content,
             });
         }
-        Ok(Some(feed::topic_feed(
+        Ok(Made::Page(feed::topic_feed(
             id,
             &name,
             &links.topic(id, None),
@@ -235,4 +235,9 @@ impl Site {
             &entries,
         )))
     }
+}
+
+/// What a feed or chart of an unknown topic answers (plain text: no page frame).
+fn no_topic(id: &str) -> Made {
+    Made::Missing(format!("{id}: no such topic\n"))
 }

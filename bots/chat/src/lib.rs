@@ -93,6 +93,24 @@ pub enum Command {
 }
 
 impl Command {
+    /// The command's name as the catalogue spells it (`subscribe`, `search`, ...): a fixed set,
+    /// never what a person typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Help => "help",
+            Command::Subscribe { .. } => "subscribe",
+            Command::Unsubscribe { .. } => "unsubscribe",
+            Command::List => "list",
+            Command::Topics { .. } => "topics",
+            Command::Recent { .. } => "recent",
+            Command::Paper { .. } => "paper",
+            Command::Search { .. } => "search",
+            Command::Similar { .. } => "similar",
+            Command::Digest => "digest",
+            Command::Settings { .. } => "settings",
+        }
+    }
+
     /// Changes the chat's subscriptions or settings: needs a chat administrator outside
     /// private chats. Everything else is a query anyone may run.
     pub fn changes_chat(&self) -> bool {

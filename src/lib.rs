@@ -33,6 +33,7 @@ pub mod compose;
 pub mod config;
 pub mod delivery;
 pub mod digest;
+pub mod learn;
 pub use paperbell_chat::i18n;
 pub mod metrics;
 pub mod model;
@@ -41,6 +42,7 @@ pub mod search;
 pub mod sources;
 pub mod store;
 pub mod summary;
+pub mod taste;
 pub mod topics;
 pub mod web;
 

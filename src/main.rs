@@ -12,9 +12,11 @@ use tokio_util::sync::CancellationToken;
 use paperbell::cli::{self, paper::PaperError};
 use paperbell::clock::Clock;
 use paperbell::commands::ChatCore;
+use paperbell::compose;
 use paperbell::config::Config;
 use paperbell::delivery::{self, PlanJob, Planner, Sender};
 use paperbell::digest;
+use paperbell::model::rating::RatingChange;
 use paperbell::scheduler::{FetchJob, Source};
 use paperbell::search::{IndexFollower, IndexWake, SearchIndex};
 use paperbell::sources::fetch::ArxivClient;
@@ -166,6 +168,47 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Rate a paper for a chat's taste: up (👍), down (👎), save (⭐) or clear; the chat's
+    /// model is retrained at once. The terminal reader's chat is `local`.
+    Rate {
+        /// e.g. 2407.11422 or https://arxiv.org/abs/2407.11422
+        id: String,
+        #[arg(value_enum)]
+        action: RateAction,
+        /// Whose taste: local (default), telegram:ID or discord:ID
+        #[arg(long, value_name = "C")]
+        chat: Option<String>,
+    },
+    /// Seed a chat's taste from a library: a BibTeX export (Zotero, Mendeley, Google Scholar)
+    /// or text with one arXiv id or URL per line (at most 2 MB). Entries are matched by eprint,
+    /// arXiv URL or DOI, else by title through the arXiv API; papers not stored are fetched.
+    /// Prints how many entries were found, matched and not matched. Exit 2: the file does not
+    /// read as a library (nothing is imported).
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Whose taste: local (default), telegram:ID or discord:ID
+        #[arg(long, value_name = "C")]
+        chat: Option<String>,
+    },
+    /// The papers announced on one day among the chat's categories (its topics' categories;
+    /// every paper of the day when it follows none), best first for the chat when it has rated
+    /// papers, else in the digests' order.
+    ForYou {
+        /// Whose taste: local (default), telegram:ID or discord:ID
+        #[arg(long, value_name = "C")]
+        chat: Option<String>,
+        /// Announcement day, YYYY-MM-DD [default: the newest stored]
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        day: Option<chrono::NaiveDate>,
+        /// How many papers
+        #[arg(short = 'n', default_value_t = 10)]
+        n: usize,
+        /// Print JSON: the keys of `recent --json` plus `score` (0 to 1, higher is better; null
+        /// without a model) and `why` (null when nothing speaks for the paper)
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate the config and topics; names the exact bad key.
     CheckConfig,
     /// Match every stored paper against the configured topics again (after editing topics).
@@ -173,6 +216,14 @@ enum Cmd {
     /// Delivery status from the store: per platform the messages planned, sent, retried,
     /// dropped and chats deactivated, the queue depth and the last delivery; the last fetch.
     Status,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RateAction {
+    Up,
+    Down,
+    Save,
+    Clear,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -449,8 +500,99 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             out(&delivery::status(&store)?);
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Rate { id, action, chat } => {
+            let store = open_store(&config)?;
+            let chat = cli::taste::chat_key(chat.as_deref()).map_err(|e| Exit(2, e.to_string()))?;
+            let change = match action {
+                RateAction::Up => RatingChange::Up,
+                RateAction::Down => RatingChange::Down,
+                RateAction::Save => RatingChange::Save,
+                RateAction::Clear => RatingChange::Clear,
+            };
+            let said = cli::taste::rate(&store, &chat, &id, change, Utc::now().timestamp())
+                .map_err(|e| match e {
+                    cli::taste::TasteCommandError::NotAnId(_) => Exit(2, e.to_string()).into(),
+                    e => anyhow::Error::from(e),
+                })?;
+            out(&said);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Import { file, chat } => rt.block_on(import(&config, &file, chat.as_deref())),
+        Cmd::ForYou { chat, day, n, json } => {
+            let store = open_store(&config)?;
+            let set = topic_set(&config)?;
+            let chat = cli::taste::chat_key(chat.as_deref()).map_err(|e| Exit(2, e.to_string()))?;
+            let Some(day) = day.map_or_else(|| store.latest_day(), |d| Ok(Some(d)))? else {
+                eprintln!("No stored papers yet. Run `paperbell fetch` first.");
+                return Ok(ExitCode::SUCCESS);
+            };
+            let cats = compose::for_you::chat_categories(&store, &set, &chat)?;
+            let taste = store.taste(&chat)?;
+            let list =
+                compose::for_you::for_you(&store, taste.as_ref(), day, &cats, n.clamp(1, 10_000))?;
+            if json {
+                outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&cli::taste::for_you_json(&store, &list)?)?
+                );
+            } else if list.is_empty() {
+                eprintln!("No paper announced on {day} in the chat's categories.");
+            } else {
+                out(&cli::taste::for_you_text(&store, &list)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Run => rt.block_on(run(config)),
     }
+}
+
+/// `paperbell import`: a library into a chat's taste, papers fetched from arXiv as needed.
+async fn import(config: &Config, file: &std::path::Path, chat: Option<&str>) -> Result<ExitCode> {
+    let chat = cli::taste::chat_key(chat).map_err(|e| Exit(2, e.to_string()))?;
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    if size > paperbell::sources::library::MAX_BYTES as u64 {
+        return Err(Exit(
+            2,
+            format!(
+                "{}: {}",
+                file.display(),
+                paperbell::sources::library::LibraryError::TooLarge(size as usize)
+            ),
+        )
+        .into());
+    }
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let store = open_store(config)?;
+    let topics = topic_set(config)?;
+    let client = ArxivClient::new(&config.arxiv).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let done = paperbell::learn::import::import(
+        &store,
+        &topics,
+        Some(&client),
+        &chat,
+        &bytes,
+        Utc::now().timestamp(),
+    )
+    .await
+    .map_err(|e| match e {
+        paperbell::learn::import::ImportError::Library(e) => {
+            Exit(2, format!("{}: {e}; nothing was imported", file.display())).into()
+        }
+        e => anyhow::Error::from(e),
+    })?;
+    let learnt = paperbell::learn::retrain(&store, &chat)?;
+    store.flush()?;
+    out(&cli::taste::import_report(&done));
+    if let Some(l) = learnt {
+        outln!(
+            "model of chat {chat}: learnt from {} liked and {} disliked paper(s)",
+            l.liked,
+            l.disliked
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The store's search index for a command-line search, caught up first.
@@ -638,11 +780,27 @@ async fn run(config: Config) -> Result<ExitCode> {
             None
         }
     };
+    // Taste models follow their chats' ratings: marked ones are retrained at start-up (a crash
+    // between a rating and its retrain) and after every rating.
+    let learn_wake = paperbell::learn::LearnWake::default();
+    {
+        let learner = paperbell::learn::Learner {
+            store: store.clone(),
+            wake: learn_wake.clone(),
+        };
+        let stop = svc.shutdown.clone();
+        svc.spawn("taste models", async move {
+            learner.run(stop).await;
+            Ok(())
+        });
+    }
     let core = Arc::new(ChatCore {
         store: store.clone(),
         topics: Arc::new(topics.clone()),
         defaults: config.schedule.chat_defaults(),
         search: search.clone(),
+        clock: Clock::System,
+        learn: learn_wake.clone(),
     });
     if let Some(token) = &config.telegram.token {
         let Some(bot) = connect_telegram(&config, token.expose(), core.clone()).await? else {

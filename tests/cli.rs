@@ -550,3 +550,151 @@ fn search_and_similar_from_the_command_line() {
         text(&human.stdout)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_import_and_for_you_from_the_terminal() {
+    let fake = FakeArxiv::start().await;
+    {
+        let mut st = fake.state.lock().unwrap();
+        st.default_rss = Some(common::rss_doc(35));
+        st.api_entries = vec![common::api_entry(100)];
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let paperbell = |args: Vec<String>| {
+        let mut c = bin();
+        c.env("PAPERBELL_ARXIV_API_URL", fake.api_url())
+            .env("PAPERBELL_ARXIV_FEED_URL", fake.feed_url())
+            .env("PAPERBELL_ARXIV_MIN_INTERVAL_SECS", "0")
+            .env("PAPERBELL_ARXIV_BACKOFF_BASE_MS", "1")
+            .env("PAPERBELL_DATA", &data)
+            .arg("--config")
+            .arg(config())
+            .args(args);
+        tokio::task::spawn_blocking(move || c.output().unwrap())
+    };
+    let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+    let out = paperbell(args("fetch")).await.unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Without a rating: the digests' order, no score.
+    let out = paperbell(args("for-you --json -n 5")).await.unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.len(), 5);
+    assert_eq!(v[0]["score"], Value::Null);
+    let recent = paperbell(args("recent cs.CV -n 1 --json")).await.unwrap();
+    let recent: Vec<Value> = serde_json::from_slice(&recent.stdout).unwrap();
+    let theirs: Vec<&String> = v[0].as_object().unwrap().keys().collect();
+    let extra = ["score".to_string(), "why".to_string()];
+    for k in recent[0].as_object().unwrap().keys().chain(extra.iter()) {
+        assert!(theirs.contains(&k), "for-you --json lacks {k}");
+    }
+
+    // An import: one entry by eprint (stored), one by URL (fetched), one by title (looked up
+    // and fetched), one that matches nothing.
+    let bib = dir.path().join("library.bib");
+    std::fs::write(
+        &bib,
+        format!(
+            "@article{{nerf, title={{Real-Time NeRF}}, eprint={{{a}}}, archivePrefix={{arXiv}}}}\n\
+             @misc{{byurl, title={{x}}, url={{https://arxiv.org/abs/{b}v1}}}}\n\
+             @inproceedings{{bytitle, title={{Real-Time {{NeRF}} Rendering with Sparse Voxels (105)}}}}\n\
+             @book{{nothing, title={{A Book arXiv Never Saw}}}}\n",
+            a = common::id_of(7),
+            b = common::id_of(100),
+        ),
+    )
+    .unwrap();
+    // The title search answers with every API entry: 105 is among them once added.
+    fake.state
+        .lock()
+        .unwrap()
+        .api_entries
+        .push(common::api_entry(105));
+    let out = paperbell(vec!["import".into(), bib.display().to_string()])
+        .await
+        .unwrap();
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}{}", text(&out.stderr));
+    assert!(
+        said.contains(
+            "found 4 entries; matched 3 to arXiv papers (2 fetched from arXiv); not matched 1"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains("not matched: nothing (A Book arXiv Never Saw)"),
+        "{said}"
+    );
+    assert!(said.contains("learnt from 3 liked"), "{said}");
+
+    // A broken file changes nothing.
+    let broken = dir.path().join("broken.bib");
+    std::fs::write(&broken, "@article{x, title = {unclosed").unwrap();
+    let out = paperbell(vec!["import".into(), broken.display().to_string()])
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("nothing was imported"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Ratings: NeRF papers (number 0 mod 7) up, language-model papers (1 mod 7) down.
+    for i in [14, 21] {
+        let out = paperbell(args(&format!("rate {} up", common::id_of(i))))
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    for i in [1, 8, 15] {
+        let out = paperbell(args(&format!("rate {} down", common::id_of(i))))
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let out = paperbell(args("rate 2401.99999 save")).await.unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("not stored"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = paperbell(args("rate not-an-id up")).await.unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = paperbell(args("rate 2401.99999 love")).await.unwrap();
+    assert_eq!(out.status.code(), Some(2), "clap refuses the action");
+
+    let out = paperbell(args("for-you --json -n 5")).await.unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let scores: Vec<f64> = v.iter().map(|p| p["score"].as_f64().unwrap()).collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {scores:?}"
+    );
+    for p in &v[..3] {
+        assert!(
+            p["title"].as_str().unwrap().contains("NeRF"),
+            "NeRF papers first: {v:#?}"
+        );
+        assert!(p["why"].is_string(), "{p}");
+    }
+    let text_out = paperbell(args("for-you -n 3")).await.unwrap();
+    assert!(
+        text(&text_out.stdout).contains("why: "),
+        "{}",
+        text(&text_out.stdout)
+    );
+
+    // A chat of its own has none of this.
+    let out = paperbell(args("for-you --chat telegram:5 --json -n 1"))
+        .await
+        .unwrap();
+    let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["score"], Value::Null);
+    let out = paperbell(args("for-you --chat irc:5")).await.unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -55,6 +55,7 @@ fn private() -> Caller {
         },
         can_manage: true,
         locale: Some("en".into()),
+        member: Some("42".into()),
     }
 }
 
@@ -66,6 +67,7 @@ fn group_member() -> Caller {
         },
         can_manage: false,
         locale: None,
+        member: Some("7001".into()),
     }
 }
 

@@ -36,6 +36,8 @@ fn core(store: &Arc<Store>) -> Arc<ChatCore> {
         topics: Arc::new(common::shipped_topics()),
         defaults: Default::default(),
         search: None,
+        clock: paperbell::clock::Clock::System,
+        learn: Default::default(),
     })
 }
 
@@ -46,6 +48,8 @@ fn core_searching(store: &Arc<Store>, dir: &std::path::Path) -> Arc<ChatCore> {
         topics: Arc::new(common::shipped_topics()),
         defaults: Default::default(),
         search: Some(common::search_index(store, dir)),
+        clock: paperbell::clock::Clock::System,
+        learn: Default::default(),
     })
 }
 
@@ -478,13 +482,22 @@ async fn digests_go_out_as_embeds_and_failures_are_mapped() {
     assert!(posted[0].content().contains("NeRF"));
     let last = posted.last().unwrap();
     assert!(last.content().contains("+5 more"), "{}", last.content());
-    assert_eq!(last.buttons().len(), 1);
-    assert!(last.buttons()[0].0.starts_with("Unsubscribe"));
-    assert!(
-        posted[..posted.len() - 1]
+    // Each message: a number button per paper it shows (the rating buttons); the last also
+    // Unsubscribe.
+    for p in &posted {
+        let numbers = p
+            .buttons()
             .iter()
-            .all(|p| p.buttons().is_empty())
-    );
+            .filter(|(_, id)| id.starts_with("v:o:"))
+            .count();
+        assert_eq!(numbers, p.embeds().len(), "{:?}", p.buttons());
+    }
+    assert!(last.buttons().last().unwrap().0.starts_with("Unsubscribe"));
+    assert!(posted[..posted.len() - 1].iter().all(|p| {
+        !p.buttons()
+            .iter()
+            .any(|(l, _)| l.starts_with("Unsubscribe"))
+    }));
     // Compact: list embeds.
     env.bot
         .send(&dchat(ch), &common::sample_digest(40, true))
@@ -642,6 +655,18 @@ impl Handler for Slow {
     }
     fn suggest_topics(&self, chat: &ChatRef, typed: &str) -> Vec<TopicItem> {
         self.0.suggest_topics(chat, typed)
+    }
+    fn rate(
+        &self,
+        caller: &Caller,
+        paper: &str,
+        rate: paperbell_chat::Rate,
+    ) -> Result<paperbell_chat::Rated, paperbell_chat::NotRated> {
+        std::thread::sleep(self.1);
+        self.0.rate(caller, paper, rate)
+    }
+    fn rated(&self, chat: &ChatRef, papers: &[String]) -> Vec<paperbell_chat::Rated> {
+        self.0.rated(chat, papers)
     }
 }
 
@@ -919,4 +944,62 @@ async fn paperbell_run_serves_discord_by_gateway_then_by_http() {
     assert!(status.success(), "{status:?}\n{output}");
     assert!(!output.contains(secret), "{output}");
     assert_eq!(fake.rejected(), vec![]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn papers_are_rated_in_two_taps_by_each_member() {
+    let env = start_with(DiscordMode::Gateway, None).await;
+    let channel = 7_700;
+    let (alice, bob) = (
+        Ctx::guild(GUILD, channel, 501, 0),
+        Ctx::guild(GUILD, channel, 502, 0),
+    );
+    let r = env
+        .ask(
+            "recent",
+            &[("topic", json!("cs.CV")), ("count", json!(3))],
+            &alice,
+            0,
+        )
+        .await;
+    let message = r.data();
+    let titles = embed_titles(&message);
+    assert!(titles[0].starts_with("1. "), "numbered: {titles:?}");
+    let numbers: Vec<(String, String)> = dc::buttons(&message)
+        .into_iter()
+        .filter(|(_, id)| id.starts_with("v:o:"))
+        .collect();
+    assert_eq!(
+        numbers.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(),
+        ["1", "2", "3"]
+    );
+    let paper = numbers[2].1.trim_start_matches("v:o:").to_string();
+    // First tap: the rating row, as an update of the message's buttons.
+    let opened = env.press(&numbers[2].1, &message, &alice).await;
+    assert_eq!(opened.kind(), 7, "the message's buttons are updated");
+    let mut with_row = message.clone();
+    with_row["components"] = opened.data()["components"].clone();
+    let row = dc::buttons(&with_row);
+    assert!(row.iter().any(|(l, _)| l == "3: 👍"), "{row:?}");
+    // Second tap by two members: both count; the number shows the tally.
+    let up = format!("v:u:{paper}");
+    let a = env.press(&up, &with_row, &alice).await;
+    let b = env.press(&up, &with_row, &bob).await;
+    assert_eq!((a.kind(), b.kind()), (7, 7));
+    let mut after = message.clone();
+    after["components"] = b.data()["components"].clone();
+    let labels: Vec<String> = dc::buttons(&after).into_iter().map(|(l, _)| l).collect();
+    assert!(labels.contains(&"3 👍2".to_string()), "{labels:?}");
+    assert!(!labels.iter().any(|l| l.contains(": 👍")), "{labels:?}");
+    let tally = env
+        .store
+        .tally(&format!("discord:{channel}"), &paper)
+        .unwrap();
+    assert_eq!(tally.up, 2);
+    assert!(
+        !a.ephemeral() && a.followups.is_empty(),
+        "no message per tap"
+    );
+    assert_eq!(env.fake.rejected(), vec![]);
+    env.stop().await;
 }

@@ -36,6 +36,8 @@ async fn start_with(webhook: Option<WebhookSettings>) -> Env {
         topics: Arc::new(topics),
         defaults: Default::default(),
         search: Some(common::search_index(&store, dir.path())),
+        clock: paperbell::clock::Clock::System,
+        learn: Default::default(),
     });
     let bot = TelegramBot::connect(
         TelegramSettings {
@@ -282,12 +284,12 @@ async fn private_chat_every_command() {
     // Compact digests: titles and links, no TL;DR.
     let r = &env.ask(me, "/digest", 1).await[0];
     assert!(
-        r.visible.starts_with("cs.CV · ") && r.visible.contains("• "),
+        r.visible.starts_with("cs.CV · ") && r.visible.contains("\n\n1. "),
         "{}",
         r.visible
     );
     assert!(button(r, "u:").starts_with("u:cs.CV"));
-    assert!(r.buttons()[0].0.contains("取消订阅"));
+    assert!(r.buttons().last().unwrap().0.contains("取消订阅"));
 
     // /topics: a keyboard; turning the page edits the message; tapping a topic subscribes.
     let list = &env.ask(me, "/topics", 1).await[0];
@@ -523,11 +525,21 @@ async fn delivery_sends_digests_within_limits_and_maps_every_failure() {
     for (i, s) in sent.iter().enumerate() {
         assert!(s.visible.encode_utf16().count() <= 4096);
         assert!(s.previews_disabled);
-        seen += s.visible.matches("arXiv:2411.").count();
+        let papers = s.visible.matches("arXiv:2411.").count();
+        seen += papers;
+        let buttons = s.buttons();
         assert_eq!(
             i + 1 == sent.len(),
-            !s.buttons().is_empty(),
+            buttons.iter().any(|(_, d)| d.starts_with("u:")),
             "Unsubscribe under the last part"
+        );
+        assert_eq!(
+            buttons
+                .iter()
+                .filter(|(_, d)| d.starts_with("v:o:"))
+                .count(),
+            papers,
+            "a number button for each paper of the part"
         );
     }
     assert_eq!(seen, 40, "every paper once");
@@ -772,4 +784,111 @@ async fn paperbell_run_serves_telegram_by_polling_then_by_webhook() {
         "{output}"
     );
     assert_eq!(fake.rejected(), vec![]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn papers_are_rated_in_two_taps_and_every_group_member_counts() {
+    let env = start().await;
+    let fake = &env.fake;
+    let me = 31;
+    let r = env.ask(me, "/recent cs.CV 3", 1).await.remove(0);
+    assert!(
+        r.visible.contains("1. "),
+        "papers are numbered: {}",
+        r.visible
+    );
+    let numbers: Vec<(String, String)> = r
+        .buttons()
+        .into_iter()
+        .filter(|(_, d)| d.starts_with("v:o:"))
+        .collect();
+    assert_eq!(
+        numbers.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(),
+        ["1", "2", "3"]
+    );
+    let paper = numbers[1].1.trim_start_matches("v:o:").to_string();
+    let new_messages = || fake.sent_to(me).iter().filter(|s| !s.edited).count();
+    let sent_before = new_messages();
+
+    // First tap: the paper's rating row appears under the numbers.
+    fake.press(me, me, r.message_id, &numbers[1].1).await;
+    let edits = fake.wait_calls("editMessageReplyMarkup", 1).await;
+    let rows = edits[0]["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .unwrap();
+    let row: Vec<&str> = rows[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(row[0], "2: 👍", "{rows:?}");
+    // Second tap: 👍, stored, shown on the number; the row goes.
+    fake.press(me, me, r.message_id, &format!("v:u:{paper}"))
+        .await;
+    let edits = fake.wait_calls("editMessageReplyMarkup", 2).await;
+    let labels: Vec<&str> = edits[1]["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap())
+        .map(|b| b["text"].as_str().unwrap())
+        .collect();
+    assert!(labels.contains(&"2 👍1"), "{labels:?}");
+    assert!(
+        !labels.iter().any(|l| l.contains(": 👍")),
+        "the row is gone: {labels:?}"
+    );
+    let tally = env.store.tally(&format!("telegram:{me}"), &paper).unwrap();
+    assert_eq!((tally.up, tally.down), (1, 0));
+    let toasts = fake.calls("answerCallbackQuery");
+    assert!(
+        toasts
+            .iter()
+            .any(|t| t["text"].as_str().is_some_and(|s| s.starts_with("👍"))),
+        "{toasts:?}"
+    );
+    assert_eq!(new_messages(), sent_before, "a tap sends no message");
+    // A rating of a paper the store does not have is kept too (it counts once stored).
+    fake.press(me, me, r.message_id, "v:s:2401.99999").await;
+    fake.wait_calls("answerCallbackQuery", toasts.len() + 1)
+        .await;
+
+    // In a group every member's tap counts, all at once.
+    let group = -100_300;
+    fake.register_chat(tg::group_chat(group, true));
+    fake.group_text(group, true, 8001, "/recent cs.CV 2").await;
+    let g = fake.take(group, 1).await.remove(0);
+    let first = g
+        .buttons()
+        .into_iter()
+        .find(|(_, d)| d.starts_with("v:o:"))
+        .unwrap()
+        .1;
+    let gpaper = first.trim_start_matches("v:o:").to_string();
+    let members: Vec<i64> = (8001..8011).collect();
+    let answered = fake.calls("answerCallbackQuery").len();
+    for m in &members {
+        fake.press(group, *m, g.message_id, &format!("v:u:{gpaper}"))
+            .await;
+    }
+    fake.wait_calls("answerCallbackQuery", answered + members.len())
+        .await;
+    let tally = env
+        .store
+        .tally(&format!("telegram:{group}"), &gpaper)
+        .unwrap();
+    assert_eq!(tally.up, members.len() as u32, "every member's 👍 counts");
+    // A member's second 👍 takes only their own back.
+    fake.press(group, 8001, g.message_id, &format!("v:u:{gpaper}"))
+        .await;
+    fake.wait_calls("answerCallbackQuery", answered + members.len() + 1)
+        .await;
+    let tally = env
+        .store
+        .tally(&format!("telegram:{group}"), &gpaper)
+        .unwrap();
+    assert_eq!(tally.up, members.len() as u32 - 1);
+    assert_eq!(fake.rejected(), vec![]);
+    env.stop().await;
 }

@@ -10,4 +10,5 @@ pub mod fetch;
 pub mod paper;
 pub mod parse;
 pub mod search;
+pub mod taste;
 pub mod topics;

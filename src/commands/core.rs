@@ -2,12 +2,18 @@
 
 use std::sync::Arc;
 
-use paperbell_chat::{Answer, Caller, ChatRef, Command, Handler, Reply, TopicItem};
+use paperbell_chat::{
+    Answer, Caller, ChatRef, Command, Handler, NotRated, PaperItem, Rate, Rated, Reply, TopicItem,
+};
 
 use super::Commands;
 use super::suggest::{SUGGESTIONS, suggest_topics};
+use crate::clock::Clock;
 use crate::i18n::{Lang, t};
+use crate::learn::LearnWake;
 use crate::model::chat::{ChatDefaults, ChatSettings};
+use crate::model::paper::PaperId;
+use crate::model::rating::{RatingChange, Tally};
 use crate::search::SearchIndex;
 use crate::store::Store;
 use crate::topics::TopicSet;
@@ -22,6 +28,23 @@ pub struct ChatCore {
     pub defaults: ChatDefaults,
     /// Ranked search (`None`: `/search` scans the newest stored papers).
     pub search: Option<Arc<SearchIndex>>,
+    /// When ratings are made.
+    pub clock: Clock,
+    /// Tells the retrainer a chat rated a paper.
+    pub learn: LearnWake,
+}
+
+/// Who rated when the platform did not say (a channel post's reader is always known; this is
+/// a fallback, not a shared identity).
+const UNKNOWN_MEMBER: &str = "someone";
+
+/// A chat's tally as its buttons show it.
+pub fn rated(t: &Tally) -> Rated {
+    Rated {
+        up: t.up,
+        down: t.down,
+        saved: t.saved,
+    }
 }
 
 impl ChatCore {
@@ -36,7 +59,33 @@ impl ChatCore {
 }
 
 impl ChatCore {
+    /// Each paper's button shows what the chat said of it so far.
+    fn with_ratings(&self, chat: &ChatRef, papers: &mut [PaperItem]) {
+        let key = chat.to_string();
+        for p in papers {
+            match self.store.tally(&key, &p.id) {
+                Ok(t) => p.rated = rated(&t),
+                Err(e) => tracing::warn!(%chat, error = %e, "could not read a paper's ratings"),
+            }
+        }
+    }
+
     fn answer(&self, caller: &Caller, cmd: Command) -> Answer {
+        let answer = self.answer_plain(caller, cmd);
+        let Answer { lang, mut reply } = answer;
+        match &mut reply {
+            Reply::Papers { papers, .. } => self.with_ratings(&caller.chat, papers),
+            Reply::Digests(ds) => {
+                for d in ds {
+                    self.with_ratings(&caller.chat, &mut d.papers);
+                }
+            }
+            _ => {}
+        }
+        Answer { lang, reply }
+    }
+
+    fn answer_plain(&self, caller: &Caller, cmd: Command) -> Answer {
         match self.commands().handle(caller, cmd) {
             // The language after the command: `/settings lang zh` answers in Chinese.
             Ok(reply) => Answer {
@@ -93,6 +142,63 @@ impl Handler for ChatCore {
             Ok(moved) => tracing::info!(%from, %to, moved, "chat migrated"),
             Err(e) => tracing::error!(%from, %to, error = %e, "could not migrate chat"),
         }
+    }
+
+    fn rate(&self, caller: &Caller, paper: &str, rate: Rate) -> Result<Rated, NotRated> {
+        let lang = self.lang(caller);
+        let Some(id) = PaperId::parse(paper) else {
+            return Err(NotRated(
+                t(lang, "That is not a paper.", "这不是一篇论文。").into(),
+            ));
+        };
+        let change = match rate {
+            Rate::Up => RatingChange::Up,
+            Rate::Down => RatingChange::Down,
+            Rate::Save => RatingChange::Save,
+        };
+        let member = caller.member.as_deref().unwrap_or(UNKNOWN_MEMBER);
+        let at = self.clock.now().timestamp();
+        let started = std::time::Instant::now();
+        let result = self.store.rate(
+            &caller.chat.to_string(),
+            id.as_str(),
+            member,
+            change,
+            at,
+            true,
+        );
+        crate::metrics::command(caller.chat.platform, "rate", started.elapsed());
+        match result {
+            Ok(tally) => {
+                self.learn.wake();
+                Ok(rated(&tally))
+            }
+            Err(e) => {
+                tracing::error!(chat = %caller.chat, error = %e, "a rating could not be stored");
+                Err(NotRated(
+                    t(
+                        lang,
+                        "The rating could not be saved; please try again in a minute.",
+                        "评分未能保存；请稍后再试。",
+                    )
+                    .into(),
+                ))
+            }
+        }
+    }
+
+    fn rated(&self, chat: &ChatRef, papers: &[String]) -> Vec<Rated> {
+        let key = chat.to_string();
+        papers
+            .iter()
+            .map(|p| match self.store.tally(&key, p) {
+                Ok(t) => rated(&t),
+                Err(e) => {
+                    tracing::warn!(%chat, error = %e, "could not read a paper's ratings");
+                    Rated::default()
+                }
+            })
+            .collect()
     }
 
     fn suggest_topics(&self, chat: &ChatRef, typed: &str) -> Vec<TopicItem> {

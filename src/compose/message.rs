@@ -2,7 +2,7 @@
 //! with a cache of papers shared by every digest of a fan-out.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use paperbell_chat::{DigestMessage, Lang, PaperItem, TldrSource};
@@ -11,12 +11,15 @@ use super::overview_with_llm;
 use crate::model::delivery::OutboxItem;
 use crate::model::paper::PaperId;
 use crate::store::{Store, StoreError};
+use crate::taste::{Features, Scorer, Taste};
 
 /// Papers as chats show them, shared by every digest of a fan-out (a TL;DR is computed once
 /// per paper and language, not once per chat).
 #[derive(Default)]
 pub struct PaperCache {
     items: HashMap<(String, Lang), (tokio::time::Instant, PaperItem)>,
+    /// Papers as taste models weigh them, for chats with a model.
+    features: HashMap<String, Arc<Features>>,
 }
 
 /// Cached papers before the cache starts over (one or two announcement days).
@@ -34,6 +37,9 @@ pub fn digest_message(
 ) -> Result<DigestMessage, StoreError> {
     let m = &item.message;
     let lang = Lang::from_code(&m.lang).unwrap_or(Lang::En);
+    // A chat that rated papers sees how likely it likes each, and why.
+    let taste = store.taste(&item.chat)?.filter(Taste::is_trained);
+    let scorer = taste.as_ref().map(Scorer::new);
     let mut papers = Vec::with_capacity(m.papers.len());
     for (id, topics) in &m.papers {
         let key = (id.clone(), lang);
@@ -66,6 +72,9 @@ pub fn digest_message(
             }
         };
         p.topics = topics.clone();
+        if let Some(scorer) = &scorer {
+            p.relevance = relevance(store, scorer, id, lang, cache)?;
+        }
         papers.push(p);
     }
     // The LLM's overview of the newest day covered, above the counts and keywords.
@@ -88,4 +97,43 @@ pub fn digest_message(
         lang,
         compact: m.compact,
     })
+}
+
+/// A paper's relevance for a chat with a model (`None` if the paper is not stored any more).
+fn relevance(
+    store: &Store,
+    scorer: &Scorer,
+    id: &str,
+    lang: Lang,
+    cache: &Mutex<PaperCache>,
+) -> Result<Option<paperbell_chat::Relevance>, StoreError> {
+    let Some(sp) = PaperId::parse(id)
+        .map(|p| store.paper(&p))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    let cached = cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .features
+        .get(id)
+        .cloned();
+    let features = match cached {
+        Some(f) => f,
+        None => {
+            let vocab = super::taste::vocabulary(store)?;
+            let f = Arc::new(super::taste::features(&vocab, &sp));
+            let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+            if c.features.len() >= PAPER_CACHE_MAX {
+                c.features.clear();
+            }
+            c.features.insert(id.to_string(), f.clone());
+            f
+        }
+    };
+    Ok(Some(super::taste::relevance(
+        store, scorer, &sp, &features, lang,
+    )?))
 }

@@ -8,10 +8,12 @@
 //! reaches into another's code. It reads the store and never writes it; the decisions (what a
 //! digest holds, in which order) are `digest`'s pure functions.
 
+pub mod for_you;
 mod item;
 mod message;
 mod papers;
 mod rank;
+pub mod taste;
 mod terminal;
 mod today;
 
@@ -19,5 +21,5 @@ pub use item::{item, overview_with_llm};
 pub use message::{EXTRACTIVE_RECHECK, PaperCache, digest_message};
 pub use papers::{is_configured, papers_between, topic_of};
 pub use rank::{background, rank};
-pub use terminal::day_digests;
+pub use terminal::{LOCAL_CHAT, day_digests};
 pub use today::{Today, ranked_day, today};

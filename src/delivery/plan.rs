@@ -24,6 +24,7 @@ use crate::model::chat::{ChatDefaults, ChatRecord, ChatSettings, Effective, Subs
 use crate::model::delivery::{ChatPlan, DeliveryState, PlannedMessage};
 use crate::store::{NewItem, Store, StoreError, SubscriptionScan, write_chat_key};
 use crate::summary::overview::Background;
+use crate::taste::{Features, Scorer, Taste, personal_order};
 use crate::topics::TopicSet;
 use rustc_hash::FxHashMap;
 
@@ -146,6 +147,8 @@ struct Shared {
     plans: Slots<Vec<Arc<PlannedMessage>>>,
     /// Overview lines by list (topic and window), language and the papers they speak of.
     overviews: Slots<String>,
+    /// A list's papers as taste models weigh them (topic and window), for chats with a model.
+    features: Slots<Arc<Vec<Features>>>,
 }
 
 /// One planning thread's side of `Shared`, with the buffers its keys are built in.
@@ -155,6 +158,7 @@ struct Cache<'s> {
     risky: Memo<'s, Arc<Vec<(String, NaiveDate)>>>,
     plans: Memo<'s, Vec<Arc<PlannedMessage>>>,
     overviews: Memo<'s, String>,
+    features: Memo<'s, Arc<Vec<Features>>>,
     key: Vec<u8>,
     overview_key: Vec<u8>,
 }
@@ -167,6 +171,7 @@ impl<'s> Cache<'s> {
             risky: Memo::new(&shared.risky),
             plans: Memo::new(&shared.plans),
             overviews: Memo::new(&shared.overviews),
+            features: Memo::new(&shared.features),
             key: Vec::with_capacity(256),
             overview_key: Vec::with_capacity(64),
         }
@@ -194,13 +199,21 @@ struct Timing {
 }
 
 /// A chat whose digest is due in this run.
-struct Due {
+struct Due<'t> {
     chat: ChatRef,
     state: DeliveryState,
     /// The local day the digest is for.
     local_day: NaiveDate,
     /// Past the day's grace: with nothing new, the day is done for the chat.
     day_over: bool,
+    /// The chat's taste model, when it rated papers: its lists go in its own order.
+    taste: Option<&'t Taste>,
+}
+
+/// What a run read of every chat: delivery states and taste models, by chat key.
+struct ChatState {
+    states: HashMap<String, DeliveryState>,
+    tastes: HashMap<String, Taste>,
 }
 
 /// What planning one share of the chats found.
@@ -330,9 +343,17 @@ impl Planner {
             || (self.store.chats(), self.store.delivery_states()),
         );
         let (mut first, states, mut subscriptions) = (chats?, states?, subscriptions?);
+        // Chats that rated papers get their lists in their own order.
+        let tastes: HashMap<String, Taste> = self
+            .store
+            .tastes()?
+            .into_iter()
+            .filter(|(_, t)| t.is_trained())
+            .collect();
+        let known = ChatState { states, tastes };
         let shared = Shared::default();
         let part = |chats, subscriptions| {
-            self.plan_part(chats, subscriptions, &states, latest, now, &shared)
+            self.plan_part(chats, subscriptions, &known, latest, now, &shared)
         };
         // The second half starts at a chat of a known platform, keyed as the loop keys it.
         let split = (first.len() >= self.split_chats)
@@ -367,7 +388,7 @@ impl Planner {
         run.failed = committed.err();
         // A large run's plans, chats and shared lists take tens of milliseconds to free: done
         // on a thread of their own, the new items go to the senders that much sooner.
-        let garbage = (parts, states, shared);
+        let garbage = (parts, known, shared);
         if run.examined >= self.split_chats {
             let _ = std::thread::Builder::new()
                 .name("plan-free".into())
@@ -381,7 +402,7 @@ impl Planner {
         &self,
         chats: Vec<ChatRecord>,
         mut subscriptions: SubscriptionScan,
-        states: &HashMap<String, DeliveryState>,
+        known: &ChatState,
         latest: NaiveDate,
         now: DateTime<Utc>,
         shared: &Shared,
@@ -418,7 +439,7 @@ impl Planner {
             };
             key.clear();
             write_chat_key(&chat, &mut key);
-            let state = states.get(&key).copied().unwrap_or_default();
+            let state = known.states.get(&key).copied().unwrap_or_default();
             // Its next delivery time: the earliest it could be due again. Waking early is
             // harmless (the run finds nothing); waking late would delay a digest.
             part.wake = part.wake.min(timing.next);
@@ -441,6 +462,7 @@ impl Planner {
                 state,
                 local_day,
                 day_over,
+                taste: known.tastes.get(&key),
             };
             if state.covered.is_some_and(|c| c >= latest) {
                 part.add(due, state.covered, Vec::new());
@@ -509,6 +531,41 @@ impl Planner {
             return Ok(None);
         };
         let lists: Vec<&Ranked> = lists.iter().map(|i| &**cache.lists.value(*i)).collect();
+        // A chat with a model: each list in its order (the lists' features shared by the run).
+        let order = match due.taste {
+            Some(taste) => {
+                let scorer = Scorer::new(taste);
+                let mut orders = Vec::with_capacity(lists.len());
+                for (t, s) in subs.iter().enumerate() {
+                    cache.key.clear();
+                    put_str(&mut cache.key, &s.topic_id);
+                    put_day(&mut cache.key, lowers[t]);
+                    let store = &self.store;
+                    let list = lists[t];
+                    let Some(i) = cache.features.get(&cache.key, wait, || {
+                        let vocab = compose::taste::vocabulary(store)?;
+                        Ok::<_, StoreError>(Arc::new(
+                            list.papers
+                                .iter()
+                                .map(|sp| compose::taste::features(&vocab, sp))
+                                .collect::<Vec<_>>(),
+                        ))
+                    })?
+                    else {
+                        return Ok(None);
+                    };
+                    let features: Vec<&Features> = cache.features.value(i).iter().collect();
+                    orders.push(
+                        personal_order(&scorer, &features, 0)
+                            .into_iter()
+                            .map(|p| p.index)
+                            .collect::<Vec<usize>>(),
+                    );
+                }
+                Some(orders)
+            }
+            None => None,
+        };
         let backgrounds: Vec<&Background> = backgrounds
             .iter()
             .map(|i| &**cache.backgrounds.value(*i))
@@ -555,12 +612,29 @@ impl Planner {
             overviews.value(i).clone()
         };
         let Some(oldest) = risky.iter().map(|(_, d)| *d).min() else {
+            if let Some(order) = &order {
+                // The chat's own order: its plan is its own.
+                return Ok(Some(
+                    messages(
+                        subs,
+                        &lists,
+                        Some(order),
+                        |_| false,
+                        &mut overview,
+                        eff,
+                        &day(),
+                    )
+                    .into_iter()
+                    .map(Arc::new)
+                    .collect(),
+                ));
+            }
             cache.key.extend_from_slice(&eff.max.to_le_bytes());
             put_str(&mut cache.key, eff.format.as_str());
             put_str(&mut cache.key, eff.lang.code());
             let built = cache.plans.get(&cache.key, wait, || {
                 Ok::<_, Infallible>(
-                    messages(subs, &lists, |_| false, &mut overview, eff, &day())
+                    messages(subs, &lists, None, |_| false, &mut overview, eff, &day())
                         .into_iter()
                         .map(Arc::new)
                         .collect(),
@@ -581,6 +655,7 @@ impl Planner {
             messages(
                 subs,
                 &lists,
+                order.as_deref(),
                 |id| delivered.contains(id),
                 &mut overview,
                 eff,

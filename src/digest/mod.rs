@@ -124,6 +124,7 @@ mod tests {
             topic_name: "NeRF".into(),
             day: NaiveDate::from_ymd_opt(2024, 11, 19).unwrap(),
             papers: vec![sp("T", "x")],
+            relevance: vec![],
         };
         let t = render_text(&d);
         assert!(t.contains("A, B, C et al."), "{t}");

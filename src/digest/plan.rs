@@ -87,21 +87,33 @@ pub fn plan<P: std::borrow::Borrow<StoredPaper>>(
 
 /// The chat's digest messages, pure: one per topic with something new (each paper once, under
 /// the first topic it matched, naming all), or one combined message when the format asks.
-/// `overview` gives a topic's overview line for the papers (indexes into its list) its message
-/// speaks of.
+/// `overview` gives a topic's overview line for the papers (indexes into its list, ascending)
+/// its message speaks of. `order`, for a chat with a taste model, is each list's order for the
+/// chat (indexes into the list, best first); without it the lists' own order stands.
 pub fn messages(
     subs: &[Subscription],
     lists: &[&Ranked],
+    order: Option<&[Vec<usize>]>,
     delivered: impl Fn(&str) -> bool,
     overview: &mut dyn FnMut(usize, &[usize]) -> String,
     eff: &Effective,
     day: &str,
 ) -> Vec<PlannedMessage> {
-    let per_topic: Vec<(&str, &[StoredPaper])> = subs
+    let ordered: Vec<Vec<&StoredPaper>> = lists
         .iter()
-        .zip(lists)
-        .map(|(s, l)| (s.topic_name.as_str(), l.papers.as_slice()))
+        .enumerate()
+        .map(|(t, l)| match order {
+            Some(o) => o[t].iter().map(|&i| &l.papers[i]).collect(),
+            None => l.papers.iter().collect(),
+        })
         .collect();
+    let per_topic: Vec<(&str, &[&StoredPaper])> = subs
+        .iter()
+        .zip(&ordered)
+        .map(|(s, l)| (s.topic_name.as_str(), l.as_slice()))
+        .collect();
+    // A planned index (into the chat's order) as an index into the topic's list.
+    let at = |t: usize, i: usize| order.map_or(i, |o| o[t][i]);
     let combined = eff.format == DigestFormat::Combined;
     let max = if combined {
         usize::MAX
@@ -114,7 +126,7 @@ pub fn messages(
             .iter()
             .map(|(i, names)| {
                 (
-                    lists[t.topic].papers[*i].paper.id.to_string(),
+                    lists[t.topic].papers[at(t.topic, *i)].paper.id.to_string(),
                     names.clone(),
                 )
             })
@@ -154,7 +166,12 @@ pub fn messages(
                 ids(p),
                 p.more as u32,
                 Some(subs[p.topic].topic_id.clone()),
-                Some(overview(p.topic, &p.about())),
+                Some(overview(p.topic, &{
+                    let mut about: Vec<usize> =
+                        p.about().into_iter().map(|i| at(p.topic, i)).collect();
+                    about.sort_unstable();
+                    about
+                })),
             )
         })
         .collect()

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use paperbell_chat::{PaperItem, TldrSource};
+use paperbell_chat::{Lang, PaperItem, Relevance, TldrSource};
 
 use crate::model::paper::{Paper, StoredPaper};
 use crate::summary::code_links;
@@ -17,6 +17,9 @@ pub struct TopicDigest {
     pub topic_name: String,
     pub day: NaiveDate,
     pub papers: Vec<StoredPaper>,
+    /// Each paper's relevance to the reader (`papers[i]`'s), when the reader has a taste model;
+    /// empty otherwise.
+    pub relevance: Vec<Relevance>,
 }
 
 /// Code links of a paper (abstract and comment).
@@ -44,14 +47,20 @@ pub fn render_text(d: &TopicDigest) -> String {
         d.day,
         d.papers.len()
     );
-    for sp in &d.papers {
+    for (i, sp) in d.papers.iter().enumerate() {
         let p = &sp.paper;
         out.push_str(&format!(
-            "* {} ({}v{})\n  {}\n  TL;DR: {}\n  {}\n",
+            "* {} ({}v{})\n  {}\n",
             p.title,
             p.id,
             p.version,
             authors_short(p),
+        ));
+        if let Some(r) = d.relevance.get(i) {
+            out.push_str(&format!("  {}\n", r.line(Lang::En)));
+        }
+        out.push_str(&format!(
+            "  TL;DR: {}\n  {}\n",
             tldr(&p.title, &p.abstract_text),
             p.id.abs_url()
         ));

@@ -7,3 +7,4 @@ pub mod chat;
 pub mod delivery;
 pub mod enrichment;
 pub mod paper;
+pub mod rating;

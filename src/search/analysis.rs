@@ -37,6 +37,21 @@ pub fn analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// Each word of `text` as the index reads it (stopwords left out, stemmed), with where it
+/// stands in `text`: for readers' taste models, which weigh papers by the words search sees.
+pub fn for_each_word(text: &str, mut f: impl FnMut(&str, std::ops::Range<usize>)) {
+    thread_local! {
+        static ANALYZER: RefCell<TextAnalyzer> = RefCell::new(analyzer());
+    }
+    ANALYZER.with_borrow_mut(|a| {
+        let mut s = a.token_stream(text);
+        while s.advance() {
+            let t = s.token();
+            f(&t.text, t.offset_from..t.offset_to);
+        }
+    });
+}
+
 #[derive(Clone, Copy)]
 struct MemoStem;
 

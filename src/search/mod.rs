@@ -8,6 +8,7 @@ pub mod follow;
 pub mod index;
 pub mod query;
 
+pub use analysis::for_each_word;
 pub use follow::{IndexFollower, IndexWake};
 pub use index::{CatchUp, Hit, SearchError, SearchIndex, Snippet, Sort};
 pub use query::{QueryError, SearchQuery, parse};

@@ -6,6 +6,7 @@ pub mod arxiv_api;
 pub mod arxiv_feed;
 pub mod fetch;
 pub mod huggingface;
+pub mod library;
 pub mod xml;
 
 use chrono::{DateTime, Utc};

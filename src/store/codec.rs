@@ -26,6 +26,10 @@ pub const OUTBOX_V3: u8 = 3;
 pub const DELIVERY_STATE_V1: u8 = 1;
 pub const HF_V1: u8 = 1;
 pub const SUMMARY_V1: u8 = 1;
+/// One member's rating of a paper in a chat (`model::rating::Rating`).
+pub const RATING_V1: u8 = 1;
+/// A chat's taste model (`taste::Taste`).
+pub const TASTE_V1: u8 = 1;
 
 pub fn encode<T: Serialize>(version: u8, value: &T) -> Result<Vec<u8>, StoreError> {
     let mut out = vec![version];

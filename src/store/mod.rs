@@ -22,6 +22,9 @@
 //! | `y`    | id, 0, version, 0, lang, 0, model | LLM summary (versioned)    |
 //! | `Y`    | topic, 0, day, 0, lang, 0, model  | LLM topic overview (text)  |
 //! | `x`    | change number (u64 BE)            | ids of the papers written  |
+//! | `R`    | chat, 0, paper id, 0, member      | rating (versioned)         |
+//! | `T`    | chat                              | taste model (versioned)    |
+//! | `D`    | chat                              | retrain mark: time (i64)   |
 //!
 //! Days are `yyyymmdd` big-endian, so byte order is date order and "recent" is a reverse prefix
 //! scan. Indexes are posting lists (one value per topic/category and day, ids in arrival order)
@@ -32,7 +35,7 @@
 //!
 //! One file per record family: `papers` (`p`, `t`, `c`, `d`), `chats` (`h`, `u`, `S`),
 //! `enrich` (`e`, `y`, `Y`, the LLM's token spend), `delivery/` (`B`, `L`, `b`, `k`, counters),
-//! `changes` (`x`, the change log the search index catches up from);
+//! `changes` (`x`, the change log the search index catches up from), `taste` (`R`, `T`, `D`);
 //! `codec` encodes records and converts older ones. This file opens the store, keeps the
 //! in-memory generation and memos, and the meta values (`m`).
 
@@ -42,6 +45,7 @@ pub mod codec;
 mod delivery;
 mod enrich;
 mod papers;
+mod taste;
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -56,6 +60,7 @@ pub use chats::SubscriptionScan;
 use codec::{PaperRecordV1, day_from_key, day_key, decode, encode};
 pub use delivery::{NewItem, chat_ref};
 pub use papers::IngestStats;
+pub use taste::Forgotten;
 
 use crate::model::paper::StoredPaper;
 

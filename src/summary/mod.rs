@@ -76,5 +76,7 @@ pub fn item(
         stars: hf.and_then(|h| h.github_stars),
         topics: topics.to_vec(),
         matched: None,
+        relevance: None,
+        rated: Default::default(),
     }
 }

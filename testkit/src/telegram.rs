@@ -264,10 +264,23 @@ impl FakeTelegram {
             || json!({"id": chat_id, "type": "private", "first_name": format!("User{chat_id}")}),
         );
         let id = format!("cb{}", self.message_id());
-        let message = json!({
+        // As Telegram does, the tapped message comes with its keyboard as it is now.
+        let (text, markup) = self
+            .shared
+            .lock()
+            .sent
+            .iter()
+            .rev()
+            .find(|s| s.chat_id == chat_id && s.message_id == message_id)
+            .map(|s| (s.text.clone(), s.reply_markup.clone()))
+            .unwrap_or_else(|| ("(a message with buttons)".into(), None));
+        let mut message = json!({
             "message_id": message_id, "date": now(), "chat": chat,
-            "from": bot_user(), "text": "(a message with buttons)"
+            "from": bot_user(), "text": text
         });
+        if let Some(m) = markup {
+            message["reply_markup"] = m;
+        }
         self.push(json!({"callback_query": {
             "id": id, "from": user(user_id, None), "message": message,
             "chat_instance": format!("ci{chat_id}"), "data": data
@@ -571,6 +584,7 @@ async fn method(
                 ),
             }
         }
+        "editMessageReplyMarkup" => edit_reply_markup(&shared, &body),
         "answerCallbackQuery" => match body["callback_query_id"].as_str() {
             Some(_) => ok(json!(true)),
             None => err(
@@ -638,6 +652,7 @@ const METHODS: &[&str] = &[
     "getUpdates",
     "sendMessage",
     "editMessageText",
+    "editMessageReplyMarkup",
     "answerCallbackQuery",
     "setMyCommands",
     "getChatMember",
@@ -691,6 +706,50 @@ async fn get_updates(shared: &Shared, body: &Value) -> Response {
     };
     shared.changed.notify_waiters();
     ok(Value::Array(result))
+}
+
+/// `editMessageReplyMarkup`: the message's keyboard replaced, its text kept; recorded as an
+/// edit. Telegram refuses an edit that changes nothing.
+fn edit_reply_markup(shared: &Shared, body: &Value) -> Response {
+    let (Some(chat_id), Some(message_id)) = (body["chat_id"].as_i64(), body["message_id"].as_i64())
+    else {
+        return err(
+            400,
+            "Bad Request: message identifier is not specified",
+            None,
+        );
+    };
+    let markup = body.get("reply_markup").cloned();
+    if let Some(m) = &markup
+        && let Err(e) = check_keyboard(m)
+    {
+        return err(400, &format!("Bad Request: {e}"), None);
+    }
+    let mut g = shared.lock();
+    let Some(last) = g
+        .sent
+        .iter()
+        .rev()
+        .find(|s| s.chat_id == chat_id && s.message_id == message_id)
+        .cloned()
+    else {
+        return err(400, "Bad Request: message to edit not found", None);
+    };
+    if last.reply_markup == markup {
+        return err(
+            400,
+            "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+            None,
+        );
+    }
+    let edited = Sent {
+        reply_markup: markup,
+        edited: true,
+        at: Instant::now(),
+        ..last
+    };
+    g.sent.push(edited);
+    ok(json!({"message_id": message_id, "date": now(), "chat": {"id": chat_id}, "text": "…"}))
 }
 
 fn send_message(shared: &Shared, body: &Value, edit: Option<i64>) -> Response {

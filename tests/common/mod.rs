@@ -76,6 +76,19 @@ pub fn sample_digest(n: usize, compact: bool) -> paperbell_chat::DigestMessage {
             stars: Some(4500),
             topics: vec!["NeRF".into(), "3DGS".into()],
             matched: None,
+            // A reason at its longest, with markup in the liked paper's title.
+            relevance: Some(paperbell_chat::Relevance {
+                mark: "●●○".into(),
+                why: Some(format!(
+                    "like “{}”",
+                    "<b>Radiance</b> & *fields* ".repeat(20)
+                )),
+            }),
+            rated: paperbell_chat::Rated {
+                up: 3,
+                down: 1,
+                saved: 2,
+            },
         })
         .collect();
     paperbell_chat::DigestMessage {

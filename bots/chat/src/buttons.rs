@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::{Command, Lang, t};
+use crate::{Command, Lang, Rate, Rated, t};
 
 /// What an inline button does when tapped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,8 +28,23 @@ pub enum Callback {
         id: String,
         page: u32,
     },
+    /// A paper's rating buttons: open its row (the paper's number), or rate it.
+    Rate {
+        id: String,
+        tap: RateTap,
+    },
     /// Data too long for the platform's limit, kept in the bot's memory under this key.
     Stored(u64),
+}
+
+/// What a tap on a paper's rating buttons does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateTap {
+    /// The paper's number: shows its 👍 👎 ⭐ row under the message.
+    Open,
+    Rate(Rate),
+    /// ✕: hides the row.
+    Close,
 }
 
 impl Callback {
@@ -41,6 +56,16 @@ impl Callback {
             Callback::More { topic, count, page } => format!("r:{page}:{count}:{topic}"),
             Callback::MoreFound { words, page } => format!("q:{page}:{words}"),
             Callback::Similar { id, page } => format!("m:{page}:{id}"),
+            Callback::Rate { id, tap } => {
+                let t = match tap {
+                    RateTap::Open => 'o',
+                    RateTap::Rate(Rate::Up) => 'u',
+                    RateTap::Rate(Rate::Down) => 'd',
+                    RateTap::Rate(Rate::Save) => 's',
+                    RateTap::Close => 'c',
+                };
+                format!("v:{t}:{id}")
+            }
             Callback::Stored(k) => format!("k:{k}"),
         }
     }
@@ -67,6 +92,24 @@ impl Callback {
                 Callback::Similar { id, page }
             }
             "k" => Callback::Stored(rest.parse().ok()?),
+            "v" => {
+                let (t, id) = rest.split_once(':')?;
+                let tap = match t {
+                    "o" => RateTap::Open,
+                    "u" => RateTap::Rate(Rate::Up),
+                    "d" => RateTap::Rate(Rate::Down),
+                    "s" => RateTap::Rate(Rate::Save),
+                    "c" => RateTap::Close,
+                    _ => return None,
+                };
+                if id.is_empty() {
+                    return None;
+                }
+                Callback::Rate {
+                    id: id.to_string(),
+                    tap,
+                }
+            }
             _ => return None,
         })
     }
@@ -90,9 +133,145 @@ impl Callback {
                 id: id.clone(),
                 page: *page,
             },
-            Callback::Stored(_) => return None,
+            Callback::Stored(_) | Callback::Rate { .. } => return None,
         })
     }
+}
+
+/// Papers' number buttons per row (Discord allows five; phones show five comfortably).
+pub const NUMBERS_PER_ROW: usize = 5;
+
+/// A paper's number button: its number in the message's list and the chat's ratings so far.
+pub fn number_label(n: usize, rated: &Rated) -> String {
+    let mut s = n.to_string();
+    for (count, mark) in [(rated.up, "👍"), (rated.down, "👎"), (rated.saved, "⭐")] {
+        if count > 0 {
+            s.push_str(&format!(" {mark}{count}"));
+        }
+    }
+    s
+}
+
+/// The number buttons under a message of papers, `(number, id, ratings)` each: a tap opens
+/// the paper's rating row (the second tap rates).
+pub fn number_rows(papers: &[(usize, &str, Rated)]) -> Vec<Vec<(String, Callback)>> {
+    papers
+        .chunks(NUMBERS_PER_ROW)
+        .map(|row| {
+            row.iter()
+                .map(|(n, id, rated)| {
+                    (
+                        number_label(*n, rated),
+                        Callback::Rate {
+                            id: id.to_string(),
+                            tap: RateTap::Open,
+                        },
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A paper's rating row: 👍 👎 ⭐ and ✕, headed by its number.
+pub fn rating_row(n: usize, id: &str, lang: Lang) -> Vec<(String, Callback)> {
+    let cb = |tap| Callback::Rate {
+        id: id.to_string(),
+        tap,
+    };
+    vec![
+        (format!("{n}: 👍"), cb(RateTap::Rate(Rate::Up))),
+        ("👎".into(), cb(RateTap::Rate(Rate::Down))),
+        (
+            format!("⭐ {}", t(lang, "save", "收藏")),
+            cb(RateTap::Rate(Rate::Save)),
+        ),
+        ("✕".into(), cb(RateTap::Close)),
+    ]
+}
+
+/// A keyboard as a platform hands it back with a tap: label and data of each button.
+pub type Keyboard = Vec<Vec<(String, String)>>;
+
+/// The papers whose number buttons a keyboard holds, in order.
+pub fn numbered_papers(keyboard: &Keyboard) -> Vec<String> {
+    keyboard
+        .iter()
+        .flatten()
+        .filter_map(|(_, d)| match Callback::decode(d) {
+            Some(Callback::Rate {
+                id,
+                tap: RateTap::Open,
+            }) => Some(id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The keyboard after a tap on a rating button (pure): every number shows the chat's tally
+/// from `tallies` (the store's, read after the tap: the keyboard a tap hands back may be older
+/// than another member's tap); `Open` shows the paper's rating row under the row of its
+/// number (one rating row at a time); a rating or `Close` hides it. Other buttons (More,
+/// Unsubscribe) stay as they are.
+pub fn after_rating_tap(
+    keyboard: &Keyboard,
+    tap: &Callback,
+    tallies: &[(String, Rated)],
+    lang: Lang,
+) -> Keyboard {
+    let Callback::Rate { id, tap } = tap else {
+        return keyboard.clone();
+    };
+    let is_rating_row = |row: &Vec<(String, String)>| {
+        !row.is_empty()
+            && row.iter().all(|(_, d)| {
+                matches!(
+                    Callback::decode(d),
+                    Some(Callback::Rate { tap, .. }) if tap != RateTap::Open
+                )
+            })
+    };
+    let number = |label: &str| -> usize {
+        label
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let mut out: Keyboard = keyboard
+        .iter()
+        .filter(|r| !is_rating_row(r))
+        .cloned()
+        .collect();
+    for (label, d) in out.iter_mut().flatten() {
+        if let Some(Callback::Rate {
+            id,
+            tap: RateTap::Open,
+        }) = Callback::decode(d)
+            && let Some((_, rated)) = tallies.iter().find(|(p, _)| *p == id)
+        {
+            *label = number_label(number(label), rated);
+        }
+    }
+    let open = Callback::Rate {
+        id: id.clone(),
+        tap: RateTap::Open,
+    }
+    .encode();
+    if *tap == RateTap::Open
+        && let Some(row_at) = out.iter().position(|r| r.iter().any(|(_, d)| *d == open))
+    {
+        let n = out[row_at]
+            .iter()
+            .find(|(_, d)| *d == open)
+            .map_or(0, |(l, _)| number(l));
+        let row = rating_row(n, id, lang)
+            .into_iter()
+            .map(|(l, cb)| (l, cb.encode()))
+            .collect();
+        out.insert(row_at + 1, row);
+    }
+    out
 }
 
 /// The "More" button for a reply that has a next page (`Reply::Papers::more`).
@@ -245,5 +424,95 @@ mod tests {
         assert_eq!(table.resolve(&data), None, "evicted: answered as expired");
         assert_eq!(table.resolve("garbage"), None);
         assert_eq!(table.resolve("r:x:1:nerf"), None);
+    }
+
+    #[test]
+    fn two_taps_rate_a_paper_and_its_number_shows_the_tally() {
+        let rows = number_rows(&[
+            (1, "2401.00001", Rated::default()),
+            (
+                2,
+                "2401.00002",
+                Rated {
+                    up: 1,
+                    ..Rated::default()
+                },
+            ),
+        ]);
+        let mut kb: Keyboard = rows
+            .iter()
+            .map(|r| r.iter().map(|(l, cb)| (l.clone(), cb.encode())).collect())
+            .collect();
+        kb.push(vec![("More ▶".into(), "r:1:5:nerf".into())]);
+        assert_eq!(kb[0][1].0, "2 👍1");
+        for cb in [
+            Callback::Rate {
+                id: "2401.00002".into(),
+                tap: RateTap::Open,
+            },
+            Callback::Rate {
+                id: "hep-th/9901001".into(),
+                tap: RateTap::Rate(Rate::Save),
+            },
+            Callback::Rate {
+                id: "2401.00002".into(),
+                tap: RateTap::Close,
+            },
+        ] {
+            assert_eq!(Callback::decode(&cb.encode()), Some(cb.clone()));
+            assert!(cb.encode().len() <= 64, "fits Telegram's callback data");
+            assert_eq!(cb.command(), None);
+        }
+        // First tap: the rating row appears under the numbers.
+        let open = Callback::Rate {
+            id: "2401.00002".into(),
+            tap: RateTap::Open,
+        };
+        let kb2 = after_rating_tap(&kb, &open, &[], Lang::En);
+        assert_eq!(kb2.len(), 3);
+        assert_eq!(kb2[1][0].0, "2: 👍");
+        assert_eq!(kb2[2], kb[1], "other buttons stay");
+        // Opening another paper's row replaces it.
+        let other = Callback::Rate {
+            id: "2401.00001".into(),
+            tap: RateTap::Open,
+        };
+        let kb3 = after_rating_tap(&kb2, &other, &[], Lang::En);
+        assert_eq!(kb3.len(), 3);
+        assert_eq!(kb3[1][0].0, "1: 👍");
+        // Second tap: rated, the row goes, the number shows the chat's tally.
+        let up = Callback::Rate {
+            id: "2401.00001".into(),
+            tap: RateTap::Rate(Rate::Up),
+        };
+        assert_eq!(numbered_papers(&kb3), ["2401.00001", "2401.00002"]);
+        let tallies = [
+            (
+                "2401.00001".to_string(),
+                Rated {
+                    up: 2,
+                    saved: 1,
+                    down: 0,
+                },
+            ),
+            // Another member's tap since: the store's tally wins over the old label.
+            (
+                "2401.00002".to_string(),
+                Rated {
+                    up: 1,
+                    down: 1,
+                    saved: 0,
+                },
+            ),
+        ];
+        let kb4 = after_rating_tap(&kb3, &up, &tallies, Lang::En);
+        assert_eq!(kb4.len(), 2);
+        assert_eq!(kb4[0][0].0, "1 👍2 ⭐1");
+        assert_eq!(kb4[0][1].0, "2 👍1 👎1");
+        let close = Callback::Rate {
+            id: "2401.00002".into(),
+            tap: RateTap::Close,
+        };
+        assert_eq!(after_rating_tap(&kb2, &close, &[], Lang::En), kb);
     }
 }

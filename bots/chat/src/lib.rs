@@ -176,6 +176,53 @@ pub struct PaperItem {
     pub topics: Vec<String>,
     /// Where a search's words matched in the abstract (`/search` results only).
     pub matched: Option<Matched>,
+    /// How likely the chat likes it and why, when the chat has a taste model.
+    pub relevance: Option<Relevance>,
+    /// The chat's ratings of it so far, shown on its button.
+    pub rated: Rated,
+}
+
+/// A chat's ratings of one paper, every member's together, as its buttons show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rated {
+    pub up: u32,
+    pub down: u32,
+    pub saved: u32,
+}
+
+/// Why a tap's rating was not recorded: a short text for the person who tapped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotRated(pub String);
+
+/// A rating a person gives with a tap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rate {
+    /// 👍 (a second 👍 takes it back)
+    Up,
+    /// 👎 (a second 👎 takes it back)
+    Down,
+    /// ⭐ save (a second ⭐ takes it back)
+    Save,
+}
+
+/// A paper's relevance to a chat that rated papers: a small mark and a short reason.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Relevance {
+    /// Three dots filled by how likely the chat likes it (`●●○`).
+    pub mark: String,
+    /// The words or the liked paper it resembles (`diffusion, video`; `like “NeRF…”`).
+    pub why: Option<String>,
+}
+
+impl Relevance {
+    /// The line a paper shows it on: `●●○ for you: diffusion, video`.
+    pub fn line(&self, lang: Lang) -> String {
+        match &self.why {
+            Some(why) => format!("{} {} {why}", self.mark, t(lang, "for you:", "推荐理由：")),
+            None => self.mark.clone(),
+        }
+    }
 }
 
 /// A fragment of a text with the byte ranges (within it) of the words a search matched.
@@ -247,6 +294,9 @@ pub struct Caller {
     pub can_manage: bool,
     /// The person's client language (`en`, `zh-hans`, ...), when the platform says.
     pub locale: Option<String>,
+    /// Who tapped or typed (the platform's user id), when the platform says: in groups every
+    /// member's rating counts on its own.
+    pub member: Option<String>,
 }
 
 /// What the core answers to a command.
@@ -291,6 +341,11 @@ pub trait Handler: Send + Sync + 'static {
     /// Topics to offer while a person types one (Discord's autocomplete): this chat's
     /// subscriptions, configured topics and arXiv categories matching `typed`, best first.
     fn suggest_topics(&self, chat: &ChatRef, typed: &str) -> Vec<TopicItem>;
+    /// One person's tap on a paper's rating button: stored durably before this returns, then
+    /// the chat's tally of the paper. `Err` is a short text to show the person.
+    fn rate(&self, caller: &Caller, paper: &str, rate: Rate) -> Result<Rated, NotRated>;
+    /// The chat's tallies of `papers`, for the buttons under a message (in order).
+    fn rated(&self, chat: &ChatRef, papers: &[String]) -> Vec<Rated>;
 }
 
 /// Why a send failed, in terms the delivery policy acts on.

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use crate::{Answer, Caller, ChatRef, Command, Handler, Lang, Reply, TopicItem};
+use crate::{
+    Answer, Caller, ChatRef, Command, Handler, Lang, NotRated, Rate, Rated, Reply, TopicItem,
+};
 
 /// A cheap-to-clone handle on the core for async adapters.
 #[derive(Clone)]
@@ -55,6 +57,25 @@ impl Offload {
     pub async fn chat_moved(&self, from: &ChatRef, to: &ChatRef) {
         let (from, to) = (from.clone(), to.clone());
         self.run(move |h| h.chat_moved(&from, &to)).await;
+    }
+
+    pub async fn rate(&self, caller: &Caller, paper: &str, rate: Rate) -> Result<Rated, NotRated> {
+        let (caller, paper) = (caller.clone(), paper.to_string());
+        self.run(move |h| h.rate(&caller, &paper, rate))
+            .await
+            .unwrap_or_else(|| {
+                Err(NotRated(
+                    "Something went wrong on the bot's side; please try again.".into(),
+                ))
+            })
+    }
+
+    pub async fn rated(&self, chat: &ChatRef, papers: &[String]) -> Vec<Rated> {
+        let (chat, papers) = (chat.clone(), papers.to_vec());
+        let n = papers.len();
+        self.run(move |h| h.rated(&chat, &papers))
+            .await
+            .unwrap_or_else(|| vec![Rated::default(); n])
     }
 
     pub async fn suggest_topics(&self, chat: &ChatRef, typed: &str) -> Vec<TopicItem> {

@@ -5,7 +5,7 @@
 //! Markdown from arXiv or people is escaped. Plain values here; `bot` turns them into
 //! serenity builders.
 
-use paperbell_chat::buttons::{Callback, more_button, page_buttons};
+use paperbell_chat::buttons::{Callback, more_button, number_rows, page_buttons};
 use paperbell_chat::{Answer, DigestMessage, Lang, PaperItem, Reply, TopicItem, t};
 
 pub const MAX_CONTENT: usize = 2000;
@@ -131,6 +131,9 @@ pub fn paper_embed(p: &PaperItem, lang: Lang) -> Embed {
         text.push_str(&format!("**{}**\n", cut(&escape_md(tt), 300)));
     }
     text.push_str(&cut(&escape_md(&authors), 400));
+    if let Some(r) = &p.relevance {
+        text.push_str(&format!("\n{}", cut(&escape_md(&r.line(lang)), 120)));
+    }
     if let Some(m) = &p.matched {
         text.push_str("\n🔎 …");
         for (piece, marked) in m.pieces() {
@@ -202,10 +205,15 @@ pub fn pack(content: &str, embeds: Vec<Embed>) -> Vec<Message> {
     out
 }
 
-/// One line of a compact digest: linked title, id and code link.
-fn compact_line(p: &PaperItem) -> String {
+/// One line of a compact digest: its number, linked title, id and code link.
+fn compact_line(n: usize, p: &PaperItem) -> String {
+    let mark = p
+        .relevance
+        .as_ref()
+        .map(|r| format!("{} ", r.mark))
+        .unwrap_or_default();
     let mut line = format!(
-        "• [{}]({}) · `{}`",
+        "{n}. {mark}[{}]({}) · `{}`",
         // One line per paper, whatever whitespace the title carries.
         cut(
             &escape_md(&p.title.split_whitespace().collect::<Vec<_>>().join(" ")),
@@ -223,7 +231,11 @@ fn compact_line(p: &PaperItem) -> String {
 /// Compact lines grouped into list embeds within the description limit.
 fn compact_embeds(title: &str, papers: &[PaperItem]) -> Vec<Embed> {
     let mut out: Vec<Embed> = Vec::new();
-    for line in papers.iter().map(compact_line) {
+    for line in papers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| compact_line(i + 1, p))
+    {
         match out.last_mut() {
             Some(e) if len(&e.description) + 1 + len(&line) <= MAX_DESCRIPTION => {
                 e.description.push('\n');
@@ -256,9 +268,10 @@ pub fn digest(d: &DigestMessage) -> Vec<Message> {
     let embeds = if d.compact {
         compact_embeds(&escape_md(&d.title), &d.papers)
     } else {
-        d.papers.iter().map(|p| paper_embed(p, d.lang)).collect()
+        numbered_embeds(&d.papers, d.lang)
     };
     let mut messages = pack(&content, embeds);
+    with_numbers(&mut messages, &d.papers, d.compact);
     if let Some(last) = messages.last_mut() {
         if d.more > 0 {
             let more = format!(
@@ -269,9 +282,48 @@ pub fn digest(d: &DigestMessage) -> Vec<Message> {
             );
             last.content = cut(&format!("{}{more}", last.content), MAX_CONTENT);
         }
-        last.buttons = unsubscribe_button(d);
+        last.buttons.extend(unsubscribe_button(d));
     }
     messages
+}
+
+/// One embed per paper, its number in front of its title (its rating button's number).
+fn numbered_embeds(papers: &[PaperItem], lang: Lang) -> Vec<Embed> {
+    papers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut e = paper_embed(p, lang);
+            e.title = cut(&format!("{}. {}", i + 1, e.title), MAX_TITLE);
+            e
+        })
+        .collect()
+}
+
+/// Rows of number buttons a message keeps for its papers (the last row is for the message's
+/// own button: More or Unsubscribe).
+const NUMBER_ROWS: usize = MAX_ROWS - 1;
+
+/// Each message gets the number buttons of the papers it shows (at most `NUMBER_ROWS` rows).
+fn with_numbers(messages: &mut [Message], papers: &[PaperItem], compact: bool) {
+    let mut at = 0;
+    for m in messages {
+        let count: usize = if compact {
+            m.embeds.iter().map(|e| e.description.lines().count()).sum()
+        } else {
+            m.embeds.len()
+        };
+        let shown: Vec<(usize, &str, paperbell_chat::Rated)> = papers
+            .iter()
+            .enumerate()
+            .skip(at)
+            .take(count)
+            .map(|(i, p)| (i + 1, p.id.as_str(), p.rated))
+            .collect();
+        at += count;
+        m.buttons = number_rows(&shown);
+        m.buttons.truncate(NUMBER_ROWS);
+    }
 }
 
 /// The Unsubscribe button under a digest.
@@ -290,10 +342,12 @@ pub fn unsubscribe_button(d: &DigestMessage) -> Buttons {
 
 /// A list of papers under a heading (`/recent`, `/search`, `/paper`).
 pub fn papers(heading: &str, papers: &[PaperItem], lang: Lang) -> Vec<Message> {
-    pack(
+    let mut messages = pack(
         &format!("**{}**", escape_md(heading)),
-        papers.iter().map(|p| paper_embed(p, lang)).collect(),
-    )
+        numbered_embeds(papers, lang),
+    );
+    with_numbers(&mut messages, papers, false);
+    messages
 }
 
 /// Plain text (a reply of the core) as messages within 2000 characters, split at line breaks,
@@ -420,7 +474,7 @@ pub fn reply(answer: &Answer) -> Vec<Message> {
         } => {
             let mut out = papers(heading, items, lang);
             if let (Some(button), Some(last)) = (more_button(lang, more.as_ref()), out.last_mut()) {
-                last.buttons = vec![vec![button]];
+                last.buttons.push(vec![button]);
             }
             out
         }

@@ -50,6 +50,15 @@ fn paper() -> impl Strategy<Value = PaperItem> {
                 text: "a *found* word <here> and `more` words".into(),
                 marks: vec![3..8, 23..29],
             }),
+            relevance: has_tldr.then(|| paperbell_chat::Relevance {
+                mark: "●●○".into(),
+                why: Some("like *a* [paper]".repeat(20)),
+            }),
+            rated: paperbell_chat::Rated {
+                up: 12,
+                down: 3,
+                saved: 7,
+            },
         })
 }
 
@@ -84,7 +93,19 @@ proptest! {
             messages.iter().map(|m| m.embeds.len()).sum()
         };
         prop_assert_eq!(shown, papers.len());
-        prop_assert_eq!(messages.last().unwrap().buttons.len(), 1);
+        let last = messages.last().unwrap().buttons.last().unwrap();
+        prop_assert!(matches!(last.as_slice(), [(_, paperbell_chat::buttons::Callback::Unsubscribe(_))]));
+        // Every paper has its rating button, up to the rows a message allows.
+        let numbers: usize = messages
+            .iter()
+            .flat_map(|m| m.buttons.iter().flatten())
+            .filter(|(_, cb)| matches!(cb, paperbell_chat::buttons::Callback::Rate { .. }))
+            .count();
+        if !compact {
+            prop_assert_eq!(numbers, papers.len());
+        } else {
+            prop_assert!(numbers <= papers.len());
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! confirmed, so a restart does not replay updates. Replies are not durable: a reply lost to a
 //! crash is a command the person repeats.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,23 +18,25 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use paperbell_chat::buttons::{Keyboard, RateTap, after_rating_tap, numbered_papers};
 use paperbell_chat::catalogue::COMMANDS;
 use paperbell_chat::offload::Offload;
 use paperbell_chat::{
     Answer, Caller, ChatPlatform, ChatRef, Command, DigestMessage, Handler, Lang, Platform,
     SendError, Sent, t,
 };
+use paperbell_chat::{Rate, Rated};
 use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::payloads::{
-    AnswerCallbackQuerySetters, EditMessageTextSetters, GetUpdatesSetters, SendMessageSetters,
-    SetMyCommandsSetters, SetWebhookSetters,
+    AnswerCallbackQuerySetters, EditMessageReplyMarkupSetters, EditMessageTextSetters,
+    GetUpdatesSetters, SendMessageSetters, SetMyCommandsSetters, SetWebhookSetters,
 };
 use teloxide::prelude::Requester;
 use teloxide::types::{
     AllowedUpdate, BotCommand, CallbackQuery, ChatId, ChatMemberUpdated, InlineKeyboardButton,
-    InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageId, ParseMode, Update, UpdateKind,
-    UserId,
+    InlineKeyboardButtonKind, InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageId,
+    ParseMode, Update, UpdateKind, UserId,
 };
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -100,7 +103,17 @@ struct Inner {
     callbacks: Mutex<CallbackTable>,
     tasks: TaskTracker,
     slots: Arc<Semaphore>,
+    /// Taps on one message's rating buttons take turns (by a lock of `RATING_LOCKS`), so the
+    /// last edit shows the last tally; `keyboards` keeps each message's keyboard as last set.
+    rating_locks: Vec<tokio::sync::Mutex<()>>,
+    keyboards: Mutex<HashMap<(i64, i32), Keyboard>>,
 }
+
+/// Locks taps on rating buttons are spread over (by chat and message).
+const RATING_LOCKS: usize = 64;
+/// Messages whose keyboards are remembered before the memory starts over (a tap on a message
+/// not remembered uses the keyboard Telegram hands back with it).
+const KEYBOARDS_KEPT: usize = 10_000;
 
 impl TelegramBot {
     /// Checks the token (getMe) and registers the command menu in English and Chinese.
@@ -148,6 +161,10 @@ impl TelegramBot {
                 callbacks: Mutex::new(CallbackTable::new(10_000, crate::parse::MAX_CALLBACK_BYTES)),
                 tasks: TaskTracker::new(),
                 slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+                rating_locks: (0..RATING_LOCKS)
+                    .map(|_| tokio::sync::Mutex::new(()))
+                    .collect(),
+                keyboards: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -306,6 +323,7 @@ impl TelegramBot {
             chat: chat_ref(msg.chat.id),
             can_manage: can_manage || msg.chat.is_private(),
             locale: msg.from.as_ref().and_then(|u| u.language_code.clone()),
+            member: msg.from.as_ref().map(|u| u.id.0.to_string()),
         }
     }
 
@@ -380,6 +398,7 @@ impl TelegramBot {
             chat: chat.clone(),
             can_manage: msg.chat.is_private(),
             locale: q.from.language_code.clone(),
+            member: Some(q.from.id.0.to_string()),
         };
         let resolved = q.data.as_deref().and_then(|d| {
             self.inner
@@ -388,6 +407,10 @@ impl TelegramBot {
                 .unwrap_or_else(|e| e.into_inner())
                 .resolve(d)
         });
+        if let Some(tap @ Callback::Rate { .. }) = &resolved {
+            self.on_rating_tap(&q, &msg, &caller0, tap).await;
+            return;
+        }
         let Some(cmd) = resolved.as_ref().and_then(Callback::command) else {
             let lang = self.lang(&caller0).await;
             let _ = bot
@@ -431,6 +454,104 @@ impl TelegramBot {
             return;
         }
         self.send_outs(&chat, outs).await;
+    }
+
+    /// A tap on a paper's number or rating button: the first shows the paper's 👍 👎 ⭐ row,
+    /// the second rates it (stored before the tap is answered) and puts the chat's tally on
+    /// the number. Only the message's keyboard changes: no message is sent.
+    async fn on_rating_tap(
+        &self,
+        q: &CallbackQuery,
+        msg: &Message,
+        caller: &Caller,
+        tap: &Callback,
+    ) {
+        let bot = &self.inner.bot;
+        let Callback::Rate { id, tap: what } = tap else {
+            return;
+        };
+        let lang = self.lang(caller).await;
+        let verdict = self
+            .inner
+            .flood
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .check(q.from.id.0 as i64, Instant::now());
+        if verdict != Verdict::Allow {
+            let _ = bot
+                .answer_callback_query(q.id.clone())
+                .text(t(
+                    lang,
+                    "That is a lot of taps at once; please wait a few seconds.",
+                    "点得太快了；请稍等几秒。",
+                ))
+                .await;
+            return;
+        }
+        let at = (msg.chat.id.0, msg.id.0);
+        let stripe =
+            (at.0.unsigned_abs() as usize ^ (at.1 as usize).wrapping_mul(31)) % RATING_LOCKS;
+        let _turn = self.inner.rating_locks[stripe].lock().await;
+        let mut toast = None;
+        if let RateTap::Rate(rate) = what {
+            match self.inner.core.rate(caller, id, *rate).await {
+                Ok(r) => toast = Some(rated_toast(*rate, &r, lang)),
+                Err(refused) => {
+                    let _ = bot
+                        .answer_callback_query(q.id.clone())
+                        .text(refused.0)
+                        .await;
+                    return;
+                }
+            }
+        }
+        let mut answer = bot.answer_callback_query(q.id.clone());
+        if let Some(text) = toast {
+            answer = answer.text(text);
+        }
+        let _ = answer.await;
+        let current = self
+            .inner
+            .keyboards
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&at)
+            .cloned()
+            .unwrap_or_else(|| keyboard_of(msg));
+        let papers = numbered_papers(&current);
+        let tallies = self.inner.core.rated(&caller.chat, &papers).await;
+        let tallies: Vec<(String, Rated)> = papers.into_iter().zip(tallies).collect();
+        let next = after_rating_tap(&current, tap, &tallies, lang);
+        if next == current {
+            return;
+        }
+        {
+            let mut kept = self
+                .inner
+                .keyboards
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if kept.len() >= KEYBOARDS_KEPT {
+                kept.clear();
+            }
+            kept.insert(at, next.clone());
+        }
+        let markup = InlineKeyboardMarkup::new(next.into_iter().map(|row| {
+            row.into_iter()
+                .map(|(label, data)| InlineKeyboardButton::callback(label, data))
+                .collect::<Vec<_>>()
+        }));
+        match bot
+            .edit_message_reply_markup(msg.chat.id, msg.id)
+            .reply_markup(markup)
+            .await
+        {
+            // Another tap got there first with the same buttons.
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => {}
+            Err(e) => {
+                tracing::warn!(chat = %caller.chat, error = %e, "updating a paper's buttons failed")
+            }
+        }
     }
 
     async fn on_membership(&self, m: ChatMemberUpdated) {
@@ -618,4 +739,47 @@ impl ChatPlatform for TelegramBot {
         self.send_out(id, part).await?;
         Ok(Sent::default())
     }
+}
+
+/// The keyboard under a message as Telegram handed it back: label and callback data of each
+/// button (other kinds of button, which paperbell does not send, are left out).
+fn keyboard_of(msg: &Message) -> Keyboard {
+    msg.reply_markup()
+        .map(|m| {
+            m.inline_keyboard
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .filter_map(|b| match &b.kind {
+                            InlineKeyboardButtonKind::CallbackData(d) => {
+                                Some((b.text.clone(), d.clone()))
+                            }
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .filter(|row| !row.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The short notice a rating tap shows (not a message): what was recorded and the tally.
+fn rated_toast(rate: Rate, r: &Rated, lang: Lang) -> String {
+    let what = match rate {
+        Rate::Up => "👍",
+        Rate::Down => "👎",
+        Rate::Save => "⭐",
+    };
+    format!(
+        "{what} {} · 👍{} 👎{} ⭐{}",
+        t(
+            lang,
+            "noted (tap again to take it back)",
+            "已记录（再点一次撤回）"
+        ),
+        r.up,
+        r.down,
+        r.saved
+    )
 }

@@ -6,7 +6,7 @@
 use paperbell_chat::{Answer, DigestMessage, Lang, PaperItem, Reply, TopicItem, t};
 
 use crate::parse::Callback;
-use paperbell_chat::buttons::{more_button, page_buttons};
+use paperbell_chat::buttons::{more_button, number_rows, page_buttons};
 use paperbell_chat::text::{cut, utf16_len};
 
 /// Telegram's limit on message text after entity parsing, in UTF-16 code units.
@@ -17,6 +17,8 @@ const MAX_TLDR_CHARS: usize = 600;
 const MAX_TRANSLATED_TITLE_CHARS: usize = 300;
 const MAX_TAKEAWAY_CHARS: usize = 200;
 const MAX_TAKEAWAYS: usize = 5;
+/// A relevance line (mark and reason) at most.
+const MAX_RELEVANCE_CHARS: usize = 120;
 /// Most visible UTF-16 units of one paper block: with the longest header (title and overview)
 /// it still fits one message.
 const MAX_BLOCK_UTF16: usize = 2600;
@@ -78,11 +80,13 @@ impl Html {
     }
 }
 
-/// A paper in a compact digest: linked title and links.
+/// A paper in a compact digest: linked title and links (its number, in front, is its bullet).
 pub fn compact_block(p: &PaperItem) -> Html {
     let mut h = Html::default();
-    h.text("• ")
-        .link(&p.abs_url, &cut(&p.title, MAX_TITLE_CHARS));
+    if let Some(r) = &p.relevance {
+        h.text(&r.mark).text(" ");
+    }
+    h.link(&p.abs_url, &cut(&p.title, MAX_TITLE_CHARS));
     h.text(" · ").link(&p.abs_url, &format!("arXiv:{}", p.id));
     for code in p.code_urls.iter().take(MAX_CODE_LINKS) {
         h.text(" · ").link(code, "code");
@@ -146,6 +150,9 @@ pub fn paper_block(p: &PaperItem, lang: Lang) -> Html {
     if !authors.is_empty() {
         h.tagged("i", &cut(&authors, 300)).text("\n");
     }
+    if let Some(r) = &p.relevance {
+        h.text(&cut(&r.line(lang), MAX_RELEVANCE_CHARS)).text("\n");
+    }
     if let Some(m) = &p.matched {
         // Where the search's words are, before the TL;DR: it is why this paper was found.
         let mut found = Html::default();
@@ -189,6 +196,14 @@ pub fn paper_block(p: &PaperItem, lang: Lang) -> Html {
 /// Packs a header, blocks and a footer into messages within the limit. The header starts the
 /// first message; each following message repeats it with "(continued)".
 pub fn pack(header: &Html, blocks: &[Html], footer: Option<&Html>) -> Vec<String> {
+    pack_counted(header, blocks, footer)
+        .into_iter()
+        .map(|(html, _)| html)
+        .collect()
+}
+
+/// `pack`, with how many of `blocks` each message holds (the footer not counted).
+fn pack_counted(header: &Html, blocks: &[Html], footer: Option<&Html>) -> Vec<(String, usize)> {
     let sep = "\n\n";
     let sep_len = utf16_len(sep);
     let mut messages = Vec::new();
@@ -199,22 +214,63 @@ pub fn pack(header: &Html, blocks: &[Html], footer: Option<&Html>) -> Vec<String
         c.text(" (continued)");
         c
     };
-    let all = blocks.iter().chain(footer);
-    for b in all {
+    let mut counted = 0;
+    let all = blocks
+        .iter()
+        .map(|b| (b, true))
+        .chain(footer.map(|f| (f, false)));
+    for (b, is_block) in all {
         if in_cur > 0 && cur.visible + sep_len + b.visible > MAX_MESSAGE_UTF16 {
-            messages.push(std::mem::replace(&mut cur, continued.clone()).html);
+            messages.push((std::mem::replace(&mut cur, continued.clone()).html, counted));
             in_cur = 0;
+            counted = 0;
         }
         cur.text(sep);
         cur.append(b);
         in_cur += 1;
+        counted += usize::from(is_block);
     }
-    messages.push(cur.html);
+    messages.push((cur.html, counted));
     messages
+}
+
+/// A paper's block with its number in front (its rating buttons carry the same number).
+fn numbered(n: usize, block: Html) -> Html {
+    let mut h = Html::default();
+    h.tagged("b", &format!("{n}.")).text(" ");
+    h.append(&block);
+    h
+}
+
+/// Messages of numbered papers, each with its papers' number buttons (the rating buttons).
+fn with_numbers(parts: Vec<(String, usize)>, papers: &[PaperItem]) -> Vec<Out> {
+    let mut at = 0;
+    parts
+        .into_iter()
+        .map(|(html, count)| {
+            let shown: Vec<(usize, &str, paperbell_chat::Rated)> = papers
+                .iter()
+                .enumerate()
+                .skip(at)
+                .take(count)
+                .map(|(i, p)| (i + 1, p.id.as_str(), p.rated))
+                .collect();
+            at += count;
+            Out {
+                html,
+                buttons: number_rows(&shown),
+            }
+        })
+        .collect()
 }
 
 /// A digest as Telegram messages (HTML parse mode, link previews off by the sender).
 pub fn digest(d: &DigestMessage) -> Vec<String> {
+    digest_parts(d).into_iter().map(|(html, _)| html).collect()
+}
+
+/// `digest`, with how many papers each message holds.
+fn digest_parts(d: &DigestMessage) -> Vec<(String, usize)> {
     let mut header = Html::default();
     header.tagged("b", &cut(&d.title, 200));
     header.text(&format!(" · {} · {}", d.day, d.papers.len() + d.more));
@@ -224,12 +280,16 @@ pub fn digest(d: &DigestMessage) -> Vec<String> {
     let blocks: Vec<Html> = d
         .papers
         .iter()
-        .map(|p| {
-            if d.compact {
-                compact_block(p)
-            } else {
-                paper_block(p, d.lang)
-            }
+        .enumerate()
+        .map(|(i, p)| {
+            numbered(
+                i + 1,
+                if d.compact {
+                    compact_block(p)
+                } else {
+                    paper_block(p, d.lang)
+                },
+            )
         })
         .collect();
     let footer = (d.more > 0).then(|| {
@@ -242,15 +302,26 @@ pub fn digest(d: &DigestMessage) -> Vec<String> {
         ));
         f
     });
-    pack(&header, &blocks, footer.as_ref())
+    pack_counted(&header, &blocks, footer.as_ref())
 }
 
 /// A list of papers under a heading (`/recent`, `/search`, `/paper`).
 pub fn papers(heading: &str, papers: &[PaperItem], lang: Lang) -> Vec<String> {
+    papers_parts(heading, papers, lang)
+        .into_iter()
+        .map(|(html, _)| html)
+        .collect()
+}
+
+fn papers_parts(heading: &str, papers: &[PaperItem], lang: Lang) -> Vec<(String, usize)> {
     let mut header = Html::default();
     header.tagged("b", &cut(heading, 300));
-    let blocks: Vec<Html> = papers.iter().map(|p| paper_block(p, lang)).collect();
-    pack(&header, &blocks, None)
+    let blocks: Vec<Html> = papers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| numbered(i + 1, paper_block(p, lang)))
+        .collect();
+    pack_counted(&header, &blocks, None)
 }
 
 /// Plain text (a reply of the core) as escaped messages within the limit, split at line
@@ -312,19 +383,6 @@ pub fn text_out(s: &str) -> Vec<Out> {
         .collect()
 }
 
-/// Buttons go under the last message of a reply.
-fn with_buttons(htmls: Vec<String>, buttons: Vec<Vec<(String, Callback)>>) -> Vec<Out> {
-    let n = htmls.len();
-    htmls
-        .into_iter()
-        .enumerate()
-        .map(|(i, html)| Out {
-            html,
-            buttons: if i + 1 == n { buttons.clone() } else { vec![] },
-        })
-        .collect()
-}
-
 /// The Unsubscribe button under a digest.
 pub fn unsubscribe_button(d: &DigestMessage) -> Vec<Vec<(String, Callback)>> {
     match &d.unsubscribe_topic {
@@ -340,9 +398,14 @@ pub fn unsubscribe_button(d: &DigestMessage) -> Vec<Vec<(String, Callback)>> {
     }
 }
 
-/// A digest as messages, the Unsubscribe button under the last.
+/// A digest as messages, each with its papers' rating buttons, the Unsubscribe button under
+/// the last.
 pub fn digest_out(d: &DigestMessage) -> Vec<Out> {
-    with_buttons(digest(d), unsubscribe_button(d))
+    let mut outs = with_numbers(digest_parts(d), &d.papers);
+    if let Some(last) = outs.last_mut() {
+        last.buttons.extend(unsubscribe_button(d));
+    }
+    outs
 }
 
 /// The topic list: a line per topic and a button per topic (tap to subscribe), with paging.
@@ -383,10 +446,11 @@ pub fn reply(answer: &Answer) -> Vec<Out> {
             papers: items,
             more,
         } => {
-            let buttons = more_button(lang, more.as_ref())
-                .map(|b| vec![vec![b]])
-                .unwrap_or_default();
-            with_buttons(papers(heading, items, lang), buttons)
+            let mut outs = with_numbers(papers_parts(heading, items, lang), items);
+            if let (Some(last), Some(b)) = (outs.last_mut(), more_button(lang, more.as_ref())) {
+                last.buttons.push(vec![b]);
+            }
+            outs
         }
         Reply::Topics {
             heading,

@@ -41,6 +41,8 @@ prop_compose! {
             tldr,
             tldr_source: if translated.is_some() { TldrSource::Llm } else { TldrSource::Extractive },
             title_translated: translated.clone(),
+            relevance: translated.clone().map(|why| paperbell_chat::Relevance { mark: "●●○".into(), why: Some(why) }),
+            rated: paperbell_chat::Rated { up: n % 7, down: n % 3, saved: n % 5 },
             tldr_translated: translated,
             takeaways,
             project_url: Some("https://example.org/?a=1&b=\"2\"".into()),

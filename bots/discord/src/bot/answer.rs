@@ -48,7 +48,13 @@ impl DiscordBot {
     }
 
     pub(super) async fn on_command(&self, i: &CommandInteraction) -> Plan {
-        let caller = caller(i.channel_id, i.guild_id, i.member.as_deref(), &i.locale);
+        let caller = caller(
+            i.channel_id,
+            i.guild_id,
+            i.member.as_deref(),
+            &i.locale,
+            i.user.id.get(),
+        );
         // A command from a channel shows the bot is there again (the core reactivates it).
         self.guard().gone.remove(&i.channel_id.get());
         if let Some(plan) = self.flood_check(i.user.id.get(), &caller).await {
@@ -84,7 +90,13 @@ impl DiscordBot {
     }
 
     pub(super) async fn on_component(&self, i: &ComponentInteraction) -> Plan {
-        let caller = caller(i.channel_id, i.guild_id, i.member.as_ref(), &i.locale);
+        let caller = caller(
+            i.channel_id,
+            i.guild_id,
+            i.member.as_ref(),
+            &i.locale,
+            i.user.id.get(),
+        );
         self.guard().gone.remove(&i.channel_id.get());
         let resolved = self
             .inner
@@ -92,6 +104,9 @@ impl DiscordBot {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .resolve(&i.data.custom_id);
+        if let Some(tap @ Callback::Rate { .. }) = &resolved {
+            return self.on_rating_tap(i, &caller, tap).await;
+        }
         let Some(cmd) = resolved.as_ref().and_then(Callback::command) else {
             let lang = self.lang(&caller).await;
             return self.answer(
@@ -113,6 +128,77 @@ impl DiscordBot {
         let messages = render::reply(&self.command(&caller, cmd).await);
         // Turning a page of the topic list edits the list in place.
         self.answer(messages, page_turn)
+    }
+
+    /// A tap on a paper's number or rating button: the first shows the paper's 👍 👎 ⭐ row,
+    /// the second rates it (stored before the answer) and puts the chat's tally on the number.
+    /// The answer updates the message's buttons only: no message is sent.
+    pub(super) async fn on_rating_tap(
+        &self,
+        i: &ComponentInteraction,
+        caller: &Caller,
+        tap: &Callback,
+    ) -> Plan {
+        let Callback::Rate { id, tap: what } = tap else {
+            return self.answer(vec![], false);
+        };
+        if let Some(plan) = self.flood_check(i.user.id.get(), caller).await {
+            return plan;
+        }
+        let lang = self.lang(caller).await;
+        if let RateTap::Rate(rate) = what
+            && let Err(refused) = self.inner.core.rate(caller, id, *rate).await
+        {
+            return self.answer(vec![ephemeral(refused.0)], false);
+        }
+        let current: Keyboard = i
+            .message
+            .components
+            .iter()
+            .map(|row| {
+                row.components
+                    .iter()
+                    .filter_map(|c| match c {
+                        ActionRowComponent::Button(b) => match &b.data {
+                            ButtonKind::NonLink { custom_id, .. } => {
+                                Some((b.label.clone().unwrap_or_default(), custom_id.clone()))
+                            }
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .filter(|row| !row.is_empty())
+            .collect();
+        // Every number from the store: the message a tap hands back may predate another
+        // member's tap.
+        let papers = numbered_papers(&current);
+        let tallies = self.inner.core.rated(&caller.chat, &papers).await;
+        let tallies: Vec<(String, paperbell_chat::Rated)> =
+            papers.into_iter().zip(tallies).collect();
+        let next = after_rating_tap(&current, tap, &tallies, lang);
+        let rows: Vec<CreateActionRow> = next
+            .into_iter()
+            .map(|row| {
+                CreateActionRow::Buttons(
+                    row.into_iter()
+                        .map(|(label, data)| {
+                            CreateButton::new(data)
+                                .label(label)
+                                .style(ButtonStyle::Secondary)
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        Plan {
+            first: CreateInteractionResponse::UpdateMessage(
+                CreateInteractionResponseMessage::new().components(rows),
+            ),
+            first_message: None,
+            rest: vec![],
+        }
     }
 
     /// The first message answers the interaction; the others follow.
@@ -201,12 +287,14 @@ pub(super) fn caller(
     guild: Option<GuildId>,
     member: Option<&Member>,
     locale: &str,
+    user: u64,
 ) -> Caller {
     let perms = member.and_then(|m| m.permissions).map(|p| p.bits());
     Caller {
         chat: channel_ref(channel),
         can_manage: parse::can_manage(guild.is_some(), perms),
         locale: (!locale.is_empty()).then(|| locale.to_string()),
+        member: Some(user.to_string()),
     }
 }
 

@@ -21,7 +21,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use paperbell_chat::buttons::{Callback, CallbackTable};
+use paperbell_chat::buttons::{
+    Callback, CallbackTable, Keyboard, RateTap, after_rating_tap, numbered_papers,
+};
 use paperbell_chat::flood::{FloodLimit, Verdict};
 use paperbell_chat::offload::Offload;
 use paperbell_chat::{
@@ -29,12 +31,13 @@ use paperbell_chat::{
     SendError, Sent, t,
 };
 use serenity::all::{
-    ButtonStyle, ChannelId, CommandDataOptionValue, CommandInteraction, CommandOptionType,
-    ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions,
-    CreateAutocompleteResponse, CreateButton, CreateCommand, CreateCommandOption, CreateEmbed,
-    CreateEmbedFooter, CreateInteractionResponse, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, EventHandler,
-    GatewayIntents, GuildChannel, GuildId, Interaction, Member, Permissions, Ready,
+    ActionRowComponent, ButtonKind, ButtonStyle, ChannelId, CommandDataOptionValue,
+    CommandInteraction, CommandOptionType, ComponentInteraction, Context, CreateActionRow,
+    CreateAllowedMentions, CreateAutocompleteResponse, CreateButton, CreateCommand,
+    CreateCommandOption, CreateEmbed, CreateEmbedFooter, CreateInteractionResponse,
+    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
+    EditInteractionResponse, EventHandler, GatewayIntents, GuildChannel, GuildId, Interaction,
+    Member, Permissions, Ready,
 };
 use serenity::http::{Http, HttpBuilder};
 use serenity::interactions_endpoint::Verifier;

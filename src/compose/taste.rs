@@ -1,0 +1,214 @@
+//! A chat's taste from the store: the vocabulary papers are weighed against (a memo of the
+//! newest papers' word statistics), a model learnt from the chat's ratings (`learn`), and a
+//! list put in the chat's order with each reason in words (`personal`).
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use paperbell_chat::{Lang, Relevance, t};
+
+use crate::model::paper::{PaperId, StoredPaper};
+use crate::store::{Store, StoreError};
+use crate::taste::{
+    Example, Features, Personal, Reason, Scorer, Taste, Vocabulary, WordCounts, mark,
+    personal_order, reason, train,
+};
+
+/// Papers (newest days first) whose word statistics weigh words.
+const VOCABULARY_PAPERS: usize = 8_000;
+/// Liked and disliked papers a model learns from at most (the newest ratings).
+const LEARN_RATED: usize = 400;
+/// Recent papers a model sees as "not rated", standing in for what the chat passed over.
+const BACKGROUND_PAPERS: usize = 300;
+/// How much one unrated paper counts against a rating.
+const BACKGROUND_WEIGHT: f32 = 0.2;
+
+/// Word statistics of the newest stored papers, kept until papers change.
+pub fn vocabulary(store: &Store) -> Result<Arc<Vocabulary>, StoreError> {
+    store.memo("taste\0vocabulary", || {
+        let mut counts = Vec::new();
+        let mut day = store.latest_day()?;
+        while let Some(d) = day {
+            for sp in store.papers_between(d, d)? {
+                counts.push(WordCounts::of(&sp.paper.title, &sp.paper.abstract_text));
+            }
+            if counts.len() >= VOCABULARY_PAPERS {
+                break;
+            }
+            day = store.day_before(d)?;
+        }
+        Ok(Vocabulary::new(&counts))
+    })
+}
+
+pub fn features(vocabulary: &Vocabulary, sp: &StoredPaper) -> Features {
+    Features::new(
+        &WordCounts::of(&sp.paper.title, &sp.paper.abstract_text),
+        vocabulary,
+    )
+}
+
+/// What a model learnt from, for a reply.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Learnt {
+    pub liked: usize,
+    pub disliked: usize,
+    /// Rated papers the store no longer has (left out).
+    pub missing: usize,
+}
+
+/// `chat`'s model from its ratings and imports as the store has them now; `None` when the chat
+/// has rated nothing (it ranks as everyone does).
+pub fn learn(store: &Store, chat: &str) -> Result<Option<(Taste, Learnt)>, StoreError> {
+    let mut rated = store.chat_ratings(chat)?;
+    if rated.is_empty() {
+        return Ok(None);
+    }
+    // Newest first: the model follows what the chat says now.
+    rated.sort_by(|a, b| b.1.at.cmp(&a.1.at).then(a.0.cmp(&b.0)));
+    let vocab = vocabulary(store)?;
+    let mut learnt = Learnt::default();
+    let mut liked: Vec<(String, Features)> = Vec::new();
+    let mut disliked: Vec<Features> = Vec::new();
+    for (id, tally) in &rated {
+        let opinion = tally.opinion();
+        if opinion == 0
+            || (opinion > 0 && liked.len() >= LEARN_RATED)
+            || (opinion < 0 && disliked.len() >= LEARN_RATED)
+        {
+            continue;
+        }
+        let Some(sp) = PaperId::parse(id).and_then(|p| store.paper(&p).transpose()) else {
+            learnt.missing += 1;
+            continue;
+        };
+        let f = features(&vocab, &sp?);
+        if opinion > 0 {
+            liked.push((id.clone(), f));
+        } else {
+            disliked.push(f);
+        }
+    }
+    let rated_ids: std::collections::HashSet<&str> =
+        rated.iter().map(|(id, _)| id.as_str()).collect();
+    let background: Vec<Features> = background(store)?
+        .iter()
+        .filter(|sp| !rated_ids.contains(sp.paper.id.as_str()))
+        .map(|sp| features(&vocab, sp))
+        .collect();
+    let mut examples: Vec<Example> = Vec::new();
+    examples.extend(liked.iter().map(|(_, f)| Example {
+        features: f,
+        liked: true,
+        weight: 1.0,
+    }));
+    examples.extend(disliked.iter().map(|f| Example {
+        features: f,
+        liked: false,
+        weight: 1.0,
+    }));
+    examples.extend(background.iter().map(|f| Example {
+        features: f,
+        liked: false,
+        weight: BACKGROUND_WEIGHT,
+    }));
+    learnt.liked = liked.len();
+    learnt.disliked = disliked.len();
+    let names: Vec<(&str, &Features)> = liked.iter().map(|(id, f)| (id.as_str(), f)).collect();
+    Ok(Some((train(&examples, &names), learnt)))
+}
+
+/// Up to `BACKGROUND_PAPERS` papers spread over the newest announcement days.
+fn background(store: &Store) -> Result<Vec<StoredPaper>, StoreError> {
+    let mut out = Vec::new();
+    let mut day = store.latest_day()?;
+    let mut days = 0;
+    while let Some(d) = day {
+        let papers = store.papers_between(d, d)?;
+        let step = (papers.len() / (BACKGROUND_PAPERS / 3).max(1)).max(1);
+        out.extend(papers.into_iter().step_by(step));
+        days += 1;
+        if out.len() >= BACKGROUND_PAPERS || days >= 7 {
+            break;
+        }
+        day = store.day_before(d)?;
+    }
+    out.truncate(BACKGROUND_PAPERS);
+    Ok(out)
+}
+
+/// `papers` (a list in its own order) in the chat's order, reasons for the first `explain`.
+pub fn personal(
+    store: &Store,
+    taste: &Taste,
+    papers: &[StoredPaper],
+    explain: usize,
+) -> Result<Vec<Personal>, StoreError> {
+    let vocab = vocabulary(store)?;
+    let features: Vec<Features> = papers.iter().map(|sp| features(&vocab, sp)).collect();
+    let refs: Vec<&Features> = features.iter().collect();
+    Ok(personal_order(&Scorer::new(taste), &refs, explain))
+}
+
+/// A paper's relevance to a chat with a model, as chats show it.
+pub fn relevance(
+    store: &Store,
+    scorer: &Scorer,
+    sp: &StoredPaper,
+    features: &Features,
+    lang: Lang,
+) -> Result<Relevance, StoreError> {
+    Ok(Relevance {
+        mark: mark(scorer.score(features)).to_string(),
+        why: reason_text(store, &reason(scorer, features), sp, lang)?,
+    })
+}
+
+/// A reason as a reader reads it: the liked paper's title, or the paper's own words.
+pub fn reason_text(
+    store: &Store,
+    reason: &Reason,
+    paper: &StoredPaper,
+    lang: Lang,
+) -> Result<Option<String>, StoreError> {
+    Ok(match reason {
+        Reason::None => None,
+        Reason::Like(id) => {
+            let title = PaperId::parse(id)
+                .map(|p| store.paper(&p))
+                .transpose()?
+                .flatten()
+                .map(|sp| shorten(&sp.paper.title, 60))
+                .unwrap_or_else(|| id.clone());
+            Some(format!("{} “{title}”", t(lang, "like", "类似")))
+        }
+        Reason::Words(ids) => {
+            let text = format!("{}. {}", paper.paper.title, paper.paper.abstract_text);
+            let words = crate::taste::features::surface_words(&text, ids);
+            let shown: Vec<&str> = ids
+                .iter()
+                .filter_map(|id| words.get(id).map(String::as_str))
+                .collect();
+            (!shown.is_empty()).then(|| shown.join(", "))
+        }
+    })
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// The announcement day `day` asks for, or the newest.
+pub fn day_or_latest(
+    store: &Store,
+    day: Option<NaiveDate>,
+) -> Result<Option<NaiveDate>, StoreError> {
+    match day {
+        Some(d) => Ok(Some(d)),
+        None => store.latest_day(),
+    }
+}

@@ -1,0 +1,187 @@
+//! A paper as a taste model sees it, pure: the words the search index reads in its title and
+//! abstract (stems, stopwords left out), weighed by TF-IDF against the stored papers' document
+//! frequencies, as a sparse vector of unit length.
+
+use rustc_hash::FxHashMap;
+
+use crate::search::for_each_word;
+
+/// A word's number: FNV-1a of its stem. Fixed here rather than a library's hasher because
+/// models keep these numbers in the store and must read the same after an upgrade.
+pub type TermId = u32;
+
+pub fn term_id(stem: &str) -> TermId {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in stem.as_bytes() {
+        h ^= u32::from(*b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// A title counts this many times over the abstract's words: it says what the paper is about.
+const TITLE_WEIGHT: u16 = 2;
+
+/// How often each word occurs in a paper (the title's words `TITLE_WEIGHT` times), by id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WordCounts(pub Vec<(TermId, u16)>);
+
+impl WordCounts {
+    pub fn of(title: &str, abstract_text: &str) -> WordCounts {
+        let mut counts: FxHashMap<TermId, u16> = FxHashMap::default();
+        for (text, weight) in [(title, TITLE_WEIGHT), (abstract_text, 1)] {
+            for_each_word(text, |stem, _| {
+                // Numbers and single letters say little about a reader's interests.
+                if stem.len() > 1 && !stem.bytes().all(|b| b.is_ascii_digit()) {
+                    let c = counts.entry(term_id(stem)).or_default();
+                    *c = c.saturating_add(weight);
+                }
+            });
+        }
+        let mut v: Vec<_> = counts.into_iter().collect();
+        v.sort_unstable_by_key(|(id, _)| *id);
+        WordCounts(v)
+    }
+}
+
+/// Document frequencies of words across a sample of stored papers.
+#[derive(Debug, Clone, Default)]
+pub struct Vocabulary {
+    df: FxHashMap<TermId, u32>,
+    docs: u32,
+}
+
+impl Vocabulary {
+    pub fn new<'a>(papers: impl IntoIterator<Item = &'a WordCounts>) -> Vocabulary {
+        let mut v = Vocabulary::default();
+        for p in papers {
+            v.docs += 1;
+            for (id, _) in &p.0 {
+                *v.df.entry(*id).or_default() += 1;
+            }
+        }
+        v
+    }
+
+    pub fn papers(&self) -> u32 {
+        self.docs
+    }
+
+    /// Smoothed inverse document frequency; a word never seen weighs as a rare one.
+    pub fn idf(&self, id: TermId) -> f32 {
+        let df = self.df.get(&id).copied().unwrap_or(0) as f32;
+        ((1.0 + self.docs as f32) / (1.0 + df)).ln() + 1.0
+    }
+}
+
+/// A paper's TF-IDF vector, sorted by term id, of unit length (empty for a paper without words).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Features(pub Vec<(TermId, f32)>);
+
+impl Features {
+    pub fn new(counts: &WordCounts, vocabulary: &Vocabulary) -> Features {
+        let mut v: Vec<(TermId, f32)> = counts
+            .0
+            .iter()
+            .map(|(id, n)| (*id, (1.0 + f32::from(*n).ln()) * vocabulary.idf(*id)))
+            .collect();
+        let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            for (_, w) in &mut v {
+                *w /= norm;
+            }
+        }
+        Features(v)
+    }
+
+    /// Cosine similarity of two unit vectors (a merge of the sorted ids).
+    pub fn cosine(&self, other: &Features) -> f32 {
+        let (a, b) = (&self.0, &other.0);
+        let (mut i, mut j, mut sum) = (0, 0, 0.0);
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    sum += a[i].1 * b[j].1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        sum
+    }
+
+    /// The ids of the `n` heaviest words.
+    pub fn top_terms(&self, n: usize) -> Vec<TermId> {
+        let mut v = self.0.clone();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.into_iter().take(n).map(|(id, _)| id).collect()
+    }
+}
+
+/// A word of `text` as the reader would recognise it, for each of `ids`: the first place the
+/// text uses a word with that stem, as written there (lower-cased).
+pub fn surface_words(text: &str, ids: &[TermId]) -> FxHashMap<TermId, String> {
+    let mut out = FxHashMap::default();
+    for_each_word(text, |stem, at| {
+        let id = term_id(stem);
+        if ids.contains(&id) && !out.contains_key(&id) {
+            out.insert(id, text[at].to_lowercase());
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_words_weigh_more_and_stems_meet() {
+        let c = WordCounts::of("Diffusion models", "We train a diffusion model on videos.");
+        let id = |w: &str| term_id(w);
+        let count = |w| c.0.iter().find(|(i, _)| *i == id(w)).map(|(_, n)| *n);
+        assert_eq!(
+            count("diffus"),
+            Some(3),
+            "title twice, abstract once, one stem"
+        );
+        assert_eq!(count("model"), Some(3));
+        assert_eq!(count("video"), Some(1));
+        assert_eq!(count("we"), None, "a stopword");
+    }
+
+    #[test]
+    fn features_are_unit_vectors_and_rare_words_weigh_more() {
+        let docs: Vec<WordCounts> = [
+            "neural radiance fields",
+            "neural networks",
+            "neural language models",
+        ]
+        .iter()
+        .map(|t| WordCounts::of(t, ""))
+        .collect();
+        let vocab = Vocabulary::new(&docs);
+        let f = Features::new(&docs[0], &vocab);
+        let norm: f32 = f.0.iter().map(|(_, w)| w * w).sum();
+        assert!((norm - 1.0).abs() < 1e-5);
+        let w = |s: &str| f.0.iter().find(|(i, _)| *i == term_id(s)).unwrap().1;
+        assert!(w("radianc") > w("neural"), "in every paper: weighs least");
+        assert!((f.cosine(&f) - 1.0).abs() < 1e-5);
+        assert!(f.cosine(&Features::new(&docs[2], &vocab)) > 0.0);
+        assert_eq!(
+            Features::new(&WordCounts::default(), &vocab),
+            Features::default()
+        );
+    }
+
+    #[test]
+    fn surface_words_are_as_written() {
+        let words = surface_words("Gaussian Splatting for dynamic scenes", &[term_id("splat")]);
+        assert_eq!(
+            words.get(&term_id("splat")).map(String::as_str),
+            Some("splatting")
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! A list of papers in a chat's order, pure: best liked first by the chat's model, the list's
+//! own order (today's facts) breaking ties, with a relevance and a reason for each paper.
+
+use super::features::{Features, TermId};
+use super::model::Scorer;
+
+/// Why a paper ranks where it does for a chat.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reason {
+    /// It resembles this liked (saved, 👍 or imported) paper.
+    Like(String),
+    /// These of its words weigh most for the chat.
+    Words(Vec<TermId>),
+    /// Nothing the chat liked speaks for it.
+    None,
+}
+
+/// One paper's place for a chat: its index in the list given, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Personal {
+    pub index: usize,
+    /// How likely the chat likes it, 0 to 1.
+    pub score: f32,
+    pub reason: Reason,
+}
+
+/// Words shared with a liked paper's heaviest ten that make it "like" that paper.
+const SHARED_FOR_LIKE: usize = 4;
+/// Words a reason names.
+const REASON_WORDS: usize = 3;
+
+/// `features` (a list in its own order) best first for the chat: by score, ties kept in the
+/// list's order. Reasons are worked out for the first `explain` only (they are shown there).
+pub fn personal_order(scorer: &Scorer, features: &[&Features], explain: usize) -> Vec<Personal> {
+    let mut v: Vec<Personal> = features
+        .iter()
+        .enumerate()
+        .map(|(index, f)| Personal {
+            index,
+            score: scorer.score(f),
+            reason: Reason::None,
+        })
+        .collect();
+    v.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
+    for p in v.iter_mut().take(explain) {
+        p.reason = reason(scorer, features[p.index]);
+    }
+    v
+}
+
+/// Why the chat would like a paper: the liked paper it resembles, else its heaviest words.
+pub fn reason(scorer: &Scorer, f: &Features) -> Reason {
+    match scorer.resembles(f, SHARED_FOR_LIKE) {
+        Some(id) => Reason::Like(id.to_string()),
+        None => {
+            let words = scorer.reasons(f, REASON_WORDS);
+            if words.is_empty() {
+                Reason::None
+            } else {
+                Reason::Words(words)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taste::{Example, Vocabulary, WordCounts, train};
+
+    #[test]
+    fn liked_papers_come_first_and_ties_keep_the_lists_order() {
+        let texts = [
+            "Speech recognition benchmarks",
+            "Neural radiance fields for dynamic scenes",
+            "Speech synthesis",
+            "Radiance fields relighting",
+        ];
+        let counts: Vec<WordCounts> = texts.iter().map(|t| WordCounts::of(t, "")).collect();
+        let vocab = Vocabulary::new(&counts);
+        let f: Vec<Features> = counts.iter().map(|c| Features::new(c, &vocab)).collect();
+        let liked = {
+            let c = WordCounts::of("Radiance fields for scenes", "");
+            Features::new(&c, &vocab)
+        };
+        let disliked = {
+            let c = WordCounts::of("Speech models", "");
+            Features::new(&c, &vocab)
+        };
+        let taste = train(
+            &[
+                Example {
+                    features: &liked,
+                    liked: true,
+                    weight: 1.0,
+                },
+                Example {
+                    features: &disliked,
+                    liked: false,
+                    weight: 1.0,
+                },
+            ],
+            &[("2401.00001", &liked)],
+        );
+        let scorer = Scorer::new(&taste);
+        let refs: Vec<&Features> = f.iter().collect();
+        let order = personal_order(&scorer, &refs, 2);
+        let idx: Vec<usize> = order.iter().map(|p| p.index).collect();
+        assert_eq!(&idx[..2], &[1, 3], "{order:?}");
+        assert_ne!(order[0].reason, Reason::None);
+        assert_eq!(order[3].reason, Reason::None, "not explained: not shown");
+        // No model words at all: the list's order stands.
+        let empty = crate::taste::Taste {
+            weights: vec![],
+            scale: 1.0,
+            bias: 0.0,
+            liked: vec![],
+            positives: 0,
+            negatives: 0,
+        };
+        let s = Scorer::new(&empty);
+        let idx: Vec<usize> = personal_order(&s, &refs, 4)
+            .iter()
+            .map(|p| p.index)
+            .collect();
+        assert_eq!(idx, vec![0, 1, 2, 3]);
+    }
+}

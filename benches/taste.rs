@@ -192,29 +192,34 @@ fn main() {
     let feeds = support::archive::feeds(&lines, &feeds_dir, None);
     let store = Store::open(&dir.path().join("data")).unwrap();
     let topics = support::shipped_topics();
-    for f in &feeds {
-        let parsed = paperbell::sources::parse(&std::fs::read(f).unwrap()).unwrap();
-        store.ingest(&parsed.papers, &topics).unwrap();
-    }
+    // Days arrive as they would: readers rate and models learn before the test days exist.
+    let ingest = |files: &[PathBuf]| {
+        for f in files {
+            let parsed = paperbell::sources::parse(&std::fs::read(f).unwrap()).unwrap();
+            store.ingest(&parsed.papers, &topics).unwrap();
+        }
+    };
+    assert_eq!(feeds.len(), DAYS, "one feed per day");
+    let learnt_by = LIBRARY_DAYS + RATING_DAYS;
+    ingest(&feeds[..learnt_by]);
     println!(
-        "store: {} papers over {} announcement days ({} to {})",
+        "store: {} papers over {} announcement days ({} to {}); test days {} to {} come later",
         store.paper_count(),
-        days.len(),
+        learnt_by,
         days[0],
+        days[learnt_by - 1],
+        days[learnt_by],
         days[DAYS - 1]
     );
-    let day_papers: HashMap<NaiveDate, Vec<StoredPaper>> = days
+
+    let day_papers: HashMap<NaiveDate, Vec<StoredPaper>> = days[..learnt_by]
         .iter()
         .map(|d| (*d, store.papers_between(*d, *d).unwrap()))
         .collect();
-
-    let mut today = Score::default();
-    let mut random = Score::default();
-    let mut ours = Score::default();
-    let mut readers_json = Vec::new();
     let mut largest_model = 0;
     let mut learn_time = std::time::Duration::ZERO;
-    let mut readers = 0;
+    // Each reader: (theme index, chat, model, liked ids, rated ids).
+    let mut learnt = Vec::new();
     for (r, theme) in THEMES.iter().enumerate() {
         let cats = vec![Category(theme.0.to_string())];
         let chat = format!("bench-reader-{r}");
@@ -265,9 +270,20 @@ fn main() {
         learn_time += t.elapsed();
         store.put_taste(&chat, &taste, None).unwrap();
         largest_model = largest_model.max(store.taste_bytes(&chat).unwrap().unwrap());
-        readers += 1;
+        learnt.push((r, taste, liked, rated));
+    }
+    ingest(&feeds[learnt_by..]);
+    let mut today = Score::default();
+    let mut random = Score::default();
+    let mut ours = Score::default();
+    let mut readers_json = Vec::new();
+    let readers = learnt.len();
+    for (r, taste, liked, rated) in learnt {
+        let theme = &THEMES[r];
+        let cats = vec![Category(theme.0.to_string())];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1000 + r as u64);
         let mut test_days = Vec::new();
-        for d in &days[LIBRARY_DAYS + RATING_DAYS..] {
+        for d in &days[learnt_by..] {
             let base = for_you(&store, None, *d, &cats, usize::MAX).unwrap();
             let relevant: HashSet<String> = base
                 .iter()
@@ -290,7 +306,7 @@ fn main() {
             test_days.push(json!({"candidates": base_ids, "relevant": relevant}));
         }
         // arxiv-sanity trains on every paper before the test days: liked ones positive.
-        let train: Vec<String> = days[..LIBRARY_DAYS + RATING_DAYS]
+        let train: Vec<String> = days[..learnt_by]
             .iter()
             .flat_map(|d| &day_papers[d])
             .map(|sp| sp.paper.id.to_string())

@@ -202,6 +202,11 @@ fn each_platform_and_the_store_stay_behind_their_wall() {
         &["src/web/feed.rs"],
     );
     only_in(
+        "BibTeX is read in src/sources/library.rs only",
+        &["biblatex"],
+        &["src/sources/library.rs"],
+    );
+    only_in(
         "the Prometheus exporter is src/metrics.rs's",
         &["metrics_exporter_prometheus"],
         &["src/metrics.rs"],

@@ -396,3 +396,69 @@ fn killing_the_process_mid_ingest_leaves_a_consistent_store() {
         "no kill landed mid-ingest (full run took {full_run:?}); the test proved nothing"
     );
 }
+
+/// A rating is durable when `rate` returns (before the tap is answered); a crash before the
+/// chat's model is retrained leaves the retrain mark, and the next start retrains it. Ratings
+/// of papers the store no longer has are kept and left out of learning.
+#[test]
+fn a_rating_survives_a_crash_before_its_retrain_and_the_next_start_learns_it() {
+    use paperbell::model::rating::RatingChange;
+    let dir = tempfile::tempdir().unwrap();
+    let chat = "telegram:42";
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let papers: Vec<(usize, &str, u32, &str)> = (0..40).map(|i| (i, "new", 1, TUE)).collect();
+        store.ingest(&rss(&papers), &topics()).unwrap();
+        store.flush().unwrap();
+        for i in [0, 7, 14] {
+            let id = common::id_of(i);
+            store
+                .rate(chat, &id, "7", RatingChange::Up, 10, true)
+                .unwrap();
+        }
+        store
+            .rate(chat, &common::id_of(1), "8", RatingChange::Down, 11, true)
+            .unwrap();
+        // A paper the store does not have.
+        store
+            .rate(chat, "2401.99999", "7", RatingChange::Save, 12, true)
+            .unwrap();
+        // The process dies here: no retrain, no flush beyond what `rate` did.
+        std::mem::forget(store);
+    }
+    // sled's lock belongs to the dead handle's file descriptor: copy the files as a crash
+    // leaves them and reopen the copy.
+    let copy = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(dir.path().join("."))
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let store = Store::open(copy.path()).unwrap();
+    let ratings = store.chat_ratings(chat).unwrap();
+    assert_eq!(ratings.len(), 5, "every acknowledged rating is there");
+    assert_eq!(
+        store.taste(chat).unwrap(),
+        None,
+        "not retrained before the crash"
+    );
+    assert_eq!(store.taste_dirty().unwrap().len(), 1, "the mark says so");
+    // What the service's learner does at start-up.
+    assert_eq!(paperbell::learn::retrain_marked_chats(&store).unwrap(), 1);
+    let taste = store.taste(chat).unwrap().expect("learnt at start-up");
+    assert!(taste.is_trained());
+    assert_eq!(
+        (taste.positives, taste.negatives),
+        (3, 1),
+        "the stored paper's ratings"
+    );
+    assert!(store.taste_dirty().unwrap().is_empty());
+    assert!(store.taste_bytes(chat).unwrap().unwrap() <= paperbell::taste::MAX_BYTES);
+    // /forget leaves nothing behind.
+    let gone = store.forget(chat).unwrap();
+    assert_eq!(gone.ratings, 5);
+    assert!(store.chat_ratings(chat).unwrap().is_empty());
+    assert_eq!(store.taste(chat).unwrap(), None);
+}

@@ -19,7 +19,9 @@ const VOCABULARY_PAPERS: usize = 8_000;
 /// Liked and disliked papers a model learns from at most (the newest ratings).
 const LEARN_RATED: usize = 400;
 /// Recent papers a model sees as "not rated", standing in for what the chat passed over.
-const BACKGROUND_PAPERS: usize = 300;
+const BACKGROUND_PAPERS: usize = 1_000;
+/// Announcement days the background is drawn from at most.
+const BACKGROUND_DAYS: usize = 14;
 /// How much one unrated paper counts against a rating.
 const BACKGROUND_WEIGHT: f32 = 0.2;
 
@@ -91,10 +93,11 @@ pub fn learn(store: &Store, chat: &str) -> Result<Option<(Taste, Learnt)>, Store
     }
     let rated_ids: std::collections::HashSet<&str> =
         rated.iter().map(|(id, _)| id.as_str()).collect();
-    let background: Vec<Features> = background(store)?
+    let background = background(store)?;
+    let background: Vec<&Features> = background
         .iter()
-        .filter(|sp| !rated_ids.contains(sp.paper.id.as_str()))
-        .map(|sp| features(&vocab, sp))
+        .filter(|(id, _)| !rated_ids.contains(id.as_str()))
+        .map(|(_, f)| f)
         .collect();
     let mut examples: Vec<Example> = Vec::new();
     examples.extend(liked.iter().map(|(_, f)| Example {
@@ -107,7 +110,7 @@ pub fn learn(store: &Store, chat: &str) -> Result<Option<(Taste, Learnt)>, Store
         liked: false,
         weight: 1.0,
     }));
-    examples.extend(background.iter().map(|f| Example {
+    examples.extend(background.iter().map(|&f| Example {
         features: f,
         liked: false,
         weight: BACKGROUND_WEIGHT,
@@ -118,23 +121,30 @@ pub fn learn(store: &Store, chat: &str) -> Result<Option<(Taste, Learnt)>, Store
     Ok(Some((train(&examples, &names), learnt)))
 }
 
-/// Up to `BACKGROUND_PAPERS` papers spread over the newest announcement days.
-fn background(store: &Store) -> Result<Vec<StoredPaper>, StoreError> {
-    let mut out = Vec::new();
-    let mut day = store.latest_day()?;
-    let mut days = 0;
-    while let Some(d) = day {
-        let papers = store.papers_between(d, d)?;
-        let step = (papers.len() / (BACKGROUND_PAPERS / 3).max(1)).max(1);
-        out.extend(papers.into_iter().step_by(step));
-        days += 1;
-        if out.len() >= BACKGROUND_PAPERS || days >= 7 {
-            break;
+/// Up to `BACKGROUND_PAPERS` papers spread evenly over the newest `BACKGROUND_DAYS`
+/// announcement days, with their features; kept until papers change (every retrain of every
+/// chat learns against the same sample).
+fn background(store: &Store) -> Result<Arc<Vec<(String, Features)>>, StoreError> {
+    store.memo("taste\0background", || {
+        let mut days = Vec::new();
+        let mut day = store.latest_day()?;
+        while let Some(d) = day {
+            days.push(store.papers_between(d, d)?);
+            if days.len() >= BACKGROUND_DAYS {
+                break;
+            }
+            day = store.day_before(d)?;
         }
-        day = store.day_before(d)?;
-    }
-    out.truncate(BACKGROUND_PAPERS);
-    Ok(out)
+        let total: usize = days.iter().map(Vec::len).sum();
+        let step = total.div_ceil(BACKGROUND_PAPERS).max(1);
+        let vocab = vocabulary(store)?;
+        Ok(days
+            .iter()
+            .flatten()
+            .step_by(step)
+            .map(|sp| (sp.paper.id.to_string(), features(&vocab, sp)))
+            .collect())
+    })
 }
 
 /// `papers` (a list in its own order) in the chat's order, reasons for the first `explain`.
@@ -185,9 +195,15 @@ pub fn reason_text(
         Reason::Words(ids) => {
             let text = format!("{}. {}", paper.paper.title, paper.paper.abstract_text);
             let words = crate::taste::features::surface_words(&text, ids);
-            let shown: Vec<&str> = ids
+            let found: Vec<&str> = ids
                 .iter()
                 .filter_map(|id| words.get(id).map(String::as_str))
+                .collect();
+            // "splatting" says nothing "gaussian splatting" did not.
+            let shown: Vec<&str> = found
+                .iter()
+                .copied()
+                .filter(|w| !found.iter().any(|o| o != w && o.contains(w)))
                 .collect();
             (!shown.is_empty()).then(|| shown.join(", "))
         }

@@ -19,12 +19,12 @@ use paperbell_chat::{ChatRef, Platform};
 use super::times::{delivery_instant, due_day, next_delivery};
 use crate::compose::{self, background, rank, topic_of};
 use crate::config::ScheduleConfig;
-use crate::digest::{Ranked, messages};
+use crate::digest::{PlannedTopic, Ranked, fresh, messages};
 use crate::model::chat::{ChatDefaults, ChatRecord, ChatSettings, Effective, Subscription};
 use crate::model::delivery::{ChatPlan, DeliveryState, PlannedMessage};
 use crate::store::{NewItem, Store, StoreError, SubscriptionScan, write_chat_key};
 use crate::summary::overview::Background;
-use crate::taste::{Features, Scorer, Taste, personal_order};
+use crate::taste::{Features, ListIndex, Taste};
 use crate::topics::TopicSet;
 use rustc_hash::FxHashMap;
 
@@ -148,7 +148,9 @@ struct Shared {
     /// Overview lines by list (topic and window), language and the papers they speak of.
     overviews: Slots<String>,
     /// A list's papers as taste models weigh them (topic and window), for chats with a model.
-    features: Slots<Arc<Vec<Features>>>,
+    features: Slots<Arc<ListIndex>>,
+    /// Every new paper per topic before a chat's `max`, by subscriptions and windows.
+    fresh: Slots<Arc<Vec<PlannedTopic>>>,
 }
 
 /// One planning thread's side of `Shared`, with the buffers its keys are built in.
@@ -158,7 +160,8 @@ struct Cache<'s> {
     risky: Memo<'s, Arc<Vec<(String, NaiveDate)>>>,
     plans: Memo<'s, Vec<Arc<PlannedMessage>>>,
     overviews: Memo<'s, String>,
-    features: Memo<'s, Arc<Vec<Features>>>,
+    features: Memo<'s, Arc<ListIndex>>,
+    fresh: Memo<'s, Arc<Vec<PlannedTopic>>>,
     key: Vec<u8>,
     overview_key: Vec<u8>,
 }
@@ -172,6 +175,7 @@ impl<'s> Cache<'s> {
             plans: Memo::new(&shared.plans),
             overviews: Memo::new(&shared.overviews),
             features: Memo::new(&shared.features),
+            fresh: Memo::new(&shared.fresh),
             key: Vec::with_capacity(256),
             overview_key: Vec::with_capacity(64),
         }
@@ -532,10 +536,9 @@ impl Planner {
         };
         let lists: Vec<&Ranked> = lists.iter().map(|i| &**cache.lists.value(*i)).collect();
         // A chat with a model: each list in its order (the lists' features shared by the run).
-        let order = match due.taste {
+        let scores = match due.taste {
             Some(taste) => {
-                let scorer = Scorer::new(taste);
-                let mut orders = Vec::with_capacity(lists.len());
+                let mut scores = Vec::with_capacity(lists.len());
                 for (t, s) in subs.iter().enumerate() {
                     cache.key.clear();
                     put_str(&mut cache.key, &s.topic_id);
@@ -544,25 +547,20 @@ impl Planner {
                     let list = lists[t];
                     let Some(i) = cache.features.get(&cache.key, wait, || {
                         let vocab = compose::taste::vocabulary(store)?;
-                        Ok::<_, StoreError>(Arc::new(
-                            list.papers
-                                .iter()
-                                .map(|sp| compose::taste::features(&vocab, sp))
-                                .collect::<Vec<_>>(),
-                        ))
+                        let features: Vec<Features> = list
+                            .papers
+                            .iter()
+                            .map(|sp| compose::taste::features(&vocab, sp))
+                            .collect();
+                        let refs: Vec<&Features> = features.iter().collect();
+                        Ok::<_, StoreError>(Arc::new(ListIndex::new(&refs)))
                     })?
                     else {
                         return Ok(None);
                     };
-                    let features: Vec<&Features> = cache.features.value(i).iter().collect();
-                    orders.push(
-                        personal_order(&scorer, &features, 0)
-                            .into_iter()
-                            .map(|p| p.index)
-                            .collect::<Vec<usize>>(),
-                    );
+                    scores.push(cache.features.value(i).scores(taste));
                 }
-                Some(orders)
+                Some(scores)
             }
             None => None,
         };
@@ -611,34 +609,28 @@ impl Planner {
             });
             overviews.value(i).clone()
         };
+        // The chat's messages from what its topics have new, in its order when it has a model.
+        let mut build = |fresh: &[PlannedTopic], scores: Option<&[Vec<f32>]>| {
+            messages(subs, &lists, fresh, scores, &mut overview, eff, &day())
+                .into_iter()
+                .map(Arc::new)
+                .collect::<Vec<_>>()
+        };
         let Some(oldest) = risky.iter().map(|(_, d)| *d).min() else {
-            if let Some(order) = &order {
-                // The chat's own order: its plan is its own.
-                return Ok(Some(
-                    messages(
-                        subs,
-                        &lists,
-                        Some(order),
-                        |_| false,
-                        &mut overview,
-                        eff,
-                        &day(),
-                    )
-                    .into_iter()
-                    .map(Arc::new)
-                    .collect(),
-                ));
+            // What the topics have new is the same for every chat with these topics and
+            // windows; only a chat with a model cuts it its own way.
+            let shared_fresh = cache
+                .fresh
+                .wait_for(&cache.key, || Arc::new(fresh(subs, &lists, |_| false)));
+            let shared_fresh = cache.fresh.value(shared_fresh).clone();
+            if let Some(scores) = &scores {
+                return Ok(Some(build(&shared_fresh, Some(scores))));
             }
             cache.key.extend_from_slice(&eff.max.to_le_bytes());
             put_str(&mut cache.key, eff.format.as_str());
             put_str(&mut cache.key, eff.lang.code());
             let built = cache.plans.get(&cache.key, wait, || {
-                Ok::<_, Infallible>(
-                    messages(subs, &lists, None, |_| false, &mut overview, eff, &day())
-                        .into_iter()
-                        .map(Arc::new)
-                        .collect(),
-                )
+                Ok::<_, Infallible>(build(&shared_fresh, None))
             });
             return Ok(match built {
                 Ok(i) => i.map(|i| cache.plans.value(i).clone()),
@@ -651,20 +643,8 @@ impl Planner {
         let delivered =
             self.store
                 .ledger_contains(&due.chat, oldest - chrono::Duration::days(2), &ids)?;
-        Ok(Some(
-            messages(
-                subs,
-                &lists,
-                order.as_deref(),
-                |id| delivered.contains(id),
-                &mut overview,
-                eff,
-                &day(),
-            )
-            .into_iter()
-            .map(Arc::new)
-            .collect(),
-        ))
+        let own_fresh = fresh(subs, &lists, |id| delivered.contains(id));
+        Ok(Some(build(&own_fresh, scores.as_deref())))
     }
 }
 

@@ -6,7 +6,7 @@ mod plan;
 mod rank;
 mod render;
 
-pub use plan::{PlannedTopic, messages, plan};
+pub use plan::{PlannedTopic, fresh, messages, plan};
 pub use rank::{RankFacts, Ranked, rank_order};
 pub use render::{
     TopicDigest, links, paper_json, render_list, render_markdown, render_paper, render_text,

@@ -85,52 +85,67 @@ pub fn plan<P: std::borrow::Borrow<StoredPaper>>(
     out
 }
 
-/// The chat's digest messages, pure: one per topic with something new (each paper once, under
-/// the first topic it matched, naming all), or one combined message when the format asks.
+/// Every new paper each topic would show a chat, pure, before the chat's `max`: each paper
+/// once, under the first topic it matched (naming all), nothing `delivered`, in the lists'
+/// order. It depends on the subscriptions and windows only, so a planning run shares it
+/// between chats (and chats with a taste model cut it their own way).
+pub fn fresh(
+    subs: &[Subscription],
+    lists: &[&Ranked],
+    delivered: impl Fn(&str) -> bool,
+) -> Vec<PlannedTopic> {
+    let per_topic: Vec<(&str, &[StoredPaper])> = subs
+        .iter()
+        .zip(lists)
+        .map(|(s, l)| (s.topic_name.as_str(), l.papers.as_slice()))
+        .collect();
+    plan(&per_topic, delivered, usize::MAX)
+}
+
+/// The chat's digest messages, pure, from its `fresh` papers: one message per topic with
+/// something new, at most `max` papers each, or one combined message when the format asks.
 /// `overview` gives a topic's overview line for the papers (indexes into its list, ascending)
-/// its message speaks of. `order`, for a chat with a taste model, is each list's order for the
-/// chat (indexes into the list, best first); without it the lists' own order stands.
+/// its message speaks of. `scores`, for a chat with a taste model, weighs each list's papers
+/// for the chat (by index): its best come first, ties in the list's order; without it the
+/// lists' own order stands.
 pub fn messages(
     subs: &[Subscription],
     lists: &[&Ranked],
-    order: Option<&[Vec<usize>]>,
-    delivered: impl Fn(&str) -> bool,
+    fresh: &[PlannedTopic],
+    scores: Option<&[Vec<f32>]>,
     overview: &mut dyn FnMut(usize, &[usize]) -> String,
     eff: &Effective,
     day: &str,
 ) -> Vec<PlannedMessage> {
-    let ordered: Vec<Vec<&StoredPaper>> = lists
-        .iter()
-        .enumerate()
-        .map(|(t, l)| match order {
-            Some(o) => o[t].iter().map(|&i| &l.papers[i]).collect(),
-            None => l.papers.iter().collect(),
-        })
-        .collect();
-    let per_topic: Vec<(&str, &[&StoredPaper])> = subs
-        .iter()
-        .zip(&ordered)
-        .map(|(s, l)| (s.topic_name.as_str(), l.as_slice()))
-        .collect();
-    // A planned index (into the chat's order) as an index into the topic's list.
-    let at = |t: usize, i: usize| order.map_or(i, |o| o[t][i]);
     let combined = eff.format == DigestFormat::Combined;
     let max = if combined {
         usize::MAX
     } else {
         eff.max as usize
     };
-    let planned = plan(&per_topic, delivered, max);
-    let ids = |t: &PlannedTopic| -> Vec<(String, Vec<String>)> {
-        t.papers
-            .iter()
-            .map(|(i, names)| {
-                (
-                    lists[t.topic].papers[at(t.topic, *i)].paper.id.to_string(),
-                    names.clone(),
-                )
-            })
-            .collect()
+    // Each topic's papers to show, in the chat's order, and how many were left out.
+    let chosen = |p: &PlannedTopic| -> (Vec<(String, Vec<String>)>, usize) {
+        let list = &lists[p.topic];
+        let mut shown: Vec<&(usize, Vec<String>)> = p.papers.iter().collect();
+        if let Some(s) = scores {
+            let s = &s[p.topic];
+            let better = |a: &&(usize, Vec<String>), b: &&(usize, Vec<String>)| {
+                s[b.0].total_cmp(&s[a.0]).then(a.0.cmp(&b.0))
+            };
+            if shown.len() > max {
+                shown.select_nth_unstable_by(max, better);
+                shown.truncate(max);
+            }
+            shown.sort_by(better);
+        } else {
+            shown.truncate(max);
+        }
+        let ids = shown
+            .into_iter()
+            .map(|(i, names)| (list.papers[*i].paper.id.to_string(), names.clone()))
+            .collect::<Vec<_>>();
+        let more = p.papers.len() - ids.len();
+        (ids, more)
     };
     let message = |title: String, papers, more, unsubscribe, overview| PlannedMessage {
         title,
@@ -143,10 +158,11 @@ pub fn messages(
         overview,
     };
     if combined {
-        if planned.is_empty() {
+        if fresh.is_empty() {
             return Vec::new();
         }
-        let mut papers: Vec<(String, Vec<String>)> = planned.iter().flat_map(ids).collect();
+        let mut papers: Vec<(String, Vec<String>)> =
+            fresh.iter().flat_map(|p| chosen(p).0).collect();
         let cap = eff.max as usize * subs.len().max(1);
         let more = papers.len().saturating_sub(cap) as u32;
         papers.truncate(cap);
@@ -158,20 +174,17 @@ pub fn messages(
             None,
         )];
     }
-    planned
+    fresh
         .iter()
         .map(|p| {
+            let (ids, more) = chosen(p);
             message(
                 subs[p.topic].topic_name.clone(),
-                ids(p),
-                p.more as u32,
+                ids,
+                more as u32,
                 Some(subs[p.topic].topic_id.clone()),
-                Some(overview(p.topic, &{
-                    let mut about: Vec<usize> =
-                        p.about().into_iter().map(|i| at(p.topic, i)).collect();
-                    about.sort_unstable();
-                    about
-                })),
+                // Every new paper of the topic, whichever the chat is shown.
+                Some(overview(p.topic, &p.about())),
             )
         })
         .collect()

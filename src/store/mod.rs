@@ -24,7 +24,10 @@
 //! | `x`    | change number (u64 BE)            | ids of the papers written  |
 //! | `R`    | chat, 0, paper id, 0, member      | rating (versioned)         |
 //! | `T`    | chat                              | taste model (versioned)    |
-//! | `D`    | chat                              | retrain mark: time (i64)   |
+//! | `W`    | chat                              | retrain mark (i64)         |
+//!
+//! Prefixes `D`, `l`, `s` and `o` held delivery records before their current layout and are
+//! read by `Store::open`'s conversion: never reuse them.
 //!
 //! Days are `yyyymmdd` big-endian, so byte order is date order and "recent" is a reverse prefix
 //! scan. Indexes are posting lists (one value per topic/category and day, ids in arrival order)
@@ -35,7 +38,7 @@
 //!
 //! One file per record family: `papers` (`p`, `t`, `c`, `d`), `chats` (`h`, `u`, `S`),
 //! `enrich` (`e`, `y`, `Y`, the LLM's token spend), `delivery/` (`B`, `L`, `b`, `k`, counters),
-//! `changes` (`x`, the change log the search index catches up from), `taste` (`R`, `T`, `D`);
+//! `changes` (`x`, the change log the search index catches up from), `taste` (`R`, `T`, `W`);
 //! `codec` encodes records and converts older ones. This file opens the store, keeps the
 //! in-memory generation and memos, and the meta values (`m`).
 
@@ -168,6 +171,9 @@ type Memo = (u64, Arc<dyn Any + Send + Sync>);
 /// Memos kept before they start over (a few per topic).
 const MEMOS_MAX: usize = 1024;
 
+/// How long opening waits for the store's lock to be let go in this process.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The sled page cache the service uses unless `[store] cache_mb` says otherwise.
 pub const DEFAULT_CACHE_MB: u64 = 32;
 
@@ -180,15 +186,33 @@ impl Store {
     /// Opens the store with a page cache of `cache_mb` MiB. The cache is most of the
     /// service's memory; queries outside it read from the OS page cache, still fast.
     pub fn open_with_cache(dir: &Path, cache_mb: u64) -> Result<Store> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_mb.max(1) * 1024 * 1024)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|source| StoreError::Open {
-                path: dir.display().to_string(),
-                source,
-            })?;
+            .mode(sled::Mode::HighThroughput);
+        // A store closed a moment ago in this process may still be held by sled's flusher
+        // thread until it next wakes (a test that reopens at once saw the lock busy on a loaded
+        // machine): the lock is asked for again for a little while before giving up. Another
+        // process holding it (a running service) still fails, two seconds later.
+        let started = std::time::Instant::now();
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e))
+                    if e.kind() == std::io::ErrorKind::Other
+                        && e.to_string().contains("could not acquire lock")
+                        && started.elapsed() < LOCK_PATIENCE =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(source) => {
+                    return Err(StoreError::Open {
+                        path: dir.display().to_string(),
+                        source,
+                    });
+                }
+            }
+        };
         match db.get(b"mschema")? {
             Some(v) if v.as_ref() != [SCHEMA_VERSION] => {
                 return Err(StoreError::Schema(v.first().copied().unwrap_or(0)));

@@ -1,6 +1,6 @@
 //! Readers' ratings, imports and taste models in sled: one rating per (chat, paper, member)
 //! (`R`), one model per chat (`T`), and a mark per chat whose model is behind its ratings
-//! (`D`), written in the same transaction as the rating so a crash cannot lose the retrain.
+//! (`W`), written in the same transaction as the rating so a crash cannot lose the retrain.
 //!
 //! Chats are keyed by the text of `telegram:ID`, `discord:ID`, or `local` (the terminal's).
 //! A rating is one key per member, so members of a group rating at once never meet on a key.
@@ -34,7 +34,7 @@ fn taste_key(chat: &str) -> Vec<u8> {
 }
 
 fn dirty_key(chat: &str) -> Vec<u8> {
-    key(b'D', &[chat.as_bytes()])
+    key(b'W', &[chat.as_bytes()])
 }
 
 fn decode_rating(v: &[u8]) -> Result<Rating> {
@@ -215,7 +215,7 @@ impl Store {
     /// Chats whose models are behind their ratings, with the mark to hand to `put_taste`.
     pub fn taste_dirty(&self) -> Result<Vec<(String, i64)>> {
         self.db
-            .scan_prefix([b'D'])
+            .scan_prefix([b'W'])
             .map(|item| {
                 let (k, v) = item?;
                 let at = v

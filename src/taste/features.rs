@@ -22,20 +22,44 @@ pub fn term_id(stem: &str) -> TermId {
 /// A title counts this many times over the abstract's words: it says what the paper is about.
 const TITLE_WEIGHT: u16 = 2;
 
-/// How often each word occurs in a paper (the title's words `TITLE_WEIGHT` times), by id.
+/// How often each word and each pair of neighbouring words occurs in a paper (the title's
+/// `TITLE_WEIGHT` times), by id. Pairs carry what single words miss ("gaussian splatting",
+/// "time series").
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WordCounts(pub Vec<(TermId, u16)>);
+
+/// A word worth counting: numbers and single letters say little about a reader's interests.
+fn counts_for_taste(stem: &str) -> bool {
+    stem.len() > 1 && !stem.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The id of two neighbouring words.
+pub fn pair_id(first: &str, second: &str) -> TermId {
+    let mut h: u32 = term_id(first);
+    for b in std::iter::once(b' ').chain(second.bytes()) {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
 
 impl WordCounts {
     pub fn of(title: &str, abstract_text: &str) -> WordCounts {
         let mut counts: FxHashMap<TermId, u16> = FxHashMap::default();
         for (text, weight) in [(title, TITLE_WEIGHT), (abstract_text, 1)] {
+            let mut previous: Option<String> = None;
             for_each_word(text, |stem, _| {
-                // Numbers and single letters say little about a reader's interests.
-                if stem.len() > 1 && !stem.bytes().all(|b| b.is_ascii_digit()) {
-                    let c = counts.entry(term_id(stem)).or_default();
+                if !counts_for_taste(stem) {
+                    previous = None;
+                    return;
+                }
+                let c = counts.entry(term_id(stem)).or_default();
+                *c = c.saturating_add(weight);
+                if let Some(p) = &previous {
+                    let c = counts.entry(pair_id(p, stem)).or_default();
                     *c = c.saturating_add(weight);
                 }
+                previous = Some(stem.to_string());
             });
         }
         let mut v: Vec<_> = counts.into_iter().collect();
@@ -120,15 +144,27 @@ impl Features {
     }
 }
 
-/// A word of `text` as the reader would recognise it, for each of `ids`: the first place the
-/// text uses a word with that stem, as written there (lower-cased).
+/// A word (or pair of words) of `text` as the reader would recognise it, for each of `ids`:
+/// the first place the text uses it, as written there (lower-cased).
 pub fn surface_words(text: &str, ids: &[TermId]) -> FxHashMap<TermId, String> {
     let mut out = FxHashMap::default();
+    let mut previous: Option<(String, usize)> = None;
     for_each_word(text, |stem, at| {
+        if !counts_for_taste(stem) {
+            previous = None;
+            return;
+        }
         let id = term_id(stem);
         if ids.contains(&id) && !out.contains_key(&id) {
-            out.insert(id, text[at].to_lowercase());
+            out.insert(id, text[at.clone()].to_lowercase());
         }
+        if let Some((p, start)) = &previous {
+            let pair = pair_id(p, stem);
+            if ids.contains(&pair) && !out.contains_key(&pair) {
+                out.insert(pair, text[*start..at.end].to_lowercase());
+            }
+        }
+        previous = Some((stem.to_string(), at.start));
     });
     out
 }
@@ -178,10 +214,23 @@ mod tests {
 
     #[test]
     fn surface_words_are_as_written() {
-        let words = surface_words("Gaussian Splatting for dynamic scenes", &[term_id("splat")]);
+        let pair = pair_id("gaussian", "splat");
+        let words = surface_words(
+            "Gaussian Splatting for dynamic scenes",
+            &[term_id("splat"), pair],
+        );
         assert_eq!(
             words.get(&term_id("splat")).map(String::as_str),
             Some("splatting")
+        );
+        assert_eq!(
+            words.get(&pair).map(String::as_str),
+            Some("gaussian splatting")
+        );
+        let c = WordCounts::of("Gaussian splatting", "");
+        assert!(
+            c.0.iter().any(|(id, n)| *id == pair && *n == 2),
+            "pairs are counted"
         );
     }
 }

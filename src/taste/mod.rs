@@ -8,4 +8,4 @@ pub mod order;
 
 pub use features::{Features, TermId, Vocabulary, WordCounts};
 pub use model::{Example, MAX_BYTES, Scorer, Taste, mark, train};
-pub use order::{Personal, Reason, personal_order, reason};
+pub use order::{ListIndex, Personal, Reason, personal_order, reason};

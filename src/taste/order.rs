@@ -1,8 +1,10 @@
 //! A list of papers in a chat's order, pure: best liked first by the chat's model, the list's
 //! own order (today's facts) breaking ties, with a relevance and a reason for each paper.
 
+use rustc_hash::FxHashMap;
+
 use super::features::{Features, TermId};
-use super::model::Scorer;
+use super::model::{Scorer, Taste};
 
 /// Why a paper ranks where it does for a chat.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +62,85 @@ pub fn reason(scorer: &Scorer, f: &Features) -> Reason {
                 Reason::Words(words)
             }
         }
+    }
+}
+
+/// A list of papers many models score in a planning run, inverted: for each word, the papers
+/// that have it and its weight there, behind a bit filter of the words the list has. A model
+/// then costs its own words (most of which the list lacks: one bit each) and their papers,
+/// not every word of every paper.
+pub struct ListIndex {
+    filter: Vec<u64>,
+    terms: FxHashMap<TermId, (u32, u32)>,
+    postings: Vec<(u32, f32)>,
+    papers: usize,
+}
+
+/// Bits of `ListIndex`'s filter (8 KB: stays in the cache while a run scores its models).
+const FILTER_BITS: usize = 1 << 16;
+
+fn filter_bit(id: TermId) -> usize {
+    (id.wrapping_mul(0x9E37_79B9) >> 16) as usize
+}
+
+impl ListIndex {
+    pub fn new(features: &[&Features]) -> ListIndex {
+        let mut by_term: FxHashMap<TermId, Vec<(u32, f32)>> = FxHashMap::default();
+        for (i, f) in features.iter().enumerate() {
+            for (id, x) in &f.0 {
+                by_term.entry(*id).or_default().push((i as u32, *x));
+            }
+        }
+        let mut filter = vec![0u64; FILTER_BITS / 64];
+        let mut terms = FxHashMap::default();
+        let mut postings = Vec::with_capacity(by_term.values().map(Vec::len).sum());
+        for (id, list) in by_term {
+            let bit = filter_bit(id);
+            filter[bit / 64] |= 1 << (bit % 64);
+            terms.insert(id, (postings.len() as u32, list.len() as u32));
+            postings.extend(list);
+        }
+        ListIndex {
+            filter,
+            terms,
+            postings,
+            papers: features.len(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.papers
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.papers == 0
+    }
+
+    /// Each paper's score under `taste` (the logit: higher is liked more), in list order.
+    pub fn scores(&self, taste: &Taste) -> Vec<f32> {
+        let mut out = vec![taste.bias; self.papers];
+        for (id, q) in &taste.weights {
+            let bit = filter_bit(*id);
+            if self.filter[bit / 64] & (1 << (bit % 64)) == 0 {
+                continue;
+            }
+            let Some(&(start, len)) = self.terms.get(id) else {
+                continue;
+            };
+            let w = f32::from(*q) * taste.scale;
+            for &(paper, x) in &self.postings[start as usize..(start + len) as usize] {
+                out[paper as usize] += w * x;
+            }
+        }
+        out
+    }
+
+    /// The list's indexes best first for `taste`, ties in the list's order.
+    pub fn order(&self, taste: &Taste) -> Vec<usize> {
+        let scores = self.scores(taste);
+        let mut order: Vec<usize> = (0..self.papers).collect();
+        order.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
+        order
     }
 }
 

@@ -742,6 +742,18 @@ fn edit_reply_markup(shared: &Shared, body: &Value) -> Response {
             None,
         );
     }
+    let chat = g
+        .chats
+        .get(&chat_id)
+        .cloned()
+        .unwrap_or_else(|| json!({"id": chat_id, "type": "private", "first_name": "?"}));
+    let mut m = json!({
+        "message_id": message_id, "date": now(), "chat": chat, "from": bot_user(),
+        "text": last.visible.clone(), "edit_date": now()
+    });
+    if let Some(markup) = &markup {
+        m["reply_markup"] = markup.clone();
+    }
     let edited = Sent {
         reply_markup: markup,
         edited: true,
@@ -749,7 +761,10 @@ fn edit_reply_markup(shared: &Shared, body: &Value) -> Response {
         ..last
     };
     g.sent.push(edited);
-    ok(json!({"message_id": message_id, "date": now(), "chat": {"id": chat_id}, "text": "…"}))
+    drop(g);
+    shared.changed.notify_waiters();
+    // As Telegram answers: the edited message.
+    ok(m)
 }
 
 fn send_message(shared: &Shared, body: &Value, edit: Option<i64>) -> Response {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::{Command, Lang, Rate, Rated, t};
+use crate::{Command, Lang, PaperItem, Rate, Rated, t};
 
 /// What an inline button does when tapped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,18 +152,25 @@ pub fn number_label(n: usize, rated: &Rated) -> String {
     s
 }
 
-/// The number buttons under a message of papers, `(number, id, ratings)` each: a tap opens
-/// the paper's rating row (the second tap rates).
-pub fn number_rows(papers: &[(usize, &str, Rated)]) -> Vec<Vec<(String, Callback)>> {
-    papers
+/// The number buttons under a message showing `count` of a list's `papers` from `from` on
+/// (numbered from `from + 1`, with the chat's ratings so far): a tap opens the paper's rating
+/// row, the second tap rates.
+pub fn number_rows(
+    papers: &[PaperItem],
+    from: usize,
+    count: usize,
+) -> Vec<Vec<(String, Callback)>> {
+    let shown: Vec<(usize, &PaperItem)> =
+        papers.iter().enumerate().skip(from).take(count).collect();
+    shown
         .chunks(NUMBERS_PER_ROW)
         .map(|row| {
             row.iter()
-                .map(|(n, id, rated)| {
+                .map(|(i, p)| {
                     (
-                        number_label(*n, rated),
+                        number_label(i + 1, &p.rated),
                         Callback::Rate {
-                            id: id.to_string(),
+                            id: p.id.clone(),
                             tap: RateTap::Open,
                         },
                     )
@@ -428,17 +435,26 @@ mod tests {
 
     #[test]
     fn two_taps_rate_a_paper_and_its_number_shows_the_tally() {
-        let rows = number_rows(&[
-            (1, "2401.00001", Rated::default()),
-            (
-                2,
-                "2401.00002",
-                Rated {
+        let papers = [
+            PaperItem {
+                id: "2401.00001".into(),
+                ..PaperItem::default()
+            },
+            PaperItem {
+                id: "2401.00002".into(),
+                rated: Rated {
                     up: 1,
                     ..Rated::default()
                 },
-            ),
-        ]);
+                ..PaperItem::default()
+            },
+        ];
+        let rows = number_rows(&papers, 0, 2);
+        assert_eq!(
+            number_rows(&papers, 1, 5)[0][0].0,
+            "2 👍1",
+            "numbered in the list"
+        );
         let mut kb: Keyboard = rows
             .iter()
             .map(|r| r.iter().map(|(l, cb)| (l.clone(), cb.encode())).collect())

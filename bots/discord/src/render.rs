@@ -313,15 +313,8 @@ fn with_numbers(messages: &mut [Message], papers: &[PaperItem], compact: bool) {
         } else {
             m.embeds.len()
         };
-        let shown: Vec<(usize, &str, paperbell_chat::Rated)> = papers
-            .iter()
-            .enumerate()
-            .skip(at)
-            .take(count)
-            .map(|(i, p)| (i + 1, p.id.as_str(), p.rated))
-            .collect();
+        m.buttons = number_rows(papers, at, count);
         at += count;
-        m.buttons = number_rows(&shown);
         m.buttons.truncate(NUMBER_ROWS);
     }
 }

@@ -248,18 +248,9 @@ fn with_numbers(parts: Vec<(String, usize)>, papers: &[PaperItem]) -> Vec<Out> {
     parts
         .into_iter()
         .map(|(html, count)| {
-            let shown: Vec<(usize, &str, paperbell_chat::Rated)> = papers
-                .iter()
-                .enumerate()
-                .skip(at)
-                .take(count)
-                .map(|(i, p)| (i + 1, p.id.as_str(), p.rated))
-                .collect();
+            let buttons = number_rows(papers, at, count);
             at += count;
-            Out {
-                html,
-                buttons: number_rows(&shown),
-            }
+            Out { html, buttons }
         })
         .collect()
 }

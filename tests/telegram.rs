@@ -853,6 +853,38 @@ async fn papers_are_rated_in_two_taps_and_every_group_member_counts() {
     fake.press(me, me, r.message_id, "v:s:2401.99999").await;
     fake.wait_calls("answerCallbackQuery", toasts.len() + 1)
         .await;
+    // ⭐ saves; /saved lists saved papers, the one the store lacks by its id.
+    fake.press(me, me, r.message_id, &format!("v:s:{paper}"))
+        .await;
+    fake.wait_calls("answerCallbackQuery", toasts.len() + 2)
+        .await;
+    let saved = env.ask(me, "/saved", 1).await.remove(0);
+    assert!(
+        saved.visible.starts_with("Saved here (2)"),
+        "{}",
+        saved.visible
+    );
+    assert!(saved.visible.contains(&paper), "{}", saved.visible);
+    assert!(saved.visible.contains("2401.99999"), "{}", saved.visible);
+    // /forget: every rating and the model go.
+    let gone = env.ask(me, "/forget", 1).await.remove(0);
+    assert!(
+        gone.visible.starts_with("Forgotten: 2 "),
+        "{}",
+        gone.visible
+    );
+    assert!(
+        env.store
+            .chat_ratings(&format!("telegram:{me}"))
+            .unwrap()
+            .is_empty()
+    );
+    let empty = env.ask(me, "/saved", 1).await.remove(0);
+    assert!(
+        empty.visible.starts_with("Nothing is saved"),
+        "{}",
+        empty.visible
+    );
 
     // In a group every member's tap counts, all at once.
     let group = -100_300;
@@ -889,6 +921,21 @@ async fn papers_are_rated_in_two_taps_and_every_group_member_counts() {
         .tally(&format!("telegram:{group}"), &gpaper)
         .unwrap();
     assert_eq!(tally.up, members.len() as u32 - 1);
+    // Only administrators may make a group forget.
+    fake.group_text(group, true, 8002, "/forget").await;
+    let refused = fake.take(group, 1).await.remove(0);
+    assert!(
+        refused.visible.contains("Only chat administrators"),
+        "{}",
+        refused.visible
+    );
+    assert_eq!(
+        env.store
+            .tally(&format!("telegram:{group}"), &gpaper)
+            .unwrap()
+            .up,
+        members.len() as u32 - 1
+    );
     assert_eq!(fake.rejected(), vec![]);
     env.stop().await;
 }

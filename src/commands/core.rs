@@ -13,7 +13,7 @@ use crate::i18n::{Lang, t};
 use crate::learn::LearnWake;
 use crate::model::chat::{ChatDefaults, ChatSettings};
 use crate::model::paper::PaperId;
-use crate::model::rating::{RatingChange, Tally};
+use crate::model::rating::RatingChange;
 use crate::search::SearchIndex;
 use crate::store::Store;
 use crate::topics::TopicSet;
@@ -38,15 +38,6 @@ pub struct ChatCore {
 /// a fallback, not a shared identity).
 const UNKNOWN_MEMBER: &str = "someone";
 
-/// A chat's tally as its buttons show it.
-pub fn rated(t: &Tally) -> Rated {
-    Rated {
-        up: t.up,
-        down: t.down,
-        saved: t.saved,
-    }
-}
-
 impl ChatCore {
     pub fn commands(&self) -> Commands<'_> {
         Commands {
@@ -64,7 +55,7 @@ impl ChatCore {
         let key = chat.to_string();
         for p in papers {
             match self.store.tally(&key, &p.id) {
-                Ok(t) => p.rated = rated(&t),
+                Ok(t) => p.rated = t.into(),
                 Err(e) => tracing::warn!(%chat, error = %e, "could not read a paper's ratings"),
             }
         }
@@ -171,7 +162,7 @@ impl Handler for ChatCore {
         match result {
             Ok(tally) => {
                 self.learn.wake();
-                Ok(rated(&tally))
+                Ok(tally.into())
             }
             Err(e) => {
                 tracing::error!(chat = %caller.chat, error = %e, "a rating could not be stored");
@@ -192,7 +183,7 @@ impl Handler for ChatCore {
         papers
             .iter()
             .map(|p| match self.store.tally(&key, p) {
-                Ok(t) => rated(&t),
+                Ok(t) => t.into(),
                 Err(e) => {
                     tracing::warn!(%chat, error = %e, "could not read a paper's ratings");
                     Rated::default()

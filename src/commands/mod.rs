@@ -4,7 +4,8 @@
 //! No platform knowledge here: adapters parse their syntax into `Command` and render `Reply`.
 //!
 //! One file per command family: `subscriptions` (/subscribe, /unsubscribe, /list, /topics),
-//! `papers` (/recent, /paper, /search), `digest` (/digest), `settings` (/settings), `help`;
+//! `papers` (/recent, /paper, /search), `digest` (/digest), `settings` (/settings), `taste`
+//! (/saved, /forget), `help`;
 //! `core` is the adapters' `Handler`, `suggest` the topic suggestions while typing. Digests
 //! are composed in `compose`, which this module uses and nothing else reaches through here.
 
@@ -15,6 +16,7 @@ mod papers;
 mod settings;
 mod subscriptions;
 mod suggest;
+mod taste;
 
 use paperbell_chat::{Caller, Command, Platform, Reply};
 
@@ -103,6 +105,8 @@ impl Commands<'_> {
             Command::Search { words, page } => self.search(lang, &words, page),
             Command::Similar { id, page } => self.similar(lang, &id, page),
             Command::Digest => self.digest(caller, &eff),
+            Command::Saved { page } => self.saved(caller, lang, page),
+            Command::Forget => self.forget(caller, lang),
             Command::Settings { change: None } => Ok(Reply::Text(settings::show(&eff))),
             Command::Settings {
                 change: Some((key, value)),

@@ -72,6 +72,8 @@ pub fn digest_message(
             }
         };
         p.topics = topics.clone();
+        // The chat may have rated it already (under /recent, an earlier digest).
+        p.rated = store.tally(&item.chat, id)?.into();
         if let Some(scorer) = &scorer {
             p.relevance = relevance(store, scorer, id, lang, cache)?;
         }

@@ -100,6 +100,17 @@ impl Tally {
     }
 }
 
+/// A tally as a paper's button shows it.
+impl From<Tally> for paperbell_chat::Rated {
+    fn from(t: Tally) -> Self {
+        paperbell_chat::Rated {
+            up: t.up,
+            down: t.down,
+            saved: t.saved,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,8 @@ pub enum Callback {
         id: String,
         page: u32,
     },
+    /// The next page of `/saved`.
+    SavedPage(u32),
     /// A paper's rating buttons: open its row (the paper's number), or rate it.
     Rate {
         id: String,
@@ -66,6 +68,7 @@ impl Callback {
                 };
                 format!("v:{t}:{id}")
             }
+            Callback::SavedPage(p) => format!("a:{p}"),
             Callback::Stored(k) => format!("k:{k}"),
         }
     }
@@ -92,6 +95,7 @@ impl Callback {
                 Callback::Similar { id, page }
             }
             "k" => Callback::Stored(rest.parse().ok()?),
+            "a" => Callback::SavedPage(rest.parse().ok()?),
             "v" => {
                 let (t, id) = rest.split_once(':')?;
                 let tap = match t {
@@ -133,6 +137,7 @@ impl Callback {
                 id: id.clone(),
                 page: *page,
             },
+            Callback::SavedPage(p) => Command::Saved { page: *p },
             Callback::Stored(_) | Callback::Rate { .. } => return None,
         })
     }
@@ -304,6 +309,7 @@ pub fn more_button(lang: Lang, more: Option<&Command>) -> Option<(String, Callba
                 page: *page,
             },
         )),
+        Command::Saved { page } => Some((label, Callback::SavedPage(*page))),
         Command::Recent { topic, count, page } => Some((
             label,
             Callback::More {
@@ -412,6 +418,7 @@ mod tests {
                 id: "2407.11422".into(),
                 page: 3,
             },
+            Callback::SavedPage(2),
         ] {
             assert_eq!(Callback::decode(&cb.encode()), Some(cb.clone()));
             let cmd = cb.command().unwrap();

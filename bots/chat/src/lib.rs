@@ -90,6 +90,12 @@ pub enum Command {
     Settings {
         change: Option<(String, String)>,
     },
+    /// The chat's saved papers (⭐), newest first; `page` counts from 0.
+    Saved {
+        page: u32,
+    },
+    /// Deletes the chat's ratings, imports and taste model.
+    Forget,
 }
 
 impl Command {
@@ -108,6 +114,8 @@ impl Command {
             Command::Similar { .. } => "similar",
             Command::Digest => "digest",
             Command::Settings { .. } => "settings",
+            Command::Saved { .. } => "saved",
+            Command::Forget => "forget",
         }
     }
 
@@ -119,6 +127,7 @@ impl Command {
             Command::Subscribe { .. }
                 | Command::Unsubscribe { .. }
                 | Command::Settings { change: Some(_) }
+                | Command::Forget
         )
     }
 }

@@ -76,6 +76,8 @@ pub fn commands(name: &str, options: &[(String, Value)]) -> Option<Vec<Command>>
             page: 0,
         },
         "digest" => Command::Digest,
+        "saved" => Command::Saved { page: 0 },
+        "forget" => Command::Forget,
         "settings" => {
             let changes: Vec<Command> = options
                 .iter()
@@ -210,7 +212,7 @@ mod tests {
                 seen_optional |= !o.required;
             }
         }
-        assert_eq!(COMMANDS.len(), 11);
+        assert_eq!(COMMANDS.len(), 13);
     }
 
     #[test]

@@ -70,6 +70,10 @@ pub fn parse_command(text: &str, bot_username: &str) -> Parsed {
             page: 0,
         },
         "digest" => Command::Digest,
+        "saved" => Command::Saved {
+            page: args.parse::<u32>().map_or(0, |p| p.saturating_sub(1)),
+        },
+        "forget" => Command::Forget,
         "settings" => Command::Settings {
             change: (!args.is_empty()).then(|| match args.split_once(char::is_whitespace) {
                 Some((k, v)) => (k.to_string(), v.trim().to_string()),

@@ -117,7 +117,7 @@ pub fn for_you_text(store: &Store, list: &[ForYou]) -> Result<String, StoreError
     let mut out = String::new();
     for (i, f) in list.iter().enumerate() {
         let p = &f.paper.paper;
-        let mark = f.score.map(crate::taste::mark).unwrap_or("");
+        let mark = f.lift.map(crate::taste::mark).unwrap_or("");
         out.push_str(&format!(
             "{:>2}. {mark}{}{}v{}  {}\n",
             i + 1,

@@ -20,6 +20,8 @@ pub struct ForYou {
     pub paper: StoredPaper,
     /// How likely the chat likes it (0 to 1): `None` without a model.
     pub score: Option<f32>,
+    /// Its log-odds above the chat's typical paper, for the mark: `None` without a model.
+    pub lift: Option<f32>,
     pub reason: Reason,
 }
 
@@ -72,6 +74,7 @@ pub fn for_you(
                     Some(ForYou {
                         paper: slots[p.index].take()?,
                         score: Some(p.score),
+                        lift: Some(p.lift),
                         reason: p.reason,
                     })
                 })
@@ -84,6 +87,7 @@ pub fn for_you(
             .map(|paper| ForYou {
                 paper,
                 score: None,
+                lift: None,
                 reason: Reason::None,
             })
             .collect(),

@@ -169,7 +169,7 @@ pub fn relevance(
     lang: Lang,
 ) -> Result<Relevance, StoreError> {
     Ok(Relevance {
-        mark: mark(scorer.score(features)).to_string(),
+        mark: mark(scorer.lift(features)).to_string(),
         why: reason_text(store, &reason(scorer, features), sp, lang)?,
     })
 }

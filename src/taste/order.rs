@@ -23,6 +23,8 @@ pub struct Personal {
     pub index: usize,
     /// How likely the chat likes it, 0 to 1.
     pub score: f32,
+    /// Its log-odds above the chat's typical paper (what the mark shows).
+    pub lift: f32,
     pub reason: Reason,
 }
 
@@ -40,6 +42,7 @@ pub fn personal_order(scorer: &Scorer, features: &[&Features], explain: usize) -
         .map(|(index, f)| Personal {
             index,
             score: scorer.score(f),
+            lift: scorer.lift(f),
             reason: Reason::None,
         })
         .collect();

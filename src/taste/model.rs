@@ -5,9 +5,9 @@
 //! Why this model (ARCHITECTURE.md; BENCHMARKS.md, "For you"): arxiv-sanity's linear SVM over
 //! TF-IDF is the method readers trust; a logistic regression is the same kind of linear model
 //! (its loss differs only in how it treats papers far from the boundary), trains in a few
-//! milliseconds on a chat's few hundred papers, and gives a probability the relevance mark can
-//! show. The other papers of recent days stand in for "not interested", as arxiv-sanity's
-//! every-untagged-paper negatives do.
+//! milliseconds on a chat's few hundred papers, and gives log-odds whose lift over the chat's
+//! typical paper the relevance mark shows. The other papers of recent days stand in for "not
+//! interested", as arxiv-sanity's every-untagged-paper negatives do.
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};

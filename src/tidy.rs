@@ -107,7 +107,7 @@ fn library_code_takes_the_time_from_a_clock() {
         "the wall clock is read by src/clock.rs and main only; take `now` or a `Clock`",
         &["Utc::now()", "SystemTime::now()", "Local::now()"],
         // The fake Telegram stamps messages as Telegram does.
-        &["src/clock.rs", "src/main.rs", "testkit/"],
+        &["src/clock.rs", "src/main.rs", "src/main/", "testkit/"],
     );
 }
 
@@ -116,7 +116,7 @@ fn only_main_uses_anyhow() {
     only_in(
         "library code returns typed errors (thiserror); anyhow is main's",
         &["anyhow"],
-        &["src/main.rs"],
+        &["src/main.rs", "src/main/"],
     );
     let stringly: Vec<String> = sources()
         .into_iter()
@@ -228,7 +228,7 @@ fn layers_point_down_only() {
     only_in(
         "nothing outside commands (and main) uses the command layer",
         &["crate::commands", "paperbell::commands"],
-        &["src/commands/", "src/main.rs", "src/lib.rs"],
+        &["src/commands/", "src/main.rs", "src/main/", "src/lib.rs"],
     );
     never_in(
         "model holds values: no storage, services, I/O or runtime",

@@ -37,8 +37,11 @@ pub fn digest_message(
 ) -> Result<DigestMessage, StoreError> {
     let m = &item.message;
     let lang = Lang::from_code(&m.lang).unwrap_or(Lang::En);
-    // A chat that rated papers sees how likely it likes each, and why.
-    let taste = store.taste(&item.chat)?.filter(Taste::is_trained);
+    // A chat that rated papers sees how likely it likes each, and why. Only a chat that rated
+    // something has a model record, so the others (most of a fan-out) read no tallies either.
+    let taste = store.taste(&item.chat)?;
+    let has_rated = taste.is_some();
+    let taste = taste.filter(Taste::is_trained);
     let scorer = taste.as_ref().map(Scorer::new);
     let mut papers = Vec::with_capacity(m.papers.len());
     for (id, topics) in &m.papers {
@@ -73,7 +76,9 @@ pub fn digest_message(
         };
         p.topics = topics.clone();
         // The chat may have rated it already (under /recent, an earlier digest).
-        p.rated = store.tally(&item.chat, id)?.into();
+        if has_rated {
+            p.rated = store.tally(&item.chat, id)?.into();
+        }
         if let Some(scorer) = &scorer {
             p.relevance = relevance(store, scorer, id, lang, cache)?;
         }

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use paperbell_chat::{Lang, Relevance, t};
 
 use crate::model::paper::{PaperId, StoredPaper};
@@ -216,15 +215,4 @@ fn shorten(s: &str, max: usize) -> String {
     }
     let cut: String = s.chars().take(max - 1).collect();
     format!("{}…", cut.trim_end())
-}
-
-/// The announcement day `day` asks for, or the newest.
-pub fn day_or_latest(
-    store: &Store,
-    day: Option<NaiveDate>,
-) -> Result<Option<NaiveDate>, StoreError> {
-    match day {
-        Some(d) => Ok(Some(d)),
-        None => store.latest_day(),
-    }
 }

@@ -118,24 +118,6 @@ impl Features {
         Features(v)
     }
 
-    /// Cosine similarity of two unit vectors (a merge of the sorted ids).
-    pub fn cosine(&self, other: &Features) -> f32 {
-        let (a, b) = (&self.0, &other.0);
-        let (mut i, mut j, mut sum) = (0, 0, 0.0);
-        while i < a.len() && j < b.len() {
-            match a[i].0.cmp(&b[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    sum += a[i].1 * b[j].1;
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        sum
-    }
-
     /// The ids of the `n` heaviest words.
     pub fn top_terms(&self, n: usize) -> Vec<TermId> {
         let mut v = self.0.clone();
@@ -204,8 +186,6 @@ mod tests {
         assert!((norm - 1.0).abs() < 1e-5);
         let w = |s: &str| f.0.iter().find(|(i, _)| *i == term_id(s)).unwrap().1;
         assert!(w("radianc") > w("neural"), "in every paper: weighs least");
-        assert!((f.cosine(&f) - 1.0).abs() < 1e-5);
-        assert!(f.cosine(&Features::new(&docs[2], &vocab)) > 0.0);
         assert_eq!(
             Features::new(&WordCounts::default(), &vocab),
             Features::default()

@@ -111,14 +111,6 @@ impl ListIndex {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.papers
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.papers == 0
-    }
-
     /// Each paper's score under `taste` (the logit: higher is liked more), in list order.
     pub fn scores(&self, taste: &Taste) -> Vec<f32> {
         let mut out = vec![taste.bias; self.papers];

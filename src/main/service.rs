@@ -1,0 +1,381 @@
+//! `paperbell run`, wired: the store, search index follower, taste learner, chat platforms
+//! (connected with retries), the HTTP listener with the web archive, planning, senders and the
+//! fetch job, until Ctrl-C or SIGTERM stops them all and the store is flushed.
+
+use super::*;
+
+pub(super) async fn run(config: Config) -> Result<ExitCode> {
+    let store = Arc::new(open_store(&config)?);
+    let topics = topic_set(&config)?;
+    tracing::info!(store = %config.store.path.display(), topics = topics.topics.len(), "paperbell starting");
+    // Recording starts before anything happens worth counting (the fetch at start-up).
+    let exporter = paperbell::metrics::Exporter::install();
+    // The papers are counted once (a scan of the store) now, not in the first /metrics,
+    // /healthz or home page asked for.
+    tokio::task::spawn_blocking({
+        let store = store.clone();
+        move || store.paper_count()
+    });
+    let mut svc = Running {
+        tasks: Vec::new(),
+        routes: axum::Router::new(),
+        platforms: paperbell::web::Platforms::default(),
+        senders: Vec::new(),
+        shutdown: CancellationToken::new(),
+        store: store.clone(),
+    };
+    // The search index follows the store in the background, from start-up (a first start on
+    // a large store rebuilds it) and after each fetch; until then search answers from what it
+    // holds.
+    let search_wake = IndexWake::new();
+    let opened = config
+        .search
+        .enabled
+        .then(|| SearchIndex::open(&SearchIndex::dir_for(&config.store.path)));
+    let search = match opened {
+        None => {
+            tracing::info!("search is off ([search] enabled = false): /search scans the store");
+            None
+        }
+        Some(Ok(index)) => {
+            let index = Arc::new(index);
+            let follower = IndexFollower {
+                index: index.clone(),
+                store: store.clone(),
+                wake: search_wake.clone(),
+            };
+            let stop = svc.shutdown.clone();
+            svc.spawn("search index", async move {
+                follower.run(stop).await;
+                Ok(())
+            });
+            Some(index)
+        }
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "the search index cannot be opened: /search scans the store instead");
+            None
+        }
+    };
+    // Taste models follow their chats' ratings: marked ones are retrained at start-up (a crash
+    // between a rating and its retrain) and after every rating.
+    let learn_wake = paperbell::learn::LearnWake::default();
+    {
+        let learner = paperbell::learn::Learner {
+            store: store.clone(),
+            wake: learn_wake.clone(),
+        };
+        let stop = svc.shutdown.clone();
+        svc.spawn("taste models", async move {
+            learner.run(stop).await;
+            Ok(())
+        });
+    }
+    let core = Arc::new(ChatCore {
+        store: store.clone(),
+        topics: Arc::new(topics.clone()),
+        defaults: config.schedule.chat_defaults(),
+        search: search.clone(),
+        clock: Clock::System,
+        learn: learn_wake.clone(),
+    });
+    if let Some(token) = &config.telegram.token {
+        let Some(bot) = connect_telegram(&config, token.expose(), core.clone()).await? else {
+            store.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        };
+        let routes = bot.webhook_router();
+        svc.add_platform(bot, routes, &config, |b, stop| async move {
+            Ok(b.run(stop).await?)
+        });
+    }
+    if let Some(token) = &config.discord.token {
+        let Some(bot) = connect_discord(&config, token.expose(), core.clone()).await? else {
+            store.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        };
+        let routes = bot.interactions_router();
+        svc.add_platform(bot, routes, &config, |b, stop| async move {
+            Ok(b.run(stop).await?)
+        });
+    }
+    if let Some(listen) = config.http.address() {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| {
+                format!("cannot listen on {listen} ([http] listen; `off` for none)")
+            })?;
+        let addr = listener.local_addr()?;
+        let web = Arc::new(paperbell::web::Web {
+            site: config.web.enabled.then(|| {
+                paperbell::web::Site::new(paperbell::web::Archive {
+                    store: store.clone(),
+                    topics: Arc::new(topics.clone()),
+                    search: search.clone(),
+                })
+            }),
+            store: store.clone(),
+            platforms: svc.platforms.clone(),
+            exporter: exporter.clone(),
+            clock: Clock::System,
+            stale_after: chrono::Duration::seconds((config.http.stale_after_hours * 3600.0) as i64),
+            nonce: rand::random(),
+            made: Default::default(),
+        });
+        if config.web.enabled {
+            tracing::info!(%addr, "HTTP listener up: the archive at http://{addr}/, /healthz, /metrics");
+        } else {
+            tracing::info!(%addr, "HTTP listener up: /healthz and /metrics ([web] enabled = false)");
+        }
+        let routes = std::mem::take(&mut svc.routes).merge(paperbell::web::router(web));
+        let stop = svc.shutdown.clone();
+        svc.spawn("http", async move {
+            axum::serve(listener, routes)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+                .context("HTTP listener failed")
+        });
+    }
+    let fetched = Arc::new(tokio::sync::Notify::new());
+    let platforms = !svc.senders.is_empty();
+    if platforms {
+        let job = PlanJob {
+            planner: Arc::new(Planner::new(
+                store.clone(),
+                Arc::new(topics.clone()),
+                config.schedule.clone(),
+                svc.senders.iter().map(|(p, _)| *p).collect(),
+            )),
+            clock: Clock::System,
+            tick: std::time::Duration::from_secs_f64(config.delivery.tick_secs),
+            ledger_days: config.delivery.ledger_days,
+            fetched: fetched.clone(),
+            senders: std::mem::take(&mut svc.senders),
+        };
+        let stop = svc.shutdown.clone();
+        svc.spawn("planner", async move { Ok(job.run(stop).await?) });
+    }
+    let enricher = Enricher::from_config(
+        &config,
+        store.clone(),
+        Arc::new(topics.clone()),
+        Clock::System,
+    )?
+    .map(Arc::new);
+    let job = FetchJob {
+        client: ArxivClient::new(&config.arxiv)?,
+        config,
+        store: store.clone(),
+        topics,
+        enricher,
+        // With no chat platform, the terminal is where digests go.
+        print_digests: !platforms,
+        fetched: platforms.then_some(fetched),
+        clock: Clock::System,
+        search: search.is_some().then_some(search_wake),
+    };
+    let stop = svc.shutdown.clone();
+    svc.spawn("fetch", async move { Ok(job.run(stop).await?) });
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    svc.shutdown.cancel();
+    let mut failed = None;
+    for (name, task) in svc.tasks {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(task = name, error = %format!("{e:#}"), "task failed");
+                failed.get_or_insert(e);
+            }
+            Err(e) => {
+                tracing::error!(task = name, error = %e, "task panicked");
+            }
+        }
+    }
+    store.flush()?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// The service's long-running tasks as they are started, and what the next ones need.
+struct Running {
+    tasks: Vec<(&'static str, tokio::task::JoinHandle<Result<()>>)>,
+    /// Routes of the HTTP listener (webhooks, interactions).
+    routes: axum::Router,
+    /// The platforms' states, for `/healthz`.
+    platforms: paperbell::web::Platforms,
+    /// Each running platform's outbox sender, as planning hands it new items.
+    senders: Vec<(Platform, tokio::sync::mpsc::UnboundedSender<(u64, String)>)>,
+    shutdown: CancellationToken,
+    store: Arc<Store>,
+}
+
+impl Running {
+    fn spawn(
+        &mut self,
+        name: &'static str,
+        task: impl std::future::Future<Output = Result<()>> + Send + 'static,
+    ) {
+        self.tasks.push((name, tokio::spawn(task)));
+    }
+
+    /// Starts a connected chat platform, the same way for each: its routes on the listener,
+    /// its own loop (`run`), and a sender draining its outbox.
+    fn add_platform<B, F>(
+        &mut self,
+        bot: B,
+        routes: Option<axum::Router>,
+        config: &Config,
+        run: impl FnOnce(B, CancellationToken) -> F,
+    ) where
+        B: ChatPlatform + Clone,
+        F: std::future::Future<Output = Result<()>> + Send + 'static,
+    {
+        let platform = bot.platform();
+        if let Some(r) = routes {
+            self.routes = std::mem::take(&mut self.routes).merge(r);
+        }
+        let states = self.platforms.clone();
+        states.set(platform, PlatformState::Running);
+        let running = run(bot.clone(), self.shutdown.clone());
+        self.spawn(platform.as_str(), async move {
+            let result = running.await;
+            let state = match &result {
+                Ok(()) => PlatformState::Stopped,
+                Err(_) => PlatformState::Failed,
+            };
+            states.set(platform, state);
+            result
+        });
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let sender = Sender {
+            platform: Arc::new(bot),
+            store: self.store.clone(),
+            settings: delivery::sender_settings(&config.delivery, platform),
+            clock: Clock::System,
+            incoming: rx,
+        };
+        let stop = self.shutdown.clone();
+        let name = match platform {
+            Platform::Telegram => "telegram sender",
+            Platform::Discord => "discord sender",
+        };
+        self.spawn(name, async move { Ok(sender.run(stop).await?) });
+        self.senders.push((platform, tx));
+    }
+}
+
+/// Starts the Telegram side. A bad token or URL stops the service with a clear message; an
+/// unreachable Telegram is retried until it answers (or until Ctrl-C / SIGTERM: `None`).
+async fn connect_telegram(
+    config: &Config,
+    token: &str,
+    core: Arc<ChatCore>,
+) -> Result<Option<TelegramBot>> {
+    let tg = &config.telegram;
+    let webhook = (tg.mode == "webhook").then(|| WebhookSettings {
+        url: tg.webhook_url.clone().unwrap_or_default(),
+        secret: tg
+            .webhook_secret
+            .as_ref()
+            .map(|s| s.expose().to_string())
+            .unwrap_or_else(random_secret),
+    });
+    let settings = TelegramSettings {
+        token: token.to_string(),
+        api_url: tg.api_url.clone(),
+        webhook,
+    };
+    retrying(
+        "Telegram",
+        || TelegramBot::connect(settings.clone(), core.clone()),
+        |e| matches!(e, TelegramError::Request(_)),
+    )
+    .await
+}
+
+/// Starts the Discord side, like `connect_telegram`.
+async fn connect_discord(
+    config: &Config,
+    token: &str,
+    core: Arc<ChatCore>,
+) -> Result<Option<DiscordBot>> {
+    let d = &config.discord;
+    let id = |v: &Option<String>| v.as_deref().and_then(|s| s.trim().parse::<u64>().ok());
+    let settings = DiscordSettings {
+        token: token.to_string(),
+        api_url: d.api_url.clone(),
+        application_id: id(&d.application_id),
+        public_key: d.public_key.clone(),
+        guild_id: id(&d.guild_id),
+        mode: if d.mode == "http" {
+            DiscordMode::Http
+        } else {
+            DiscordMode::Gateway
+        },
+    };
+    retrying(
+        "Discord",
+        || DiscordBot::connect(settings.clone(), core.clone()),
+        |e| matches!(e, DiscordError::Request(_)),
+    )
+    .await
+}
+
+/// Connects to a platform: errors `transient` says are passing (the platform is unreachable)
+/// are retried with backoff until it answers (or until Ctrl-C / SIGTERM: `None`); any other
+/// error (a refused token, a bad setting) stops the service with exit code 2.
+async fn retrying<T, E: std::fmt::Display, F: std::future::Future<Output = Result<T, E>>>(
+    what: &str,
+    mut connect: impl FnMut() -> F,
+    transient: impl Fn(&E) -> bool,
+) -> Result<Option<T>> {
+    let mut wait = std::time::Duration::from_secs(2);
+    loop {
+        match connect().await {
+            Ok(bot) => return Ok(Some(bot)),
+            Err(e) if transient(&e) => {
+                tracing::warn!(error = %e, retry_in = ?wait, "{what} is not reachable yet");
+            }
+            Err(e) => return Err(Exit(2, e.to_string()).into()),
+        }
+        tokio::select! {
+            _ = wait_for_signal() => return Ok(None),
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(std::time::Duration::from_secs(60));
+    }
+}
+
+/// A webhook secret for this run: Telegram allows `A-Za-z0-9_-`, up to 256 characters.
+fn random_secret() -> String {
+    use rand::Rng;
+    rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(48)
+        .map(char::from)
+        .collect()
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -580,6 +580,7 @@ async fn import(config: &Config, file: &std::path::Path, chat: Option<&str>) -> 
         &chat,
         &bytes,
         Utc::now().timestamp(),
+        paperbell::learn::import::MAX_TITLE_LOOKUPS,
     )
     .await
     .map_err(|e| match e {

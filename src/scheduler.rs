@@ -210,7 +210,7 @@ pub fn next_fetch(schedule: &cron::Schedule, tz: Tz, now: DateTime<Utc>) -> Opti
 pub struct FetchJob {
     pub config: Config,
     pub store: Arc<Store>,
-    pub client: ArxivClient,
+    pub client: std::sync::Arc<ArxivClient>,
     pub topics: TopicSet,
     /// Print each new day's digests to stdout (no chat platform configured).
     pub print_digests: bool,

@@ -41,6 +41,8 @@ impl Env {
             topics: &self.topics,
             defaults: self.schedule.chat_defaults(),
             search: None,
+            arxiv: None,
+            now: 1_732_000_000,
         }
         .handle(caller, cmd)
         .unwrap()
@@ -530,6 +532,8 @@ fn search_through_the_index_ranks_pages_and_explains_its_syntax() {
             topics: &env.topics,
             defaults: env.schedule.chat_defaults(),
             search: Some(&index),
+            arxiv: None,
+            now: 1_732_000_000,
         }
         .handle(&me, cmd)
         .unwrap()
@@ -597,4 +601,219 @@ fn search_through_the_index_ranks_pages_and_explains_its_syntax() {
         "{bad:?}"
     );
     assert!(is_user_error(&ask("the of", 0)));
+}
+
+fn set(key: &str, value: &str) -> Command {
+    Command::Settings {
+        change: Some((key.into(), value.into())),
+    }
+}
+
+#[test]
+fn weekly_cadence_and_for_you_categories_are_settings() {
+    let env = Env::new(&[]);
+    let me = private();
+    for (k, v) in [
+        ("every", "fortnight"),
+        ("cats", "cs.CV cs.NOPE"),
+        ("cats", ""),
+    ] {
+        assert!(is_user_error(&env.run(&me, set(k, v))), "{k} {v}");
+    }
+    assert!(!is_user_error(&env.run(&me, set("every", "Monday"))));
+    assert!(!is_user_error(&env.run(&me, set("cats", "cs.cv, CS.RO"))));
+    let s = env.run(&me, Command::Settings { change: None });
+    let s = text(&s);
+    assert!(
+        s.contains("every mon") && s.contains("weekly digest") && s.contains("cats cs.CV cs.RO"),
+        "{s}"
+    );
+    env.run(&me, set("cats", "off"));
+    env.run(&me, set("every", "day"));
+    let s = env.run(&me, Command::Settings { change: None });
+    assert!(
+        text(&s).contains("every day") && text(&s).contains("cats off"),
+        "{}",
+        text(&s)
+    );
+}
+
+#[test]
+fn for_you_is_a_subscription_in_the_chats_categories() {
+    let env = Env::new(&[]);
+    let doc = common::rss_doc(28);
+    env.store
+        .ingest(&parse(doc.as_bytes()).unwrap().papers, &env.topics)
+        .unwrap();
+    let me = private();
+    env.run(&me, set("cats", "math.ST"));
+    let r = env.run(&me, sub("for-you"));
+    assert!(
+        text(&r).contains("Subscribed to for-you") && text(&r).contains("math.ST"),
+        "{}",
+        text(&r)
+    );
+    assert!(text(&env.run(&me, sub("For You"))).contains("already subscribed"));
+    assert!(text(&env.run(&me, Command::List)).contains("for-you"));
+    // /digest shows the day's for-you list: the math.ST papers (every 7th from the 5th).
+    let r = env.run(&me, Command::Digest);
+    let Reply::Digests(ds) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(ds.len(), 1);
+    assert_eq!(ds[0].title, "for-you");
+    let ids: Vec<&str> = ds[0].papers.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    assert!(
+        ids.iter()
+            .all(|i| [4, 11, 18, 25].map(common::id_of).contains(&i.to_string()))
+    );
+    let r = env.run(
+        &me,
+        Command::Unsubscribe {
+            topic: "for-you".into(),
+        },
+    );
+    assert!(
+        text(&r).contains("Unsubscribed from for-you"),
+        "{}",
+        text(&r)
+    );
+}
+
+#[test]
+fn import_takes_typed_ids_and_files_and_refuses_broken_ones_whole() {
+    let env = Env::new(&[]);
+    let doc = common::rss_doc(14);
+    env.store
+        .ingest(&parse(doc.as_bytes()).unwrap().papers, &env.topics)
+        .unwrap();
+    let me = private();
+    let import = |text: &str, file: Option<paperbell_chat::Upload>| {
+        env.run(
+            &me,
+            Command::Import {
+                text: text.into(),
+                file,
+            },
+        )
+    };
+    assert!(is_user_error(&import("", None)), "says how to import");
+    // Typed ids and URLs; one of them is not stored and arXiv is not asked here.
+    let r = import(
+        &format!(
+            "{} https://arxiv.org/abs/{}v2 2501.99999",
+            common::id_of(0),
+            common::id_of(7)
+        ),
+        None,
+    );
+    assert!(
+        text(&r).starts_with("Found 3 · matched to arXiv papers 2"),
+        "{}",
+        text(&r)
+    );
+    assert!(text(&r).contains("2501.99999"), "{}", text(&r));
+    // A file: a BibTeX export.
+    let bib = format!(
+        "@article{{a,\n  title = {{X}},\n  eprint = {{{}}},\n}}\n",
+        common::id_of(3)
+    );
+    let r = import(
+        "",
+        Some(paperbell_chat::Upload::File {
+            name: "library.bib".into(),
+            bytes: bib.into_bytes(),
+        }),
+    );
+    assert!(
+        text(&r).starts_with("Found 1 · matched to arXiv papers 1"),
+        "{}",
+        text(&r)
+    );
+    let liked = env.store.chat_ratings("telegram:42").unwrap();
+    assert_eq!(liked.len(), 3, "{liked:?}");
+    // A broken file, a binary one and one too large: refused whole, nothing more recorded.
+    for file in [
+        paperbell_chat::Upload::File {
+            name: "broken.bib".into(),
+            bytes: b"@article{a, title = {unclosed\n".to_vec(),
+        },
+        paperbell_chat::Upload::File {
+            name: "x.pdf".into(),
+            bytes: vec![0xff, 0xfe, 0, 1, 2],
+        },
+        paperbell_chat::Upload::TooLarge {
+            name: "huge.bib".into(),
+            size: 9 << 20,
+        },
+    ] {
+        let r = import("", Some(file));
+        assert!(is_user_error(&r), "{r:?}");
+        assert!(text(&r).contains("othing was imported"), "{}", text(&r));
+    }
+    assert_eq!(env.store.chat_ratings("telegram:42").unwrap().len(), 3);
+    // In a group, only administrators import.
+    let r = env.run(
+        &group_member(),
+        Command::Import {
+            text: common::id_of(1),
+            file: None,
+        },
+    );
+    assert!(is_user_error(&r));
+}
+
+#[test]
+fn saved_papers_export_as_bibtex_that_imports_back() {
+    let env = Env::new(&[]);
+    let doc = common::rss_doc(7);
+    env.store
+        .ingest(&parse(doc.as_bytes()).unwrap().papers, &env.topics)
+        .unwrap();
+    let me = private();
+    for (i, id) in [common::id_of(2), common::id_of(5), "2501.99999".to_string()]
+        .iter()
+        .enumerate()
+    {
+        env.store
+            .rate(
+                "telegram:42",
+                id,
+                "42",
+                paperbell::model::rating::RatingChange::Save,
+                100 + i as i64,
+                false,
+            )
+            .unwrap();
+    }
+    let r = env.run(
+        &me,
+        Command::Saved {
+            page: 0,
+            bibtex: true,
+        },
+    );
+    let Reply::File {
+        name,
+        bytes,
+        caption,
+    } = r
+    else {
+        panic!("{r:?}")
+    };
+    assert_eq!(name, "paperbell-saved.bib");
+    assert!(caption.starts_with("Saved here (3)"), "{caption}");
+    let bib = String::from_utf8(bytes).unwrap();
+    let entries = paperbell::sources::library::parse_library(bib.as_bytes()).unwrap();
+    let ids: Vec<String> = entries
+        .iter()
+        .map(|e| e.id.as_ref().unwrap().to_string())
+        .collect();
+    // Newest saved first, the one the store lacks by id.
+    assert_eq!(
+        ids,
+        ["2501.99999".to_string(), common::id_of(5), common::id_of(2)]
+    );
+    assert!(bib.contains("title = {"), "{bib}");
 }

@@ -200,6 +200,28 @@ impl World {
             .unwrap();
     }
 
+    /// Subscribes a chat to `for-you` as `/subscribe for-you` does, with `/settings` given as
+    /// (key, value) pairs.
+    fn subscribe_for_you(&self, chat: &str, settings: &[(&str, &str)]) {
+        let c = tg(chat);
+        let mut rec = self
+            .store
+            .chat(&c)
+            .unwrap()
+            .unwrap_or_else(|| ChatRecord::new(&c));
+        for (k, v) in settings {
+            rec.settings.set(k, v).unwrap();
+        }
+        self.store.put_chat(&rec).unwrap();
+        let sub = Subscription {
+            topic_id: "for-you".into(),
+            topic_name: "for-you".into(),
+            query: None,
+            since: self.store.latest_day().unwrap(),
+        };
+        self.store.subscribe(&c, &sub).unwrap();
+    }
+
     /// Starts planning and sending; returns the token that stops them.
     fn start(
         &self,
@@ -713,4 +735,123 @@ fn a_large_run_on_two_threads_plans_what_one_thread_plans() {
             .any(|(_, _, m)| m.lang == "zh" && m.overview.is_some()),
         "the chats differ in their settings"
     );
+}
+
+/// Generated paper `i`'s id and categories (`testkit::arxiv::day_feed`: cs.CV/cs.GR, cs.CL/cs.LG,
+/// cs.CV/cs.LG, cs.CV, math.ST/stat.TH, cs.CV/cs.RO, cs.LG/cs.CV by `i % 7`).
+fn id(i: usize) -> String {
+    paperbell_testkit::arxiv::id_of(i)
+}
+
+#[tokio::test(start_paused = true)]
+async fn for_you_brings_the_best_of_the_chats_categories_after_its_topics() {
+    let w = World::new(utc(11, 18, 12, 0));
+    w.announce(day(11, 18), 0..7);
+    // 1: NeRF and for-you (its scope: NeRF's categories, cs.CV cs.GR cs.LG); 2: for-you in
+    // math.ST only;
+    // 3: for-you alone, no categories: every paper of the day.
+    w.subscribe("1", "nerf", "09:00", "UTC");
+    w.subscribe_for_you("1", &[]);
+    w.subscribe_for_you("2", &[("cats", "math.ST"), ("time", "09:00")]);
+    w.subscribe_for_you("3", &[("time", "09:00"), ("max", "50")]);
+    let run = w.start(cfg());
+    w.announce(day(11, 19), 700..728);
+    w.until(utc(11, 19, 10, 0)).await;
+    w.stop(run).await;
+
+    let titles = |chat: &str| -> Vec<String> {
+        let mut t: Vec<String> = w
+            .platform
+            .to(chat)
+            .iter()
+            .filter(|a| a.part == 0)
+            .map(|a| a.title.clone())
+            .collect();
+        t.dedup();
+        t
+    };
+    let ids = |chat: &str, title: &str| -> Vec<String> {
+        w.platform
+            .to(chat)
+            .into_iter()
+            .filter(|a| a.title == title)
+            .flat_map(|a| a.ids)
+            .collect()
+    };
+    // Chat 2: the four math.ST papers of the 28, nothing else.
+    assert_eq!(titles("telegram:2"), ["for-you"]);
+    let mut got = ids("telegram:2", "for-you");
+    got.sort();
+    assert_eq!(got, [704, 711, 718, 725].map(id));
+    // Chat 3: all 28, once each.
+    let mut got = ids("telegram:3", "for-you");
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), 28);
+    // Chat 1: NeRF's digest first; for-you adds papers of NeRF's categories that NeRF did not
+    // bring, at most `max`.
+    assert_eq!(titles("telegram:1"), ["NeRF", "for-you"]);
+    let nerf = ids("telegram:1", "NeRF");
+    let mine = ids("telegram:1", "for-you");
+    assert_eq!(mine.len(), 10, "{mine:?}");
+    assert!(mine.iter().all(|i| !nerf.contains(i)), "{nerf:?} {mine:?}");
+    // NeRF's categories are cs.CV, cs.GR and cs.LG: the math.ST/stat.TH papers are out.
+    let stat = [704, 711, 718, 725].map(id);
+    assert!(
+        mine.iter().all(|i| !stat.contains(i)),
+        "only papers in NeRF's categories: {mine:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_weekly_chat_gets_one_digest_a_week_with_the_weeks_best() {
+    // Monday 18 November 2024.
+    let w = World::new(utc(11, 18, 12, 0));
+    w.announce(day(11, 18), 0..7);
+    w.subscribe("1", "cs.CV", "09:00", "UTC");
+    let c = tg("1");
+    let mut rec = w.store.chat(&c).unwrap().unwrap();
+    rec.settings.set("every", "mon").unwrap();
+    w.store.put_chat(&rec).unwrap();
+    w.subscribe("2", "cs.CV", "09:00", "UTC");
+    let run = w.start(cfg());
+    // The week's best: Monday's cs.CV papers have code and upvotes (Hugging Face's facts).
+    let best: Vec<usize> = (500..514).filter(|i| i % 7 != 1 && i % 7 != 4).collect();
+    for i in &best {
+        let info = paperbell::model::enrichment::HfInfo {
+            found: true,
+            upvotes: Some(40),
+            github_repo: Some(format!("https://github.com/lab/p{i}")),
+            ..Default::default()
+        };
+        w.store.put_hf(&id(*i), &info).unwrap();
+    }
+    for (i, d) in [19, 20, 21, 22, 25].into_iter().enumerate() {
+        w.until(utc(11, d, 1, 30)).await;
+        w.announce(day(11, d), 100 * (i + 1)..100 * (i + 1) + 14);
+    }
+    w.until(utc(12, 2, 8, 0)).await;
+    w.stop(run).await;
+
+    let weekly = w.platform.to("telegram:1");
+    let starts: Vec<DateTime<Utc>> = weekly
+        .iter()
+        .filter(|a| a.part == 0)
+        .map(|a| a.at)
+        .collect();
+    assert_eq!(starts.len(), 1, "one digest in the week: {weekly:?}");
+    assert!(
+        (starts[0] - utc(11, 25, 9, 0)).num_seconds().abs() < 61,
+        "on Monday at 09:00: {}",
+        starts[0]
+    );
+    let d = digests(&weekly);
+    assert_eq!(d[0].0, "2024-11-19 – 2024-11-25", "the week's days");
+    assert_eq!(d[0].1.len(), 10, "the chat's max");
+    // The week's best, not its first days'.
+    let mut got = d[0].1.clone();
+    got.sort();
+    assert_eq!(got, best.iter().map(|i| id(*i)).collect::<Vec<_>>());
+    // The daily chat beside it got a digest on each of the five days.
+    assert_eq!(digests(&w.platform.to("telegram:2")).len(), 5);
 }

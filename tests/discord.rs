@@ -38,6 +38,7 @@ fn core(store: &Arc<Store>) -> Arc<ChatCore> {
         search: None,
         clock: paperbell::clock::Clock::System,
         learn: Default::default(),
+        arxiv: None,
     })
 }
 
@@ -50,6 +51,7 @@ fn core_searching(store: &Arc<Store>, dir: &std::path::Path) -> Arc<ChatCore> {
         search: Some(common::search_index(store, dir)),
         clock: paperbell::clock::Clock::System,
         learn: Default::default(),
+        arxiv: None,
     })
 }
 

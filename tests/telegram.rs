@@ -38,6 +38,7 @@ async fn start_with(webhook: Option<WebhookSettings>) -> Env {
         search: Some(common::search_index(&store, dir.path())),
         clock: paperbell::clock::Clock::System,
         learn: Default::default(),
+        arxiv: None,
     });
     let bot = TelegramBot::connect(
         TelegramSettings {

@@ -102,8 +102,7 @@ pub fn import_report(done: &Imported) -> String {
     if done.over_limit > 0 {
         out.push_str(&format!(
             "{} title(s) were not looked up: at most {} per import (arXiv asks for a slow pace)\n",
-            done.over_limit,
-            crate::learn::import::MAX_TITLE_LOOKUPS
+            done.over_limit, done.lookup_limit
         ));
     }
     if let Some(e) = &done.arxiv_failed {

@@ -15,6 +15,7 @@ use crate::model::chat::{ChatDefaults, ChatSettings};
 use crate::model::paper::PaperId;
 use crate::model::rating::RatingChange;
 use crate::search::SearchIndex;
+use crate::sources::fetch::ArxivClient;
 use crate::store::Store;
 use crate::topics::TopicSet;
 
@@ -32,6 +33,8 @@ pub struct ChatCore {
     pub clock: Clock,
     /// Tells the retrainer a chat rated a paper.
     pub learn: LearnWake,
+    /// Where `/import` asks arXiv (shared with the fetch job, so the polite pace holds for both).
+    pub arxiv: Option<Arc<ArxivClient>>,
 }
 
 /// Who rated when the platform did not say (a channel post's reader is always known; this is
@@ -45,6 +48,8 @@ impl ChatCore {
             topics: &self.topics,
             defaults: self.defaults,
             search: self.search.as_deref(),
+            arxiv: self.arxiv.as_deref(),
+            now: self.clock.now().timestamp(),
         }
     }
 }

@@ -5,7 +5,7 @@
 //!
 //! One file per command family: `subscriptions` (/subscribe, /unsubscribe, /list, /topics),
 //! `papers` (/recent, /paper, /search), `digest` (/digest), `settings` (/settings), `taste`
-//! (/saved, /forget), `help`;
+//! (/saved, /import, /forget), `help`;
 //! `core` is the adapters' `Handler`, `suggest` the topic suggestions while typing. Digests
 //! are composed in `compose`, which this module uses and nothing else reaches through here.
 
@@ -23,6 +23,7 @@ use paperbell_chat::{Caller, Command, Platform, Reply};
 use crate::i18n::{Lang, t};
 use crate::model::chat::ChatDefaults;
 use crate::search::SearchIndex;
+use crate::sources::fetch::ArxivClient;
 use crate::store::{Store, StoreError};
 use crate::topics::{Topic, TopicSet};
 
@@ -55,6 +56,11 @@ pub struct Commands<'a> {
     pub defaults: ChatDefaults,
     /// Ranked search; without it `/search` scans the newest stored papers.
     pub search: Option<&'a SearchIndex>,
+    /// Where `/import` fetches papers the store lacks and looks titles up (`None`: only
+    /// papers already stored match).
+    pub arxiv: Option<&'a ArxivClient>,
+    /// Unix seconds now, for the ratings an import records.
+    pub now: i64,
 }
 
 impl Commands<'_> {
@@ -105,7 +111,8 @@ impl Commands<'_> {
             Command::Search { words, page } => self.search(lang, &words, page),
             Command::Similar { id, page } => self.similar(lang, &id, page),
             Command::Digest => self.digest(caller, &eff),
-            Command::Saved { page } => self.saved(caller, lang, page),
+            Command::Saved { page, bibtex } => self.saved(caller, lang, page, bibtex),
+            Command::Import { text, file } => self.import(caller, lang, &text, file),
             Command::Forget => self.forget(caller, lang),
             Command::Settings { change: None } => Ok(Reply::Text(settings::show(&eff))),
             Command::Settings {

@@ -4,7 +4,7 @@ use paperbell_chat::{Caller, Reply};
 
 use super::{CommandError, Commands, user};
 use crate::i18n::{Lang, t};
-use crate::model::chat::{ChatRecord, Effective, SettingError};
+use crate::model::chat::{Cadence, ChatRecord, Effective, SettingError};
 
 impl Commands<'_> {
     pub(super) fn change_setting(
@@ -59,10 +59,20 @@ fn refusal(lang: Lang, e: SettingError) -> &'static str {
             "format is full (a message per topic), compact (titles and links) or combined (one message for all topics)",
             "format 为 full（每个主题一条）、compact（仅标题和链接）或 combined（所有主题合为一条）",
         ),
+        SettingError::Cats => t(
+            lang,
+            "cats takes arXiv categories, e.g. cats cs.CV cs.RO (what for-you looks in); cats off follows your topics' categories",
+            "cats 取 arXiv 分类，例如 cats cs.CV cs.RO（for-you 的范围）；cats off 则沿用所订主题的分类",
+        ),
+        SettingError::Every => t(
+            lang,
+            "every is day (a digest each day) or a weekday, e.g. every mon (one digest a week with the week's best)",
+            "every 为 day（每日一份）或星期几，例如 every mon（每周一份，汇总本周最佳）",
+        ),
         SettingError::UnknownKey => t(
             lang,
-            "Settings: time HH:MM, tz <zone>, lang en|zh, max <1-50>, format full|compact|combined",
-            "设置项：time HH:MM、tz <时区>、lang en|zh、max <1-50>、format full|compact|combined",
+            "Settings: time HH:MM, tz <zone>, lang en|zh, max <1-50>, format full|compact|combined, every day|mon..sun, cats <categories>|off",
+            "设置项：time HH:MM、tz <时区>、lang en|zh、max <1-50>、format full|compact|combined、every day|mon..sun、cats <分类>|off",
         ),
     }
 }
@@ -70,11 +80,25 @@ fn refusal(lang: Lang, e: SettingError) -> &'static str {
 /// The settings as they apply, as `/settings` and `/list` show them.
 pub(super) fn show(e: &Effective) -> String {
     let l = e.lang;
+    let when = match e.every {
+        Cadence::Daily => t(l, "daily digest", "每日摘要").to_string(),
+        Cadence::Weekly(_) => t(l, "weekly digest", "每周摘要").to_string(),
+    };
+    let cats = if e.cats.is_empty() {
+        t(
+            l,
+            "off (your topics' categories)",
+            "off（沿用所订主题的分类）",
+        )
+        .to_string()
+    } else {
+        e.cats.text()
+    };
     format!(
-        "{}\n• time {} ({})\n• tz {}\n• lang {}\n• max {}\n• format {}",
+        "{}\n• time {} ({when})\n• every {}\n• tz {}\n• lang {}\n• max {}\n• format {}\n• cats {cats}",
         t(l, "Settings:", "设置："),
         e.time.format("%H:%M"),
-        t(l, "daily digest", "每日摘要"),
+        e.every.as_str(),
         e.tz.name(),
         e.lang.code(),
         e.max,

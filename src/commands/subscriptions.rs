@@ -4,8 +4,17 @@ use paperbell_chat::{Caller, Reply, TopicItem};
 
 use super::settings::show;
 use super::{CommandError, Commands, TOPICS_PER_PAGE, user};
+use crate::compose::for_you::{FOR_YOU, categories};
 use crate::i18n::{Lang, t};
 use crate::model::chat::{Effective, Subscription};
+
+/// `for-you`, as people may type it.
+fn is_for_you_name(name: &str) -> bool {
+    let n = name.trim();
+    ["for-you", "foryou", "for_you", "for you"]
+        .iter()
+        .any(|f| f.eq_ignore_ascii_case(n))
+}
 
 impl Commands<'_> {
     pub(super) fn subscribe(
@@ -14,6 +23,9 @@ impl Commands<'_> {
         lang: Lang,
         name: &str,
     ) -> Result<Reply, CommandError> {
+        if is_for_you_name(name) {
+            return self.subscribe_for_you(caller, lang);
+        }
         let topic = match self.resolve(lang, name) {
             Ok(t) => t,
             Err(r) => return Ok(r),
@@ -45,6 +57,45 @@ impl Commands<'_> {
             )
         };
         Ok(Reply::Text(text))
+    }
+
+    /// `/subscribe for-you`: the best new papers in the chat's categories, in its own order.
+    fn subscribe_for_you(&self, caller: &Caller, lang: Lang) -> Result<Reply, CommandError> {
+        let sub = Subscription {
+            topic_id: FOR_YOU.to_string(),
+            topic_name: FOR_YOU.to_string(),
+            query: None,
+            since: self.store.latest_day()?,
+        };
+        if !self.store.subscribe(&caller.chat, &sub)? {
+            return Ok(Reply::Text(format!(
+                "{} {FOR_YOU}.",
+                t(lang, "This chat is already subscribed to", "本聊天已订阅")
+            )));
+        }
+        let cats = categories(self.store, self.topics, &caller.chat)?;
+        let scope = if cats.is_empty() {
+            t(lang, "every category", "所有分类").to_string()
+        } else {
+            cats.iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        Ok(Reply::Text(format!(
+            "{} {FOR_YOU}: {} {scope}. {}",
+            t(lang, "Subscribed to", "已订阅"),
+            t(
+                lang,
+                "each digest brings the best new papers for this chat in",
+                "每期摘要带来最适合本聊天的新论文，范围："
+            ),
+            t(
+                lang,
+                "Rate papers with their number buttons (👍 👎 ⭐) to teach it; /settings cats cs.CV cs.RO sets the categories.",
+                "用论文的编号按钮评分（👍 👎 ⭐）来训练它；/settings cats cs.CV cs.RO 可设置分类。"
+            )
+        )))
     }
 
     pub(super) fn unsubscribe(

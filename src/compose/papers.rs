@@ -3,7 +3,9 @@
 use chrono::NaiveDate;
 
 use crate::model::chat::Subscription;
-use crate::model::paper::StoredPaper;
+use crate::model::paper::{Category, StoredPaper};
+
+use super::for_you::{is_for_you, papers_in};
 use crate::store::{Store, StoreError};
 use crate::topics::{MatchText, Topic, TopicSet};
 
@@ -15,6 +17,10 @@ pub fn is_configured(topics: &TopicSet, s: &Subscription) -> bool {
 /// The topic a subscription follows: configured, or rebuilt from its query; `None` when it
 /// was removed from the config since.
 pub fn topic_of(topics: &TopicSet, s: &Subscription) -> Option<Topic> {
+    if is_for_you(s) {
+        // Not a keyword topic: its papers are its categories' (`papers_between`).
+        return None;
+    }
     if let Some(t) = topics.topics.iter().find(|c| c.id == s.topic_id) {
         return Some(t.clone());
     }
@@ -23,8 +29,8 @@ pub fn topic_of(topics: &TopicSet, s: &Subscription) -> Option<Topic> {
         .ok()
 }
 
-/// A subscription's papers announced (for a configured topic: entered into it) from `from`
-/// on, oldest day first and in arrival order within a day; the store's newest day bounds it.
+/// A subscription's papers announced (for a configured topic: entered into it; for `for-you`:
+/// in the categories its query names, as `for_you::scoped` sets it) from `from` on, oldest day first and in arrival order within a day; the store's newest day bounds it.
 pub fn papers_between(
     store: &Store,
     topics: &TopicSet,
@@ -34,6 +40,16 @@ pub fn papers_between(
 ) -> Result<Vec<StoredPaper>, StoreError> {
     if from > to {
         return Ok(Vec::new());
+    }
+    if is_for_you(s) {
+        let cats: Vec<Category> = s
+            .query
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|c| Category(c.to_string()))
+            .collect();
+        return papers_in(store, &cats, from, to);
     }
     if is_configured(topics, s) {
         // Newest day first, newest first within a day: reversed, the order they came in.

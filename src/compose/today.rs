@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use paperbell_chat::{DigestMessage, Lang};
 
-use super::{background, item, overview_with_llm, papers_between, rank, topic_of};
+use super::{background, for_you, item, overview_with_llm, papers_between, rank, topic_of};
 use crate::digest::{self, Ranked};
 use crate::model::chat::{DigestFormat, Effective, Subscription};
 use crate::model::paper::StoredPaper;
@@ -35,6 +35,8 @@ pub fn today(
     let Some(day) = store.latest_day()? else {
         return Ok(Today::NothingFetched);
     };
+    let scoped = for_you::scoped(topics, eff.cats, subs);
+    let subs = scoped.as_deref().unwrap_or(subs);
     let mut lists: Vec<Arc<Ranked>> = Vec::with_capacity(subs.len());
     let mut followed = Vec::with_capacity(subs.len());
     for s in subs {
@@ -52,7 +54,8 @@ pub fn today(
         let list = &lists[t.topic];
         let topic_id = &subs[t.topic].topic_id;
         let about = t.about();
-        let line = store.memo(&overview_key(topic_id, day, lang, &about), || {
+        let key = overview_key(&for_you::list_key(&subs[t.topic]), day, lang, &about);
+        let line = store.memo(&key, || {
             let background = background(store, followed[t.topic].as_ref())?;
             Ok(list.overview(&about, &background, lang))
         })?;
@@ -89,7 +92,7 @@ pub fn ranked_day(
     topic: Option<&Topic>,
     day: NaiveDate,
 ) -> Result<Arc<Ranked>, StoreError> {
-    store.memo(&format!("today\0{}\0{day}", s.topic_id), || {
+    store.memo(&format!("today\0{}\0{day}", for_you::list_key(s)), || {
         let papers = papers_between(store, topics, s, day, day)?;
         let list = rank(store, topic, papers)?;
         list.terms();

@@ -17,6 +17,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use paperbell_chat::{ChatRef, Platform};
 
 use super::times::{delivery_instant, due_day, next_delivery};
+use crate::compose::for_you::{self, is_for_you};
 use crate::compose::{self, background, rank, topic_of};
 use crate::config::ScheduleConfig;
 use crate::digest::{PlannedTopic, Ranked, fresh, messages};
@@ -186,6 +187,13 @@ impl<'s> Cache<'s> {
 fn put_str(key: &mut Vec<u8>, s: &str) {
     key.extend_from_slice(&(s.len() as u32).to_le_bytes());
     key.extend_from_slice(s.as_bytes());
+}
+
+/// A `for-you` subscription's categories (its list differs by them), nothing for a topic's.
+fn put_scope(key: &mut Vec<u8>, s: &Subscription) {
+    if is_for_you(s) {
+        put_str(key, s.query.as_deref().unwrap_or_default());
+    }
 }
 
 fn put_day(key: &mut Vec<u8>, d: NaiveDate) {
@@ -432,7 +440,7 @@ impl Planner {
             let timing = timings.entry(rec.settings).or_insert_with(|| {
                 let eff = rec.settings.effective(&self.defaults, None);
                 Timing {
-                    next: next_delivery(eff.time, eff.tz, now).0,
+                    next: next_delivery(eff.every, eff.time, eff.tz, now).0,
                     eff,
                     due: HashMap::new(),
                 }
@@ -447,9 +455,9 @@ impl Planner {
             // Its next delivery time: the earliest it could be due again. Waking early is
             // harmless (the run finds nothing); waking late would delay a digest.
             part.wake = part.wake.min(timing.next);
-            let (time, tz) = (timing.eff.time, timing.eff.tz);
+            let (every, time, tz) = (timing.eff.every, timing.eff.time, timing.eff.tz);
             let due = *timing.due.entry(state.last_day).or_insert_with(|| {
-                due_day(time, tz, now, state.last_day)
+                due_day(every, time, tz, now, state.last_day)
                     .map(|d| (d, delivery_instant(time, tz, d) + LATE_GRACE))
             });
             let Some((local_day, grace_end)) = due else {
@@ -472,8 +480,11 @@ impl Planner {
                 part.add(due, state.covered, Vec::new());
                 continue;
             }
-            let subs = subscriptions.of(&key)?;
+            let mut subs = subscriptions.of(&key)?;
             let eff = &timing.eff;
+            if let Some(scoped) = for_you::scoped(&self.topics, eff.cats, &subs) {
+                subs = scoped.into();
+            }
             match self.plan_chat(&due, &subs, eff, latest, &mut cache, false)? {
                 Some(messages) => part.add(due, Some(latest), messages),
                 // The other thread is working out what this chat needs: come back to it.
@@ -517,6 +528,7 @@ impl Planner {
             backgrounds.push(cache.backgrounds.get(&cache.key, wait, || {
                 background(&self.store, topic().as_ref())
             })?);
+            put_scope(&mut cache.key, s);
             put_day(&mut cache.key, lower);
             lists.push(cache.lists.get(&cache.key, wait, || {
                 let from = lower + chrono::Duration::days(1);
@@ -542,6 +554,7 @@ impl Planner {
                 for (t, s) in subs.iter().enumerate() {
                     cache.key.clear();
                     put_str(&mut cache.key, &s.topic_id);
+                    put_scope(&mut cache.key, s);
                     put_day(&mut cache.key, lowers[t]);
                     let store = &self.store;
                     let list = lists[t];
@@ -571,6 +584,7 @@ impl Planner {
         cache.key.clear();
         for (s, lower) in subs.iter().zip(&lowers) {
             put_str(&mut cache.key, &s.topic_id);
+            put_scope(&mut cache.key, s);
             put_str(&mut cache.key, &s.topic_name);
             put_day(&mut cache.key, *lower);
         }
@@ -599,6 +613,7 @@ impl Planner {
         let mut overview = |t: usize, about: &[usize]| -> String {
             overview_key.clear();
             put_str(overview_key, &subs[t].topic_id);
+            put_scope(overview_key, &subs[t]);
             put_day(overview_key, lowers[t]);
             put_str(overview_key, eff.lang.code());
             for i in about {

@@ -4,6 +4,8 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
+use crate::model::chat::Cadence;
+
 /// The instant a chat's local `time` comes on local `day`. In a DST gap (the time does not
 /// exist that day) it is the first instant after the gap; in a DST overlap (the time happens
 /// twice) the first of the two.
@@ -26,11 +28,17 @@ pub fn delivery_instant(time: NaiveTime, tz: Tz, day: NaiveDate) -> DateTime<Utc
 /// The next time a chat's local `time` comes round strictly after `after`, and the local day
 /// it belongs to. The local day is what "one digest per chat per local day" is keyed on, so
 /// neither a DST gap nor an overlap can skip or double a day.
-pub fn next_delivery(time: NaiveTime, tz: Tz, after: DateTime<Utc>) -> (DateTime<Utc>, NaiveDate) {
+/// A weekly chat's time comes round on its weekday only.
+pub fn next_delivery(
+    every: Cadence,
+    time: NaiveTime,
+    tz: Tz,
+    after: DateTime<Utc>,
+) -> (DateTime<Utc>, NaiveDate) {
     let mut day = after.with_timezone(&tz).date_naive();
     loop {
         let at = delivery_instant(time, tz, day);
-        if at > after {
+        if at > after && every.includes(day) {
             return (at, day);
         }
         day = day.succ_opt().expect("dates do not run out");
@@ -39,19 +47,24 @@ pub fn next_delivery(time: NaiveTime, tz: Tz, after: DateTime<Utc>) -> (DateTime
 
 /// The local day whose digest is due at `now`: the latest local day whose delivery time has
 /// passed, unless that day already had its digest (`last_day`). After downtime this is the
-/// latest missed day only, so a chat catches up once, not once per missed day.
+/// latest missed day only, so a chat catches up once, not once per missed day. A weekly chat's
+/// due day is the latest of its weekdays whose time has passed.
 pub fn due_day(
+    every: Cadence,
     time: NaiveTime,
     tz: Tz,
     now: DateTime<Utc>,
     last_day: Option<NaiveDate>,
 ) -> Option<NaiveDate> {
     let today = now.with_timezone(&tz).date_naive();
-    let day = if delivery_instant(time, tz, today) <= now {
+    let mut day = if delivery_instant(time, tz, today) <= now {
         today
     } else {
         today.pred_opt()?
     };
+    while !every.includes(day) {
+        day = day.pred_opt()?;
+    }
     last_day.is_none_or(|l| l < day).then_some(day)
 }
 
@@ -68,10 +81,10 @@ mod tests {
     fn delivery_time_comes_round_daily_in_the_chats_zone() {
         let sh: Tz = "Asia/Shanghai".parse().unwrap();
         let now = Utc.with_ymd_and_hms(2024, 11, 19, 0, 0, 0).unwrap(); // 08:00 Shanghai
-        let (at, day) = next_delivery(t(8, 30), sh, now);
+        let (at, day) = next_delivery(Cadence::Daily, t(8, 30), sh, now);
         assert_eq!(at, Utc.with_ymd_and_hms(2024, 11, 19, 0, 30, 0).unwrap());
         assert_eq!(day, NaiveDate::from_ymd_opt(2024, 11, 19).unwrap());
-        let (at, day) = next_delivery(t(8, 0), sh, now);
+        let (at, day) = next_delivery(Cadence::Daily, t(8, 0), sh, now);
         assert_eq!(
             at,
             Utc.with_ymd_and_hms(2024, 11, 20, 0, 0, 0).unwrap(),
@@ -85,7 +98,7 @@ mod tests {
         let berlin: Tz = "Europe/Berlin".parse().unwrap();
         // 2024-03-31: 02:00-03:00 does not exist in Berlin. 02:30 is delivered at 03:00 CEST.
         let before = Utc.with_ymd_and_hms(2024, 3, 30, 12, 0, 0).unwrap();
-        let (at, day) = next_delivery(t(2, 30), berlin, before);
+        let (at, day) = next_delivery(Cadence::Daily, t(2, 30), berlin, before);
         assert_eq!(
             day,
             NaiveDate::from_ymd_opt(2024, 3, 31).unwrap(),
@@ -94,9 +107,9 @@ mod tests {
         assert_eq!(at, Utc.with_ymd_and_hms(2024, 3, 31, 1, 0, 0).unwrap());
         // 2024-10-27: 02:00-03:00 happens twice. 02:30 is delivered once, at the first.
         let before = Utc.with_ymd_and_hms(2024, 10, 26, 12, 0, 0).unwrap();
-        let (first, day) = next_delivery(t(2, 30), berlin, before);
+        let (first, day) = next_delivery(Cadence::Daily, t(2, 30), berlin, before);
         assert_eq!(first, Utc.with_ymd_and_hms(2024, 10, 27, 0, 30, 0).unwrap());
-        let (next, next_day) = next_delivery(t(2, 30), berlin, first);
+        let (next, next_day) = next_delivery(Cadence::Daily, t(2, 30), berlin, first);
         assert_eq!(
             next_day,
             day.succ_opt().unwrap(),
@@ -107,7 +120,7 @@ mod tests {
         let mut after = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
         let mut days = Vec::new();
         for _ in 0..366 {
-            let (at, d) = next_delivery(t(2, 30), berlin, after);
+            let (at, d) = next_delivery(Cadence::Daily, t(2, 30), berlin, after);
             days.push(d);
             after = at;
         }
@@ -122,17 +135,57 @@ mod tests {
         let d = |m, day| NaiveDate::from_ymd_opt(2024, m, day).unwrap();
         // 07:59 in Shanghai on the 19th: the 18th's 08:00 has passed, the 19th's not yet.
         let before = Utc.with_ymd_and_hms(2024, 11, 18, 23, 59, 0).unwrap();
-        assert_eq!(due_day(t(8, 0), sh, before, None), Some(d(11, 18)));
-        assert_eq!(due_day(t(8, 0), sh, before, Some(d(11, 18))), None);
+        assert_eq!(
+            due_day(Cadence::Daily, t(8, 0), sh, before, None),
+            Some(d(11, 18))
+        );
+        assert_eq!(
+            due_day(Cadence::Daily, t(8, 0), sh, before, Some(d(11, 18))),
+            None
+        );
         let after = Utc.with_ymd_and_hms(2024, 11, 19, 0, 0, 0).unwrap();
         assert_eq!(
-            due_day(t(8, 0), sh, after, Some(d(11, 18))),
+            due_day(Cadence::Daily, t(8, 0), sh, after, Some(d(11, 18))),
             Some(d(11, 19))
         );
         // Down for three days: one digest, for the latest day, not one per missed day.
         let back = Utc.with_ymd_and_hms(2024, 11, 22, 3, 0, 0).unwrap();
-        assert_eq!(due_day(t(8, 0), sh, back, Some(d(11, 18))), Some(d(11, 22)));
-        assert_eq!(due_day(t(8, 0), sh, back, Some(d(11, 22))), None);
+        assert_eq!(
+            due_day(Cadence::Daily, t(8, 0), sh, back, Some(d(11, 18))),
+            Some(d(11, 22))
+        );
+        assert_eq!(
+            due_day(Cadence::Daily, t(8, 0), sh, back, Some(d(11, 22))),
+            None
+        );
+    }
+
+    #[test]
+    fn a_weekly_digest_comes_on_its_weekday_once_a_week() {
+        let mon = Cadence::Weekly(chrono::Weekday::Mon);
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        // Wednesday 2024-11-20, 12:00 in Berlin.
+        let wed = Utc.with_ymd_and_hms(2024, 11, 20, 11, 0, 0).unwrap();
+        let monday = NaiveDate::from_ymd_opt(2024, 11, 18).unwrap();
+        let next_monday = NaiveDate::from_ymd_opt(2024, 11, 25).unwrap();
+        assert_eq!(due_day(mon, t(8, 0), berlin, wed, None), Some(monday));
+        assert_eq!(due_day(mon, t(8, 0), berlin, wed, Some(monday)), None);
+        let (at, day) = next_delivery(mon, t(8, 0), berlin, wed);
+        assert_eq!(day, next_monday);
+        assert_eq!(at, Utc.with_ymd_and_hms(2024, 11, 25, 7, 0, 0).unwrap());
+        // Monday 07:59 in Berlin: the week before's Monday is the one due, not today yet.
+        let early = Utc.with_ymd_and_hms(2024, 11, 25, 6, 59, 0).unwrap();
+        assert_eq!(due_day(mon, t(8, 0), berlin, early, Some(monday)), None);
+        let on_time = Utc.with_ymd_and_hms(2024, 11, 25, 7, 0, 0).unwrap();
+        assert_eq!(
+            due_day(mon, t(8, 0), berlin, on_time, Some(monday)),
+            Some(next_monday)
+        );
+        // Daily is every day.
+        assert_eq!(
+            due_day(Cadence::Daily, t(8, 0), berlin, wed, Some(monday)),
+            NaiveDate::from_ymd_opt(2024, 11, 20)
+        );
     }
 
     #[test]
@@ -146,7 +199,7 @@ mod tests {
             let mut last = Some(now.with_timezone(&ny).date_naive());
             let mut days = Vec::new();
             while now < end {
-                if let Some(day) = due_day(t(2, 30), ny, now, last) {
+                if let Some(day) = due_day(Cadence::Daily, t(2, 30), ny, now, last) {
                     days.push(day);
                     last = Some(day);
                 }

@@ -1,7 +1,7 @@
 //! An import: a reader's library (BibTeX, or lines of arXiv ids and URLs) matched to arXiv
 //! papers, the ones the store lacks fetched from arXiv, and every matched paper recorded as
 //! liked by the chat. Titles without an id are looked up through the arXiv API, one request at
-//! a time (the client's polite pace), at most `MAX_TITLE_LOOKUPS` per import.
+//! a time (the client's polite pace), at most `MAX_TITLE_LOOKUPS` per import (fewer from a chat).
 
 use std::collections::BTreeSet;
 
@@ -11,8 +11,11 @@ use crate::sources::library::{LibraryEntry, LibraryError, parse_library, title_k
 use crate::store::{Store, StoreError};
 use crate::topics::TopicSet;
 
-/// Titles looked up through the arXiv API per import: each is a request at arXiv's pace.
+/// Titles looked up through the arXiv API per import from the command line: each is a request
+/// at arXiv's pace (100 take five minutes).
 pub const MAX_TITLE_LOOKUPS: usize = 100;
+/// The same from a chat, where someone waits for the answer (a minute at arXiv's pace).
+pub const CHAT_TITLE_LOOKUPS: usize = 20;
 /// Ids asked of arXiv per request.
 const IDS_PER_REQUEST: usize = 50;
 
@@ -35,14 +38,16 @@ pub struct Imported {
     pub fetched: usize,
     /// Entries not matched, by their label (citation key or line).
     pub not_matched: Vec<String>,
-    /// Titles left unlooked-up over `MAX_TITLE_LOOKUPS`.
+    /// Titles left unlooked-up over the import's limit (`lookup_limit`).
     pub over_limit: usize,
+    /// Titles this import could look up.
+    pub lookup_limit: usize,
     /// Why arXiv could not be asked, when it could not (what was stored already still counts).
     pub arxiv_failed: Option<String>,
 }
 
-/// Reads `bytes` as a library and imports it into `chat`'s taste at `now`. A file that does
-/// not read changes nothing.
+/// Reads `bytes` as a library and imports it into `chat`'s taste at `now`, looking up at most
+/// `lookups` titles. A file that does not read changes nothing.
 pub async fn import(
     store: &Store,
     topics: &TopicSet,
@@ -50,10 +55,12 @@ pub async fn import(
     chat: &str,
     bytes: &[u8],
     now: i64,
+    lookups_allowed: usize,
 ) -> Result<Imported, ImportError> {
     let entries = parse_library(bytes)?;
     let mut done = Imported {
         found: entries.len(),
+        lookup_limit: lookups_allowed,
         ..Imported::default()
     };
     // Each entry's id once it is known: from the file, or from its title.
@@ -65,7 +72,7 @@ pub async fn import(
             continue;
         };
         let Some(client) = client else { continue };
-        if lookups >= MAX_TITLE_LOOKUPS {
+        if lookups >= lookups_allowed {
             done.over_limit += 1;
             continue;
         }
@@ -124,6 +131,21 @@ pub async fn import(
         store.import_ratings(chat, &liked, now)?;
     }
     Ok(done)
+}
+
+impl Imported {
+    /// Two imports' results as one (a chat's typed ids and its file).
+    pub fn add(&mut self, other: Imported) {
+        self.found += other.found;
+        self.matched += other.matched;
+        self.fetched += other.fetched;
+        self.not_matched.extend(other.not_matched);
+        self.over_limit += other.over_limit;
+        self.lookup_limit = self.lookup_limit.max(other.lookup_limit);
+        if self.arxiv_failed.is_none() {
+            self.arxiv_failed = other.arxiv_failed;
+        }
+    }
 }
 
 fn label(e: &LibraryEntry) -> String {

@@ -70,6 +70,8 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
             Ok(())
         });
     }
+    // One client for the fetch job and `/import`: arXiv's pace is kept across both.
+    let arxiv = Arc::new(ArxivClient::new(&config.arxiv)?);
     let core = Arc::new(ChatCore {
         store: store.clone(),
         topics: Arc::new(topics.clone()),
@@ -77,6 +79,7 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
         search: search.clone(),
         clock: Clock::System,
         learn: learn_wake.clone(),
+        arxiv: Some(arxiv.clone()),
     });
     if let Some(token) = &config.telegram.token {
         let Some(bot) = connect_telegram(&config, token.expose(), core.clone()).await? else {
@@ -162,7 +165,7 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
     )?
     .map(Arc::new);
     let job = FetchJob {
-        client: ArxivClient::new(&config.arxiv)?,
+        client: arxiv,
         config,
         store: store.clone(),
         topics,

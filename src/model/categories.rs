@@ -171,6 +171,53 @@ pub fn canonical(s: &str) -> Option<&'static str> {
         .find(|c| c.eq_ignore_ascii_case(s))
 }
 
+/// A name that is not an arXiv category.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0} is not an arXiv category")]
+pub struct UnknownCategory(pub String);
+
+/// A set of known categories (`/settings cats cs.CV cs.RO`), a bit per entry of `CATEGORIES`:
+/// small and `Copy`, like the other settings it sits with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct CategorySet([u64; 3]);
+
+impl CategorySet {
+    /// The set of `names` (any case, separated by spaces or commas); `Err` with the first name
+    /// that is not a category.
+    pub fn parse(names: &str) -> Result<CategorySet, UnknownCategory> {
+        let mut set = CategorySet::default();
+        for name in names
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|n| !n.is_empty())
+        {
+            let i = CATEGORIES
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(name))
+                .ok_or_else(|| UnknownCategory(name.to_string()))?;
+            set.0[i / 64] |= 1 << (i % 64);
+        }
+        Ok(set)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+
+    /// Its categories in `CATEGORIES`' order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        CATEGORIES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0[i / 64] & (1 << (i % 64)) != 0)
+            .map(|(_, c)| *c)
+    }
+
+    /// The categories, space-separated, as `/settings` shows them and the store keeps them.
+    pub fn text(&self) -> String {
+        self.names().collect::<Vec<_>>().join(" ")
+    }
+}
+
 /// The busiest categories, to break ties between equally close suggestions.
 const BUSIEST: &[&str] = &[
     "cs.CV", "cs.LG", "cs.CL", "cs.AI", "stat.ML", "cs.RO", "quant-ph", "math.OC",
@@ -209,6 +256,20 @@ mod tests {
         assert_eq!(canonical("CS.cv"), Some("cs.CV"));
         assert_eq!(canonical("hep-th"), Some("hep-th"));
         assert_eq!(canonical("cs.XX"), None);
+    }
+
+    #[test]
+    fn category_sets_hold_known_categories_in_any_case() {
+        const { assert!(CATEGORIES.len() <= 192, "a CategorySet holds 192") };
+        let set = CategorySet::parse("CS.cv, cs.RO  stat.TH").unwrap();
+        assert_eq!(set.text(), "cs.CV cs.RO stat.TH");
+        assert_eq!(CategorySet::parse(&set.text()), Ok(set));
+        assert_eq!(
+            CategorySet::parse("cs.CV cs.CVV"),
+            Err(UnknownCategory("cs.CVV".into()))
+        );
+        assert!(CategorySet::parse(" ").unwrap().is_empty());
+        assert!(!set.is_empty());
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! A chat as the core knows it: its record, its typed settings (parsed once, with their
 //! defaults in one place) and its subscriptions. Values only; `store` keeps them.
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 use paperbell_chat::{ChatRef, Lang};
+
+pub use super::categories::CategorySet;
 
 /// A digest's layout, as `/settings format` chooses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -39,6 +41,52 @@ impl DigestFormat {
     }
 }
 
+/// How often a chat's digest comes, as `/settings every` chooses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Cadence {
+    /// Every local day at the chat's time.
+    #[default]
+    Daily,
+    /// Once a week, on this local weekday at the chat's time, with the week's best.
+    Weekly(Weekday),
+}
+
+impl Cadence {
+    /// `day` (or `daily`), or a weekday: `mon`, `Monday`.
+    pub fn parse(s: &str) -> Option<Cadence> {
+        let s = s.trim();
+        if ["day", "daily"].iter().any(|d| d.eq_ignore_ascii_case(s)) {
+            return Some(Cadence::Daily);
+        }
+        s.parse::<Weekday>().ok().map(Cadence::Weekly)
+    }
+
+    /// Whether the chat's digest comes on local `day`.
+    pub fn includes(self, day: NaiveDate) -> bool {
+        use chrono::Datelike;
+        match self {
+            Cadence::Daily => true,
+            Cadence::Weekly(w) => day.weekday() == w,
+        }
+    }
+
+    /// `day` or the weekday's three letters, as `/settings` shows it and the store keeps it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cadence::Daily => "day",
+            Cadence::Weekly(d) => match d {
+                Weekday::Mon => "mon",
+                Weekday::Tue => "tue",
+                Weekday::Wed => "wed",
+                Weekday::Thu => "thu",
+                Weekday::Fri => "fri",
+                Weekday::Sat => "sat",
+                Weekday::Sun => "sun",
+            },
+        }
+    }
+}
+
 /// Papers per topic in a digest unless the chat says otherwise.
 pub const DEFAULT_MAX_PER_TOPIC: u32 = 10;
 /// What `/settings max` accepts.
@@ -52,6 +100,9 @@ pub struct ChatSettings {
     pub lang: Option<Lang>,
     pub max: Option<u32>,
     pub format: Option<DigestFormat>,
+    /// The categories `for-you` looks in; empty: the categories of the chat's topics.
+    pub cats: CategorySet,
+    pub every: Option<Cadence>,
 }
 
 /// The defaults the operator configures (`[schedule] delivery_time`, `delivery_timezone`).
@@ -79,6 +130,8 @@ pub struct Effective {
     pub lang: Lang,
     pub max: u32,
     pub format: DigestFormat,
+    pub cats: CategorySet,
+    pub every: Cadence,
 }
 
 /// A setting a person gave that does not parse; `commands` words the reply.
@@ -94,6 +147,10 @@ pub enum SettingError {
     Max,
     #[error("format is full, compact or combined")]
     Format,
+    #[error("cats is arXiv categories, or off")]
+    Cats,
+    #[error("every is day or a weekday")]
+    Every,
     #[error("no such setting")]
     UnknownKey,
 }
@@ -132,10 +189,13 @@ impl ChatSettings {
                 .unwrap_or(Lang::En),
             max: self.max.unwrap_or(DEFAULT_MAX_PER_TOPIC),
             format: self.format.unwrap_or_default(),
+            cats: self.cats,
+            every: self.every.unwrap_or_default(),
         }
     }
 
-    /// Sets `key` (`time`, `tz`, `lang`, `max`, `format`) from what a person typed.
+    /// Sets `key` (`time`, `tz`, `lang`, `max`, `format`, `cats`, `every`) from what a person
+    /// typed.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), SettingError> {
         let v = value.trim();
         match key.trim().to_ascii_lowercase().as_str() {
@@ -144,6 +204,15 @@ impl ChatSettings {
             "lang" => self.lang = Some(Lang::from_code(v).ok_or(SettingError::Lang)?),
             "max" => self.max = Some(parse_max(v).ok_or(SettingError::Max)?),
             "format" => self.format = Some(DigestFormat::parse(v).ok_or(SettingError::Format)?),
+            "cats" if v.eq_ignore_ascii_case("off") => self.cats = CategorySet::default(),
+            "cats" => {
+                let cats = CategorySet::parse(v).map_err(|_| SettingError::Cats)?;
+                if cats.is_empty() {
+                    return Err(SettingError::Cats);
+                }
+                self.cats = cats;
+            }
+            "every" => self.every = Some(Cadence::parse(v).ok_or(SettingError::Every)?),
             _ => return Err(SettingError::UnknownKey),
         }
         Ok(())
@@ -211,7 +280,23 @@ mod tests {
         );
         assert_eq!(e.max, DEFAULT_MAX_PER_TOPIC);
         assert_eq!(e.format, DigestFormat::Combined);
+        s.set("cats", "cs.cv cs.RO").unwrap();
+        assert_eq!(s.cats.text(), "cs.CV cs.RO");
+        assert_eq!(s.set("cats", "cs.CV cs.XX"), Err(SettingError::Cats));
+        assert_eq!(s.set("cats", ""), Err(SettingError::Cats));
+        assert_eq!(
+            s.cats.text(),
+            "cs.CV cs.RO",
+            "a refused change changes nothing"
+        );
+        s.set("every", "Monday").unwrap();
+        assert_eq!(s.every, Some(Cadence::Weekly(Weekday::Mon)));
+        assert_eq!(Cadence::parse("mon").map(Cadence::as_str), Some("mon"));
+        assert_eq!(s.set("every", "fortnight"), Err(SettingError::Every));
+        s.set("cats", "OFF").unwrap();
+        assert!(s.cats.is_empty());
         let d = ChatSettings::default().effective(&ChatDefaults::default(), None);
+        assert_eq!(d.every, Cadence::Daily);
         assert_eq!((d.time.to_string(), d.tz), ("08:00:00".into(), Tz::UTC));
     }
 }

@@ -5,7 +5,7 @@
 
 use biblatex::{Bibliography, ChunksExt};
 
-use crate::model::paper::PaperId;
+use crate::model::paper::{Paper, PaperId};
 
 /// The largest file an import reads.
 pub const MAX_BYTES: usize = 2 * 1024 * 1024;
@@ -33,6 +33,69 @@ pub enum LibraryError {
         "found no BibTeX entry and no arXiv id or URL (send a .bib export, or one id like 2407.11422 per line)"
     )]
     Empty,
+}
+
+/// A saved paper as a BibTeX export writes it: the paper when the store has it, else its id.
+pub enum Saved<'a> {
+    Stored(&'a Paper),
+    Id(&'a str),
+}
+
+/// A BibTeX file of `papers`, as arXiv's own export writes them (`@misc` with `eprint`,
+/// `archivePrefix` and `primaryClass`), so that Zotero and `paperbell import` read them back.
+pub fn to_bibtex(papers: &[Saved]) -> String {
+    let mut out = String::new();
+    let mut keys: Vec<String> = Vec::new();
+    for saved in papers {
+        let (id, paper) = match saved {
+            Saved::Stored(p) => (p.id.as_str(), Some(*p)),
+            Saved::Id(id) => (*id, None),
+        };
+        let mut key = format!("arxiv{}", id.replace(['.', '/', '-'], "_"));
+        if keys.contains(&key) {
+            key.push_str(&format!("_{}", keys.len()));
+        }
+        keys.push(key.clone());
+        out.push_str(&format!("@misc{{{key},\n"));
+        if let Some(p) = paper {
+            field(&mut out, "title", &p.title);
+            field(&mut out, "author", &p.authors.join(" and "));
+            if let Some(year) = p.published.map(|d| d.format("%Y").to_string()) {
+                field(&mut out, "year", &year);
+            }
+        }
+        field(&mut out, "eprint", id);
+        field(&mut out, "archivePrefix", "arXiv");
+        if let Some(c) = paper.and_then(|p| p.primary_category.as_ref()) {
+            field(&mut out, "primaryClass", c.as_str());
+        }
+        if let Some(doi) = paper.and_then(|p| p.doi.as_deref()) {
+            field(&mut out, "doi", doi);
+        }
+        field(&mut out, "url", &format!("https://arxiv.org/abs/{id}"));
+        out.push_str("}\n\n");
+    }
+    out
+}
+
+/// `  name = {value},`; a value whose braces do not pair has them escaped, so the file parses.
+fn field(out: &mut String, name: &str, value: &str) {
+    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut depth = 0i32;
+    let paired = value.chars().all(|c| {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            _ => {}
+        }
+        depth >= 0
+    }) && depth == 0;
+    let value = if paired {
+        value
+    } else {
+        value.replace('{', "\\{").replace('}', "\\}")
+    };
+    out.push_str(&format!("  {name} = {{{value}}},\n"));
 }
 
 /// Reads `bytes` as a BibTeX file or as lines of arXiv ids and URLs.
@@ -151,6 +214,42 @@ mod tests {
 
     fn id(s: &str) -> Option<PaperId> {
         PaperId::parse(s)
+    }
+
+    #[test]
+    fn an_export_reads_back_as_the_same_papers() {
+        let paper = |i: &str, title: &str| Paper {
+            id: PaperId::parse(i).unwrap(),
+            version: 1,
+            title: title.into(),
+            authors: vec!["Ada Lovelace".into(), "Jürgen Zweite".into()],
+            primary_category: Some(crate::model::paper::Category("cs.CV".into())),
+            categories: vec![],
+            published: chrono::DateTime::from_timestamp(1_700_000_000, 0),
+            updated: None,
+            abstract_text: String::new(),
+            comment: None,
+            doi: None,
+            journal_ref: None,
+            pdf_url: None,
+            announce_type: None,
+        };
+        let a = paper("2401.00001", "{NeRF}s & 100% of $O(n)$ radiance");
+        let b = paper("2401.00002", "An unpaired } brace {");
+        let bib = to_bibtex(&[
+            Saved::Stored(&a),
+            Saved::Stored(&b),
+            Saved::Id("hep-th/9901001"),
+        ]);
+        assert!(bib.contains("  eprint = {2401.00001},\n"), "{bib}");
+        assert!(bib.contains("  year = {2023},\n"), "{bib}");
+        let back = parse_library(bib.as_bytes()).unwrap();
+        let ids: Vec<_> = back.iter().map(|e| e.id.clone()).collect();
+        assert_eq!(
+            ids,
+            [id("2401.00001"), id("2401.00002"), id("hep-th/9901001")]
+        );
+        assert_eq!(back[0].label, "arxiv2401_00001");
     }
 
     #[test]

@@ -26,12 +26,12 @@ fn decode_subs(v: &[u8]) -> Result<Vec<Subscription>> {
 }
 
 pub(super) fn encode_chat(chat: &ChatRecord) -> Result<Vec<u8>> {
-    encode(codec::CHAT_V1, &codec::ChatRecordV1::from(chat))
+    encode(codec::CHAT_V2, &codec::ChatRecordV2::from(chat))
 }
 
 /// A chat record, and the settings it held that no longer parse (left at their defaults).
 pub(super) fn decode_chat(v: &[u8]) -> Result<(ChatRecord, Vec<(&'static str, String)>)> {
-    Ok(decode::<codec::ChatRecordV1>(codec::CHAT_V1, "chat", v)?.into_record())
+    Ok(codec::ChatRecordV2::decode(v)?.into_record())
 }
 
 impl Store {

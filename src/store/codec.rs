@@ -11,7 +11,10 @@ use crate::model::chat::{self, ChatRecord, ChatSettings, Subscription};
 use crate::model::paper::{AnnounceType, Category, Paper, PaperId, StoredPaper};
 
 pub const PAPER_V1: u8 = 1;
+/// A chat record as written before `cats` and `every` (read, converted on the next write).
 pub const CHAT_V1: u8 = 1;
+/// A chat record v2: the settings gained `cats` and `every`.
+pub const CHAT_V2: u8 = 2;
 /// A subscription as written before subscription records (one key per subscription).
 pub const SUB_V1: u8 = 1;
 /// A chat's subscriptions v1: postcard `Vec<Subscription>`, by topic id.
@@ -241,6 +244,27 @@ impl TryFrom<PaperRecordV1> for StoredPaper {
 /// A chat record as stored: settings as the texts a person typed, so that a value a later
 /// build cannot parse is reported and migrated (`Store::migrate_chat_settings`), never misread.
 #[derive(Serialize, Deserialize)]
+pub struct ChatRecordV2 {
+    platform: String,
+    id: String,
+    title: Option<String>,
+    active: bool,
+    settings: ChatSettingsV2,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct ChatSettingsV2 {
+    time: Option<String>,
+    tz: Option<String>,
+    lang: Option<String>,
+    max: Option<u32>,
+    format: Option<String>,
+    cats: Option<String>,
+    every: Option<String>,
+}
+
+/// A chat record as `CHAT_V1` wrote it: v2 without `cats` and `every`.
+#[derive(Serialize, Deserialize)]
 pub struct ChatRecordV1 {
     platform: String,
     id: String,
@@ -258,26 +282,57 @@ struct ChatSettingsV1 {
     format: Option<String>,
 }
 
-impl From<&ChatRecord> for ChatRecordV1 {
-    fn from(c: &ChatRecord) -> Self {
-        let s = &c.settings;
-        ChatRecordV1 {
-            platform: c.platform.clone(),
-            id: c.id.clone(),
-            title: c.title.clone(),
+impl From<ChatRecordV1> for ChatRecordV2 {
+    fn from(c: ChatRecordV1) -> Self {
+        let s = c.settings;
+        ChatRecordV2 {
+            platform: c.platform,
+            id: c.id,
+            title: c.title,
             active: c.active,
-            settings: ChatSettingsV1 {
-                time: s.time.map(|t| t.format("%H:%M").to_string()),
-                tz: s.tz.map(|z| z.name().to_string()),
-                lang: s.lang.map(|l| l.code().to_string()),
+            settings: ChatSettingsV2 {
+                time: s.time,
+                tz: s.tz,
+                lang: s.lang,
                 max: s.max,
-                format: s.format.map(|f| f.as_str().to_string()),
+                format: s.format,
+                cats: None,
+                every: None,
             },
         }
     }
 }
 
-impl ChatRecordV1 {
+impl From<&ChatRecord> for ChatRecordV2 {
+    fn from(c: &ChatRecord) -> Self {
+        let s = &c.settings;
+        ChatRecordV2 {
+            platform: c.platform.clone(),
+            id: c.id.clone(),
+            title: c.title.clone(),
+            active: c.active,
+            settings: ChatSettingsV2 {
+                time: s.time.map(|t| t.format("%H:%M").to_string()),
+                tz: s.tz.map(|z| z.name().to_string()),
+                lang: s.lang.map(|l| l.code().to_string()),
+                max: s.max,
+                format: s.format.map(|f| f.as_str().to_string()),
+                cats: (!s.cats.is_empty()).then(|| s.cats.text()),
+                every: s.every.map(|e| e.as_str().to_string()),
+            },
+        }
+    }
+}
+
+impl ChatRecordV2 {
+    /// A chat record in either layout.
+    pub fn decode(bytes: &[u8]) -> Result<ChatRecordV2, StoreError> {
+        match bytes.first() {
+            Some(&CHAT_V1) => Ok(decode::<ChatRecordV1>(CHAT_V1, "chat", bytes)?.into()),
+            _ => decode(CHAT_V2, "chat", bytes),
+        }
+    }
+
     /// The record, and each stored setting that does not parse (name, text): those are left
     /// at their defaults.
     pub fn into_record(self) -> (ChatRecord, Vec<(&'static str, String)>) {
@@ -287,6 +342,14 @@ impl ChatRecordV1 {
         let tz = setting("tz", s.tz, chat::parse_zone, &mut bad);
         let lang = setting("lang", s.lang, Lang::from_code, &mut bad);
         let format = setting("format", s.format, chat::DigestFormat::parse, &mut bad);
+        let every = setting("every", s.every, chat::Cadence::parse, &mut bad);
+        let cats = setting(
+            "cats",
+            s.cats,
+            |t| chat::CategorySet::parse(t).ok(),
+            &mut bad,
+        )
+        .unwrap_or_default();
         let max = s.max.filter(|n| chat::MAX_PER_TOPIC.contains(n));
         if let (Some(n), None) = (s.max, max) {
             bad.push(("max", n.to_string()));
@@ -302,6 +365,8 @@ impl ChatRecordV1 {
                 lang,
                 max,
                 format,
+                cats,
+                every,
             },
         };
         (record, bad)
@@ -429,9 +494,8 @@ mod tests {
         assert_eq!(settings.time, chat::parse_time("07:30"), "the rest is kept");
         // Rewritten: the record now reads back clean.
         let raw = store.db.get(b"htelegram:42").unwrap().unwrap();
-        let (_, bad) = decode::<ChatRecordV1>(CHAT_V1, "chat", &raw)
-            .unwrap()
-            .into_record();
+        assert_eq!(raw[0], CHAT_V2, "rewritten in the current layout");
+        let (_, bad) = ChatRecordV2::decode(&raw).unwrap().into_record();
         assert!(bad.is_empty(), "{bad:?}");
     }
 

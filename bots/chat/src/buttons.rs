@@ -137,7 +137,10 @@ impl Callback {
                 id: id.clone(),
                 page: *page,
             },
-            Callback::SavedPage(p) => Command::Saved { page: *p },
+            Callback::SavedPage(p) => Command::Saved {
+                page: *p,
+                bibtex: false,
+            },
             Callback::Stored(_) | Callback::Rate { .. } => return None,
         })
     }
@@ -309,7 +312,10 @@ pub fn more_button(lang: Lang, more: Option<&Command>) -> Option<(String, Callba
                 page: *page,
             },
         )),
-        Command::Saved { page } => Some((label, Callback::SavedPage(*page))),
+        Command::Saved {
+            page,
+            bibtex: false,
+        } => Some((label, Callback::SavedPage(*page))),
         Command::Recent { topic, count, page } => Some((
             label,
             Callback::More {

@@ -18,6 +18,8 @@ pub enum ArgKind {
     },
     /// One of fixed values: (value, English label, Chinese label).
     Choice(&'static [(&'static str, &'static str, &'static str)]),
+    /// A file the person attaches (Discord's attachment option; a document on Telegram).
+    File,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -79,7 +81,7 @@ const PAPER_ID: ArgSpec = ArgSpec {
     required: true,
 };
 
-pub const SETTINGS: [&str; 5] = ["time", "tz", "lang", "max", "format"];
+pub const SETTINGS: [&str; 7] = ["time", "tz", "lang", "max", "format", "every", "cats"];
 
 /// Every command, in the order menus and `/help` show them.
 pub const COMMANDS: &[CommandSpec] = &[
@@ -190,13 +192,47 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "saved",
-        en: "The papers saved here (⭐)",
-        zh: "此处收藏的论文（⭐）",
-        usage_en: "",
-        usage_zh: "",
-        example: None,
-        args: &[],
+        en: "The papers saved here (⭐), or all of them as a BibTeX file",
+        zh: "此处收藏的论文（⭐），或导出为 BibTeX 文件",
+        usage_en: "[bib]",
+        usage_zh: "[bib]",
+        example: Some("/saved bib"),
+        args: &[ArgSpec {
+            name: "as",
+            en: "A list here, or a BibTeX file",
+            zh: "在此列出，或导出 BibTeX 文件",
+            kind: ArgKind::Choice(&[
+                ("list", "List", "列表"),
+                ("bib", "BibTeX file", "BibTeX 文件"),
+            ]),
+            required: false,
+        }],
         manage: false,
+    },
+    CommandSpec {
+        name: "import",
+        en: "Seed this chat's taste: arXiv ids, or a BibTeX file (Zotero, Scholar)",
+        zh: "导入偏好：arXiv id，或 BibTeX 文件（Zotero、Scholar）",
+        usage_en: "<ids or URLs> | a .bib file with /import as its caption",
+        usage_zh: "<id 或链接> | 以 /import 为说明发送 .bib 文件",
+        example: Some("/import 2407.11422 2003.08934"),
+        args: &[
+            ArgSpec {
+                name: "ids",
+                en: "arXiv ids or URLs, separated by spaces",
+                zh: "arXiv id 或链接，以空格分隔",
+                kind: ArgKind::Text { topic: false },
+                required: false,
+            },
+            ArgSpec {
+                name: "file",
+                en: "A BibTeX export (Zotero, Mendeley, Google Scholar) or a list of ids, up to 2 MB",
+                zh: "BibTeX 导出文件（Zotero、Mendeley、Google Scholar）或 id 列表，最大 2 MB",
+                kind: ArgKind::File,
+                required: false,
+            },
+        ],
+        manage: true,
     },
     CommandSpec {
         name: "forget",
@@ -210,10 +246,10 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "settings",
-        en: "Show or change delivery time, time zone, language, max, format",
-        zh: "查看或修改推送时间、时区、语言、数量、格式",
-        usage_en: "[time 08:30 | tz Asia/Shanghai | lang en|zh | max 10 | format full|compact|combined]",
-        usage_zh: "[time 08:30 | tz Asia/Shanghai | lang en|zh | max 10 | format full|compact|combined]",
+        en: "Show or change delivery time, time zone, language, max, format, weekly, categories",
+        zh: "查看或修改推送时间、时区、语言、数量、格式、每周、分类",
+        usage_en: "[time 08:30 | tz Asia/Shanghai | lang en|zh | max 10 | format full|compact|combined | every day|mon | cats cs.CV cs.RO|off]",
+        usage_zh: "[time 08:30 | tz Asia/Shanghai | lang en|zh | max 10 | format full|compact|combined | every day|mon | cats cs.CV cs.RO|off]",
         example: None,
         args: &[
             ArgSpec {
@@ -253,6 +289,29 @@ pub const COMMANDS: &[CommandSpec] = &[
                     ("compact", "Compact", "紧凑"),
                     ("combined", "Combined", "合并"),
                 ]),
+                required: false,
+            },
+            ArgSpec {
+                name: "every",
+                en: "A digest every day, or one a week on this day with the week's best",
+                zh: "每天一份，或每周在这一天一份（本周最佳）",
+                kind: ArgKind::Choice(&[
+                    ("day", "Every day", "每天"),
+                    ("mon", "Mondays", "周一"),
+                    ("tue", "Tuesdays", "周二"),
+                    ("wed", "Wednesdays", "周三"),
+                    ("thu", "Thursdays", "周四"),
+                    ("fri", "Fridays", "周五"),
+                    ("sat", "Saturdays", "周六"),
+                    ("sun", "Sundays", "周日"),
+                ]),
+                required: false,
+            },
+            ArgSpec {
+                name: "cats",
+                en: "Categories for-you looks in (cs.CV cs.RO), or off for your topics' ones",
+                zh: "for-you 的分类范围（cs.CV cs.RO），off 则沿用主题的分类",
+                kind: ArgKind::Text { topic: false },
                 required: false,
             },
         ],

@@ -90,9 +90,17 @@ pub enum Command {
     Settings {
         change: Option<(String, String)>,
     },
-    /// The chat's saved papers (⭐), newest first; `page` counts from 0.
+    /// The chat's saved papers (⭐), newest first; `page` counts from 0. With `bibtex`, all of
+    /// them as a BibTeX file instead.
     Saved {
         page: u32,
+        bibtex: bool,
+    },
+    /// Seeds the chat's taste: arXiv ids or URLs typed after the command, and a library file
+    /// (BibTeX, or one id per line) sent with it.
+    Import {
+        text: String,
+        file: Option<Upload>,
     },
     /// Deletes the chat's ratings, imports and taste model.
     Forget,
@@ -115,6 +123,7 @@ impl Command {
             Command::Digest => "digest",
             Command::Settings { .. } => "settings",
             Command::Saved { .. } => "saved",
+            Command::Import { .. } => "import",
             Command::Forget => "forget",
         }
     }
@@ -127,9 +136,31 @@ impl Command {
             Command::Subscribe { .. }
                 | Command::Unsubscribe { .. }
                 | Command::Settings { change: Some(_) }
+                | Command::Import { .. }
                 | Command::Forget
         )
     }
+}
+
+/// The largest file `/import` takes: adapters do not download a bigger one.
+pub const MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024;
+
+/// A file a person sent with a command, as the adapter got it from the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upload {
+    File {
+        name: String,
+        bytes: Vec<u8>,
+    },
+    /// Over `MAX_UPLOAD_BYTES` (the platform said its size): not downloaded.
+    TooLarge {
+        name: String,
+        size: u64,
+    },
+    /// The platform would not hand it over.
+    Failed {
+        name: String,
+    },
 }
 
 /// Who wrote a paper's TL;DR: digests say which kind they show.
@@ -324,6 +355,12 @@ pub enum Reply {
         pages: u32,
     },
     Digests(Vec<DigestMessage>),
+    /// A file to send (`/saved bib`), with a line about it.
+    File {
+        name: String,
+        bytes: Vec<u8>,
+        caption: String,
+    },
     /// A mistake the person can fix; the text says how.
     UserError(String),
 }

@@ -76,7 +76,15 @@ pub fn commands(name: &str, options: &[(String, Value)]) -> Option<Vec<Command>>
             page: 0,
         },
         "digest" => Command::Digest,
-        "saved" => Command::Saved { page: 0 },
+        "saved" => Command::Saved {
+            page: 0,
+            bibtex: arg("as") == "bib",
+        },
+        // The attachment, if any, is fetched by the bot and put in `file`.
+        "import" => Command::Import {
+            text: arg("ids"),
+            file: None,
+        },
         "forget" => Command::Forget,
         "settings" => {
             let changes: Vec<Command> = options
@@ -212,7 +220,7 @@ mod tests {
                 seen_optional |= !o.required;
             }
         }
-        assert_eq!(COMMANDS.len(), 13);
+        assert_eq!(COMMANDS.len(), 14);
     }
 
     #[test]

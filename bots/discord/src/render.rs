@@ -45,6 +45,8 @@ pub struct Message {
     pub buttons: Buttons,
     /// Seen only by the person who ran the command (interaction replies only).
     pub ephemeral: bool,
+    /// Files attached (name, contents): sent as a follow-up, which can carry them.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 impl Message {
@@ -54,6 +56,7 @@ impl Message {
             embeds: Vec::new(),
             buttons: Vec::new(),
             ephemeral: false,
+            files: Vec::new(),
         }
     }
 }
@@ -444,6 +447,7 @@ pub fn topics(lang: Lang, heading: &str, items: &[TopicItem], page: u32, pages: 
         }],
         buttons,
         ephemeral: false,
+        files: Vec::new(),
     }
 }
 
@@ -478,6 +482,20 @@ pub fn reply(answer: &Answer) -> Vec<Message> {
             pages,
         } => vec![topics(lang, heading, items, *page, *pages)],
         Reply::Digests(ds) => ds.iter().flat_map(digest).collect(),
+        // The caption answers; the file follows in a message of its own (an interaction's
+        // first answer, when it is the HTTP response, cannot carry a file).
+        Reply::File {
+            name,
+            bytes,
+            caption,
+        } => {
+            let mut out = text(caption);
+            out.push(Message {
+                files: vec![(name.clone(), bytes.clone())],
+                ..Message::text(String::new())
+            });
+            out
+        }
     }
 }
 
@@ -495,7 +513,7 @@ pub fn check(m: &Message) -> Result<(), OverLimit> {
             len(&m.content)
         )));
     }
-    if m.content.is_empty() && m.embeds.is_empty() {
+    if m.content.is_empty() && m.embeds.is_empty() && m.files.is_empty() {
         return Err(OverLimit("empty message".into()));
     }
     if m.embeds.len() > MAX_EMBEDS {

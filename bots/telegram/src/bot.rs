@@ -25,18 +25,20 @@ use paperbell_chat::{
     Answer, Caller, ChatPlatform, ChatRef, Command, DigestMessage, Handler, Lang, Platform,
     SendError, Sent, t,
 };
-use paperbell_chat::{Rate, Rated};
+use paperbell_chat::{MAX_UPLOAD_BYTES, Rate, Rated, Upload};
 use teloxide::ApiError;
 use teloxide::RequestError;
+use teloxide::net::Download;
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, EditMessageReplyMarkupSetters, EditMessageTextSetters,
-    GetUpdatesSetters, SendMessageSetters, SetMyCommandsSetters, SetWebhookSetters,
+    GetUpdatesSetters, SendDocumentSetters, SendMessageSetters, SetMyCommandsSetters,
+    SetWebhookSetters,
 };
 use teloxide::prelude::Requester;
 use teloxide::types::{
-    AllowedUpdate, BotCommand, CallbackQuery, ChatId, ChatMemberUpdated, InlineKeyboardButton,
-    InlineKeyboardButtonKind, InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageId,
-    ParseMode, Update, UpdateKind, UserId,
+    AllowedUpdate, BotCommand, CallbackQuery, ChatId, ChatMemberUpdated, Document,
+    InlineKeyboardButton, InlineKeyboardButtonKind, InlineKeyboardMarkup, InputFile,
+    LinkPreviewOptions, Message, MessageId, ParseMode, Update, UpdateKind, UserId,
 };
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -283,7 +285,10 @@ impl TelegramBot {
         if msg.forward_origin().is_some() || msg.via_bot.is_some() {
             return;
         }
-        let Some(text) = msg.text() else { return };
+        // A document's command is its caption (`/import` with a BibTeX file).
+        let Some(text) = msg.text().or_else(|| msg.caption()) else {
+            return;
+        };
         let parsed = parse_command(text, &self.inner.username);
         let cmd = match parsed {
             Parsed::Command(c) => Some(c),
@@ -314,8 +319,47 @@ impl TelegramBot {
         };
         let manage = cmd.changes_chat() && (channel || self.is_admin_message(&msg).await);
         let caller = self.caller(&msg, manage);
+        let cmd = match (cmd, msg.document()) {
+            // Fetched only for someone the core will let import.
+            (Command::Import { text, file: None }, Some(doc)) if caller.can_manage => {
+                Command::Import {
+                    text,
+                    file: Some(self.upload(doc).await),
+                }
+            }
+            (cmd, _) => cmd,
+        };
         let answer = self.command(&caller, cmd).await;
         self.send_outs(&chat, render::reply(&answer)).await;
+    }
+
+    /// A document sent with a command, fetched from Telegram (`getFile`, then the file) when
+    /// it is no larger than an import reads.
+    async fn upload(&self, doc: &Document) -> Upload {
+        let name = doc.file_name.clone().unwrap_or_else(|| "file".into());
+        let size = u64::from(doc.file.size);
+        if size > MAX_UPLOAD_BYTES {
+            return Upload::TooLarge { name, size };
+        }
+        let file = match self.inner.bot.get_file(doc.file.id.clone()).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(error = %e, "getFile failed");
+                return Upload::Failed { name };
+            }
+        };
+        let mut bytes: Vec<u8> = Vec::with_capacity(size as usize);
+        match self.inner.bot.download_file(&file.path, &mut bytes).await {
+            Ok(()) if bytes.len() as u64 > MAX_UPLOAD_BYTES => Upload::TooLarge {
+                name,
+                size: bytes.len() as u64,
+            },
+            Ok(()) => Upload::File { name, bytes },
+            Err(e) => {
+                tracing::warn!(error = %e, "a document could not be downloaded");
+                Upload::Failed { name }
+            }
+        }
     }
 
     fn caller(&self, msg: &Message, can_manage: bool) -> Caller {
@@ -582,6 +626,20 @@ impl TelegramBot {
 
     /// Sends one message; errors mapped for the caller's policy.
     async fn send_out(&self, chat: ChatId, out: &Out) -> Result<MessageId, SendError> {
+        if let Some((name, bytes)) = &out.document {
+            return self
+                .inner
+                .bot
+                .send_document(
+                    chat,
+                    InputFile::memory(bytes.clone()).file_name(name.clone()),
+                )
+                .caption(out.html.clone())
+                .parse_mode(ParseMode::Html)
+                .await
+                .map(|m| m.id)
+                .map_err(|e| send_error(&e));
+        }
         let mut req = self
             .inner
             .bot

@@ -72,6 +72,14 @@ pub fn parse_command(text: &str, bot_username: &str) -> Parsed {
         "digest" => Command::Digest,
         "saved" => Command::Saved {
             page: args.parse::<u32>().map_or(0, |p| p.saturating_sub(1)),
+            bibtex: ["bib", "bibtex"]
+                .iter()
+                .any(|b| b.eq_ignore_ascii_case(args)),
+        },
+        // A document sent with the command is fetched by the bot and put in `file`.
+        "import" => Command::Import {
+            text: args.to_string(),
+            file: None,
         },
         "forget" => Command::Forget,
         "settings" => Command::Settings {

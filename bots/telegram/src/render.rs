@@ -250,7 +250,11 @@ fn with_numbers(parts: Vec<(String, usize)>, papers: &[PaperItem]) -> Vec<Out> {
         .map(|(html, count)| {
             let buttons = number_rows(papers, at, count);
             at += count;
-            Out { html, buttons }
+            Out {
+                html,
+                buttons,
+                document: None,
+            }
         })
         .collect()
 }
@@ -359,8 +363,11 @@ pub fn text(s: &str) -> Vec<String> {
 /// One Telegram message to send: HTML text and inline buttons (rows of label and callback).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Out {
+    /// The message's text; with a document, its caption.
     pub html: String,
     pub buttons: Vec<Vec<(String, Callback)>>,
+    /// A file to send (name, contents), `html` as its caption.
+    pub document: Option<(String, Vec<u8>)>,
 }
 
 /// Plain text as messages without buttons.
@@ -370,6 +377,7 @@ pub fn text_out(s: &str) -> Vec<Out> {
         .map(|html| Out {
             html,
             buttons: vec![],
+            document: None,
         })
         .collect()
 }
@@ -424,6 +432,7 @@ pub fn topics(lang: Lang, heading: &str, items: &[TopicItem], page: u32, pages: 
     Out {
         html: h.html,
         buttons,
+        document: None,
     }
 }
 
@@ -450,6 +459,15 @@ pub fn reply(answer: &Answer) -> Vec<Out> {
             pages,
         } => vec![topics(lang, heading, items, *page, *pages)],
         Reply::Digests(ds) => ds.iter().flat_map(digest_out).collect(),
+        Reply::File {
+            name,
+            bytes,
+            caption,
+        } => vec![Out {
+            html: escape(caption),
+            buttons: vec![],
+            document: Some((name.clone(), bytes.clone())),
+        }],
     }
 }
 

@@ -84,9 +84,60 @@ impl DiscordBot {
         };
         let mut messages = Vec::new();
         for cmd in cmds {
+            let cmd = match cmd {
+                // The attachment is fetched only for someone the core will let import.
+                Command::Import { text, file: None } if caller.can_manage => Command::Import {
+                    text,
+                    file: self.attachment(i).await,
+                },
+                cmd => cmd,
+            };
             messages.extend(render::reply(&self.command(&caller, cmd).await));
         }
         self.answer(merge_texts(messages), false)
+    }
+
+    /// The file attached to a slash command (its attachment option), fetched from the URL
+    /// Discord gives when it is no larger than an import reads.
+    async fn attachment(&self, i: &CommandInteraction) -> Option<Upload> {
+        let id = i.data.options.iter().find_map(|o| match &o.value {
+            CommandDataOptionValue::Attachment(id) => Some(*id),
+            _ => None,
+        })?;
+        let Some(a) = i.data.resolved.attachments.get(&id) else {
+            return Some(Upload::Failed {
+                name: "file".into(),
+            });
+        };
+        let name = a.filename.clone();
+        let size = u64::from(a.size);
+        if size > MAX_UPLOAD_BYTES {
+            return Some(Upload::TooLarge { name, size });
+        }
+        let fetched = async {
+            let resp = self
+                .inner
+                .rest
+                .get(&a.url)
+                .send()
+                .await?
+                .error_for_status()?;
+            resp.bytes().await
+        };
+        Some(match fetched.await {
+            Ok(b) if b.len() as u64 > MAX_UPLOAD_BYTES => Upload::TooLarge {
+                name,
+                size: b.len() as u64,
+            },
+            Ok(b) => Upload::File {
+                name,
+                bytes: b.to_vec(),
+            },
+            Err(e) => {
+                tracing::warn!(error = %redact(&e.to_string()), "an attachment could not be downloaded");
+                Upload::Failed { name }
+            }
+        })
     }
 
     pub(super) async fn on_component(&self, i: &ComponentInteraction) -> Plan {
@@ -325,6 +376,8 @@ pub(super) fn merge_texts(messages: Vec<Message>) -> Vec<Message> {
         if let Some(last) = out.last_mut()
             && last.embeds.is_empty()
             && m.embeds.is_empty()
+            && last.files.is_empty()
+            && m.files.is_empty()
             && last.buttons.is_empty()
             && m.buttons.is_empty()
             && render::len(&last.content) + 1 + render::len(&m.content) <= render::MAX_CONTENT

@@ -50,6 +50,7 @@ pub fn command_builders() -> Vec<CreateCommand> {
             for o in c.args {
                 let kind = match o.kind {
                     ArgKind::Integer { .. } => CommandOptionType::Integer,
+                    ArgKind::File => CommandOptionType::Attachment,
                     _ => CommandOptionType::String,
                 };
                 let mut opt = CreateCommandOption::new(kind, o.name, o.en)
@@ -69,6 +70,7 @@ pub fn command_builders() -> Vec<CreateCommand> {
                             opt = opt.add_string_choice_localized(*en, *value, [(ZH_LOCALE, *zh)]);
                         }
                     }
+                    ArgKind::File => {}
                 }
                 b = b.add_option(opt);
             }

@@ -26,10 +26,15 @@ impl DiscordBot {
     pub(super) async fn follow_up(&self, token: &str, messages: Vec<Message>) {
         for m in messages {
             let f = followup(&m, &self.rows(&m));
+            let files = m
+                .files
+                .iter()
+                .map(|(name, bytes)| CreateAttachment::bytes(bytes.clone(), name.clone()))
+                .collect();
             if let Err(e) = self
                 .inner
                 .http
-                .create_followup_message(token, &f, vec![])
+                .create_followup_message(token, &f, files)
                 .await
             {
                 tracing::warn!(error = %redact(&e.to_string()), "follow-up message failed");

@@ -27,14 +27,14 @@ use paperbell_chat::buttons::{
 use paperbell_chat::flood::{FloodLimit, Verdict};
 use paperbell_chat::offload::Offload;
 use paperbell_chat::{
-    Answer, Caller, ChatPlatform, ChatRef, Command, DigestMessage, Handler, Lang, Platform,
-    SendError, Sent, t,
+    Answer, Caller, ChatPlatform, ChatRef, Command, DigestMessage, Handler, Lang, MAX_UPLOAD_BYTES,
+    Platform, SendError, Sent, Upload, t,
 };
 use serenity::all::{
     ActionRowComponent, ButtonKind, ButtonStyle, ChannelId, CommandDataOptionValue,
     CommandInteraction, CommandOptionType, ComponentInteraction, Context, CreateActionRow,
-    CreateAllowedMentions, CreateAutocompleteResponse, CreateButton, CreateCommand,
-    CreateCommandOption, CreateEmbed, CreateEmbedFooter, CreateInteractionResponse,
+    CreateAllowedMentions, CreateAttachment, CreateAutocompleteResponse, CreateButton,
+    CreateCommand, CreateCommandOption, CreateEmbed, CreateEmbedFooter, CreateInteractionResponse,
     CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
     EditInteractionResponse, EventHandler, GatewayIntents, GuildChannel, GuildId, Interaction,
     Member, Permissions, Ready,

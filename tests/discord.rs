@@ -1005,3 +1005,77 @@ async fn papers_are_rated_in_two_taps_by_each_member() {
     assert_eq!(env.fake.rejected(), vec![]);
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imports_come_as_attachments_and_saved_papers_leave_as_a_bibtex_file() {
+    let env = start_with(DiscordMode::Gateway, None).await;
+    let fake = &env.fake;
+    let channel = 7_800;
+    let admin = Ctx::guild(GUILD, channel, 601, MANAGER);
+    let chat = format!("discord:{channel}");
+    // A library attached to /import (with a typed id beside it).
+    let bib = format!(
+        "@article{{a, title={{A}}, eprint={{{}}}}}\n@book{{c, title={{Never on arXiv}}}}\n",
+        common::id_of(7)
+    );
+    let file = fake.attachment("library.bib", bib.as_bytes());
+    let token = fake
+        .interact(dc::command_with_file(
+            "import",
+            &[("ids", json!(common::id_of(3)))],
+            "file",
+            &file,
+            &admin,
+        ))
+        .await;
+    let r = fake.answer(&token, 0).await;
+    assert!(
+        r.content().starts_with(
+            "Found 3 · matched to arXiv papers 2 (0 fetched from arXiv) · not matched 1"
+        ),
+        "{}",
+        r.content()
+    );
+    assert_eq!(env.store.chat_ratings(&chat).unwrap().len(), 2);
+    // A broken attachment: refused, privately, nothing recorded.
+    let file = fake.attachment("broken.bib", b"@article{x, title={unclosed\n");
+    let token = fake
+        .interact(dc::command_with_file("import", &[], "file", &file, &admin))
+        .await;
+    let r = fake.answer(&token, 0).await;
+    assert!(
+        r.ephemeral() && r.content().contains("Nothing was imported"),
+        "{r:?}"
+    );
+    assert_eq!(env.store.chat_ratings(&chat).unwrap().len(), 2);
+    // A member without Manage Channels may not import (the file is not fetched).
+    let member = Ctx::guild(GUILD, channel, 602, 0);
+    let file = fake.attachment("library.bib", bib.as_bytes());
+    let token = fake
+        .interact(dc::command_with_file("import", &[], "file", &file, &member))
+        .await;
+    assert!(fake.answer(&token, 0).await.ephemeral());
+    // Saved papers: the caption answers, the file follows.
+    env.store
+        .rate(
+            &chat,
+            &common::id_of(7),
+            "601",
+            paperbell::model::rating::RatingChange::Save,
+            1,
+            false,
+        )
+        .unwrap();
+    let r = env.ask("saved", &[("as", json!("bib"))], &admin, 1).await;
+    assert!(r.content().starts_with("Saved here (1)"), "{}", r.content());
+    let uploaded = r.followups[0]["uploaded"].as_array().unwrap().clone();
+    assert_eq!(uploaded.len(), 1);
+    assert_eq!(uploaded[0]["filename"], "paperbell-saved.bib");
+    let content = uploaded[0]["content"].as_str().unwrap();
+    let back = paperbell::sources::library::parse_library(content.as_bytes()).unwrap();
+    assert_eq!(
+        back[0].id.as_ref().map(ToString::to_string),
+        Some(common::id_of(7))
+    );
+    assert_eq!(fake.rejected(), vec![]);
+}

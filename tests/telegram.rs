@@ -27,6 +27,14 @@ struct Env {
 }
 
 async fn start_with(webhook: Option<WebhookSettings>) -> Env {
+    start_full(webhook, None).await
+}
+
+/// The bot, with `/import` asking `arxiv` (a fake's client) when given.
+async fn start_full(
+    webhook: Option<WebhookSettings>,
+    arxiv: Option<Arc<paperbell::sources::fetch::ArxivClient>>,
+) -> Env {
     let fake = FakeTelegram::start().await;
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(common::stored_papers(dir.path()));
@@ -38,7 +46,7 @@ async fn start_with(webhook: Option<WebhookSettings>) -> Env {
         search: Some(common::search_index(&store, dir.path())),
         clock: paperbell::clock::Clock::System,
         learn: Default::default(),
-        arxiv: None,
+        arxiv,
     });
     let bot = TelegramBot::connect(
         TelegramSettings {
@@ -939,4 +947,126 @@ async fn papers_are_rated_in_two_taps_and_every_group_member_counts() {
     );
     assert_eq!(fake.rejected(), vec![]);
     env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imports_and_bibtex_exports_travel_as_documents() {
+    let arxiv = common::FakeArxiv::start().await;
+    arxiv.state.lock().unwrap().api_entries = vec![common::api_entry(100)];
+    let client = paperbell::sources::fetch::ArxivClient::new(&paperbell::config::ArxivConfig {
+        api_url: arxiv.api_url(),
+        feed_url: arxiv.feed_url(),
+        min_interval_secs: 0.0,
+        backoff_base_ms: 1,
+        ..Default::default()
+    })
+    .unwrap();
+    let env = start_full(None, Some(Arc::new(client))).await;
+    let fake = &env.fake;
+    let me = 41;
+    // A Zotero-style export sent as a document with /import as its caption: one paper the
+    // store has (eprint), one it lacks (URL: fetched from arXiv), one arXiv never saw.
+    let bib = format!(
+        "@article{{a, title={{A}}, eprint={{{}}}, archivePrefix={{arXiv}}}}\n\
+         @misc{{b, title={{B}}, url={{https://arxiv.org/abs/{}v1}}}}\n\
+         @book{{c, title={{A Book arXiv Never Saw}}}}\n",
+        common::id_of(7),
+        common::id_of(100)
+    );
+    fake.private_document(me, "/import", "library.bib", bib.as_bytes())
+        .await;
+    let r = fake.take(me, 1).await.remove(0);
+    assert!(
+        r.visible.starts_with(
+            "Found 3 · matched to arXiv papers 2 (1 fetched from arXiv) · not matched 1"
+        ),
+        "{}",
+        r.visible
+    );
+    assert!(
+        r.visible.contains("A Book arXiv Never Saw"),
+        "{}",
+        r.visible
+    );
+    assert!(
+        env.store
+            .paper(&paperbell::model::paper::PaperId::parse(&common::id_of(100)).unwrap())
+            .unwrap()
+            .is_some(),
+        "the missing paper was fetched into the store"
+    );
+    assert_eq!(
+        env.store
+            .chat_ratings(&format!("telegram:{me}"))
+            .unwrap()
+            .len(),
+        2
+    );
+    // A broken file and one over 2 MB: refused, nothing changes; the big one is not even
+    // downloaded.
+    fake.private_document(
+        me,
+        "/import",
+        "broken.bib",
+        b"@article{x, title={unclosed\n",
+    )
+    .await;
+    let r = fake.take(me, 1).await.remove(0);
+    assert!(
+        r.visible.contains("does not parse") && r.visible.contains("Nothing was imported"),
+        "{}",
+        r.visible
+    );
+    let big = vec![b'%'; 2 * 1024 * 1024 + 1];
+    fake.private_document(me, "/import", "huge.bib", &big).await;
+    let r = fake.take(me, 1).await.remove(0);
+    assert!(r.visible.contains("too large"), "{}", r.visible);
+    assert_eq!(
+        fake.calls("getFile").len(),
+        2,
+        "the big file was not fetched"
+    );
+    assert_eq!(
+        env.store
+            .chat_ratings(&format!("telegram:{me}"))
+            .unwrap()
+            .len(),
+        2
+    );
+    // Typed ids work too.
+    let r = env
+        .ask(me, &format!("/import {}", common::id_of(3)), 1)
+        .await;
+    assert!(
+        r[0].visible
+            .starts_with("Found 1 · matched to arXiv papers 1"),
+        "{}",
+        r[0].visible
+    );
+    // Saved papers come back as a BibTeX document that imports again.
+    for id in [common::id_of(7), common::id_of(100)] {
+        env.store
+            .rate(
+                &format!("telegram:{me}"),
+                &id,
+                &me.to_string(),
+                paperbell::model::rating::RatingChange::Save,
+                1,
+                false,
+            )
+            .unwrap();
+    }
+    let r = env.ask(me, "/saved bib", 1).await.remove(0);
+    let (name, bytes) = r.document.clone().expect("a document");
+    assert_eq!(name, "paperbell-saved.bib");
+    assert!(r.visible.starts_with("Saved here (2)"), "{}", r.visible);
+    let back = paperbell::sources::library::parse_library(&bytes).unwrap();
+    let mut ids: Vec<String> = back
+        .iter()
+        .map(|e| e.id.clone().unwrap().to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, [common::id_of(7), common::id_of(100)]);
+    assert_eq!(fake.rejected(), vec![]);
+    env.stop.cancel();
 }

@@ -152,6 +152,8 @@ struct Inner {
     heartbeats: usize,
     /// Answer time added to every REST call (a slow Discord).
     delay: Option<Duration>,
+    /// Files people attached to commands, by attachment id (served from the CDN path).
+    attachments: HashMap<u64, Vec<u8>>,
 }
 
 impl Inner {
@@ -196,6 +198,10 @@ impl FakeDiscord {
         });
         let app = Router::new()
             .route("/api/v10/{*path}", any(rest))
+            .route(
+                "/attachments/{channel}/{id}/{name}",
+                axum::routing::get(cdn),
+            )
             .with_state(shared.clone());
         let (addr, stop, server) = crate::http::serve(app).await;
         // The gateway stops with the REST server (when the fake is dropped).
@@ -227,6 +233,19 @@ impl FakeDiscord {
     }
 
     // ---- interactions in ----
+
+    /// A file a person attaches to a command: kept for download and returned as Discord's
+    /// attachment object (for `command_with_file`).
+    pub fn attachment(&self, filename: &str, bytes: &[u8]) -> Value {
+        let mut g = self.shared.lock();
+        let id = g.id();
+        g.attachments.insert(id, bytes.to_vec());
+        let url = format!("{}/attachments/1/{id}/{filename}", self.url);
+        json!({
+            "id": id.to_string(), "filename": filename, "size": bytes.len(),
+            "url": url, "proxy_url": url, "content_type": "text/x-bibtex; charset=utf-8",
+        })
+    }
 
     /// Registers an interaction (assigns its id and token) without delivering it; returns the
     /// complete interaction JSON. `post_interaction` delivers it in HTTP mode.
@@ -519,6 +538,25 @@ pub fn command(name: &str, options: &[(&str, Value)], ctx: &Ctx) -> Value {
     )
 }
 
+/// A slash command with a file attached to its `option` (an attachment option, type 11), as
+/// Discord sends it: the option names the attachment, `resolved` carries it.
+pub fn command_with_file(
+    name: &str,
+    options: &[(&str, Value)],
+    option: &str,
+    attachment: &Value,
+    ctx: &Ctx,
+) -> Value {
+    let mut v = command(name, options, ctx);
+    let id = attachment["id"].clone();
+    v["data"]["options"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": option, "type": 11, "value": id}));
+    v["data"]["resolved"] = json!({"attachments": {id.as_str().unwrap(): attachment}});
+    v
+}
+
 /// An autocomplete request while typing `typed` into option `option` of `name`.
 pub fn autocomplete(name: &str, option: &str, typed: &str, ctx: &Ctx) -> Value {
     ctx.base(
@@ -650,8 +688,17 @@ fn handle(s: &Shared, method: &Method, path: &str, headers: &HeaderMap, body: &[
     if !token_route && auth != format!("Bot {TOKEN}") {
         return Reply::Ok(error(401, 0, "401: Unauthorized"));
     }
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let json: Value = if body.is_empty() {
         Value::Null
+    } else if let Some(boundary) = crate::multipart::boundary(content_type) {
+        match with_files(body, boundary) {
+            Ok(v) => v,
+            Err(e) => return Reply::Refused(e),
+        }
     } else {
         match serde_json::from_slice(body) {
             Ok(v) => v,
@@ -693,6 +740,55 @@ fn handle(s: &Shared, method: &Method, path: &str, headers: &HeaderMap, body: &[
             webhook(s, app, token, json, true)
         }
         _ => Reply::Ok(error(404, 0, "404: Not Found")),
+    }
+}
+
+/// A message with files, as Discord takes it: the JSON in `payload_json`, each file in a
+/// `files[n]` part (an entry of its `attachments` may name it by `id`). The files are kept in the
+/// body under `uploaded` (file name, contents as text, size) for tests to read.
+fn with_files(body: &[u8], boundary: &str) -> Result<Value, String> {
+    let parts = crate::multipart::parts(body, boundary).ok_or("multipart body does not parse")?;
+    let payload = parts
+        .iter()
+        .find(|p| p.name == "payload_json")
+        .ok_or("no payload_json")?;
+    let mut json: Value =
+        serde_json::from_slice(&payload.bytes).map_err(|e| format!("payload_json: {e}"))?;
+    for a in json["attachments"].as_array().cloned().unwrap_or_default() {
+        let id = match &a["id"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        // An attachment that names an upload must have it (one that names an existing
+        // attachment by a snowflake id is kept as it is).
+        if id.len() < 5 && !parts.iter().any(|p| p.name == format!("files[{id}]")) {
+            return Err(format!("attachments: no file for attachment {id}"));
+        }
+    }
+    // Every `files[n]` part is attached, named in `attachments` or not (as Discord does).
+    let uploaded: Vec<Value> = parts
+        .iter()
+        .filter(|p| p.name.starts_with("files["))
+        .map(|file| {
+            json!({
+                "filename": file.filename,
+                "content": String::from_utf8_lossy(&file.bytes),
+                "size": file.bytes.len(),
+            })
+        })
+        .collect();
+    json["uploaded"] = Value::Array(uploaded);
+    Ok(json)
+}
+
+/// `GET /attachments/<channel>/<id>/<name>`: a file a person attached.
+async fn cdn(
+    State(s): State<Arc<Shared>>,
+    Path((_, id, _)): Path<(String, u64, String)>,
+) -> Response {
+    match s.lock().attachments.get(&id) {
+        Some(b) => b.clone().into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
@@ -971,7 +1067,8 @@ pub fn check_message(m: &Value) -> Result<(), String> {
     }
     let embeds = m["embeds"].as_array().cloned().unwrap_or_default();
     let rows = m["components"].as_array().cloned().unwrap_or_default();
-    if content == 0 && embeds.is_empty() && rows.is_empty() {
+    let files = m["uploaded"].as_array().map_or(0, Vec::len);
+    if content == 0 && embeds.is_empty() && rows.is_empty() && files == 0 {
         return Err("Cannot send an empty message".into());
     }
     if embeds.len() > 10 {

@@ -9,5 +9,6 @@ pub mod discord;
 pub mod http;
 pub mod huggingface;
 pub mod llm;
+pub mod multipart;
 pub mod process;
 pub mod telegram;

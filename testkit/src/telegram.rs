@@ -56,6 +56,8 @@ pub struct Sent {
     pub reply_markup: Option<Value>,
     pub previews_disabled: bool,
     pub edited: bool,
+    /// A document sent (`sendDocument`): its file name and contents; `text` is its caption.
+    pub document: Option<(String, Vec<u8>)>,
     pub at: Instant,
 }
 
@@ -101,6 +103,8 @@ struct Inner {
     limits: Option<Limits>,
     /// sendMessage calls answered 429 because the bot went over `limits`.
     throttled: u64,
+    /// Files people sent, by file id: name and contents (`getFile`, then the download).
+    files: HashMap<String, (String, Vec<u8>)>,
 }
 
 /// Telegram's flood control as the fake enforces it: token buckets overall and per chat.
@@ -181,6 +185,7 @@ impl FakeTelegram {
         });
         let app = Router::new()
             .route("/{bot}/{method}", post(method))
+            .route("/file/{bot}/{*path}", axum::routing::get(download))
             .with_state(shared.clone());
         let (addr, stop, _) = crate::http::serve(app).await;
         FakeTelegram {
@@ -235,6 +240,38 @@ impl FakeTelegram {
             json!({"id": user_id, "type": "private", "first_name": format!("User{user_id}")});
         self.push(json!({"message": text_message(self.message_id(), &chat, Some(user(user_id, lang)), text)}))
             .await
+    }
+
+    /// A person sends a document (`file_name`, `bytes`) with `caption` in a private chat; the
+    /// bot fetches it with getFile and the file URL, as from Telegram.
+    pub async fn private_document(
+        &self,
+        user_id: i64,
+        caption: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> i64 {
+        let file_id = {
+            let mut g = self.shared.lock();
+            let id = format!("BQACAgIAAxkBAAI{}", g.files.len() + 1);
+            g.files
+                .insert(id.clone(), (file_name.to_string(), bytes.to_vec()));
+            id
+        };
+        let chat =
+            json!({"id": user_id, "type": "private", "first_name": format!("User{user_id}")});
+        let mut m = text_message(self.message_id(), &chat, Some(user(user_id, None)), caption);
+        let entities = m.as_object_mut().unwrap().remove("entities");
+        m.as_object_mut().unwrap().remove("text");
+        m["caption"] = json!(caption);
+        if let Some(e) = entities {
+            m["caption_entities"] = e;
+        }
+        m["document"] = json!({
+            "file_name": file_name, "mime_type": "application/x-bibtex",
+            "file_id": file_id, "file_unique_id": format!("AgAD{file_id}"), "file_size": bytes.len()
+        });
+        self.push(json!({ "message": m })).await
     }
 
     /// A member writes `text` in a group (`supergroup` picks the chat type).
@@ -541,11 +578,8 @@ async fn method(
         .unwrap_or_default();
     let body: Value = if body.is_empty() {
         json!({})
-    } else if let Some(boundary) = content_type
-        .strip_prefix("multipart/form-data")
-        .and_then(|r| r.split("boundary=").nth(1))
-    {
-        match form_data(&body, boundary.trim_matches('"')) {
+    } else if let Some(boundary) = crate::multipart::boundary(content_type) {
+        match form_data(&body, boundary) {
             Some(v) => v,
             None => return err(400, "Bad Request: can't parse multipart/form-data", None),
         }
@@ -573,6 +607,8 @@ async fn method(
         })),
         "getUpdates" => return get_updates(&shared, &body).await,
         "sendMessage" => send_message(&shared, &body, None),
+        "sendDocument" => send_document(&shared, &body),
+        "getFile" => get_file(&shared, &body),
         "editMessageText" => {
             let id = body["message_id"].as_i64();
             match id {
@@ -626,29 +662,30 @@ async fn method(
 }
 
 /// Telegram accepts any method as multipart/form-data (teloxide sends setWebhook that way):
-/// each part is a field; JSON-looking values (arrays, objects) are decoded like Telegram does.
+/// each part is a field; JSON-looking values (arrays, objects) are decoded like Telegram does;
+/// a file part becomes `{"filename", "content", "size"}`.
 fn form_data(body: &[u8], boundary: &str) -> Option<Value> {
-    let text = std::str::from_utf8(body).ok()?;
     let mut out = serde_json::Map::new();
-    for part in text.split(&format!("--{boundary}")).skip(1) {
-        if part.starts_with("--") {
-            break;
-        }
-        let (head, value) = part.split_once("\r\n\r\n")?;
-        let name = head.split("name=\"").nth(1)?.split('"').next()?;
-        let value = value.strip_suffix("\r\n").unwrap_or(value);
-        let v = if value.starts_with('[') || value.starts_with('{') {
-            serde_json::from_str(value).ok()?
-        } else {
-            Value::String(value.to_string())
+    for part in crate::multipart::parts(body, boundary)? {
+        let text = String::from_utf8_lossy(&part.bytes).into_owned();
+        let v = match part.filename {
+            Some(filename) => {
+                json!({"filename": filename, "content": text, "size": part.bytes.len()})
+            }
+            None if text.starts_with('[') || text.starts_with('{') => {
+                serde_json::from_str(&text).ok()?
+            }
+            None => Value::String(text),
         };
-        out.insert(name.to_string(), v);
+        out.insert(part.name, v);
     }
     Some(Value::Object(out))
 }
 
 const METHODS: &[&str] = &[
     "getMe",
+    "sendDocument",
+    "getFile",
     "getUpdates",
     "sendMessage",
     "editMessageText",
@@ -882,6 +919,7 @@ fn send_message(shared: &Shared, body: &Value, edit: Option<i64>) -> Response {
         reply_markup: body.get("reply_markup").cloned(),
         previews_disabled,
         edited: edit.is_some(),
+        document: None,
         at: Instant::now(),
     });
     drop(g);
@@ -893,6 +931,108 @@ fn send_message(shared: &Shared, body: &Value, edit: Option<i64>) -> Response {
         m["reply_markup"] = markup.clone();
     }
     ok(m)
+}
+
+/// sendDocument: the caption is checked like a message text (at most 1,024 characters), the
+/// document must be a file part of the form.
+fn send_document(shared: &Shared, body: &Value) -> Response {
+    let Some(chat_id) = body["chat_id"]
+        .as_i64()
+        .or_else(|| body["chat_id"].as_str().and_then(|s| s.parse().ok()))
+    else {
+        return err(400, "Bad Request: chat_id is empty", None);
+    };
+    // The file is the `document` part, or the part it names as `attach://<name>`.
+    let doc = match body["document"]
+        .as_str()
+        .and_then(|d| d.strip_prefix("attach://"))
+    {
+        Some(part) => &body[part],
+        None => &body["document"],
+    };
+    let (Some(name), Some(content)) = (doc["filename"].as_str(), doc["content"].as_str()) else {
+        return err(
+            400,
+            "Bad Request: there is no document in the request",
+            None,
+        );
+    };
+    if content.is_empty() {
+        return err(400, "Bad Request: file must be non-empty", None);
+    }
+    let caption = body["caption"].as_str().unwrap_or_default();
+    let visible = match body["parse_mode"].as_str() {
+        Some("HTML") => match parse_html(caption) {
+            Ok(v) => v,
+            Err(e) => {
+                return err(
+                    400,
+                    &format!("Bad Request: can't parse entities: {e}"),
+                    None,
+                );
+            }
+        },
+        _ => caption.to_string(),
+    };
+    if visible.encode_utf16().count() > 1024 {
+        return err(400, "Bad Request: message caption is too long", None);
+    }
+    let Some(chat) = shared.lock().chats.get(&chat_id).cloned() else {
+        return err(400, "Bad Request: chat not found", None);
+    };
+    let mut g = shared.lock();
+    g.next_message_id += 1;
+    let message_id = g.next_message_id;
+    g.sent.push(Sent {
+        chat_id,
+        message_id,
+        text: caption.to_string(),
+        visible: visible.clone(),
+        parse_mode: body["parse_mode"].as_str().map(str::to_string),
+        reply_markup: None,
+        previews_disabled: false,
+        edited: false,
+        document: Some((name.to_string(), content.as_bytes().to_vec())),
+        at: Instant::now(),
+    });
+    drop(g);
+    shared.changed.notify_waiters();
+    ok(json!({
+        "message_id": message_id, "date": now(), "chat": chat, "from": bot_user(),
+        "caption": visible,
+        "document": {"file_name": name, "file_id": format!("sent{message_id}"),
+            "file_unique_id": format!("u{message_id}"), "file_size": content.len()}
+    }))
+}
+
+/// getFile: where a file a person sent can be downloaded.
+fn get_file(shared: &Shared, body: &Value) -> Response {
+    let id = body["file_id"].as_str().unwrap_or_default();
+    match shared.lock().files.get(id) {
+        Some((_, bytes)) => ok(json!({
+            "file_id": id, "file_unique_id": format!("AgAD{id}"), "file_size": bytes.len(),
+            "file_path": format!("documents/{id}")
+        })),
+        None => err(400, "Bad Request: invalid file_id", None),
+    }
+}
+
+/// `GET /file/bot<token>/<file_path>`: a file's contents. teloxide sends the path as one
+/// segment (`documents%2F<id>`), which Telegram takes as well as the plain one.
+async fn download(
+    State(shared): State<Arc<Shared>>,
+    Path((bot, path)): Path<(String, String)>,
+) -> Response {
+    if bot.strip_prefix("bot") != Some(TOKEN) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let Some(file_id) = path.strip_prefix("documents/") else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match shared.lock().files.get(file_id) {
+        Some((_, bytes)) => bytes.clone().into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 fn check_keyboard(markup: &Value) -> Result<(), String> {

@@ -150,6 +150,33 @@ mod tests {
         );
         assert_eq!(cmd("/settings"), Command::Settings { change: None });
         assert_eq!(
+            cmd("/settings cats cs.CV cs.RO"),
+            Command::Settings {
+                change: Some(("cats".into(), "cs.CV cs.RO".into()))
+            }
+        );
+        assert_eq!(
+            cmd("/saved bib"),
+            Command::Saved {
+                page: 0,
+                bibtex: true
+            }
+        );
+        assert_eq!(
+            cmd("/saved 2"),
+            Command::Saved {
+                page: 1,
+                bibtex: false
+            }
+        );
+        assert_eq!(
+            cmd("/import 2407.11422 https://arxiv.org/abs/2003.08934"),
+            Command::Import {
+                text: "2407.11422 https://arxiv.org/abs/2003.08934".into(),
+                file: None
+            }
+        );
+        assert_eq!(
             cmd("/settings\ntime\n08:30"),
             Command::Settings {
                 change: Some(("time".into(), "08:30".into()))

@@ -247,3 +247,128 @@ fn killed_while_indexing_search_and_store_agree() {
     agree("fetching every file again");
     assert!(count(&["recent", "cs.CV", "-n", "10000", "--json"]) > 1000);
 }
+
+/// `paperbell run` is killed with SIGKILL while a group's members rate papers through the
+/// Telegram fake: every rating whose tap was answered is in the store afterwards (a rating is
+/// flushed before its answer), none appears that nobody made, and the next start learns the
+/// chat's model from them (the retrain mark survived the crash). (Taps Telegram hands the
+/// restarted bot again are rated again, and a second 👍 takes the first back: not checked.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_while_members_rate_every_answered_rating_is_kept_and_learnt() {
+    const MEMBERS: i64 = 120;
+    let fake = FakeTelegram::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("paperbell.log");
+    drop(common::stored_papers(&data));
+    let group = -100_123_456;
+    fake.register_chat(tg::group_chat(group, true));
+    let mut child = paperbell(&data, &log, &fake.url).spawn().unwrap();
+    fake.wait_calls("setMyCommands", 2).await;
+    fake.group_text(group, true, 1, "/recent cs.CV 5").await;
+    let list = fake.take(group, 1).await.remove(0);
+    let papers: Vec<String> = list
+        .buttons()
+        .into_iter()
+        .filter_map(|(_, data)| data.strip_prefix("v:o:").map(String::from))
+        .collect();
+    assert_eq!(papers.len(), 5, "{:?}", list.buttons());
+    // Every member taps 👍 (or ⭐ for every third) on one paper; the kill comes once a share
+    // of the taps has been answered, with the rest in flight.
+    let mut pressed: HashMap<String, (i64, String, char)> = HashMap::new();
+    for m in 0..MEMBERS {
+        let paper = &papers[m as usize % papers.len()];
+        let kind = if m % 3 == 0 { 's' } else { 'u' };
+        let id = fake
+            .press(
+                group,
+                2000 + m,
+                list.message_id,
+                &format!("v:{kind}:{paper}"),
+            )
+            .await;
+        pressed.insert(id, (2000 + m, paper.clone(), kind));
+    }
+    let t0 = Instant::now();
+    while fake.calls("answerCallbackQuery").len() < MEMBERS as usize / 4 {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no taps answered");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let answered: Vec<String> = fake
+        .calls("answerCallbackQuery")
+        .iter()
+        .filter_map(|c| c["callback_query_id"].as_str().map(String::from))
+        .collect();
+    println!(
+        "rating crash test: {} taps, {} answered before SIGKILL",
+        pressed.len(),
+        answered.len()
+    );
+    let chat = format!("telegram:{group}");
+    {
+        let store = Store::open(&data).unwrap();
+        let tallies: HashMap<String, paperbell::model::rating::Tally> =
+            store.chat_ratings(&chat).unwrap().into_iter().collect();
+        for paper in &papers {
+            let acked = |k: char| {
+                answered
+                    .iter()
+                    .filter(|id| {
+                        pressed
+                            .get(*id)
+                            .is_some_and(|(_, p, kind)| p == paper && *kind == k)
+                    })
+                    .count() as u32
+            };
+            let made = |k: char| {
+                pressed
+                    .values()
+                    .filter(|(_, p, kind)| p == paper && *kind == k)
+                    .count() as u32
+            };
+            let t = tallies.get(paper).cloned().unwrap_or_default();
+            assert!(
+                (acked('u')..=made('u')).contains(&t.up),
+                "{paper}: {} 👍 stored, {} answered, {} made",
+                t.up,
+                acked('u'),
+                made('u')
+            );
+            assert!(
+                (acked('s')..=made('s')).contains(&t.saved),
+                "{paper}: {} ⭐ stored, {} answered, {} made",
+                t.saved,
+                acked('s'),
+                made('s')
+            );
+        }
+    }
+    // The next start retrains the chat (its mark survived), with the taps it stored.
+    let child = paperbell(&data, &log, &fake.url).spawn().unwrap();
+    fake.wait_calls("setMyCommands", 4).await;
+    let t0 = Instant::now();
+    loop {
+        let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+        if log_text.contains("taste models retrained at start-up")
+            || t0.elapsed() > Duration::from_secs(10)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut child = child;
+    let status = common::sigterm_and_wait(&mut child, Duration::from_secs(20));
+    let output = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{status:?}\n{output}");
+    assert!(
+        output.contains("taste models retrained at start-up"),
+        "the ratings left unlearnt by the crash were learnt at start-up:\n{output}"
+    );
+    let store = Store::open(&data).unwrap();
+    assert!(
+        store.taste(&chat).unwrap().is_some_and(|t| t.is_trained()),
+        "the chat's model was learnt"
+    );
+}

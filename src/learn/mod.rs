@@ -70,14 +70,20 @@ pub struct Learner {
 
 impl Learner {
     pub async fn run(self, shutdown: CancellationToken) {
+        let mut start = true;
         loop {
             let store = self.store.clone();
             match tokio::task::spawn_blocking(move || retrain_marked_chats(&store)).await {
+                // At start-up: ratings a crash or a stop left unlearnt.
+                Ok(Ok(n)) if n > 0 && start => {
+                    tracing::info!(chats = n, "taste models retrained at start-up")
+                }
                 Ok(Ok(n)) if n > 0 => tracing::debug!(chats = n, "taste models retrained"),
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::error!(error = %e, "taste models could not be retrained"),
                 Err(e) => tracing::error!(error = %e, "taste retraining panicked"),
             }
+            start = false;
             tokio::select! {
                 _ = self.wake.0.notified() => {}
                 _ = shutdown.cancelled() => return,

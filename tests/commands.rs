@@ -494,7 +494,13 @@ fn topic_suggestions_rank_subscriptions_topics_then_categories() {
     let all = suggest_topics(&topics, &subs, "", 25);
     assert_eq!(all[0].id, "q:\"mamba\"");
     assert!(all[0].subscribed);
-    assert_eq!(all.len(), 1 + topics.topics.len());
+    assert_eq!(all.len(), 1 + topics.topics.len() + 1);
+    assert_eq!(
+        all.last().unwrap().id,
+        "for-you",
+        "the chat's own list after the topics"
+    );
+    assert_eq!(suggest_topics(&topics, &[], "for", 25)[0].id, "for-you");
     // Prefix matches on id or name before substring matches; categories by prefix.
     let ne = suggest_topics(&topics, &[], "ne", 25);
     assert_eq!(ne[0].id, "nerf", "{ne:?}");
@@ -816,4 +822,47 @@ fn saved_papers_export_as_bibtex_that_imports_back() {
         ["2501.99999".to_string(), common::id_of(5), common::id_of(2)]
     );
     assert!(bib.contains("title = {"), "{bib}");
+}
+
+#[test]
+fn digest_on_request_follows_the_chats_model() {
+    let env = Env::new(&[]);
+    let doc = common::rss_doc(28);
+    env.store
+        .ingest(&parse(doc.as_bytes()).unwrap().papers, &env.topics)
+        .unwrap();
+    let me = private();
+    env.run(&me, sub("cs.CV"));
+    env.run(&me, set("max", "3"));
+    let before = env.run(&me, Command::Digest);
+    let Reply::Digests(before) = before else {
+        panic!("{before:?}")
+    };
+    assert!(before[0].papers.iter().all(|p| p.relevance.is_none()));
+    // The chat likes NeRF papers (every 7th is one).
+    for i in [0, 7, 14] {
+        env.store
+            .rate(
+                "telegram:42",
+                &common::id_of(i),
+                "42",
+                paperbell::model::rating::RatingChange::Up,
+                1,
+                false,
+            )
+            .unwrap();
+    }
+    paperbell::learn::retrain(&env.store, "telegram:42").unwrap();
+    let r = env.run(&me, Command::Digest);
+    let Reply::Digests(ds) = r else {
+        panic!("{r:?}")
+    };
+    let titles: Vec<&str> = ds[0].papers.iter().map(|p| p.title.as_str()).collect();
+    assert_eq!(titles.len(), 3);
+    assert!(titles.iter().all(|t| t.contains("NeRF")), "{titles:?}");
+    assert!(ds[0].papers[0].relevance.is_some(), "{:?}", ds[0].papers[0]);
+    assert_eq!(
+        ds[0].more, before[0].more,
+        "the same papers, cut in another order"
+    );
 }

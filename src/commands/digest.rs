@@ -1,4 +1,5 @@
-//! `/digest`: this chat's digest now, composed as delivery would (`compose::today`).
+//! `/digest`: this chat's digest now, composed as delivery would (`compose::today`), in the
+//! chat's order once it rated papers.
 
 use paperbell_chat::{Caller, Reply};
 
@@ -19,19 +20,22 @@ impl Commands<'_> {
                 "请先订阅主题：/subscribe nerf",
             )));
         }
-        Ok(match today(self.store, self.topics, &subs, eff)? {
-            Today::NothingFetched => {
-                Reply::Text(t(lang, "Nothing has been fetched yet.", "尚未抓取任何内容。").into())
-            }
-            Today::Empty(day) => Reply::Text(format!(
-                "{} {day}.",
-                t(
-                    lang,
-                    "None of this chat's topics has papers on",
-                    "本聊天的主题在该日没有论文："
-                )
-            )),
-            Today::Digests(messages) => Reply::Digests(messages),
-        })
+        let taste = self.store.taste(&caller.chat.to_string())?;
+        Ok(
+            match today(self.store, self.topics, &subs, eff, taste.as_ref())? {
+                Today::NothingFetched => Reply::Text(
+                    t(lang, "Nothing has been fetched yet.", "尚未抓取任何内容。").into(),
+                ),
+                Today::Empty(day) => Reply::Text(format!(
+                    "{} {day}.",
+                    t(
+                        lang,
+                        "None of this chat's topics has papers on",
+                        "本聊天的主题在该日没有论文："
+                    )
+                )),
+                Today::Digests(messages) => Reply::Digests(messages),
+            },
+        )
     }
 }

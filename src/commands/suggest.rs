@@ -2,6 +2,7 @@
 
 use paperbell_chat::TopicItem;
 
+use crate::compose::for_you::FOR_YOU;
 use crate::model::categories::CATEGORIES;
 use crate::model::chat::Subscription;
 use crate::topics::TopicSet;
@@ -10,8 +11,8 @@ use crate::topics::TopicSet;
 pub const SUGGESTIONS: usize = 25;
 
 /// Topics matching what a person has typed so far, best first: names or ids starting with it,
-/// then containing it; this chat's subscriptions before configured topics before arXiv
-/// categories. With nothing typed: the subscriptions, then the configured topics. Pure.
+/// then containing it; this chat's subscriptions before configured topics before `for-you`
+/// before arXiv categories. With nothing typed: the subscriptions, then the configured topics. Pure.
 pub fn suggest_topics(
     topics: &TopicSet,
     subs: &[Subscription],
@@ -29,6 +30,8 @@ pub fn suggest_topics(
                 .iter()
                 .map(|t| (t.id.as_str(), t.name.as_str())),
         )
+        // The chat's own list, after the configured topics.
+        .chain(std::iter::once((FOR_YOU, FOR_YOU)))
         .chain(
             CATEGORIES
                 .iter()

@@ -5,13 +5,15 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use paperbell_chat::{DigestMessage, Lang};
+use paperbell_chat::{DigestMessage, Lang, Relevance};
 
+use super::taste::{personal, reason_text};
 use super::{background, for_you, item, overview_with_llm, papers_between, rank, topic_of};
 use crate::digest::{self, Ranked};
 use crate::model::chat::{DigestFormat, Effective, Subscription};
 use crate::model::paper::StoredPaper;
 use crate::store::{Store, StoreError};
+use crate::taste::{Taste, mark};
 use crate::topics::{Topic, TopicSet};
 
 /// What a chat's digest is right now.
@@ -24,13 +26,16 @@ pub enum Today {
     Digests(Vec<DigestMessage>),
 }
 
-/// The digest of the newest announcement day for `subs`, a paper in several topics once.
+/// The digest of the newest announcement day for `subs`, a paper in several topics once; in
+/// the chat's order, each paper with its relevance, when `taste` learnt something.
 pub fn today(
     store: &Store,
     topics: &TopicSet,
     subs: &[Subscription],
     eff: &Effective,
+    taste: Option<&Taste>,
 ) -> Result<Today, StoreError> {
+    let taste = taste.filter(|t| t.is_trained());
     let lang = eff.lang;
     let Some(day) = store.latest_day()? else {
         return Ok(Today::NothingFetched);
@@ -50,9 +55,40 @@ pub fn today(
         .map(|(s, l)| (s.topic_name.as_str(), l.papers.as_slice()))
         .collect();
     let mut messages = Vec::new();
-    for t in digest::plan(&per_topic, |_| false, eff.max as usize) {
+    // A chat with a model cuts each topic's new papers in its own order.
+    let cut = if taste.is_some() {
+        usize::MAX
+    } else {
+        eff.max as usize
+    };
+    for mut t in digest::plan(&per_topic, |_| false, cut) {
         let list = &lists[t.topic];
         let topic_id = &subs[t.topic].topic_id;
+        let mut marks: Vec<Option<Relevance>> = Vec::new();
+        if let Some(taste) = taste {
+            let candidates: Vec<StoredPaper> = t
+                .papers
+                .iter()
+                .map(|(i, _)| list.papers[*i].clone())
+                .collect();
+            let max = eff.max as usize;
+            let order = personal(store, taste, &candidates, max)?;
+            let mut slots: Vec<Option<(usize, Vec<String>)>> =
+                t.papers.drain(..).map(Some).collect();
+            for p in order.into_iter().take(max) {
+                let Some(chosen) = slots[p.index].take() else {
+                    continue;
+                };
+                marks.push(Some(Relevance {
+                    mark: mark(p.lift).to_string(),
+                    why: reason_text(store, &p.reason, &candidates[p.index], lang)?,
+                }));
+                t.papers.push(chosen);
+            }
+            let rest: Vec<usize> = slots.into_iter().flatten().map(|(i, _)| i).collect();
+            t.more = rest.len();
+            t.left_out = rest;
+        }
         let about = t.about();
         let key = overview_key(&for_you::list_key(&subs[t.topic]), day, lang, &about);
         let line = store.memo(&key, || {
@@ -67,7 +103,12 @@ pub fn today(
             papers: t
                 .papers
                 .iter()
-                .map(|(i, names)| item(store, &list.papers[*i], names, lang))
+                .enumerate()
+                .map(|(n, (i, names))| {
+                    let mut p = item(store, &list.papers[*i], names, lang)?;
+                    p.relevance = marks.get(n).cloned().flatten();
+                    Ok::<_, StoreError>(p)
+                })
                 .collect::<Result<_, _>>()?,
             unsubscribe_topic: Some(topic_id.clone()),
             lang,
@@ -139,7 +180,7 @@ mod tests {
         let mut settings = ChatSettings::default();
         settings.set("max", "50").unwrap();
         let eff = settings.effective(&ChatDefaults::default(), None);
-        let ids = || match today(&store, &topics, &subs, &eff).unwrap() {
+        let ids = || match today(&store, &topics, &subs, &eff, None).unwrap() {
             Today::Digests(m) => m[0].papers.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
             other => panic!("{other:?}"),
         };

@@ -1079,3 +1079,59 @@ async fn imports_come_as_attachments_and_saved_papers_leave_as_a_bibtex_file() {
     );
     assert_eq!(fake.rejected(), vec![]);
 }
+
+/// Waits until the message a deferred button answer edits has arrived.
+async fn edited(fake: &FakeDiscord, token: &str) -> Value {
+    let t0 = Instant::now();
+    loop {
+        if let Some(e) = fake.answered(token).edited {
+            return e;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "never edited");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_answers_are_deferred_over_the_gateway_and_rating_buttons_still_change() {
+    let (store, dir) = store();
+    let slow: Arc<dyn Handler> = Arc::new(Slow(
+        core_searching(&store, dir.path()),
+        Duration::from_millis(3200),
+    ));
+    let env = start_with(DiscordMode::Gateway, Some(slow)).await;
+    let fake = &env.fake;
+    let ctx = Ctx::guild(GUILD, 7_900, 701, 0);
+    // A command slower than 3 s: "thinking…" at once, the answer edited in.
+    let token = fake
+        .interact(dc::command(
+            "recent",
+            &[("topic", json!("cs.CV")), ("count", json!(2))],
+            &ctx,
+        ))
+        .await;
+    let r = fake.answer(&token, 0).await;
+    assert_eq!(r.kind(), 5, "deferred: {r:?}");
+    let list = r.edited.clone().expect("the answer edited in");
+    let number = dc::buttons(&list)
+        .into_iter()
+        .find(|(_, id)| id.starts_with("v:o:"))
+        .unwrap();
+    let paper = number.1.trim_start_matches("v:o:").to_string();
+    // A rating slower than 3 s: acknowledged at once, the buttons edited in, tally shown.
+    let token = fake
+        .interact(dc::component(&format!("v:u:{paper}"), &list, &ctx))
+        .await;
+    let buttons = edited(fake, &token).await;
+    assert_eq!(fake.answered(&token).kind(), 6, "a deferred update");
+    let labels: Vec<String> = dc::buttons(&buttons).into_iter().map(|(l, _)| l).collect();
+    assert!(labels.iter().any(|l| l.contains("👍1")), "{labels:?}");
+    assert_eq!(
+        store
+            .tally(&format!("discord:{}", 7_900), &paper)
+            .unwrap()
+            .up,
+        1
+    );
+    assert_eq!(fake.rejected(), vec![]);
+}

@@ -10,6 +10,7 @@ impl DiscordBot {
             Interaction::Ping(_) => Some(Plan {
                 first: CreateInteractionResponse::Pong,
                 first_message: None,
+                new_rows: None,
                 rest: vec![],
             }),
             Interaction::Autocomplete(i) => Some(self.autocomplete(i).await),
@@ -43,6 +44,7 @@ impl DiscordBot {
         Plan {
             first: CreateInteractionResponse::Autocomplete(resp),
             first_message: None,
+            new_rows: None,
             rest: vec![],
         }
     }
@@ -245,9 +247,10 @@ impl DiscordBot {
             .collect();
         Plan {
             first: CreateInteractionResponse::UpdateMessage(
-                CreateInteractionResponseMessage::new().components(rows),
+                CreateInteractionResponseMessage::new().components(rows.clone()),
             ),
             first_message: None,
+            new_rows: Some(rows),
             rest: vec![],
         }
     }
@@ -266,6 +269,7 @@ impl DiscordBot {
                 CreateInteractionResponse::Message(data)
             },
             first_message: Some(first),
+            new_rows: None,
             rest: messages,
         }
     }

@@ -1,6 +1,7 @@
 //! The gateway side: serenity's event handler (READY, INTERACTION_CREATE, CHANNEL_DELETE) and
 //! answering an interaction that came over it, then its follow-ups.
 
+use super::interactions::deferred_response;
 use super::*;
 
 impl DiscordBot {
@@ -9,10 +10,36 @@ impl DiscordBot {
         let Some((id, token)) = ids(&interaction) else {
             return;
         };
-        let Some(plan) = self.plan(&interaction).await else {
-            return;
+        let mut worker = {
+            let (bot, interaction) = (self.clone(), interaction.clone());
+            self.inner
+                .tasks
+                .spawn(async move { bot.plan(&interaction).await })
         };
         let http = &self.inner.http;
+        let plan = tokio::select! {
+            res = &mut worker => res.ok().flatten(),
+            _ = tokio::time::sleep(DEFER_AFTER) => {
+                // Too slow for Discord's 3 s (an /import looking titles up at arXiv's pace):
+                // acknowledge now, answer when it is ready.
+                let deferred = deferred_response(&interaction);
+                if let Err(e) = http
+                    .create_interaction_response(id.into(), &token, &deferred, vec![])
+                    .await
+                {
+                    tracing::warn!(error = %redact(&e.to_string()), "interaction response failed");
+                    return;
+                }
+                let component = matches!(interaction, Interaction::Component(_));
+                if let Ok(Some(plan)) = worker.await {
+                    self.answer_late(&token, component, plan).await;
+                }
+                return;
+            }
+        };
+        let Some(plan) = plan else {
+            return;
+        };
         if let Err(e) = http
             .create_interaction_response(id.into(), &token, &plan.first, vec![])
             .await

@@ -60,33 +60,13 @@ pub(super) async fn interactions(
         res = &mut worker => res.ok().flatten(),
         _ = tokio::time::sleep(DEFER_AFTER) => {
             // Too slow for Discord's 3 s: acknowledge now, edit the answer in when it is ready.
-            let deferred = match &interaction {
-                Interaction::Component(_) => CreateInteractionResponse::Acknowledge,
-                _ => CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new()),
-            };
+            let deferred = deferred_response(&interaction);
             if let Some(token) = token {
                 let late = bot.clone();
                 let component = matches!(interaction, Interaction::Component(_));
                 bot.inner.tasks.spawn(async move {
                     let Ok(Some(plan)) = worker.await else { return };
-                    let mut rest = plan.rest;
-                    if let Some(first) = plan.first_message {
-                        if component {
-                            rest.insert(0, first);
-                        } else {
-                            let edit = edit_message(&first, &late.rows(&first));
-                            if let Err(e) = late
-                                .inner
-                                .http
-                                .edit_original_interaction_response(&token, &edit, vec![])
-                                .await
-                            {
-                                tracing::warn!(error = %redact(&e.to_string()), "deferred reply failed");
-                                return;
-                            }
-                        }
-                    }
-                    late.follow_up(&token, rest).await;
+                    late.answer_late(&token, component, plan).await;
                 });
             }
             return json_response(&deferred);
@@ -107,6 +87,44 @@ pub(super) async fn interactions(
         });
     }
     json_response(&plan.first)
+}
+
+/// What acknowledges an interaction whose answer comes later: a button's "deferred update"
+/// (the message stays, its buttons change later), a command's "thinking…".
+pub(super) fn deferred_response(interaction: &Interaction) -> CreateInteractionResponse {
+    match interaction {
+        Interaction::Component(_) => CreateInteractionResponse::Acknowledge,
+        _ => CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new()),
+    }
+}
+
+impl DiscordBot {
+    /// The answer to an interaction acknowledged with `deferred_response`: a command's first
+    /// message edited into the "thinking…" one, a button's new buttons edited into its message
+    /// (a button's new message follows instead), then the follow-ups.
+    pub(super) async fn answer_late(&self, token: &str, component: bool, plan: Plan) {
+        let mut rest = plan.rest;
+        let edit = match (component, plan.first_message, plan.new_rows) {
+            (true, _, Some(rows)) => Some(EditInteractionResponse::new().components(rows)),
+            (true, Some(first), None) => {
+                rest.insert(0, first);
+                None
+            }
+            (false, Some(first), _) => Some(edit_message(&first, &self.rows(&first))),
+            _ => None,
+        };
+        if let Some(edit) = edit
+            && let Err(e) = self
+                .inner
+                .http
+                .edit_original_interaction_response(token, &edit, vec![])
+                .await
+        {
+            tracing::warn!(error = %redact(&e.to_string()), "deferred reply failed");
+            return;
+        }
+        self.follow_up(token, rest).await;
+    }
 }
 
 pub(super) fn json_response(r: &CreateInteractionResponse) -> Response {

@@ -161,6 +161,9 @@ struct Plan {
     first: CreateInteractionResponse,
     /// The first response's message again, for a deferred reply (edited in later).
     first_message: Option<Message>,
+    /// A button's answer that only changes the message's buttons (a rating tap): the rows
+    /// again, for a deferred answer (edited into the message later).
+    new_rows: Option<Vec<CreateActionRow>>,
     rest: Vec<Message>,
 }
 

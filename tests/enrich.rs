@@ -472,3 +472,78 @@ fn json_of(out: &std::process::Output) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_embedding_model_taste_models_weigh_embeddings_beside_words() {
+    let fake = FakeLlm::start().await;
+    let e = env();
+    let c = llm_env(&fake, &[("PAPERBELL_LLM_EMBEDDING_MODEL", "fake-embed")]);
+    // A rated paper of an older day is embedded too (it is what a model learns from).
+    let old = common::id_of(107);
+    e.store
+        .rate(
+            "telegram:1",
+            &old,
+            "1",
+            paperbell::model::rating::RatingChange::Save,
+            1,
+            false,
+        )
+        .unwrap();
+    let report = enricher(&e, &c).run(Default::default()).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.embedded, 71, "the day's 70 papers and the rated one");
+    let embeds: Vec<serde_json::Value> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r["input"].is_array())
+        .collect();
+    assert_eq!(embeds.len(), 3, "32 papers a request");
+    assert!(embeds.iter().all(|r| r["model"] == "fake-embed"));
+    let store = &e.store;
+    let vectors = store.embeddings().unwrap().expect("embeddings in use");
+    for id in [common::id_of(0), common::id_of(69), old.clone()] {
+        let v = vectors.get(&id).unwrap().expect("embedded");
+        assert_eq!(v.len(), paperbell_testkit::llm::EMBEDDING_DIMS);
+    }
+    // Nothing new to embed the second time.
+    let again = enricher(&e, &c).run(Default::default()).await;
+    assert_eq!(again.embedded, 0);
+    // A model learnt now weighs embedding dimensions with the words.
+    for i in [0, 7, 14, 21] {
+        store
+            .rate(
+                "telegram:1",
+                &common::id_of(i),
+                "1",
+                paperbell::model::rating::RatingChange::Up,
+                2,
+                false,
+            )
+            .unwrap();
+    }
+    let (taste, learnt) = paperbell::compose::taste::learn(store, "telegram:1")
+        .unwrap()
+        .unwrap();
+    assert_eq!(learnt.liked, 5);
+    let dims = taste
+        .weights
+        .iter()
+        .filter(|(id, _)| paperbell::taste::is_embedding_term(*id))
+        .count();
+    assert!(dims > 0, "no embedding dimension among the model's weights");
+    // And it still puts papers like the liked ones first.
+    let papers = store.papers_between(day(), day()).unwrap();
+    let order = paperbell::compose::taste::personal(store, &taste, &papers, 5).unwrap();
+    let first: Vec<&str> = order[..3]
+        .iter()
+        .map(|p| papers[p.index].paper.title.as_str())
+        .collect();
+    assert!(first.iter().all(|t| t.contains("NeRF")), "{first:?}");
+    assert!(
+        order[..3]
+            .iter()
+            .all(|p| !matches!(p.reason, paperbell::taste::Reason::None)),
+        "reasons are words or liked papers, never a dimension"
+    );
+}

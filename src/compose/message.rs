@@ -130,8 +130,7 @@ fn relevance(
     let features = match cached {
         Some(f) => f,
         None => {
-            let vocab = super::taste::vocabulary(store)?;
-            let f = Arc::new(super::taste::features(&vocab, &sp));
+            let f = Arc::new(super::taste::featurizer(store)?.features(&sp)?);
             let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
             if c.features.len() >= PAPER_CACHE_MAX {
                 c.features.clear();

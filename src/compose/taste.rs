@@ -1,5 +1,6 @@
 //! A chat's taste from the store: the vocabulary papers are weighed against (a memo of the
-//! newest papers' word statistics), a model learnt from the chat's ratings (`learn`), and a
+//! newest papers' word statistics) and papers' features (`Featurizer`: words, and embeddings
+//! when papers are embedded), a model learnt from the chat's ratings (`learn`), and a
 //! list put in the chat's order with each reason in words (`personal`).
 
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use paperbell_chat::{Lang, Relevance, t};
 
 use crate::model::paper::{PaperId, StoredPaper};
-use crate::store::{Store, StoreError};
+use crate::store::{Embeddings, Store, StoreError};
 use crate::taste::{
     Example, Features, Personal, Reason, Scorer, Taste, Vocabulary, WordCounts, mark,
     personal_order, reason, train,
@@ -42,11 +43,41 @@ pub fn vocabulary(store: &Store) -> Result<Arc<Vocabulary>, StoreError> {
     })
 }
 
-pub fn features(vocabulary: &Vocabulary, sp: &StoredPaper) -> Features {
-    Features::new(
-        &WordCounts::of(&sp.paper.title, &sp.paper.abstract_text),
-        vocabulary,
-    )
+/// How papers become features for taste models: their words against the vocabulary, joined
+/// with their embedding when papers are embedded (`[llm] embedding_model`).
+pub struct Featurizer<'s> {
+    vocabulary: Arc<Vocabulary>,
+    embeddings: Option<Embeddings<'s>>,
+}
+
+/// The store's `Featurizer` as it is now.
+pub fn featurizer(store: &Store) -> Result<Featurizer<'_>, StoreError> {
+    Ok(Featurizer {
+        vocabulary: vocabulary(store)?,
+        embeddings: store.embeddings()?,
+    })
+}
+
+impl Featurizer<'_> {
+    pub fn features(&self, sp: &StoredPaper) -> Result<Features, StoreError> {
+        let words = Features::new(
+            &WordCounts::of(&sp.paper.title, &sp.paper.abstract_text),
+            &self.vocabulary,
+        );
+        let embedding = match &self.embeddings {
+            Some(e) => e.get(sp.paper.id.as_str())?,
+            None => None,
+        };
+        Ok(match embedding {
+            Some(e) => words.with_embedding(&e),
+            None => words,
+        })
+    }
+
+    /// `features` of each paper.
+    pub fn all(&self, papers: &[StoredPaper]) -> Result<Vec<Features>, StoreError> {
+        papers.iter().map(|sp| self.features(sp)).collect()
+    }
 }
 
 /// What a model learnt from, for a reply.
@@ -67,7 +98,7 @@ pub fn learn(store: &Store, chat: &str) -> Result<Option<(Taste, Learnt)>, Store
     }
     // Newest first: the model follows what the chat says now.
     rated.sort_by(|a, b| b.1.at.cmp(&a.1.at).then(a.0.cmp(&b.0)));
-    let vocab = vocabulary(store)?;
+    let featurizer = featurizer(store)?;
     let mut learnt = Learnt::default();
     let mut liked: Vec<(String, Features)> = Vec::new();
     let mut disliked: Vec<Features> = Vec::new();
@@ -83,7 +114,7 @@ pub fn learn(store: &Store, chat: &str) -> Result<Option<(Taste, Learnt)>, Store
             learnt.missing += 1;
             continue;
         };
-        let f = features(&vocab, &sp?);
+        let f = featurizer.features(&sp?)?;
         if opinion > 0 {
             liked.push((id.clone(), f));
         } else {
@@ -136,13 +167,12 @@ fn background(store: &Store) -> Result<Arc<Vec<(String, Features)>>, StoreError>
         }
         let total: usize = days.iter().map(Vec::len).sum();
         let step = total.div_ceil(BACKGROUND_PAPERS).max(1);
-        let vocab = vocabulary(store)?;
-        Ok(days
-            .iter()
+        let featurizer = featurizer(store)?;
+        days.iter()
             .flatten()
             .step_by(step)
-            .map(|sp| (sp.paper.id.to_string(), features(&vocab, sp)))
-            .collect())
+            .map(|sp| Ok((sp.paper.id.to_string(), featurizer.features(sp)?)))
+            .collect()
     })
 }
 
@@ -153,8 +183,7 @@ pub fn personal(
     papers: &[StoredPaper],
     explain: usize,
 ) -> Result<Vec<Personal>, StoreError> {
-    let vocab = vocabulary(store)?;
-    let features: Vec<Features> = papers.iter().map(|sp| features(&vocab, sp)).collect();
+    let features = featurizer(store)?.all(papers)?;
     let refs: Vec<&Features> = features.iter().collect();
     Ok(personal_order(&Scorer::new(taste), &refs, explain))
 }

@@ -29,11 +29,7 @@ pub fn day_digests(
         }
         let mut relevance = Vec::new();
         if let Some(scorer) = &scorer {
-            let vocab = super::taste::vocabulary(store)?;
-            let features: Vec<_> = papers
-                .iter()
-                .map(|sp| super::taste::features(&vocab, sp))
-                .collect();
+            let features = super::taste::featurizer(store)?.all(&papers)?;
             let refs: Vec<_> = features.iter().collect();
             let order = crate::taste::personal_order(scorer, &refs, 0);
             let mut slots: Vec<_> = papers.into_iter().map(Some).collect();

@@ -167,6 +167,9 @@ pub struct LlmConfig {
     /// Send `response_format` with a JSON schema (turn off for servers that reject it; the
     /// answer is validated either way).
     pub json_schema: bool,
+    /// An embedding model on the same server (`/embeddings`); when set, chats' taste models
+    /// weigh each paper's embedding beside its words. Empty: words only.
+    pub embedding_model: String,
     #[serde(skip)]
     pub api_key: Option<Secret>,
 }
@@ -181,6 +184,7 @@ impl Default for LlmConfig {
             daily_token_budget: 2_000_000,
             timeout_secs: 60.0,
             json_schema: true,
+            embedding_model: String::new(),
             api_key: None,
         }
     }
@@ -190,6 +194,11 @@ impl LlmConfig {
     /// Whether an LLM is configured at all.
     pub fn enabled(&self) -> bool {
         !self.base_url.trim().is_empty() && !self.model.trim().is_empty()
+    }
+
+    /// Whether papers are embedded (an LLM server and an embedding model).
+    pub fn embeddings(&self) -> bool {
+        self.enabled() && !self.embedding_model.trim().is_empty()
     }
 }
 

@@ -230,6 +230,12 @@ impl Config {
                     .into(),
             ));
         }
+        if !l.embedding_model.trim().is_empty() && !l.enabled() {
+            return Err(invalid(
+                "llm.embedding_model".into(),
+                "embeddings come from the LLM's server: set llm.base_url and llm.model too".into(),
+            ));
+        }
         if l.enabled() && !is_http_url(&l.base_url) {
             return Err(invalid(
                 "llm.base_url".into(),

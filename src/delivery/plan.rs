@@ -559,12 +559,7 @@ impl Planner {
                     let store = &self.store;
                     let list = lists[t];
                     let Some(i) = cache.features.get(&cache.key, wait, || {
-                        let vocab = compose::taste::vocabulary(store)?;
-                        let features: Vec<Features> = list
-                            .papers
-                            .iter()
-                            .map(|sp| compose::taste::features(&vocab, sp))
-                            .collect();
+                        let features = compose::taste::featurizer(store)?.all(&list.papers)?;
                         let refs: Vec<&Features> = features.iter().collect();
                         Ok::<_, StoreError>(Arc::new(ListIndex::new(&refs)))
                     })?

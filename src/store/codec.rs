@@ -33,6 +33,8 @@ pub const SUMMARY_V1: u8 = 1;
 pub const RATING_V1: u8 = 1;
 /// A chat's taste model (`taste::Taste`).
 pub const TASTE_V1: u8 = 1;
+/// A paper's embedding: its model, scale and bytes.
+pub const EMBEDDING_V1: u8 = 1;
 
 pub fn encode<T: Serialize>(version: u8, value: &T) -> Result<Vec<u8>, StoreError> {
     let mut out = vec![version];

@@ -25,6 +25,7 @@
 //! | `R`    | chat, 0, paper id, 0, member      | rating (versioned)         |
 //! | `T`    | chat                              | taste model (versioned)    |
 //! | `W`    | chat                              | retrain mark (i64)         |
+//! | `E`    | paper id                          | embedding (versioned)      |
 //!
 //! Prefixes `D`, `l`, `s` and `o` held delivery records before their current layout and are
 //! read by `Store::open`'s conversion: never reuse them.
@@ -38,7 +39,8 @@
 //!
 //! One file per record family: `papers` (`p`, `t`, `c`, `d`), `chats` (`h`, `u`, `S`),
 //! `enrich` (`e`, `y`, `Y`, the LLM's token spend), `delivery/` (`B`, `L`, `b`, `k`, counters),
-//! `changes` (`x`, the change log the search index catches up from), `taste` (`R`, `T`, `W`);
+//! `changes` (`x`, the change log the search index catches up from), `taste` (`R`, `T`, `W`),
+//! `embed` (`E`);
 //! `codec` encodes records and converts older ones. This file opens the store, keeps the
 //! in-memory generation and memos, and the meta values (`m`).
 
@@ -46,6 +48,7 @@ mod changes;
 mod chats;
 pub mod codec;
 mod delivery;
+mod embed;
 mod enrich;
 mod papers;
 mod taste;
@@ -62,6 +65,7 @@ use paperbell_chat::ChatRef;
 pub use chats::SubscriptionScan;
 use codec::{PaperRecordV1, day_from_key, day_key, decode, encode};
 pub use delivery::{NewItem, chat_ref};
+pub use embed::Embeddings;
 pub use papers::IngestStats;
 pub use taste::Forgotten;
 

@@ -127,6 +127,19 @@ impl Store {
     }
 
     /// Every paper `chat` rated or imported, with its tally, in paper id order.
+    /// Every paper some chat rated or imported, once each (the papers embeddings are kept for).
+    pub fn rated_papers(&self) -> Result<Vec<String>> {
+        let mut out = std::collections::BTreeSet::new();
+        for item in self.db.scan_prefix([b'R']) {
+            let (k, _) = item?;
+            // `R chat 0 paper 0 member`: the paper is the second part.
+            if let Some(paper) = k[1..].split(|b| *b == 0).nth(1) {
+                out.insert(String::from_utf8_lossy(paper).into_owned());
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     pub fn chat_ratings(&self, chat: &str) -> Result<Vec<(String, Tally)>> {
         let prefix = ratings_prefix(chat, None);
         let mut out: Vec<(String, Tally)> = Vec::new();

@@ -1,7 +1,8 @@
 //! The enrichment run after each fetch: Hugging Face's Daily Papers become the `hf-daily`
 //! topic of the newest announcement day, papers that chats will receive get Hugging Face's
 //! facts, and with an LLM configured, their summaries (in each subscriber's language) and each
-//! topic's overview are written to the store's cache. Everything here is best effort: a
+//! topic's overview are written to the store's cache; with `[llm] embedding_model`, the day's
+//! and the rated papers are embedded for taste models. Everything here is best effort: a
 //! failure is logged and counted, and digests fall back to what the store already has.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -16,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::Clock;
 use crate::sources::huggingface::HfClient;
 use crate::store::Store;
+use crate::summary::embed::Embedder;
 use crate::summary::llm::{Llm, LlmError, lang_key};
 use crate::topics::{HF_DAILY, TopicSet};
 
@@ -32,6 +34,8 @@ pub struct EnrichReport {
     /// Papers (and overviews) left with the extractive summary: errors, timeouts, budget.
     pub llm_failed: usize,
     pub overviews: usize,
+    /// Papers embedded for taste models (`[llm] embedding_model`).
+    pub embedded: usize,
     pub errors: Vec<String>,
 }
 
@@ -39,13 +43,14 @@ impl EnrichReport {
     /// One line for logs and `paperbell fetch`.
     pub fn summary(&self) -> String {
         format!(
-            "hugging face: {} daily papers, {} looked up; llm: {} summarised, {} cached, {} overviews, {} fell back to extractive; {} errors",
+            "hugging face: {} daily papers, {} looked up; llm: {} summarised, {} cached, {} overviews, {} fell back to extractive, {} papers embedded; {} errors",
             self.hf_daily,
             self.hf_lookups,
             self.llm_asked,
             self.llm_cached,
             self.overviews,
             self.llm_failed,
+            self.embedded,
             self.errors.len()
         )
     }
@@ -66,6 +71,7 @@ pub struct Enricher {
     pub hf: Option<HfClient>,
     pub hf_max_lookups: usize,
     pub llm: Option<Arc<Llm>>,
+    pub embedder: Option<Arc<Embedder>>,
 }
 
 impl Enricher {
@@ -85,7 +91,8 @@ impl Enricher {
         } else {
             None
         };
-        let llm = Llm::new(&config.llm, clock)?.map(Arc::new);
+        let llm = Llm::new(&config.llm, clock.clone())?.map(Arc::new);
+        let embedder = Embedder::new(&config.llm, clock)?.map(Arc::new);
         if hf.is_none() && llm.is_none() {
             return Ok(None);
         }
@@ -95,6 +102,7 @@ impl Enricher {
             hf,
             hf_max_lookups: config.huggingface.max_lookups,
             llm,
+            embedder,
         }))
     }
 
@@ -136,7 +144,38 @@ impl Enricher {
         if let Some(llm) = &self.llm {
             summarise(llm, &self.store, &wanted, &mut report).await;
         }
+        if let Some(embedder) = &self.embedder {
+            self.embed(embedder, day, &mut report).await;
+        }
         report
+    }
+
+    /// Embeds the day's papers and every rated paper that has no embedding yet.
+    async fn embed(&self, embedder: &Embedder, day: NaiveDate, report: &mut EnrichReport) {
+        let papers = || -> Result<Vec<StoredPaper>, crate::store::StoreError> {
+            let mut papers = self.store.papers_between(day, day)?;
+            for id in self.store.rated_papers()? {
+                if let Some(sp) = crate::model::paper::PaperId::parse(&id)
+                    .map(|p| self.store.paper(&p))
+                    .transpose()?
+                    .flatten()
+                {
+                    papers.push(sp);
+                }
+            }
+            Ok(papers)
+        };
+        let papers = match papers() {
+            Ok(p) => p,
+            Err(e) => {
+                report.errors.push(e.to_string());
+                return;
+            }
+        };
+        match embedder.embed_missing(&self.store, &papers).await {
+            Ok(done) => report.embedded = done.papers,
+            Err(e) => report.errors.push(format!("embeddings: {e}")),
+        }
     }
 
     /// Hugging Face's lists of every date since the previous announcement day, merged, most

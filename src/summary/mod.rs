@@ -1,10 +1,11 @@
 //! Summaries and enrichment. Pure: the extractive TL;DR (`tldr`), code and project-page links
 //! (`code_links`), the per-topic overview line (`overview`), and how a stored paper with what
 //! Hugging Face and the LLM said about it becomes what a chat shows (`item`). At the edges:
-//! the OpenAI-compatible client (`llm`), and the job that runs it and the Hugging Face source
+//! the OpenAI-compatible client (`llm`), its embeddings (`embed`), and the job that runs them and the Hugging Face source
 //! (`sources::huggingface`) after a fetch (`enrich`).
 
 pub mod code_links;
+pub mod embed;
 pub mod enrich;
 pub mod llm;
 pub mod overview;

@@ -98,7 +98,30 @@ impl Vocabulary {
     }
 }
 
-/// A paper's TF-IDF vector, sorted by term id, of unit length (empty for a paper without words).
+/// Embedding dimensions a paper's features take at most.
+pub const MAX_EMBEDDING_DIMS: usize = 4096;
+
+/// The terms a paper's embedding's dimensions stand as, hashed like words (so models, scorers
+/// and list indexes take both alike) from a text no word can be.
+fn embedding_terms() -> &'static (Vec<TermId>, rustc_hash::FxHashSet<TermId>) {
+    static TERMS: std::sync::OnceLock<(Vec<TermId>, rustc_hash::FxHashSet<TermId>)> =
+        std::sync::OnceLock::new();
+    TERMS.get_or_init(|| {
+        let ids: Vec<TermId> = (0..MAX_EMBEDDING_DIMS)
+            .map(|d| term_id(&format!("\u{1}embedding:{d}")))
+            .collect();
+        let set = ids.iter().copied().collect();
+        (ids, set)
+    })
+}
+
+/// Whether a term is an embedding dimension (no word: reasons and resemblance skip it).
+pub fn is_embedding_term(id: TermId) -> bool {
+    embedding_terms().1.contains(&id)
+}
+
+/// A paper's TF-IDF vector, sorted by term id, of unit length (empty for a paper without words);
+/// with an embedding, the words and the embedding's dimensions share the length equally.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Features(pub Vec<(TermId, f32)>);
 
@@ -118,9 +141,41 @@ impl Features {
         Features(v)
     }
 
-    /// The ids of the `n` heaviest words.
+    /// These words joined with the paper's embedding `e` (at most `MAX_EMBEDDING_DIMS` of it):
+    /// each part scaled to length 1/√2, so neither outweighs the other and the whole stays
+    /// unit length. An empty or zero embedding changes nothing.
+    pub fn with_embedding(mut self, e: &[f32]) -> Features {
+        let e = &e[..e.len().min(MAX_EMBEDDING_DIMS)];
+        let norm = e.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if !norm.is_finite() || norm <= 0.0 {
+            return self;
+        }
+        let share = if self.0.is_empty() {
+            1.0
+        } else {
+            std::f32::consts::FRAC_1_SQRT_2
+        };
+        for (_, w) in &mut self.0 {
+            *w *= share;
+        }
+        let ids = &embedding_terms().0;
+        self.0.extend(
+            e.iter()
+                .enumerate()
+                .map(|(d, x)| (ids[d], x * share / norm)),
+        );
+        self.0.sort_by_key(|(id, _)| *id);
+        self
+    }
+
+    /// The ids of the `n` heaviest words (embedding dimensions are not words).
     pub fn top_terms(&self, n: usize) -> Vec<TermId> {
-        let mut v = self.0.clone();
+        let mut v: Vec<(TermId, f32)> = self
+            .0
+            .iter()
+            .filter(|(id, _)| !is_embedding_term(*id))
+            .copied()
+            .collect();
         v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         v.into_iter().take(n).map(|(id, _)| id).collect()
     }
@@ -154,6 +209,32 @@ pub fn surface_words(text: &str, ids: &[TermId]) -> FxHashMap<TermId, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_embedding_joins_the_words_at_equal_weight() {
+        let counts = WordCounts::of("Radiance fields", "");
+        let vocab = Vocabulary::new(std::slice::from_ref(&counts));
+        let words = Features::new(&counts, &vocab);
+        let both = words.clone().with_embedding(&[3.0, 4.0]);
+        let len = |f: &Features| f.0.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        assert!((len(&both) - 1.0).abs() < 1e-5);
+        let emb: f32 = both
+            .0
+            .iter()
+            .filter(|(id, _)| is_embedding_term(*id))
+            .map(|(_, w)| w * w)
+            .sum();
+        assert!((emb - 0.5).abs() < 1e-5, "{emb}");
+        assert!(both.0.windows(2).all(|w| w[0].0 < w[1].0), "sorted by term");
+        assert_eq!(
+            both.top_terms(10),
+            words.top_terms(10),
+            "no dimension is a word"
+        );
+        assert_eq!(words.clone().with_embedding(&[0.0, 0.0]), words);
+        let only = Features::default().with_embedding(&[1.0]);
+        assert!((len(&only) - 1.0).abs() < 1e-6);
+    }
 
     #[test]
     fn title_words_weigh_more_and_stems_meet() {

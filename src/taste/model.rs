@@ -12,7 +12,7 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::features::{Features, TermId};
+use super::features::{Features, TermId, is_embedding_term};
 
 /// Words (and pairs of words) a model keeps, the heaviest: at most 8 bytes each in the store,
 /// so with `MAX_LIKED` papers of `LIKED_TERMS` words a model stays under 4 KB. Chosen by the
@@ -213,6 +213,7 @@ impl<'t> Scorer<'t> {
     pub fn reasons(&self, f: &Features, n: usize) -> Vec<TermId> {
         let mut v: Vec<(TermId, f32)> =
             f.0.iter()
+                .filter(|(id, _)| !is_embedding_term(*id))
                 .map(|(id, x)| (*id, self.weight(*id) * x))
                 .filter(|(_, c)| *c > 0.0)
                 .collect();

@@ -57,6 +57,7 @@ impl FakeLlm {
         }));
         let app = Router::new()
             .route("/v1/chat/completions", post(completions))
+            .route("/v1/embeddings", post(embeddings))
             .with_state(inner.clone());
         let (addr, stop, _) = crate::http::serve(app).await;
         FakeLlm {
@@ -98,6 +99,85 @@ impl FakeLlm {
     pub fn max_in_flight(&self) -> usize {
         self.inner.lock().unwrap().max_in_flight
     }
+}
+
+/// Dimensions of the fake's embeddings.
+pub const EMBEDDING_DIMS: usize = 64;
+
+/// A text's embedding as the fake makes it: its words hashed into `EMBEDDING_DIMS` buckets
+/// (so texts sharing words point the same way, as a real model's would for shared topics),
+/// unit length.
+pub fn embedding_of(text: &str) -> Vec<f32> {
+    let mut v = vec![0f32; EMBEDDING_DIMS];
+    for w in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 3)
+    {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in w.to_lowercase().bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        v[(h % EMBEDDING_DIMS as u64) as usize] += if h & 1 == 0 { 1.0 } else { -1.0 };
+    }
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+    v.iter().map(|x| x / n).collect()
+}
+
+/// `POST /v1/embeddings` as OpenAI answers it: `input` a string or an array of them.
+async fn embeddings(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "body is not JSON");
+    };
+    {
+        let mut i = inner.lock().unwrap();
+        if let Some(k) = &i.key {
+            let want = format!("Bearer {k}");
+            if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&want) {
+                return error(StatusCode::UNAUTHORIZED, "Incorrect API key provided");
+            }
+        }
+        i.requests.push(req.clone());
+        if let Some(Fault::ServerError) = i.faults.front() {
+            i.faults.pop_front();
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "server error");
+        }
+    }
+    if req["model"].as_str().is_none_or(|m| m.is_empty()) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "you must provide a model parameter",
+        );
+    }
+    let inputs: Vec<String> = match &req["input"] {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) if !a.is_empty() && a.len() <= 2048 => a
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<_>>()
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    if inputs.is_empty() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "input must be a string or an array of strings",
+        );
+    }
+    let data: Vec<Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({"object": "embedding", "index": i, "embedding": embedding_of(t)}))
+        .collect();
+    let tokens: usize = inputs.iter().map(|t| t.split_whitespace().count()).sum();
+    Json(json!({
+        "object": "list", "data": data, "model": req["model"],
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens}
+    }))
+    .into_response()
 }
 
 fn error(status: StatusCode, msg: &str) -> Response {

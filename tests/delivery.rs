@@ -696,6 +696,22 @@ fn a_large_run_on_two_threads_plans_what_one_thread_plans() {
             }
         }
         common::ingest_day(&store, day(11, 19), 100..400);
+        // The first 600 chats rated papers (they sit together, as the oldest chats would):
+        // their lists go in their own order, and the two threads split the run by work.
+        for i in (100..400).step_by(7) {
+            let change = paperbell::model::rating::RatingChange::Up;
+            store
+                .rate("reader", &common::id_of(i), "r", change, 1, false)
+                .unwrap();
+        }
+        let (taste, _) = paperbell::compose::taste::learn(&store, "reader")
+            .unwrap()
+            .unwrap();
+        for i in 0..600 {
+            store
+                .put_taste(&tg(&(5000 + i).to_string()).to_string(), &taste, None)
+                .unwrap();
+        }
         let planner = Planner::new(
             store.clone(),
             Arc::new(common::shipped_topics()),

@@ -367,9 +367,13 @@ impl Planner {
         let part = |chats, subscriptions| {
             self.plan_part(chats, subscriptions, &known, latest, now, &shared)
         };
-        // The second half starts at a chat of a known platform, keyed as the loop keys it.
+        // The second half starts at a chat of a known platform, keyed as the loop keys it,
+        // where half of the run's work is done (chats with a model weigh more).
         let split = (first.len() >= self.split_chats)
-            .then(|| (first.len() / 2..first.len()).find_map(|i| Some((i, record_key(&first[i])?))))
+            .then(|| {
+                let middle = work_middle(&first, &known.tastes);
+                (middle..first.len()).find_map(|i| Some((i, record_key(&first[i])?)))
+            })
             .flatten();
         let parts = match split {
             Some((i, key)) => {
@@ -668,6 +672,36 @@ fn record_key(rec: &ChatRecord) -> Option<String> {
     let mut key = String::new();
     write_chat_key(&chat, &mut key);
     Some(key)
+}
+
+/// How much more planning a chat with a model costs than one without (it scores its lists and
+/// builds messages of its own, where the others share theirs): 68 µs against 2.6 µs in the
+/// planning bench.
+const MODEL_WORK: usize = 24;
+
+/// The index of `chats` where half of their planning work is done: chats with a model weigh
+/// `MODEL_WORK`, others one, so that a run whose rating chats sit together (one platform, or
+/// the oldest chats) still keeps both threads busy to the end.
+fn work_middle(chats: &[ChatRecord], tastes: &HashMap<String, Taste>) -> usize {
+    if tastes.is_empty() {
+        return chats.len() / 2;
+    }
+    let weights: Vec<usize> = chats
+        .iter()
+        .map(|rec| match record_key(rec) {
+            Some(k) if tastes.contains_key(&k) => MODEL_WORK,
+            _ => 1,
+        })
+        .collect();
+    let half = weights.iter().sum::<usize>() / 2;
+    let mut done = 0;
+    for (i, w) in weights.iter().enumerate() {
+        done += w;
+        if done >= half {
+            return (i + 1).min(chats.len() - 1);
+        }
+    }
+    chats.len() / 2
 }
 
 /// No chat to wake for: run again in a day anyway.

@@ -7,10 +7,11 @@
 //!   limit, no 429 caused by the bot, nothing lost; CPU per message reported).
 //!
 //! `cargo bench --bench delivery [--features mimalloc] [-- plan|fanout] [-- --chats N]
-//! [-- --store DIR] [-- --models N]`; `BENCH_LOG=info` prints the service's log and the
-//! fan-out's progress. `--models N` gives the first N chats a taste model (learnt from ratings
-//! of the day's papers), so their lists are put in their own order (target: 100k chats of which
-//! 20k have a model under 2 s).
+//! [-- --store DIR] [-- --models N] [-- --embeddings D]`; `BENCH_LOG=info` prints the
+//! service's log and the fan-out's progress. `--models N` gives the first N chats a taste
+//! model (learnt from ratings of the day's papers), so their lists are put in their own order
+//! (target: 100k chats of which 20k have a model under 2 s); `--embeddings D` first gives every
+//! paper a D-dimensional embedding, which the models then weigh beside words.
 
 mod support;
 
@@ -73,6 +74,33 @@ fn setup(data: &std::path::Path, chats: usize, topics_per_chat: usize) -> Store 
     support::ingest_day(&store, d(19), 100_000..102_000);
     store.flush().unwrap();
     store
+}
+
+/// Stores a `dims`-dimensional embedding for every paper of the store's two days.
+fn add_embeddings(store: &Store, dims: usize) {
+    let latest = store.latest_day().unwrap().unwrap();
+    for sp in store
+        .papers_between(latest - chrono::Duration::days(7), latest)
+        .unwrap()
+    {
+        let mut v = vec![0f32; dims];
+        let text = format!("{} {}", sp.paper.title, sp.paper.abstract_text);
+        for w in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() > 3)
+        {
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in w.to_lowercase().bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+            v[(h % dims as u64) as usize] += if h & 1 == 0 { 1.0 } else { -1.0 };
+        }
+        store
+            .put_embedding(sp.paper.id.as_str(), "bench-embed", &v)
+            .unwrap();
+    }
+    store.set_embedding_model("bench-embed").unwrap();
+    store.flush().unwrap();
 }
 
 /// Gives the first `n` chats a taste model: eight readers' models (each liking one theme of
@@ -145,6 +173,16 @@ fn plan(chats: usize) {
     );
     // The copy (or the build) leaves most of a gigabyte of dirty pages; writing them back while
     // planning runs made the timing swing by half a second between identical runs.
+    // `--embeddings D`: every paper gets a D-dimensional embedding first (words hashed into D
+    // buckets, as the fake LLM makes them), so models weigh embeddings beside words.
+    if let Some(dims) = support::arg("--embeddings").map(|d| d.parse::<usize>().unwrap()) {
+        let t = Instant::now();
+        add_embeddings(&store, dims);
+        println!(
+            "plan: every paper embedded ({dims} dimensions) in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
     let models: usize = support::arg("--models").map_or(0, |n| n.parse().unwrap());
     if models > 0 {
         let t = Instant::now();

@@ -33,6 +33,14 @@ pub fn report(config: &Config, topics: &TopicSet) -> String {
         "off (extractive TL;DRs; set [llm] base_url and model)".into()
     };
     out.push_str(&format!("LLM summaries: {llm}\n"));
+    out.push_str(&format!(
+        "taste models: {}\n",
+        if config.llm.embeddings() {
+            format!("words and {} embeddings", config.llm.embedding_model.trim())
+        } else {
+            "words (set [llm] embedding_model to add embeddings)".into()
+        }
+    ));
     for (name, set) in [
         ("Telegram", config.telegram.token.is_some()),
         ("Discord", config.discord.token.is_some()),

@@ -76,25 +76,16 @@ fn setup(data: &std::path::Path, chats: usize, topics_per_chat: usize) -> Store 
     store
 }
 
-/// Stores a `dims`-dimensional embedding for every paper of the store's two days.
+/// Stores a `dims`-dimensional embedding for every paper of the store's two days (as the fake
+/// LLM makes them: words hashed into the dimensions).
 fn add_embeddings(store: &Store, dims: usize) {
     let latest = store.latest_day().unwrap().unwrap();
     for sp in store
         .papers_between(latest - chrono::Duration::days(7), latest)
         .unwrap()
     {
-        let mut v = vec![0f32; dims];
         let text = format!("{} {}", sp.paper.title, sp.paper.abstract_text);
-        for w in text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.len() > 3)
-        {
-            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            for b in w.to_lowercase().bytes() {
-                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-            }
-            v[(h % dims as u64) as usize] += if h & 1 == 0 { 1.0 } else { -1.0 };
-        }
+        let v = paperbell_testkit::llm::embedding_in(&text, dims);
         store
             .put_embedding(sp.paper.id.as_str(), "bench-embed", &v)
             .unwrap();

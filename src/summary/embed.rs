@@ -3,8 +3,6 @@
 //! rated, are embedded once (cached in the store) for the chats' taste models. Requests count
 //! against the LLM's daily token budget.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use super::llm::LlmError;
@@ -42,12 +40,8 @@ impl Embedder {
         if !cfg.embeddings() {
             return Ok(None);
         }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs_f64(cfg.timeout_secs))
-            .build()
-            .map_err(LlmError::Client)?;
         Ok(Some(Embedder {
-            http,
+            http: super::llm::client(cfg)?,
             url: format!("{}/embeddings", cfg.base_url.trim().trim_end_matches('/')),
             model: cfg.embedding_model.trim().to_string(),
             key: cfg.api_key.clone(),

@@ -243,6 +243,14 @@ fn tokens_used(answer: &Value, request: &Value) -> u64 {
         .unwrap_or_else(|| (request.to_string().len() + answer.to_string().len()) as u64 / 4)
 }
 
+/// The HTTP client for the LLM's server (completions and embeddings alike).
+pub(super) fn client(cfg: &LlmConfig) -> Result<reqwest::Client, LlmError> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs_f64(cfg.timeout_secs))
+        .build()
+        .map_err(LlmError::Client)
+}
+
 /// An OpenAI-compatible server, shared by everything that summarises.
 pub struct Llm {
     http: reqwest::Client,
@@ -262,10 +270,7 @@ impl Llm {
         if !cfg.enabled() {
             return Ok(None);
         }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs_f64(cfg.timeout_secs))
-            .build()
-            .map_err(LlmError::Client)?;
+        let http = client(cfg)?;
         Ok(Some(Llm {
             http,
             url: format!(

@@ -108,7 +108,12 @@ pub const EMBEDDING_DIMS: usize = 64;
 /// (so texts sharing words point the same way, as a real model's would for shared topics),
 /// unit length.
 pub fn embedding_of(text: &str) -> Vec<f32> {
-    let mut v = vec![0f32; EMBEDDING_DIMS];
+    embedding_in(text, EMBEDDING_DIMS)
+}
+
+/// `embedding_of` in `dims` dimensions.
+pub fn embedding_in(text: &str, dims: usize) -> Vec<f32> {
+    let mut v = vec![0f32; dims];
     for w in text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.len() > 3)
@@ -117,10 +122,18 @@ pub fn embedding_of(text: &str) -> Vec<f32> {
         for b in w.to_lowercase().bytes() {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
-        v[(h % EMBEDDING_DIMS as u64) as usize] += if h & 1 == 0 { 1.0 } else { -1.0 };
+        v[(h % dims as u64) as usize] += if h & 1 == 0 { 1.0 } else { -1.0 };
     }
     let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
     v.iter().map(|x| x / n).collect()
+}
+
+/// The 401 OpenAI answers a request without the required key.
+fn unauthorised(i: &Inner, headers: &HeaderMap) -> Option<Response> {
+    let k = i.key.as_ref()?;
+    let want = format!("Bearer {k}");
+    (headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&want))
+        .then(|| error(StatusCode::UNAUTHORIZED, "Incorrect API key provided"))
 }
 
 /// `POST /v1/embeddings` as OpenAI answers it: `input` a string or an array of them.
@@ -134,11 +147,8 @@ async fn embeddings(
     };
     {
         let mut i = inner.lock().unwrap();
-        if let Some(k) = &i.key {
-            let want = format!("Bearer {k}");
-            if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&want) {
-                return error(StatusCode::UNAUTHORIZED, "Incorrect API key provided");
-            }
+        if let Some(refused) = unauthorised(&i, &headers) {
+            return refused;
         }
         i.requests.push(req.clone());
         if let Some(Fault::ServerError) = i.faults.front() {
@@ -226,11 +236,8 @@ async fn completions(
     };
     let (fault, delay, tokens) = {
         let mut i = inner.lock().unwrap();
-        if let Some(k) = &i.key {
-            let want = format!("Bearer {k}");
-            if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&want) {
-                return error(StatusCode::UNAUTHORIZED, "Incorrect API key provided");
-            }
+        if let Some(refused) = unauthorised(&i, &headers) {
+            return refused;
         }
         i.requests.push(req.clone());
         i.in_flight += 1;

@@ -626,12 +626,20 @@ fn weekly_cadence_and_for_you_categories_are_settings() {
     ] {
         assert!(is_user_error(&env.run(&me, set(k, v))), "{k} {v}");
     }
+    let typo = env.run(&me, set("cats", "cs.RO cs.CW"));
+    assert!(
+        text(&typo).starts_with("cs.CW: not an arXiv category (did you mean cs.CV?)"),
+        "{}",
+        text(&typo)
+    );
     assert!(!is_user_error(&env.run(&me, set("every", "Monday"))));
     assert!(!is_user_error(&env.run(&me, set("cats", "cs.cv, CS.RO"))));
     let s = env.run(&me, Command::Settings { change: None });
     let s = text(&s);
     assert!(
-        s.contains("every mon") && s.contains("weekly digest") && s.contains("cats cs.CV cs.RO"),
+        s.contains("every mon")
+            && s.contains("weekly digest on mon")
+            && s.contains("cats cs.CV cs.RO"),
         "{s}"
     );
     env.run(&me, set("cats", "off"));

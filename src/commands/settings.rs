@@ -4,6 +4,7 @@ use paperbell_chat::{Caller, Reply};
 
 use super::{CommandError, Commands, user};
 use crate::i18n::{Lang, t};
+use crate::model::categories::{CATEGORIES, CategorySet, UnknownCategory, closest};
 use crate::model::chat::{Cadence, ChatRecord, Effective, SettingError};
 
 impl Commands<'_> {
@@ -17,6 +18,22 @@ impl Commands<'_> {
     ) -> Result<Reply, CommandError> {
         let mut rec = record.unwrap_or_else(|| ChatRecord::new(&caller.chat));
         if let Err(e) = rec.settings.set(key, value) {
+            // Which category is not one, and what was probably meant.
+            if let (SettingError::Cats, Err(UnknownCategory(bad))) = (e, CategorySet::parse(value))
+            {
+                let near = closest(&bad, CATEGORIES.iter().copied(), 1);
+                let mut text = format!(
+                    "{bad}: {}",
+                    t(lang, "not an arXiv category", "不是 arXiv 分类")
+                );
+                if let Some(n) = near.first() {
+                    text.push_str(&format!(
+                        " ({} {n}?)",
+                        t(lang, "did you mean", "是否想输入")
+                    ));
+                }
+                return Ok(user(format!("{text}. {}", refusal(lang, e))));
+            }
             return Ok(user(refusal(lang, e)));
         }
         self.store.put_chat(&rec)?;
@@ -82,7 +99,11 @@ pub(super) fn show(e: &Effective) -> String {
     let l = e.lang;
     let when = match e.every {
         Cadence::Daily => t(l, "daily digest", "每日摘要").to_string(),
-        Cadence::Weekly(_) => t(l, "weekly digest", "每周摘要").to_string(),
+        Cadence::Weekly(_) => format!(
+            "{} {}",
+            t(l, "weekly digest on", "每周摘要，"),
+            e.every.as_str()
+        ),
     };
     let cats = if e.cats.is_empty() {
         t(

@@ -92,8 +92,8 @@ impl Commands<'_> {
             ),
             t(
                 lang,
-                "Rate papers with their number buttons (👍 👎 ⭐) to teach it; /settings cats cs.CV cs.RO sets the categories.",
-                "用论文的编号按钮评分（👍 👎 ⭐）来训练它；/settings cats cs.CV cs.RO 可设置分类。"
+                "Rate papers with their number buttons (👍 👎 ⭐) or /import your library to teach it; /settings cats (e.g. cats cs.CV cs.RO) changes the categories.",
+                "用论文的编号按钮评分（👍 👎 ⭐）或 /import 导入文献库来训练它；/settings cats（如 cats cs.CV cs.RO）可更改分类。"
             )
         )))
     }

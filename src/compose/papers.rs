@@ -2,10 +2,9 @@
 
 use chrono::NaiveDate;
 
+use super::for_you::{is_for_you, papers_in};
 use crate::model::chat::Subscription;
 use crate::model::paper::{Category, StoredPaper};
-
-use super::for_you::{is_for_you, papers_in};
 use crate::store::{Store, StoreError};
 use crate::topics::{MatchText, Topic, TopicSet};
 
@@ -30,7 +29,8 @@ pub fn topic_of(topics: &TopicSet, s: &Subscription) -> Option<Topic> {
 }
 
 /// A subscription's papers announced (for a configured topic: entered into it; for `for-you`:
-/// in the categories its query names, as `for_you::scoped` sets it) from `from` on, oldest day first and in arrival order within a day; the store's newest day bounds it.
+/// in the categories its query names, as `for_you::scoped` sets it) from `from` on, oldest day
+/// first and in arrival order within a day; the store's newest day bounds it.
 pub fn papers_between(
     store: &Store,
     topics: &TopicSet,

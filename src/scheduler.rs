@@ -225,6 +225,8 @@ pub struct FetchJob {
     /// Woken after each fetch (and its enrichment's hf-daily papers) to catch the search
     /// index up in the background.
     pub search: Option<IndexWake>,
+    /// Woken when enrichment gave rated papers their embeddings: those chats learn again.
+    pub learn: Option<crate::learn::LearnWake>,
 }
 
 impl FetchJob {
@@ -315,6 +317,11 @@ impl FetchJob {
                         tracing::warn!("enrichment: {err}");
                     }
                     tracing::info!("enriched: {}", r.summary());
+                    if r.retrain > 0
+                        && let Some(learn) = &self.learn
+                    {
+                        learn.wake();
+                    }
                     // Digests planned meanwhile render from the store when sent; planning
                     // again lets hf-daily's new day reach its subscribers now.
                     if let Some(n) = &self.fetched {

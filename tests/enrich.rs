@@ -493,6 +493,14 @@ async fn with_an_embedding_model_taste_models_weigh_embeddings_beside_words() {
     let report = enricher(&e, &c).run(Default::default()).await;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.embedded, 71, "the day's 70 papers and the rated one");
+    assert_eq!(report.retrain, 1, "the chat that rated it learns again");
+    assert!(
+        e.store
+            .taste_dirty()
+            .unwrap()
+            .iter()
+            .any(|(c, _)| c == "telegram:1")
+    );
     let embeds: Vec<serde_json::Value> = fake
         .requests()
         .into_iter()

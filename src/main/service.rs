@@ -175,6 +175,7 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
         fetched: platforms.then_some(fetched),
         clock: Clock::System,
         search: search.is_some().then_some(search_wake),
+        learn: Some(learn_wake.clone()),
     };
     let stop = svc.shutdown.clone();
     svc.spawn("fetch", async move { Ok(job.run(stop).await?) });

@@ -127,6 +127,30 @@ impl Store {
     }
 
     /// Every paper `chat` rated or imported, with its tally, in paper id order.
+    /// Marks for retraining every chat that rated one of `papers` (their features changed: they
+    /// got an embedding); how many chats.
+    pub fn mark_rated_for_retrain(&self, papers: &[String]) -> Result<usize> {
+        let papers: std::collections::HashSet<&[u8]> =
+            papers.iter().map(|p| p.as_bytes()).collect();
+        let mut chats = std::collections::BTreeSet::new();
+        for item in self.db.scan_prefix([b'R']) {
+            let (k, _) = item?;
+            let mut parts = k[1..].split(|b| *b == 0);
+            if let (Some(chat), Some(paper)) = (parts.next(), parts.next())
+                && papers.contains(paper)
+            {
+                chats.insert(String::from_utf8_lossy(chat).into_owned());
+            }
+        }
+        for chat in &chats {
+            self.db.insert(
+                dirty_key(chat),
+                (self.db.generate_id()? as i64).to_be_bytes().to_vec(),
+            )?;
+        }
+        Ok(chats.len())
+    }
+
     /// Every paper some chat rated or imported, once each (the papers embeddings are kept for).
     pub fn rated_papers(&self) -> Result<Vec<String>> {
         let mut out = std::collections::BTreeSet::new();

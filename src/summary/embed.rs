@@ -32,6 +32,8 @@ pub struct Embedder {
 pub struct Embedded {
     pub papers: usize,
     pub requests: usize,
+    /// The papers embedded.
+    pub ids: Vec<String>,
 }
 
 impl Embedder {
@@ -109,6 +111,7 @@ impl Embedder {
             for (sp, v) in chunk.iter().zip(&vectors) {
                 store.put_embedding(sp.paper.id.as_str(), &self.model, v)?;
                 done.papers += 1;
+                done.ids.push(sp.paper.id.to_string());
             }
         }
         Ok(done)

@@ -36,6 +36,8 @@ pub struct EnrichReport {
     pub overviews: usize,
     /// Papers embedded for taste models (`[llm] embedding_model`).
     pub embedded: usize,
+    /// Chats whose rated papers got an embedding: marked to be learnt again.
+    pub retrain: usize,
     pub errors: Vec<String>,
 }
 
@@ -173,7 +175,14 @@ impl Enricher {
             }
         };
         match embedder.embed_missing(&self.store, &papers).await {
-            Ok(done) => report.embedded = done.papers,
+            Ok(done) => {
+                report.embedded = done.papers;
+                // Models learnt before their papers had embeddings weigh words only.
+                match self.store.mark_rated_for_retrain(&done.ids) {
+                    Ok(n) => report.retrain = n,
+                    Err(e) => report.errors.push(e.to_string()),
+                }
+            }
             Err(e) => report.errors.push(format!("embeddings: {e}")),
         }
     }

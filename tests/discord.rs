@@ -663,9 +663,10 @@ impl Handler for Slow {
         caller: &Caller,
         paper: &str,
         rate: paperbell_chat::Rate,
+        tap: &str,
     ) -> Result<paperbell_chat::Rated, paperbell_chat::NotRated> {
         std::thread::sleep(self.1);
-        self.0.rate(caller, paper, rate)
+        self.0.rate(caller, paper, rate, tap)
     }
     fn rated(&self, chat: &ChatRef, papers: &[String]) -> Vec<paperbell_chat::Rated> {
         self.0.rated(chat, papers)

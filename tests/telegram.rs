@@ -833,7 +833,8 @@ async fn papers_are_rated_in_two_taps_and_every_group_member_counts() {
         .collect();
     assert_eq!(row[0], "2: 👍", "{rows:?}");
     // Second tap: 👍, stored, shown on the number; the row goes.
-    fake.press(me, me, r.message_id, &format!("v:u:{paper}"))
+    let up_tap = fake
+        .press(me, me, r.message_id, &format!("v:u:{paper}"))
         .await;
     let edits = fake.wait_calls("editMessageReplyMarkup", 2).await;
     let labels: Vec<&str> = edits[1]["reply_markup"]["inline_keyboard"]
@@ -858,14 +859,22 @@ async fn papers_are_rated_in_two_taps_and_every_group_member_counts() {
         "{toasts:?}"
     );
     assert_eq!(new_messages(), sent_before, "a tap sends no message");
+    // The same tap handed over again (as after a crash before it was answered): answered,
+    // counted once, not taken back.
+    fake.press_as(me, me, r.message_id, &format!("v:u:{paper}"), &up_tap)
+        .await;
+    fake.wait_calls("answerCallbackQuery", toasts.len() + 1)
+        .await;
+    let tally = env.store.tally(&format!("telegram:{me}"), &paper).unwrap();
+    assert_eq!(tally.up, 1, "a redelivered tap is not a second 👍");
     // A rating of a paper the store does not have is kept too (it counts once stored).
     fake.press(me, me, r.message_id, "v:s:2401.99999").await;
-    fake.wait_calls("answerCallbackQuery", toasts.len() + 1)
+    fake.wait_calls("answerCallbackQuery", toasts.len() + 2)
         .await;
     // ⭐ saves; /saved lists saved papers, the one the store lacks by its id.
     fake.press(me, me, r.message_id, &format!("v:s:{paper}"))
         .await;
-    fake.wait_calls("answerCallbackQuery", toasts.len() + 2)
+    fake.wait_calls("answerCallbackQuery", toasts.len() + 3)
         .await;
     let saved = env.ask(me, "/saved", 1).await.remove(0);
     assert!(

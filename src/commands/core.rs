@@ -140,7 +140,7 @@ impl Handler for ChatCore {
         }
     }
 
-    fn rate(&self, caller: &Caller, paper: &str, rate: Rate) -> Result<Rated, NotRated> {
+    fn rate(&self, caller: &Caller, paper: &str, rate: Rate, tap: &str) -> Result<Rated, NotRated> {
         let lang = self.lang(caller);
         let Some(id) = PaperId::parse(paper) else {
             return Err(NotRated(
@@ -155,13 +155,13 @@ impl Handler for ChatCore {
         let member = caller.member.as_deref().unwrap_or(UNKNOWN_MEMBER);
         let at = self.clock.now().timestamp();
         let started = std::time::Instant::now();
-        let result = self.store.rate(
+        let result = self.store.rate_tap(
             &caller.chat.to_string(),
             id.as_str(),
             member,
             change,
             at,
-            true,
+            tap,
         );
         crate::metrics::command(caller.chat.platform, "rate", started.elapsed());
         match result {

@@ -16,6 +16,19 @@ pub struct Rating {
     pub imported: bool,
     /// When it last changed (Unix seconds).
     pub at: i64,
+    /// The tap that made it last (`tap_id` of the platform's id for it), 0 when none did: a tap
+    /// the platform hands over again (after a crash before it was answered) changes nothing.
+    pub tap: u64,
+}
+
+/// A platform's id for one tap (a Telegram callback query, a Discord interaction), as a rating
+/// keeps it: FNV-1a, never 0.
+pub fn tap_id(id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.as_bytes() {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h.max(1)
 }
 
 impl Rating {

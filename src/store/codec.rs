@@ -29,8 +29,10 @@ pub const OUTBOX_V3: u8 = 3;
 pub const DELIVERY_STATE_V1: u8 = 1;
 pub const HF_V1: u8 = 1;
 pub const SUMMARY_V1: u8 = 1;
-/// One member's rating of a paper in a chat (`model::rating::Rating`).
+/// One member's rating of a paper in a chat, before ratings kept their tap (`RatingV1`).
 pub const RATING_V1: u8 = 1;
+/// One member's rating of a paper in a chat (`model::rating::Rating`, with the tap that made it).
+pub const RATING_V2: u8 = 2;
 /// A chat's taste model (`taste::Taste`).
 pub const TASTE_V1: u8 = 1;
 /// A paper's embedding: its model, scale and bytes.
@@ -240,6 +242,50 @@ impl TryFrom<PaperRecordV1> for StoredPaper {
                 .map(|(t, d)| (t, from_days(Some(d)).unwrap_or_default()))
                 .collect(),
         })
+    }
+}
+
+/// A rating as `RATING_V1` wrote it: v2 without its tap.
+#[derive(Serialize, Deserialize)]
+pub struct RatingV1 {
+    vote: i8,
+    saved: bool,
+    imported: bool,
+    at: i64,
+}
+
+/// `RatingV1` records as the first layout wrote them, for tests of reading them.
+#[cfg(test)]
+pub struct RatingV1Fixture;
+
+#[cfg(test)]
+impl RatingV1Fixture {
+    /// A 👍 changed at `at`, encoded as `RATING_V1`.
+    pub fn liked_at(at: i64) -> Vec<u8> {
+        let r = RatingV1 {
+            vote: 1,
+            saved: false,
+            imported: false,
+            at,
+        };
+        encode(RATING_V1, &r).expect("encodes")
+    }
+}
+
+/// A rating record in either layout.
+pub fn decode_rating(bytes: &[u8]) -> Result<crate::model::rating::Rating, StoreError> {
+    match bytes.first() {
+        Some(&RATING_V1) => {
+            let r: RatingV1 = decode(RATING_V1, "rating", bytes)?;
+            Ok(crate::model::rating::Rating {
+                vote: r.vote,
+                saved: r.saved,
+                imported: r.imported,
+                at: r.at,
+                tap: 0,
+            })
+        }
+        _ => decode(RATING_V2, "rating", bytes),
     }
 }
 

@@ -9,7 +9,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::codec::{self, decode, encode};
 use super::{Result, Store, StoreError, key};
-use crate::model::rating::{IMPORT_MEMBER, Rating, RatingChange, Tally};
+use crate::model::rating::{IMPORT_MEMBER, Rating, RatingChange, Tally, tap_id};
 use crate::taste::Taste;
 
 fn rating_key(chat: &str, paper: &str, member: &str) -> Vec<u8> {
@@ -38,7 +38,7 @@ fn dirty_key(chat: &str) -> Vec<u8> {
 }
 
 fn decode_rating(v: &[u8]) -> Result<Rating> {
-    decode(codec::RATING_V1, "rating", v)
+    codec::decode_rating(v)
 }
 
 fn transaction_error(e: TransactionError<StoreError>) -> StoreError {
@@ -68,6 +68,35 @@ impl Store {
         at: i64,
         toggle: bool,
     ) -> Result<Tally> {
+        self.rate_by(chat, paper, member, change, at, toggle, None)
+    }
+
+    /// `rate` from a tap the platform identifies (`tap`, its id): the same tap handed over
+    /// again, as after a crash between storing it and answering it, changes nothing (a second
+    /// 👍 would otherwise take the first back).
+    pub fn rate_tap(
+        &self,
+        chat: &str,
+        paper: &str,
+        member: &str,
+        change: RatingChange,
+        at: i64,
+        tap: &str,
+    ) -> Result<Tally> {
+        self.rate_by(chat, paper, member, change, at, true, Some(tap_id(tap)))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn rate_by(
+        &self,
+        chat: &str,
+        paper: &str,
+        member: &str,
+        change: RatingChange,
+        at: i64,
+        toggle: bool,
+        tap: Option<u64>,
+    ) -> Result<Tally> {
         let k = rating_key(chat, paper, member);
         let dirty = dirty_key(chat);
         // A mark of its own per rating (not the time, which two ratings in a second share), so
@@ -79,11 +108,16 @@ impl Store {
                     Some(v) => decode_rating(&v).map_err(ConflictableTransactionError::Abort)?,
                     None => Rating::default(),
                 };
-                let new = change.apply(old, at, toggle);
+                if tap.is_some_and(|t| t == old.tap) {
+                    // This very tap was stored before: it is being handed over again.
+                    return Ok(());
+                }
+                let mut new = change.apply(old, at, toggle);
+                new.tap = tap.unwrap_or(0);
                 if new.is_empty() {
                     tx.remove(k.as_slice())?;
                 } else {
-                    let v = encode(codec::RATING_V1, &new)
+                    let v = encode(codec::RATING_V2, &new)
                         .map_err(ConflictableTransactionError::Abort)?;
                     tx.insert(k.as_slice(), v)?;
                 }
@@ -106,7 +140,7 @@ impl Store {
                 new += 1;
             }
             let r = RatingChange::Import.apply(Rating::default(), at, false);
-            batch.insert(k, encode(codec::RATING_V1, &r)?);
+            batch.insert(k, encode(codec::RATING_V2, &r)?);
         }
         batch.insert(
             dirty_key(chat),
@@ -286,6 +320,39 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tap_handed_over_again_counts_once_and_old_records_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let up = RatingChange::Up;
+        let t = store
+            .rate_tap("c", "2401.00001", "m", up, 1, "cb1")
+            .unwrap();
+        assert_eq!(t.up, 1);
+        // The same tap again (Telegram redelivering it after a crash): no toggle.
+        let t = store
+            .rate_tap("c", "2401.00001", "m", up, 2, "cb1")
+            .unwrap();
+        assert_eq!(t.up, 1);
+        // A second tap of 👍 by the person takes it back.
+        let t = store
+            .rate_tap("c", "2401.00001", "m", up, 3, "cb2")
+            .unwrap();
+        assert_eq!(t.up, 0);
+        // A rating as the first layout wrote it reads as one made by no tap.
+        let old = codec::RatingV1Fixture::liked_at(7);
+        store
+            .db
+            .insert(rating_key("c", "2401.00002", "m"), old)
+            .unwrap();
+        let t = store.tally("c", "2401.00002").unwrap();
+        assert_eq!((t.up, t.at), (1, 7));
+        let t = store
+            .rate_tap("c", "2401.00002", "m", up, 8, "cb3")
+            .unwrap();
+        assert_eq!(t.up, 0, "and a tap toggles it as before");
+    }
 
     #[test]
     fn ratings_add_up_per_chat_and_forget_leaves_nothing() {

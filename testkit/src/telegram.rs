@@ -297,10 +297,23 @@ impl FakeTelegram {
 
     /// A person taps an inline button carrying `data` under message `message_id` in `chat_id`.
     pub async fn press(&self, chat_id: i64, user_id: i64, message_id: i64, data: &str) -> String {
+        let id = format!("cb{}", self.message_id());
+        self.press_as(chat_id, user_id, message_id, data, &id).await
+    }
+
+    /// `press` with a given callback query id: the same id again is the same tap handed over
+    /// twice (as Telegram does with an update a bot did not confirm before it died).
+    pub async fn press_as(
+        &self,
+        chat_id: i64,
+        user_id: i64,
+        message_id: i64,
+        data: &str,
+        id: &str,
+    ) -> String {
         let chat = self.chat(chat_id).unwrap_or_else(
             || json!({"id": chat_id, "type": "private", "first_name": format!("User{chat_id}")}),
         );
-        let id = format!("cb{}", self.message_id());
         // As Telegram does, the tapped message comes with its keyboard as it is now.
         let (text, markup) = self
             .shared
@@ -323,7 +336,7 @@ impl FakeTelegram {
             "chat_instance": format!("ci{chat_id}"), "data": data
         }}))
         .await;
-        id
+        id.to_string()
     }
 
     fn message_id(&self) -> i64 {

@@ -388,8 +388,10 @@ pub trait Handler: Send + Sync + 'static {
     /// subscriptions, configured topics and arXiv categories matching `typed`, best first.
     fn suggest_topics(&self, chat: &ChatRef, typed: &str) -> Vec<TopicItem>;
     /// One person's tap on a paper's rating button: stored durably before this returns, then
-    /// the chat's tally of the paper. `Err` is a short text to show the person.
-    fn rate(&self, caller: &Caller, paper: &str, rate: Rate) -> Result<Rated, NotRated>;
+    /// the chat's tally of the paper. `tap` is the platform's id for the tap (a callback query,
+    /// an interaction): the same tap handed over twice counts once. `Err` is a short text to
+    /// show the person.
+    fn rate(&self, caller: &Caller, paper: &str, rate: Rate, tap: &str) -> Result<Rated, NotRated>;
     /// The chat's tallies of `papers`, for the buttons under a message (in order).
     fn rated(&self, chat: &ChatRef, papers: &[String]) -> Vec<Rated>;
 }

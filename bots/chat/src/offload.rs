@@ -59,9 +59,15 @@ impl Offload {
         self.run(move |h| h.chat_moved(&from, &to)).await;
     }
 
-    pub async fn rate(&self, caller: &Caller, paper: &str, rate: Rate) -> Result<Rated, NotRated> {
-        let (caller, paper) = (caller.clone(), paper.to_string());
-        self.run(move |h| h.rate(&caller, &paper, rate))
+    pub async fn rate(
+        &self,
+        caller: &Caller,
+        paper: &str,
+        rate: Rate,
+        tap: &str,
+    ) -> Result<Rated, NotRated> {
+        let (caller, paper, tap) = (caller.clone(), paper.to_string(), tap.to_string());
+        self.run(move |h| h.rate(&caller, &paper, rate, &tap))
             .await
             .unwrap_or_else(|| {
                 Err(NotRated(

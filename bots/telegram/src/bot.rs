@@ -538,7 +538,7 @@ impl TelegramBot {
         let _turn = self.inner.rating_locks[stripe].lock().await;
         let mut toast = None;
         if let RateTap::Rate(rate) = what {
-            match self.inner.core.rate(caller, id, *rate).await {
+            match self.inner.core.rate(caller, id, *rate, &q.id.0).await {
                 Ok(r) => toast = Some(rated_toast(*rate, &r, lang)),
                 Err(refused) => {
                     let _ = bot

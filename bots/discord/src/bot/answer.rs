@@ -200,7 +200,11 @@ impl DiscordBot {
         }
         let lang = self.lang(caller).await;
         if let RateTap::Rate(rate) = what
-            && let Err(refused) = self.inner.core.rate(caller, id, *rate).await
+            && let Err(refused) = self
+                .inner
+                .core
+                .rate(caller, id, *rate, &i.id.get().to_string())
+                .await
         {
             return self.answer(vec![ephemeral(refused.0)], false);
         }

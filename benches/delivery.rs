@@ -76,20 +76,26 @@ fn setup(data: &std::path::Path, chats: usize, topics_per_chat: usize) -> Store 
     store
 }
 
-/// Stores a `dims`-dimensional embedding for every paper of the store's two days (as the fake
+/// Stores a `dims`-dimensional embedding for every paper of the store's last week (as the fake
 /// LLM makes them: words hashed into the dimensions).
 fn add_embeddings(store: &Store, dims: usize) {
     let latest = store.latest_day().unwrap().unwrap();
-    for sp in store
+    let papers = store
         .papers_between(latest - chrono::Duration::days(7), latest)
-        .unwrap()
-    {
-        let text = format!("{} {}", sp.paper.title, sp.paper.abstract_text);
-        let v = paperbell_testkit::llm::embedding_in(&text, dims);
-        store
-            .put_embedding(sp.paper.id.as_str(), "bench-embed", &v)
-            .unwrap();
-    }
+        .unwrap();
+    let vectors: Vec<Vec<f32>> = papers
+        .iter()
+        .map(|sp| {
+            let text = format!("{} {}", sp.paper.title, sp.paper.abstract_text);
+            paperbell_testkit::llm::embedding_in(&text, dims)
+        })
+        .collect();
+    let embedded: Vec<(&str, &[f32])> = papers
+        .iter()
+        .zip(&vectors)
+        .map(|(sp, v)| (sp.paper.id.as_str(), v.as_slice()))
+        .collect();
+    store.put_embeddings("bench-embed", &embedded).unwrap();
     store.set_embedding_model("bench-embed").unwrap();
     store.flush().unwrap();
 }

@@ -35,6 +35,21 @@ impl Env {
         }
     }
 
+    /// Stores `n` generated papers announced on one day (every 7th NeRF-titled).
+    fn ingest_rss(&self, n: usize) {
+        let doc = common::rss_doc(n);
+        self.store
+            .ingest(&parse(doc.as_bytes()).unwrap().papers, &self.topics)
+            .unwrap();
+    }
+
+    /// The private chat's member rates `paper` at `at`, as the command line does (no toggle).
+    fn rate(&self, paper: &str, change: paperbell::model::rating::RatingChange, at: i64) {
+        self.store
+            .rate("telegram:42", paper, "42", change, at, false)
+            .unwrap();
+    }
+
     fn run(&self, caller: &Caller, cmd: Command) -> Reply {
         Commands {
             store: &self.store,
@@ -228,10 +243,7 @@ fn topics_show_what_is_subscribed() {
 #[test]
 fn recent_pages_with_a_more_command() {
     let env = Env::new(&[]);
-    let doc = common::rss_doc(30);
-    env.store
-        .ingest(&parse(doc.as_bytes()).unwrap().papers, &env.topics)
-        .unwrap();
+    env.ingest_rss(30);
     let me = private();
     let first = env.run(
         &me,
@@ -358,10 +370,7 @@ fn paper_and_search() {
 #[test]
 fn digest_uses_the_newest_day_and_the_chats_max() {
     let env = Env::new(&[]);
-    let doc = common::rss_doc(28); // 4 NeRF-titled papers (every 7th)
-    env.store
-        .ingest(&parse(doc.as_bytes()).unwrap().papers, &env.topics)
-        .unwrap();
+    env.ingest_rss(28); // 4 NeRF-titled papers (every 7th)
     let me = private();
     assert!(
         is_user_error(&env.run(&me, Command::Digest)),
@@ -655,10 +664,7 @@ fn weekly_cadence_and_for_you_categories_are_settings() {
 #[test]
 fn for_you_is_a_subscription_in_the_chats_categories() {
     let env = Env::new(&[]);
-    let doc = common::rss_doc(28);
-    env.store
-        .ingest(&parse(doc.as_bytes()).unwrap().papers, &env.topics)
-        .unwrap();
+    env.ingest_rss(28);
     let me = private();
     env.run(&me, set("cats", "math.ST"));
     let r = env.run(&me, sub("for-you"));
@@ -698,10 +704,7 @@ fn for_you_is_a_subscription_in_the_chats_categories() {
 #[test]
 fn import_takes_typed_ids_and_files_and_refuses_broken_ones_whole() {
     let env = Env::new(&[]);
-    let doc = common::rss_doc(14);
-    env.store
-        .ingest(&parse(doc.as_bytes()).unwrap().papers, &env.topics)
-        .unwrap();
+    env.ingest_rss(14);
     let me = private();
     let import = |text: &str, file: Option<paperbell_chat::Upload>| {
         env.run(
@@ -781,25 +784,17 @@ fn import_takes_typed_ids_and_files_and_refuses_broken_ones_whole() {
 #[test]
 fn saved_papers_export_as_bibtex_that_imports_back() {
     let env = Env::new(&[]);
-    let doc = common::rss_doc(7);
-    env.store
-        .ingest(&parse(doc.as_bytes()).unwrap().papers, &env.topics)
-        .unwrap();
+    env.ingest_rss(7);
     let me = private();
     for (i, id) in [common::id_of(2), common::id_of(5), "2501.99999".to_string()]
         .iter()
         .enumerate()
     {
-        env.store
-            .rate(
-                "telegram:42",
-                id,
-                "42",
-                paperbell::model::rating::RatingChange::Save,
-                100 + i as i64,
-                false,
-            )
-            .unwrap();
+        env.rate(
+            id,
+            paperbell::model::rating::RatingChange::Save,
+            100 + i as i64,
+        );
     }
     let r = env.run(
         &me,
@@ -835,10 +830,7 @@ fn saved_papers_export_as_bibtex_that_imports_back() {
 #[test]
 fn digest_on_request_follows_the_chats_model() {
     let env = Env::new(&[]);
-    let doc = common::rss_doc(28);
-    env.store
-        .ingest(&parse(doc.as_bytes()).unwrap().papers, &env.topics)
-        .unwrap();
+    env.ingest_rss(28);
     let me = private();
     env.run(&me, sub("cs.CV"));
     env.run(&me, set("max", "3"));
@@ -849,16 +841,11 @@ fn digest_on_request_follows_the_chats_model() {
     assert!(before[0].papers.iter().all(|p| p.relevance.is_none()));
     // The chat likes NeRF papers (every 7th is one).
     for i in [0, 7, 14] {
-        env.store
-            .rate(
-                "telegram:42",
-                &common::id_of(i),
-                "42",
-                paperbell::model::rating::RatingChange::Up,
-                1,
-                false,
-            )
-            .unwrap();
+        env.rate(
+            &common::id_of(i),
+            paperbell::model::rating::RatingChange::Up,
+            1,
+        );
     }
     paperbell::learn::retrain(&env.store, "telegram:42").unwrap();
     let r = env.run(&me, Command::Digest);

@@ -275,7 +275,7 @@ async fn killed_while_members_rate_every_answered_rating_is_kept_and_learnt() {
     assert_eq!(papers.len(), 5, "{:?}", list.buttons());
     // Every member taps 👍 (or ⭐ for every third) on one paper; the kill comes once a share
     // of the taps has been answered, with the rest in flight.
-    let mut pressed: HashMap<String, (i64, String, char)> = HashMap::new();
+    let mut pressed: HashMap<String, (String, char)> = HashMap::new();
     for m in 0..MEMBERS {
         let paper = &papers[m as usize % papers.len()];
         let kind = if m % 3 == 0 { 's' } else { 'u' };
@@ -287,7 +287,7 @@ async fn killed_while_members_rate_every_answered_rating_is_kept_and_learnt() {
                 &format!("v:{kind}:{paper}"),
             )
             .await;
-        pressed.insert(id, (2000 + m, paper.clone(), kind));
+        pressed.insert(id, (paper.clone(), kind));
     }
     let t0 = Instant::now();
     while fake.calls("answerCallbackQuery").len() < MEMBERS as usize / 4 {
@@ -317,14 +317,14 @@ async fn killed_while_members_rate_every_answered_rating_is_kept_and_learnt() {
                     .filter(|id| {
                         pressed
                             .get(*id)
-                            .is_some_and(|(_, p, kind)| p == paper && *kind == k)
+                            .is_some_and(|(p, kind)| p == paper && *kind == k)
                     })
                     .count() as u32
             };
             let made = |k: char| {
                 pressed
                     .values()
-                    .filter(|(_, p, kind)| p == paper && *kind == k)
+                    .filter(|(p, kind)| p == paper && *kind == k)
                     .count() as u32
             };
             let t = tallies.get(paper).cloned().unwrap_or_default();

@@ -178,14 +178,7 @@ impl World {
     /// Subscribes a chat as `/subscribe` does (digests start after the latest stored day).
     fn subscribe(&self, chat: &str, topic: &str, time: &str, tz: &str) {
         let c = tg(chat);
-        let mut rec = self
-            .store
-            .chat(&c)
-            .unwrap()
-            .unwrap_or_else(|| ChatRecord::new(&c));
-        rec.settings.set("time", time).unwrap();
-        rec.settings.set("tz", tz).unwrap();
-        self.store.put_chat(&rec).unwrap();
+        self.set(chat, &[("time", time), ("tz", tz)]);
         let t = common::shipped_topics().resolve(topic).unwrap();
         self.store
             .subscribe(
@@ -204,6 +197,19 @@ impl World {
     /// (key, value) pairs.
     fn subscribe_for_you(&self, chat: &str, settings: &[(&str, &str)]) {
         let c = tg(chat);
+        self.set(chat, settings);
+        let sub = Subscription {
+            topic_id: "for-you".into(),
+            topic_name: "for-you".into(),
+            query: None,
+            since: self.store.latest_day().unwrap(),
+        };
+        self.store.subscribe(&c, &sub).unwrap();
+    }
+
+    /// Changes a chat's settings as `/settings key value` does, creating its record if new.
+    fn set(&self, chat: &str, settings: &[(&str, &str)]) {
+        let c = tg(chat);
         let mut rec = self
             .store
             .chat(&c)
@@ -213,13 +219,6 @@ impl World {
             rec.settings.set(k, v).unwrap();
         }
         self.store.put_chat(&rec).unwrap();
-        let sub = Subscription {
-            topic_id: "for-you".into(),
-            topic_name: "for-you".into(),
-            query: None,
-            since: self.store.latest_day().unwrap(),
-        };
-        self.store.subscribe(&c, &sub).unwrap();
     }
 
     /// Starts planning and sending; returns the token that stops them.
@@ -825,10 +824,7 @@ async fn a_weekly_chat_gets_one_digest_a_week_with_the_weeks_best() {
     let w = World::new(utc(11, 18, 12, 0));
     w.announce(day(11, 18), 0..7);
     w.subscribe("1", "cs.CV", "09:00", "UTC");
-    let c = tg("1");
-    let mut rec = w.store.chat(&c).unwrap().unwrap();
-    rec.settings.set("every", "mon").unwrap();
-    w.store.put_chat(&rec).unwrap();
+    w.set("1", &[("every", "mon")]);
     w.subscribe("2", "cs.CV", "09:00", "UTC");
     let run = w.start(cfg());
     // The week's best: Monday's cs.CV papers have code and upvotes (Hugging Face's facts).

@@ -1049,7 +1049,7 @@ async fn imports_come_as_attachments_and_saved_papers_leave_as_a_bibtex_file() {
         "{r:?}"
     );
     assert_eq!(env.store.chat_ratings(&chat).unwrap().len(), 2);
-    // A member without Manage Channels may not import (the file is not fetched).
+    // A member without Manage Channels may not import: refused, privately.
     let member = Ctx::guild(GUILD, channel, 602, 0);
     let file = fake.attachment("library.bib", bib.as_bytes());
     let token = fake

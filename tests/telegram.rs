@@ -1077,5 +1077,4 @@ async fn imports_and_bibtex_exports_travel_as_documents() {
     ids.sort();
     assert_eq!(ids, [common::id_of(7), common::id_of(100)]);
     assert_eq!(fake.rejected(), vec![]);
-    env.stop.cancel();
 }

@@ -12,7 +12,8 @@ pub const SUGGESTIONS: usize = 25;
 
 /// Topics matching what a person has typed so far, best first: names or ids starting with it,
 /// then containing it; this chat's subscriptions before configured topics before `for-you`
-/// before arXiv categories. With nothing typed: the subscriptions, then the configured topics. Pure.
+/// before arXiv categories. With nothing typed: the subscriptions, then the configured topics.
+/// Pure.
 pub fn suggest_topics(
     topics: &TopicSet,
     subs: &[Subscription],

@@ -9,7 +9,6 @@ use super::{CommandError, Commands, user};
 use crate::compose::item;
 use crate::i18n::{Lang, t};
 use crate::learn::import::{CHAT_TITLE_LOOKUPS, ImportError, Imported, import};
-use crate::model::paper::PaperId;
 use crate::sources::library::{LibraryError, Saved, to_bibtex};
 
 /// Saved papers per page of `/saved`.
@@ -44,45 +43,12 @@ impl Commands<'_> {
         saved.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let total = saved.len();
         if bibtex {
-            let stored: Vec<Option<crate::model::paper::StoredPaper>> = saved
-                .iter()
-                .map(|(id, _)| {
-                    Ok(PaperId::parse(id)
-                        .map(|p| self.store.paper(&p))
-                        .transpose()?
-                        .flatten())
-                })
-                .collect::<Result<_, CommandError>>()?;
-            let entries: Vec<Saved> = saved
-                .iter()
-                .zip(&stored)
-                .map(|((id, _), sp)| match sp {
-                    Some(sp) => Saved::Stored(&sp.paper),
-                    None => Saved::Id(id),
-                })
-                .collect();
-            return Ok(Reply::File {
-                name: "paperbell-saved.bib".into(),
-                bytes: to_bibtex(&entries).into_bytes(),
-                caption: format!(
-                    "{} ({total}): {}",
-                    t(lang, "Saved here", "此处的收藏"),
-                    t(
-                        lang,
-                        "a BibTeX file for Zotero, Mendeley or LaTeX",
-                        "可导入 Zotero、Mendeley 或 LaTeX 的 BibTeX 文件"
-                    )
-                ),
-            });
+            return self.saved_bibtex(lang, &saved);
         }
         let from = page as usize * SAVED_PER_PAGE;
         let mut papers = Vec::new();
         for (id, _) in saved.iter().skip(from).take(SAVED_PER_PAGE) {
-            let stored = PaperId::parse(id)
-                .map(|p| self.store.paper(&p))
-                .transpose()?
-                .flatten();
-            papers.push(match stored {
+            papers.push(match self.store.paper_by_id(id)? {
                 Some(sp) => item(self.store, &sp, &[], lang)?,
                 // Saved, but no longer (or never) stored: the id and its link still help.
                 None => PaperItem {
@@ -116,6 +82,37 @@ impl Commands<'_> {
                 page: page + 1,
                 bibtex: false,
             }),
+        })
+    }
+
+    /// `/saved bib`: every saved paper (newest first) as a BibTeX file, by id when the store
+    /// no longer has it.
+    fn saved_bibtex(&self, lang: Lang, saved: &[(String, i64)]) -> Result<Reply, CommandError> {
+        let stored = saved
+            .iter()
+            .map(|(id, _)| self.store.paper_by_id(id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let entries: Vec<Saved> = saved
+            .iter()
+            .zip(&stored)
+            .map(|((id, _), sp)| match sp {
+                Some(sp) => Saved::Stored(&sp.paper),
+                None => Saved::Id(id),
+            })
+            .collect();
+        Ok(Reply::File {
+            name: "paperbell-saved.bib".into(),
+            bytes: to_bibtex(&entries).into_bytes(),
+            caption: format!(
+                "{} ({}): {}",
+                t(lang, "Saved here", "此处的收藏"),
+                saved.len(),
+                t(
+                    lang,
+                    "a BibTeX file for Zotero, Mendeley or LaTeX",
+                    "可导入 Zotero、Mendeley 或 LaTeX 的 BibTeX 文件"
+                )
+            ),
         })
     }
 

@@ -9,7 +9,6 @@ use paperbell_chat::{DigestMessage, Lang, PaperItem, TldrSource};
 
 use super::overview_with_llm;
 use crate::model::delivery::OutboxItem;
-use crate::model::paper::PaperId;
 use crate::store::{Store, StoreError};
 use crate::taste::{Features, Scorer, Taste};
 
@@ -56,11 +55,7 @@ pub fn digest_message(
         let mut p = match cached {
             Some(p) => p,
             None => {
-                let Some(sp) = PaperId::parse(id)
-                    .map(|pid| store.paper(&pid))
-                    .transpose()?
-                    .flatten()
-                else {
+                let Some(sp) = store.paper_by_id(id)? else {
                     // Not stored any more: the rest of the digest still goes out.
                     continue;
                 };
@@ -114,11 +109,7 @@ fn relevance(
     lang: Lang,
     cache: &Mutex<PaperCache>,
 ) -> Result<Option<paperbell_chat::Relevance>, StoreError> {
-    let Some(sp) = PaperId::parse(id)
-        .map(|p| store.paper(&p))
-        .transpose()?
-        .flatten()
-    else {
+    let Some(sp) = store.paper_by_id(id)? else {
         return Ok(None);
     };
     let cached = cache

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use paperbell_chat::{Lang, Relevance, t};
 
-use crate::model::paper::{PaperId, StoredPaper};
+use crate::model::paper::StoredPaper;
 use crate::store::{Embeddings, Store, StoreError};
 use crate::taste::{
     Example, Features, Personal, Reason, Scorer, Taste, Vocabulary, WordCounts, mark,
@@ -110,11 +110,11 @@ pub fn learn(store: &Store, chat: &str) -> Result<Option<(Taste, Learnt)>, Store
         {
             continue;
         }
-        let Some(sp) = PaperId::parse(id).and_then(|p| store.paper(&p).transpose()) else {
+        let Some(sp) = store.paper_by_id(id)? else {
             learnt.missing += 1;
             continue;
         };
-        let f = featurizer.features(&sp?)?;
+        let f = featurizer.features(&sp)?;
         if opinion > 0 {
             liked.push((id.clone(), f));
         } else {
@@ -212,10 +212,8 @@ pub fn reason_text(
     Ok(match reason {
         Reason::None => None,
         Reason::Like(id) => {
-            let title = PaperId::parse(id)
-                .map(|p| store.paper(&p))
-                .transpose()?
-                .flatten()
+            let title = store
+                .paper_by_id(id)?
                 .map(|sp| shorten(&sp.paper.title, 60))
                 .unwrap_or_else(|| id.clone());
             Some(format!("{} “{title}”", t(lang, "like", "类似")))

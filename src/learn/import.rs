@@ -1,7 +1,8 @@
 //! An import: a reader's library (BibTeX, or lines of arXiv ids and URLs) matched to arXiv
 //! papers, the ones the store lacks fetched from arXiv, and every matched paper recorded as
 //! liked by the chat. Titles without an id are looked up through the arXiv API, one request at
-//! a time (the client's polite pace), at most `MAX_TITLE_LOOKUPS` per import (fewer from a chat).
+//! a time (the client's polite pace), at most `MAX_TITLE_LOOKUPS` per import (fewer from a
+//! chat).
 
 use std::collections::BTreeSet;
 

@@ -45,7 +45,7 @@ pub enum Saved<'a> {
 /// `archivePrefix` and `primaryClass`), so that Zotero and `paperbell import` read them back.
 pub fn to_bibtex(papers: &[Saved]) -> String {
     let mut out = String::new();
-    let mut keys: Vec<String> = Vec::new();
+    let mut keys = std::collections::HashSet::new();
     for saved in papers {
         let (id, paper) = match saved {
             Saved::Stored(p) => (p.id.as_str(), Some(*p)),
@@ -55,7 +55,7 @@ pub fn to_bibtex(papers: &[Saved]) -> String {
         if keys.contains(&key) {
             key.push_str(&format!("_{}", keys.len()));
         }
-        keys.push(key.clone());
+        keys.insert(key.clone());
         out.push_str(&format!("@misc{{{key},\n"));
         if let Some(p) = paper {
             field(&mut out, "title", &p.title);

@@ -27,12 +27,11 @@ pub struct Embeddings<'s> {
 impl Embeddings<'_> {
     /// The paper's embedding, if it has one from the model in use.
     pub fn get(&self, id: &str) -> Result<Option<Vec<f32>>> {
-        let Some(v) = self.store.db.get(key(b'E', &[id.as_bytes()]))? else {
-            return Ok(None);
-        };
-        let r: EmbeddingRecord = decode(codec::EMBEDDING_V1, "embedding", &v)?;
-        Ok((r.model == self.model)
-            .then(|| r.values.iter().map(|q| f32::from(*q) * r.scale).collect()))
+        Ok(self
+            .store
+            .embedding_record(id)?
+            .filter(|r| r.model == self.model)
+            .map(|r| r.values.iter().map(|q| f32::from(*q) * r.scale).collect()))
     }
 }
 
@@ -55,23 +54,27 @@ impl Store {
             .map(|model| Embeddings { store: self, model }))
     }
 
-    /// Keeps `values` as paper `id`'s embedding from `model`.
-    pub fn put_embedding(&self, id: &str, model: &str, values: &[f32]) -> Result<()> {
-        let max = values.iter().fold(0f32, |m, x| m.max(x.abs()));
-        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
-        let record = EmbeddingRecord {
-            model: model.to_string(),
-            scale,
-            values: values
-                .iter()
-                .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
-                .collect(),
-        };
-        self.db.insert(
-            key(b'E', &[id.as_bytes()]),
-            encode(codec::EMBEDDING_V1, &record)?,
-        )?;
-        // Taste features kept in memos (the background sample) take it from now on.
+    /// Keeps each `(id, values)` as that paper's embedding from `model`, in one batch.
+    pub fn put_embeddings(&self, model: &str, embedded: &[(&str, &[f32])]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (id, values) in embedded {
+            let max = values.iter().fold(0f32, |m, x| m.max(x.abs()));
+            let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+            let record = EmbeddingRecord {
+                model: model.to_string(),
+                scale,
+                values: values
+                    .iter()
+                    .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
+                    .collect(),
+            };
+            batch.insert(
+                key(b'E', &[id.as_bytes()]),
+                encode(codec::EMBEDDING_V1, &record)?,
+            );
+        }
+        self.db.apply_batch(batch)?;
+        // Taste features kept in memos (the background sample) take them from now on.
         self.paper_changes
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(())
@@ -79,11 +82,14 @@ impl Store {
 
     /// Whether paper `id` has an embedding from `model`.
     pub fn has_embedding(&self, id: &str, model: &str) -> Result<bool> {
-        let Some(v) = self.db.get(key(b'E', &[id.as_bytes()]))? else {
-            return Ok(false);
-        };
-        let r: EmbeddingRecord = decode(codec::EMBEDDING_V1, "embedding", &v)?;
-        Ok(r.model == model)
+        Ok(self.embedding_record(id)?.is_some_and(|r| r.model == model))
+    }
+
+    fn embedding_record(&self, id: &str) -> Result<Option<EmbeddingRecord>> {
+        self.db
+            .get(key(b'E', &[id.as_bytes()]))?
+            .map(|v| decode(codec::EMBEDDING_V1, "embedding", &v))
+            .transpose()
     }
 }
 
@@ -95,7 +101,7 @@ mod tests {
         let store = crate::store::Store::open(dir.path()).unwrap();
         assert!(store.embeddings().unwrap().is_none());
         let v = [0.5f32, -0.25, 0.0, 0.125];
-        store.put_embedding("2401.00001", "m1", &v).unwrap();
+        store.put_embeddings("m1", &[("2401.00001", &v)]).unwrap();
         store.set_embedding_model("m1").unwrap();
         let got = store
             .embeddings()

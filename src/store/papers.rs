@@ -41,6 +41,15 @@ impl Store {
         self.get_paper_raw(id.as_str())
     }
 
+    /// A paper by its id as a rating, a message or a file gave it (text); `None` for text that
+    /// is not an arXiv id too.
+    pub fn paper_by_id(&self, id: &str) -> Result<Option<StoredPaper>> {
+        match PaperId::parse(id) {
+            Some(p) => self.paper(&p),
+            None => Ok(None),
+        }
+    }
+
     pub(super) fn list(&self, key: &[u8]) -> Result<Vec<String>> {
         match self.db.get(key)? {
             Some(v) => decode_list(&v),

@@ -5,6 +5,8 @@
 //! Chats are keyed by the text of `telegram:ID`, `discord:ID`, or `local` (the terminal's).
 //! A rating is one key per member, so members of a group rating at once never meet on a key.
 
+use std::collections::{BTreeSet, HashSet};
+
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::codec::{self, decode, encode};
@@ -99,9 +101,7 @@ impl Store {
     ) -> Result<Tally> {
         let k = rating_key(chat, paper, member);
         let dirty = dirty_key(chat);
-        // A mark of its own per rating (not the time, which two ratings in a second share), so
-        // a retrain clears only the mark it read.
-        let mark = self.db.generate_id()? as i64;
+        let mark = self.retrain_mark()?;
         self.db
             .transaction(|tx| {
                 let old = match tx.get(&k)? {
@@ -121,7 +121,7 @@ impl Store {
                         .map_err(ConflictableTransactionError::Abort)?;
                     tx.insert(k.as_slice(), v)?;
                 }
-                tx.insert(dirty.as_slice(), mark.to_be_bytes().to_vec())?;
+                tx.insert(dirty.as_slice(), mark.to_vec())?;
                 Ok(())
             })
             .map_err(transaction_error)?;
@@ -142,10 +142,7 @@ impl Store {
             let r = RatingChange::Import.apply(Rating::default(), at, false);
             batch.insert(k, encode(codec::RATING_V2, &r)?);
         }
-        batch.insert(
-            dirty_key(chat),
-            (self.db.generate_id()? as i64).to_be_bytes().to_vec(),
-        );
+        batch.insert(dirty_key(chat), self.retrain_mark()?.to_vec());
         self.db.apply_batch(batch)?;
         self.db.flush()?;
         Ok(new)
@@ -160,44 +157,57 @@ impl Store {
         Ok(t)
     }
 
-    /// Every paper `chat` rated or imported, with its tally, in paper id order.
     /// Marks for retraining every chat that rated one of `papers` (their features changed: they
-    /// got an embedding); how many chats.
+    /// got an embedding), in one batch; how many chats.
     pub fn mark_rated_for_retrain(&self, papers: &[String]) -> Result<usize> {
-        let papers: std::collections::HashSet<&[u8]> =
-            papers.iter().map(|p| p.as_bytes()).collect();
-        let mut chats = std::collections::BTreeSet::new();
-        for item in self.db.scan_prefix([b'R']) {
-            let (k, _) = item?;
-            let mut parts = k[1..].split(|b| *b == 0);
-            if let (Some(chat), Some(paper)) = (parts.next(), parts.next())
-                && papers.contains(paper)
-            {
-                chats.insert(String::from_utf8_lossy(chat).into_owned());
+        let papers: HashSet<&[u8]> = papers.iter().map(|p| p.as_bytes()).collect();
+        let mut chats = BTreeSet::new();
+        for key in self.rating_keys() {
+            let (chat, paper) = key?;
+            if papers.contains(paper.as_bytes()) {
+                chats.insert(chat);
             }
         }
+        let mut batch = sled::Batch::default();
         for chat in &chats {
-            self.db.insert(
-                dirty_key(chat),
-                (self.db.generate_id()? as i64).to_be_bytes().to_vec(),
-            )?;
+            batch.insert(dirty_key(chat), self.retrain_mark()?.to_vec());
         }
+        self.db.apply_batch(batch)?;
         Ok(chats.len())
     }
 
     /// Every paper some chat rated or imported, once each (the papers embeddings are kept for).
     pub fn rated_papers(&self) -> Result<Vec<String>> {
-        let mut out = std::collections::BTreeSet::new();
-        for item in self.db.scan_prefix([b'R']) {
-            let (k, _) = item?;
-            // `R chat 0 paper 0 member`: the paper is the second part.
-            if let Some(paper) = k[1..].split(|b| *b == 0).nth(1) {
-                out.insert(String::from_utf8_lossy(paper).into_owned());
-            }
+        let mut out = BTreeSet::new();
+        for key in self.rating_keys() {
+            out.insert(key?.1);
         }
         Ok(out.into_iter().collect())
     }
 
+    /// (chat, paper) of every rating key, `R chat 0 paper 0 member`, in key order.
+    fn rating_keys(&self) -> impl Iterator<Item = Result<(String, String)>> + '_ {
+        self.db.scan_prefix([b'R']).filter_map(|item| {
+            let k = match item {
+                Ok((k, _)) => k,
+                Err(e) => return Some(Err(e.into())),
+            };
+            let mut parts = k[1..].split(|b| *b == 0);
+            let (chat, paper) = (parts.next()?, parts.next()?);
+            Some(Ok((
+                String::from_utf8_lossy(chat).into_owned(),
+                String::from_utf8_lossy(paper).into_owned(),
+            )))
+        })
+    }
+
+    /// A fresh retrain mark: a sled id of its own (not the time, which two ratings in a second
+    /// share), so a retrain clears only the mark it read.
+    fn retrain_mark(&self) -> Result<[u8; 8]> {
+        Ok((self.db.generate_id()? as i64).to_be_bytes())
+    }
+
+    /// Every paper `chat` rated or imported, with its tally, in paper id order.
     pub fn chat_ratings(&self, chat: &str) -> Result<Vec<(String, Tally)>> {
         let prefix = ratings_prefix(chat, None);
         let mut out: Vec<(String, Tally)> = Vec::new();

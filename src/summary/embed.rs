@@ -3,9 +3,11 @@
 //! rated, are embedded once (cached in the store) for the chats' taste models. Requests count
 //! against the LLM's daily token budget.
 
+use std::collections::HashSet;
+
 use serde_json::{Value, json};
 
-use super::llm::LlmError;
+use super::llm::{LlmError, post_json};
 use crate::clock::Clock;
 use crate::config::{LlmConfig, Secret};
 use crate::model::paper::StoredPaper;
@@ -27,15 +29,6 @@ pub struct Embedder {
     clock: Clock,
 }
 
-/// What one pass of embedding did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Embedded {
-    pub papers: usize,
-    pub requests: usize,
-    /// The papers embedded.
-    pub ids: Vec<String>,
-}
-
 impl Embedder {
     /// The configured embedder; `Ok(None)` without `llm.embedding_model`.
     pub fn new(cfg: &LlmConfig, clock: Clock) -> Result<Option<Embedder>, LlmError> {
@@ -52,10 +45,6 @@ impl Embedder {
         }))
     }
 
-    pub fn model(&self) -> &str {
-        &self.model
-    }
-
     /// One embedding per text, in order.
     pub async fn embed(&self, store: &Store, texts: &[String]) -> Result<Vec<Vec<f32>>, LlmError> {
         let day = self.clock.now().date_naive();
@@ -63,39 +52,37 @@ impl Embedder {
             return Err(LlmError::Budget(self.budget));
         }
         let request = json!({"model": self.model, "input": texts});
-        let mut req = self.http.post(&self.url).json(&request);
-        if let Some(k) = &self.key {
-            req = req.bearer_auth(k.expose());
-        }
-        let resp = req.send().await?;
-        let status = resp.status();
-        let body = resp.bytes().await?;
-        if !status.is_success() {
-            let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
-            return Err(LlmError::Status(status.as_u16(), text));
-        }
-        let answer: Value = serde_json::from_slice(&body)
-            .map_err(|e| LlmError::Malformed(format!("not an embeddings answer: {e}")))?;
+        let answer = post_json(
+            &self.http,
+            &self.url,
+            self.key.as_ref(),
+            &request,
+            "an embeddings answer",
+        )
+        .await?;
         let used = answer["usage"]["total_tokens"].as_u64().unwrap_or(0);
         store.add_llm_tokens(day, used)?;
         parse_embeddings(&answer, texts.len())
     }
 
-    /// Embeds each of `papers` that has no embedding from this model yet; stops at the first
-    /// failure (what was stored stays). The model becomes the one the store's features use.
+    /// Embeds each of `papers` that has no embedding from this model yet (each once, however
+    /// often it is listed); stops at the first failure (what was stored stays). The model
+    /// becomes the one the store's features use. The ids of the papers embedded.
     pub async fn embed_missing(
         &self,
         store: &Store,
         papers: &[StoredPaper],
-    ) -> Result<Embedded, LlmError> {
+    ) -> Result<Vec<String>, LlmError> {
         store.set_embedding_model(&self.model)?;
+        let mut seen = HashSet::new();
         let mut missing = Vec::new();
         for sp in papers {
-            if !store.has_embedding(sp.paper.id.as_str(), &self.model)? {
+            let id = sp.paper.id.as_str();
+            if seen.insert(id) && !store.has_embedding(id, &self.model)? {
                 missing.push(sp);
             }
         }
-        let mut done = Embedded::default();
+        let mut done = Vec::new();
         for chunk in missing.chunks(BATCH) {
             let texts: Vec<String> = chunk
                 .iter()
@@ -107,12 +94,13 @@ impl Embedder {
                 })
                 .collect();
             let vectors = self.embed(store, &texts).await?;
-            done.requests += 1;
-            for (sp, v) in chunk.iter().zip(&vectors) {
-                store.put_embedding(sp.paper.id.as_str(), &self.model, v)?;
-                done.papers += 1;
-                done.ids.push(sp.paper.id.to_string());
-            }
+            let embedded: Vec<(&str, &[f32])> = chunk
+                .iter()
+                .zip(&vectors)
+                .map(|(sp, v)| (sp.paper.id.as_str(), v.as_slice()))
+                .collect();
+            store.put_embeddings(&self.model, &embedded)?;
+            done.extend(embedded.iter().map(|(id, _)| id.to_string()));
         }
         Ok(done)
     }

@@ -157,13 +157,7 @@ impl Enricher {
         let papers = || -> Result<Vec<StoredPaper>, crate::store::StoreError> {
             let mut papers = self.store.papers_between(day, day)?;
             for id in self.store.rated_papers()? {
-                if let Some(sp) = crate::model::paper::PaperId::parse(&id)
-                    .map(|p| self.store.paper(&p))
-                    .transpose()?
-                    .flatten()
-                {
-                    papers.push(sp);
-                }
+                papers.extend(self.store.paper_by_id(&id)?);
             }
             Ok(papers)
         };
@@ -176,9 +170,9 @@ impl Enricher {
         };
         match embedder.embed_missing(&self.store, &papers).await {
             Ok(done) => {
-                report.embedded = done.papers;
+                report.embedded = done.len();
                 // Models learnt before their papers had embeddings weigh words only.
-                match self.store.mark_rated_for_retrain(&done.ids) {
+                match self.store.mark_rated_for_retrain(&done) {
                     Ok(n) => report.retrain = n,
                     Err(e) => report.errors.push(e.to_string()),
                 }

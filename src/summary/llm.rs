@@ -251,6 +251,30 @@ pub(super) fn client(cfg: &LlmConfig) -> Result<reqwest::Client, LlmError> {
         .map_err(LlmError::Client)
 }
 
+/// POSTs `request` to the server's `url` (with the key, when there is one) and reads the
+/// answer as JSON; a status other than success is an error with the start of its body.
+pub(super) async fn post_json(
+    http: &reqwest::Client,
+    url: &str,
+    key: Option<&Secret>,
+    request: &Value,
+    what: &str,
+) -> Result<Value, LlmError> {
+    let mut req = http.post(url).json(request);
+    if let Some(k) = key {
+        req = req.bearer_auth(k.expose());
+    }
+    let resp = req.send().await?;
+    let status = resp.status();
+    let body = resp.bytes().await?;
+    if !status.is_success() {
+        let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
+        return Err(LlmError::Status(status.as_u16(), text));
+    }
+    serde_json::from_slice::<Value>(&body)
+        .map_err(|e| LlmError::Malformed(format!("not {what}: {e}")))
+}
+
 /// An OpenAI-compatible server, shared by everything that summarises.
 pub struct Llm {
     http: reqwest::Client,
@@ -305,21 +329,13 @@ impl Llm {
         if spent >= self.budget {
             return Err(LlmError::Budget(self.budget));
         }
-        let mut req = self.http.post(&self.url).json(request);
-        if let Some(k) = &self.key {
-            req = req.bearer_auth(k.expose());
-        }
-        let answer = async {
-            let resp = req.send().await?;
-            let status = resp.status();
-            let body = resp.bytes().await?;
-            if !status.is_success() {
-                let text: String = String::from_utf8_lossy(&body).chars().take(200).collect();
-                return Err(LlmError::Status(status.as_u16(), text));
-            }
-            serde_json::from_slice::<Value>(&body)
-                .map_err(|e| LlmError::Malformed(format!("not a chat completion: {e}")))
-        }
+        let answer = post_json(
+            &self.http,
+            &self.url,
+            self.key.as_ref(),
+            request,
+            "a chat completion",
+        )
         .await;
         let answer = match answer {
             Ok(a) => a,

@@ -1,8 +1,8 @@
 //! Summaries and enrichment. Pure: the extractive TL;DR (`tldr`), code and project-page links
 //! (`code_links`), the per-topic overview line (`overview`), and how a stored paper with what
 //! Hugging Face and the LLM said about it becomes what a chat shows (`item`). At the edges:
-//! the OpenAI-compatible client (`llm`), its embeddings (`embed`), and the job that runs them and the Hugging Face source
-//! (`sources::huggingface`) after a fetch (`enrich`).
+//! the OpenAI-compatible client (`llm`), its embeddings (`embed`), and the job that runs them
+//! and the Hugging Face source (`sources::huggingface`) after a fetch (`enrich`).
 
 pub mod code_links;
 pub mod embed;

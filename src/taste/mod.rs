@@ -6,8 +6,6 @@ pub mod features;
 pub mod model;
 pub mod order;
 
-pub use features::{
-    Features, MAX_EMBEDDING_DIMS, TermId, Vocabulary, WordCounts, is_embedding_term,
-};
+pub use features::{Features, TermId, Vocabulary, WordCounts, is_embedding_term};
 pub use model::{Example, MAX_BYTES, Scorer, Taste, mark, train};
 pub use order::{ListIndex, Personal, Reason, personal_order, reason};

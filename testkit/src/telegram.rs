@@ -236,8 +236,7 @@ impl FakeTelegram {
 
     /// A person writes `text` to the bot in a private chat (chat id = user id).
     pub async fn private_text(&self, user_id: i64, text: &str, lang: Option<&str>) -> i64 {
-        let chat =
-            json!({"id": user_id, "type": "private", "first_name": format!("User{user_id}")});
+        let chat = private_chat(user_id);
         self.push(json!({"message": text_message(self.message_id(), &chat, Some(user(user_id, lang)), text)}))
             .await
     }
@@ -258,8 +257,7 @@ impl FakeTelegram {
                 .insert(id.clone(), (file_name.to_string(), bytes.to_vec()));
             id
         };
-        let chat =
-            json!({"id": user_id, "type": "private", "first_name": format!("User{user_id}")});
+        let chat = private_chat(user_id);
         let mut m = text_message(self.message_id(), &chat, Some(user(user_id, None)), caption);
         let entities = m.as_object_mut().unwrap().remove("entities");
         m.as_object_mut().unwrap().remove("text");
@@ -311,9 +309,7 @@ impl FakeTelegram {
         data: &str,
         id: &str,
     ) -> String {
-        let chat = self.chat(chat_id).unwrap_or_else(
-            || json!({"id": chat_id, "type": "private", "first_name": format!("User{chat_id}")}),
-        );
+        let chat = self.chat(chat_id).unwrap_or_else(|| private_chat(chat_id));
         // As Telegram does, the tapped message comes with its keyboard as it is now.
         let (text, markup) = self
             .shared
@@ -351,10 +347,10 @@ impl FakeTelegram {
 
     /// Makes `chat_id` known (as if it had written to the bot) so messages to it are accepted.
     pub fn register_private_chat(&self, chat_id: i64) {
-        self.shared.lock().chats.insert(
-            chat_id,
-            json!({"id": chat_id, "type": "private", "first_name": format!("User{chat_id}")}),
-        );
+        self.shared
+            .lock()
+            .chats
+            .insert(chat_id, private_chat(chat_id));
     }
 
     /// Makes any chat known (a supergroup a group migrated to, say).
@@ -532,6 +528,11 @@ pub fn user(id: i64, lang: Option<&str>) -> Value {
 
 fn bot_user() -> Value {
     json!({"id": BOT_ID, "is_bot": true, "first_name": "paperbell", "username": BOT_USERNAME})
+}
+
+/// A person's private chat with the bot (its id is theirs).
+pub fn private_chat(user_id: i64) -> Value {
+    json!({"id": user_id, "type": "private", "first_name": format!("User{user_id}")})
 }
 
 pub fn group_chat(chat_id: i64, supergroup: bool) -> Value {
@@ -873,25 +874,9 @@ fn send_message(shared: &Shared, body: &Value, edit: Option<i64>) -> Response {
     };
     let text = body["text"].as_str().unwrap_or_default().to_string();
     let parse_mode = body["parse_mode"].as_str().map(str::to_string);
-    let visible = match parse_mode.as_deref() {
-        None => text.clone(),
-        Some("HTML") => match parse_html(&text) {
-            Ok(v) => v,
-            Err(e) => {
-                return err(
-                    400,
-                    &format!("Bad Request: can't parse entities: {e}"),
-                    None,
-                );
-            }
-        },
-        Some(other) => {
-            return err(
-                400,
-                &format!("Bad Request: unsupported parse_mode \"{other}\""),
-                None,
-            );
-        }
+    let visible = match visible_text(&text, parse_mode.as_deref()) {
+        Ok(v) => v,
+        Err(refused) => return *refused,
     };
     let units = visible.encode_utf16().count();
     if visible.trim().is_empty() {
@@ -946,6 +931,26 @@ fn send_message(shared: &Shared, body: &Value, edit: Option<i64>) -> Response {
     ok(m)
 }
 
+/// What a person sees of a message text or caption sent with `parse_mode`, or Telegram's
+/// refusal of it.
+fn visible_text(text: &str, parse_mode: Option<&str>) -> Result<String, Box<Response>> {
+    match parse_mode {
+        None => Ok(text.to_string()),
+        Some("HTML") => parse_html(text).map_err(|e| {
+            Box::new(err(
+                400,
+                &format!("Bad Request: can't parse entities: {e}"),
+                None,
+            ))
+        }),
+        Some(other) => Err(Box::new(err(
+            400,
+            &format!("Bad Request: unsupported parse_mode \"{other}\""),
+            None,
+        ))),
+    }
+}
+
 /// sendDocument: the caption is checked like a message text (at most 1,024 characters), the
 /// document must be a file part of the form.
 fn send_document(shared: &Shared, body: &Value) -> Response {
@@ -974,18 +979,9 @@ fn send_document(shared: &Shared, body: &Value) -> Response {
         return err(400, "Bad Request: file must be non-empty", None);
     }
     let caption = body["caption"].as_str().unwrap_or_default();
-    let visible = match body["parse_mode"].as_str() {
-        Some("HTML") => match parse_html(caption) {
-            Ok(v) => v,
-            Err(e) => {
-                return err(
-                    400,
-                    &format!("Bad Request: can't parse entities: {e}"),
-                    None,
-                );
-            }
-        },
-        _ => caption.to_string(),
+    let visible = match visible_text(caption, body["parse_mode"].as_str()) {
+        Ok(v) => v,
+        Err(refused) => return *refused,
     };
     if visible.encode_utf16().count() > 1024 {
         return err(400, "Bad Request: message caption is too long", None);

@@ -163,6 +163,17 @@ pub enum Upload {
     },
 }
 
+impl Upload {
+    /// A file as downloaded: `TooLarge` when it came bigger than an import reads, whatever
+    /// size the platform said it had.
+    pub fn downloaded(name: String, bytes: Vec<u8>) -> Upload {
+        match bytes.len() as u64 {
+            size if size > MAX_UPLOAD_BYTES => Upload::TooLarge { name, size },
+            _ => Upload::File { name, bytes },
+        }
+    }
+}
+
 /// Who wrote a paper's TL;DR: digests say which kind they show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TldrSource {

@@ -350,11 +350,7 @@ impl TelegramBot {
         };
         let mut bytes: Vec<u8> = Vec::with_capacity(size as usize);
         match self.inner.bot.download_file(&file.path, &mut bytes).await {
-            Ok(()) if bytes.len() as u64 > MAX_UPLOAD_BYTES => Upload::TooLarge {
-                name,
-                size: bytes.len() as u64,
-            },
-            Ok(()) => Upload::File { name, bytes },
+            Ok(()) => Upload::downloaded(name, bytes),
             Err(e) => {
                 tracing::warn!(error = %e, "a document could not be downloaded");
                 Upload::Failed { name }

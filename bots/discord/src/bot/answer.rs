@@ -127,14 +127,7 @@ impl DiscordBot {
             resp.bytes().await
         };
         Some(match fetched.await {
-            Ok(b) if b.len() as u64 > MAX_UPLOAD_BYTES => Upload::TooLarge {
-                name,
-                size: b.len() as u64,
-            },
-            Ok(b) => Upload::File {
-                name,
-                bytes: b.to_vec(),
-            },
+            Ok(b) => Upload::downloaded(name, b.to_vec()),
             Err(e) => {
                 tracing::warn!(error = %redact(&e.to_string()), "an attachment could not be downloaded");
                 Upload::Failed { name }

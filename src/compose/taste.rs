@@ -121,6 +121,10 @@ pub fn learn(store: &Store, chat: &str) -> Result<Option<(Taste, Learnt)>, Store
             disliked.push(f);
         }
     }
+    if liked.is_empty() && disliked.is_empty() {
+        // Nothing the chat still says of a paper it has: no model, it ranks as everyone does.
+        return Ok(None);
+    }
     let rated_ids: std::collections::HashSet<&str> =
         rated.iter().map(|(id, _)| id.as_str()).collect();
     let background = background(store)?;

@@ -90,7 +90,12 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Adds a member's rating; an empty one (a rating taken back, kept for its tap) says
+    /// nothing.
     pub fn add(&mut self, r: &Rating) {
+        if r.is_empty() {
+            return;
+        }
         match r.vote {
             1 => self.up += 1,
             -1 => self.down += 1,
@@ -103,6 +108,11 @@ impl Tally {
 
     /// What the chat thinks of the paper: above 0 liked, below 0 not, 0 no opinion. A save or
     /// an import is a like; votes otherwise decide.
+    /// Nobody in the chat says anything of the paper.
+    pub fn is_empty(&self) -> bool {
+        self.up == 0 && self.down == 0 && self.saved == 0 && !self.imported
+    }
+
     pub fn opinion(&self) -> i32 {
         let votes = self.up as i32 - self.down as i32;
         if self.saved > 0 || self.imported {

@@ -114,7 +114,9 @@ impl Store {
                 }
                 let mut new = change.apply(old, at, toggle);
                 new.tap = tap.unwrap_or(0);
-                if new.is_empty() {
+                // A rating taken back by a tap stays (empty) with that tap: handed over again,
+                // the tap must find it, or it would rate the paper anew.
+                if new.is_empty() && tap.is_none() {
                     tx.remove(k.as_slice())?;
                 } else {
                     let v = encode(codec::RATING_V2, &new)
@@ -185,12 +187,17 @@ impl Store {
         Ok(out.into_iter().collect())
     }
 
-    /// (chat, paper) of every rating key, `R chat 0 paper 0 member`, in key order.
+    /// (chat, paper) of every rating that says something (`R chat 0 paper 0 member`), in key
+    /// order.
     fn rating_keys(&self) -> impl Iterator<Item = Result<(String, String)>> + '_ {
         self.db.scan_prefix([b'R']).filter_map(|item| {
-            let k = match item {
-                Ok((k, _)) => k,
-                Err(e) => return Some(Err(e.into())),
+            let k = match item.map_err(StoreError::from).and_then(|(k, v)| {
+                let empty = decode_rating(&v)?.is_empty();
+                Ok((k, empty))
+            }) {
+                Ok((_, true)) => return None,
+                Ok((k, false)) => k,
+                Err(e) => return Some(Err(e)),
             };
             let mut parts = k[1..].split(|b| *b == 0);
             let (chat, paper) = (parts.next()?, parts.next()?);
@@ -226,6 +233,8 @@ impl Store {
                 }
             }
         }
+        // Papers whose every rating was taken back.
+        out.retain(|(_, t)| !t.is_empty());
         Ok(out)
     }
 
@@ -314,8 +323,10 @@ impl Store {
         let mut batch = sled::Batch::default();
         let mut done = Forgotten::default();
         for item in self.db.scan_prefix(ratings_prefix(chat, None)) {
-            batch.remove(item?.0);
-            done.ratings += 1;
+            let (k, v) = item?;
+            // A rating taken back (kept for its tap) is not one to count.
+            done.ratings += usize::from(!decode_rating(&v)?.is_empty());
+            batch.remove(k);
         }
         done.model = self.db.contains_key(taste_key(chat))?;
         batch.remove(taste_key(chat));
@@ -350,6 +361,13 @@ mod tests {
             .rate_tap("c", "2401.00001", "m", up, 3, "cb2")
             .unwrap();
         assert_eq!(t.up, 0);
+        // That take-back handed over again: still taken back, and nothing left to show.
+        let t = store
+            .rate_tap("c", "2401.00001", "m", up, 4, "cb2")
+            .unwrap();
+        assert_eq!(t.up, 0, "a redelivered take-back does not rate anew");
+        assert!(store.chat_ratings("c").unwrap().is_empty());
+        assert!(store.rated_papers().unwrap().is_empty());
         // A rating as the first layout wrote it reads as one made by no tap.
         let old = codec::RatingV1Fixture::liked_at(7);
         store

@@ -1,0 +1,450 @@
+//! TeX in titles, abstracts, TL;DRs, captions and comments, read for people: `pieces` splits a
+//! text into styled text (`\textbf{..}`, `\emph{..}`, accents, `--`, `\%` already read) and
+//! formulas (`$..$`, `$$..$$`, `\(..\)`, `\[..\]`); `plain` gives the whole as Unicode text for
+//! chat and the terminal, `html` as HTML with MathML formulas for the web. Pure, linear in the
+//! input, never an error: what does not parse is shown as its source (without the `$`s), and
+//! `\href`, `\url`, `<`, `>` stay text. The source TeX stays in the store and in `--json`.
+
+mod math;
+mod mathml;
+mod symbols;
+
+pub use math::{MAX_DEPTH, MAX_FORMULA_BYTES, to_unicode as formula_to_unicode};
+pub use mathml::{escape_html, to_mathml as formula_to_mathml};
+
+use symbols::{TextStyle, text_accent, text_command, text_symbol};
+use unicode_normalization::UnicodeNormalization;
+
+/// How a run of text is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Style {
+    pub bold: bool,
+    pub italic: bool,
+}
+
+/// A part of a text: prose (its TeX read) or one formula (its TeX as written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Text(String, Style),
+    Math { tex: &'a str, display: bool },
+}
+
+/// Whether `s` may hold TeX at all: most titles hold none and are returned as they are.
+pub fn may_hold_tex(s: &str) -> bool {
+    s.bytes()
+        .any(|b| matches!(b, b'$' | b'\\' | b'{' | b'}' | b'~' | b'`'))
+        || s.contains("--")
+        || s.contains("''")
+}
+
+/// `s` as Unicode text: formulas read (`$\mathcal{N}$` 𝒩), text commands applied, bold and
+/// italics dropped (the caller that can show them uses `pieces`).
+pub fn plain(s: &str) -> String {
+    if !may_hold_tex(s) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    for p in pieces(s) {
+        match p {
+            Piece::Text(t, _) => out.push_str(&t),
+            Piece::Math { tex, .. } => push_formula(&mut out, tex),
+        }
+    }
+    tidy_spaces(&out)
+}
+
+/// A formula as Unicode text, or its source when it does not parse. A `$` inside a formula is
+/// a stray delimiter (`\[$\]`), never shown.
+pub fn push_formula(out: &mut String, tex: &str) {
+    match math::to_unicode(tex) {
+        Some(u) => out.extend(u.chars().filter(|c| *c != '$')),
+        None => out.extend(tex.trim().chars().filter(|c| *c != '$')),
+    }
+}
+
+/// `s` as HTML: text escaped (bold and italics as `<b>`, `<i>`), formulas as MathML.
+pub fn html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    if !may_hold_tex(s) {
+        escape_html(s, &mut out);
+        return out;
+    }
+    for p in pieces(s) {
+        match p {
+            Piece::Text(t, style) => {
+                let t = tidy_spaces_keep_ends(&t);
+                let tags: &[&str] = match (style.bold, style.italic) {
+                    (true, true) => &["b", "i"],
+                    (true, false) => &["b"],
+                    (false, true) => &["i"],
+                    (false, false) => &[],
+                };
+                for t in tags {
+                    out.push_str(&format!("<{t}>"));
+                }
+                escape_html(&t, &mut out);
+                for t in tags.iter().rev() {
+                    out.push_str(&format!("</{t}>"));
+                }
+            }
+            Piece::Math { tex, display } => match mathml::to_mathml(tex, display) {
+                Some(m) => out.extend(m.chars().filter(|c| *c != '$')),
+                None => escape_html(&tex.trim().replace('$', ""), &mut out),
+            },
+        }
+    }
+    out
+}
+
+/// Runs of white space as one space, trimmed.
+fn tidy_spaces(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Runs of white space as one space, a space at either end kept.
+fn tidy_spaces_keep_ends(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            space = true;
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    if space {
+        out.push(' ');
+    }
+    out
+}
+
+/// `s` split into prose and formulas, prose's TeX read.
+pub fn pieces(s: &str) -> Vec<Piece<'_>> {
+    let mut sc = Scanner {
+        s,
+        pos: 0,
+        out: Vec::new(),
+        buf: String::new(),
+        styles: vec![Style::default()],
+        no_close: [false; 3],
+    };
+    sc.run();
+    sc.flush();
+    sc.out
+}
+
+/// Longest braced argument a command takes (a URL, a citation key).
+const MAX_ARGUMENT_BYTES: usize = 1000;
+
+/// Which closing delimiter a search found missing (so it is never searched for again: linear).
+const DOLLAR: usize = 0;
+const PAREN: usize = 1;
+const BRACKET: usize = 2;
+
+struct Scanner<'a> {
+    s: &'a str,
+    pos: usize,
+    out: Vec<Piece<'a>>,
+    buf: String,
+    /// The style of each open brace group, innermost last.
+    styles: Vec<Style>,
+    no_close: [bool; 3],
+}
+
+impl<'a> Scanner<'a> {
+    fn style(&self) -> Style {
+        self.styles.last().copied().unwrap_or_default()
+    }
+
+    fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            let text: String = std::mem::take(&mut self.buf).nfc().collect();
+            let style = self.style();
+            match self.out.last_mut() {
+                Some(Piece::Text(t, s)) if *s == style => t.push_str(&text),
+                _ => self.out.push(Piece::Text(text, style)),
+            }
+        }
+    }
+
+    fn restyle(&mut self, f: impl FnOnce(&mut Style)) {
+        self.flush();
+        if let Some(top) = self.styles.last_mut() {
+            f(top);
+        }
+    }
+
+    fn open(&mut self, style: Style) {
+        self.flush();
+        self.styles.push(style);
+    }
+
+    fn close(&mut self) {
+        self.flush();
+        if self.styles.len() > 1 {
+            self.styles.pop();
+        }
+    }
+
+    fn rest(&self) -> &'a str {
+        &self.s[self.pos..]
+    }
+
+    fn math(&mut self, open: usize, close: &str, which: usize, display: bool) -> bool {
+        if self.no_close[which] {
+            return false;
+        }
+        let start = self.pos + open;
+        let Some(end) = find_close(&self.s[start..], close) else {
+            self.no_close[which] = true;
+            return false;
+        };
+        self.flush();
+        let tex = &self.s[start..start + end];
+        if !tex.trim().is_empty() {
+            self.out.push(Piece::Math { tex, display });
+        }
+        self.pos = start + end + close.len();
+        true
+    }
+
+    fn run(&mut self) {
+        while let Some(c) = self.rest().chars().next() {
+            let rest = self.rest();
+            match c {
+                '$' if rest.starts_with("$$") => {
+                    if !self.math(2, "$$", DOLLAR, true) {
+                        self.pos += 2;
+                    }
+                }
+                '$' => {
+                    if !self.math(1, "$", DOLLAR, false) {
+                        // A lone `$` opens nothing: it is dropped, the rest reads as prose.
+                        self.pos += 1;
+                    }
+                }
+                '\\' => self.command(),
+                '{' => {
+                    self.pos += 1;
+                    let s = self.style();
+                    self.open(s);
+                }
+                '}' => {
+                    self.pos += 1;
+                    self.close();
+                }
+                '~' => {
+                    self.pos += 1;
+                    self.buf.push(' ');
+                }
+                '-' if rest.starts_with("---") => {
+                    self.pos += 3;
+                    self.buf.push('—');
+                }
+                '-' if rest.starts_with("--") => {
+                    self.pos += 2;
+                    self.buf.push('–');
+                }
+                '`' if rest.starts_with("``") => {
+                    self.pos += 2;
+                    self.buf.push('“');
+                }
+                '\'' if rest.starts_with("''") => {
+                    self.pos += 2;
+                    self.buf.push('”');
+                }
+                c => {
+                    self.pos += c.len_utf8();
+                    self.buf.push(c);
+                }
+            }
+        }
+    }
+
+    /// At a backslash: a formula, an escaped character, an accent or a command.
+    fn command(&mut self) {
+        let rest = self.rest();
+        let after = &rest[1..];
+        let Some(next) = after.chars().next() else {
+            self.pos += 1;
+            return;
+        };
+        if next == '(' && self.math(2, "\\)", PAREN, false) {
+            return;
+        }
+        if next == '[' && self.math(2, "\\]", BRACKET, true) {
+            return;
+        }
+        if !next.is_ascii_alphabetic() {
+            self.pos += 1 + next.len_utf8();
+            let name = &after[..next.len_utf8()];
+            if let Some(mark) = text_accent(name) {
+                self.accent(mark);
+                return;
+            }
+            match next {
+                '\\' | ',' | ';' | ':' | '!' | ' ' | '\n' | '\t' => self.buf.push(' '),
+                '-' | '/' | '@' => {}
+                c => self.buf.push(c),
+            }
+            return;
+        }
+        let len = after.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let name = &after[..len];
+        let star = after[len..].starts_with('*');
+        self.pos += 1 + len + usize::from(star);
+        // A letter accent (`\v{c}`, `\c c`) needs its letter.
+        if len == 1
+            && let Some(mark) = text_accent(name)
+        {
+            self.accent(mark);
+            return;
+        }
+        if let Some(style) = text_command(name) {
+            self.styled(name, style);
+            return;
+        }
+        if let Some(sym) = text_symbol(name) {
+            self.skip_empty_braces();
+            self.buf.push_str(sym);
+            return;
+        }
+        if name == "href" {
+            // `\href{url}{text}`: the text reads on as prose; the address is not shown (a link
+            // a reader cannot follow is noise, and code links are found in the source anyway).
+            self.braced();
+            return;
+        }
+        // `\alpha`, `\times`, `\sim` outside `$`: read as math when the parser knows them.
+        let source = &self.s[self.pos - 1 - len - usize::from(star)..self.pos];
+        match math::to_unicode(source) {
+            Some(u) if !u.is_empty() => self.buf.push_str(&u),
+            _ => self.buf.push_str(source),
+        }
+    }
+
+    /// `\bf`, `\em` switch the current group; `\textbf{..}`, `\emph{..}` style their argument.
+    fn styled(&mut self, name: &str, style: TextStyle) {
+        let switch = matches!(
+            name,
+            "bf" | "bfseries"
+                | "em"
+                | "it"
+                | "itshape"
+                | "sl"
+                | "slshape"
+                | "tt"
+                | "sf"
+                | "sc"
+                | "rm"
+        );
+        let apply = |s: &mut Style| match style {
+            TextStyle::Bold => s.bold = true,
+            TextStyle::Italic => s.italic = true,
+            TextStyle::Plain | TextStyle::Hidden => {}
+        };
+        if switch && !self.rest().trim_start().starts_with('{') {
+            self.restyle(apply);
+            return;
+        }
+        if style == TextStyle::Hidden {
+            self.braced();
+            return;
+        }
+        let trimmed = self.rest().len() - self.rest().trim_start().len();
+        if self.rest()[trimmed..].starts_with('{') {
+            self.pos += trimmed + 1;
+            let mut s = self.style();
+            apply(&mut s);
+            self.open(s);
+        }
+    }
+
+    /// An accent over the next letter (`\"o`, `\"{o}`, `\v c`).
+    fn accent(&mut self, mark: char) {
+        let rest = self.rest();
+        let trimmed = rest.trim_start();
+        let skip = rest.len() - trimmed.len();
+        let (letter, used) = if let Some(inner) = trimmed.strip_prefix('{') {
+            match inner.find('}') {
+                Some(end) if end <= 8 => (&inner[..end], 2 + end),
+                _ => ("", 0),
+            }
+        } else {
+            match trimmed.chars().next() {
+                Some(c) if c.is_alphabetic() => (&trimmed[..c.len_utf8()], c.len_utf8()),
+                // `\"$`: an accent over nothing is dropped; what follows reads as usual.
+                _ => return,
+            }
+        };
+        self.pos += skip + used;
+        // `\"{\i}`: the dotless i carries the accent.
+        let letter = match letter {
+            "\\i" => "ı",
+            "\\j" => "ȷ",
+            l => l,
+        };
+        self.buf.push_str(letter);
+        self.buf.push(mark);
+    }
+
+    /// The next `{...}` (balanced), consumed; `None` when none follows.
+    fn braced(&mut self) -> Option<&'a str> {
+        let rest = self.rest();
+        let trimmed = rest.trim_start();
+        let inner = trimmed.strip_prefix('{')?;
+        let mut depth = 1usize;
+        // Bounded, so a text of unclosed `\cite{` costs a constant each, not the rest of it.
+        for (i, b) in inner.bytes().take(MAX_ARGUMENT_BYTES).enumerate() {
+            match b {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        self.pos += rest.len() - trimmed.len() + 1 + i + 1;
+                        return Some(&inner[..i]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// `\ldots{}` and `\LaTeX{}` end with an empty group.
+    fn skip_empty_braces(&mut self) {
+        if self.rest().starts_with("{}") {
+            self.pos += 2;
+        }
+    }
+}
+
+/// Where `close` first occurs in `s` outside a backslash escape (`\$` does not close a formula).
+fn find_close(s: &str, close: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let first = close.as_bytes()[0];
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'\\' && first != b'\\' {
+            i += 2;
+            continue;
+        }
+        if b == b'\\' && !s[i..].starts_with(close) {
+            i += 2;
+            continue;
+        }
+        if b == first && s[i..].starts_with(close) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

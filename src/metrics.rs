@@ -23,6 +23,8 @@ const COMMAND_SECONDS: &str = "paperbell_command_duration_seconds";
 const LLM_REQUESTS: &str = "paperbell_llm_requests_total";
 const LLM_TOKENS: &str = "paperbell_llm_tokens_total";
 const PAGES: &str = "paperbell_web_responses_total";
+const FIGURE_PAGES: &str = "paperbell_figure_pages_total";
+const FIGURE_BYTES: &str = "paperbell_figure_bytes_total";
 
 /// A fetch ended: `ok`, or `failed`.
 pub fn fetch(ok: bool) {
@@ -46,6 +48,15 @@ pub fn command(platform: Platform, name: &'static str, took: Duration) {
 pub fn llm_request(ok: bool, tokens: u64) {
     counter!(LLM_REQUESTS, "result" => if ok { "ok" } else { "failed" }).increment(1);
     counter!(LLM_TOKENS).increment(tokens);
+}
+
+/// Pages of arXiv's HTML edition asked for figures, by what they gave (`found`, `none`,
+/// `missing`), and the bytes read.
+pub fn figures(found: usize, none: usize, missing: usize, bytes: u64) {
+    counter!(FIGURE_PAGES, "result" => "found").increment(found as u64);
+    counter!(FIGURE_PAGES, "result" => "none").increment(none as u64);
+    counter!(FIGURE_PAGES, "result" => "missing").increment(missing as u64);
+    counter!(FIGURE_BYTES).increment(bytes);
 }
 
 /// The web answered a request for a kind of page with a status.
@@ -146,4 +157,9 @@ fn describe() {
         "Tokens the LLM server reported used (or estimated)"
     );
     describe_counter!(PAGES, "Web responses per page kind and status");
+    describe_counter!(
+        FIGURE_PAGES,
+        "Pages of arXiv's HTML edition asked for a paper's figure, by result (found, none, missing)"
+    );
+    describe_counter!(FIGURE_BYTES, "Bytes of arXiv HTML read for figures");
 }

@@ -60,7 +60,7 @@ pub async fn fetch(
         catch_up_search(config, &store, say);
         return Ok(failed);
     };
-    let client = ArxivClient::new(&config.arxiv)?;
+    let client = Arc::new(ArxivClient::new(&config.arxiv)?);
     let report = scheduler::fetch_topics(
         &client,
         &store,
@@ -76,7 +76,13 @@ pub async fn fetch(
     }
     say(Said::Out(format!("arXiv: {}", report.summary())));
     failed |= !report.errors.is_empty();
-    let enricher = Enricher::from_config(config, store.clone(), Arc::new(topics.clone()), clock)?;
+    let enricher = Enricher::from_config(
+        config,
+        store.clone(),
+        Arc::new(topics.clone()),
+        clock,
+        client.clone(),
+    )?;
     if let Some(e) = enricher {
         let r = e.run(Default::default()).await;
         for err in &r.errors {

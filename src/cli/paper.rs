@@ -1,6 +1,6 @@
 //! `paperbell paper`: one paper by id or URL. From the store, else asked of arXiv and stored;
 //! its summary from the LLM when one is configured (asked once, cached), else the cached or
-//! extractive one.
+//! extractive one; its figure from the HTML edition when not known yet (asked once, kept).
 
 use paperbell_chat::PaperItem;
 
@@ -54,14 +54,14 @@ pub async fn show(
         return Err(PaperError::Lang(l.to_string()));
     }
     let lang = llm::lang_key(lang.unwrap_or("en"));
+    let asked = |source| PaperError::Fetch {
+        id: pid.clone(),
+        source,
+    };
+    let client = ArxivClient::new(&config.arxiv).map_err(asked)?;
     let stored = match store.paper(&pid)? {
         Some(p) => p,
         None => {
-            let asked = |source| PaperError::Fetch {
-                id: pid.clone(),
-                source,
-            };
-            let client = ArxivClient::new(&config.arxiv).map_err(asked)?;
             let parsed = client
                 .by_ids(std::slice::from_ref(&pid))
                 .await
@@ -86,9 +86,20 @@ pub async fn show(
         },
         None => store.summary(pid.as_str(), stored.paper.version, &lang, None)?,
     };
+    if config.figures.enabled
+        && let Err(e) = crate::summary::figures::look_up(&client, store, &stored, false).await
+    {
+        warning.get_or_insert(format!("its figure could not be asked for ({e})"));
+    }
     store.flush()?;
     let hf = store.hf(pid.as_str())?;
-    let view = crate::summary::item(&stored, hf.as_ref(), summary.as_ref(), &[]);
+    let figure = store.figure(pid.as_str(), stored.paper.version)?;
+    let known = crate::summary::Known {
+        hf: hf.as_ref(),
+        llm: summary.as_ref(),
+        figure: figure.as_ref(),
+    };
+    let view = crate::summary::item(&stored, known, &[]);
     Ok(Shown {
         paper: stored,
         view,

@@ -35,6 +35,8 @@ pub struct ChatCore {
     pub learn: LearnWake,
     /// Where `/import` asks arXiv (shared with the fetch job, so the polite pace holds for both).
     pub arxiv: Option<Arc<ArxivClient>>,
+    /// `/paper` asks arXiv's HTML edition for a figure not known yet (`[figures] enabled`).
+    pub figures: bool,
 }
 
 /// Who rated when the platform did not say (a channel post's reader is always known; this is
@@ -49,6 +51,7 @@ impl ChatCore {
             defaults: self.defaults,
             search: self.search.as_deref(),
             arxiv: self.arxiv.as_deref(),
+            figures: self.figures,
             now: self.clock.now().timestamp(),
         }
     }

@@ -59,6 +59,8 @@ pub struct Commands<'a> {
     /// Where `/import` fetches papers the store lacks and looks titles up (`None`: only
     /// papers already stored match).
     pub arxiv: Option<&'a ArxivClient>,
+    /// `/paper` asks `arxiv`'s HTML edition for a figure not known yet.
+    pub figures: bool,
     /// Unix seconds now, for the ratings an import records.
     pub now: i64,
 }
@@ -148,5 +150,22 @@ fn argument(cmd: &Command) -> Option<&str> {
             change: Some((_, v)),
         } => Some(v),
         _ => None,
+    }
+}
+
+/// Runs requests to arXiv (an import's, `/paper`'s figure) from the command's (blocking) thread on the service's
+/// runtime, or on a runtime of its own where there is none.
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| h.block_on(f))
+        }
+        Ok(h) => h.block_on(f),
+        Err(_) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for an import")
+            .block_on(f),
     }
 }

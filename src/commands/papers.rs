@@ -60,19 +60,39 @@ impl Commands<'_> {
             )));
         };
         match self.store.paper(&pid)? {
-            Some(sp) => Ok(Reply::Papers {
-                heading: format!("arXiv:{pid}"),
-                papers: vec![item(self.store, &sp, &[], lang)?],
-                more: self.search.is_some().then(|| Command::Similar {
-                    id: pid.to_string(),
-                    page: 0,
-                }),
-            }),
+            Some(sp) => {
+                self.figure_on_demand(&sp);
+                Ok(Reply::Papers {
+                    heading: format!("arXiv:{pid}"),
+                    papers: vec![item(self.store, &sp, &[], lang)?],
+                    more: self.search.is_some().then(|| Command::Similar {
+                        id: pid.to_string(),
+                        page: 0,
+                    }),
+                })
+            }
             None => Ok(user(t(
                 lang,
                 "That paper is not in this bot's store (it keeps what its topics fetched).",
                 "该论文不在本机器人的存储中（仅保存其主题抓取到的论文）。",
             ))),
+        }
+    }
+
+    /// Asks arXiv's HTML edition for the paper's figure when nobody asked yet (a request at
+    /// arXiv's pace: a moment). A failure leaves the paper without one; the reply still goes.
+    fn figure_on_demand(&self, sp: &crate::model::paper::StoredPaper) {
+        let Some(client) = self.arxiv.filter(|_| self.figures) else {
+            return;
+        };
+        match self.store.figure(sp.paper.id.as_str(), sp.paper.version) {
+            Ok(None) => {}
+            _ => return,
+        }
+        if let Err(e) = super::block_on(crate::summary::figures::look_up(
+            client, self.store, sp, false,
+        )) {
+            tracing::warn!(paper = %sp.paper.id, error = %e, "could not ask for a paper's figure");
         }
     }
 
@@ -215,7 +235,8 @@ impl Commands<'_> {
         let mut items = Vec::with_capacity(stored.len());
         for (sp, _) in stored {
             items.push(item(self.store, &sp, &[], lang)?);
-            abstracts.push(sp.paper.abstract_text);
+            // Snippets read the abstract as chats show it: its TeX read, no `\mathcal`.
+            abstracts.push(paperbell_chat::tex::plain(&sp.paper.abstract_text));
         }
         Ok((abstracts, items))
     }

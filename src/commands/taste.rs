@@ -204,7 +204,7 @@ impl Commands<'_> {
                 now,
                 CHAT_TITLE_LOOKUPS,
             );
-            match block_on(run) {
+            match super::block_on(run) {
                 Ok(d) => done.add(d),
                 Err(ImportError::Library(e)) => return Ok(user(library_refusal(lang, &e))),
                 Err(ImportError::Store(e)) => return Err(e.into()),
@@ -213,23 +213,6 @@ impl Commands<'_> {
         let learnt = crate::learn::retrain(self.store, &chat)?;
         self.store.flush()?;
         Ok(Reply::Text(import_reply(lang, &done, learnt.is_some())))
-    }
-}
-
-/// Runs an import's requests to arXiv from the command's (blocking) thread on the service's
-/// runtime, or on a runtime of its own where there is none.
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(|| h.block_on(f))
-        }
-        Ok(h) => h.block_on(f),
-        Err(_) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime for an import")
-            .block_on(f),
     }
 }
 

@@ -2,12 +2,13 @@
 //! over a span of days (`papers`), those papers ranked with their facts and the overview's
 //! background (`rank`), papers as chats show them with what Hugging Face and the LLM said
 //! (`item`), and whole digest messages: `/digest`'s (`today`), an outbox item's (`message`)
-//! and the terminal's (`terminal`).
+//! and the terminal's (`terminal`); which papers want a figure after a fetch (`figures`).
 //!
 //! `/digest`, delivery's planning and senders, and enrichment all come here; none of them
 //! reaches into another's code. It reads the store and never writes it; the decisions (what a
 //! digest holds, in which order) are `digest`'s pure functions.
 
+pub mod figures;
 pub mod for_you;
 mod item;
 mod message;

@@ -59,8 +59,29 @@ pub struct Config {
     pub llm: LlmConfig,
     pub http: HttpConfig,
     pub web: WebConfig,
+    pub figures: FiguresConfig,
     pub log: LogConfig,
     pub topics: Vec<TopicDef>,
+}
+
+/// Each paper's figure, from its arXiv HTML edition (`[arxiv] html_url`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FiguresConfig {
+    /// Off: no HTML edition is asked for; figures already known are still shown.
+    pub enabled: bool,
+    /// Most HTML pages asked for after one fetch (the papers digests will show come first);
+    /// each is one request at arXiv's pace (`[arxiv] min_interval_secs`).
+    pub max_per_day: usize,
+}
+
+impl Default for FiguresConfig {
+    fn default() -> Self {
+        FiguresConfig {
+            enabled: true,
+            max_per_day: 300,
+        }
+    }
 }
 
 /// How digests are delivered: the outbox's rate limits and failure policy.
@@ -216,6 +237,8 @@ pub struct StoreConfig {
 pub struct ArxivConfig {
     pub api_url: String,
     pub feed_url: String,
+    /// arXiv's HTML edition: a paper version's page is `{html_url}{id}v{version}`.
+    pub html_url: String,
     /// Seconds between two requests to arXiv (API and feeds together). arXiv asks for 3.
     pub min_interval_secs: f64,
     pub timeout_secs: f64,
@@ -349,6 +372,7 @@ impl Default for ArxivConfig {
         ArxivConfig {
             api_url: "https://export.arxiv.org/api/query".into(),
             feed_url: "https://rss.arxiv.org".into(),
+            html_url: "https://arxiv.org/html/".into(),
             min_interval_secs: 3.0,
             timeout_secs: 60.0,
             max_retries: 5,
@@ -407,6 +431,7 @@ impl Default for Config {
             llm: LlmConfig::default(),
             http: HttpConfig::default(),
             web: WebConfig::default(),
+            figures: FiguresConfig::default(),
             log: LogConfig::default(),
             topics: vec![],
         }

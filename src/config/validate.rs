@@ -10,6 +10,7 @@ impl Config {
         for (key, url) in [
             ("arxiv.api_url", &self.arxiv.api_url),
             ("arxiv.feed_url", &self.arxiv.feed_url),
+            ("arxiv.html_url", &self.arxiv.html_url),
             ("telegram.api_url", &self.telegram.api_url),
         ]
         .into_iter()

@@ -5,6 +5,9 @@
 use super::*;
 
 pub(super) async fn run(config: Config) -> Result<ExitCode> {
+    // Before anything that takes time: a SIGTERM during start-up is a request to stop, not a
+    // kill by the default handler (a test saw one land between connecting and waiting).
+    install_signal_handlers();
     let store = Arc::new(open_store(&config)?);
     let topics = topic_set(&config)?;
     tracing::info!(store = %config.store.path.display(), topics = topics.topics.len(), "paperbell starting");
@@ -80,6 +83,7 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
         clock: Clock::System,
         learn: learn_wake.clone(),
         arxiv: Some(arxiv.clone()),
+        figures: config.figures.enabled,
     });
     if let Some(token) = &config.telegram.token {
         let Some(bot) = connect_telegram(&config, token.expose(), core.clone()).await? else {
@@ -162,6 +166,7 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
         store.clone(),
         Arc::new(topics.clone()),
         Clock::System,
+        arxiv.clone(),
     )?
     .map(Arc::new);
     let job = FetchJob {
@@ -362,24 +367,39 @@ fn random_secret() -> String {
         .collect()
 }
 
-async fn wait_for_signal() {
+/// Cancelled by the first Ctrl-C or SIGTERM after `install_signal_handlers`.
+static STOP_ASKED: std::sync::OnceLock<CancellationToken> = std::sync::OnceLock::new();
+
+/// Takes over Ctrl-C and SIGTERM now (the handlers are in place when this returns) and turns
+/// the first of them into `STOP_ASKED`.
+fn install_signal_handlers() {
+    let stop = STOP_ASKED.get_or_init(CancellationToken::new).clone();
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        if let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            tokio::spawn(async move {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
                     _ = term.recv() => {}
+                    _ = int.recv() => {}
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+                stop.cancel();
+            });
+            return;
         }
     }
-    #[cfg(not(unix))]
-    {
+    tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
-    }
+        stop.cancel();
+    });
+}
+
+async fn wait_for_signal() {
+    STOP_ASKED
+        .get_or_init(CancellationToken::new)
+        .cancelled()
+        .await
 }

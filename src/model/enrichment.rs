@@ -27,3 +27,39 @@ pub struct LlmSummary {
     pub title_translated: Option<String>,
     pub tldr_translated: Option<String>,
 }
+
+/// A paper's figure as its arXiv HTML edition shows it: the image's absolute address, the
+/// caption as readable text (without its "Figure 1:" tag, math read), and the size the page
+/// gives the image (pixels), when it gives one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figure {
+    pub url: String,
+    pub caption: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+/// What asking for a paper version's figure found: remembered, so nothing is asked twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FigureLookup {
+    /// The edition's first figure (or, without one, Hugging Face's image of the paper).
+    Found(Figure),
+    /// The edition exists and has no figure with an image.
+    NoFigure,
+    /// arXiv has no HTML edition of this version (404).
+    NoEdition,
+}
+
+impl FigureLookup {
+    pub fn figure(&self) -> Option<&Figure> {
+        match self {
+            FigureLookup::Found(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Whether the HTML edition exists (for the "HTML" link).
+    pub fn has_edition(&self) -> bool {
+        !matches!(self, FigureLookup::NoEdition)
+    }
+}

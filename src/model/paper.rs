@@ -59,6 +59,11 @@ impl PaperId {
         format!("https://arxiv.org/abs/{}", self.0)
     }
 
+    /// The version's page in arXiv's HTML edition, as readers open it.
+    pub fn html_url(&self, version: u32) -> String {
+        format!("https://arxiv.org/html/{}v{version}", self.0)
+    }
+
     /// The PDF of one version, as arXiv serves it (feeds carry no PDF link; derive it).
     pub fn pdf_url(&self, version: u32) -> String {
         format!("https://arxiv.org/pdf/{}v{}", self.0, version)

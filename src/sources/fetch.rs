@@ -10,8 +10,9 @@ use rand::Rng;
 use reqwest::{StatusCode, Url};
 use tokio::sync::Mutex;
 
-use super::{ParseError, Parsed, parse};
+use super::{ParseError, Parsed, arxiv_html, parse};
 use crate::config::ArxivConfig;
+use crate::model::enrichment::Figure;
 use crate::model::paper::{Category, PaperId};
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +46,7 @@ pub struct ArxivClient {
     http: reqwest::Client,
     api_url: Url,
     feed_url: Url,
+    html_url: Url,
     min_interval: Duration,
     max_retries: u32,
     backoff_base: Duration,
@@ -52,6 +54,21 @@ pub struct ArxivClient {
     max_results: u32,
     /// Held for the whole request: this is what makes requests one at a time.
     last_request: Mutex<Option<Instant>>,
+}
+
+/// A page is parsed for its first figure once this much of it has come, then each time it
+/// has doubled: a figure near the top costs one parse and a fraction of the page.
+const FIRST_LOOK_BYTES: usize = 96 * 1024;
+/// Most of an HTML edition read: a figure not found by then counts as none.
+const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// What arXiv's HTML edition answered for one paper version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edition {
+    /// The page exists; its first figure, and how many bytes of it were read.
+    Page { figure: Option<Figure>, bytes: u64 },
+    /// No HTML edition (404).
+    Missing,
 }
 
 /// What a paged API query did.
@@ -79,6 +96,11 @@ impl ArxivClient {
             http,
             api_url: url(&cfg.api_url, "api_url")?,
             feed_url: url(&cfg.feed_url, "feed_url")?,
+            // A base without its trailing slash would lose its last segment when joined.
+            html_url: url(
+                &format!("{}/", cfg.html_url.trim_end_matches('/')),
+                "html_url",
+            )?,
             min_interval: Duration::from_secs_f64(cfg.min_interval_secs),
             max_retries: cfg.max_retries,
             backoff_base: Duration::from_millis(cfg.backoff_base_ms),
@@ -166,27 +188,149 @@ impl ArxivClient {
         // `Some(why)`: the page is unusable and is asked for again.
         check: impl Fn(&Parsed) -> Option<String>,
     ) -> Result<Parsed, FetchError> {
-        let mut attempt = 0;
+        self.retrying(&url, || self.attempt(&url, &check)).await
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retries are spent, waiting
+    /// between tries as arXiv asked (`Retry-After`) or with backoff.
+    async fn retrying<T, F, Fut>(&self, url: &Url, mut attempt: F) -> Result<T, FetchError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Attempt>>,
+    {
+        let mut tries = 0;
         loop {
-            attempt += 1;
-            let outcome = self.attempt(&url, &check).await;
-            let (why, after) = match outcome {
-                Ok(parsed) => return Ok(parsed),
+            tries += 1;
+            let (why, after) = match attempt().await {
+                Ok(v) => return Ok(v),
                 Err(Attempt::Fatal(e)) => return Err(e),
                 Err(Attempt::Retry { why, after }) => (why, after),
             };
-            if attempt > self.max_retries {
+            if tries > self.max_retries {
                 return Err(FetchError::GaveUp {
                     url: url.to_string(),
-                    attempts: attempt,
+                    attempts: tries,
                     last: why,
                 });
             }
             let delay = after
-                .unwrap_or_else(|| self.backoff(attempt))
+                .unwrap_or_else(|| self.backoff(tries))
                 .min(Duration::from_secs(300));
-            tracing::warn!(%url, attempt, ?delay, "arXiv request failed, retrying: {why}");
+            tracing::warn!(%url, attempt = tries, ?delay, "arXiv request failed, retrying: {why}");
             tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// A paper version's first figure from its HTML edition (`{html_url}{id}v{version}`). The
+    /// page is read only as far as its first complete figure (most of a page is text after it).
+    /// `patient`: retried like every other request (the fetch job); else asked once, for
+    /// someone waiting on an answer (`/paper`), who gets it without a figure if arXiv stalls.
+    pub async fn figure(
+        &self,
+        id: &PaperId,
+        version: u32,
+        patient: bool,
+    ) -> Result<Edition, FetchError> {
+        let url = self
+            .html_url
+            .join(&format!("{}v{version}", id.as_str()))
+            .map_err(|e| FetchError::Setup(format!("arxiv.html_url: {e}")))?;
+        if patient {
+            return self.retrying(&url, || self.edition_attempt(&url)).await;
+        }
+        match self.edition_attempt(&url).await {
+            Ok(e) => Ok(e),
+            Err(Attempt::Fatal(e)) => Err(e),
+            Err(Attempt::Retry { why, .. }) => Err(FetchError::GaveUp {
+                url: url.to_string(),
+                attempts: 1,
+                last: why,
+            }),
+        }
+    }
+
+    async fn edition_attempt(&self, url: &Url) -> Result<Edition, Attempt> {
+        let mut last = self.last_request.lock().await;
+        self.pace(*last).await;
+        let result = self.http.get(url.clone()).send().await;
+        let mut response = match result {
+            Ok(r) => r,
+            Err(e) => {
+                *last = Some(Instant::now());
+                return Err(Attempt::Retry {
+                    why: describe(&e),
+                    after: None,
+                });
+            }
+        };
+        let status = response.status();
+        let retry_after = retry_after(&response);
+        if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+            *last = Some(Instant::now());
+            return Ok(Edition::Missing);
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            *last = Some(Instant::now());
+            return Err(Attempt::Retry {
+                why: format!("HTTP {status}"),
+                after: retry_after,
+            });
+        }
+        if !status.is_success() {
+            *last = Some(Instant::now());
+            return Err(Attempt::Fatal(FetchError::GaveUp {
+                url: url.to_string(),
+                attempts: 1,
+                last: format!("HTTP {status}"),
+            }));
+        }
+        // Redirects followed: relative images resolve against where the page really is.
+        let page = response.url().clone();
+        let mut body = Vec::new();
+        let mut next_look = FIRST_LOOK_BYTES;
+        let outcome = loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    body.extend_from_slice(&chunk);
+                    if body.len() >= next_look {
+                        next_look = body.len().saturating_mul(2);
+                        let text = String::from_utf8_lossy(&body);
+                        if let Some(found) = arxiv_html::read_prefix(&text, &page, false) {
+                            break Ok(found);
+                        }
+                    }
+                    if body.len() >= MAX_PAGE_BYTES {
+                        let text = String::from_utf8_lossy(&body);
+                        break Ok(arxiv_html::read_prefix(&text, &page, true).flatten());
+                    }
+                }
+                Ok(None) => {
+                    let text = String::from_utf8_lossy(&body);
+                    break Ok(arxiv_html::read_prefix(&text, &page, true).flatten());
+                }
+                Err(e) => {
+                    break Err(Attempt::Retry {
+                        why: describe(&e),
+                        after: None,
+                    });
+                }
+            }
+        };
+        *last = Some(Instant::now());
+        drop(last);
+        outcome.map(|figure| Edition::Page {
+            figure,
+            bytes: body.len() as u64,
+        })
+    }
+
+    /// Waits out the rest of the minimum interval since the previous request.
+    async fn pace(&self, last: Option<Instant>) {
+        if let Some(prev) = last {
+            let wait = self.min_interval.saturating_sub(prev.elapsed());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
         }
     }
 
@@ -203,12 +347,7 @@ impl ArxivClient {
         check: &impl Fn(&Parsed) -> Option<String>,
     ) -> Result<Parsed, Attempt> {
         let mut last = self.last_request.lock().await;
-        if let Some(prev) = *last {
-            let wait = self.min_interval.saturating_sub(prev.elapsed());
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
-        }
+        self.pace(*last).await;
         let result = self.http.get(url.clone()).send().await;
         let response = match result {
             Ok(r) => r,
@@ -221,13 +360,7 @@ impl ArxivClient {
             }
         };
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64);
+        let retry_after = retry_after(&response);
         let body = response.bytes().await;
         *last = Some(Instant::now());
         drop(last);
@@ -281,6 +414,17 @@ impl ArxivClient {
             },
         }
     }
+}
+
+/// arXiv's `Retry-After`, in seconds.
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
 }
 
 fn describe(e: &reqwest::Error) -> String {

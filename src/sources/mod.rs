@@ -4,6 +4,7 @@
 
 pub mod arxiv_api;
 pub mod arxiv_feed;
+pub mod arxiv_html;
 pub mod fetch;
 pub mod huggingface;
 pub mod library;

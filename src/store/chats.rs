@@ -199,6 +199,20 @@ impl Store {
         Ok(())
     }
 
+    /// Every topic id some chat subscribes to, in key order (from the reverse index `S`).
+    pub fn subscribed_topics(&self) -> Result<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for item in self.db.scan_prefix([b'S']) {
+            let (k, _) = item?;
+            let rest = &k[1..];
+            let topic = &rest[..rest.iter().position(|b| *b == 0).unwrap_or(rest.len())];
+            if out.last().is_none_or(|t| t.as_bytes() != topic) {
+                out.push(String::from_utf8_lossy(topic).into_owned());
+            }
+        }
+        Ok(out)
+    }
+
     pub fn subscribers(&self, topic_id: &str) -> Result<Vec<ChatRef>> {
         let prefix = key(b'S', &[topic_id.as_bytes(), b""]);
         let mut out = Vec::new();

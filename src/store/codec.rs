@@ -37,6 +37,8 @@ pub const RATING_V2: u8 = 2;
 pub const TASTE_V1: u8 = 1;
 /// A paper's embedding: its model, scale and bytes.
 pub const EMBEDDING_V1: u8 = 1;
+/// What a paper version's HTML edition gave (`model::enrichment::FigureLookup`).
+pub const FIGURE_V1: u8 = 1;
 
 pub fn encode<T: Serialize>(version: u8, value: &T) -> Result<Vec<u8>, StoreError> {
     let mut out = vec![version];

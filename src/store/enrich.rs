@@ -107,15 +107,32 @@ impl Store {
 
     /// Tokens the LLM has used on a UTC day.
     pub fn llm_tokens(&self, day: NaiveDate) -> Result<u64> {
-        Ok(self
-            .meta(&format!("llm_tokens.{day}"))?
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0))
+        self.counter(&format!("llm_tokens.{day}"))
     }
 
     /// Adds to a day's LLM tokens atomically; returns the new total.
     pub fn add_llm_tokens(&self, day: NaiveDate, n: u64) -> Result<u64> {
-        let k = key(b'm', &[format!("llm_tokens.{day}").as_bytes()]);
+        self.add_to_counter(&format!("llm_tokens.{day}"), n)
+    }
+
+    /// Pages of arXiv's HTML edition asked for figures for an announcement day.
+    pub fn figure_pages(&self, day: NaiveDate) -> Result<u64> {
+        self.counter(&format!("figure_pages.{day}"))
+    }
+
+    /// Adds to a day's HTML pages asked for figures; returns the new total.
+    pub fn add_figure_pages(&self, day: NaiveDate, n: u64) -> Result<u64> {
+        self.add_to_counter(&format!("figure_pages.{day}"), n)
+    }
+
+    /// A meta counter's value (0 when nothing was added to it).
+    fn counter(&self, name: &str) -> Result<u64> {
+        Ok(self.meta(name)?.and_then(|s| s.parse().ok()).unwrap_or(0))
+    }
+
+    /// Adds to a meta counter atomically; returns the new total.
+    fn add_to_counter(&self, name: &str, n: u64) -> Result<u64> {
+        let k = key(b'm', &[name.as_bytes()]);
         let total = self.db.update_and_fetch(k, |old| {
             let before = old
                 .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok())

@@ -26,6 +26,7 @@
 //! | `T`    | chat                              | taste model (versioned)    |
 //! | `W`    | chat                              | retrain mark (i64)         |
 //! | `E`    | paper id                          | embedding (versioned)      |
+//! | `F`    | paper id, 0, version (u32 BE)     | figure lookup (versioned)  |
 //!
 //! Prefixes `D`, `l`, `s` and `o` held delivery records before their current layout and are
 //! read by `Store::open`'s conversion: never reuse them.
@@ -40,7 +41,7 @@
 //! One file per record family: `papers` (`p`, `t`, `c`, `d`), `chats` (`h`, `u`, `S`),
 //! `enrich` (`e`, `y`, `Y`, the LLM's token spend), `delivery/` (`B`, `L`, `b`, `k`, counters),
 //! `changes` (`x`, the change log the search index catches up from), `taste` (`R`, `T`, `W`),
-//! `embed` (`E`);
+//! `embed` (`E`), `figures` (`F`);
 //! `codec` encodes records and converts older ones. This file opens the store, keeps the
 //! in-memory generation and memos, and the meta values (`m`).
 
@@ -50,6 +51,7 @@ pub mod codec;
 mod delivery;
 mod embed;
 mod enrich;
+mod figures;
 mod papers;
 mod taste;
 

@@ -15,9 +15,11 @@ use crate::model::paper::StoredPaper;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
+use crate::sources::fetch::ArxivClient;
 use crate::sources::huggingface::HfClient;
 use crate::store::Store;
 use crate::summary::embed::Embedder;
+use crate::summary::figures::{FigureCounts, look_up_all};
 use crate::summary::llm::{Llm, LlmError, lang_key};
 use crate::topics::{HF_DAILY, TopicSet};
 
@@ -38,6 +40,8 @@ pub struct EnrichReport {
     pub embedded: usize,
     /// Chats whose rated papers got an embedding: marked to be learnt again.
     pub retrain: usize,
+    /// Figures asked of arXiv's HTML edition.
+    pub figures: FigureCounts,
     pub errors: Vec<String>,
 }
 
@@ -45,7 +49,7 @@ impl EnrichReport {
     /// One line for logs and `paperbell fetch`.
     pub fn summary(&self) -> String {
         format!(
-            "hugging face: {} daily papers, {} looked up; llm: {} summarised, {} cached, {} overviews, {} fell back to extractive, {} papers embedded; {} errors",
+            "hugging face: {} daily papers, {} looked up; llm: {} summarised, {} cached, {} overviews, {} fell back to extractive, {} papers embedded; figures: {} asked, {} found ({} KB read); {} errors",
             self.hf_daily,
             self.hf_lookups,
             self.llm_asked,
@@ -53,6 +57,9 @@ impl EnrichReport {
             self.overviews,
             self.llm_failed,
             self.embedded,
+            self.figures.asked,
+            self.figures.found,
+            self.figures.bytes / 1024,
             self.errors.len()
         )
     }
@@ -74,15 +81,21 @@ pub struct Enricher {
     pub hf_max_lookups: usize,
     pub llm: Option<Arc<Llm>>,
     pub embedder: Option<Arc<Embedder>>,
+    /// Where figures are asked for (`[figures] enabled`): the fetch job's own arXiv client, so
+    /// arXiv's pace holds across both.
+    pub figures: Option<Arc<ArxivClient>>,
+    pub figures_max: usize,
 }
 
 impl Enricher {
-    /// The enrichment the config asks for: `None` when Hugging Face is off and no LLM is set.
+    /// The enrichment the config asks for: `None` when Hugging Face and figures are off and no
+    /// LLM is set. `arxiv` is the client figures are asked through.
     pub fn from_config(
         config: &crate::config::Config,
         store: Arc<Store>,
         topics: Arc<TopicSet>,
         clock: Clock,
+        arxiv: Arc<ArxivClient>,
     ) -> Result<Option<Enricher>, EnrichError> {
         let hf = if config.huggingface.enabled {
             Some(HfClient::new(
@@ -95,7 +108,8 @@ impl Enricher {
         };
         let llm = Llm::new(&config.llm, clock.clone())?.map(Arc::new);
         let embedder = Embedder::new(&config.llm, clock)?.map(Arc::new);
-        if hf.is_none() && llm.is_none() {
+        let figures = config.figures.enabled.then_some(arxiv);
+        if hf.is_none() && llm.is_none() && figures.is_none() {
             return Ok(None);
         }
         Ok(Some(Enricher {
@@ -105,6 +119,8 @@ impl Enricher {
             hf_max_lookups: config.huggingface.max_lookups,
             llm,
             embedder,
+            figures,
+            figures_max: config.figures.max_per_day,
         }))
     }
 
@@ -149,7 +165,35 @@ impl Enricher {
         if let Some(embedder) = &self.embedder {
             self.embed(embedder, day, &mut report).await;
         }
+        if let Some(client) = &self.figures {
+            self.figures(client, day, &mut report).await;
+        }
         report
+    }
+
+    /// The figures of what digests will show (after Hugging Face's facts, which rank them).
+    async fn figures(&self, client: &ArxivClient, day: NaiveDate, report: &mut EnrichReport) {
+        let asked = match self.store.figure_pages(day) {
+            Ok(n) => n as usize,
+            Err(e) => {
+                report.errors.push(e.to_string());
+                return;
+            }
+        };
+        // The budget is the announcement day's: a second fetch (a restart) takes what is left.
+        let budget = self.figures_max.saturating_sub(asked);
+        let wanted = match crate::compose::figures::wanted(&self.store, &self.topics, day, budget) {
+            Ok(w) => w,
+            Err(e) => {
+                report.errors.push(e.to_string());
+                return;
+            }
+        };
+        let (counts, failed) = look_up_all(client, &self.store, day, &wanted).await;
+        report.figures = counts;
+        if let Some(e) = failed {
+            report.errors.push(format!("figures: {e}"));
+        }
     }
 
     /// Embeds the day's papers and every rated paper that has no embedding yet.

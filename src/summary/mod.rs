@@ -1,19 +1,21 @@
 //! Summaries and enrichment. Pure: the extractive TL;DR (`tldr`), code and project-page links
 //! (`code_links`), the per-topic overview line (`overview`), and how a stored paper with what
 //! Hugging Face and the LLM said about it becomes what a chat shows (`item`). At the edges:
-//! the OpenAI-compatible client (`llm`), its embeddings (`embed`), and the job that runs them
-//! and the Hugging Face source (`sources::huggingface`) after a fetch (`enrich`).
+//! the OpenAI-compatible client (`llm`), its embeddings (`embed`), papers' figures from arXiv's
+//! HTML edition (`figures`), and the job that runs them and the Hugging Face source
+//! (`sources::huggingface`) after a fetch (`enrich`).
 
 pub mod code_links;
 pub mod embed;
 pub mod enrich;
+pub mod figures;
 pub mod llm;
 pub mod overview;
 pub mod tldr;
 
-use paperbell_chat::{PaperItem, TldrSource};
+use paperbell_chat::{FigureItem, PaperItem, TldrSource};
 
-use crate::model::enrichment::{HfInfo, LlmSummary};
+use crate::model::enrichment::{FigureLookup, HfInfo, LlmSummary};
 use crate::model::paper::StoredPaper;
 
 /// Code repositories (abstract, comment, then Hugging Face's) and the project page of a paper.
@@ -41,14 +43,19 @@ pub fn links(sp: &StoredPaper, hf: Option<&HfInfo>) -> code_links::Links {
     l
 }
 
+/// What the store knows about a paper beside its record, for showing it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Known<'a> {
+    pub hf: Option<&'a HfInfo>,
+    pub llm: Option<&'a LlmSummary>,
+    pub figure: Option<&'a FigureLookup>,
+}
+
 /// A paper as chats show it: the LLM's summary when there is one (for the chat's language),
-/// else the extractive TL;DR; code links and project page from the text and Hugging Face.
-pub fn item(
-    sp: &StoredPaper,
-    hf: Option<&HfInfo>,
-    llm: Option<&LlmSummary>,
-    topics: &[String],
-) -> PaperItem {
+/// else the extractive TL;DR; code links and project page from the text and Hugging Face; its
+/// figure and HTML edition when known.
+pub fn item(sp: &StoredPaper, known: Known, topics: &[String]) -> PaperItem {
+    let Known { hf, llm, figure } = known;
     let p = &sp.paper;
     let l = links(sp, hf);
     let hf = hf.filter(|h| h.found);
@@ -79,5 +86,15 @@ pub fn item(
         matched: None,
         relevance: None,
         rated: Default::default(),
+        figure: figure.and_then(FigureLookup::figure).map(|f| FigureItem {
+            url: f.url.clone(),
+            caption: f.caption.clone(),
+            width: f.width,
+            height: f.height,
+        }),
+        // Not asked yet: arXiv makes an edition of most papers, so the link is offered.
+        html_url: figure
+            .is_none_or(FigureLookup::has_edition)
+            .then(|| p.id.html_url(p.version)),
     }
 }

@@ -1,5 +1,6 @@
-//! A fake arXiv (the API with paging and query echo, RSS 2.0 and Atom announcement feeds) over
-//! real HTTP on 127.0.0.1 with scripted faults, and generators of realistic arXiv documents.
+//! A fake arXiv (the API with paging and query echo, RSS 2.0 and Atom announcement feeds, the
+//! HTML edition with its images) over real HTTP on 127.0.0.1 with scripted faults, and
+//! generators of realistic arXiv documents.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -46,6 +47,10 @@ pub struct FakeState {
     pub atom: HashMap<String, String>,
     /// Served for any RSS category path not in `rss`.
     pub default_rss: Option<String>,
+    /// The HTML edition by path under `/html/` (`2401.00001v2`, or an image's
+    /// `2401.00001v2/x1.png`): content type and bytes. A missing page is a 404, as arXiv answers
+    /// for a paper without an HTML edition.
+    pub html: HashMap<String, (&'static str, Vec<u8>)>,
     pub faults: VecDeque<Fault>,
     pub seen: Vec<Seen>,
 }
@@ -75,6 +80,7 @@ impl FakeArxiv {
             .route("/api/query", get(api))
             .route("/rss/{cats}", get(rss))
             .route("/atom/{cats}", get(atom))
+            .route("/html/{*path}", get(html))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -94,6 +100,28 @@ impl FakeArxiv {
 
     pub fn feed_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The HTML edition's base (`[arxiv] html_url`).
+    pub fn html_url(&self) -> String {
+        format!("http://{}/html/", self.addr)
+    }
+
+    /// Serves `page` as the HTML edition of `id` `v`ersion.
+    pub fn html_page(&self, id_version: &str, page: &str) {
+        self.state.lock().unwrap().html.insert(
+            id_version.to_string(),
+            ("text/html; charset=utf-8", page.as_bytes().to_vec()),
+        );
+    }
+
+    /// Serves a file (an image) at `/html/{path}`.
+    pub fn html_file(&self, path: &str, content_type: &'static str, bytes: Vec<u8>) {
+        self.state
+            .lock()
+            .unwrap()
+            .html
+            .insert(path.to_string(), (content_type, bytes));
     }
 
     pub fn fault(&self, f: Fault) {
@@ -180,6 +208,48 @@ async fn apply(fault: Option<Fault>, body: String) -> Response {
             (StatusCode::OK, xml, body).into_response()
         }
         Some(Fault::EmptyPage) => (StatusCode::OK, xml, body).into_response(),
+    }
+}
+
+async fn html(State(s): State<Shared>, Path(path): Path<String>, headers: HeaderMap) -> Response {
+    let _guard = enter(&s);
+    let fault = record(
+        &s,
+        format!("/html/{path}"),
+        vec![],
+        &headers,
+        Instant::now(),
+    );
+    let found = s.state.lock().unwrap().html.get(&path).cloned();
+    let r = match (fault, found) {
+        (Some(Fault::Status { code, retry_after }), _) => {
+            let mut r =
+                (StatusCode::from_u16(code).unwrap(), "Service Unavailable").into_response();
+            if let Some(ra) = retry_after {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, ra.parse().unwrap());
+            }
+            r
+        }
+        (Some(Fault::Slow(d)), found) => {
+            tokio::time::sleep(d).await;
+            html_response(found)
+        }
+        (_, found) => html_response(found),
+    };
+    finish(&s);
+    r
+}
+
+fn html_response(found: Option<(&'static str, Vec<u8>)>) -> Response {
+    match found {
+        Some((ct, bytes)) => (StatusCode::OK, [(header::CONTENT_TYPE, ct)], bytes).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            "<!DOCTYPE html><html><body><h1>No HTML for this paper</h1></body></html>",
+        )
+            .into_response(),
     }
 }
 
@@ -425,15 +495,35 @@ pub fn api_entry(i: usize) -> String {
 }
 
 pub fn rss_item(i: usize, announce: &str, pub_date: &str) -> String {
-    let id = id_of(i);
-    let cats = CATS[i % CATS.len()];
+    rss_item_of(
+        &id_of(i),
+        &format!("{} ({i})", TITLES[i % TITLES.len()]),
+        &abstract_for(i),
+        CATS[i % CATS.len()],
+        announce,
+        pub_date,
+        &format!("Author {i} One (Some University, City), Jürgen Zweite,  Plato"),
+    )
+}
+
+/// One announcement item: a new paper `id` (v1) with this title, abstract (TeX as authors
+/// write it), categories and authors (one comma-joined string, as the feed has them).
+pub fn rss_item_of(
+    id: &str,
+    title: &str,
+    abs: &str,
+    cats: &[&str],
+    announce: &str,
+    pub_date: &str,
+    creators: &str,
+) -> String {
     let categories: String = cats
         .iter()
         .map(|c| format!("      <category>{c}</category>\n"))
         .collect();
     format!(
         r#"    <item>
-      <title>{title} ({i})</title>
+      <title>{title}</title>
       <link>https://arxiv.org/abs/{id}</link>
       <description>arXiv:{id}v1 Announce Type: {announce} 
 Abstract: {abs}</description>
@@ -441,10 +531,11 @@ Abstract: {abs}</description>
 {categories}      <pubDate>{pub_date}</pubDate>
       <arxiv:announce_type>{announce}</arxiv:announce_type>
       <dc:rights>http://creativecommons.org/licenses/by/4.0/</dc:rights>
-      <dc:creator>Author {i} One (Some University, City), Jürgen Zweite,  Plato</dc:creator>
+      <dc:creator>{creators}</dc:creator>
     </item>"#,
-        title = TITLES[i % TITLES.len()],
-        abs = esc(&abstract_for(i)),
+        title = esc(title),
+        abs = esc(abs),
+        creators = esc(creators),
     )
 }
 

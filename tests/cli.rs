@@ -288,6 +288,7 @@ async fn fetch_and_paper_talk_to_arxiv() {
     let env = |c: &mut Command| {
         c.env("PAPERBELL_ARXIV_API_URL", fake.api_url())
             .env("PAPERBELL_ARXIV_FEED_URL", fake.feed_url())
+            .env("PAPERBELL_ARXIV_HTML_URL", fake.html_url())
             .env("PAPERBELL_ARXIV_MIN_INTERVAL_SECS", "0")
             .env("PAPERBELL_ARXIV_BACKOFF_BASE_MS", "1")
             .env("PAPERBELL_DATA", &data)
@@ -335,8 +336,20 @@ async fn fetch_and_paper_talk_to_arxiv() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["id"], id.as_str());
     assert_eq!(v["comment"], "12 pages, 5 figures");
-    let q = fake.seen().last().unwrap().query.clone();
-    assert!(q.contains(&("id_list".to_string(), id.clone())), "{q:?}");
+    let asked = fake.seen();
+    assert!(
+        asked
+            .iter()
+            .any(|s| s.query.contains(&("id_list".to_string(), id.clone()))),
+        "{:?}",
+        asked.iter().map(|s| &s.path).collect::<Vec<_>>()
+    );
+    // And its HTML edition for its figure (the fake has none: a 404, remembered).
+    assert_eq!(v["figure"], Value::Null);
+    assert!(
+        asked.iter().any(|s| s.path == format!("/html/{id}v1")),
+        "{asked:?}"
+    );
 
     let out = tokio::task::spawn_blocking({
         let mut c = bin();
@@ -359,6 +372,7 @@ async fn run_prints_the_days_digests_and_stops_on_sigterm() {
     let mut child = bin()
         .env("PAPERBELL_ARXIV_API_URL", fake.api_url())
         .env("PAPERBELL_ARXIV_FEED_URL", fake.feed_url())
+        .env("PAPERBELL_ARXIV_HTML_URL", fake.html_url())
         .env("PAPERBELL_ARXIV_MIN_INTERVAL_SECS", "0")
         .env("RUST_LOG", "info")
         .arg("--config")
@@ -565,6 +579,7 @@ async fn rate_import_and_for_you_from_the_terminal() {
         let mut c = bin();
         c.env("PAPERBELL_ARXIV_API_URL", fake.api_url())
             .env("PAPERBELL_ARXIV_FEED_URL", fake.feed_url())
+            .env("PAPERBELL_ARXIV_HTML_URL", fake.html_url())
             .env("PAPERBELL_ARXIV_MIN_INTERVAL_SECS", "0")
             .env("PAPERBELL_ARXIV_BACKOFF_BASE_MS", "1")
             .env("PAPERBELL_DATA", &data)

@@ -57,6 +57,7 @@ impl Env {
             defaults: self.schedule.chat_defaults(),
             search: None,
             arxiv: None,
+            figures: false,
             now: 1_732_000_000,
         }
         .handle(caller, cmd)
@@ -548,6 +549,7 @@ fn search_through_the_index_ranks_pages_and_explains_its_syntax() {
             defaults: env.schedule.chat_defaults(),
             search: Some(&index),
             arxiv: None,
+            figures: false,
             now: 1_732_000_000,
         }
         .handle(&me, cmd)

@@ -39,6 +39,7 @@ fn core(store: &Arc<Store>) -> Arc<ChatCore> {
         clock: paperbell::clock::Clock::System,
         learn: Default::default(),
         arxiv: None,
+        figures: false,
     })
 }
 
@@ -52,6 +53,7 @@ fn core_searching(store: &Arc<Store>, dir: &std::path::Path) -> Arc<ChatCore> {
         clock: paperbell::clock::Clock::System,
         learn: Default::default(),
         arxiv: None,
+        figures: false,
     })
 }
 
@@ -1135,4 +1137,63 @@ async fn slow_answers_are_deferred_over_the_gateway_and_rating_buttons_still_cha
         1
     );
     assert_eq!(fake.rejected(), vec![]);
+}
+
+/// `/paper` asks arXiv's HTML edition for the figure and shows it as its embed's image, under
+/// a title and TL;DR whose TeX reads as math (`\textbf` as bold).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_embeds_carry_the_figure_and_math_reads_as_math() {
+    let arxiv = common::FakeArxiv::start().await;
+    arxiv.html_page(
+        &format!("{}v1", common::MATH_PAPER),
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/arxiv-html/1706.03762.html"
+        ))
+        .unwrap(),
+    );
+    let (store, dir) = store();
+    common::ingest_math_paper(&store, chrono::NaiveDate::from_ymd_opt(2025, 1, 2).unwrap());
+    let client =
+        paperbell::sources::fetch::ArxivClient::new(&common::arxiv_config(&arxiv)).unwrap();
+    let handler = Arc::new(ChatCore {
+        store: store.clone(),
+        topics: Arc::new(common::shipped_topics()),
+        defaults: Default::default(),
+        search: None,
+        clock: paperbell::clock::Clock::System,
+        learn: Default::default(),
+        arxiv: Some(Arc::new(client)),
+        figures: true,
+    });
+    let env = start_with(DiscordMode::Gateway, Some(handler)).await;
+    let member = Ctx::guild(GUILD, 9_100, 700, 0);
+    let r = env
+        .ask("paper", &[("id", json!(common::MATH_PAPER))], &member, 0)
+        .await;
+    let embed = &r.data()["embeds"][0];
+    assert_eq!(
+        embed["title"].as_str().unwrap(),
+        format!("1. {}", common::MATH_TITLE_READ),
+        "{embed:#}"
+    );
+    let description = embed["description"].as_str().unwrap();
+    assert!(description.contains("**few**"), "{description}");
+    assert!(description.contains("𝒩(0, σ²)"), "{description}");
+    assert!(!description.contains('$'), "{description}");
+    // ar5iv's absolute path, resolved against the page's address.
+    assert_eq!(
+        embed["image"]["url"],
+        format!(
+            "http://{}/html/1706.03762/assets/Figures/ModalNet-21.png",
+            arxiv.addr
+        ),
+        "{embed:#}"
+    );
+    assert!(
+        description.contains("[HTML](https://arxiv.org/html/2501.00001v1)"),
+        "{description}"
+    );
+    drop(dir);
+    env.stop().await;
 }

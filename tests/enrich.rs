@@ -14,6 +14,7 @@ use paperbell::compose::{PaperCache, digest_message};
 use paperbell::config::{Config, DEFAULT_CONFIG};
 use paperbell::model::chat::{ChatRecord, Subscription};
 use paperbell::model::delivery::{OutboxItem, PlannedMessage};
+use paperbell::sources::fetch::ArxivClient;
 use paperbell::store::Store;
 use paperbell::summary::enrich::Enricher;
 use paperbell::summary::llm::Llm;
@@ -29,8 +30,10 @@ fn day() -> NaiveDate {
 }
 
 fn config(env: &[(&str, &str)]) -> Config {
-    let env = env
+    // Figures have tests of their own, against the fake arXiv's HTML edition.
+    let env = [("PAPERBELL_FIGURES_ENABLED", "false")]
         .iter()
+        .chain(env)
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     Config::from_parts("test", DEFAULT_CONFIG, &env, |_| unreachable!()).unwrap()
@@ -89,7 +92,8 @@ fn nerf_ids(store: &Store) -> Vec<String> {
 }
 
 fn enricher(e: &Env, c: &Config) -> Enricher {
-    Enricher::from_config(c, e.store.clone(), e.topics.clone(), Clock::System)
+    let arxiv = Arc::new(ArxivClient::new(&c.arxiv).unwrap());
+    Enricher::from_config(c, e.store.clone(), e.topics.clone(), Clock::System, arxiv)
         .unwrap()
         .unwrap()
 }
@@ -554,4 +558,169 @@ async fn with_an_embedding_model_taste_models_weigh_embeddings_beside_words() {
             .all(|p| !matches!(p.reason, paperbell::taste::Reason::None)),
         "reasons are words or liked papers, never a dimension"
     );
+}
+
+fn html_fixture(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/arxiv-html/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Figures on, asking the fake arXiv's HTML edition, at most `max` pages a day.
+fn figures_config(arxiv: &common::FakeArxiv, max: &'static str) -> Config {
+    let url: &'static str = Box::leak(arxiv.html_url().into_boxed_str());
+    config(&[
+        ("PAPERBELL_HUGGINGFACE_ENABLED", "false"),
+        ("PAPERBELL_FIGURES_ENABLED", "true"),
+        ("PAPERBELL_FIGURES_MAX_PER_DAY", max),
+        ("PAPERBELL_ARXIV_HTML_URL", url),
+        ("PAPERBELL_ARXIV_MIN_INTERVAL_SECS", "0"),
+        ("PAPERBELL_ARXIV_BACKOFF_BASE_MS", "1"),
+    ])
+}
+
+/// The NeRF papers of the day in the order digests show them.
+fn nerf_ranked(store: &Store) -> Vec<paperbell::model::paper::StoredPaper> {
+    let topics = common::shipped_topics();
+    let sub = Subscription {
+        topic_id: "nerf".into(),
+        topic_name: "NeRF".into(),
+        query: None,
+        since: None,
+    };
+    let topic = paperbell::compose::topic_of(&topics, &sub);
+    paperbell::compose::ranked_day(store, &topics, &sub, topic.as_ref(), day())
+        .unwrap()
+        .papers
+        .clone()
+}
+
+#[tokio::test]
+async fn figures_of_what_digests_show_come_from_the_html_edition_once_within_the_budget() {
+    let e = env();
+    let arxiv = common::FakeArxiv::start().await;
+    let ranked = nerf_ranked(&e.store);
+    assert_eq!(ranked.len(), 10);
+    let page = |i: usize| format!("{}v{}", ranked[i].paper.id, ranked[i].paper.version);
+    // The best three: a real page (relative images), the same under a `<base>`, and a page whose
+    // figures have no image; a 503 before the second answers. The others have no edition (404).
+    arxiv.html_page(&page(0), &html_fixture("2507.00150v1.html"));
+    arxiv.html_page(&page(1), &html_fixture("2507.00150v1-base.html"));
+    arxiv.html_page(&page(2), &html_fixture("2503.20783v2-no-images.html"));
+    let c = figures_config(&arxiv, "4");
+    let r = enricher(&e, &c).run(Default::default()).await;
+    assert!(r.errors.is_empty(), "{r:?}");
+    // The budget: the digests' first four papers, best first.
+    assert_eq!(r.figures.asked, 4, "{r:?}");
+    assert_eq!(
+        (r.figures.found, r.figures.no_figure, r.figures.no_edition),
+        (2, 1, 1)
+    );
+    let asked: Vec<String> = arxiv.seen().iter().map(|s| s.path.clone()).collect();
+    assert_eq!(
+        asked,
+        (0..4)
+            .map(|i| format!("/html/{}", page(i)))
+            .collect::<Vec<_>>()
+    );
+    // Only the first part of a page is read: its first figure is near the top.
+    assert!(r.figures.bytes < 2 * 298_684, "{r:?}");
+
+    let digest = digest_for(&e.store, "en");
+    let by_id = |i: usize| {
+        digest
+            .papers
+            .iter()
+            .find(|p| p.id == ranked[i].paper.id.as_str())
+            .unwrap()
+            .clone()
+    };
+    let first = by_id(0).figure.expect("the first paper's figure");
+    // The page writes `2507.00150v1/NAME.png`, relative to the page's own address.
+    assert_eq!(
+        first.url,
+        format!(
+            "{}2507.00150v1/plot1_distributions_600.png",
+            arxiv.html_url()
+        )
+    );
+    assert!(
+        first.caption.starts_with("v_T distribution"),
+        "{}",
+        first.caption
+    );
+    assert_eq!((first.width, first.height), (Some(476), Some(357)));
+    assert_eq!(
+        by_id(1).figure.unwrap().url,
+        format!("{}2507.00150v1/x1.png", arxiv.html_url()),
+        "resolved against <base href>"
+    );
+    assert_eq!(by_id(2).figure, None);
+    assert!(by_id(2).html_url.is_some(), "the edition exists");
+    assert_eq!(by_id(3).html_url, None, "no edition: no HTML link");
+
+    // Telegram shows the first paper's figure as the digest's link preview; Discord each
+    // paper's figure as its embed's image.
+    let outs = paperbell_telegram::render::digest_out(&digest);
+    assert_eq!(outs[0].preview.as_deref(), Some(first.url.as_str()));
+    let messages = paperbell_discord::render::digest(&digest);
+    let images: Vec<_> = messages
+        .iter()
+        .flat_map(|m| &m.embeds)
+        .filter_map(|e| e.image.clone())
+        .collect();
+    assert_eq!(images.len(), 2);
+    assert!(images.contains(&first.url));
+
+    // A second fetch of the day asks only for what the budget has left, never again for a page.
+    let r = enricher(&e, &c).run(Default::default()).await;
+    assert_eq!(r.figures.asked, 0, "{r:?}");
+    let c = figures_config(&arxiv, "10");
+    let r = enricher(&e, &c).run(Default::default()).await;
+    assert_eq!(r.figures.asked, 6, "{r:?}");
+    let again = arxiv.seen().len();
+    assert_eq!(again, 10);
+    let r = enricher(&e, &c).run(Default::default()).await;
+    assert_eq!((r.figures.asked, arxiv.seen().len()), (0, 10));
+}
+
+#[tokio::test]
+async fn an_html_edition_that_fails_is_asked_again_later_not_remembered_as_missing() {
+    let e = env();
+    let arxiv = common::FakeArxiv::start().await;
+    let ranked = nerf_ranked(&e.store);
+    let first = format!("{}v{}", ranked[0].paper.id, ranked[0].paper.version);
+    arxiv.html_page(&first, &html_fixture("1706.03762.html"));
+    // Every attempt of the first run (the client's five retries) fails.
+    for _ in 0..6 {
+        arxiv.fault(common::Fault::Status {
+            code: 503,
+            retry_after: Some("0"),
+        });
+    }
+    let c = figures_config(&arxiv, "10");
+    let r = enricher(&e, &c).run(Default::default()).await;
+    assert_eq!(r.figures.asked, 0, "{r:?}");
+    assert!(r.errors.iter().any(|e| e.contains("503")), "{r:?}");
+    assert_eq!(
+        e.store
+            .figure(ranked[0].paper.id.as_str(), ranked[0].paper.version)
+            .unwrap(),
+        None
+    );
+    // arXiv is back: the figure comes with the next fetch (ar5iv's absolute paths).
+    let r = enricher(&e, &c).run(Default::default()).await;
+    assert_eq!(r.figures.found, 1, "{r:?}");
+    let digest = digest_for(&e.store, "en");
+    let f = digest.papers.iter().find_map(|p| p.figure.clone()).unwrap();
+    assert_eq!(
+        f.url,
+        format!(
+            "http://{}/html/1706.03762/assets/Figures/ModalNet-21.png",
+            arxiv.addr
+        )
+    );
+    assert_eq!(f.caption, "The Transformer - model architecture.");
 }

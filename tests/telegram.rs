@@ -46,6 +46,7 @@ async fn start_full(
         search: Some(common::search_index(&store, dir.path())),
         clock: paperbell::clock::Clock::System,
         learn: Default::default(),
+        figures: arxiv.is_some(),
         arxiv,
     });
     let bot = TelegramBot::connect(
@@ -533,7 +534,18 @@ async fn delivery_sends_digests_within_limits_and_maps_every_failure() {
     let mut seen = 0;
     for (i, s) in sent.iter().enumerate() {
         assert!(s.visible.encode_utf16().count() <= 4096);
-        assert!(s.previews_disabled);
+        // Each part previews the figure of its first paper, above its text.
+        let first = s.visible.split("arXiv:").nth(1).unwrap_or_default();
+        let first_id = &first[..first
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(first.len())];
+        assert_eq!(
+            s.preview_url.as_deref(),
+            Some(format!("https://arxiv.org/html/{first_id}v1/x1.png").as_str()),
+            "{}",
+            s.visible
+        );
+        assert!(s.preview_above && !s.previews_disabled);
         let papers = s.visible.matches("arXiv:2411.").count();
         seen += papers;
         let buttons = s.buttons();
@@ -965,6 +977,7 @@ async fn imports_and_bibtex_exports_travel_as_documents() {
     let client = paperbell::sources::fetch::ArxivClient::new(&paperbell::config::ArxivConfig {
         api_url: arxiv.api_url(),
         feed_url: arxiv.feed_url(),
+        html_url: arxiv.html_url(),
         min_interval_secs: 0.0,
         backoff_base_ms: 1,
         ..Default::default()
@@ -1077,4 +1090,78 @@ async fn imports_and_bibtex_exports_travel_as_documents() {
     ids.sort();
     assert_eq!(ids, [common::id_of(7), common::id_of(100)]);
     assert_eq!(fake.rejected(), vec![]);
+}
+
+/// `/paper` asks arXiv's HTML edition for the paper's figure (once) and shows it as the
+/// message's link preview, above a text whose TeX reads as math; a paper without an edition
+/// has neither preview nor HTML link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_shows_its_figure_and_its_math_reads_as_math() {
+    let arxiv = common::FakeArxiv::start().await;
+    arxiv.html_page(
+        &format!("{}v1", common::MATH_PAPER),
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/arxiv-html/2507.00150v1-extracted.html"
+        ))
+        .unwrap(),
+    );
+    let client =
+        paperbell::sources::fetch::ArxivClient::new(&common::arxiv_config(&arxiv)).unwrap();
+    let env = start_full(None, Some(Arc::new(client))).await;
+    common::ingest_math_paper(
+        &env.store,
+        chrono::NaiveDate::from_ymd_opt(2025, 1, 2).unwrap(),
+    );
+    let me = 77;
+    let r = &env
+        .ask(me, &format!("/paper {}", common::MATH_PAPER), 1)
+        .await[0];
+    assert!(r.visible.contains(common::MATH_TITLE_READ), "{}", r.visible);
+    assert!(
+        r.visible
+            .contains("𝒩(0, σ²) and close 1/2 of the gap on ℝᵈ in O(n log n) time"),
+        "{}",
+        r.visible
+    );
+    assert!(
+        !r.visible.contains('$') && !r.visible.contains("\\mathcal"),
+        "{}",
+        r.visible
+    );
+    assert!(
+        r.text.contains("<b>few</b>"),
+        "\\textbf is bold: {}",
+        r.text
+    );
+    let figure = format!(
+        "{}2507.00150v1/extracted/6123456/img/plot1_distributions_600.png",
+        arxiv.html_url()
+    );
+    assert_eq!(r.preview_url.as_deref(), Some(figure.as_str()), "{r:?}");
+    assert!(r.preview_above && !r.previews_disabled);
+    assert!(
+        r.text.contains(&format!(
+            "href=\"https://arxiv.org/html/{}v1\">HTML</a>",
+            common::MATH_PAPER
+        )),
+        "{}",
+        r.text
+    );
+    // Asked once: the second /paper reads the store.
+    let r = &env
+        .ask(me, &format!("/paper {}", common::MATH_PAPER), 1)
+        .await[0];
+    assert_eq!(r.preview_url.as_deref(), Some(figure.as_str()));
+    let pages = arxiv
+        .seen()
+        .iter()
+        .filter(|s| s.path.starts_with("/html/"))
+        .count();
+    assert_eq!(pages, 1);
+    // No edition (the fake answers 404): no preview, no HTML link.
+    let r = &env.ask(me, "/paper 2411.10504", 1).await[0];
+    assert!(r.preview_url.is_none() && r.previews_disabled, "{r:?}");
+    assert!(!r.text.contains(">HTML</a>"), "{}", r.text);
+    env.stop().await;
 }

@@ -8,7 +8,7 @@ use crate::model::paper::StoredPaper;
 use crate::store::{Store, StoreError};
 
 /// A stored paper as chats show it, with what Hugging Face and the LLM said about it (for
-/// `lang`, by whichever model the cache holds).
+/// `lang`, by whichever model the cache holds) and its figure when known.
 pub fn item(
     store: &Store,
     sp: &StoredPaper,
@@ -18,7 +18,13 @@ pub fn item(
     let id = sp.paper.id.as_str();
     let hf = store.hf(id)?;
     let llm = store.summary(id, sp.paper.version, lang.code(), None)?;
-    Ok(crate::summary::item(sp, hf.as_ref(), llm.as_ref(), topics))
+    let figure = store.figure(id, sp.paper.version)?;
+    let known = crate::summary::Known {
+        hf: hf.as_ref(),
+        llm: llm.as_ref(),
+        figure: figure.as_ref(),
+    };
+    Ok(crate::summary::item(sp, known, topics))
 }
 
 /// A digest's overview: the LLM's overview of the topic's newest day when the store has one in

@@ -50,7 +50,9 @@ pub fn background(store: &Store, topic: Option<&Topic>) -> Result<Arc<Background
         let docs: Vec<String> = store
             .recent_by_topic(&t.id, OVERVIEW_BACKGROUND)?
             .iter()
-            .map(|sp| format!("{}. {}", sp.paper.title, sp.paper.abstract_text))
+            .map(|sp| {
+                crate::summary::overview::paper_text(&sp.paper.title, &sp.paper.abstract_text)
+            })
             .collect();
         Ok(Background::new(&docs))
     })

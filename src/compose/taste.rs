@@ -218,7 +218,7 @@ pub fn reason_text(
         Reason::Like(id) => {
             let title = store
                 .paper_by_id(id)?
-                .map(|sp| shorten(&sp.paper.title, 60))
+                .map(|sp| shorten(&paperbell_chat::tex::plain(&sp.paper.title), 60))
                 .unwrap_or_else(|| id.clone());
             Some(format!("{} “{title}”", t(lang, "like", "类似")))
         }

@@ -1,9 +1,11 @@
-//! Digests and papers as the terminal and files show them, pure: plain text, the Markdown page,
-//! and the JSON objects the command line prints (the chat renderings live in the adapters).
+//! Digests and papers as the terminal and files show them, pure: plain text (TeX read as
+//! Unicode), the Markdown page, and the JSON objects the command line prints (TeX kept as
+//! arXiv has it: scripts depend on it); the chat renderings live in the adapters.
 
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
+use paperbell_chat::tex::plain;
 use paperbell_chat::{Lang, PaperItem, Relevance, TldrSource};
 
 use crate::model::paper::{Paper, StoredPaper};
@@ -51,7 +53,7 @@ pub fn render_text(d: &TopicDigest) -> String {
         let p = &sp.paper;
         out.push_str(&format!(
             "* {} ({}v{})\n  {}\n",
-            p.title,
+            plain(&p.title),
             p.id,
             p.version,
             authors_short(p),
@@ -61,7 +63,7 @@ pub fn render_text(d: &TopicDigest) -> String {
         }
         out.push_str(&format!(
             "  TL;DR: {}\n  {}\n",
-            tldr(&p.title, &p.abstract_text),
+            plain(&tldr(&p.title, &p.abstract_text)),
             p.id.abs_url()
         ));
         let l = links(p);
@@ -84,7 +86,7 @@ pub fn render_list(papers: &[StoredPaper]) -> String {
         out.push_str(&format!(
             "{day}  {:<18} {}\n            {}\n",
             format!("{}v{}", p.id, p.version),
-            p.title,
+            plain(&p.title),
             authors_short(p)
         ));
     }
@@ -94,9 +96,9 @@ pub fn render_list(papers: &[StoredPaper]) -> String {
 /// A paper in detail, for `paperbell paper`: `view` is how chats show it (summary, links).
 pub fn render_paper(sp: &StoredPaper, view: &PaperItem) -> String {
     let p = &sp.paper;
-    let mut out = format!("{}\n", p.title);
+    let mut out = format!("{}\n", plain(&p.title));
     if let Some(t) = &view.title_translated {
-        out.push_str(&format!("{t}\n"));
+        out.push_str(&format!("{}\n", plain(t)));
     }
     out.push_str(&format!("{}\n\n", p.authors.join(", ")));
     out.push_str(&format!("arXiv:      {}v{}\n", p.id, p.version));
@@ -108,6 +110,15 @@ pub fn render_paper(sp: &StoredPaper, view: &PaperItem) -> String {
     out.push_str(&format!("abstract:   {}\n", p.id.abs_url()));
     if let Some(pdf) = &p.pdf_url {
         out.push_str(&format!("pdf:        {pdf}\n"));
+    }
+    if let Some(html) = &view.html_url {
+        out.push_str(&format!("html:       {html}\n"));
+    }
+    if let Some(f) = &view.figure {
+        out.push_str(&format!("figure:     {}\n", f.url));
+        if !f.caption.is_empty() {
+            out.push_str(&format!("            {}\n", f.caption));
+        }
     }
     for c in &view.code_urls {
         out.push_str(&format!("code:       {c}\n"));
@@ -121,6 +132,11 @@ pub fn render_paper(sp: &StoredPaper, view: &PaperItem) -> String {
         ("doi", &p.doi),
     ] {
         if let Some(v) = v {
+            let v = if label == "comment" {
+                plain(v)
+            } else {
+                v.clone()
+            };
             out.push_str(&format!("{label:<11} {v}\n", label = format!("{label}:")));
         }
     }
@@ -133,15 +149,15 @@ pub fn render_paper(sp: &StoredPaper, view: &PaperItem) -> String {
     };
     out.push_str(&format!(
         "tl;dr:      {} ({source})\n",
-        view.tldr.as_deref().unwrap_or("")
+        plain(view.tldr.as_deref().unwrap_or(""))
     ));
     if let Some(t) = &view.tldr_translated {
-        out.push_str(&format!("            {t}\n"));
+        out.push_str(&format!("            {}\n", plain(t)));
     }
     for k in &view.takeaways {
-        out.push_str(&format!("  • {k}\n"));
+        out.push_str(&format!("  • {}\n", plain(k)));
     }
-    out.push_str(&format!("\n{}\n", p.abstract_text));
+    out.push_str(&format!("\n{}\n", plain(&p.abstract_text)));
     out
 }
 
@@ -210,6 +226,12 @@ pub fn stored_json(sp: &StoredPaper, view: &PaperItem) -> Value {
         if let Some(n) = view.upvotes {
             m.insert("hf_upvotes".into(), json!(n));
         }
+        m.insert(
+            "figure".into(),
+            view.figure
+                .as_ref()
+                .map_or(Value::Null, |f| json!({"url": f.url, "caption": f.caption})),
+        );
     }
     v
 }

@@ -376,9 +376,16 @@ impl TermTable {
     }
 }
 
-/// What a paper's terms are taken from.
+/// What a paper's terms are taken from: its text as readers see it (TeX read, so no keyword
+/// is a command like `mathcal`).
 fn day_text(p: &DayPaper) -> String {
-    format!("{}. {}", p.title, p.abstract_text)
+    paper_text(p.title, p.abstract_text)
+}
+
+/// A paper's title and abstract as one text, TeX read.
+pub fn paper_text(title: &str, abstract_text: &str) -> String {
+    use paperbell_chat::tex::plain;
+    format!("{}. {}", plain(title), plain(abstract_text))
 }
 
 /// What keywords are weighed against: the document frequency of every term in a topic's recent
@@ -611,6 +618,26 @@ mod tests {
             k.iter().all(|w| !w.contains("mathbb") && w != "the"),
             "{k:?}"
         );
+    }
+
+    #[test]
+    fn a_days_line_reads_its_papers_tex_as_readers_do() {
+        let p = |title| DayPaper {
+            title,
+            abstract_text: r"Samples from $\mathcal{N}(0, 1)$ with \textbf{calibrated} $\mathcal{L}_2$ losses.",
+            cross: false,
+            has_code: false,
+        };
+        let day = [
+            p(r"$\mathcal{H}$-calibration"),
+            p("Calibrated samplers"),
+            p("More calibration"),
+        ];
+        let l = line(&day, &Background::default(), Lang::En);
+        assert!(l.contains("keywords: "), "{l}");
+        for tex in ["mathcal", "textbf", "mathbb"] {
+            assert!(!l.contains(tex), "{l}");
+        }
     }
 
     #[test]

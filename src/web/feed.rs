@@ -22,6 +22,8 @@ pub struct FeedEntry {
     pub summary: String,
     /// The entry's body as HTML (made by the templates, so escaped).
     pub content_html: String,
+    /// The paper's figure (an `enclosure` link; the body shows it too).
+    pub image: Option<String>,
 }
 
 /// The feed of a topic: `id` and `name` from its configuration, `page` the href of its web page
@@ -83,6 +85,9 @@ pub fn topic_feed(
                 for r in &e.related {
                     links.push(link(r, "related", None));
                 }
+                if let Some(img) = &e.image {
+                    links.push(link(img, "enclosure", Some(image_type(img))));
+                }
                 entry.set_links(links);
                 entry.set_summary(Some(Text::plain(e.summary.clone())));
                 let mut content = Content::default();
@@ -94,6 +99,20 @@ pub fn topic_feed(
             .collect::<Vec<_>>(),
     );
     feed.to_string()
+}
+
+/// An image's media type by its address's ending (arXiv's figures are PNG, JPEG or SVG).
+fn image_type(url: &str) -> &'static str {
+    let lower = url.to_ascii_lowercase();
+    if lower.ends_with(".svg") {
+        "image/svg+xml"
+    } else if lower.ends_with(".jpg") || lower.ends_with(".jpeg") {
+        "image/jpeg"
+    } else if lower.ends_with(".gif") {
+        "image/gif"
+    } else {
+        "image/png"
+    }
 }
 
 fn entry_time(e: &FeedEntry) -> FixedDateTime {
@@ -134,6 +153,7 @@ mod tests {
             related: vec!["https://github.com/a/b".into()],
             summary: "We bound <things>.".into(),
             content_html: "<p>We bound &lt;things&gt;.</p>".into(),
+            image: Some("https://arxiv.org/html/2411.00001v1/x1.png".into()),
         };
         let xml = topic_feed(
             "nerf",

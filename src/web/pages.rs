@@ -68,6 +68,42 @@ pub struct PaperRow {
     pub upvotes: Option<u32>,
     pub stars: Option<u32>,
     pub abstract_text: String,
+    /// Its arXiv HTML edition, unless it is known to have none.
+    pub html_url: Option<String>,
+    pub figure: Option<FigureRow>,
+}
+
+/// A paper's figure on the pages: the image, its caption, its size as the paper gives it and
+/// as a topic day's thumbnail shows it (`THUMB_WIDTH` wide).
+#[derive(Debug, Serialize)]
+pub struct FigureRow {
+    pub url: String,
+    pub caption: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub thumb_width: u32,
+    pub thumb_height: u32,
+}
+
+/// How wide a topic day's thumbnails are (CSS pixels).
+pub const THUMB_WIDTH: u32 = 128;
+
+impl FigureRow {
+    fn new(f: paperbell_chat::FigureItem) -> FigureRow {
+        // Without the page's size, a landscape figure's usual shape (4:3) keeps the layout.
+        let thumb_height = match (f.width, f.height) {
+            (Some(w), Some(h)) if w > 0 => (THUMB_WIDTH * h / w).clamp(32, 3 * THUMB_WIDTH),
+            _ => THUMB_WIDTH * 3 / 4,
+        };
+        FigureRow {
+            url: f.url,
+            caption: f.caption,
+            width: f.width,
+            height: f.height,
+            thumb_width: THUMB_WIDTH,
+            thumb_height,
+        }
+    }
 }
 
 /// A stored paper as the pages list it: what chats show of it (`compose::item`), its link,
@@ -93,6 +129,8 @@ fn row(store: &Store, sp: &StoredPaper, lang: Lang, links: &Links) -> Result<Pap
         upvotes: it.upvotes,
         stars: it.stars,
         abstract_text: sp.paper.abstract_text.clone(),
+        html_url: it.html_url,
+        figure: it.figure.map(FigureRow::new),
     })
 }
 
@@ -562,10 +600,12 @@ impl Archive {
         let hits = index.search(&query, Sort::Relevance, offset, SEARCH_PAGE + 1)?;
         let more = hits.len() > SEARCH_PAGE;
         let stored = search::stored(store, hits.into_iter().take(SEARCH_PAGE))?;
-        let abstracts: Vec<&str> = stored
+        // Snippets read the abstract as pages show it: its TeX read, no `\mathcal`.
+        let abstracts: Vec<String> = stored
             .iter()
-            .map(|(sp, _)| sp.paper.abstract_text.as_str())
+            .map(|(sp, _)| paperbell_chat::tex::plain(&sp.paper.abstract_text))
             .collect();
+        let abstracts: Vec<&str> = abstracts.iter().map(String::as_str).collect();
         let snippets = index.snippets(&query, &abstracts)?;
         for ((sp, _), snippet) in stored.iter().zip(snippets) {
             let snippet = snippet

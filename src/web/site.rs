@@ -162,7 +162,7 @@ impl Site {
     pub fn paper(&self, at: &Place, id: &str) -> Result<Made, SiteError> {
         match self.archive.paper(id, at.lang, at.links)? {
             Some(p) => {
-                let title = p.paper.title.clone();
+                let title = paperbell_chat::tex::plain(&p.paper.title);
                 Ok(Made::Page(self.frame(
                     "paper.html",
                     at,
@@ -216,14 +216,15 @@ impl Site {
             related.extend(row.project_url.clone());
             entries.push(FeedEntry {
                 url: format!("{}v{}", row.abs_url, sp.paper.version),
-                title: row.title,
+                title: paperbell_chat::tex::plain(&row.title),
                 authors: row.authors,
                 categories: row.categories,
                 day,
                 updated: sp.paper.updated,
                 pdf_url: row.pdf_url,
                 related,
-                summary: row.tldr.unwrap_or_default(),
+                summary: paperbell_chat::tex::plain(&row.tldr.unwrap_or_default()),
+                image: row.figure.as_ref().map(|f| f.url.clone()),
                 content_html: content,
             });
         }

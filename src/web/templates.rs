@@ -1,6 +1,8 @@
 //! The pages' HTML templates (minijinja, compiled into the binary) and how they are rendered:
 //! every value is HTML-escaped unless a template says otherwise (only the charts' SVG, which
-//! the service draws itself, is marked safe).
+//! the service draws itself, is marked safe). TeX in papers' texts is read by two filters:
+//! `tex` (HTML with MathML Core formulas, their TeX annotated, everything else escaped: made by
+//! `paperbell_chat::tex`, so marked safe) and `plain` (Unicode text, escaped as usual).
 
 use minijinja::{Environment, State, Value};
 use paperbell_chat::Lang;
@@ -45,6 +47,10 @@ impl Templates {
         env.set_formatter(escape_html);
         env.add_function("tr", tr);
         env.add_filter("thousands", thousands);
+        env.add_filter("tex", |s: String| {
+            Value::from_safe_string(paperbell_chat::tex::html(&s))
+        });
+        env.add_filter("plain", |s: String| paperbell_chat::tex::plain(&s));
         Templates { env }
     }
 
@@ -148,7 +154,8 @@ mod tests {
         let quoted = t
             .render("entry.html", serde_json::json!({"lang": "en", "p": {
                 "tldr": "a \"b\" 'c'", "tldr_kind": "llm", "authors": [], "abs_url": "https://arxiv.org/abs/1",
-                "pdf_url": null, "code_urls": [], "project_url": null, "upvotes": null, "abstract_text": "x"}}))
+                "pdf_url": null, "code_urls": [], "project_url": null, "upvotes": null, "abstract_text": "x",
+                "html_url": null, "figure": null}}))
             .unwrap();
         assert!(quoted.contains("a &quot;b&quot; &#39;c&#39;"), "{quoted}");
         assert!(

@@ -439,3 +439,113 @@ fn the_export_is_a_site_whose_links_all_resolve() {
             .is_empty()
     );
 }
+
+/// A NeRF paper whose title and abstract hold TeX, announced on the 21st, with its figure in the
+/// store as the HTML edition gave it.
+fn with_math_paper(store: &Store) -> (&'static str, &'static str) {
+    let id = "2411.99001";
+    let figure = "https://arxiv.org/html/2411.99001v1/x1.png";
+    let date = day(21)
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+        .and_utc()
+        .to_rfc2822();
+    let item = paperbell_testkit::arxiv::rss_item_of(
+        id,
+        r"NeRF$^{2}$: Radiance Fields on $\mathbb{R}^3$ with $\frac{1}{2}$ the Samples",
+        r"We fit NeRF with noise from $\mathcal{N}(0, \sigma^2)$ using $\sqrt{n}$ rays and \textbf{no} masks.",
+        &["cs.CV"],
+        "new",
+        &date,
+        "Ada Lovelace",
+    );
+    let doc = paperbell_testkit::arxiv::rss_feed("cs.CV", &date, &[item]);
+    let topics = crate::config::Config::shipped().topic_set().unwrap();
+    store
+        .ingest(
+            &crate::sources::parse(doc.as_bytes()).unwrap().papers,
+            &topics,
+        )
+        .unwrap();
+    let lookup = crate::model::enrichment::FigureLookup::Found(crate::model::enrichment::Figure {
+        url: figure.into(),
+        caption: "Rays & samples: 𝒩(0, σ²) <noise>".into(),
+        width: Some(476),
+        height: Some(357),
+    });
+    store.put_figure(id, 1, &lookup).unwrap();
+    (id, figure)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_show_figures_and_math_as_mathml() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = stored(dir.path());
+    let (id, figure) = with_math_paper(&store);
+    let s = serve(store, noon(), true).await;
+    let (status, page) = s.get(&format!("/papers/{id}")).await;
+    assert_eq!(status, 200);
+    // The figure: lazy, its size set, its caption escaped.
+    assert!(page.contains("<figure class=\"paper-figure\">"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "<img src=\"{figure}\" alt=\"Rays &amp; samples: 𝒩(0, σ²) &lt;noise&gt;\" loading=\"lazy\" width=\"476\" height=\"357\">"
+        )),
+        "{page}"
+    );
+    assert!(page.contains("<figcaption>Rays &amp; samples: 𝒩(0, σ²) &lt;noise&gt;</figcaption>"));
+    // The math: MathML with its TeX annotated; the page's <title> is plain text.
+    assert!(page.contains("<h1>NeRF<math"), "{page}");
+    assert!(
+        page.contains("<mfrac><mrow><mn>1</mn></mrow><mrow><mn>2</mn></mrow></mfrac>"),
+        "{page}"
+    );
+    assert!(page.contains(r#"<annotation encoding="application/x-tex">\frac{1}{2}</annotation>"#));
+    assert!(page.contains("<msqrt>"), "{page}");
+    assert!(page.contains("<b>no</b>"), "{page}");
+    assert!(
+        page.contains(
+            "<title>NeRF²: Radiance Fields on ℝ³ with 1/2 the Samples · paperbell</title>"
+        ),
+        "{page}"
+    );
+    assert!(
+        !page.contains("\\mathbb{R}^3$") && !page.contains("$\\frac"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("href=\"https://arxiv.org/html/{id}v1\">HTML</a>")));
+    // The topic's day: a thumbnail column, scaled to the figure's shape.
+    let (_, day_page) = s.get("/topics/nerf/2024-11-21").await;
+    assert!(
+        day_page.contains(&format!("<img src=\"{figure}\" alt=\"Rays &amp; samples: 𝒩(0, σ²) &lt;noise&gt;\" loading=\"lazy\" width=\"128\" height=\"96\">")),
+        "{day_page}"
+    );
+    // The feed: the title read as text, the figure as an enclosure and in the body.
+    let (_, xml) = s.get("/topics/nerf/feed.atom").await;
+    let feed = feed_rs::parser::parse(xml.as_bytes()).expect("valid Atom");
+    let entry = feed
+        .entries
+        .iter()
+        .find(|e| e.id.contains(id))
+        .expect("the paper's entry");
+    assert_eq!(
+        entry.title.as_ref().unwrap().content,
+        "NeRF²: Radiance Fields on ℝ³ with 1/2 the Samples"
+    );
+    assert!(
+        entry
+            .links
+            .iter()
+            .any(|l| l.href == figure && l.rel.as_deref() == Some("enclosure"))
+    );
+    assert!(
+        entry
+            .content
+            .as_ref()
+            .unwrap()
+            .body
+            .as_deref()
+            .unwrap()
+            .contains(figure)
+    );
+}

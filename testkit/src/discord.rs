@@ -1096,6 +1096,20 @@ pub fn check_message(m: &Value) -> Result<(), String> {
         if author > 256 {
             return Err(format!("embeds.{i}.author.name too long"));
         }
+        // Discord takes images by http(s) or attachment:// address only.
+        for media in ["image", "thumbnail"] {
+            if let Some(m) = e.get(media) {
+                let url = m["url"].as_str().unwrap_or_default();
+                if !(url.starts_with("https://")
+                    || url.starts_with("http://")
+                    || url.starts_with("attachment://"))
+                {
+                    return Err(format!(
+                        "embeds.{i}.{media}.url: Scheme \"{url}\" is not supported"
+                    ));
+                }
+            }
+        }
         let fields = e["fields"].as_array().cloned().unwrap_or_default();
         if fields.len() > 25 {
             return Err(format!("embeds.{i}: {} fields (max 25)", fields.len()));

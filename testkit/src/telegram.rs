@@ -55,6 +55,10 @@ pub struct Sent {
     pub parse_mode: Option<String>,
     pub reply_markup: Option<Value>,
     pub previews_disabled: bool,
+    /// The address the link preview shows (`link_preview_options.url`), and whether above the
+    /// text.
+    pub preview_url: Option<String>,
+    pub preview_above: bool,
     pub edited: bool,
     /// A document sent (`sendDocument`): its file name and contents; `text` is its caption.
     pub document: Option<(String, Vec<u8>)>,
@@ -900,6 +904,15 @@ fn send_message(shared: &Shared, body: &Value, edit: Option<i64>) -> Response {
     }
     let previews_disabled = body["link_preview_options"]["is_disabled"].as_bool() == Some(true)
         || body["disable_web_page_preview"].as_bool() == Some(true);
+    let preview_url = body["link_preview_options"]["url"]
+        .as_str()
+        .map(str::to_string);
+    if let Some(u) = &preview_url
+        && !(u.starts_with("http://") || u.starts_with("https://"))
+    {
+        return err(400, "Bad Request: invalid link preview URL", None);
+    }
+    let preview_above = body["link_preview_options"]["show_above_text"].as_bool() == Some(true);
     let mut g = shared.lock();
     let message_id = match edit {
         Some(id) => id,
@@ -916,6 +929,8 @@ fn send_message(shared: &Shared, body: &Value, edit: Option<i64>) -> Response {
         parse_mode,
         reply_markup: body.get("reply_markup").cloned(),
         previews_disabled,
+        preview_url,
+        preview_above,
         edited: edit.is_some(),
         document: None,
         at: Instant::now(),
@@ -1000,6 +1015,8 @@ fn send_document(shared: &Shared, body: &Value) -> Response {
         parse_mode: body["parse_mode"].as_str().map(str::to_string),
         reply_markup: None,
         previews_disabled: false,
+        preview_url: None,
+        preview_above: false,
         edited: false,
         document: Some((name.to_string(), content.as_bytes().to_vec())),
         at: Instant::now(),

@@ -12,6 +12,7 @@ pub fn arxiv_config(fake: &FakeArxiv) -> paperbell::config::ArxivConfig {
     paperbell::config::ArxivConfig {
         api_url: fake.api_url(),
         feed_url: fake.feed_url(),
+        html_url: fake.html_url(),
         min_interval_secs: 0.0,
         timeout_secs: 0.5,
         max_retries: 3,
@@ -89,6 +90,13 @@ pub fn sample_digest(n: usize, compact: bool) -> paperbell_chat::DigestMessage {
                 down: 1,
                 saved: 2,
             },
+            figure: Some(paperbell_chat::FigureItem {
+                url: format!("https://arxiv.org/html/2411.{i:05}v1/x1.png"),
+                caption: "Overview of the method: <b>radiance</b> & *fields* ".repeat(40),
+                width: Some(476),
+                height: Some(357),
+            }),
+            html_url: Some(format!("https://arxiv.org/html/2411.{i:05}v1")),
         })
         .collect();
     paperbell_chat::DigestMessage {
@@ -115,6 +123,9 @@ pub fn paperbell() -> std::process::Command {
     }
     c.env_remove("RUST_LOG")
         .env("PAPERBELL_HUGGINGFACE_API_URL", "http://127.0.0.1:9")
+        // No test asks arXiv's real HTML edition for figures: tests that want figures point
+        // this at the fake arXiv.
+        .env("PAPERBELL_ARXIV_HTML_URL", "http://127.0.0.1:9/html/")
         // Tests run services side by side: each on a port of its own, not the default 8080.
         .env("PAPERBELL_HTTP_LISTEN", "127.0.0.1:0");
     c
@@ -156,6 +167,7 @@ pub fn service(data: &std::path::Path, log: &std::path::Path) -> std::process::C
         .env("PAPERBELL_SCHEDULE_FETCH_ON_START", "false")
         .env("PAPERBELL_ARXIV_API_URL", "http://127.0.0.1:9/api/query")
         .env("PAPERBELL_ARXIV_FEED_URL", "http://127.0.0.1:9")
+        .env("PAPERBELL_ARXIV_HTML_URL", "http://127.0.0.1:9/html/")
         .arg("--config")
         .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/paperbell.toml"))
         .arg("--data")
@@ -197,3 +209,27 @@ pub fn ingest_day(
     let parsed = paperbell::sources::parse(day_feed(day, ids).as_bytes()).unwrap();
     store.ingest(&parsed.papers, &shipped_topics()).unwrap();
 }
+
+/// A paper whose title and abstract hold TeX as arXiv has it (`MATH_PAPER`), announced on
+/// `day`.
+pub fn ingest_math_paper(store: &paperbell::store::Store, day: chrono::NaiveDate) {
+    let date = day.and_hms_opt(12, 0, 0).unwrap().and_utc().to_rfc2822();
+    let item = rss_item_of(
+        MATH_PAPER,
+        MATH_TITLE,
+        MATH_ABSTRACT,
+        &["cs.CV", "cs.LG"],
+        "new",
+        &date,
+        "Ada Lovelace, Kurt G\u{f6}del",
+    );
+    let doc = rss_feed("cs.CV", &date, &[item]);
+    let parsed = paperbell::sources::parse(doc.as_bytes()).unwrap();
+    store.ingest(&parsed.papers, &shipped_topics()).unwrap();
+}
+
+pub const MATH_PAPER: &str = "2501.00001";
+pub const MATH_TITLE: &str = "GSBAK$^K$: $top$-$K$ Geometric Score-based Black-box Attack";
+pub const MATH_ABSTRACT: &str = r"We attack with \textbf{few} queries drawn from $\mathcal{N}(0, \sigma^2)$ and close $\frac{1}{2}$ of the gap on $\mathbb{R}^d$ in $O(n \log n)$ time. Code: https://github.com/gsbak/gsbak";
+/// How the title reads once its TeX is read.
+pub const MATH_TITLE_READ: &str = "GSBAKᴷ: top-K Geometric Score-based Black-box Attack";

@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod flood;
 pub mod i18n;
 pub mod offload;
+pub mod tex;
 pub mod text;
 
 pub use i18n::{Lang, t};
@@ -201,7 +202,8 @@ impl TldrSource {
     }
 }
 
-/// One paper as a chat shows it: every text is plain (adapters escape for their markup).
+/// One paper as a chat shows it: every text is plain (adapters escape for their markup) and
+/// holds TeX as arXiv has it (adapters read it with `tex`: Unicode math, bold where they can).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PaperItem {
     pub id: String,
@@ -231,6 +233,39 @@ pub struct PaperItem {
     pub relevance: Option<Relevance>,
     /// The chat's ratings of it so far, shown on its button.
     pub rated: Rated,
+    /// Its figure from the arXiv HTML edition, when known.
+    pub figure: Option<FigureItem>,
+    /// Its arXiv HTML edition, when one exists (or is not known to be missing).
+    pub html_url: Option<String>,
+}
+
+/// A paper's figure as chats show it: an image address (absolute), its caption as readable
+/// text, and the size the paper's page gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FigureItem {
+    pub url: String,
+    pub caption: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+impl FigureItem {
+    /// Whether chat apps show the image: Discord's embeds and Telegram's previews take PNG,
+    /// JPEG, GIF and WebP, not the SVG drawings arXiv's HTML edition often has (the web shows
+    /// those).
+    pub fn shows_in_chat(&self) -> bool {
+        let path = self.url.split(['?', '#']).next().unwrap_or_default();
+        let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+        matches!(
+            ext.as_deref(),
+            Some("png" | "jpg" | "jpeg" | "gif" | "webp")
+        )
+    }
+}
+
+/// A paper's figure, when chat apps can show it.
+pub fn chat_figure(p: &PaperItem) -> Option<&FigureItem> {
+    p.figure.as_ref().filter(|f| f.shows_in_chat())
 }
 
 /// A chat's ratings of one paper, every member's together, as its buttons show them.

@@ -2,10 +2,12 @@
 //! limit (embed title 256, description 4096, 25 fields of 1024, footer 2048, 6000 characters in
 //! all embeds of a message, 10 embeds per message, content 2000). Lengths are counted in UTF-16
 //! units, which is never less than Discord's character count, so the limits hold either way.
-//! Markdown from arXiv or people is escaped. Plain values here; `bot` turns them into
-//! serenity builders.
+//! Markdown from arXiv or people is escaped, and its TeX read as Unicode (`paperbell_chat::tex`;
+//! `\textbf` as `**`). Each paper's embed carries its figure (compact lists: the first figure
+//! as the thumbnail). Plain values here; `bot` turns them into serenity builders.
 
 use paperbell_chat::buttons::{Callback, more_button, number_rows, page_buttons};
+use paperbell_chat::tex::{self, Piece};
 use paperbell_chat::{Answer, DigestMessage, Lang, PaperItem, Reply, TopicItem, t};
 
 pub const MAX_CONTENT: usize = 2000;
@@ -25,6 +27,10 @@ pub struct Embed {
     pub url: Option<String>,
     pub description: String,
     pub footer: Option<String>,
+    /// A large image under the text (a paper's figure).
+    pub image: Option<String>,
+    /// A small image beside the text (a compact list's first figure).
+    pub thumbnail: Option<String>,
 }
 
 impl Embed {
@@ -103,6 +109,39 @@ pub fn cut(s: &str, max: usize) -> String {
     out
 }
 
+/// TeX as Discord shows it: formulas in Unicode, `\textbf` and `\emph` as `**` and `*`,
+/// everything else escaped Markdown.
+fn tex_md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for p in tex::pieces(s) {
+        match p {
+            Piece::Text(t, style) => {
+                let mark = match (style.bold, style.italic) {
+                    (true, _) => "**",
+                    (false, true) => "*",
+                    _ => "",
+                };
+                let inner = escape_md(&t);
+                // Emphasis round nothing but spaces would show its stars.
+                if mark.is_empty() || inner.trim().is_empty() {
+                    out.push_str(&inner);
+                } else {
+                    out.push_str(&format!("{mark}{}{mark}", inner.trim()));
+                    if inner.ends_with(' ') {
+                        out.push(' ');
+                    }
+                }
+            }
+            Piece::Math { tex, .. } => {
+                let mut u = String::new();
+                tex::push_formula(&mut u, tex);
+                out.push_str(&escape_md(&u));
+            }
+        }
+    }
+    out
+}
+
 /// One paper as one embed: linked title; the translated title, authors, the TL;DR with its
 /// kind (and translation), key takeaways and links in the description; categories (and the
 /// topics it matched) in the footer.
@@ -115,6 +154,9 @@ pub fn paper_embed(p: &PaperItem, lang: Lang) -> Embed {
     let mut links = vec![format!("[arXiv:{}]({})", p.id, p.abs_url)];
     if let Some(pdf) = &p.pdf_url {
         links.push(format!("[PDF]({pdf})"));
+    }
+    if let Some(html) = &p.html_url {
+        links.push(format!("[HTML]({html})"));
     }
     links.extend(p.code_urls.iter().take(3).map(|u| format!("[code]({u})")));
     if let Some(page) = &p.project_url {
@@ -131,7 +173,7 @@ pub fn paper_embed(p: &PaperItem, lang: Lang) -> Embed {
     let room = MAX_DESCRIPTION - len(&links) - 4;
     let mut text = String::new();
     if let Some(tt) = &p.title_translated {
-        text.push_str(&format!("**{}**\n", cut(&escape_md(tt), 300)));
+        text.push_str(&format!("**{}**\n", cut(&escape_md(&tex::plain(tt)), 300)));
     }
     text.push_str(&cut(&escape_md(&authors), 400));
     if let Some(r) = &p.relevance {
@@ -140,7 +182,7 @@ pub fn paper_embed(p: &PaperItem, lang: Lang) -> Embed {
     if let Some(m) = &p.matched {
         text.push_str("\n🔎 …");
         for (piece, marked) in m.pieces() {
-            let piece = escape_md(&piece.replace('\n', " "));
+            let piece = escape_md(&tex::plain(&piece.replace('\n', " ")));
             if marked {
                 text.push_str(&format!("**{piece}**"));
             } else {
@@ -153,16 +195,16 @@ pub fn paper_embed(p: &PaperItem, lang: Lang) -> Embed {
         text.push_str(&format!(
             "\n\n**{}** {}",
             p.tldr_source.label(lang),
-            cut(&escape_md(tldr), 600)
+            cut(&tex_md(tldr), 600)
         ));
     }
     if let Some(tr) = &p.tldr_translated {
-        text.push_str(&format!("\n{}", cut(&escape_md(tr), 600)));
+        text.push_str(&format!("\n{}", cut(&escape_md(&tex::plain(tr)), 600)));
     }
     if !p.takeaways.is_empty() {
         text.push('\n');
         for k in p.takeaways.iter().take(5) {
-            text.push_str(&format!("\n• {}", cut(&escape_md(k), 200)));
+            text.push_str(&format!("\n• {}", cut(&escape_md(&tex::plain(k)), 200)));
         }
     }
     let description = format!("{}\n\n{links}", cut(&text, room.min(2500)));
@@ -177,10 +219,12 @@ pub fn paper_embed(p: &PaperItem, lang: Lang) -> Embed {
         footer.push_str(&format!(" · {}", p.topics.join(", ")));
     }
     Embed {
-        title: cut(&escape_md(&p.title), MAX_TITLE),
+        title: cut(&escape_md(&tex::plain(&p.title)), MAX_TITLE),
         url: Some(p.abs_url.clone()),
         description,
         footer: (!footer.is_empty()).then(|| cut(&footer, 300)),
+        image: paperbell_chat::chat_figure(p).map(|f| f.url.clone()),
+        thumbnail: None,
     }
 }
 
@@ -219,7 +263,12 @@ fn compact_line(n: usize, p: &PaperItem) -> String {
         "{n}. {mark}[{}]({}) · `{}`",
         // One line per paper, whatever whitespace the title carries.
         cut(
-            &escape_md(&p.title.split_whitespace().collect::<Vec<_>>().join(" ")),
+            &escape_md(
+                &tex::plain(&p.title)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
             200
         ),
         p.abs_url,
@@ -249,8 +298,15 @@ fn compact_embeds(title: &str, papers: &[PaperItem]) -> Vec<Embed> {
                 url: None,
                 description: line,
                 footer: None,
+                image: None,
+                thumbnail: None,
             }),
         }
+    }
+    // Each list shows the first figure among its papers, small: a glance, not a gallery.
+    let mut figures = papers.iter().filter_map(paperbell_chat::chat_figure);
+    if let (Some(first), Some(f)) = (out.first_mut(), figures.next()) {
+        first.thumbnail = Some(f.url.clone());
     }
     out
 }
@@ -444,6 +500,8 @@ pub fn topics(lang: Lang, heading: &str, items: &[TopicItem], page: u32, pages: 
             url: None,
             description,
             footer: None,
+            image: None,
+            thumbnail: None,
         }],
         buttons,
         ephemeral: false,

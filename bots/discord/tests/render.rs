@@ -59,6 +59,14 @@ fn paper() -> impl Strategy<Value = PaperItem> {
                 down: 3,
                 saved: 7,
             },
+            // A figure whose caption is past every limit, on every other paper.
+            figure: has_tldr.then(|| paperbell_chat::FigureItem {
+                url: "https://arxiv.org/html/2411.00001v1/x1.png".into(),
+                caption: "A caption with *markup* and $x^2$ ".repeat(200),
+                width: Some(476),
+                height: Some(357),
+            }),
+            html_url: Some("https://arxiv.org/html/2411.00001v1".into()),
         })
 }
 

@@ -641,7 +641,10 @@ impl TelegramBot {
             .bot
             .send_message(chat, out.html.clone())
             .parse_mode(ParseMode::Html)
-            .link_preview_options(no_preview());
+            .link_preview_options(match &out.preview {
+                Some(url) => figure_preview(url),
+                None => no_preview(),
+            });
         if !out.buttons.is_empty() {
             req = req.reply_markup(self.keyboard(out));
         }
@@ -727,6 +730,18 @@ fn no_preview() -> LinkPreviewOptions {
         prefer_small_media: false,
         prefer_large_media: false,
         show_above_text: false,
+    }
+}
+
+/// A paper's figure as the message's link preview: large, above the text (Telegram shows the
+/// image the address points at).
+fn figure_preview(url: &str) -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: false,
+        url: Some(url.to_string()),
+        prefer_small_media: false,
+        prefer_large_media: true,
+        show_above_text: true,
     }
 }
 

@@ -2,11 +2,14 @@
 //! Every text from arXiv or a person is escaped (`< > &`, and `"` in attributes); tags nest;
 //! each message is at most 4096 UTF-16 units of *visible* text (Telegram counts after entity
 //! parsing), split at paper boundaries; an over-long paper block is shortened, never dropped.
+//! TeX in titles and summaries reads as Unicode (`paperbell_chat::tex`), `\textbf` as `<b>`;
+//! a message's link preview is the figure of its first paper that has one (above the text).
 
 use paperbell_chat::{Answer, DigestMessage, Lang, PaperItem, Reply, TopicItem, t};
 
 use crate::parse::Callback;
 use paperbell_chat::buttons::{more_button, number_rows, page_buttons};
+use paperbell_chat::tex::{self, Piece};
 use paperbell_chat::text::{cut, utf16_len};
 
 /// Telegram's limit on message text after entity parsing, in UTF-16 code units.
@@ -74,6 +77,37 @@ impl Html {
         self
     }
 
+    /// TeX as Telegram can show it: formulas in Unicode, `\textbf` and `\emph` as `<b>` and
+    /// `<i>`, at most `max` visible characters (cut with `…`).
+    pub fn tex(&mut self, s: &str, max: usize) -> &mut Self {
+        let mut room = max;
+        for p in tex::pieces(s) {
+            let (text, style) = match p {
+                Piece::Text(t, style) => (t, style),
+                Piece::Math { tex, .. } => {
+                    let mut u = String::new();
+                    tex::push_formula(&mut u, tex);
+                    (u, Default::default())
+                }
+            };
+            let text = text.replace(['\n', '\r'], " ");
+            if text.is_empty() {
+                continue;
+            }
+            let shown = cut(&text, room);
+            room = room.saturating_sub(utf16_len(&shown));
+            match (style.bold, style.italic) {
+                (true, _) => self.tagged("b", &shown),
+                (false, true) => self.tagged("i", &shown),
+                _ => self.text(&shown),
+            };
+            if room == 0 || shown.ends_with('…') && shown != text {
+                break;
+            }
+        }
+        self
+    }
+
     fn append(&mut self, other: &Html) {
         self.html.push_str(&other.html);
         self.visible += other.visible;
@@ -86,7 +120,7 @@ pub fn compact_block(p: &PaperItem) -> Html {
     if let Some(r) = &p.relevance {
         h.text(&r.mark).text(" ");
     }
-    h.link(&p.abs_url, &cut(&p.title, MAX_TITLE_CHARS));
+    h.link(&p.abs_url, &cut(&tex::plain(&p.title), MAX_TITLE_CHARS));
     h.text(" · ").link(&p.abs_url, &format!("arXiv:{}", p.id));
     for code in p.code_urls.iter().take(MAX_CODE_LINKS) {
         h.text(" · ").link(code, "code");
@@ -103,6 +137,9 @@ pub fn paper_block(p: &PaperItem, lang: Lang) -> Html {
     tail.link(&p.abs_url, &format!("arXiv:{}", p.id));
     if let Some(pdf) = &p.pdf_url {
         tail.text(" · ").link(pdf, "PDF");
+    }
+    if let Some(html) = &p.html_url {
+        tail.text(" · ").link(html, "HTML");
     }
     for code in p.code_urls.iter().take(MAX_CODE_LINKS) {
         tail.text(" · ").link(code, "code");
@@ -131,7 +168,7 @@ pub fn paper_block(p: &PaperItem, lang: Lang) -> Html {
     }
     let mut h = Html::default();
     h.html.push_str("<b>");
-    h.link(&p.abs_url, &cut(&p.title, MAX_TITLE_CHARS));
+    h.link(&p.abs_url, &cut(&tex::plain(&p.title), MAX_TITLE_CHARS));
     h.html.push_str("</b>");
     h.text("\n");
     let fits = |h: &Html, extra: usize| h.visible + extra + tail.visible <= MAX_BLOCK_UTF16;
@@ -143,7 +180,7 @@ pub fn paper_block(p: &PaperItem, lang: Lang) -> Html {
     let translated_title = p
         .title_translated
         .as_ref()
-        .map(|tt| cut(tt, MAX_TRANSLATED_TITLE_CHARS));
+        .map(|tt| cut(&tex::plain(tt), MAX_TRANSLATED_TITLE_CHARS));
     if let Some(tt) = translated_title.filter(|tt| fits(&h, utf16_len(tt) + 1 + 1200)) {
         h.tagged("b", &tt).text("\n");
     }
@@ -158,7 +195,7 @@ pub fn paper_block(p: &PaperItem, lang: Lang) -> Html {
         let mut found = Html::default();
         found.text("🔎 …");
         for (piece, marked) in m.pieces() {
-            let piece = cut(&piece.replace('\n', " "), MAX_TLDR_CHARS);
+            let piece = cut(&tex::plain(&piece.replace('\n', " ")), MAX_TLDR_CHARS);
             if marked {
                 found.tagged("b", &piece);
             } else {
@@ -173,17 +210,17 @@ pub fn paper_block(p: &PaperItem, lang: Lang) -> Html {
     if let Some(tldr) = &p.tldr {
         h.tagged("b", p.tldr_source.label(lang))
             .text(" ")
-            .text(&cut(tldr, MAX_TLDR_CHARS))
+            .tex(tldr, MAX_TLDR_CHARS)
             .text("\n");
     }
     if let Some(tr) = &p.tldr_translated {
-        let tr = cut(tr, MAX_TLDR_CHARS);
+        let tr = cut(&tex::plain(tr), MAX_TLDR_CHARS);
         if fits(&h, utf16_len(&tr) + 1) {
             h.text(&tr).text("\n");
         }
     }
     for k in p.takeaways.iter().take(MAX_TAKEAWAYS) {
-        let line = format!("• {}", cut(k, MAX_TAKEAWAY_CHARS));
+        let line = format!("• {}", cut(&tex::plain(k), MAX_TAKEAWAY_CHARS));
         if !fits(&h, utf16_len(&line) + 1) {
             break;
         }
@@ -242,18 +279,26 @@ fn numbered(n: usize, block: Html) -> Html {
     h
 }
 
-/// Messages of numbered papers, each with its papers' number buttons (the rating buttons).
+/// Messages of numbered papers, each with its papers' number buttons (the rating buttons) and
+/// the figure of its first paper that has one as its link preview.
 fn with_numbers(parts: Vec<(String, usize)>, papers: &[PaperItem]) -> Vec<Out> {
     let mut at = 0;
     parts
         .into_iter()
         .map(|(html, count)| {
             let buttons = number_rows(papers, at, count);
+            let preview = papers
+                .iter()
+                .skip(at)
+                .take(count)
+                .find_map(paperbell_chat::chat_figure)
+                .map(|f| f.url.clone());
             at += count;
             Out {
                 html,
                 buttons,
                 document: None,
+                preview,
             }
         })
         .collect()
@@ -368,6 +413,8 @@ pub struct Out {
     pub buttons: Vec<Vec<(String, Callback)>>,
     /// A file to send (name, contents), `html` as its caption.
     pub document: Option<(String, Vec<u8>)>,
+    /// An image to show as the message's link preview (a paper's figure), above the text.
+    pub preview: Option<String>,
 }
 
 /// Plain text as messages without buttons.
@@ -378,6 +425,7 @@ pub fn text_out(s: &str) -> Vec<Out> {
             html,
             buttons: vec![],
             document: None,
+            preview: None,
         })
         .collect()
 }
@@ -433,6 +481,7 @@ pub fn topics(lang: Lang, heading: &str, items: &[TopicItem], page: u32, pages: 
         html: h.html,
         buttons,
         document: None,
+        preview: None,
     }
 }
 
@@ -467,6 +516,7 @@ pub fn reply(answer: &Answer) -> Vec<Out> {
             html: escape(caption),
             buttons: vec![],
             document: Some((name.clone(), bytes.clone())),
+            preview: None,
         }],
     }
 }

@@ -43,6 +43,13 @@ prop_compose! {
             title_translated: translated.clone(),
             relevance: translated.clone().map(|why| paperbell_chat::Relevance { mark: "●●○".into(), why: Some(why) }),
             rated: paperbell_chat::Rated { up: n % 7, down: n % 3, saved: n % 5 },
+            figure: (n % 2 == 0).then(|| paperbell_chat::FigureItem {
+                url: format!("https://arxiv.org/html/2411.{n:05}v1/x1.png"),
+                caption: "A caption & <more> ".repeat(100),
+                width: None,
+                height: None,
+            }),
+            html_url: Some(format!("https://arxiv.org/html/2411.{n:05}v1")),
             tldr_translated: translated,
             takeaways,
             project_url: Some("https://example.org/?a=1&b=\"2\"".into()),

@@ -16,6 +16,12 @@ pub(super) fn embeds(m: &Message) -> Vec<CreateEmbed> {
             if let Some(f) = &e.footer {
                 b = b.footer(CreateEmbedFooter::new(f.clone()));
             }
+            if let Some(u) = &e.image {
+                b = b.image(u.clone());
+            }
+            if let Some(u) = &e.thumbnail {
+                b = b.thumbnail(u.clone());
+            }
             b
         })
         .collect()

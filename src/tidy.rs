@@ -207,6 +207,16 @@ fn each_platform_and_the_store_stay_behind_their_wall() {
         &["src/sources/library.rs"],
     );
     only_in(
+        "HTML is parsed in src/sources/arxiv_html.rs only",
+        &["scraper::"],
+        &["src/sources/arxiv_html.rs"],
+    );
+    only_in(
+        "TeX is read in bots/chat/src/tex/ only (everyone else asks `paperbell_chat::tex`)",
+        &["pulldown_latex"],
+        &["bots/chat/src/tex/"],
+    );
+    only_in(
         "the Prometheus exporter is src/metrics.rs's",
         &["metrics_exporter_prometheus"],
         &["src/metrics.rs"],

@@ -127,6 +127,10 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
             stale_after: chrono::Duration::seconds((config.http.stale_after_hours * 3600.0) as i64),
             nonce: rand::random(),
             made: Default::default(),
+            figure_origin: reqwest::Url::parse(&config.arxiv.html_url)
+                .ok()
+                .map(|u| u.origin().ascii_serialization())
+                .filter(|o| o != "null"),
         });
         if config.web.enabled {
             tracing::info!(%addr, "HTTP listener up: the archive at http://{addr}/, /healthz, /metrics");

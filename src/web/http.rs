@@ -33,6 +33,9 @@ pub struct Web {
     pub nonce: u64,
     /// Pages made, by ETag (which changes with anything they show).
     pub made: PageCache,
+    /// Where papers' figures come from (the origin of `[arxiv] html_url`): the one place
+    /// pages may load images from besides themselves.
+    pub figure_origin: Option<String>,
 }
 
 /// Pages already made, by their ETag, up to a budget of bytes; when full it starts over (a
@@ -316,13 +319,13 @@ async fn serve(
     if fresh {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
         set_etag(&mut r, &etag);
-        return finish(r, "not-modified");
+        return finish(r, "not-modified", &web);
     }
     if let Some((content_type, body)) = web.made.get(&etag) {
         let mut r = Response::new(Body::from(body));
         set(&mut r, header::CONTENT_TYPE, content_type);
         set_etag(&mut r, &etag);
-        return finish(r, "cached");
+        return finish(r, "cached", &web);
     }
     let w = web.clone();
     let made = tokio::task::spawn_blocking(move || {
@@ -391,15 +394,15 @@ async fn serve(
             return error_page();
         }
     };
-    finish(resp, kind)
+    finish(resp, kind, &web)
 }
 
-fn finish(mut resp: Response, kind: &'static str) -> Response {
+fn finish(mut resp: Response, kind: &'static str, web: &Web) -> Response {
     metrics::web_response(kind, resp.status().as_u16());
     // Revalidate each time: the ETag makes that a 304 while nothing changed.
     set(&mut resp, header::CACHE_CONTROL, "no-cache");
     set(&mut resp, header::VARY, "Accept-Language");
-    security_headers(&mut resp);
+    security_headers(&mut resp, web.figure_origin.as_deref());
     resp
 }
 
@@ -413,18 +416,21 @@ fn error_page() -> Response {
         "Something went wrong on the server; please try again in a minute.\n",
     )
         .into_response();
-    security_headers(&mut r);
+    security_headers(&mut r, None);
     r
 }
 
-/// The pages run no script and embed nothing from elsewhere.
-fn security_headers(r: &mut Response) {
+/// The pages run no script and embed nothing from elsewhere but papers' figures, from
+/// `figure_origin` (arXiv's HTML edition).
+fn security_headers(r: &mut Response, figure_origin: Option<&str>) {
     set(r, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(
-        r,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:{}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        figure_origin.map(|o| format!(" {o}")).unwrap_or_default()
     );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     set(r, header::REFERRER_POLICY, "no-referrer");
 }
 

@@ -70,6 +70,7 @@ async fn serve(store: Arc<Store>, now: DateTime<Utc>, pages: bool) -> Served {
         stale_after: chrono::Duration::hours(80),
         nonce: 7,
         made: Default::default(),
+        figure_origin: Some("https://arxiv.org".into()),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -514,6 +515,15 @@ async fn pages_show_figures_and_math_as_mathml() {
         "{page}"
     );
     assert!(page.contains(&format!("href=\"https://arxiv.org/html/{id}v1\">HTML</a>")));
+    // Figures load from arXiv's HTML edition and nowhere else.
+    let r = s
+        .get_with(&format!("/papers/{id}"), "accept", "text/html")
+        .await;
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("img-src 'self' data: https://arxiv.org;"),
+        "{csp}"
+    );
     // The topic's day: a thumbnail column, scaled to the figure's shape.
     let (_, day_page) = s.get("/topics/nerf/2024-11-21").await;
     assert!(

@@ -68,7 +68,12 @@ pub fn to_unicode(tex: &str) -> Option<String> {
         out.push(s);
     }
     // Composed (Õ, ≠), so search and keywords see the letters people type.
-    Some(out.text.trim().nfc().collect())
+    let text = out.text.trim();
+    Some(if super::has_combining(text) {
+        text.nfc().collect()
+    } else {
+        text.to_string()
+    })
 }
 
 struct Reader<'a, I: Iterator<Item = Event<'a>>> {

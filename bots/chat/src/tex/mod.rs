@@ -162,7 +162,14 @@ impl<'a> Scanner<'a> {
 
     fn flush(&mut self) {
         if !self.buf.is_empty() {
-            let text: String = std::mem::take(&mut self.buf).nfc().collect();
+            let buf = std::mem::take(&mut self.buf);
+            // Composed only when an accent was put on a letter: NFC is most of the cost of a
+            // long abstract and changes nothing else the scanner writes.
+            let text: String = if has_combining(&buf) {
+                buf.nfc().collect()
+            } else {
+                buf
+            };
             let style = self.style();
             match self.out.last_mut() {
                 Some(Piece::Text(t, s)) if *s == style => t.push_str(&text),
@@ -311,6 +318,10 @@ impl<'a> Scanner<'a> {
         if let Some(sym) = text_symbol(name) {
             self.skip_empty_braces();
             self.buf.push_str(sym);
+            // `\ie.` at a sentence's end: one full stop, not two.
+            if sym.ends_with('.') && self.rest().starts_with('.') {
+                self.pos += 1;
+            }
             return;
         }
         if name == "href" {
@@ -421,6 +432,12 @@ impl<'a> Scanner<'a> {
             self.pos += 2;
         }
     }
+}
+
+/// Whether `s` holds a combining mark (an accent the reader put on a letter, a negation).
+pub(crate) fn has_combining(s: &str) -> bool {
+    s.chars()
+        .any(|c| matches!(c, '\u{300}'..='\u{36f}' | '\u{20d0}'..='\u{20ff}'))
 }
 
 /// Where `close` first occurs in `s` outside a backslash escape (`\$` does not close a formula).

@@ -283,6 +283,19 @@ pub fn text_symbol(cmd: &str) -> Option<&'static str> {
         "pounds" => "£",
         "euro" => "€",
         "textdegree" | "degree" => "°",
+        "textperthousand" => "‰",
+        "textpertenthousand" => "‱",
+        // The shorthands computer-vision papers define in their preambles (arXiv keeps the
+        // uses, not the definitions, in the abstract).
+        "ie" => "i.e.",
+        "eg" => "e.g.",
+        "etal" => "et al.",
+        "etc" => "etc.",
+        "wrt" => "w.r.t.",
+        "vs" => "vs.",
+        "cf" => "cf.",
+        "aka" => "a.k.a.",
+        "iid" => "i.i.d.",
         "textmu" => "µ",
         "quad" | "qquad" | "enspace" | "thinspace" | "space" | "newline" | "linebreak" | "par"
         | "noindent" | "smallskip" | "medskip" | "bigskip" | "hfill" | "vfill" => " ",

@@ -3,20 +3,23 @@
 //! Code map, bottom to top (ARCHITECTURE.md has the whole map and what each may use):
 //! - model: [`model`] — the domain's values: papers, categories, chats with typed settings,
 //!   subscriptions, enrichment facts, delivery records. No I/O.
-//! - pure: [`sources`]`::parse` (every arXiv format), [`topics`] (matching, the query syntax,
-//!   `search_query`, topic definitions), [`digest`] (planning, ranking, rendering), [`summary`]'s
-//!   TL;DR, overview and links, [`delivery`]'s times, limits and policy.
+//! - pure: [`sources`]`::parse` (every arXiv format) and `arxiv_html` (a paper's figure from its
+//!   HTML edition), [`topics`] (matching, the query syntax, `search_query`, topic definitions),
+//!   [`digest`] (planning, ranking, rendering), [`summary`]'s TL;DR, overview and links,
+//!   [`delivery`]'s times, limits and policy; TeX read for people is `paperbell_chat::tex`.
 //! - state: [`store`] — sled behind a typed API; versioned records; atomic batches; memos;
 //!   the change log. [`search`] — the full-text index derived from the store (tantivy).
 //! - services: [`compose`] (a chat's digest from the store), [`delivery`] (planning, sending,
 //!   status), [`commands`] (chat commands, one file per family), [`scheduler`] (the fetch job),
-//!   [`summary`]`::enrich` (the enrichment job), [`cli`] (what subcommands compute).
+//!   [`summary`]`::enrich` (the enrichment job, with `summary::figures`), [`cli`] (what
+//!   subcommands compute).
 //! - edges: `main` (arguments and wiring), [`config`] (the only reader of files and the
 //!   environment), [`clock`] (the only reader of the wall clock), the adapters in `bots/`.
 //!
 //! Invariants (checked by the tidy tests where a test can):
 //! - Only `bots/telegram` knows teloxide; only `bots/discord` knows serenity; only
-//!   [`store`] knows sled; only [`search`]'s index and text analysis know tantivy.
+//!   [`store`] knows sled; only [`search`]'s index and text analysis know tantivy; only
+//!   `sources::arxiv_html` parses HTML; only `paperbell_chat::tex` knows pulldown-latex.
 //! - Only [`config`] reads the environment or config files; only [`clock`] (and `main`) reads
 //!   the wall clock: library code is handed `now` or a `Clock`.
 //! - Parsing, matching, digest building and rendering are pure functions over values.

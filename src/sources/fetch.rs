@@ -295,20 +295,15 @@ impl ArxivClient {
                     body.extend_from_slice(&chunk);
                     if body.len() >= next_look {
                         next_look = body.len().saturating_mul(2);
-                        let text = String::from_utf8_lossy(&body);
-                        if let Some(found) = arxiv_html::read_prefix(&text, &page, false) {
+                        if let Some(found) = look(&body, &page, false).await {
                             break Ok(found);
                         }
                     }
                     if body.len() >= MAX_PAGE_BYTES {
-                        let text = String::from_utf8_lossy(&body);
-                        break Ok(arxiv_html::read_prefix(&text, &page, true).flatten());
+                        break Ok(look(&body, &page, true).await.flatten());
                     }
                 }
-                Ok(None) => {
-                    let text = String::from_utf8_lossy(&body);
-                    break Ok(arxiv_html::read_prefix(&text, &page, true).flatten());
-                }
+                Ok(None) => break Ok(look(&body, &page, true).await.flatten()),
                 Err(e) => {
                     break Err(Attempt::Retry {
                         why: describe(&e),
@@ -415,6 +410,23 @@ impl ArxivClient {
             },
         }
     }
+}
+
+/// Pages read so far larger than this are parsed on the blocking pool, not the runtime's
+/// worker (a few MB of HTML take tens of milliseconds).
+const PARSE_INLINE_BYTES: usize = 256 * 1024;
+
+/// `arxiv_html::read_prefix` on what came of a page so far.
+async fn look(body: &[u8], page: &Url, complete: bool) -> Option<Option<Figure>> {
+    if body.len() <= PARSE_INLINE_BYTES {
+        return arxiv_html::read_prefix(&String::from_utf8_lossy(body), page, complete);
+    }
+    let (body, page) = (body.to_vec(), page.clone());
+    tokio::task::spawn_blocking(move || {
+        arxiv_html::read_prefix(&String::from_utf8_lossy(&body), &page, complete)
+    })
+    .await
+    .unwrap_or(Some(None))
 }
 
 /// arXiv's `Retry-After`, in seconds.

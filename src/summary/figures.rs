@@ -29,6 +29,14 @@ pub struct FigureCounts {
 }
 
 impl FigureCounts {
+    fn merge(&mut self, other: &FigureCounts) {
+        self.asked += other.asked;
+        self.found += other.found;
+        self.no_figure += other.no_figure;
+        self.no_edition += other.no_edition;
+        self.bytes += other.bytes;
+    }
+
     fn add(&mut self, lookup: &FigureLookup, bytes: u64) {
         self.asked += 1;
         self.bytes += bytes;
@@ -93,11 +101,7 @@ pub async fn look_up_all(
                 {
                     return (total, Some(e.into()));
                 }
-                total.asked += c.asked;
-                total.found += c.found;
-                total.no_figure += c.no_figure;
-                total.no_edition += c.no_edition;
-                total.bytes += c.bytes;
+                total.merge(&c);
             }
             Err(e) => return (total, Some(e)),
         }

@@ -384,8 +384,16 @@ fn day_text(p: &DayPaper) -> String {
 
 /// A paper's title and abstract as one text, TeX read.
 pub fn paper_text(title: &str, abstract_text: &str) -> String {
-    use paperbell_chat::tex::plain;
-    format!("{}. {}", plain(title), plain(abstract_text))
+    format!("{}. {}", read(title), read(abstract_text))
+}
+
+/// `s` with its TeX read; most texts hold none and are lent as they are.
+fn read(s: &str) -> std::borrow::Cow<'_, str> {
+    if paperbell_chat::tex::may_hold_tex(s) {
+        std::borrow::Cow::Owned(paperbell_chat::tex::plain(s))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
 }
 
 /// What keywords are weighed against: the document frequency of every term in a topic's recent

@@ -47,9 +47,7 @@ impl Templates {
         env.set_formatter(escape_html);
         env.add_function("tr", tr);
         env.add_filter("thousands", thousands);
-        env.add_filter("tex", |s: String| {
-            Value::from_safe_string(paperbell_chat::tex::html(&s))
-        });
+        env.add_filter("tex", tex);
         env.add_filter("plain", |s: String| paperbell_chat::tex::plain(&s));
         Templates { env }
     }
@@ -100,6 +98,17 @@ fn escape_html(
             Ok(())
         }
         _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
+/// `{{ text|tex }}`: TeX read as HTML with MathML, marked safe (`tex::html` escapes the rest).
+/// Most texts hold no TeX: they go back as they came, for the formatter to escape as any value.
+fn tex(v: Value) -> Value {
+    match v.as_str() {
+        Some(s) if paperbell_chat::tex::may_hold_tex(s) => {
+            Value::from_safe_string(paperbell_chat::tex::html(s))
+        }
+        _ => v,
     }
 }
 

@@ -523,4 +523,16 @@ mod tests {
         };
         assert_eq!(c.to_string(), "telegram:-100123");
     }
+
+    #[test]
+    fn chat_apps_show_raster_figures_only() {
+        let f = |url: &str| FigureItem {
+            url: url.into(),
+            ..Default::default()
+        };
+        assert!(f("https://arxiv.org/html/2401.00001v1/x1.png").shows_in_chat());
+        assert!(f("https://arxiv.org/html/2401.00001v1/extracted/1/img/A.JPG?x=1").shows_in_chat());
+        assert!(!f("https://arxiv.org/html/2503.20783v2/fig1.svg").shows_in_chat());
+        assert!(!f("https://arxiv.org/html/2401.00001v1/figure").shows_in_chat());
+    }
 }

@@ -109,34 +109,44 @@ pub fn cut(s: &str, max: usize) -> String {
     out
 }
 
-/// TeX as Discord shows it: formulas in Unicode, `\textbf` and `\emph` as `**` and `*`,
-/// everything else escaped Markdown.
-fn tex_md(s: &str) -> String {
+/// TeX as Discord shows it, at most `max` UTF-16 units: formulas in Unicode, `\textbf` and
+/// `\emph` as `**` and `*` (each run cut inside its marks, so none is left open), everything
+/// else escaped Markdown.
+fn tex_md(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len());
+    let mut room = max;
     for p in tex::pieces(s) {
-        match p {
-            Piece::Text(t, style) => {
-                let mark = match (style.bold, style.italic) {
-                    (true, _) => "**",
-                    (false, true) => "*",
-                    _ => "",
-                };
-                let inner = escape_md(&t);
-                // Emphasis round nothing but spaces would show its stars.
-                if mark.is_empty() || inner.trim().is_empty() {
-                    out.push_str(&inner);
-                } else {
-                    out.push_str(&format!("{mark}{}{mark}", inner.trim()));
-                    if inner.ends_with(' ') {
-                        out.push(' ');
-                    }
-                }
-            }
+        let (text, style) = match p {
+            Piece::Text(t, style) => (t, style),
             Piece::Math { tex, .. } => {
                 let mut u = String::new();
                 tex::push_formula(&mut u, tex);
-                out.push_str(&escape_md(&u));
+                (u, Default::default())
             }
+        };
+        let mark = match (style.bold, style.italic) {
+            (true, _) => "**",
+            (false, true) => "*",
+            _ => "",
+        };
+        // Emphasis round nothing but spaces would show its stars.
+        let mark = if text.trim().is_empty() { "" } else { mark };
+        let inner = escape_md(if mark.is_empty() { &text } else { text.trim() });
+        let budget = room.saturating_sub(2 * mark.len());
+        if budget == 0 {
+            break;
+        }
+        let shown = cut(&inner, budget);
+        room = room.saturating_sub(len(&shown) + 2 * mark.len());
+        out.push_str(mark);
+        out.push_str(&shown);
+        out.push_str(mark);
+        if !mark.is_empty() && text.ends_with(' ') {
+            out.push(' ');
+            room = room.saturating_sub(1);
+        }
+        if shown != inner || room == 0 {
+            break;
         }
     }
     out
@@ -195,7 +205,7 @@ pub fn paper_embed(p: &PaperItem, lang: Lang) -> Embed {
         text.push_str(&format!(
             "\n\n**{}** {}",
             p.tldr_source.label(lang),
-            cut(&tex_md(tldr), 600)
+            tex_md(tldr, 600)
         ));
     }
     if let Some(tr) = &p.tldr_translated {
@@ -620,6 +630,22 @@ pub fn check(m: &Message) -> Result<(), OverLimit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tex_reads_with_bold_and_no_run_is_left_open_when_cut() {
+        assert_eq!(
+            tex_md(
+                r"Uses \textbf{few} queries on $\mathbb{R}^d$ and *stars*",
+                600
+            ),
+            r"Uses **few** queries on ℝᵈ and \*stars\*"
+        );
+        let cut_bold = tex_md(r"We \textbf{propose a very long bold claim} here", 12);
+        assert_eq!(
+            cut_bold, "We **prop…**",
+            "the marks count toward the limit too"
+        );
+    }
 
     #[test]
     fn markdown_is_escaped() {

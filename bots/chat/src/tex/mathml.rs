@@ -7,17 +7,22 @@ use pulldown_latex::{Storage, push_mathml};
 
 use super::math::events;
 
-/// `<`, `>`, `&` escaped for HTML text.
+/// `<`, `>`, `&` and `"` escaped for HTML text (runs between them copied whole).
 pub fn escape_html(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let with = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' => "&quot;",
+            _ => continue,
+        };
+        out.push_str(&s[from..i]);
+        out.push_str(with);
+        from = i + 1;
     }
+    out.push_str(&s[from..]);
 }
 
 /// `tex` (math mode) as a `<math>` element, safe to put in HTML as it is.

@@ -686,6 +686,37 @@ async fn figures_of_what_digests_show_come_from_the_html_edition_once_within_the
     assert_eq!((r.figures.asked, arxiv.seen().len()), (0, 10));
 }
 
+/// Where the HTML edition has no figure (here: no edition), the first image the authors put on
+/// the paper's Hugging Face page stands in.
+#[tokio::test]
+async fn hugging_faces_image_stands_in_for_a_paper_without_an_html_figure() {
+    let e = env();
+    let arxiv = common::FakeArxiv::start().await;
+    let hf_fake = FakeHuggingFace::start().await;
+    let ranked = nerf_ranked(&e.store);
+    let first = ranked[0].paper.id.to_string();
+    let mut p = hf::paper(&first, "Known paper", 7, None);
+    p["mediaUrls"] = serde_json::json!(["https://cdn.example/demo.mp4", "https://cdn.example/teaser.png"]);
+    hf_fake.add_paper(p);
+    let url: &'static str = Box::leak(arxiv.html_url().into_boxed_str());
+    let hf_url: &'static str = Box::leak(hf_fake.url.clone().into_boxed_str());
+    let c = config(&[
+        ("PAPERBELL_HUGGINGFACE_API_URL", hf_url),
+        ("PAPERBELL_HUGGINGFACE_MIN_INTERVAL_SECS", "0"),
+        ("PAPERBELL_FIGURES_ENABLED", "true"),
+        ("PAPERBELL_ARXIV_HTML_URL", url),
+        ("PAPERBELL_ARXIV_MIN_INTERVAL_SECS", "0"),
+    ]);
+    let r = enricher(&e, &c).run(Default::default()).await;
+    assert_eq!(r.figures.no_edition, r.figures.asked, "{r:?}");
+    let digest = digest_for(&e.store, "en");
+    let shown = digest.papers.iter().find(|p| p.id == first).unwrap();
+    let figure = shown.figure.as_ref().expect("Hugging Face's image");
+    assert_eq!(figure.url, "https://cdn.example/teaser.png");
+    assert_eq!(figure.caption, "");
+    assert!(digest.papers.iter().filter(|p| p.id != first).all(|p| p.figure.is_none()));
+}
+
 #[tokio::test]
 async fn an_html_edition_that_fails_is_asked_again_later_not_remembered_as_missing() {
     let e = env();

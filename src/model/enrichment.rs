@@ -15,6 +15,9 @@ pub struct HfInfo {
     pub ai_keywords: Vec<String>,
     /// Unix seconds of the answer.
     pub fetched_at: i64,
+    /// The first image the authors put on the paper's Hugging Face page (`mediaUrls`): the
+    /// paper's figure where its HTML edition has none.
+    pub media: Option<String>,
 }
 
 /// An LLM's summary of one paper version, for one language.

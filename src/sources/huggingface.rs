@@ -65,6 +65,8 @@ struct RawPaper {
     ai_summary: Option<String>,
     #[serde(rename = "ai_keywords")]
     ai_keywords: Vec<String>,
+    /// Images and videos the authors put on the paper's page.
+    media_urls: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -116,8 +118,22 @@ fn convert(r: RawPaper, now: i64) -> Result<HfPaper, HfError> {
             ai_summary: nonempty(r.ai_summary),
             ai_keywords: r.ai_keywords,
             fetched_at: now,
+            media: r.media_urls.into_iter().find(|u| is_image(u)),
         },
     })
+}
+
+/// An http(s) address of an image chat apps and browsers show (not a video).
+fn is_image(url: &str) -> bool {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    (path.starts_with("https://") || path.starts_with("http://"))
+        && [".png", ".jpg", ".jpeg", ".gif", ".webp"]
+            .iter()
+            .any(|e| path.ends_with(e))
 }
 
 /// The papers of a `/api/daily_papers` answer, most upvoted first; items that are not arXiv
@@ -246,7 +262,8 @@ mod tests {
                      "publishedAt": "2024-11-18T10:00:00.000Z", "upvotes": 3}, "title": "B"},
           {"paper": {"id": "2411.00001", "title": "A", "summary": "One.", "authors": [],
                      "upvotes": 40, "githubRepo": "https://github.com/a/b", "githubStars": 12,
-                     "projectPage": "https://a.github.io/b", "ai_summary": "Short.", "ai_keywords": ["x"]}},
+                     "projectPage": "https://a.github.io/b", "ai_summary": "Short.", "ai_keywords": ["x"],
+                     "mediaUrls": ["https://cdn.example/demo.mp4", "https://cdn.example/teaser.PNG"]}},
           {"paper": {"id": "not-an-id", "title": "C"}},
           {"nothing": 1}
         ]"#;
@@ -255,6 +272,12 @@ mod tests {
         assert_eq!(v[0].paper.id.as_str(), "2411.00001");
         assert_eq!(v[0].info.github_stars, Some(12));
         assert_eq!(v[0].info.ai_keywords, ["x"]);
+        // The first image, not the video before it.
+        assert_eq!(
+            v[0].info.media.as_deref(),
+            Some("https://cdn.example/teaser.PNG")
+        );
+        assert_eq!(v[1].info.media, None);
         assert_eq!(v[1].paper.title, "B paper");
         assert_eq!(v[1].paper.authors, ["X Y"]);
         assert!(v[1].paper.published.is_some());

@@ -8,6 +8,7 @@ use super::StoreError;
 use paperbell_chat::Lang;
 
 use crate::model::chat::{self, ChatRecord, ChatSettings, Subscription};
+use crate::model::enrichment::HfInfo;
 use crate::model::paper::{AnnounceType, Category, Paper, PaperId, StoredPaper};
 
 pub const PAPER_V1: u8 = 1;
@@ -27,7 +28,10 @@ pub const OUTBOX_V2: u8 = 2;
 /// Outbox batch v3: a planning run's distinct messages once, then its items.
 pub const OUTBOX_V3: u8 = 3;
 pub const DELIVERY_STATE_V1: u8 = 1;
+/// Hugging Face's facts before they kept the paper's media (`HfInfoV1`).
 pub const HF_V1: u8 = 1;
+/// Hugging Face's facts with the paper's first image (`model::enrichment::HfInfo`).
+pub const HF_V2: u8 = 2;
 pub const SUMMARY_V1: u8 = 1;
 /// One member's rating of a paper in a chat, before ratings kept their tap (`RatingV1`).
 pub const RATING_V1: u8 = 1;
@@ -244,6 +248,40 @@ impl TryFrom<PaperRecordV1> for StoredPaper {
                 .map(|(t, d)| (t, from_days(Some(d)).unwrap_or_default()))
                 .collect(),
         })
+    }
+}
+
+/// Hugging Face's facts as `HF_V1` wrote them: v2 without `media`.
+#[derive(Serialize, Deserialize)]
+pub struct HfInfoV1 {
+    found: bool,
+    upvotes: Option<u32>,
+    github_repo: Option<String>,
+    github_stars: Option<u32>,
+    project_page: Option<String>,
+    ai_summary: Option<String>,
+    ai_keywords: Vec<String>,
+    fetched_at: i64,
+}
+
+/// A Hugging Face record in either layout.
+pub fn decode_hf(bytes: &[u8]) -> Result<HfInfo, StoreError> {
+    match bytes.first() {
+        Some(&HF_V1) => {
+            let h: HfInfoV1 = decode(HF_V1, "hugging face", bytes)?;
+            Ok(HfInfo {
+                found: h.found,
+                upvotes: h.upvotes,
+                github_repo: h.github_repo,
+                github_stars: h.github_stars,
+                project_page: h.project_page,
+                ai_summary: h.ai_summary,
+                ai_keywords: h.ai_keywords,
+                fetched_at: h.fetched_at,
+                media: None,
+            })
+        }
+        _ => decode(HF_V2, "hugging face", bytes),
     }
 }
 
@@ -508,6 +546,30 @@ impl From<&Subscription> for SubscriptionV1 {
 mod tests {
     use super::*;
     use crate::model::paper::normalize_ws;
+
+    #[test]
+    fn hugging_face_records_of_either_layout_read() {
+        let v1 = HfInfoV1 {
+            found: true,
+            upvotes: Some(5),
+            github_repo: Some("https://github.com/a/b".into()),
+            github_stars: None,
+            project_page: None,
+            ai_summary: None,
+            ai_keywords: vec!["k".into()],
+            fetched_at: 9,
+        };
+        let old = decode_hf(&encode(HF_V1, &v1).unwrap()).unwrap();
+        assert_eq!(
+            (old.upvotes, old.media.clone(), old.fetched_at),
+            (Some(5), None, 9)
+        );
+        let new = HfInfo {
+            media: Some("https://cdn.example/a.png".into()),
+            ..old.clone()
+        };
+        assert_eq!(decode_hf(&encode(HF_V2, &new).unwrap()).unwrap(), new);
+    }
 
     #[test]
     fn a_stored_setting_that_no_longer_parses_is_migrated_once() {

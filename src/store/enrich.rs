@@ -28,7 +28,7 @@ fn overview_prefix(topic: &str, day: NaiveDate, lang: &str) -> Vec<u8> {
 impl Store {
     pub fn put_hf(&self, id: &str, info: &HfInfo) -> Result<()> {
         self.db
-            .insert(key(b'e', &[id.as_bytes()]), encode(codec::HF_V1, info)?)?;
+            .insert(key(b'e', &[id.as_bytes()]), encode(codec::HF_V2, info)?)?;
         // Rankings kept in memos use upvotes and code links.
         self.facts_changed();
         Ok(())
@@ -36,7 +36,7 @@ impl Store {
 
     pub fn hf(&self, id: &str) -> Result<Option<HfInfo>> {
         match self.db.get(key(b'e', &[id.as_bytes()]))? {
-            Some(v) => Ok(Some(decode(codec::HF_V1, "hugging face", &v)?)),
+            Some(v) => Ok(Some(codec::decode_hf(&v)?)),
             None => Ok(None),
         }
     }

@@ -43,6 +43,25 @@ pub fn links(sp: &StoredPaper, hf: Option<&HfInfo>) -> code_links::Links {
     l
 }
 
+/// The paper's figure: its HTML edition's; where the edition has none (or there is no edition),
+/// the first image its authors put on Hugging Face stands in, without a caption.
+fn figure_item(lookup: Option<&FigureLookup>, hf: Option<&HfInfo>) -> Option<FigureItem> {
+    match lookup? {
+        FigureLookup::Found(f) => Some(FigureItem {
+            url: f.url.clone(),
+            caption: f.caption.clone(),
+            width: f.width,
+            height: f.height,
+        }),
+        FigureLookup::NoFigure | FigureLookup::NoEdition => {
+            hf.and_then(|h| h.media.clone()).map(|url| FigureItem {
+                url,
+                ..FigureItem::default()
+            })
+        }
+    }
+}
+
 /// What the store knows about a paper beside its record, for showing it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Known<'a> {
@@ -86,15 +105,47 @@ pub fn item(sp: &StoredPaper, known: Known, topics: &[String]) -> PaperItem {
         matched: None,
         relevance: None,
         rated: Default::default(),
-        figure: figure.and_then(FigureLookup::figure).map(|f| FigureItem {
-            url: f.url.clone(),
-            caption: f.caption.clone(),
-            width: f.width,
-            height: f.height,
-        }),
+        figure: figure_item(figure, hf),
         // Not asked yet: arXiv makes an edition of most papers, so the link is offered.
         html_url: figure
             .is_none_or(FigureLookup::has_edition)
             .then(|| p.id.html_url(p.version)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::enrichment::Figure;
+
+    #[test]
+    fn hugging_faces_image_stands_in_only_where_the_edition_has_no_figure() {
+        let hf = HfInfo {
+            found: true,
+            media: Some("https://cdn.example/teaser.png".into()),
+            ..HfInfo::default()
+        };
+        let found = FigureLookup::Found(Figure {
+            url: "https://arxiv.org/html/2401.00001v1/x1.png".into(),
+            caption: "Overview.".into(),
+            width: Some(476),
+            height: Some(357),
+        });
+        let url = |l: Option<&FigureLookup>| figure_item(l, Some(&hf)).map(|f| f.url);
+        assert_eq!(
+            url(Some(&found)).as_deref(),
+            Some("https://arxiv.org/html/2401.00001v1/x1.png")
+        );
+        assert_eq!(
+            url(Some(&FigureLookup::NoFigure)).as_deref(),
+            Some("https://cdn.example/teaser.png")
+        );
+        assert_eq!(
+            url(Some(&FigureLookup::NoEdition)).as_deref(),
+            Some("https://cdn.example/teaser.png")
+        );
+        // Not asked yet: the edition may still have one.
+        assert_eq!(url(None), None);
+        assert_eq!(figure_item(Some(&FigureLookup::NoFigure), None), None);
     }
 }

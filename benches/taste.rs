@@ -64,20 +64,6 @@ const THEMES: &[(&str, &[&str])] = &[
     ("cs.AI", &["planning", "planner"]),
 ];
 
-fn load(shared: &Path) -> Vec<Value> {
-    let out = std::process::Command::new("gzip")
-        .arg("-dc")
-        .arg(shared)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    out.stdout
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_slice(l).unwrap())
-        .collect()
-}
-
 fn interesting(sp: &StoredPaper, theme: &(&str, &[&str])) -> bool {
     let text = format!("{} {}", sp.paper.title, sp.paper.abstract_text).to_lowercase();
     sp.paper.categories.iter().any(|c| c.as_str() == theme.0)
@@ -124,43 +110,12 @@ impl Score {
 
 /// python3 with scikit-learn: the system's, else a virtual environment in target/.
 fn python() -> PathBuf {
-    let ok = |py: &Path| {
-        std::process::Command::new(py)
-            .args(["-c", "import sklearn"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let system = PathBuf::from("python3");
-    if ok(&system) {
-        return system;
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/taste-eval-venv");
-    let py = venv.join("bin/python3");
-    if !ok(&py) {
-        println!("installing scikit-learn into {}", venv.display());
-        assert!(
-            std::process::Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .unwrap()
-                .success()
-        );
-        assert!(
-            std::process::Command::new(&py)
-                .args(["-m", "pip", "install", "-q", "scikit-learn"])
-                .status()
-                .unwrap()
-                .success(),
-            "pip install scikit-learn failed"
-        );
-    }
-    py
+    support::python_with("sklearn", "scikit-learn", "taste-eval-venv")
 }
 
 fn main() {
     let shared = support::archive::shared_data().join("arxiv-papers.jsonl.gz");
-    let all = load(&shared);
+    let all = support::archive::load_papers(&shared);
     let mut days: Vec<String> = all
         .iter()
         .map(|p| p["date"].as_str().unwrap().to_string())

@@ -33,48 +33,9 @@ fn residue(s: &str) -> bool {
             .any(|w| w[0] == b'\\' && w[1].is_ascii_alphabetic())
 }
 
-fn load(path: &Path) -> Vec<Value> {
-    let out = std::process::Command::new("gzip")
-        .arg("-dc")
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "gzip -dc {}", path.display());
-    out.stdout
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_slice(l).unwrap())
-        .collect()
-}
-
+/// python3 with pylatexenc: the system's, else a virtual environment in target/.
 fn python() -> PathBuf {
-    let ok = |py: &Path| {
-        std::process::Command::new(py)
-            .args(["-c", "import pylatexenc"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let system = PathBuf::from("python3");
-    if ok(&system) {
-        return system;
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tex-eval-venv");
-    let py = venv.join("bin/python3");
-    if !ok(&py) {
-        println!("installing pylatexenc into {}", venv.display());
-        let made = std::process::Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .unwrap();
-        assert!(made.success());
-        let pip = std::process::Command::new(&py)
-            .args(["-m", "pip", "install", "-q", "pylatexenc==2.10"])
-            .status()
-            .unwrap();
-        assert!(pip.success(), "pip install pylatexenc failed");
-    }
-    py
+    support::python_with("pylatexenc", "pylatexenc==2.10", "tex-eval-venv")
 }
 
 struct Share {
@@ -251,7 +212,7 @@ fn main() {
         return;
     }
     figures(&shared);
-    let papers = load(&shared);
+    let papers = support::archive::load_papers(&shared);
     let text = |p: &Value, k: &str| p[k].as_str().unwrap_or_default().to_string();
     let mut titles = Share::new("titles");
     let mut tldrs = Share::new("TL;DRs");

@@ -31,30 +31,30 @@ struct Env {
 }
 
 fn core(store: &Arc<Store>) -> Arc<ChatCore> {
+    chat_core(store, None, None)
+}
+
+/// The core over `store`, searching through `search`, asking `arxiv` for figures when given.
+fn chat_core(
+    store: &Arc<Store>,
+    search: Option<Arc<paperbell::search::SearchIndex>>,
+    arxiv: Option<Arc<paperbell::sources::fetch::ArxivClient>>,
+) -> Arc<ChatCore> {
     Arc::new(ChatCore {
         store: store.clone(),
         topics: Arc::new(common::shipped_topics()),
         defaults: Default::default(),
-        search: None,
+        search,
         clock: paperbell::clock::Clock::System,
+        figures: arxiv.is_some(),
+        arxiv,
         learn: Default::default(),
-        arxiv: None,
-        figures: false,
     })
 }
 
 /// `core`, with the store's search index.
 fn core_searching(store: &Arc<Store>, dir: &std::path::Path) -> Arc<ChatCore> {
-    Arc::new(ChatCore {
-        store: store.clone(),
-        topics: Arc::new(common::shipped_topics()),
-        defaults: Default::default(),
-        search: Some(common::search_index(store, dir)),
-        clock: paperbell::clock::Clock::System,
-        learn: Default::default(),
-        arxiv: None,
-        figures: false,
-    })
+    chat_core(store, Some(common::search_index(store, dir)), None)
 }
 
 fn store() -> (Arc<Store>, tempfile::TempDir) {
@@ -1146,26 +1146,13 @@ async fn paper_embeds_carry_the_figure_and_math_reads_as_math() {
     let arxiv = common::FakeArxiv::start().await;
     arxiv.html_page(
         &format!("{}v1", common::MATH_PAPER),
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/arxiv-html/1706.03762.html"
-        ))
-        .unwrap(),
+        &common::html_fixture("1706.03762.html"),
     );
     let (store, dir) = store();
     common::ingest_math_paper(&store, chrono::NaiveDate::from_ymd_opt(2025, 1, 2).unwrap());
     let client =
         paperbell::sources::fetch::ArxivClient::new(&common::arxiv_config(&arxiv)).unwrap();
-    let handler = Arc::new(ChatCore {
-        store: store.clone(),
-        topics: Arc::new(common::shipped_topics()),
-        defaults: Default::default(),
-        search: None,
-        clock: paperbell::clock::Clock::System,
-        learn: Default::default(),
-        arxiv: Some(Arc::new(client)),
-        figures: true,
-    });
+    let handler = chat_core(&store, None, Some(Arc::new(client)));
     let env = start_with(DiscordMode::Gateway, Some(handler)).await;
     let member = Ctx::guild(GUILD, 9_100, 700, 0);
     let r = env

@@ -560,14 +560,6 @@ async fn with_an_embedding_model_taste_models_weigh_embeddings_beside_words() {
     );
 }
 
-fn html_fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/arxiv-html/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
 /// Figures on, asking the fake arXiv's HTML edition, at most `max` pages a day.
 fn figures_config(arxiv: &common::FakeArxiv, max: &'static str) -> Config {
     let url: &'static str = Box::leak(arxiv.html_url().into_boxed_str());
@@ -606,9 +598,12 @@ async fn figures_of_what_digests_show_come_from_the_html_edition_once_within_the
     let page = |i: usize| format!("{}v{}", ranked[i].paper.id, ranked[i].paper.version);
     // The best three: a real page (relative images), the same under a `<base>`, and a page whose
     // figures have no image; a 503 before the second answers. The others have no edition (404).
-    arxiv.html_page(&page(0), &html_fixture("2507.00150v1.html"));
-    arxiv.html_page(&page(1), &html_fixture("2507.00150v1-base.html"));
-    arxiv.html_page(&page(2), &html_fixture("2503.20783v2-no-images.html"));
+    arxiv.html_page(&page(0), &common::html_fixture("2507.00150v1.html"));
+    arxiv.html_page(&page(1), &common::html_fixture("2507.00150v1-base.html"));
+    arxiv.html_page(
+        &page(2),
+        &common::html_fixture("2503.20783v2-no-images.html"),
+    );
     let c = figures_config(&arxiv, "4");
     let r = enricher(&e, &c).run(Default::default()).await;
     assert!(r.errors.is_empty(), "{r:?}");
@@ -696,7 +691,10 @@ async fn hugging_faces_image_stands_in_for_a_paper_without_an_html_figure() {
     let ranked = nerf_ranked(&e.store);
     let first = ranked[0].paper.id.to_string();
     let mut p = hf::paper(&first, "Known paper", 7, None);
-    p["mediaUrls"] = serde_json::json!(["https://cdn.example/demo.mp4", "https://cdn.example/teaser.png"]);
+    p["mediaUrls"] = serde_json::json!([
+        "https://cdn.example/demo.mp4",
+        "https://cdn.example/teaser.png"
+    ]);
     hf_fake.add_paper(p);
     let url: &'static str = Box::leak(arxiv.html_url().into_boxed_str());
     let hf_url: &'static str = Box::leak(hf_fake.url.clone().into_boxed_str());
@@ -714,7 +712,13 @@ async fn hugging_faces_image_stands_in_for_a_paper_without_an_html_figure() {
     let figure = shown.figure.as_ref().expect("Hugging Face's image");
     assert_eq!(figure.url, "https://cdn.example/teaser.png");
     assert_eq!(figure.caption, "");
-    assert!(digest.papers.iter().filter(|p| p.id != first).all(|p| p.figure.is_none()));
+    assert!(
+        digest
+            .papers
+            .iter()
+            .filter(|p| p.id != first)
+            .all(|p| p.figure.is_none())
+    );
 }
 
 #[tokio::test]
@@ -723,7 +727,7 @@ async fn an_html_edition_that_fails_is_asked_again_later_not_remembered_as_missi
     let arxiv = common::FakeArxiv::start().await;
     let ranked = nerf_ranked(&e.store);
     let first = format!("{}v{}", ranked[0].paper.id, ranked[0].paper.version);
-    arxiv.html_page(&first, &html_fixture("1706.03762.html"));
+    arxiv.html_page(&first, &common::html_fixture("1706.03762.html"));
     // Every attempt of the first run (the client's five retries) fails.
     for _ in 0..6 {
         arxiv.fault(common::Fault::Status {

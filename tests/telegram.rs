@@ -1100,11 +1100,7 @@ async fn paper_shows_its_figure_and_its_math_reads_as_math() {
     let arxiv = common::FakeArxiv::start().await;
     arxiv.html_page(
         &format!("{}v1", common::MATH_PAPER),
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/arxiv-html/2507.00150v1-extracted.html"
-        ))
-        .unwrap(),
+        &common::html_fixture("2507.00150v1-extracted.html"),
     );
     let client =
         paperbell::sources::fetch::ArxivClient::new(&common::arxiv_config(&arxiv)).unwrap();

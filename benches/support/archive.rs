@@ -31,23 +31,32 @@ pub fn feeds(papers: &Path, out: &Path, days: Option<usize>) -> Vec<PathBuf> {
     files
 }
 
+/// Every paper of a JSON-lines file, gzipped or not (the shared data's form).
+pub fn load_papers(path: &Path) -> Vec<serde_json::Value> {
+    let bytes = if path.extension().is_some_and(|e| e == "gz") {
+        let out = std::process::Command::new("gzip")
+            .arg("-dc")
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "gzip -dc {}", path.display());
+        out.stdout
+    } else {
+        std::fs::read(path).unwrap()
+    };
+    bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect()
+}
+
 /// Writes `n` papers to `out` (JSON lines as the shared data's): the real ones, then re-worded
 /// copies moved back in time (see the module's comment).
 pub fn grown_archive(shared: &Path, out: &Path, n: usize) {
     use serde_json::Value;
     use std::io::Write;
-    let unzipped = std::process::Command::new("gzip")
-        .arg("-dc")
-        .arg(shared)
-        .output()
-        .unwrap();
-    assert!(unzipped.status.success(), "gzip -dc {}", shared.display());
-    let papers: Vec<Value> = unzipped
-        .stdout
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_slice(l).unwrap())
-        .collect();
+    let papers = load_papers(shared);
     let text_of = |p: &Value, key: &str| p[key].as_str().unwrap_or("").to_string();
     let mut count: HashMap<String, usize> = HashMap::new();
     for p in &papers {

@@ -118,3 +118,38 @@ pub fn arxiv_choices(categories: &[&str]) -> Vec<(String, String)> {
         .chain(categories.iter().map(|c| (c.to_string(), c.to_string())))
         .collect()
 }
+
+/// python3 that can `import module`: the system's, else a virtual environment in
+/// `target/<venv>` with `package` installed into it (made on first use).
+pub fn python_with(module: &str, package: &str, venv: &str) -> std::path::PathBuf {
+    use std::path::{Path, PathBuf};
+    let ok = |py: &Path| {
+        std::process::Command::new(py)
+            .args(["-c", &format!("import {module}")])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let system = PathBuf::from("python3");
+    if ok(&system) {
+        return system;
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(venv);
+    let py = venv.join("bin/python3");
+    if !ok(&py) {
+        println!("installing {package} into {}", venv.display());
+        let made = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .unwrap();
+        assert!(made.success(), "python3 -m venv {} failed", venv.display());
+        let pip = std::process::Command::new(&py)
+            .args(["-m", "pip", "install", "-q", package])
+            .status()
+            .unwrap();
+        assert!(pip.success(), "pip install {package} failed");
+    }
+    py
+}

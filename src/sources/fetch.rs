@@ -251,19 +251,7 @@ impl ArxivClient {
     }
 
     async fn edition_attempt(&self, url: &Url) -> Result<Edition, Attempt> {
-        let mut last = self.last_request.lock().await;
-        self.pace(*last).await;
-        let result = self.http.get(url.clone()).send().await;
-        let mut response = match result {
-            Ok(r) => r,
-            Err(e) => {
-                *last = Some(Instant::now());
-                return Err(Attempt::Retry {
-                    why: describe(&e),
-                    after: None,
-                });
-            }
-        };
+        let (mut last, mut response) = self.send(url).await?;
         let status = response.status();
         let retry_after = retry_after(&response);
         if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
@@ -320,6 +308,32 @@ impl ArxivClient {
         })
     }
 
+    /// Takes the one connection, waits out arXiv's interval and sends `GET url`; the guard is
+    /// held until the caller has read the answer (and notes when it did).
+    async fn send(
+        &self,
+        url: &Url,
+    ) -> Result<
+        (
+            tokio::sync::MutexGuard<'_, Option<Instant>>,
+            reqwest::Response,
+        ),
+        Attempt,
+    > {
+        let mut last = self.last_request.lock().await;
+        self.pace(*last).await;
+        match self.http.get(url.clone()).send().await {
+            Ok(r) => Ok((last, r)),
+            Err(e) => {
+                *last = Some(Instant::now());
+                Err(Attempt::Retry {
+                    why: describe(&e),
+                    after: None,
+                })
+            }
+        }
+    }
+
     /// Waits out the rest of the minimum interval since the previous request.
     async fn pace(&self, last: Option<Instant>) {
         if let Some(prev) = last {
@@ -342,19 +356,7 @@ impl ArxivClient {
         url: &Url,
         check: &impl Fn(&Parsed) -> Option<String>,
     ) -> Result<Parsed, Attempt> {
-        let mut last = self.last_request.lock().await;
-        self.pace(*last).await;
-        let result = self.http.get(url.clone()).send().await;
-        let response = match result {
-            Ok(r) => r,
-            Err(e) => {
-                *last = Some(Instant::now());
-                return Err(Attempt::Retry {
-                    why: describe(&e),
-                    after: None,
-                });
-            }
-        };
+        let (mut last, response) = self.send(url).await?;
         let status = response.status();
         let retry_after = retry_after(&response);
         let body = response.bytes().await;

@@ -179,15 +179,7 @@ async fn apply(fault: Option<Fault>, body: String) -> Response {
     let xml = [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")];
     match fault {
         None => (StatusCode::OK, xml, body).into_response(),
-        Some(Fault::Status { code, retry_after }) => {
-            let mut r =
-                (StatusCode::from_u16(code).unwrap(), "Service Unavailable").into_response();
-            if let Some(ra) = retry_after {
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, ra.parse().unwrap());
-            }
-            r
-        }
+        Some(Fault::Status { code, retry_after }) => status_fault(code, retry_after),
         Some(Fault::RateExceeded) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/plain")],
@@ -211,6 +203,16 @@ async fn apply(fault: Option<Fault>, body: String) -> Response {
     }
 }
 
+/// A scripted error status, with `Retry-After` when given.
+fn status_fault(code: u16, retry_after: Option<&'static str>) -> Response {
+    let mut r = (StatusCode::from_u16(code).unwrap(), "Service Unavailable").into_response();
+    if let Some(ra) = retry_after {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, ra.parse().unwrap());
+    }
+    r
+}
+
 async fn html(State(s): State<Shared>, Path(path): Path<String>, headers: HeaderMap) -> Response {
     let _guard = enter(&s);
     let fault = record(
@@ -222,15 +224,7 @@ async fn html(State(s): State<Shared>, Path(path): Path<String>, headers: Header
     );
     let found = s.state.lock().unwrap().html.get(&path).cloned();
     let r = match (fault, found) {
-        (Some(Fault::Status { code, retry_after }), _) => {
-            let mut r =
-                (StatusCode::from_u16(code).unwrap(), "Service Unavailable").into_response();
-            if let Some(ra) = retry_after {
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, ra.parse().unwrap());
-            }
-            r
-        }
+        (Some(Fault::Status { code, retry_after }), _) => status_fault(code, retry_after),
         (Some(Fault::Slow(d)), found) => {
             tokio::time::sleep(d).await;
             html_response(found)

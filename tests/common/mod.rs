@@ -210,6 +210,15 @@ pub fn ingest_day(
     store.ingest(&parsed.papers, &shipped_topics()).unwrap();
 }
 
+/// A page of arXiv's HTML edition from `tests/fixtures/arxiv-html` (its README says which).
+pub fn html_fixture(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/arxiv-html/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 /// A paper whose title and abstract hold TeX as arXiv has it (`MATH_PAPER`), announced on
 /// `day`.
 pub fn ingest_math_paper(store: &paperbell::store::Store, day: chrono::NaiveDate) {

@@ -7,7 +7,7 @@
 //! as the thumbnail). Plain values here; `bot` turns them into serenity builders.
 
 use paperbell_chat::buttons::{Callback, more_button, number_rows, page_buttons};
-use paperbell_chat::tex::{self, Piece};
+use paperbell_chat::tex;
 use paperbell_chat::{Answer, DigestMessage, Lang, PaperItem, Reply, TopicItem, t};
 
 pub const MAX_CONTENT: usize = 2000;
@@ -115,15 +115,7 @@ pub fn cut(s: &str, max: usize) -> String {
 fn tex_md(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len());
     let mut room = max;
-    for p in tex::pieces(s) {
-        let (text, style) = match p {
-            Piece::Text(t, style) => (t, style),
-            Piece::Math { tex, .. } => {
-                let mut u = String::new();
-                tex::push_formula(&mut u, tex);
-                (u, Default::default())
-            }
-        };
+    for (text, style) in tex::styled_runs(s) {
         let mark = match (style.bold, style.italic) {
             (true, _) => "**",
             (false, true) => "*",

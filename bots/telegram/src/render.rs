@@ -9,7 +9,7 @@ use paperbell_chat::{Answer, DigestMessage, Lang, PaperItem, Reply, TopicItem, t
 
 use crate::parse::Callback;
 use paperbell_chat::buttons::{more_button, number_rows, page_buttons};
-use paperbell_chat::tex::{self, Piece};
+use paperbell_chat::tex;
 use paperbell_chat::text::{cut, utf16_len};
 
 /// Telegram's limit on message text after entity parsing, in UTF-16 code units.
@@ -81,15 +81,7 @@ impl Html {
     /// `<i>`, at most `max` visible characters (cut with `…`).
     pub fn tex(&mut self, s: &str, max: usize) -> &mut Self {
         let mut room = max;
-        for p in tex::pieces(s) {
-            let (text, style) = match p {
-                Piece::Text(t, style) => (t, style),
-                Piece::Math { tex, .. } => {
-                    let mut u = String::new();
-                    tex::push_formula(&mut u, tex);
-                    (u, Default::default())
-                }
-            };
+        for (text, style) in tex::styled_runs(s) {
             let text = text.replace(['\n', '\r'], " ");
             if text.is_empty() {
                 continue;

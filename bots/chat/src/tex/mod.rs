@@ -62,6 +62,22 @@ pub fn push_formula(out: &mut String, tex: &str) {
     }
 }
 
+/// `s` as runs of Unicode text and their style, formulas read (plain style): what a chat
+/// platform with bold and italics shows.
+pub fn styled_runs(s: &str) -> Vec<(String, Style)> {
+    pieces(s)
+        .into_iter()
+        .map(|p| match p {
+            Piece::Text(t, style) => (t, style),
+            Piece::Math { tex, .. } => {
+                let mut u = String::new();
+                push_formula(&mut u, tex);
+                (u, Style::default())
+            }
+        })
+        .collect()
+}
+
 /// `s` as HTML: text escaped (bold and italics as `<b>`, `<i>`), formulas as MathML.
 pub fn html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);

@@ -105,47 +105,8 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
             Ok(b.run(stop).await?)
         });
     }
-    if let Some(listen) = config.http.address() {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| {
-                format!("cannot listen on {listen} ([http] listen; `off` for none)")
-            })?;
-        let addr = listener.local_addr()?;
-        let web = Arc::new(paperbell::web::Web {
-            site: config.web.enabled.then(|| {
-                paperbell::web::Site::new(paperbell::web::Archive {
-                    store: store.clone(),
-                    topics: Arc::new(topics.clone()),
-                    search: search.clone(),
-                })
-            }),
-            store: store.clone(),
-            platforms: svc.platforms.clone(),
-            exporter: exporter.clone(),
-            clock: Clock::System,
-            stale_after: chrono::Duration::seconds((config.http.stale_after_hours * 3600.0) as i64),
-            nonce: rand::random(),
-            made: Default::default(),
-            figure_origin: reqwest::Url::parse(&config.arxiv.html_url)
-                .ok()
-                .map(|u| u.origin().ascii_serialization())
-                .filter(|o| o != "null"),
-        });
-        if config.web.enabled {
-            tracing::info!(%addr, "HTTP listener up: the archive at http://{addr}/, /healthz, /metrics");
-        } else {
-            tracing::info!(%addr, "HTTP listener up: /healthz and /metrics ([web] enabled = false)");
-        }
-        let routes = std::mem::take(&mut svc.routes).merge(paperbell::web::router(web));
-        let stop = svc.shutdown.clone();
-        svc.spawn("http", async move {
-            axum::serve(listener, routes)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await
-                .context("HTTP listener failed")
-        });
-    }
+    svc.serve_http(&config, &topics, search.clone(), exporter)
+        .await?;
     let fetched = Arc::new(tokio::sync::Notify::new());
     let platforms = !svc.senders.is_empty();
     if platforms {
@@ -189,26 +150,7 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
     let stop = svc.shutdown.clone();
     svc.spawn("fetch", async move { Ok(job.run(stop).await?) });
     wait_for_signal().await;
-    tracing::info!("shutting down");
-    svc.shutdown.cancel();
-    let mut failed = None;
-    for (name, task) in svc.tasks {
-        match task.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::error!(task = name, error = %format!("{e:#}"), "task failed");
-                failed.get_or_insert(e);
-            }
-            Err(e) => {
-                tracing::error!(task = name, error = %e, "task panicked");
-            }
-        }
-    }
-    store.flush()?;
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(ExitCode::SUCCESS),
-    }
+    svc.stop().await
 }
 
 /// The service's long-running tasks as they are started, and what the next ones need.
@@ -225,6 +167,85 @@ struct Running {
 }
 
 impl Running {
+    /// The HTTP listener (`[http] listen`, unless `off`): the archive, `/healthz`, `/metrics`
+    /// and the platforms' routes gathered so far.
+    async fn serve_http(
+        &mut self,
+        config: &Config,
+        topics: &TopicSet,
+        search: Option<Arc<SearchIndex>>,
+        exporter: paperbell::metrics::Exporter,
+    ) -> Result<()> {
+        let Some(listen) = config.http.address() else {
+            return Ok(());
+        };
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| {
+                format!("cannot listen on {listen} ([http] listen; `off` for none)")
+            })?;
+        let addr = listener.local_addr()?;
+        let web = Arc::new(paperbell::web::Web {
+            site: config.web.enabled.then(|| {
+                paperbell::web::Site::new(paperbell::web::Archive {
+                    store: self.store.clone(),
+                    topics: Arc::new(topics.clone()),
+                    search: search.clone(),
+                })
+            }),
+            store: self.store.clone(),
+            platforms: self.platforms.clone(),
+            exporter,
+            clock: Clock::System,
+            stale_after: chrono::Duration::seconds((config.http.stale_after_hours * 3600.0) as i64),
+            nonce: rand::random(),
+            made: Default::default(),
+            figure_origin: reqwest::Url::parse(&config.arxiv.html_url)
+                .ok()
+                .map(|u| u.origin().ascii_serialization())
+                .filter(|o| o != "null"),
+        });
+        if config.web.enabled {
+            tracing::info!(%addr, "HTTP listener up: the archive at http://{addr}/, /healthz, /metrics");
+        } else {
+            tracing::info!(%addr, "HTTP listener up: /healthz and /metrics ([web] enabled = false)");
+        }
+        let routes = std::mem::take(&mut self.routes).merge(paperbell::web::router(web));
+        let stop = self.shutdown.clone();
+        self.spawn("http", async move {
+            axum::serve(listener, routes)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+                .context("HTTP listener failed")
+        });
+        Ok(())
+    }
+
+    /// Stops every task (they finish what is in flight), reports the first failure and
+    /// flushes the store.
+    async fn stop(self) -> Result<ExitCode> {
+        tracing::info!("shutting down");
+        self.shutdown.cancel();
+        let mut failed = None;
+        for (name, task) in self.tasks {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(task = name, error = %format!("{e:#}"), "task failed");
+                    failed.get_or_insert(e);
+                }
+                Err(e) => {
+                    tracing::error!(task = name, error = %e, "task panicked");
+                }
+            }
+        }
+        self.store.flush()?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(ExitCode::SUCCESS),
+        }
+    }
+
     fn spawn(
         &mut self,
         name: &'static str,

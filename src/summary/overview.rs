@@ -275,6 +275,8 @@ fn words(text: &str) -> Vec<Option<String>> {
     };
     let mut out = Vec::new();
     let mut in_math = false;
+    // Inside a TeX command's name (`\textbf`, `\emph`): not a word of the text.
+    let mut in_command = false;
     let mut word = String::new();
     // The buffer is reused: only kept words are allocated (planning tokenises thousands of
     // abstracts for a day's overview lines).
@@ -298,6 +300,17 @@ fn words(text: &str) -> Vec<Option<String>> {
         }
         if in_math {
             continue;
+        }
+        if c == '\\' {
+            flush(&mut word, &mut out);
+            in_command = true;
+            continue;
+        }
+        if in_command {
+            if c.is_ascii_alphabetic() {
+                continue;
+            }
+            in_command = false;
         }
         if c.is_alphanumeric() || c == '-' {
             word.extend(c.to_lowercase());
@@ -376,24 +389,16 @@ impl TermTable {
     }
 }
 
-/// What a paper's terms are taken from: its text as readers see it (TeX read, so no keyword
-/// is a command like `mathcal`).
+/// What a paper's terms are taken from.
 fn day_text(p: &DayPaper) -> String {
     paper_text(p.title, p.abstract_text)
 }
 
-/// A paper's title and abstract as one text, TeX read.
+/// A paper's title and abstract as one text. Its TeX is left to `words`, which reads no formula
+/// (`$...$`) and no command name (`\textbf`) as a word: a keyword is never TeX, and a day's
+/// overview does not pay for reading every abstract's TeX.
 pub fn paper_text(title: &str, abstract_text: &str) -> String {
-    format!("{}. {}", read(title), read(abstract_text))
-}
-
-/// `s` with its TeX read; most texts hold none and are lent as they are.
-fn read(s: &str) -> std::borrow::Cow<'_, str> {
-    if paperbell_chat::tex::may_hold_tex(s) {
-        std::borrow::Cow::Owned(paperbell_chat::tex::plain(s))
-    } else {
-        std::borrow::Cow::Borrowed(s)
-    }
+    format!("{title}. {abstract_text}")
 }
 
 /// What keywords are weighed against: the document frequency of every term in a topic's recent

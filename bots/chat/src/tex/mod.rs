@@ -29,12 +29,23 @@ pub enum Piece<'a> {
     Math { tex: &'a str, display: bool },
 }
 
-/// Whether `s` may hold TeX at all: most titles hold none and are returned as they are.
+/// Whether `s` may hold TeX at all: most titles hold none and are returned as they are. One
+/// pass: pages ask this of every title, TL;DR and abstract they show.
 pub fn may_hold_tex(s: &str) -> bool {
-    s.bytes()
-        .any(|b| matches!(b, b'$' | b'\\' | b'{' | b'}' | b'~' | b'`'))
-        || s.contains("--")
-        || s.contains("''")
+    let mut prev = 0u8;
+    for b in s.bytes() {
+        match b {
+            b'$' | b'\\' | b'{' | b'}' | b'~' | b'`' => return true,
+            b'-' | b'\'' if prev == b => return true,
+            _ => prev = b,
+        }
+    }
+    false
+}
+
+/// Whether the scanner has anything to do at this byte (every other byte is copied as it is).
+fn special(b: u8) -> bool {
+    matches!(b, b'$' | b'\\' | b'{' | b'}' | b'~' | b'-' | b'`' | b'\'')
 }
 
 /// `s` as Unicode text: formulas read (`$\mathcal{N}$` 𝒩), text commands applied, bold and
@@ -238,6 +249,13 @@ impl<'a> Scanner<'a> {
     fn run(&mut self) {
         while let Some(c) = self.rest().chars().next() {
             let rest = self.rest();
+            // Plain prose up to the next byte that may start TeX, copied in one go.
+            let plain_run = rest.bytes().position(special).unwrap_or(rest.len());
+            if plain_run > 0 {
+                self.buf.push_str(&rest[..plain_run]);
+                self.pos += plain_run;
+                continue;
+            }
             match c {
                 '$' if rest.starts_with("$$") => {
                     if !self.math(2, "$$", DOLLAR, true) {

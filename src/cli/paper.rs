@@ -86,14 +86,23 @@ pub async fn show(
         },
         None => store.summary(pid.as_str(), stored.paper.version, &lang, None)?,
     };
-    if config.figures.enabled
-        && let Err(e) = crate::summary::figures::look_up(&client, store, &stored, false).await
-    {
-        warning.get_or_insert(format!("its figure could not be asked for ({e})"));
-    }
+    let asked_figure = if config.figures.enabled {
+        match crate::summary::figures::look_up(&client, store, &stored, false).await {
+            Ok((lookup, _)) => Some(lookup),
+            Err(e) => {
+                warning.get_or_insert(format!("its figure could not be asked for ({e})"));
+                None
+            }
+        }
+    } else {
+        None
+    };
     store.flush()?;
     let hf = store.hf(pid.as_str())?;
-    let figure = store.figure(pid.as_str(), stored.paper.version)?;
+    let figure = match asked_figure {
+        Some(f) => Some(f),
+        None => store.figure(pid.as_str(), stored.paper.version)?,
+    };
     let known = crate::summary::Known {
         hf: hf.as_ref(),
         llm: summary.as_ref(),

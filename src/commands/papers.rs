@@ -85,10 +85,7 @@ impl Commands<'_> {
         let Some(client) = self.arxiv.filter(|_| self.figures) else {
             return;
         };
-        match self.store.figure(sp.paper.id.as_str(), sp.paper.version) {
-            Ok(None) => {}
-            _ => return,
-        }
+        // `look_up` answers from the store when the figure was asked for before.
         if let Err(e) = super::block_on(crate::summary::figures::look_up(
             client, self.store, sp, false,
         )) {

@@ -9,8 +9,7 @@ mod math;
 mod mathml;
 mod symbols;
 
-pub use math::{MAX_DEPTH, MAX_FORMULA_BYTES, to_unicode as formula_to_unicode};
-pub use mathml::{escape_html, to_mathml as formula_to_mathml};
+use mathml::escape_html;
 
 use symbols::{TextStyle, text_accent, text_command, text_symbol};
 use unicode_normalization::UnicodeNormalization;
@@ -54,14 +53,8 @@ pub fn plain(s: &str) -> String {
     if !may_hold_tex(s) {
         return s.to_string();
     }
-    let mut out = String::with_capacity(s.len());
-    for p in pieces(s) {
-        match p {
-            Piece::Text(t, _) => out.push_str(&t),
-            Piece::Math { tex, .. } => push_formula(&mut out, tex),
-        }
-    }
-    tidy_spaces(&out)
+    let read: String = styled_runs(s).into_iter().map(|(t, _)| t).collect();
+    tidy_spaces(&read)
 }
 
 /// A formula as Unicode text, or its source when it does not parse. A `$` inside a formula is
@@ -106,12 +99,12 @@ pub fn html(s: &str) -> String {
                     (false, true) => &["i"],
                     (false, false) => &[],
                 };
-                for t in tags {
-                    out.push_str(&format!("<{t}>"));
+                for tag in tags {
+                    out.push_str(&format!("<{tag}>"));
                 }
                 escape_html(&t, &mut out);
-                for t in tags.iter().rev() {
-                    out.push_str(&format!("</{t}>"));
+                for tag in tags.iter().rev() {
+                    out.push_str(&format!("</{tag}>"));
                 }
             }
             Piece::Math { tex, display } => match mathml::to_mathml(tex, display) {
@@ -361,7 +354,7 @@ impl<'a> Scanner<'a> {
         if name == "href" {
             // `\href{url}{text}`: the text reads on as prose; the address is not shown (a link
             // a reader cannot follow is noise, and code links are found in the source anyway).
-            self.braced();
+            self.skip_braced();
             return;
         }
         // `\alpha`, `\times`, `\sim` outside `$`: read as math when the parser knows them.
@@ -397,7 +390,7 @@ impl<'a> Scanner<'a> {
             return;
         }
         if style == TextStyle::Hidden {
-            self.braced();
+            self.skip_braced();
             return;
         }
         let trimmed = self.rest().len() - self.rest().trim_start().len();
@@ -437,11 +430,13 @@ impl<'a> Scanner<'a> {
         self.buf.push(mark);
     }
 
-    /// The next `{...}` (balanced), consumed; `None` when none follows.
-    fn braced(&mut self) -> Option<&'a str> {
+    /// Passes over the next `{...}` (balanced), if one follows.
+    fn skip_braced(&mut self) {
         let rest = self.rest();
         let trimmed = rest.trim_start();
-        let inner = trimmed.strip_prefix('{')?;
+        let Some(inner) = trimmed.strip_prefix('{') else {
+            return;
+        };
         let mut depth = 1usize;
         // Bounded, so a text of unclosed `\cite{` costs a constant each, not the rest of it.
         for (i, b) in inner.bytes().take(MAX_ARGUMENT_BYTES).enumerate() {
@@ -451,13 +446,12 @@ impl<'a> Scanner<'a> {
                     depth -= 1;
                     if depth == 0 {
                         self.pos += rest.len() - trimmed.len() + 1 + i + 1;
-                        return Some(&inner[..i]);
+                        return;
                     }
                 }
                 _ => {}
             }
         }
-        None
     }
 
     /// `\ldots{}` and `\LaTeX{}` end with an empty group.
@@ -477,22 +471,14 @@ pub(crate) fn has_combining(s: &str) -> bool {
 /// Where `close` first occurs in `s` outside a backslash escape (`\$` does not close a formula).
 fn find_close(s: &str, close: &str) -> Option<usize> {
     let bytes = s.as_bytes();
-    let first = close.as_bytes()[0];
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'\\' && first != b'\\' {
-            i += 2;
-            continue;
-        }
-        if b == b'\\' && !s[i..].starts_with(close) {
-            i += 2;
-            continue;
-        }
-        if b == first && s[i..].starts_with(close) {
+        // Bytes, not `str`: after an escape `i` may sit inside a multi-byte character.
+        if bytes[i..].starts_with(close.as_bytes()) {
             return Some(i);
         }
-        i += 1;
+        // A backslash escapes the next character (`\$`), unless it begins `close` (`\)`).
+        i += if bytes[i] == b'\\' { 2 } else { 1 };
     }
     None
 }

@@ -51,6 +51,7 @@ fn text_commands_and_accents() {
     assert_eq!(plain(r"see~\cite{foo} here"), "see here");
     assert_eq!(plain(r"\alpha-decay with \LaTeX{}"), "α-decay with LaTeX");
     assert_eq!(plain(r"costs \$5"), "costs $5");
+    assert_eq!(plain(r"$a\é$ and \(b\é\)"), r"a\é and b\é");
     assert_eq!(
         plain(r"tasks, \ie, \emph{\eg} pooling \etal{}"),
         "tasks, i.e., e.g. pooling et al."

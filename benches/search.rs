@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use paperbell::model::paper::StoredPaper;
 use paperbell::search::{SearchIndex, Sort};
 use paperbell::store::Store;
-use paperbell::topics::{Term, Topic};
+use paperbell::topics::Topic;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
@@ -279,14 +279,8 @@ fn main() {
         if i >= SCANNED {
             continue;
         }
-        // The scan /search used before: every word required, newest first.
-        let topic = Topic {
-            id: "search".into(),
-            name: q.clone(),
-            keywords: q.split(' ').map(|w| vec![Term::new(w).unwrap()]).collect(),
-            include_replace: true,
-            ..Topic::default()
-        };
+        // The scan /search does without an index: the same query, newest first.
+        let topic = Topic::for_search(q, parsed.clone());
         let t = Instant::now();
         let found = store.recent(&topic, false, 10, 50_000).unwrap();
         scan_time += t.elapsed();

@@ -4,7 +4,8 @@
 //! - model: [`model`] — the domain's values: papers, categories, chats with typed settings,
 //!   subscriptions, enrichment facts, delivery records. No I/O.
 //! - pure: [`sources`]`::parse` (every arXiv format) and `arxiv_html` (a paper's figure from its
-//!   HTML edition), [`topics`] (matching, the query syntax, `search_query`, topic definitions),
+//!   HTML edition), [`query`] (the query language: parser, tree, meaning, snippets, arXiv form),
+//!   [`topics`] (a query with a policy, topic definitions),
 //!   [`digest`] (planning, ranking, rendering), [`summary`]'s TL;DR, overview and links,
 //!   [`delivery`]'s times, limits and policy; TeX read for people is `paperbell_chat::tex`.
 //! - state: [`store`] — sled behind a typed API; versioned records; atomic batches; memos;
@@ -40,6 +41,7 @@ pub mod learn;
 pub use paperbell_chat::i18n;
 pub mod metrics;
 pub mod model;
+pub mod query;
 pub mod scheduler;
 pub mod search;
 pub mod sources;

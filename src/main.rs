@@ -98,11 +98,13 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Ranked full-text search over every stored paper. The words are joined into one query:
-    /// the topic syntax ("diffusion" AND video -survey, nerf OR "gaussian splatting",
-    /// cat:cs.CV, au:"Kaiming He", segment*) plus ti:WORD, abs:WORD, after:YYYY-MM-DD and
-    /// before:YYYY-MM-DD. Best first by relevance (BM25, title matches above abstract matches,
-    /// the newer paper on a tie), or newest first. Exit 2: the query does not parse.
+    /// Ranked full-text search over every stored paper. The words are joined into one query of
+    /// the query language topics use, with the same meaning: clauses combine with AND unless
+    /// OR joins them ("diffusion" AND video -survey, nerf OR "gaussian splatting"), cat:cs.CV,
+    /// au:"Kaiming He", segment*, ti:WORD, abs:WORD, after:YYYY-MM-DD, before:YYYY-MM-DD,
+    /// (groups). Best first by relevance (BM25, title matches above abstract matches, the newer
+    /// paper on a tie), or newest first; each hit shows where the words are in its abstract.
+    /// Exit 2: the query does not parse.
     Search {
         #[arg(required = true, value_name = "QUERY")]
         query: Vec<String>,
@@ -327,6 +329,25 @@ fn open_store(config: &Config) -> Result<Store> {
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// Re-matches the configured topics once after an upgrade changed what queries mean, and logs
+/// what each topic gained and lost.
+fn rematch_topics(store: &Store, topics: &TopicSet) -> Result<()> {
+    let Some(report) = store
+        .rematch_if_older(topics)
+        .map_err(|e| anyhow::anyhow!("re-matching topics: {e}"))?
+    else {
+        return Ok(());
+    };
+    tracing::info!(
+        version = paperbell::store::MATCHER_VERSION,
+        "topics re-matched with this version's query language"
+    );
+    for (topic, r) in report {
+        tracing::info!(topic, gained = r.gained, lost = r.lost, "topic re-matched");
+    }
+    Ok(())
+}
+
 fn topic_set(config: &Config) -> Result<TopicSet> {
     config
         .topic_set()
@@ -416,10 +437,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 SortArg::Relevance => paperbell::search::Sort::Relevance,
                 SortArg::Newest => paperbell::search::Sort::Newest,
             };
-            let found =
+            let (query, found) =
                 cli::search::search(&store, &index, &query.join(" "), n.clamp(1, 10_000), sort)
                     .map_err(search_exit)?;
-            print_found(&store, &found, json)?;
+            print_found(&store, &found, Some(&query), json)?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Similar { id, n, json } => {
@@ -427,7 +448,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let index = search_index(&store, &config)?;
             let found = cli::search::similar(&store, &index, &id, n.clamp(1, 10_000))
                 .map_err(search_exit)?;
-            print_found(&store, &found, json)?;
+            print_found(&store, &found, None, json)?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Paper { id, lang, json } => rt.block_on(paper(&config, &id, lang.as_deref(), json)),
@@ -478,7 +499,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Reindex => {
             let store = open_store(&config)?;
-            let stats = store.reindex(&topic_set(&config)?)?;
+            let topics = topic_set(&config)?;
+            rematch_topics(&store, &topics)?;
+            let stats = store.reindex(&topics)?;
             store.flush()?;
             let mut hits: Vec<String> = stats
                 .topic_hits
@@ -623,19 +646,27 @@ fn search_exit(e: cli::search::SearchCommandError) -> anyhow::Error {
 }
 
 /// Search results as text (as `recent` prints papers) or JSON.
+/// Search or similar results; a search's snippets mark the matched words in bold on a
+/// terminal, between `**` otherwise.
 fn print_found(
     store: &Store,
     found: &[(paperbell::model::paper::StoredPaper, paperbell::search::Hit)],
+    query: Option<&paperbell::search::Expr>,
     json: bool,
 ) -> Result<()> {
+    use std::io::IsTerminal;
     if json {
-        let v = cli::search::json(store, found)?;
+        let v = cli::search::json(store, found, query)?;
         outln!("{}", serde_json::to_string_pretty(&v)?);
     } else if found.is_empty() {
         eprintln!("No stored paper matches.");
     } else {
-        let papers: Vec<_> = found.iter().map(|(sp, _)| sp.clone()).collect();
-        out(&digest::render_list(&papers));
+        let mark = if std::io::stdout().is_terminal() {
+            ("\x1b[1m", "\x1b[0m")
+        } else {
+            ("**", "**")
+        };
+        out(&cli::search::text(found, query, mark));
     }
     Ok(())
 }

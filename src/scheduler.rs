@@ -120,12 +120,12 @@ pub async fn fetch_topics(
         Source::Feed => selected
             .iter()
             .filter(|t| !t.external)
-            .partition(|t| !t.categories.is_empty()),
+            .partition(|t| !t.categories().is_empty()),
         Source::Api { .. } => (vec![], selected.iter().filter(|t| !t.external).collect()),
     };
     let mut cats: Vec<Category> = feed_topics
         .iter()
-        .flat_map(|t| t.categories.iter().cloned())
+        .flat_map(|t| t.categories().iter().cloned())
         .collect();
     cats.sort();
     cats.dedup();
@@ -155,7 +155,14 @@ pub async fn fetch_topics(
         now.format("%Y%m%d%H%M")
     );
     for t in api_topics {
-        let q = format!("({}) AND {window}", t.search_query());
+        let Some(query) = t.search_query() else {
+            report.errors.push(format!(
+                "topic {}: arXiv's API cannot be asked for it (only `-` clauses inside OR, or dates)",
+                t.id
+            ));
+            continue;
+        };
+        let q = format!("({query}) AND {window}");
         let result = client
             .query(&q, None, |page| {
                 let stats = store

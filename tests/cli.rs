@@ -528,8 +528,37 @@ fn search_and_similar_from_the_command_line() {
     let recent: Vec<Value> = json(q(&["recent", "cs.CV", "-n", "1", "--json"]));
     let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     let mut expected = keys(&recent[0]);
-    expected.push("score".into());
+    expected.extend(["snippet".into(), "score".into()]);
     assert_eq!(keys(&found[0]), expected);
+    // Each hit says where the words are in its abstract (byte ranges of the snippet's text).
+    let marked: Vec<String> = found
+        .iter()
+        .filter_map(|p| {
+            let s = p["snippet"].as_object()?;
+            let t = s["text"].as_str()?;
+            let marks = s["marks"].as_array()?;
+            Some(
+                marks
+                    .iter()
+                    .map(|m| {
+                        let (a, b) = (
+                            m[0].as_u64().unwrap() as usize,
+                            m[1].as_u64().unwrap() as usize,
+                        );
+                        t[a..b].to_lowercase()
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten()
+        .collect();
+    assert!(
+        !marked.is_empty()
+            && marked
+                .iter()
+                .all(|w| w.starts_with("gaussian") || w.starts_with("splatting")),
+        "{marked:?}"
+    );
     // Newest first: no score; -n bounds the count.
     let newest = json(q(&[
         "search",
@@ -562,6 +591,12 @@ fn search_and_similar_from_the_command_line() {
         text(&human.stdout).contains("Fast NeRF Distillation"),
         "{}",
         text(&human.stdout)
+    );
+    // Its snippet, the matched words marked (prefixes too), where the output is not a terminal.
+    let human = text(&q(&["search", "splat*"]).stdout);
+    assert!(
+        human.contains("**splatting**") || human.contains("**Splatting**"),
+        "{human}"
     );
 }
 

@@ -7,7 +7,9 @@ use serde_json::Value;
 
 use super::export::paper_json;
 use crate::model::paper::{PaperId, StoredPaper};
-use crate::search::{self, CatchUp, Hit, QueryError, SearchError, SearchIndex, Sort, stored};
+use crate::search::{
+    self, CatchUp, Expr, Hit, QueryError, SearchError, SearchIndex, Snippet, Sort, stored,
+};
 use crate::store::{Store, StoreError};
 
 /// Why a search could not be answered.
@@ -32,16 +34,47 @@ pub fn open_index(store: &Store, data: &Path) -> Result<(SearchIndex, CatchUp), 
     Ok((index, caught))
 }
 
-/// The best `n` stored papers for `query` (the words of the command line, joined).
+/// The best `n` stored papers for `query` (the words of the command line, joined), and the
+/// query as parsed (for the snippets).
 pub fn search(
     store: &Store,
     index: &SearchIndex,
     query: &str,
     n: usize,
     sort: Sort,
-) -> Result<Vec<(StoredPaper, Hit)>, SearchCommandError> {
+) -> Result<(Expr, Vec<(StoredPaper, Hit)>), SearchCommandError> {
     let q = search::parse(query)?;
-    Ok(stored(store, index.search(&q, sort, 0, n)?)?)
+    let found = stored(store, index.search(&q, sort, 0, n)?)?;
+    Ok((q, found))
+}
+
+/// Where `q`'s words are in a paper's abstract, read as people read it (TeX as text).
+pub fn snippet(q: &Expr, sp: &StoredPaper) -> Option<Snippet> {
+    let text = paperbell_chat::tex::plain(&sp.paper.abstract_text);
+    search::snippets(q, &[text.as_str()]).pop().flatten()
+}
+
+/// Results as text: each paper as `recent` lists it, then (for a search) where the query's
+/// words are in its abstract, each matched word between `mark.0` and `mark.1`.
+pub fn text(results: &[(StoredPaper, Hit)], q: Option<&Expr>, mark: (&str, &str)) -> String {
+    let mut out = String::new();
+    for (sp, _) in results {
+        out.push_str(&crate::digest::render_list(std::slice::from_ref(sp)));
+        if let Some(s) = q.and_then(|q| snippet(q, sp)) {
+            let mut line = String::new();
+            let mut at = 0;
+            for m in &s.marks {
+                line.push_str(&s.text[at..m.start]);
+                line.push_str(mark.0);
+                line.push_str(&s.text[m.clone()]);
+                line.push_str(mark.1);
+                at = m.end;
+            }
+            line.push_str(&s.text[at..]);
+            out.push_str(&format!("            “{line}”\n"));
+        }
+    }
+    out
 }
 
 /// The `n` stored papers most like the paper `id` (an id or URL), itself left out.
@@ -59,12 +92,26 @@ pub fn similar(
 }
 
 /// Results as `--json` prints them: the keys of `recent --json`, plus `score` (higher is
-/// better; `null` when sorted by date).
-pub fn json(store: &Store, results: &[(StoredPaper, Hit)]) -> Result<Value, StoreError> {
+/// better; `null` when sorted by date) and, for a search, `snippet` (`text` and the byte
+/// ranges of the matched words in it as `marks`, or `null` when none is in the abstract).
+pub fn json(
+    store: &Store,
+    results: &[(StoredPaper, Hit)],
+    q: Option<&Expr>,
+) -> Result<Value, StoreError> {
     let mut out = Vec::with_capacity(results.len());
     for (sp, hit) in results {
         let mut v = paper_json(store, sp)?;
         if let Value::Object(m) = &mut v {
+            if let Some(q) = q {
+                let s = snippet(q, sp).map(|s| {
+                    serde_json::json!({
+                        "text": s.text,
+                        "marks": s.marks.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
+                    })
+                });
+                m.insert("snippet".into(), s.unwrap_or(Value::Null));
+            }
             m.insert(
                 "score".into(),
                 hit.score

@@ -1,29 +1,20 @@
-//! `paperbell topics`: the configured topics as text, one block each.
+//! `paperbell topics`: the configured topics as text, each with its query.
 
 use crate::topics::TopicSet;
 
-/// Each topic's id, name, categories and keyword groups (`a | b` within a group, groups joined
-/// by AND), then what else works as a topic.
+/// Each topic's id and name, then its query (what it follows, in the query language), then
+/// what else works as a topic.
 pub fn listing(topics: &TopicSet) -> String {
     let mut out = String::new();
     for t in &topics.topics {
-        let cats: Vec<&str> = t.categories.iter().map(|c| c.as_str()).collect();
-        let groups: Vec<String> = t
-            .keywords
-            .iter()
-            .map(|g| {
-                g.iter()
-                    .map(|k| k.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            })
-            .collect();
+        let follows = if t.external {
+            "(its own source)".to_string()
+        } else {
+            t.query().to_string()
+        };
         out.push_str(&format!(
-            "{:<12} {}\n             categories: {}\n             keywords:   {}\n",
-            t.id,
-            t.name,
-            cats.join(" "),
-            groups.join(" AND ")
+            "{:<12} {}\n             {follows}\n",
+            t.id, t.name
         ));
     }
     out.push_str(
@@ -46,6 +37,9 @@ mod tests {
                 "{text}"
             );
         }
-        assert!(text.contains(" | "), "keyword alternatives: {text}");
+        assert!(
+            text.contains("(cat:cs.CV OR cat:cs.RO) (\"6 dof\" OR \"6d object\""),
+            "each topic's query: {text}"
+        );
     }
 }

@@ -96,19 +96,6 @@ impl Commands<'_> {
     /// Ranked search through the index when the service has one, else the newest stored
     /// papers mentioning every word (a scan of the newest 50,000).
     pub(super) fn search(&self, lang: Lang, words: &str, page: u32) -> Result<Reply, CommandError> {
-        match self.search {
-            Some(index) => self.ranked_search(index, lang, words, page),
-            None => self.scan_search(lang, words),
-        }
-    }
-
-    fn ranked_search(
-        &self,
-        index: &SearchIndex,
-        lang: Lang,
-        words: &str,
-        page: u32,
-    ) -> Result<Reply, CommandError> {
         let query = match search::parse(words) {
             Ok(q) => q,
             Err(QueryError::Empty) => return Ok(user(search_help(lang))),
@@ -124,13 +111,27 @@ impl Commands<'_> {
                 )));
             }
         };
+        match self.search {
+            Some(index) => self.ranked_search(index, lang, words, &query, page),
+            None => self.scan_search(lang, words, query),
+        }
+    }
+
+    fn ranked_search(
+        &self,
+        index: &SearchIndex,
+        lang: Lang,
+        words: &str,
+        query: &search::Expr,
+        page: u32,
+    ) -> Result<Reply, CommandError> {
         let offset = page as usize * SEARCH_PAGE;
         // One more than a page: whether a More button is wanted.
-        let hits = index.search(&query, Sort::Relevance, offset, SEARCH_PAGE + 1)?;
+        let hits = index.search(query, Sort::Relevance, offset, SEARCH_PAGE + 1)?;
         let has_more = hits.len() > SEARCH_PAGE;
         let (abstracts, mut papers) = self.stored_items(hits, lang)?;
         let abstracts: Vec<&str> = abstracts.iter().map(String::as_str).collect();
-        for (it, snippet) in papers.iter_mut().zip(index.snippets(&query, &abstracts)?) {
+        for (it, snippet) in papers.iter_mut().zip(search::snippets(query, &abstracts)) {
             it.matched = snippet.map(|s| Matched {
                 text: s.text,
                 marks: s.marks,
@@ -150,10 +151,13 @@ impl Commands<'_> {
         ))
     }
 
-    fn scan_search(&self, lang: Lang, words: &str) -> Result<Reply, CommandError> {
-        let Some(topic) = search::scan_topic(words) else {
-            return Ok(user(search_help(lang)));
-        };
+    fn scan_search(
+        &self,
+        lang: Lang,
+        words: &str,
+        query: search::Expr,
+    ) -> Result<Reply, CommandError> {
+        let topic = crate::topics::Topic::for_search(words, query);
         let found = self.store.recent(&topic, false, 10, SCAN_LIMIT)?;
         if found.is_empty() {
             return Ok(Reply::Text(format!(

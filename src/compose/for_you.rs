@@ -42,7 +42,7 @@ pub fn scope(topics: &TopicSet, cats: CategorySet, subs: &[Subscription]) -> Vec
     let mut out: Vec<Category> = Vec::new();
     for s in subs.iter().filter(|s| !is_for_you(s)) {
         for cat in topic_of(topics, s)
-            .map(|t| t.categories)
+            .map(|t| t.categories().to_vec())
             .unwrap_or_default()
         {
             if !out.contains(&cat) {

@@ -66,7 +66,7 @@ pub fn papers_between(
     let mut papers = store.papers_between(from, to)?;
     papers.retain(|sp| {
         topic
-            .matches(&sp.paper, &MatchText::new(&sp.paper))
+            .matches(&sp.paper, &MatchText::of_stored(sp))
             .is_some()
     });
     Ok(papers)

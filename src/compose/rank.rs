@@ -23,7 +23,7 @@ pub fn rank(
     let mut facts = Vec::with_capacity(papers.len());
     for sp in &papers {
         let hf = store.hf(sp.paper.id.as_str())?;
-        let hit = topic.and_then(|t| t.matches(&sp.paper, &MatchText::new(&sp.paper)));
+        let hit = topic.and_then(|t| t.matches(&sp.paper, &MatchText::of_stored(sp)));
         facts.push(RankFacts {
             strong: hit.is_some_and(|h| h.in_title || h.by_author),
             has_code: !crate::summary::links(sp, hf.as_ref()).code.is_empty(),

@@ -11,6 +11,8 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
     let store = Arc::new(open_store(&config)?);
     let topics = topic_set(&config)?;
     tracing::info!(store = %config.store.path.display(), topics = topics.topics.len(), "paperbell starting");
+    // Before anything reads a topic's papers: entries made by an older matcher are made again.
+    tokio::task::block_in_place(|| rematch_topics(&store, &topics))?;
     // Recording starts before anything happens worth counting (the fetch at start-up).
     let exporter = paperbell::metrics::Exporter::install();
     // The papers are counted once (a scan of the store) now, not in the first /metrics,

@@ -1,4 +1,7 @@
-//! How the index reads English text, for papers and queries alike: lower-cased simple tokens,
+//! How the index reads text. Title, abstract and author names are read as the query language
+//! reads them (`WORDS`: `crate::query::words`, nothing left out, no stems), so that the index
+//! selects exactly the papers the topic matcher does. Readers' taste models read English:
+//! lower-cased simple tokens,
 //! overlong ones dropped, the query language's stopwords left out (their positions kept, so
 //! phrases still match exactly), and Snowball English stems remembered per word. Stemming was
 //! a third of indexing time (perf, 69k papers), and stopwords are words no search needs.
@@ -7,14 +10,12 @@ use std::cell::RefCell;
 
 use rustc_hash::FxHashMap;
 
-use super::query::STOPWORDS;
+use crate::query::STOPWORDS;
 use tantivy::tokenizer::{
     Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
     TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 
-/// The name the index's English fields give their analyzer.
-pub const NAME: &str = "paperbell_en";
 /// Words remembered per thread before its memo starts over (a few MB at most).
 const MEMO_WORDS: usize = 50_000;
 
@@ -25,7 +26,7 @@ thread_local! {
     static MEMO: RefCell<FxHashMap<String, String>> = RefCell::new(FxHashMap::default());
 }
 
-/// The analyzer registered as `NAME`.
+/// The English analyzer taste models read papers with.
 pub fn analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
@@ -50,6 +51,58 @@ pub fn for_each_word(text: &str, mut f: impl FnMut(&str, std::ops::Range<usize>)
             f(&t.text, t.offset_from..t.offset_to);
         }
     });
+}
+
+/// The name the index gives the query language's words as a tokenizer.
+pub const WORDS: &str = "paperbell_words";
+
+/// `crate::query::words` as a tantivy tokenizer: the same words at consecutive positions.
+#[derive(Clone, Default)]
+pub struct QueryWords {
+    token: Token,
+}
+
+impl Tokenizer for QueryWords {
+    type TokenStream<'a> = QueryWordsStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> QueryWordsStream<'a> {
+        self.token.reset();
+        QueryWordsStream {
+            words: crate::query::words(text),
+            token: &mut self.token,
+            next_position: 0,
+        }
+    }
+}
+
+pub struct QueryWordsStream<'a> {
+    words: crate::query::Words<'a>,
+    token: &'a mut Token,
+    next_position: usize,
+}
+
+impl TokenStream for QueryWordsStream<'_> {
+    fn advance(&mut self) -> bool {
+        let Some(w) = self.words.next() else {
+            return false;
+        };
+        self.token.text.clear();
+        self.token.text.push_str(&w.text);
+        self.token.offset_from = w.at.start;
+        self.token.offset_to = w.at.end;
+        self.token.position = self.next_position;
+        self.token.position_length = 1;
+        self.next_position += 1;
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
 }
 
 #[derive(Clone, Copy)]

@@ -1,6 +1,7 @@
 //! The full-text index beside the store (tantivy), derived from it: the only code that knows
-//! tantivy. Papers are indexed by title, abstract, authors, categories, comment and
-//! announcement day; the index catches up from the store's change log after every ingest and
+//! tantivy. Papers are indexed by title, abstract and authors (in the query language's words),
+//! categories and announcement day, and a query's tree is compiled clause for clause into
+//! tantivy's queries, so the index selects exactly what the topic matcher does; the index catches up from the store's change log after every ingest and
 //! at start-up, and is rebuilt from the store when it is missing, damaged or of another
 //! layout. Its commit payload records the last change it holds, so a crash at any point loses
 //! nothing: the store's log is pruned only after the index made those changes durable.
@@ -13,14 +14,14 @@ use std::sync::Mutex;
 use chrono::{Datelike, NaiveDate};
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, PhraseQuery, Query, RangeQuery,
-    RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, MoreLikeThisQuery, Occur, PhraseQuery,
+    Query, RangeQuery, RegexQuery, TermQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, OwnedValue, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{
     DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument,
     Term,
@@ -30,12 +31,12 @@ use tantivy::indexer::IndexWriterOptions;
 use tantivy::merge_policy::LogMergePolicy;
 use tokio_util::sync::CancellationToken;
 
-use super::query::{Place, SearchQuery, Word};
 use crate::model::paper::StoredPaper;
+use crate::query::{Expr, Place, Term as QueryTerm};
 use crate::store::{Store, StoreError};
 
 /// The index layout this build writes; another one is rebuilt.
-const LAYOUT: &str = "paperbell-search-2";
+const LAYOUT: &str = "paperbell-search-3";
 /// Indexing memory (tantivy's writer arenas, split between its threads): used while papers
 /// are being added and released at each commit, so an idle writer holds next to nothing.
 const WRITER_HEAP: usize = 64 * 1024 * 1024;
@@ -51,7 +52,6 @@ const MERGE_THREADS: usize = 1;
 const CHANGES_PER_STEP: usize = 256;
 /// A title match weighs this much more than the same match in the abstract.
 const TITLE_BOOST: f32 = 2.0;
-const COMMENT_BOOST: f32 = 0.5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -86,21 +86,10 @@ pub struct Hit {
     pub day: Option<NaiveDate>,
 }
 
-/// Where a query's words matched in a text: a fragment of it and the byte ranges (within the
-/// fragment) of the matched words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Snippet {
-    pub text: String,
-    pub marks: Vec<std::ops::Range<usize>>,
-}
-
 /// Decompressed doc-store blocks kept per segment.
 const DOC_STORE_BLOCKS: usize = 4;
 /// The words of a paper that stand for it when looking for similar ones (the rarest first).
 const SIMILAR_WORDS: usize = 24;
-
-/// Longest snippet, in characters.
-const SNIPPET_CHARS: usize = 180;
 
 /// What `catch_up` did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -118,29 +107,24 @@ struct Fields {
     abstract_text: Field,
     authors: Field,
     categories: Field,
-    comment: Field,
     day: Field,
 }
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let stemmed = TextOptions::default().set_indexing_options(
+    let words = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer(super::analysis::NAME)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
-    let names = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer("default")
+            .set_tokenizer(super::analysis::WORDS)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
-        title: b.add_text_field("title", stemmed.clone()),
-        abstract_text: b.add_text_field("abstract", stemmed.clone()),
-        authors: b.add_text_field("authors", names),
+        title: b.add_text_field("title", words.clone()),
+        abstract_text: b.add_text_field("abstract", words.clone()),
+        // One value per author: tantivy leaves a position free between values, so a phrase
+        // never runs from one author's name into the next.
+        authors: b.add_text_field("authors", words),
         categories: b.add_text_field("categories", STRING),
-        comment: b.add_text_field("comment", stemmed),
         day: b.add_i64_field("day", INDEXED | FAST),
     };
     (b.build(), fields)
@@ -210,9 +194,10 @@ impl SearchIndex {
                 Index::create_in_dir(dir, schema)?
             }
         };
-        index
-            .tokenizers()
-            .register(super::analysis::NAME, super::analysis::analyzer());
+        index.tokenizers().register(
+            super::analysis::WORDS,
+            TextAnalyzer::from(super::analysis::QueryWords::default()),
+        );
         // Reloaded explicitly after each commit (so a catch-up's papers are searchable when it
         // returns) and by tantivy's watch of the index's meta file when background merges
         // finish (so searches move to the merged segments without waiting for a fetch).
@@ -369,9 +354,6 @@ impl SearchIndex {
         for c in &p.categories {
             doc.add_text(f.categories, c.as_str());
         }
-        if let Some(c) = &p.comment {
-            doc.add_text(f.comment, c);
-        }
         if let Some(d) = sp.first_announced.or_else(|| p.announce_day()) {
             doc.add_i64(f.day, day_number(d));
         }
@@ -389,36 +371,11 @@ impl SearchIndex {
     }
 
     /// The papers matching `q`, ordered by `sort`, `limit` of them after the first `offset`.
-    pub fn search(
-        &self,
-        q: &SearchQuery,
-        sort: Sort,
-        offset: usize,
-        limit: usize,
-    ) -> Result<Vec<Hit>> {
-        let query = self.query(q)?;
+    /// A query without words to rank by comes newest first.
+    pub fn search(&self, q: &Expr, sort: Sort, offset: usize, limit: usize) -> Result<Vec<Hit>> {
+        let query = self.compile(q);
         let sort = if q.ranks() { sort } else { Sort::Newest };
         self.collect(&*query, sort, offset, limit)
-    }
-
-    /// Where `q`'s words matched in each of `abstracts` (none when no word of the query is
-    /// in that abstract, e.g. a match in the title only or on a prefix).
-    pub fn snippets(&self, q: &SearchQuery, abstracts: &[&str]) -> Result<Vec<Option<Snippet>>> {
-        let query = self.query(q)?;
-        let searcher = self.reader.searcher();
-        let mut generator =
-            SnippetGenerator::create(&searcher, &*query, self.fields.abstract_text)?;
-        generator.set_max_num_chars(SNIPPET_CHARS);
-        Ok(abstracts
-            .iter()
-            .map(|text| {
-                let s = generator.snippet(text);
-                (!s.is_empty() && !s.highlighted().is_empty()).then(|| Snippet {
-                    text: s.fragment().to_string(),
-                    marks: s.highlighted().to_vec(),
-                })
-            })
-            .collect())
     }
 
     /// The papers most like `paper` by its title and abstract, itself left out.
@@ -488,113 +445,111 @@ impl SearchIndex {
         Ok(hits)
     }
 
-    fn query(&self, q: &SearchQuery) -> Result<Box<dyn Query>> {
+    /// `e` as tantivy's query, clause for clause: what it selects is what `Expr::matches`
+    /// selects; words score by BM25, a title match above an abstract match, filters not at all.
+    fn compile(&self, e: &Expr) -> Box<dyn Query> {
         let f = self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for group in &q.all {
-            let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            for w in group {
-                // A word the analyzer leaves nothing of (a stopword) asks for nothing.
-                if let Some(q) = self.word(w)? {
-                    any.push((Occur::Should, q));
+        match e {
+            Expr::And(v) => {
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = v
+                    .iter()
+                    .map(|c| match c {
+                        Expr::Not(inner) => (Occur::MustNot, self.compile(inner)),
+                        c => (Occur::Must, self.compile(c)),
+                    })
+                    .collect();
+                // tantivy's boolean query of exclusions alone matches nothing.
+                if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+                    clauses.push((Occur::Must, filter(AllQuery)));
                 }
+                Box::new(BooleanQuery::new(clauses))
             }
-            if !any.is_empty() {
-                clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            Expr::Or(v) => Box::new(BooleanQuery::new(
+                v.iter().map(|c| (Occur::Should, self.compile(c))).collect(),
+            )),
+            Expr::Not(inner) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, filter(AllQuery)),
+                (Occur::MustNot, self.compile(inner)),
+            ])),
+            Expr::Words(t, place) => {
+                let places: &[(Field, f32)] = match place {
+                    Place::Title => &[(f.title, 1.0)],
+                    Place::Abstract => &[(f.abstract_text, 1.0)],
+                    Place::Anywhere => &[(f.title, TITLE_BOOST), (f.abstract_text, 1.0)],
+                };
+                any(places
+                    .iter()
+                    .map(|&(field, boost)| {
+                        Box::new(BoostQuery::new(words(field, t), boost)) as Box<dyn Query>
+                    })
+                    .collect())
             }
+            Expr::Author { words, .. } => phrase(f.authors, words, None),
+            Expr::Category(c) => filter(TermQuery::new(
+                Term::from_field_text(f.categories, c),
+                IndexRecordOption::Basic,
+            )),
+            Expr::After(d) => filter(RangeQuery::new(
+                Bound::Included(Term::from_field_i64(f.day, day_number(*d))),
+                Bound::Unbounded,
+            )),
+            Expr::Before(d) => filter(RangeQuery::new(
+                Bound::Unbounded,
+                Bound::Excluded(Term::from_field_i64(f.day, day_number(*d))),
+            )),
         }
-        for w in &q.none {
-            if let Some(q) = self.word(w)? {
-                clauses.push((Occur::MustNot, q));
-            }
-        }
-        if !q.categories.is_empty() {
-            let any = q
-                .categories
-                .iter()
-                .map(|c| {
-                    let t = Term::from_field_text(f.categories, c);
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>,
-                    )
-                })
-                .collect();
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
-        }
-        if !q.authors.is_empty() {
-            let mut any = Vec::new();
-            for a in &q.authors {
-                if let Some(query) = self.text(f.authors, a)? {
-                    any.push((Occur::Should, query));
-                }
-            }
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
-        }
-        if q.after.is_some() || q.before.is_some() {
-            let at = |d: NaiveDate| Term::from_field_i64(f.day, day_number(d));
-            let lower = q.after.map_or(Bound::Unbounded, |d| Bound::Included(at(d)));
-            let upper = q
-                .before
-                .map_or(Bound::Unbounded, |d| Bound::Excluded(at(d)));
-            clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
-        }
-        if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
-            clauses.push((Occur::Must, Box::new(AllQuery)));
-        }
-        Ok(Box::new(BooleanQuery::new(clauses)))
     }
+}
 
-    /// A word or phrase where it is wanted: anywhere is the title (weighed most), the
-    /// abstract or the comment. None when the analyzer leaves nothing of it.
-    fn word(&self, w: &Word) -> Result<Option<Box<dyn Query>>> {
-        let f = self.fields;
-        let places: Vec<(Field, f32)> = match w.place {
-            Place::Title => vec![(f.title, 1.0)],
-            Place::Abstract => vec![(f.abstract_text, 1.0)],
-            Place::Anywhere => vec![
-                (f.title, TITLE_BOOST),
-                (f.abstract_text, 1.0),
-                (f.comment, COMMENT_BOOST),
-            ],
+/// A clause that selects without scoring.
+fn filter(q: impl Query) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(Box::new(q), 0.0))
+}
+
+fn any(alternatives: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        alternatives
+            .into_iter()
+            .map(|q| (Occur::Should, q))
+            .collect(),
+    ))
+}
+
+/// A term of the query in one field: its words in a row, the last in any of its forms (itself
+/// and its plurals, or any word it starts, for a prefix), as `Term::last_matches` says.
+fn words(field: Field, t: &QueryTerm) -> Box<dyn Query> {
+    if t.prefix {
+        // A query word is letters and digits only: nothing in it is special to a pattern.
+        let pattern = format!("{}.*", t.last());
+        return match RegexQuery::from_pattern(&pattern, field) {
+            Ok(q) => Box::new(q),
+            Err(_) => Box::new(BooleanQuery::new(vec![])),
         };
-        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (field, boost) in places {
-            let q = if w.prefix {
-                // Folded text is letters and digits only: nothing to escape in the pattern.
-                Some(
-                    Box::new(RegexQuery::from_pattern(&format!("{}.*", w.text), field)?)
-                        as Box<dyn Query>,
-                )
-            } else {
-                self.text(field, &w.text)?
-            };
-            if let Some(q) = q {
-                any.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
-            }
-        }
-        Ok((!any.is_empty()).then(|| Box::new(BooleanQuery::new(any)) as Box<dyn Query>))
     }
+    let last = t.last();
+    any([last.to_string(), format!("{last}s"), format!("{last}es")]
+        .into_iter()
+        .map(|form| phrase(field, &t.words, Some(&form)))
+        .collect())
+}
 
-    /// `text` in `field` as the field tokenizes it: a term, or a phrase of several.
-    fn text(&self, field: Field, text: &str) -> Result<Option<Box<dyn Query>>> {
-        let mut tokenizer = self.index.tokenizer_for_field(field)?;
-        let mut stream = tokenizer.token_stream(text);
-        let mut terms = Vec::new();
-        while stream.advance() {
-            let t = stream.token();
-            // Positions as the analyzer gave them: a left-out stopword leaves its gap.
-            terms.push((t.position, Term::from_field_text(field, &t.text)));
-        }
-        Ok(match terms.len() {
-            0 => None,
-            1 => Some(Box::new(TermQuery::new(
-                terms.remove(0).1,
-                IndexRecordOption::WithFreqs,
-            ))),
-            _ => Some(Box::new(PhraseQuery::new_with_offset(terms))),
-        })
+/// `words` in a row in `field` (the last replaced by `last` when given).
+fn phrase(field: Field, words: &[String], last: Option<&str>) -> Box<dyn Query> {
+    let n = words.len();
+    let mut terms: Vec<Term> = words
+        .iter()
+        .map(|w| Term::from_field_text(field, w))
+        .collect();
+    if let Some(l) = last {
+        terms[n - 1] = Term::from_field_text(field, l);
     }
+    if n == 1 {
+        return Box::new(TermQuery::new(
+            terms.remove(0),
+            IndexRecordOption::WithFreqs,
+        ));
+    }
+    Box::new(PhraseQuery::new(terms))
 }
 
 /// A segment's announcement days (`i64::MIN` for a paper without one).
@@ -726,9 +681,9 @@ mod tests {
             .unwrap()
             .unwrap();
         let abstracts = [sp.paper.abstract_text.as_str(), "nothing of the kind here"];
-        let snips = index.snippets(&q, &abstracts).unwrap();
+        let snips = crate::search::snippets(&q, &abstracts);
         let s = snips[0].as_ref().expect("the abstract has the word");
-        assert!(s.text.chars().count() <= SNIPPET_CHARS + 1);
+        assert!(s.text.chars().count() <= crate::search::SNIPPET_CHARS);
         assert!(
             !s.marks.is_empty()
                 && s.marks

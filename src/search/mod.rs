@@ -1,38 +1,33 @@
-//! Ranked full-text search over everything stored: the query language (`query`, pure) and the
-//! tantivy index beside the store (`index`), derived from it and caught up from its change log
-//! (in the service by `follow`, in the background).
-//! Topic matching stays with `topics`; the index is for search and similar papers.
+//! Ranked full-text search over everything stored: the tantivy index beside the store
+//! (`index`), derived from it and caught up from its change log (in the service by `follow`,
+//! in the background). Queries are the query language's (`crate::query`): the index selects
+//! what the topic matcher would, ranked.
 
 mod analysis;
 pub mod follow;
 pub mod index;
-pub mod query;
 
+#[cfg(test)]
+pub(crate) mod agreement;
+
+pub use crate::query::{Expr, QueryError, Snippet, parse};
 pub use analysis::for_each_word;
 pub use follow::{IndexFollower, IndexWake};
-pub use index::{CatchUp, Hit, SearchError, SearchIndex, Snippet, Sort};
-pub use query::{QueryError, SearchQuery, parse};
+pub use index::{CatchUp, Hit, SearchError, SearchIndex, Sort};
 
 use crate::model::paper::{PaperId, StoredPaper};
 use crate::store::{Store, StoreError};
-use crate::topics::{Term, Topic};
 
-/// Where there is no index: a topic matching papers that have every word of `words` in their
-/// title or abstract (words too short to search are ignored), for a scan of the newest papers.
-/// `None` when no word is left.
-pub fn scan_topic(words: &str) -> Option<Topic> {
-    let terms: Vec<Vec<Term>> = words
-        .split_whitespace()
-        .filter_map(|w| Term::new(w.trim_matches(|c: char| !c.is_alphanumeric())).ok())
-        .map(|term| vec![term])
-        .collect();
-    (!terms.is_empty()).then(|| Topic {
-        id: "search".into(),
-        name: words.into(),
-        keywords: terms,
-        include_replace: true,
-        ..Topic::default()
-    })
+/// Longest snippet, in characters.
+pub const SNIPPET_CHARS: usize = 180;
+
+/// Where `q`'s words are in each of `abstracts` (none when no word of the query is there,
+/// e.g. a match in the title only).
+pub fn snippets(q: &Expr, abstracts: &[&str]) -> Vec<Option<Snippet>> {
+    abstracts
+        .iter()
+        .map(|a| crate::query::snippet(q, a, SNIPPET_CHARS))
+        .collect()
 }
 
 /// The stored papers of `hits`, in order. The index is derived: an id it still lists but the

@@ -53,6 +53,7 @@ mod embed;
 mod enrich;
 mod figures;
 mod papers;
+mod rematch;
 mod taste;
 
 use std::any::Any;
@@ -69,6 +70,7 @@ use codec::{PaperRecordV1, day_from_key, day_key, decode, encode};
 pub use delivery::{NewItem, chat_ref};
 pub use embed::Embeddings;
 pub use papers::IngestStats;
+pub use rematch::{MATCHER_VERSION, Rematched};
 pub use taste::Forgotten;
 
 use crate::model::paper::StoredPaper;
@@ -226,6 +228,11 @@ impl Store {
             Some(_) => {}
             None => {
                 db.insert(b"mschema", &[SCHEMA_VERSION])?;
+                // A new store's topic entries are all made by this build's matcher.
+                db.insert(
+                    key(b'm', &[rematch::META.as_bytes()]),
+                    rematch::MATCHER_VERSION.to_string().as_bytes(),
+                )?;
             }
         }
         let change_seq = AtomicU64::new(Store::read_change_seq(&db)?);

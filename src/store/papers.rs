@@ -177,16 +177,14 @@ impl Store {
         if configured {
             return self.recent_by_topic(&topic.id, n);
         }
-        if topic.keywords.is_empty()
-            && topic.authors.is_empty()
-            && topic.categories.len() == 1
+        if let Some(c) = topic.query().only_category()
             && topic.include_cross
         {
-            return self.recent_by_category(topic.categories[0].as_str(), n);
+            return self.recent_by_category(c, n);
         }
         self.scan_lists(vec![b'd'], n, scan_limit, |sp| {
             topic
-                .matches(&sp.paper, &crate::topics::MatchText::new(&sp.paper))
+                .matches(&sp.paper, &crate::topics::MatchText::of_stored(sp))
                 .is_some()
         })
     }
@@ -479,7 +477,8 @@ fn merge(
     // stored picks it up the next time the paper is seen.
     let mut new_hits = Vec::new();
     if let Some(day) = this_day.or(next.first_announced) {
-        for (t, _hit) in topics.matching(p) {
+        // Dated clauses read the day the index gives the paper: its first announcement.
+        for (t, _hit) in topics.matching(p, next.first_announced.or(Some(day))) {
             if !next.topics.iter().any(|(id, _)| id == &t.id) {
                 next.topics.push((t.id.clone(), day));
                 new_hits.push(t.id.clone());

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{HF_DAILY, Term, Topic, TopicError, TopicSet, parse_query};
+use super::{HF_DAILY, Topic, TopicError, TopicSet};
 use crate::model::categories;
-use crate::model::paper::Category;
+use crate::query::{self, Expr, Place, Term};
 
 /// A mistake in a topic definition: the key it is at (`topics[2].categories[0]`) and what is
 /// wrong, worded for the operator.
@@ -43,7 +43,7 @@ pub struct TopicDef {
     pub exclude: Vec<String>,
     #[serde(default)]
     pub authors: Vec<String>,
-    /// Instead of keyword lists: the ad-hoc query syntax (`"diffusion" AND video -survey`).
+    /// Instead of keyword lists: the query language (`"diffusion" AND video -survey`).
     pub query: Option<String>,
     #[serde(default = "yes")]
     pub include_cross: bool,
@@ -110,25 +110,24 @@ fn compile(tc: &TopicDef, at: &dyn Fn(&str) -> String) -> Result<Topic, Definiti
     }
     let terr = |field: &str| {
         let key = at(field);
-        move |e: TopicError| DefinitionError::new(key, e.0)
+        move |e: QueryOrTopic| DefinitionError::new(key, e.0)
     };
-    let mut topic = match &tc.query {
-        Some(q) => {
-            if !tc.keywords_any.is_empty() || !tc.keywords_all.is_empty() || !tc.exclude.is_empty()
-            {
-                return Err(DefinitionError::new(
-                    at("query"),
-                    "use either `query` or keyword lists, not both",
-                ));
-            }
-            parse_query(q).map_err(terr("query"))?
-        }
-        None => Topic::default(),
-    };
-    topic.id = tc.id.clone();
-    topic.name = tc.name.clone().unwrap_or_else(|| tc.id.clone());
-    topic.include_cross = tc.include_cross;
-    topic.include_replace = tc.include_replace;
+    if tc.query.is_some()
+        && (!tc.keywords_any.is_empty() || !tc.keywords_all.is_empty() || !tc.exclude.is_empty())
+    {
+        return Err(DefinitionError::new(
+            at("query"),
+            "use either `query` or keyword lists, not both",
+        ));
+    }
+    // What the lists say, in the query language: in one of `categories`, with one of
+    // `keywords_any` and every one of `keywords_all` (or the `query`); or by one of
+    // `authors`, whatever the keywords; never with one of `exclude`.
+    let mut required = Vec::new();
+    if let Some(q) = &tc.query {
+        required.push(query::parse(q).map_err(|e| terr("query")(e.into()))?);
+    }
+    let mut cats = Vec::new();
     for (j, c) in tc.categories.iter().enumerate() {
         let canon = categories::canonical(c).ok_or_else(|| {
             let near = categories::closest(c, categories::CATEGORIES.iter().copied(), 1);
@@ -141,30 +140,73 @@ fn compile(tc: &TopicDef, at: &dyn Fn(&str) -> String) -> Result<Topic, Definiti
                 format!("`{c}` is not an arXiv category{hint}"),
             )
         })?;
-        topic.categories.push(Category(canon.to_string()));
+        cats.push(Expr::Category(canon.to_string()));
     }
+    if !cats.is_empty() {
+        required.push(Expr::Or(cats));
+    }
+    let term = |field: String, k: &str| {
+        Term::new(k)
+            .map(|t| Expr::Words(t, Place::Anywhere))
+            .map_err(|e| terr(&field)(e.into()))
+    };
     if !tc.keywords_any.is_empty() {
-        let mut group = Vec::new();
+        let mut any = Vec::new();
         for (j, k) in tc.keywords_any.iter().enumerate() {
-            group.push(Term::new(k).map_err(terr(&format!("keywords_any[{j}]")))?);
+            any.push(term(format!("keywords_any[{j}]"), k)?);
         }
-        topic.keywords.push(group);
+        required.push(Expr::Or(any));
     }
     for (j, k) in tc.keywords_all.iter().enumerate() {
-        topic.keywords.push(vec![
-            Term::new(k).map_err(terr(&format!("keywords_all[{j}]")))?,
-        ]);
+        required.push(term(format!("keywords_all[{j}]"), k)?);
     }
-    for (j, k) in tc.exclude.iter().enumerate() {
-        topic
-            .exclude
-            .push(Term::new(k).map_err(terr(&format!("exclude[{j}]")))?);
+    let required_empty = required.is_empty();
+    let mut expr = if required_empty {
+        Expr::nothing()
+    } else {
+        Expr::And(required)
+    };
+    if !tc.authors.is_empty() {
+        let mut by = Vec::new();
+        for (j, a) in tc.authors.iter().enumerate() {
+            let quoted = format!("au:\"{}\"", a.replace('"', ""));
+            by.push(query::parse(&quoted).map_err(|e| terr(&format!("authors[{j}]"))(e.into()))?);
+        }
+        expr = Expr::Or(vec![expr, Expr::Or(by)]);
     }
-    topic.authors.extend(
-        tc.authors
-            .iter()
-            .map(|a| crate::model::paper::normalize_ws(a)),
-    );
-    topic.validate().map_err(terr(""))?;
+    if !tc.exclude.is_empty() {
+        let mut all = vec![expr];
+        for (j, k) in tc.exclude.iter().enumerate() {
+            all.push(Expr::Not(Box::new(term(format!("exclude[{j}]"), k)?)));
+        }
+        expr = Expr::And(all);
+    }
+    let mut topic = Topic {
+        id: tc.id.clone(),
+        name: tc.name.clone().unwrap_or_else(|| tc.id.clone()),
+        include_cross: tc.include_cross,
+        include_replace: tc.include_replace,
+        ..Topic::default()
+    }
+    .with_query(expr.canonical());
+    if required_empty && tc.authors.is_empty() {
+        topic = topic.with_query(Expr::nothing());
+    }
+    topic.validate().map_err(|e| terr("")(e.into()))?;
     Ok(topic)
+}
+
+/// A query's or a topic's error, as one message.
+struct QueryOrTopic(String);
+
+impl From<query::QueryError> for QueryOrTopic {
+    fn from(e: query::QueryError) -> Self {
+        QueryOrTopic(e.to_string())
+    }
+}
+
+impl From<TopicError> for QueryOrTopic {
+    fn from(e: TopicError) -> Self {
+        QueryOrTopic(e.0)
+    }
 }

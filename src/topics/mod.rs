@@ -1,49 +1,49 @@
-//! Topics: what a chat follows. A `Topic` (categories, keyword groups, exclusions, authors,
-//! cross-list / replacement policy) is compiled from its config definition (`compile`),
-//! matched purely against `Paper`s (`matching`, over `term`s) and rendered to an arXiv API
-//! `search_query` (`arxiv_query`). Also the ad-hoc syntax chats type (`query`:
-//! `"diffusion" AND video -survey`). `TopicSet` resolves what a person names.
-//!
-//! Matching rules: text is the title and abstract, lower-cased, with hyphens read as spaces;
-//! a term matches at word boundaries and also in its plural (`transformer` ~ `transformers`);
-//! `segment*` matches any word starting with `segment`; quoted phrases match as a whole.
+//! Topics: what a chat follows. A `Topic` is a query of the query language (`crate::query`)
+//! with a policy for cross-lists and replacements, compiled from its config definition
+//! (`compile`) or parsed from what a chat typed; `TopicSet` resolves what a person names.
+//! What a query means is the query language's; this module adds only the policy.
 
-mod arxiv_query;
 mod compile;
-mod matching;
-mod query;
-mod term;
 
 use serde::Serialize;
 
 use crate::model::categories;
-use crate::model::paper::{Category, Paper};
+use crate::model::paper::{AnnounceType, Category, Paper};
+use crate::query::{self, Expr, QueryError};
 
+pub use crate::query::MatchText;
 pub use compile::{DefinitionError, TopicDef, compile_all};
-pub use matching::MatchText;
-pub use query::parse_query;
-pub use term::Term;
 
 /// A mistake in a topic definition or query, worded for the person who made it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct TopicError(pub String);
 
-/// What a topic follows. A paper matches when it is not excluded and either one of `authors`
-/// wrote it, or it is in one of `categories` (if any) and satisfies every keyword group (each
-/// group is satisfied by any one of its terms).
+impl From<QueryError> for TopicError {
+    fn from(e: QueryError) -> Self {
+        TopicError(e.to_string())
+    }
+}
+
+/// What a topic follows: the papers its query matches, cross-lists and replacements as its
+/// policy says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Topic {
     pub id: String,
     pub name: String,
-    pub categories: Vec<Category>,
-    pub keywords: Vec<Vec<Term>>,
-    pub exclude: Vec<Term>,
-    pub authors: Vec<String>,
+    #[serde(serialize_with = "as_text")]
+    query: Expr,
+    /// The categories the query names (outside any `-`): where its papers are listed.
+    #[serde(skip)]
+    categories: Vec<Category>,
     pub include_cross: bool,
     pub include_replace: bool,
     /// Fed by a source of its own (`hf-daily`), not by matching: arXiv is never asked for it.
     pub external: bool,
+}
+
+fn as_text<S: serde::Serializer>(e: &Expr, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(e)
 }
 
 /// The built-in topic of Hugging Face Daily Papers.
@@ -65,10 +65,8 @@ impl Default for Topic {
         Topic {
             id: String::new(),
             name: String::new(),
+            query: Expr::nothing(),
             categories: vec![],
-            keywords: vec![],
-            exclude: vec![],
-            authors: vec![],
             include_cross: true,
             include_replace: false,
             external: false,
@@ -76,32 +74,109 @@ impl Default for Topic {
     }
 }
 
+/// An ad-hoc topic from a chat: a query of the query language, its canonical text as its name
+/// (`q:` and the name as its id), so that equivalent queries are one topic.
+pub fn parse_query(input: &str) -> Result<Topic, TopicError> {
+    let q = query::parse(input)?;
+    let name = q.to_string();
+    Ok(Topic {
+        id: format!("q:{name}"),
+        name,
+        ..Topic::default()
+    }
+    .with_query(q))
+}
+
 impl Topic {
     /// Any arXiv category as a topic: everything listed in it, cross-lists included.
     pub fn for_category(cat: &str) -> Option<Topic> {
         let c = categories::canonical(cat)?;
-        Some(Topic {
-            id: c.to_string(),
-            name: c.to_string(),
-            categories: vec![Category(c.to_string())],
+        Some(
+            Topic {
+                id: c.to_string(),
+                name: c.to_string(),
+                ..Topic::default()
+            }
+            .with_query(Expr::Category(c.to_string())),
+        )
+    }
+
+    /// A search without the index as a topic, for a scan of the newest papers with the same
+    /// meaning (replacements included, as the index has them).
+    pub fn for_search(words: &str, query: Expr) -> Topic {
+        Topic {
+            id: "search".into(),
+            name: words.into(),
+            include_replace: true,
             ..Topic::default()
-        })
+        }
+        .with_query(query)
+    }
+
+    /// The topic following `query` instead.
+    pub fn with_query(mut self, query: Expr) -> Topic {
+        self.categories = query.categories().into_iter().map(Category).collect();
+        self.query = query;
+        self
+    }
+
+    pub fn query(&self) -> &Expr {
+        &self.query
+    }
+
+    /// The categories the query names (outside any `-`): the feeds it is fetched from, and
+    /// what counts as a cross-list for it.
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+
+    /// The arXiv API `search_query` for this topic (more than it matches where arXiv cannot
+    /// say all of it; `None` when arXiv can be told nothing of it).
+    pub fn search_query(&self) -> Option<String> {
+        query::search_query(&self.query)
     }
 
     pub fn validate(&self) -> Result<(), TopicError> {
-        if self.categories.is_empty() && self.keywords.is_empty() && self.authors.is_empty() {
+        if self.query.is_nothing() {
             return Err(TopicError(format!(
                 "topic `{}` follows nothing: give it categories, keywords or authors",
                 self.id
             )));
         }
-        if self.keywords.iter().any(Vec::is_empty) {
-            return Err(TopicError(format!(
-                "topic `{}` has an empty keyword group",
-                self.id
-            )));
-        }
         Ok(())
+    }
+
+    /// Whether a paper belongs to the topic, and why: its query matches (`text` is the
+    /// paper's, read once for every topic) and the policy lets it in.
+    pub fn matches(&self, p: &Paper, text: &MatchText) -> Option<Hit> {
+        if self.external
+            || (p.announce_type.is_some_and(AnnounceType::is_replacement) && !self.include_replace)
+        {
+            return None;
+        }
+        self.matches_query(p, text)
+    }
+
+    /// `matches` without the replacement policy: whether the paper's current text is one the
+    /// topic follows (a replacement of a paper it once took still belongs to it).
+    pub fn matches_query(&self, p: &Paper, text: &MatchText) -> Option<Hit> {
+        if self.external {
+            return None;
+        }
+        let why = self.query.matches(text)?;
+        let cross = if self.categories.is_empty() {
+            p.announce_type.is_some_and(AnnounceType::is_cross)
+        } else {
+            p.is_cross_list_for(&self.categories)
+        };
+        if cross && !self.include_cross && !why.by_author {
+            return None;
+        }
+        Some(Hit {
+            cross,
+            in_title: why.in_title,
+            by_author: why.by_author,
+        })
     }
 }
 
@@ -116,16 +191,20 @@ impl TopicSet {
         TopicSet { topics }
     }
 
-    /// Ids of every topic the paper matches, in configuration order.
-    pub fn matching<'a>(&'a self, p: &'a Paper) -> impl Iterator<Item = (&'a Topic, Hit)> + 'a {
-        let text = MatchText::new(p);
+    /// Every topic the paper matches on `day`, in configuration order.
+    pub fn matching<'a>(
+        &'a self,
+        p: &'a Paper,
+        day: Option<chrono::NaiveDate>,
+    ) -> impl Iterator<Item = (&'a Topic, Hit)> + 'a {
+        let text = MatchText::new(p, day);
         self.topics
             .iter()
             .filter_map(move |t| t.matches(p, &text).map(|h| (t, h)))
     }
 
     /// Finds a topic as a person names it: configured id or name (any case), else an arXiv
-    /// category, else the ad-hoc query syntax.
+    /// category, else the query language.
     pub fn resolve(&self, s: &str) -> Result<Topic, TopicError> {
         let s = s.trim();
         if let Some(t) = self
@@ -161,17 +240,17 @@ mod tests {
     use super::*;
     use crate::model::paper::{AnnounceType, PaperId};
 
-    fn paper(title: &str, abs: &str, cats: &[&str]) -> Paper {
+    fn paper(title: &str, cats: &[&str]) -> Paper {
         Paper {
             id: PaperId::parse("2401.00001").unwrap(),
             version: 1,
             title: title.into(),
-            authors: vec!["Ben Mildenhall".into(), "Zoë Müller".into()],
+            authors: vec!["Ben Mildenhall".into()],
             primary_category: cats.first().map(|c| Category(c.to_string())),
             categories: cats.iter().map(|c| Category(c.to_string())).collect(),
             published: None,
             updated: None,
-            abstract_text: abs.into(),
+            abstract_text: "x".into(),
             comment: None,
             doi: None,
             journal_ref: None,
@@ -180,55 +259,13 @@ mod tests {
         }
     }
 
-    fn topic(q: &str) -> Topic {
-        parse_query(q).unwrap()
-    }
-
     fn hit(t: &Topic, p: &Paper) -> Option<Hit> {
-        t.matches(p, &MatchText::new(p))
-    }
-
-    #[test]
-    fn terms_match_at_word_boundaries_and_plurals() {
-        let p = paper(
-            "Fast NeRFs for Self-Supervised Transformers",
-            "We vitalise things.",
-            &["cs.CV"],
-        );
-        assert!(hit(&topic("nerf"), &p).is_some());
-        assert!(hit(&topic("transformer"), &p).is_some());
-        assert!(
-            hit(&topic("\"self supervised\""), &p).is_some(),
-            "hyphen reads as space"
-        );
-        assert!(
-            hit(&topic("vit"), &p).is_none(),
-            "vit must not match vitalise"
-        );
-        assert!(hit(&topic("vital*"), &p).is_some());
-        assert!(hit(&topic("ne"), &p).is_none());
-    }
-
-    #[test]
-    fn groups_exclusions_and_categories() {
-        let p = paper(
-            "Video diffusion survey",
-            "A survey of diffusion for video.",
-            &["cs.CV", "cs.LG"],
-        );
-        assert!(hit(&topic("\"diffusion\" AND video"), &p).is_some());
-        assert!(hit(&topic("\"diffusion\" AND video -survey"), &p).is_none());
-        assert!(hit(&topic("audio OR video"), &p).is_some());
-        assert!(hit(&topic("(audio OR speech) diffusion"), &p).is_none());
-        assert!(hit(&topic("cat:cs.CL diffusion"), &p).is_none());
-        let h = hit(&topic("cat:cs.LG diffusion"), &p).unwrap();
-        assert!(h.cross, "primary cs.CV is outside cs.LG");
-        assert!(h.in_title);
+        t.matches(p, &MatchText::new(p, None))
     }
 
     #[test]
     fn replacements_and_cross_lists_follow_the_policy() {
-        let mut p = paper("NeRF", "x", &["cs.GR", "cs.CV"]);
+        let mut p = paper("NeRF", &["cs.GR", "cs.CV"]);
         let mut t = Topic::for_category("cs.CV").unwrap();
         assert!(hit(&t, &p).unwrap().cross);
         t.include_cross = false;
@@ -238,69 +275,26 @@ mod tests {
         assert!(hit(&t, &p).is_some());
         p.announce_type = Some(AnnounceType::Replace);
         assert!(hit(&t, &p).is_none());
+        assert!(t.matches_query(&p, &MatchText::new(&p, None)).is_some());
         t.include_replace = true;
         assert!(hit(&t, &p).is_some());
+        let mut h = parse_query("cat:cs.LG nerf").unwrap();
+        h.external = true;
+        assert!(hit(&h, &p).is_none(), "an external topic takes nothing");
     }
 
     #[test]
-    fn authors_match_case_and_accent_exactly() {
-        let p = paper("Unrelated", "Nothing", &["math.AG"]);
-        assert!(hit(&topic("au:\"ben mildenhall\""), &p).unwrap().by_author);
-        assert!(hit(&topic("au:Müller"), &p).is_some());
-        assert!(hit(&topic("au:Mildenhal"), &p).is_none());
-    }
-
-    #[test]
-    fn query_errors_are_clear() {
-        for (q, want) in [
-            ("", "empty"),
-            ("\"open", "closing"),
-            ("a OR", "OR"),
-            ("AND video", "AND"),
-            ("(a OR b", "matching"),
-            ("-survey", "only excludes"),
-            ("cat:cs.CW x", "did you mean cs.CV"),
-            ("((a))", "nested"),
-            ("x", "too short"),
-            ("self-super*", "single word"),
-            ("( cat:cs.CV )", "OR group"),
-            ("nerf OR au:smith", "OR group"),
-        ] {
-            let err = parse_query(q).unwrap_err().0;
-            assert!(err.contains(want), "{q:?}: {err}");
-        }
-    }
-
-    #[test]
-    fn queries_render_canonically() {
-        let t = topic("\"Diffusion\"   AND Video -survey");
-        assert_eq!(t.name, "diffusion video -survey");
-        assert_eq!(
-            parse_query(&t.name).unwrap(),
-            t,
-            "rendering re-parses to the same topic"
-        );
-        assert_eq!(
-            topic("(a1 OR \"b c\") cat:cs.cv").name,
-            "cat:cs.CV (a1 OR \"b c\")"
-        );
-    }
-
-    #[test]
-    fn equivalent_queries_are_the_same_topic() {
-        let a = topic("mamba OR \"state space\" -survey video");
-        let b = topic("video AND (\"state space\" OR mamba) -survey");
+    fn a_topic_is_its_query_with_a_canonical_id() {
+        let a = parse_query("mamba OR \"state space\" -survey video").unwrap();
+        let b = parse_query("video AND (\"state space\" OR mamba) -survey").unwrap();
         assert_eq!(a, b);
         assert_eq!(a.id, "q:(mamba OR \"state space\") video -survey");
-    }
-
-    #[test]
-    fn search_query_uses_fields_and_quotes() {
-        let t = topic("cat:cs.CV (nerf OR \"gaussian splatting\") -survey");
+        assert_eq!(parse_query(&a.name).unwrap(), a, "the name parses back");
         assert_eq!(
-            t.search_query(),
-            "cat:cs.CV AND (ti:\"gaussian splatting\" OR abs:\"gaussian splatting\" OR ti:\"nerf\" OR abs:\"nerf\") \
-             ANDNOT (ti:\"survey\" OR abs:\"survey\")"
+            parse_query("cat:cs.CV (nerf OR splat*) -cat:cs.GR")
+                .unwrap()
+                .categories(),
+            [Category("cs.CV".into())]
         );
     }
 
@@ -309,7 +303,7 @@ mod tests {
         let set = TopicSet::new(vec![Topic {
             id: "nerf".into(),
             name: "NeRF".into(),
-            ..topic("nerf")
+            ..parse_query("nerf").unwrap()
         }]);
         assert_eq!(set.resolve("NERF").unwrap().id, "nerf");
         assert_eq!(set.resolve("cs.cv").unwrap().id, "cs.CV");

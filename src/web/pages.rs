@@ -579,7 +579,8 @@ impl Archive {
         }
         let store = &*self.store;
         let Some(index) = &self.search else {
-            if let Some(topic) = search::scan_topic(q) {
+            if let Ok(query) = search::parse(q) {
+                let topic = crate::topics::Topic::for_search(q, query);
                 for sp in store.recent(&topic, false, SEARCH_PAGE, SCAN_LIMIT)? {
                     out.found.push(Found {
                         paper: row(store, &sp, lang, links)?,
@@ -606,7 +607,7 @@ impl Archive {
             .map(|(sp, _)| paperbell_chat::tex::plain(&sp.paper.abstract_text))
             .collect();
         let abstracts: Vec<&str> = abstracts.iter().map(String::as_str).collect();
-        let snippets = index.snippets(&query, &abstracts)?;
+        let snippets = search::snippets(&query, &abstracts);
         for ((sp, _), snippet) in stored.iter().zip(snippets) {
             let snippet = snippet
                 .map(|s| {

@@ -49,10 +49,11 @@ fn main() {
         let store = Store::open(&data).unwrap();
         let topics = support::shipped_topics();
         let mut n = 0;
+        // As `paperbell fetch --from-file` stores a day (with its topic days' keywords).
         for f in &files {
-            let parsed = paperbell::sources::parse(&std::fs::read(f).unwrap()).unwrap();
-            n += parsed.papers.len();
-            store.ingest(&parsed.papers, &topics).unwrap();
+            n += paperbell::scheduler::ingest_file(&store, &topics, f)
+                .unwrap()
+                .papers;
         }
         let index = SearchIndex::open(&SearchIndex::dir_for(&data)).unwrap();
         index.catch_up(&store).unwrap();

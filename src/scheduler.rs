@@ -176,6 +176,7 @@ pub async fn fetch_topics(
             report.errors.push(format!("topic {}: {e}", t.id));
         }
     }
+    crate::compose::day_keywords::keep(store, all, &report.days)?;
     store.flush()?;
     if report.papers == 0 && !report.errors.is_empty() {
         return Err(FetchError::Failed(report.errors.join("; ")));
@@ -201,6 +202,7 @@ pub fn ingest_file(store: &Store, all: &TopicSet, path: &Path) -> Result<FetchRe
     let mut report = FetchReport::default();
     let stats = store.ingest(&parsed.papers, all)?;
     report.add(&parsed, stats);
+    crate::compose::day_keywords::keep(store, all, &report.days)?;
     store.flush()?;
     Ok(report)
 }

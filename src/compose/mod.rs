@@ -8,6 +8,7 @@
 //! reaches into another's code. It reads the store and never writes it; the decisions (what a
 //! digest holds, in which order) are `digest`'s pure functions.
 
+pub mod day_keywords;
 pub mod figures;
 pub mod for_you;
 mod item;

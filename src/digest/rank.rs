@@ -62,6 +62,12 @@ impl Ranked {
         overview::line_in(&day, terms, indexes, background, lang)
     }
 
+    /// `overview` with its keywords worked out already (a topic day's, kept by the store).
+    pub fn overview_with(&self, indexes: &[usize], keywords: &[String], lang: Lang) -> String {
+        let day: Vec<DayPaper> = indexes.iter().map(|&i| self.day_paper(i)).collect();
+        overview::line_with(&day, keywords, lang)
+    }
+
     /// The papers' overview terms, worked out on first use.
     pub fn terms(&self) -> &overview::TermTable {
         self.terms.get_or_init(|| {

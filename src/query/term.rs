@@ -3,17 +3,37 @@
 //! as a prefix (`segment*`).
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use memchr::memmem::Finder;
 
 use super::QueryError;
 use super::words::word_list;
 
 /// A word or phrase to look for.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct Term {
     /// The words, lower-cased, at least one.
     pub words: Vec<String>,
     /// `segment*`: the (single) word starts a word of the text.
     pub prefix: bool,
+    /// The first word's searcher, built once: a term is looked for in every paper ingested.
+    first: std::sync::Arc<Finder<'static>>,
+}
+
+impl PartialEq for Term {
+    fn eq(&self, o: &Term) -> bool {
+        self.words == o.words && self.prefix == o.prefix
+    }
+}
+
+impl Eq for Term {}
+
+impl Hash for Term {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.words.hash(h);
+        self.prefix.hash(h);
+    }
 }
 
 impl fmt::Debug for Term {
@@ -43,7 +63,17 @@ impl Term {
                 "`{raw}`: a prefix search (word*) works on a single word"
             )));
         }
-        Ok(Term { words, prefix })
+        let first = std::sync::Arc::new(Finder::new(words[0].as_bytes()).into_owned());
+        Ok(Term {
+            words,
+            prefix,
+            first,
+        })
+    }
+
+    /// Where the first word's bytes are in `hay`.
+    pub(super) fn first_at<'h>(&'h self, hay: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
+        self.first.find_iter(hay)
     }
 
     /// The words joined by spaces.

@@ -27,6 +27,7 @@
 //! | `W`    | chat                              | retrain mark (i64)         |
 //! | `E`    | paper id                          | embedding (versioned)      |
 //! | `F`    | paper id, 0, version (u32 BE)     | figure lookup (versioned)  |
+//! | `K`    | topic id, 0, day                  | overview keywords (vers.)  |
 //!
 //! Prefixes `D`, `l`, `s` and `o` held delivery records before their current layout and are
 //! read by `Store::open`'s conversion: never reuse them.
@@ -41,7 +42,7 @@
 //! One file per record family: `papers` (`p`, `t`, `c`, `d`), `chats` (`h`, `u`, `S`),
 //! `enrich` (`e`, `y`, `Y`, the LLM's token spend), `delivery/` (`B`, `L`, `b`, `k`, counters),
 //! `changes` (`x`, the change log the search index catches up from), `taste` (`R`, `T`, `W`),
-//! `embed` (`E`), `figures` (`F`);
+//! `embed` (`E`), `figures` (`F`), `keywords` (`K`), `rematch` (topics matched again);
 //! `codec` encodes records and converts older ones. This file opens the store, keeps the
 //! in-memory generation and memos, and the meta values (`m`).
 
@@ -52,6 +53,7 @@ mod delivery;
 mod embed;
 mod enrich;
 mod figures;
+mod keywords;
 mod papers;
 mod rematch;
 mod taste;

@@ -92,7 +92,9 @@ impl Store {
         // Per posting list: ids to add, ids to take out.
         let mut edits: BTreeMap<Vec<u8>, (Vec<String>, HashSet<String>)> = BTreeMap::new();
         for mut sp in page {
-            let text = MatchText::of_stored(&sp);
+            // The paper's text alone is borrowed: its topic entries change below.
+            let day = sp.first_announced.or_else(|| sp.paper.announce_day());
+            let text = MatchText::new(&sp.paper, day);
             let id = sp.paper.id.as_str().to_string();
             let mut changed = false;
             for t in topics.topics.iter().filter(|t| !t.external) {

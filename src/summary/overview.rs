@@ -501,6 +501,9 @@ pub fn line(papers: &[DayPaper], background: &Background, lang: Lang) -> String 
     line_in(papers, &table, &docs, background, lang)
 }
 
+/// Keywords an overview line names.
+pub const LINE_KEYWORDS: usize = 5;
+
 /// `line` with the papers' terms in `table` already: `docs[i]` is `papers[i]`'s document.
 pub fn line_in(
     papers: &[DayPaper],
@@ -509,6 +512,15 @@ pub fn line_in(
     background: &Background,
     lang: Lang,
 ) -> String {
+    line_with(
+        papers,
+        &keywords_in(table, docs, background, LINE_KEYWORDS),
+        lang,
+    )
+}
+
+/// `line` with its keywords worked out already (a topic day's, kept by the store).
+pub fn line_with(papers: &[DayPaper], keywords: &[String], lang: Lang) -> String {
     let cross = papers.iter().filter(|p| p.cross).count();
     let code = papers.iter().filter(|p| p.has_code).count();
     let mut parts = vec![match lang {
@@ -527,12 +539,11 @@ pub fn line_in(
         Lang::En => format!("{code} with code"),
         Lang::Zh => format!("{code} 篇有代码"),
     });
-    let k = keywords_in(table, docs, background, 5);
-    if !k.is_empty() {
+    if !keywords.is_empty() {
         parts.push(format!(
             "{} {}",
             t(lang, "keywords:", "关键词："),
-            k.join(", ")
+            keywords.join(", ")
         ));
     }
     parts.join(" · ")

@@ -441,6 +441,10 @@ impl Archive {
             .collect();
         let all: Vec<usize> = (0..list.papers.len()).collect();
         let overview = || -> Result<String, StoreError> {
+            // Kept when the day was stored, unless the day has grown since.
+            if let Some(k) = compose::day_keywords::stored(store, &t.id, day, list.papers.len())? {
+                return Ok(list.overview_with(&all, &k, lang));
+            }
             let background = compose::background(store, Some(t))?;
             Ok(list.overview(&all, &background, lang))
         };

@@ -49,12 +49,14 @@ fn main() {
         let store = Store::open(&data).unwrap();
         let topics = support::shipped_topics();
         let mut n = 0;
-        // As `paperbell fetch --from-file` stores a day (with its topic days' keywords).
+        // As `paperbell fetch --from-file` stores days, then their topic days' keywords.
+        let mut days = std::collections::BTreeSet::new();
         for f in &files {
-            n += paperbell::scheduler::ingest_file(&store, &topics, f)
-                .unwrap()
-                .papers;
+            let r = paperbell::scheduler::ingest_file(&store, &topics, f).unwrap();
+            n += r.papers;
+            days.extend(r.days);
         }
+        paperbell::compose::day_keywords::keep(&store, &topics, &days).unwrap();
         let index = SearchIndex::open(&SearchIndex::dir_for(&data)).unwrap();
         index.catch_up(&store).unwrap();
         store.flush().unwrap();

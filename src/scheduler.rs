@@ -105,7 +105,8 @@ pub enum Source {
     Api { days: u32 },
 }
 
-/// Fetches what `selected` needs from arXiv and indexes it under every topic in `all`.
+/// Fetches what `selected` needs from arXiv and indexes it under every topic in `all`, and
+/// works out the touched topic days' overview keywords.
 pub async fn fetch_topics(
     client: &ArxivClient,
     store: &Store,
@@ -186,7 +187,8 @@ pub async fn fetch_topics(
 }
 
 /// Parses local arXiv files and stores their papers. Nothing is stored from a file that does
-/// not parse completely.
+/// not parse completely. The caller works out the overview keywords of the report's days
+/// (`compose::day_keywords::keep`), once after all its files.
 pub fn ingest_file(store: &Store, all: &TopicSet, path: &Path) -> Result<FetchReport> {
     let bytes = std::fs::read(path).map_err(|source| FetchError::Read {
         path: path.display().to_string(),
@@ -202,7 +204,6 @@ pub fn ingest_file(store: &Store, all: &TopicSet, path: &Path) -> Result<FetchRe
     let mut report = FetchReport::default();
     let stats = store.ingest(&parsed.papers, all)?;
     report.add(&parsed, stats);
-    crate::compose::day_keywords::keep(store, all, &report.days)?;
     store.flush()?;
     Ok(report)
 }

@@ -46,15 +46,21 @@ pub async fn fetch(
     say: &mut dyn FnMut(Said),
 ) -> Result<bool, FetchCommandError> {
     let mut failed = false;
+    let mut days = std::collections::BTreeSet::new();
     for f in files {
         match scheduler::ingest_file(&store, topics, f) {
-            Ok(r) => say(Said::Out(format!("{}: {}", f.display(), r.summary()))),
+            Ok(r) => {
+                say(Said::Out(format!("{}: {}", f.display(), r.summary())));
+                days.extend(r.days);
+            }
             Err(e) => {
                 say(Said::Error(e.to_string()));
                 failed = true;
             }
         }
     }
+    // Once for every file's days: each ingest changes what the topics' backgrounds are made of.
+    crate::compose::day_keywords::keep(&store, topics, &days)?;
     let Some((selected, source)) = online else {
         store.flush()?;
         catch_up_search(config, &store, say);

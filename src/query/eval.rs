@@ -1,6 +1,6 @@
 //! The query's meaning, evaluated on one paper: the topic matcher and the reference the search
-//! index must agree with (a property test holds them to it). A paper's text is read into words
-//! once (`MatchText`) and then matched against every topic.
+//! index must agree with (a property test holds them to it). A paper's text is prepared once
+//! (`MatchText`) and then matched against every topic.
 
 use std::borrow::Cow;
 

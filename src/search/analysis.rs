@@ -38,8 +38,9 @@ pub fn analyzer() -> TextAnalyzer {
         .build()
 }
 
-/// Each word of `text` as the index reads it (stopwords left out, stemmed), with where it
-/// stands in `text`: for readers' taste models, which weigh papers by the words search sees.
+/// Each word of `text` as English is read here (stopwords left out, stemmed), with where it
+/// stands in `text`: for readers' taste models, whose words are stems (`relighting` and
+/// `relight` are one taste).
 pub fn for_each_word(text: &str, mut f: impl FnMut(&str, std::ops::Range<usize>)) {
     thread_local! {
         static ANALYZER: RefCell<TextAnalyzer> = RefCell::new(analyzer());

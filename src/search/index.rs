@@ -14,8 +14,8 @@ use std::sync::Mutex;
 use chrono::{Datelike, NaiveDate};
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, MoreLikeThisQuery, Occur,
-    PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
+    AllQuery, Bm25StatisticsProvider, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring,
+    MoreLikeThisQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, OwnedValue, STORED, STRING, Schema, TextFieldIndexing,
@@ -405,8 +405,16 @@ impl SearchIndex {
         }
         // (word, its weight in the query)
         let mut words: Vec<(String, f32)> = Vec::with_capacity(tf.len());
+        let mut known = KnownFrequencies {
+            searcher: &searcher,
+            field: f.abstract_text,
+            df: HashMap::with_capacity(tf.len()),
+            docs: searcher.total_num_docs()?,
+            tokens: searcher.total_num_tokens(f.abstract_text)?,
+        };
         for (w, tf) in tf {
             let df = searcher.doc_freq(&Term::from_field_text(f.abstract_text, &w))?;
+            known.df.insert(w.clone(), df);
             // A word of this paper alone finds nothing else.
             if df < 2 {
                 continue;
@@ -442,16 +450,21 @@ impl SearchIndex {
         // exclusion clause would cost the block skipping).
         let want = offset + limit + 1;
         let first = words.len().min(SIMILAR_FIRST_WORDS);
+        // The words' statistics are known by now: tantivy is not asked for them again for
+        // each query (a look-up in every segment per word).
         let mut candidates: Vec<DocAddress> = searcher
-            .search(
+            .search_with_statistics_provider(
                 &query_of(&words[..first]),
                 &TopDocs::with_limit(SIMILAR_CANDIDATES.max(want)).order_by_score(),
+                &known,
             )?
             .into_iter()
             .map(|(_, a)| a)
             .collect();
         candidates.sort();
-        let all = query_of(&words).weight(EnableScoring::enabled_from_searcher(&searcher))?;
+        let all = query_of(&words).weight(EnableScoring::enabled_from_statistics_provider(
+            &known, &searcher,
+        ))?;
         let mut top: Vec<(Score, DocAddress)> = Vec::with_capacity(candidates.len());
         for segment in candidates.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
             let mut scorer = all.scorer(searcher.segment_reader(segment[0].segment_ord), 1.0)?;
@@ -607,6 +620,39 @@ impl SearchIndex {
                 Bound::Unbounded,
                 Bound::Excluded(Term::from_field_i64(f.day, day_number(*d))),
             )),
+        }
+    }
+}
+
+/// BM25's statistics for a similar-papers query, its words' document frequencies already
+/// looked up.
+struct KnownFrequencies<'a> {
+    searcher: &'a tantivy::Searcher,
+    field: Field,
+    df: HashMap<String, u64>,
+    docs: u64,
+    tokens: u64,
+}
+
+impl Bm25StatisticsProvider for KnownFrequencies<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        if field == self.field {
+            return Ok(self.tokens);
+        }
+        self.searcher.total_num_tokens(field)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.docs)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        match term.value().as_str() {
+            Some(w) if term.field() == self.field => match self.df.get(w) {
+                Some(&n) => Ok(n),
+                None => self.searcher.doc_freq(term),
+            },
+            _ => self.searcher.doc_freq(term),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! A paper as a taste model sees it, pure: the words the search index reads in its title and
-//! abstract (stems, stopwords left out), weighed by TF-IDF against the stored papers' document
+//! A paper as a taste model sees it, pure: the English words of its title and abstract as
+//! `search::analysis` reads them (stems, stopwords left out), weighed by TF-IDF against the stored papers' document
 //! frequencies, as a sparse vector of unit length.
 
 use rustc_hash::FxHashMap;

@@ -84,6 +84,16 @@ impl Expr {
         }
     }
 
+    /// Whether the query names something papers are about (a word, an author or a category)
+    /// outside any `-`: a query of days alone follows every paper.
+    pub fn names_content(&self) -> bool {
+        match self {
+            Expr::And(v) | Expr::Or(v) => v.iter().any(Expr::names_content),
+            Expr::Not(_) | Expr::After(_) | Expr::Before(_) => false,
+            Expr::Words(..) | Expr::Author { .. } | Expr::Category(_) => true,
+        }
+    }
+
     /// Whether every child of the top level is a `-` clause (such a query would match nearly
     /// everything).
     pub fn only_excludes(&self) -> bool {

@@ -78,6 +78,11 @@ impl Default for Topic {
 /// (`q:` and the name as its id), so that equivalent queries are one topic.
 pub fn parse_query(input: &str) -> Result<Topic, TopicError> {
     let q = query::parse(input)?;
+    if !q.names_content() {
+        return Err(TopicError(
+            "a topic needs words, an author or a category to follow (after:/before: alone would be every paper)".into(),
+        ));
+    }
     let name = q.to_string();
     Ok(Topic {
         id: format!("q:{name}"),
@@ -278,6 +283,12 @@ mod tests {
         assert!(t.matches_query(&p, &MatchText::new(&p, None)).is_some());
         t.include_replace = true;
         assert!(hit(&t, &p).is_some());
+        assert!(
+            parse_query("after:2025-01-01")
+                .unwrap_err()
+                .0
+                .contains("needs words")
+        );
         let mut h = parse_query("cat:cs.LG nerf").unwrap();
         h.external = true;
         assert!(hit(&h, &p).is_none(), "an external topic takes nothing");

@@ -91,7 +91,7 @@ const DOC_STORE_BLOCKS: usize = 4;
 /// The words of a paper that stand for it when looking for similar ones (the most telling
 /// first), those of them that find the candidates, and how many candidates all the words score.
 const SIMILAR_WORDS: usize = 64;
-const SIMILAR_FIRST_WORDS: usize = 12;
+const SIMILAR_FIRST_WORDS: usize = 10;
 const SIMILAR_CANDIDATES: usize = 150;
 /// What MoreLikeThis (the method before, kept for the benchmark) asked with.
 const MORE_LIKE_THIS_WORDS: usize = 24;
@@ -386,10 +386,10 @@ impl SearchIndex {
     /// The papers most like `paper` by its title and abstract, itself left out. Its
     /// `SIMILAR_WORDS` weightiest words (log term frequency times the square root of inverse
     /// document frequency: BM25 adds the rest) are asked of the other papers' abstracts, with
-    /// those weights: at least as close as TF-IDF cosine on the real papers (BENCHMARKS.md). For speed, in two steps:
-    /// the `SIMILAR_FIRST_WORDS` most telling words find `SIMILAR_CANDIDATES` candidates
-    /// (a flat query of term clauses, which tantivy prunes by block-max WAND), and all the
-    /// words score the candidates alone.
+    /// those weights: at least as close as TF-IDF cosine on the real papers (BENCHMARKS.md).
+    /// For speed, in two steps: the `SIMILAR_FIRST_WORDS` weightiest words find
+    /// `SIMILAR_CANDIDATES` candidates (a flat query of term clauses, which tantivy prunes by
+    /// block-max WAND), and the other words add their scores to the candidates alone.
     pub fn similar(&self, paper: &StoredPaper, offset: usize, limit: usize) -> Result<Vec<Hit>> {
         let f = self.fields;
         let p = &paper.paper;
@@ -452,27 +452,41 @@ impl SearchIndex {
         let first = words.len().min(SIMILAR_FIRST_WORDS);
         // The words' statistics are known by now: tantivy is not asked for them again for
         // each query (a look-up in every segment per word).
-        let mut candidates: Vec<DocAddress> = searcher
+        let mut candidates: Vec<(DocAddress, Score)> = searcher
             .search_with_statistics_provider(
                 &query_of(&words[..first]),
                 &TopDocs::with_limit(SIMILAR_CANDIDATES.max(want)).order_by_score(),
                 &known,
             )?
             .into_iter()
-            .map(|(_, a)| a)
+            .map(|(score, a)| (a, score))
             .collect();
-        candidates.sort();
-        let all = query_of(&words).weight(EnableScoring::enabled_from_statistics_provider(
-            &known, &searcher,
-        ))?;
+        candidates.sort_by_key(|(a, _)| *a);
+        // The other words add their scores to the candidates', each on its own, seeking them in
+        // its postings (a union of the words seeks by refilling windows: most of this step's
+        // time when it did).
+        let scoring = EnableScoring::enabled_from_statistics_provider(&known, &searcher);
+        let weights = words[first..]
+            .iter()
+            .map(|w| query_of(std::slice::from_ref(w)).weight(scoring))
+            .collect::<tantivy::Result<Vec<_>>>()?;
         let mut top: Vec<(Score, DocAddress)> = Vec::with_capacity(candidates.len());
-        for segment in candidates.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
-            let mut scorer = all.scorer(searcher.segment_reader(segment[0].segment_ord), 1.0)?;
-            for a in segment {
-                if scorer.doc() <= a.doc_id && scorer.seek(a.doc_id) == a.doc_id {
-                    top.push((scorer.score(), *a));
+        for segment in candidates.chunk_by(|a, b| a.0.segment_ord == b.0.segment_ord) {
+            let reader = searcher.segment_reader(segment[0].0.segment_ord);
+            let mut scores: Vec<Score> = segment.iter().map(|(_, s)| *s).collect();
+            let segment: Vec<DocAddress> = segment.iter().map(|(a, _)| *a).collect();
+            for weight in &weights {
+                let mut scorer = weight.scorer(reader, 1.0)?;
+                for (a, score) in segment.iter().zip(&mut scores) {
+                    if scorer.doc() < a.doc_id {
+                        scorer.seek(a.doc_id);
+                    }
+                    if scorer.doc() == a.doc_id {
+                        *score += scorer.score();
+                    }
                 }
             }
+            top.extend(scores.into_iter().zip(segment.iter().copied()));
         }
         top.sort_by(|a, b| b.0.total_cmp(&a.0));
         top.truncate(want);

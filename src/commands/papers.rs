@@ -94,7 +94,7 @@ impl Commands<'_> {
     }
 
     /// Ranked search through the index when the service has one, else the newest stored
-    /// papers mentioning every word (a scan of the newest 50,000).
+    /// papers the same query selects (a scan of the newest 50,000).
     pub(super) fn search(&self, lang: Lang, words: &str, page: u32) -> Result<Reply, CommandError> {
         let query = match search::parse(words) {
             Ok(q) => q,

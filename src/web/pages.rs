@@ -35,8 +35,8 @@ const LAST_DAYS: usize = 7;
 /// Results per search page, and the most pages a search walks.
 pub const SEARCH_PAGE: usize = 20;
 const SEARCH_MAX_PAGE: u32 = 50;
-/// The longest query the search page takes (the chat's commands take about as much).
-pub const MAX_QUERY_CHARS: usize = 300;
+/// The longest query the search page takes: the query language's one limit.
+pub use crate::query::MAX_QUERY_CHARS;
 /// Without an index, the search page looks through at most this many of the newest papers
 /// (as the chat's `/search` does).
 const SCAN_LIMIT: usize = 50_000;
@@ -583,14 +583,17 @@ impl Archive {
         }
         let store = &*self.store;
         let Some(index) = &self.search else {
-            if let Ok(query) = search::parse(q) {
-                let topic = crate::topics::Topic::for_search(q, query);
-                for sp in store.recent(&topic, false, SEARCH_PAGE, SCAN_LIMIT)? {
-                    out.found.push(Found {
-                        paper: row(store, &sp, lang, links)?,
-                        snippet: Vec::new(),
-                    });
+            match search::parse(q) {
+                Ok(query) => {
+                    let topic = crate::topics::Topic::for_search(q, query);
+                    for sp in store.recent(&topic, false, SEARCH_PAGE, SCAN_LIMIT)? {
+                        out.found.push(Found {
+                            paper: row(store, &sp, lang, links)?,
+                            snippet: Vec::new(),
+                        });
+                    }
                 }
+                Err(e) => out.problem = Some(e.to_string()),
             }
             return Ok(out);
         };

@@ -50,6 +50,25 @@ impl Store {
         }
     }
 
+    /// The posting list at `key` without the ids in `remove` and with `add` appended (each id
+    /// once, in arrival order), as it is to be written.
+    pub(super) fn list_edited<S: AsRef<str>>(
+        &self,
+        key: &[u8],
+        add: impl IntoIterator<Item = S>,
+        remove: &HashSet<String>,
+    ) -> Result<Vec<String>> {
+        let mut list = self.list(key)?;
+        list.retain(|id| !remove.contains(id));
+        let mut seen: HashSet<String> = list.iter().cloned().collect();
+        for id in add {
+            if seen.insert(id.as_ref().to_string()) {
+                list.push(id.as_ref().to_string());
+            }
+        }
+        Ok(list)
+    }
+
     pub(super) fn list(&self, key: &[u8]) -> Result<Vec<String>> {
         match self.db.get(key)? {
             Some(v) => decode_list(&v),
@@ -123,13 +142,7 @@ impl Store {
         }
         self.log_changes(&mut batch, &changed)?;
         for (k, ids) in appends {
-            let mut list = self.list(&k)?;
-            let mut seen: HashSet<String> = list.iter().cloned().collect();
-            for id in ids {
-                if seen.insert(id.to_string()) {
-                    list.push(id.to_string());
-                }
-            }
+            let list = self.list_edited(&k, ids, &HashSet::new())?;
             batch.insert(k, encode(codec::LIST_V1, &list)?);
         }
         self.db.apply_batch(batch)?;

@@ -128,14 +128,7 @@ impl Store {
             }
         }
         for (k, (add, remove)) in edits {
-            let mut list = self.list(&k)?;
-            list.retain(|id| !remove.contains(id));
-            let mut seen: HashSet<String> = list.iter().cloned().collect();
-            for id in add {
-                if seen.insert(id.clone()) {
-                    list.push(id);
-                }
-            }
+            let list = self.list_edited(&k, add, &remove)?;
             if list.is_empty() {
                 batch.remove(k);
             } else {

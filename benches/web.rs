@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 
-use paperbell::search::SearchIndex;
 use paperbell::store::Store;
 use support::archive::{feeds, grown_archive, shared_data};
 
@@ -45,23 +44,7 @@ fn main() {
     let files = feeds(&papers_file, &dir.path().join("feeds"), days);
     let data = dir.path().join("data");
     let t = Instant::now();
-    let n = {
-        let store = Store::open(&data).unwrap();
-        let topics = support::shipped_topics();
-        let mut n = 0;
-        // As `paperbell fetch --from-file` stores days, then their topic days' keywords.
-        let mut days = std::collections::BTreeSet::new();
-        for f in &files {
-            let r = paperbell::scheduler::ingest_file(&store, &topics, f).unwrap();
-            n += r.papers;
-            days.extend(r.days);
-        }
-        paperbell::compose::day_keywords::keep(&store, &topics, &days).unwrap();
-        let index = SearchIndex::open(&SearchIndex::dir_for(&data)).unwrap();
-        index.catch_up(&store).unwrap();
-        store.flush().unwrap();
-        n
-    };
+    let n = support::archive::archive_store(&data, &files);
     let _ = std::fs::remove_dir_all(dir.path().join("feeds"));
     let _ = std::fs::remove_file(dir.path().join("papers.jsonl"));
     println!(

@@ -30,11 +30,13 @@
 //! - Layers point down; services meet in [`compose`], never in each other's code.
 //! - No secret (bot token, API key) is ever written to a log, an error message or the store.
 
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod compose;
 pub mod config;
+pub mod control;
 pub mod delivery;
 pub mod digest;
 pub mod learn;

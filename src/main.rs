@@ -217,7 +217,28 @@ enum Cmd {
     Reindex,
     /// Delivery status from the store: per platform the messages planned, sent, retried,
     /// dropped and chats deactivated, the queue depth and the last delivery; the last fetch.
+    /// Asks the running service through its control socket (DATA/paperbell.sock) when one
+    /// runs, else reads the store itself.
     Status,
+    /// Write a backup of every durable record (papers and their enrichment, chats,
+    /// subscriptions, ratings, taste models, the delivery ledger and outbox, the LLM cache) as
+    /// of one instant, to --out FILE or a new file in [backup] dir (default: backups/ beside the
+    /// store). Beside a running service it asks the service (which goes on serving) through its
+    /// control socket; otherwise it opens the store itself. Prints the path, size and counts.
+    /// Exit 2: the file exists.
+    Backup {
+        /// The backup file to write (must not exist)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Restore a backup into a new store directory (--data DIR, else [store] path), which must
+    /// not exist or be empty; the search index is rebuilt. Exit 2: the directory holds
+    /// something, or the file is damaged, cut short, not a backup or from a newer paperbell
+    /// (nothing is created).
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -267,6 +288,11 @@ fn out(s: &str) {
 #[path = "main/service.rs"]
 mod service;
 use service::run;
+
+/// `status`, `backup` and `restore`: through the running service's control socket, or on the
+/// store itself when nothing runs.
+#[path = "main/control.rs"]
+mod control;
 
 macro_rules! outln {
     ($($arg:tt)*) => { out(&format!("{}\n", format_args!($($arg)*))) };
@@ -520,15 +546,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Status => {
-            let store = open_store(&config).map_err(|e| {
-                anyhow::anyhow!(
-                    "{e:#}\n(the store is locked while `paperbell run` uses it; its log prints the same figures each minute in which they changed)"
-                )
-            })?;
-            out(&delivery::status(&store)?);
-            Ok(ExitCode::SUCCESS)
-        }
+        Cmd::Status => control::status(&config),
+        Cmd::Backup { out: file } => control::backup(&config, file.as_deref()),
+        Cmd::Restore { file } => control::restore(&config, &file),
         Cmd::Rate { id, action, chat } => {
             let store = open_store(&config)?;
             let chat = cli::taste::chat_key(chat.as_deref()).map_err(|e| Exit(2, e.to_string()))?;

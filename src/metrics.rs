@@ -25,6 +25,9 @@ const LLM_TOKENS: &str = "paperbell_llm_tokens_total";
 const PAGES: &str = "paperbell_web_responses_total";
 const FIGURE_PAGES: &str = "paperbell_figure_pages_total";
 const FIGURE_BYTES: &str = "paperbell_figure_bytes_total";
+const BACKUPS: &str = "paperbell_backups_total";
+const BACKUP_LAST_OK: &str = "paperbell_backup_last_success_timestamp_seconds";
+const BACKUP_BYTES: &str = "paperbell_backup_last_size_bytes";
 
 /// A fetch ended: `ok`, or `failed`.
 pub fn fetch(ok: bool) {
@@ -57,6 +60,15 @@ pub fn figures(found: usize, none: usize, missing: usize, bytes: u64) {
     counter!(FIGURE_PAGES, "result" => "none").increment(none as u64);
     counter!(FIGURE_PAGES, "result" => "missing").increment(missing as u64);
     counter!(FIGURE_BYTES).increment(bytes);
+}
+
+/// A backup ended: on success, when (Unix seconds) and its size in bytes.
+pub fn backup(done: Option<(i64, u64)>) {
+    counter!(BACKUPS, "result" => if done.is_some() { "ok" } else { "failed" }).increment(1);
+    if let Some((at, bytes)) = done {
+        gauge!(BACKUP_LAST_OK).set(at as f64);
+        gauge!(BACKUP_BYTES).set(bytes as f64);
+    }
 }
 
 /// The web answered a request for a kind of page with a status.
@@ -125,6 +137,7 @@ fn zero() {
         let result = if ok { "ok" } else { "failed" };
         counter!(FETCHES, "result" => result).increment(0);
         counter!(LLM_REQUESTS, "result" => result).increment(0);
+        counter!(BACKUPS, "result" => result).increment(0);
     }
     papers_ingested(0, 0);
     counter!(LLM_TOKENS).increment(0);
@@ -137,6 +150,12 @@ fn describe() {
         "Papers stored by fetches: new, or updated to a new version"
     );
     describe_gauge!(PAPERS_STORED, "Papers in the store");
+    describe_counter!(BACKUPS, "Backups taken by result (ok, failed)");
+    describe_gauge!(
+        BACKUP_LAST_OK,
+        "When the last backup succeeded (Unix seconds; absent before the first)"
+    );
+    describe_gauge!(BACKUP_BYTES, "Size of the last successful backup in bytes");
     describe_counter!(
         DIGESTS,
         "Digest messages per platform: planned, sent, retried (a transient failure), dropped (gave up); as `paperbell status` counts them"

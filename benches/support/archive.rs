@@ -150,3 +150,24 @@ pub fn grown_archive(shared: &Path, out: &Path, n: usize) {
         }
     }
 }
+
+/// A store in `data` of every paper in `files` (one feed per day), stored as `paperbell fetch
+/// --from-file` stores days, with their topic days' keywords and the search index; the
+/// number of papers stored.
+pub fn archive_store(data: &Path, files: &[PathBuf]) -> usize {
+    let store = paperbell::store::Store::open(data).unwrap();
+    let topics = super::shipped_topics();
+    let mut n = 0;
+    let mut days = std::collections::BTreeSet::new();
+    for f in files {
+        let r = paperbell::scheduler::ingest_file(&store, &topics, f).unwrap();
+        n += r.papers;
+        days.extend(r.days);
+    }
+    paperbell::compose::day_keywords::keep(&store, &topics, &days).unwrap();
+    let index = paperbell::search::SearchIndex::open(&paperbell::search::SearchIndex::dir_for(data))
+        .unwrap();
+    index.catch_up(&store).unwrap();
+    store.flush().unwrap();
+    n
+}

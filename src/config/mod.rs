@@ -60,8 +60,44 @@ pub struct Config {
     pub http: HttpConfig,
     pub web: WebConfig,
     pub figures: FiguresConfig,
+    pub backup: BackupConfig,
     pub log: LogConfig,
     pub topics: Vec<TopicDef>,
+}
+
+/// Backups the service takes on its own (`paperbell backup` takes one at any time).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Where backups go [default: `backups` beside the store's directory].
+    pub dir: Option<PathBuf>,
+    /// Hours between two backups taken by the service; 0: none.
+    pub every_hours: f64,
+    /// Backups kept in `dir` (the oldest go first); 0 keeps all.
+    pub keep: usize,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            dir: None,
+            every_hours: 24.0,
+            keep: 7,
+        }
+    }
+}
+
+impl BackupConfig {
+    /// The directory backups go to for the store at `store`.
+    pub fn dir_for(&self, store: &std::path::Path) -> PathBuf {
+        self.dir.clone().unwrap_or_else(|| {
+            store
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."))
+                .join("backups")
+        })
+    }
 }
 
 /// Each paper's figure, from its arXiv HTML edition (`[arxiv] html_url`).
@@ -432,6 +468,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             web: WebConfig::default(),
             figures: FiguresConfig::default(),
+            backup: BackupConfig::default(),
             log: LogConfig::default(),
             topics: vec![],
         }

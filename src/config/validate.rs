@@ -166,6 +166,12 @@ impl Config {
                 "must be a positive number of hours".into(),
             ));
         }
+        if !(self.backup.every_hours.is_finite() && self.backup.every_hours >= 0.0) {
+            return Err(invalid(
+                "backup.every_hours".into(),
+                "must be a number of hours, 0 for no scheduled backups".into(),
+            ));
+        }
         let d = &self.discord;
         for (key, value) in [
             ("discord.application_id", &d.application_id),

@@ -8,6 +8,7 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
     // Before anything that takes time: a SIGTERM during start-up is a request to stop, not a
     // kill by the default handler (a test saw one land between connecting and waiting).
     install_signal_handlers();
+    let started = Utc::now();
     let store = Arc::new(open_store(&config)?);
     let topics = topic_set(&config)?;
     tracing::info!(store = %config.store.path.display(), topics = topics.topics.len(), "paperbell starting");
@@ -23,58 +24,20 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
     });
     let mut svc = Running {
         tasks: Vec::new(),
-        routes: axum::Router::new(),
+        late: paperbell::web::LateRoutes::default(),
         platforms: paperbell::web::Platforms::default(),
         senders: Vec::new(),
         shutdown: CancellationToken::new(),
         store: store.clone(),
     };
-    // The search index follows the store in the background, from start-up (a first start on
-    // a large store rebuilds it) and after each fetch; until then search answers from what it
-    // holds.
-    let search_wake = IndexWake::new();
-    let opened = config
-        .search
-        .enabled
-        .then(|| SearchIndex::open(&SearchIndex::dir_for(&config.store.path)));
-    let search = match opened {
-        None => {
-            tracing::info!("search is off ([search] enabled = false): /search scans the store");
-            None
-        }
-        Some(Ok(index)) => {
-            let index = Arc::new(index);
-            let follower = IndexFollower {
-                index: index.clone(),
-                store: store.clone(),
-                wake: search_wake.clone(),
-            };
-            let stop = svc.shutdown.clone();
-            svc.spawn("search index", async move {
-                follower.run(stop).await;
-                Ok(())
-            });
-            Some(index)
-        }
-        Some(Err(e)) => {
-            tracing::error!(error = %e, "the search index cannot be opened: /search scans the store instead");
-            None
-        }
-    };
-    // Taste models follow their chats' ratings: marked ones are retrained at start-up (a crash
-    // between a rating and its retrain) and after every rating.
-    let learn_wake = paperbell::learn::LearnWake::default();
-    {
-        let learner = paperbell::learn::Learner {
-            store: store.clone(),
-            wake: learn_wake.clone(),
-        };
-        let stop = svc.shutdown.clone();
-        svc.spawn("taste models", async move {
-            learner.run(stop).await;
-            Ok(())
-        });
-    }
+    let (search, search_wake) = svc.follow_search(&config);
+    // Health, metrics and the pages from the first second: the platforms' routes join the
+    // listener as each connects.
+    svc.serve_http(&config, &topics, search.clone(), exporter, started)
+        .await?;
+    svc.serve_control(&config)?;
+    svc.take_backups(&config);
+    let learn_wake = svc.follow_ratings();
     // One client for the fetch job and `/import`: arXiv's pace is kept across both.
     let arxiv = Arc::new(ArxivClient::new(&config.arxiv)?);
     let core = Arc::new(ChatCore {
@@ -87,28 +50,9 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
         arxiv: Some(arxiv.clone()),
         figures: config.figures.enabled,
     });
-    if let Some(token) = &config.telegram.token {
-        let Some(bot) = connect_telegram(&config, token.expose(), core.clone()).await? else {
-            store.flush()?;
-            return Ok(ExitCode::SUCCESS);
-        };
-        let routes = bot.webhook_router();
-        svc.add_platform(bot, routes, &config, |b, stop| async move {
-            Ok(b.run(stop).await?)
-        });
+    if !svc.connect_platforms(&config, &core).await? {
+        return svc.stop().await;
     }
-    if let Some(token) = &config.discord.token {
-        let Some(bot) = connect_discord(&config, token.expose(), core.clone()).await? else {
-            store.flush()?;
-            return Ok(ExitCode::SUCCESS);
-        };
-        let routes = bot.interactions_router();
-        svc.add_platform(bot, routes, &config, |b, stop| async move {
-            Ok(b.run(stop).await?)
-        });
-    }
-    svc.serve_http(&config, &topics, search.clone(), exporter)
-        .await?;
     let fetched = Arc::new(tokio::sync::Notify::new());
     let platforms = !svc.senders.is_empty();
     if platforms {
@@ -158,8 +102,8 @@ pub(super) async fn run(config: Config) -> Result<ExitCode> {
 /// The service's long-running tasks as they are started, and what the next ones need.
 struct Running {
     tasks: Vec<(&'static str, tokio::task::JoinHandle<Result<()>>)>,
-    /// Routes of the HTTP listener (webhooks, interactions).
-    routes: axum::Router,
+    /// The platforms' routes (webhooks, interactions), joining the listener as they connect.
+    late: paperbell::web::LateRoutes,
     /// The platforms' states, for `/healthz`.
     platforms: paperbell::web::Platforms,
     /// Each running platform's outbox sender, as planning hands it new items.
@@ -169,6 +113,132 @@ struct Running {
 }
 
 impl Running {
+    /// The search index, followed in the background from start-up (a first start on a large
+    /// store rebuilds it) and after each fetch; until then search answers from what it holds.
+    fn follow_search(&mut self, config: &Config) -> (Option<Arc<SearchIndex>>, IndexWake) {
+        let wake = IndexWake::new();
+        if !config.search.enabled {
+            tracing::info!("search is off ([search] enabled = false): /search scans the store");
+            return (None, wake);
+        }
+        match SearchIndex::open(&SearchIndex::dir_for(&config.store.path)) {
+            Ok(index) => {
+                let index = Arc::new(index);
+                let follower = IndexFollower {
+                    index: index.clone(),
+                    store: self.store.clone(),
+                    wake: wake.clone(),
+                };
+                let stop = self.shutdown.clone();
+                self.spawn("search index", async move {
+                    follower.run(stop).await;
+                    Ok(())
+                });
+                (Some(index), wake)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the search index cannot be opened: /search scans the store instead");
+                (None, wake)
+            }
+        }
+    }
+
+    /// Taste models follow their chats' ratings: marked ones are retrained at start-up (a
+    /// crash between a rating and its retrain) and after every rating.
+    fn follow_ratings(&mut self) -> paperbell::learn::LearnWake {
+        let wake = paperbell::learn::LearnWake::default();
+        let learner = paperbell::learn::Learner {
+            store: self.store.clone(),
+            wake: wake.clone(),
+        };
+        let stop = self.shutdown.clone();
+        self.spawn("taste models", async move {
+            learner.run(stop).await;
+            Ok(())
+        });
+        wake
+    }
+
+    /// The control socket in the data directory, where `paperbell status` and `paperbell
+    /// backup` reach the service. Without it (a path too long for a socket, say) the service
+    /// runs on, and says so.
+    fn serve_control(&mut self, config: &Config) -> Result<()> {
+        let path = paperbell::control::socket_path(&config.store.path);
+        match paperbell::control::server::ControlServer::bind(
+            &path,
+            self.store.clone(),
+            config.backup.dir_for(&config.store.path),
+            config.backup.keep,
+            Clock::System,
+        ) {
+            Ok(server) => {
+                tracing::info!(socket = %path.display(), "control socket up: `paperbell status` and `paperbell backup` ask this service");
+                let stop = self.shutdown.clone();
+                self.spawn("control socket", async move {
+                    server.run(stop).await;
+                    Ok(())
+                });
+            }
+            Err(e) => {
+                tracing::warn!(socket = %path.display(), error = %e, "no control socket: `paperbell status` and `paperbell backup` cannot reach this service");
+            }
+        }
+        Ok(())
+    }
+
+    /// Backups every `[backup] every_hours` (none when 0).
+    fn take_backups(&mut self, config: &Config) {
+        let b = &config.backup;
+        if b.every_hours <= 0.0 {
+            return;
+        }
+        let job = paperbell::backup::schedule::BackupJob {
+            store: self.store.clone(),
+            dir: b.dir_for(&config.store.path),
+            every: std::time::Duration::from_secs_f64(b.every_hours * 3600.0),
+            keep: b.keep,
+            clock: Clock::System,
+        };
+        tracing::info!(dir = %job.dir.display(), every_hours = b.every_hours, keep = b.keep, "scheduled backups on");
+        let stop = self.shutdown.clone();
+        self.spawn("backups", async move {
+            job.run(stop).await;
+            Ok(())
+        });
+    }
+
+    /// Connects each platform with a token, its state `connecting` meanwhile; `false` when a
+    /// stop was asked for before they all connected.
+    async fn connect_platforms(&mut self, config: &Config, core: &Arc<ChatCore>) -> Result<bool> {
+        if config.telegram.token.is_some() {
+            self.platforms
+                .set(Platform::Telegram, PlatformState::Connecting);
+        }
+        if config.discord.token.is_some() {
+            self.platforms
+                .set(Platform::Discord, PlatformState::Connecting);
+        }
+        if let Some(token) = &config.telegram.token {
+            let Some(bot) = connect_telegram(config, token.expose(), core.clone()).await? else {
+                return Ok(false);
+            };
+            let routes = bot.webhook_router();
+            self.add_platform(bot, routes, config, |b, stop| async move {
+                Ok(b.run(stop).await?)
+            });
+        }
+        if let Some(token) = &config.discord.token {
+            let Some(bot) = connect_discord(config, token.expose(), core.clone()).await? else {
+                return Ok(false);
+            };
+            let routes = bot.interactions_router();
+            self.add_platform(bot, routes, config, |b, stop| async move {
+                Ok(b.run(stop).await?)
+            });
+        }
+        Ok(true)
+    }
+
     /// The HTTP listener (`[http] listen`, unless `off`): the archive, `/healthz`, `/metrics`
     /// and the platforms' routes gathered so far.
     async fn serve_http(
@@ -177,6 +247,7 @@ impl Running {
         topics: &TopicSet,
         search: Option<Arc<SearchIndex>>,
         exporter: paperbell::metrics::Exporter,
+        started: chrono::DateTime<Utc>,
     ) -> Result<()> {
         let Some(listen) = config.http.address() else {
             return Ok(());
@@ -200,6 +271,8 @@ impl Running {
             exporter,
             clock: Clock::System,
             stale_after: chrono::Duration::seconds((config.http.stale_after_hours * 3600.0) as i64),
+            started,
+            search: search.clone(),
             nonce: rand::random(),
             made: Default::default(),
             figure_origin: reqwest::Url::parse(&config.arxiv.html_url)
@@ -212,7 +285,10 @@ impl Running {
         } else {
             tracing::info!(%addr, "HTTP listener up: /healthz and /metrics ([web] enabled = false)");
         }
-        let routes = std::mem::take(&mut self.routes).merge(paperbell::web::router(web));
+        let routes = paperbell::web::router(web).merge(self.late.router(&[
+            paperbell_telegram::bot::WEBHOOK_PATH,
+            paperbell_discord::INTERACTIONS_PATH,
+        ]));
         let stop = self.shutdown.clone();
         self.spawn("http", async move {
             axum::serve(listener, routes)
@@ -270,7 +346,7 @@ impl Running {
     {
         let platform = bot.platform();
         if let Some(r) = routes {
-            self.routes = std::mem::take(&mut self.routes).merge(r);
+            self.late.add(r);
         }
         let states = self.platforms.clone();
         states.set(platform, PlatformState::Running);

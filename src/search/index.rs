@@ -579,6 +579,16 @@ impl SearchIndex {
                 day: (day != i64::MIN).then(|| day_of(day)).flatten(),
             });
         }
+        // Equal scores on the same day come in the index's own order, which differs between
+        // two indexes of the same papers (segments are named at random): the id decides, so a
+        // restored store's index answers as the original's did.
+        hits.sort_by(|a, b| {
+            b.score
+                .partial_cmp(&a.score)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(b.day.cmp(&a.day))
+                .then(b.id.cmp(&a.id))
+        });
         Ok(hits)
     }
 

@@ -19,7 +19,7 @@ fn change_key(seq: u64) -> Vec<u8> {
 
 impl Store {
     /// The newest change number read from the store, for `open`.
-    pub(super) fn read_change_seq(db: &sled::Db) -> Result<u64> {
+    pub(super) fn read_change_seq(db: &super::db::Db) -> Result<u64> {
         Ok(db
             .get(key(b'm', &[CHANGE_SEQ.as_bytes()]))?
             .and_then(|v| String::from_utf8_lossy(&v).parse().ok())

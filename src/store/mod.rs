@@ -46,9 +46,11 @@
 //! `codec` encodes records and converts older ones. This file opens the store, keeps the
 //! in-memory generation and memos, and the meta values (`m`).
 
+mod backup;
 mod changes;
 mod chats;
 pub mod codec;
+mod db;
 mod delivery;
 mod embed;
 mod enrich;
@@ -67,6 +69,7 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDate;
 use paperbell_chat::ChatRef;
 
+pub use backup::{Snapshot, family};
 pub use chats::SubscriptionScan;
 use codec::{PaperRecordV1, day_from_key, day_key, decode, encode};
 pub use delivery::{NewItem, chat_ref};
@@ -94,12 +97,36 @@ pub enum StoreError {
     Schema(u8),
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    #[error(
+        "the store was last written by paperbell {store}, newer than this paperbell {PAPERBELL_VERSION}: run paperbell {store} or newer, or restore a backup made by this version (README: Upgrading and rolling back)"
+    )]
+    Newer { store: String },
+}
+
+/// This build's version, recorded in every store it writes (meta `paperbell_version`).
+pub const PAPERBELL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Meta name of the paperbell version that last opened the store for writing.
+const VERSION_META: &str = "paperbell_version";
+
+/// Whether version `a` is newer than `b` (`major.minor.patch`; a pre-release or build suffix
+/// is not compared).
+pub fn newer_version(a: &str, b: &str) -> bool {
+    let parts = |v: &str| -> Vec<u64> {
+        v.split(['-', '+'])
+            .next()
+            .unwrap_or("")
+            .split('.')
+            .map(|p| p.parse().unwrap_or(0))
+            .collect()
+    };
+    parts(a) > parts(b)
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
 
 pub struct Store {
-    db: sled::Db,
+    db: db::Db,
     /// Ingest reads a record and writes its successor: one writer at a time.
     write: Mutex<()>,
     /// Bumped by every write that can change what planning decides (papers, chats,
@@ -237,6 +264,25 @@ impl Store {
                 )?;
             }
         }
+        let id_base = match db.get(key(b'm', &[backup::ID_BASE.as_bytes()]))? {
+            Some(v) => String::from_utf8_lossy(&v).parse().map_err(|_| {
+                StoreError::Corrupt(format!("meta {} is not a number", backup::ID_BASE))
+            })?,
+            None => 0,
+        };
+        let version = key(b'm', &[VERSION_META.as_bytes()]);
+        match db.get(&version)? {
+            Some(v) if newer_version(&String::from_utf8_lossy(&v), PAPERBELL_VERSION) => {
+                return Err(StoreError::Newer {
+                    store: String::from_utf8_lossy(&v).into_owned(),
+                });
+            }
+            Some(v) if v.as_ref() == PAPERBELL_VERSION.as_bytes() => {}
+            _ => {
+                db.insert(version, PAPERBELL_VERSION.as_bytes())?;
+            }
+        }
+        let db = db::Db::new(db, id_base);
         let change_seq = AtomicU64::new(Store::read_change_seq(&db)?);
         let store = Store {
             db,
@@ -333,6 +379,14 @@ impl Store {
         self.db
             .insert(key(b'm', &[name.as_bytes()]), value.as_bytes())?;
         Ok(())
+    }
+
+    /// Whether the store takes writes now: writes a probe record, unless a backup holds
+    /// writes (`Ok(false)`: not a fault, and the probe does not wait for it).
+    pub fn probe_write(&self, now: chrono::DateTime<chrono::Utc>) -> Result<bool> {
+        Ok(self
+            .db
+            .try_insert(key(b'm', &[b"health_probe"]), now.to_rfc3339().as_bytes())?)
     }
 
     pub fn meta(&self, name: &str) -> Result<Option<String>> {

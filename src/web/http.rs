@@ -29,6 +29,10 @@ pub struct Web {
     pub exporter: Exporter,
     pub clock: Clock,
     pub stale_after: chrono::Duration,
+    /// When the service started (`/healthz` forgives no fetch until `stale_after` since).
+    pub started: chrono::DateTime<chrono::Utc>,
+    /// The search index, for `/healthz` (the pages search through `site`).
+    pub search: Option<Arc<crate::search::SearchIndex>>,
     /// Differs per process: the store's change counter starts again at each start.
     pub nonce: u64,
     /// Pages made, by ETag (which changes with anything they show).
@@ -111,7 +115,14 @@ pub fn router(web: Arc<Web>) -> Router {
 async fn healthz(State(web): State<Arc<Web>>) -> Response {
     let w = web.clone();
     let (ok, body) = match tokio::task::spawn_blocking(move || {
-        health::report(&w.store, &w.platforms, w.clock.now(), w.stale_after)
+        let seen = health::Seen {
+            platforms: &w.platforms,
+            search: w.search.as_deref(),
+            now: w.clock.now(),
+            started: w.started,
+            stale_after: w.stale_after,
+        };
+        health::report(&w.store, &seen)
     })
     .await
     {

@@ -11,6 +11,7 @@ pub mod export;
 pub mod feed;
 pub mod health;
 pub mod http;
+pub mod late;
 pub mod links;
 pub mod pages;
 pub mod site;
@@ -18,6 +19,7 @@ pub mod templates;
 
 pub use health::{PlatformState, Platforms};
 pub use http::{Web, router};
+pub use late::LateRoutes;
 pub use pages::Archive;
 pub use site::Site;
 

@@ -68,6 +68,9 @@ async fn serve(store: Arc<Store>, now: DateTime<Utc>, pages: bool) -> Served {
         exporter: crate::metrics::Exporter::install(),
         clock: Clock::simulated(now),
         stale_after: chrono::Duration::hours(80),
+        // Long enough ago that a missing fetch is a fault.
+        started: now - chrono::Duration::days(30),
+        search: None,
         nonce: 7,
         made: Default::default(),
         figure_origin: Some("https://arxiv.org".into()),

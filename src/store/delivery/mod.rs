@@ -137,7 +137,7 @@ trait Record: Default + Serialize + DeserializeOwned {
     const WHAT: &'static str;
 
     /// The record under `k`, or an empty one.
-    fn read(db: &sled::Db, k: &[u8]) -> Result<Self> {
+    fn read(db: &crate::store::db::Db, k: &[u8]) -> Result<Self> {
         decode_or_default(db.get(k)?)
     }
 
@@ -182,7 +182,7 @@ impl<T: Record> Records<T> {
         }
     }
 
-    fn get(&mut self, db: &sled::Db, k: Vec<u8>) -> Result<&mut T> {
+    fn get(&mut self, db: &crate::store::db::Db, k: Vec<u8>) -> Result<&mut T> {
         use std::collections::btree_map::Entry;
         match self.map.entry(k) {
             Entry::Occupied(e) => Ok(e.into_mut()),

@@ -18,7 +18,10 @@ use support::archive::{archive_store, feeds, grown_archive, shared_data};
 fn paperbell(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_paperbell"));
     c.arg("--config")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/config/paperbell.toml"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/paperbell.toml"
+        ))
         .arg("--data")
         .arg(data);
     c
@@ -51,7 +54,10 @@ fn main() {
     let grow: Option<usize> = support::arg("--papers").and_then(|d| d.parse().ok());
     let shared = shared_data().join("arxiv-papers.jsonl.gz");
     if !shared.exists() {
-        println!("backup: {} is not here; nothing to measure", shared.display());
+        println!(
+            "backup: {} is not here; nothing to measure",
+            shared.display()
+        );
         return;
     }
     let dir = tempfile::tempdir_in(std::env::var("BENCH_TMP").unwrap_or("/tmp".into())).unwrap();

@@ -351,8 +351,11 @@ fn init_logging(config: Option<&Config>) {
 }
 
 fn open_store(config: &Config) -> Result<Store> {
-    Store::open_with_cache(&config.store.path, config.store.cache_mb)
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    Store::open_with_cache(&config.store.path, config.store.cache_mb).map_err(|e| match e {
+        // Not this binary's store to write: exit 2, as for any refused input.
+        e @ paperbell::store::StoreError::Newer { .. } => Exit(2, e.to_string()).into(),
+        e => anyhow::anyhow!("{e}"),
+    })
 }
 
 /// Re-matches the configured topics once after an upgrade changed what queries mean, and logs

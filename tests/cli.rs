@@ -748,3 +748,210 @@ async fn rate_import_and_for_you_from_the_terminal() {
     let out = paperbell(args("for-you --chat irc:5")).await.unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `paperbell` on `data` with the shipped config.
+fn on(data: &Path) -> Command {
+    let mut c = bin();
+    c.arg("--config").arg(config()).arg("--data").arg(data);
+    c
+}
+
+/// `backup` and `restore` from the command line: the restored store prints what the original
+/// prints; a backup never overwrites a file; restore refuses a directory that holds anything,
+/// and a damaged, cut, foreign or newer file, creating nothing; an older binary refuses a
+/// store a newer one wrote.
+#[test]
+fn backup_and_restore_from_the_command_line_and_what_they_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest_fixtures(&data);
+    let out = run(on(&data).args(["rate", "2304.02643", "up"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = dir.path().join("one.pbbackup");
+    let out = run(on(&data).arg("backup").arg("--out").arg(&file));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains(&file.display().to_string()) && said.contains("6 papers"),
+        "{said}"
+    );
+    let again = run(on(&data).arg("backup").arg("--out").arg(&file));
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        text(&again.stderr).contains("already exists"),
+        "{}",
+        text(&again.stderr)
+    );
+    // Without --out: a new file in backups/ beside the store.
+    let out = run(on(&data).arg("backup"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let made: Vec<_> = std::fs::read_dir(dir.path().join("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        made.len() == 1 && made[0].ends_with(".pbbackup"),
+        "{made:?}"
+    );
+    let restored = dir.path().join("restored");
+    let out = run(on(&restored).arg("restore").arg(&file));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("search index rebuilt (6 papers)"),
+        "{}",
+        text(&out.stdout)
+    );
+    for args in [
+        &["recent", "cs.CV", "--json"][..],
+        &["search", "segment*"][..],
+        &["for-you", "--day", "2024-11-19", "--json"][..],
+    ] {
+        let (a, b) = (run(on(&data).args(args)), run(on(&restored).args(args)));
+        assert!(
+            a.status.success() && !a.stdout.is_empty(),
+            "{}",
+            text(&a.stderr)
+        );
+        assert_eq!(text(&a.stdout), text(&b.stdout), "{args:?}");
+    }
+    // Refusals: exit 2, nothing created or touched.
+    let refused = |file: &Path, into: &Path, says: &str| {
+        let existed = into.exists();
+        let out = run(on(into).arg("restore").arg(file));
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
+        assert_eq!(into.exists(), existed, "{}", into.display());
+    };
+    refused(&file, &restored, "not an empty directory");
+    let bytes = std::fs::read(&file).unwrap();
+    let variant = |name: &str, b: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, b).unwrap();
+        p
+    };
+    let mut damaged = bytes.clone();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 1;
+    refused(
+        &variant("damaged", &damaged),
+        &dir.path().join("d1"),
+        "damaged at byte",
+    );
+    refused(
+        &variant("cut", &bytes[..bytes.len() - 10]),
+        &dir.path().join("d2"),
+        "cut short",
+    );
+    refused(
+        &fixture_path("rss.xml"),
+        &dir.path().join("d3"),
+        "not a paperbell backup",
+    );
+    let missing = dir.path().join("no-such.pbbackup");
+    let out = run(on(&dir.path().join("d4")).arg("restore").arg(&missing));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(!dir.path().join("d4").exists());
+    // An empty directory is a place to restore to.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let out = run(on(&empty).arg("restore").arg(&file));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A store written by a newer paperbell is refused by this one, and says how to go on.
+    {
+        let store = paperbell::store::Store::open(&empty).unwrap();
+        store.set_meta("paperbell_version", "99.0.0").unwrap();
+        store.flush().unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let out = run(on(&empty).args(["recent", "cs.CV"]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("paperbell 99.0.0, newer than this paperbell"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Beside a running service, `status` and `backup` ask it through its control socket (the
+/// store is locked); `/healthz` answers from the first second, while Telegram is still being
+/// connected; and the socket is mode 0600 and gone after the service stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_and_backup_reach_the_running_service_and_health_answers_while_connecting() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest_fixtures(&data);
+    let log = dir.path().join("run.log");
+    let mut child = common::service(&data, &log)
+        // Nothing answers here: Telegram stays "connecting".
+        .env("PAPERBELL_TELEGRAM_TOKEN", "123:abc")
+        .env("PAPERBELL_TELEGRAM_API_URL", "http://127.0.0.1:9")
+        .env("PAPERBELL_HTTP_LISTEN", "127.0.0.1:0")
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let base = loop {
+        let logs = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(at) = logs.find("the archive at http://") {
+            let url = &logs[at + "the archive at ".len()..];
+            let end = "http://".len() + url["http://".len()..].find('/').unwrap();
+            if logs.contains("control socket up") {
+                break url[..end].to_string();
+            }
+        }
+        assert!(Instant::now() < deadline, "no listener: {logs}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let r = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let health: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    // The webhook's path answers 503 until Telegram has connected.
+    let hook = reqwest::Client::new()
+        .post(format!("{base}/telegram/webhook"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hook.status().as_u16(), 503);
+    assert_eq!(
+        health["platforms"]["telegram"]["state"], "connecting",
+        "{health}"
+    );
+    assert_eq!(health["status"], "ok", "{health}");
+    let socket = data.join("paperbell.sock");
+    let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let out = run(on(&data).arg("status"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("telegram"),
+        "{}",
+        text(&out.stdout)
+    );
+    let file = dir.path().join("live.pbbackup");
+    let out = run(on(&data).arg("backup").arg("--out").arg(&file));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("6 papers"),
+        "{}",
+        text(&out.stdout)
+    );
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logs.contains("backup written"),
+        "the service wrote it: {logs}"
+    );
+    let restored = dir.path().join("restored");
+    let out = run(on(&restored).arg("restore").arg(&file));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let status = common::sigterm_and_wait(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "{status:?}");
+    assert!(!socket.exists(), "the socket is removed at stop");
+    let (a, b) = (
+        run(on(&data).args(["recent", "cs.CV"])),
+        run(on(&restored).args(["recent", "cs.CV"])),
+    );
+    assert_eq!(text(&a.stdout), text(&b.stdout));
+    // Nothing runs now: status opens the store itself.
+    let out = run(on(&data).arg("status"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

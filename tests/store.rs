@@ -701,8 +701,8 @@ fn a_restored_backup_holds_every_record_and_answers_as_the_original() {
 /// `store_of_every_kind`) restores in every later version, with every kind of record read.
 #[test]
 fn the_first_backup_format_still_restores() {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/backup-v1.pbbackup");
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/backup-v1.pbbackup");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let restored = paperbell::backup::restore(&fixture, &data, 8).unwrap();
@@ -719,18 +719,47 @@ fn the_first_backup_format_still_restores() {
     let rated = store.chat_ratings("telegram:11").unwrap();
     assert_eq!(rated.len(), 12);
     assert_eq!(rated.iter().map(|(_, t)| t.down).sum::<u32>(), 4);
-    assert!(store.taste("telegram:11").unwrap().is_some_and(|t| t.is_trained()));
-    let paper = &store.recent_by_category("cs.CV", 12).unwrap()[0].paper.id.to_string();
+    assert!(
+        store
+            .taste("telegram:11")
+            .unwrap()
+            .is_some_and(|t| t.is_trained())
+    );
+    let paper = &store.recent_by_category("cs.CV", 12).unwrap()[0]
+        .paper
+        .id
+        .to_string();
     assert_eq!(store.hf(paper).unwrap().unwrap().upvotes, Some(12));
-    assert_eq!(store.summary(paper, 1, "en", Some("m")).unwrap().unwrap().tldr, "A short summary.");
+    assert_eq!(
+        store
+            .summary(paper, 1, "en", Some("m"))
+            .unwrap()
+            .unwrap()
+            .tldr,
+        "A short summary."
+    );
     let day = NaiveDate::from_ymd_opt(2024, 11, 19).unwrap();
-    assert_eq!(store.day_keywords("nerf", day).unwrap().unwrap().1, ["voxels"]);
+    assert_eq!(
+        store.day_keywords("nerf", day).unwrap().unwrap().1,
+        ["voxels"]
+    );
     let papers = store.recent_by_category("cs.CV", 12).unwrap();
-    let embedded = store.embeddings().unwrap().unwrap().get(&papers[1].paper.id.to_string());
+    let embedded = store
+        .embeddings()
+        .unwrap()
+        .unwrap()
+        .get(&papers[1].paper.id.to_string());
     let embedded = embedded.unwrap().unwrap();
     assert!((embedded[1] + 0.5).abs() < 0.01, "{embedded:?}");
     // It answers: search through the rebuilt index, planning goes on from its ledger.
-    let index = paperbell::search::SearchIndex::open(&paperbell::search::SearchIndex::dir_for(&data)).unwrap();
+    let index =
+        paperbell::search::SearchIndex::open(&paperbell::search::SearchIndex::dir_for(&data))
+            .unwrap();
     let q = paperbell::search::parse("cat:cs.CV").unwrap();
-    assert!(!index.search(&q, paperbell::search::Sort::Newest, 0, 5).unwrap().is_empty());
+    assert!(
+        !index
+            .search(&q, paperbell::search::Sort::Newest, 0, 5)
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -165,8 +165,9 @@ pub fn archive_store(data: &Path, files: &[PathBuf]) -> usize {
         days.extend(r.days);
     }
     paperbell::compose::day_keywords::keep(&store, &topics, &days).unwrap();
-    let index = paperbell::search::SearchIndex::open(&paperbell::search::SearchIndex::dir_for(data))
-        .unwrap();
+    let index =
+        paperbell::search::SearchIndex::open(&paperbell::search::SearchIndex::dir_for(data))
+            .unwrap();
     index.catch_up(&store).unwrap();
     store.flush().unwrap();
     n

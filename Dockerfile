@@ -10,17 +10,18 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin paperbell \
-    && mkdir -p /app/config /data \
-    && chown paperbell /data
+    && mkdir -p /app/config /data /backups \
+    && chown paperbell /data /backups
 COPY --from=build /src/target/release/paperbell /usr/local/bin/paperbell
 COPY config/paperbell.toml /app/config/paperbell.toml
 WORKDIR /app
 USER paperbell
 ENV PAPERBELL_DATA=/data
+ENV PAPERBELL_BACKUP_DIR=/backups
 # The archive, /healthz and /metrics, reachable from outside the container.
 ENV PAPERBELL_HTTP_LISTEN=0.0.0.0:8080
 EXPOSE 8080
-VOLUME ["/data"]
+VOLUME ["/data", "/backups"]
 # Secrets come from the environment at run time, e.g.
 #   docker run -e PAPERBELL_TELEGRAM_TOKEN=... -v paperbell-data:/data paperbell
 ENTRYPOINT ["paperbell"]

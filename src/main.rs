@@ -283,6 +283,10 @@ fn out(s: &str) {
     }
 }
 
+macro_rules! outln {
+    ($($arg:tt)*) => { out(&format!("{}\n", format_args!($($arg)*))) };
+}
+
 /// `paperbell run`: the service's wiring (chat platforms, the HTTP listener, planning, the
 /// fetch job) and its clean stop.
 #[path = "main/service.rs"]
@@ -294,9 +298,17 @@ use service::run;
 #[path = "main/control.rs"]
 mod control;
 
-macro_rules! outln {
-    ($($arg:tt)*) => { out(&format!("{}\n", format_args!($($arg)*))) };
-}
+/// `fetch`, `parse` and `paper`.
+#[path = "main/fetching.rs"]
+mod fetching;
+
+/// `recent`, `search`, `similar`, `export` and `reindex`.
+#[path = "main/papers.rs"]
+mod papers;
+
+/// `rate`, `import` and `for-you`.
+#[path = "main/taste.rs"]
+mod taste;
 
 /// An error whose exit code is not 1.
 #[derive(Debug)]
@@ -353,7 +365,8 @@ fn init_logging(config: Option<&Config>) {
 fn open_store(config: &Config) -> Result<Store> {
     Store::open_with_cache(&config.store.path, config.store.cache_mb).map_err(|e| match e {
         // Not this binary's store to write: exit 2, as for any refused input.
-        e @ paperbell::store::StoreError::Newer { .. } => Exit(2, e.to_string()).into(),
+        e @ (paperbell::store::StoreError::Newer { .. }
+        | paperbell::store::StoreError::UnfinishedRestore(_)) => Exit(2, e.to_string()).into(),
         e => anyhow::anyhow!("{e}"),
     })
 }
@@ -400,7 +413,7 @@ fn limit_malloc_arenas() {
 fn real_main(cli: Cli) -> Result<ExitCode> {
     if let Cmd::Parse { files } = &cli.command {
         init_logging(None);
-        return Ok(parse_files(files));
+        return Ok(fetching::parse_files(files));
     }
     let config = load_config(&cli)?;
     init_logging(Some(&config));
@@ -431,360 +444,33 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             files,
             source,
             days,
-        } => rt.block_on(fetch(&config, &topics, &files, source, days)),
-        Cmd::Recent { topic, n, json } => {
-            let store = open_store(&config)?;
-            let set = topic_set(&config)?;
-            let t = set.resolve(&topic).map_err(|e| Exit(2, e.0))?;
-            let configured = set.topics.iter().any(|c| c.id == t.id);
-            let papers = store.recent(&t, configured, n.clamp(1, 10_000), 200_000)?;
-            if json {
-                let v = papers
-                    .iter()
-                    .map(|sp| cli::export::paper_json(&store, sp))
-                    .collect::<Result<Vec<_>, _>>()?;
-                outln!("{}", serde_json::to_string_pretty(&v)?);
-            } else if papers.is_empty() {
-                eprintln!(
-                    "No stored papers for {} yet. Run `paperbell fetch` first.",
-                    t.name
-                );
-            } else {
-                out(&digest::render_list(&papers));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        } => rt.block_on(fetching::fetch(&config, &topics, &files, source, days)),
+        Cmd::Recent { topic, n, json } => papers::recent(&config, &topic, n, json),
         Cmd::Search {
             query,
             n,
             sort,
             json,
-        } => {
-            let store = open_store(&config)?;
-            let index = search_index(&store, &config)?;
-            let sort = match sort {
-                SortArg::Relevance => paperbell::search::Sort::Relevance,
-                SortArg::Newest => paperbell::search::Sort::Newest,
-            };
-            let (query, found) =
-                cli::search::search(&store, &index, &query.join(" "), n.clamp(1, 10_000), sort)
-                    .map_err(search_exit)?;
-            print_found(&store, &found, Some(&query), json)?;
-            Ok(ExitCode::SUCCESS)
+        } => papers::search(&config, &query, n, sort, json),
+        Cmd::Similar { id, n, json } => papers::similar(&config, &id, n, json),
+        Cmd::Paper { id, lang, json } => {
+            rt.block_on(fetching::paper(&config, &id, lang.as_deref(), json))
         }
-        Cmd::Similar { id, n, json } => {
-            let store = open_store(&config)?;
-            let index = search_index(&store, &config)?;
-            let found = cli::search::similar(&store, &index, &id, n.clamp(1, 10_000))
-                .map_err(search_exit)?;
-            print_found(&store, &found, None, json)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Paper { id, lang, json } => rt.block_on(paper(&config, &id, lang.as_deref(), json)),
         Cmd::Export {
             format,
             topics,
             days,
             out: dir,
-        } => {
-            let store = open_store(&config)?;
-            let set = topic_set(&config)?;
-            let selected = select_topics(&set, &topics)?;
-            let format = match (format, dir) {
-                (ExportFormat::Html, Some(dir)) => {
-                    let site = paperbell::web::Site::new(paperbell::web::Archive {
-                        store: Arc::new(store),
-                        topics: Arc::new(TopicSet { topics: selected }),
-                        search: None,
-                    });
-                    let done = paperbell::web::export::export_site(&site, &dir, days)?;
-                    outln!(
-                        "wrote {} topic and home pages, {} paper pages ({} files) to {}",
-                        done.pages,
-                        done.papers,
-                        done.files,
-                        dir.display()
-                    );
-                    return Ok(ExitCode::SUCCESS);
-                }
-                (ExportFormat::Html, None) => {
-                    return Err(Exit(2, "--format html writes files: give --out DIR".into()).into());
-                }
-                (_, Some(_)) => {
-                    return Err(Exit(
-                        2,
-                        "--out is for --format html; markdown and json go to stdout".into(),
-                    )
-                    .into());
-                }
-                (ExportFormat::Markdown, None) => cli::export::Format::Markdown,
-                (ExportFormat::Json, None) => cli::export::Format::Json,
-            };
-            let today = Utc::now().date_naive();
-            out(&cli::export::export(
-                &store, &selected, days, today, format,
-            )?);
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Reindex => {
-            let store = open_store(&config)?;
-            let topics = topic_set(&config)?;
-            rematch_topics(&store, &topics)?;
-            let stats = store.reindex(&topics)?;
-            store.flush()?;
-            let mut hits: Vec<String> = stats
-                .topic_hits
-                .iter()
-                .map(|(t, n)| format!("{t} +{n}"))
-                .collect();
-            hits.sort();
-            outln!(
-                "reindexed {} paper(s); newly indexed: {}",
-                stats.unchanged,
-                if hits.is_empty() {
-                    "none".to_string()
-                } else {
-                    hits.join(", ")
-                }
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        } => papers::export(&config, format, &topics, days, dir),
+        Cmd::Reindex => papers::reindex(&config),
         Cmd::Status => control::status(&config),
         Cmd::Backup { out: file } => control::backup(&config, file.as_deref()),
         Cmd::Restore { file } => control::restore(&config, &file),
-        Cmd::Rate { id, action, chat } => {
-            let store = open_store(&config)?;
-            let chat = cli::taste::chat_key(chat.as_deref()).map_err(|e| Exit(2, e.to_string()))?;
-            let change = match action {
-                RateAction::Up => RatingChange::Up,
-                RateAction::Down => RatingChange::Down,
-                RateAction::Save => RatingChange::Save,
-                RateAction::Clear => RatingChange::Clear,
-            };
-            let said = cli::taste::rate(&store, &chat, &id, change, Utc::now().timestamp())
-                .map_err(|e| match e {
-                    cli::taste::TasteCommandError::NotAnId(_) => Exit(2, e.to_string()).into(),
-                    e => anyhow::Error::from(e),
-                })?;
-            out(&said);
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Import { file, chat } => rt.block_on(import(&config, &file, chat.as_deref())),
+        Cmd::Rate { id, action, chat } => taste::rate(&config, &id, action, chat.as_deref()),
+        Cmd::Import { file, chat } => rt.block_on(taste::import(&config, &file, chat.as_deref())),
         Cmd::ForYou { chat, day, n, json } => {
-            let store = open_store(&config)?;
-            let set = topic_set(&config)?;
-            let chat = cli::taste::chat_key(chat.as_deref()).map_err(|e| Exit(2, e.to_string()))?;
-            let Some(day) = day.map_or_else(|| store.latest_day(), |d| Ok(Some(d)))? else {
-                eprintln!("No stored papers yet. Run `paperbell fetch` first.");
-                return Ok(ExitCode::SUCCESS);
-            };
-            let cats = compose::for_you::chat_categories(&store, &set, &chat)?;
-            let taste = store.taste(&chat)?;
-            let list =
-                compose::for_you::for_you(&store, taste.as_ref(), day, &cats, n.clamp(1, 10_000))?;
-            if json {
-                outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&cli::taste::for_you_json(&store, &list)?)?
-                );
-            } else if list.is_empty() {
-                eprintln!("No paper announced on {day} in the chat's categories.");
-            } else {
-                out(&cli::taste::for_you_text(&store, &list)?);
-            }
-            Ok(ExitCode::SUCCESS)
+            taste::for_you(&config, chat.as_deref(), day, n, json)
         }
         Cmd::Run => rt.block_on(run(config)),
     }
-}
-
-/// `paperbell import`: a library into a chat's taste, papers fetched from arXiv as needed.
-async fn import(config: &Config, file: &std::path::Path, chat: Option<&str>) -> Result<ExitCode> {
-    let chat = cli::taste::chat_key(chat).map_err(|e| Exit(2, e.to_string()))?;
-    let size = std::fs::metadata(file)
-        .with_context(|| format!("cannot read {}", file.display()))?
-        .len();
-    if size > paperbell::sources::library::MAX_BYTES as u64 {
-        return Err(Exit(
-            2,
-            format!(
-                "{}: {}",
-                file.display(),
-                paperbell::sources::library::LibraryError::TooLarge(size as usize)
-            ),
-        )
-        .into());
-    }
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let store = open_store(config)?;
-    let topics = topic_set(config)?;
-    let client = ArxivClient::new(&config.arxiv).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let done = paperbell::learn::import::import(
-        &store,
-        &topics,
-        Some(&client),
-        &chat,
-        &bytes,
-        Utc::now().timestamp(),
-        paperbell::learn::import::MAX_TITLE_LOOKUPS,
-    )
-    .await
-    .map_err(|e| match e {
-        paperbell::learn::import::ImportError::Library(e) => {
-            Exit(2, format!("{}: {e}; nothing was imported", file.display())).into()
-        }
-        e => anyhow::Error::from(e),
-    })?;
-    let learnt = paperbell::learn::retrain(&store, &chat)?;
-    store.flush()?;
-    out(&cli::taste::import_report(&done));
-    if let Some(l) = learnt {
-        outln!(
-            "model of chat {chat}: learnt from {} liked and {} disliked paper(s)",
-            l.liked,
-            l.disliked
-        );
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The store's search index for a command-line search, caught up first.
-fn search_index(store: &Store, config: &Config) -> Result<SearchIndex> {
-    let (index, caught) = cli::search::open_index(store, &config.store.path)?;
-    if let Some(n) = caught.rebuilt {
-        tracing::info!(papers = n, "search index rebuilt from the store");
-    }
-    Ok(index)
-}
-
-/// A search's error with its exit code: 2 for a query or id that does not parse, 4 for a
-/// paper that is not stored.
-fn search_exit(e: cli::search::SearchCommandError) -> anyhow::Error {
-    use cli::search::SearchCommandError as E;
-    match e {
-        E::Query(_) | E::NotAnId(_) => Exit(2, e.to_string()).into(),
-        E::NotStored(_) => Exit(4, e.to_string()).into(),
-        e => e.into(),
-    }
-}
-
-/// Search results as text (as `recent` prints papers) or JSON.
-/// Search or similar results; a search's snippets mark the matched words in bold on a
-/// terminal, between `**` otherwise.
-fn print_found(
-    store: &Store,
-    found: &[(paperbell::model::paper::StoredPaper, paperbell::search::Hit)],
-    query: Option<&paperbell::search::Expr>,
-    json: bool,
-) -> Result<()> {
-    use std::io::IsTerminal;
-    if json {
-        let v = cli::search::json(store, found, query)?;
-        outln!("{}", serde_json::to_string_pretty(&v)?);
-    } else if found.is_empty() {
-        eprintln!("No stored paper matches.");
-    } else {
-        let mark = if std::io::stdout().is_terminal() {
-            ("\x1b[1m", "\x1b[0m")
-        } else {
-            ("**", "**")
-        };
-        out(&cli::search::text(found, query, mark));
-    }
-    Ok(())
-}
-
-fn select_topics(set: &TopicSet, names: &[String]) -> Result<Vec<Topic>> {
-    if names.is_empty() {
-        return Ok(set.topics.clone());
-    }
-    names
-        .iter()
-        .map(|n| {
-            set.resolve(n)
-                .map_err(|e| Exit(2, format!("--topic {n}: {}", e.0)).into())
-        })
-        .collect()
-}
-
-/// `paperbell parse`: prints what parsed; exit 2 beats exit 3 beats 0.
-fn parse_files(files: &[PathBuf]) -> ExitCode {
-    let docs = files
-        .iter()
-        .map(|f| (f.display().to_string(), std::fs::read(f)))
-        .collect();
-    let parsed = cli::parse::parse_documents(docs);
-    for m in &parsed.messages {
-        eprintln!("{m}");
-    }
-    match serde_json::to_string_pretty(&parsed.papers) {
-        Ok(s) => outln!("{s}"),
-        Err(e) => {
-            eprintln!("cannot print JSON: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
-    ExitCode::from(parsed.exit_code)
-}
-
-async fn fetch(
-    config: &Config,
-    topics: &[String],
-    files: &[PathBuf],
-    source: SourceArg,
-    days: u32,
-) -> Result<ExitCode> {
-    let store = Arc::new(open_store(config)?);
-    let set = topic_set(config)?;
-    // Local files only: no network at all, enrichment included.
-    let online = (files.is_empty() || !topics.is_empty()).then(|| {
-        let source = match source {
-            SourceArg::Feed => Source::Feed,
-            SourceArg::Api => Source::Api { days },
-        };
-        select_topics(&set, topics).map(|t| (t, source))
-    });
-    let mut say = |s: cli::fetch::Said| match s {
-        cli::fetch::Said::Out(line) => outln!("{line}"),
-        cli::fetch::Said::Warning(w) => eprintln!("warning: {w}"),
-        cli::fetch::Said::Error(e) => eprintln!("error: {e}"),
-    };
-    let failed = cli::fetch::fetch(
-        config,
-        store,
-        &set,
-        files,
-        online.transpose()?,
-        Clock::System,
-        &mut say,
-    )
-    .await?;
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-async fn paper(config: &Config, id: &str, lang: Option<&str>, json: bool) -> Result<ExitCode> {
-    let store = open_store(config)?;
-    let topics = topic_set(config)?;
-    let shown = match cli::paper::show(config, &store, &topics, id, lang, Clock::System).await {
-        Ok(s) => s,
-        Err(e @ (PaperError::NotAnId(_) | PaperError::Lang(_))) => {
-            return Err(Exit(2, e.to_string()).into());
-        }
-        Err(e @ PaperError::NotOnArxiv(_)) => return Err(Exit(4, e.to_string()).into()),
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(w) = &shown.warning {
-        eprintln!("warning: {w}");
-    }
-    if json {
-        let v = digest::stored_json(&shown.paper, &shown.view);
-        outln!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        out(&digest::render_paper(&shown.paper, &shown.view));
-    }
-    Ok(ExitCode::SUCCESS)
 }

@@ -856,6 +856,17 @@ fn backup_and_restore_from_the_command_line_and_what_they_refuse() {
     std::fs::create_dir(&empty).unwrap();
     let out = run(on(&empty).arg("restore").arg(&file));
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // A restore killed mid-way leaves its marker: that store is not opened.
+    let marker = empty.join("RESTORE-UNFINISHED");
+    std::fs::write(&marker, b"").unwrap();
+    let out = run(on(&empty).args(["recent", "cs.CV"]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("unfinished restore"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_file(&marker).unwrap();
     // A store written by a newer paperbell is refused by this one, and says how to go on.
     {
         let store = paperbell::store::Store::open(&empty).unwrap();

@@ -279,10 +279,12 @@ fn open_reader(file: &Path) -> Result<Reader<BufReader<File>>, BackupError> {
 }
 
 /// Restores `file` into `data`, which must not exist or be empty; the search index is
-/// rebuilt. Built beside `data` under a temporary name and renamed into place at the end: a
-/// failure leaves nothing at `data`.
+/// rebuilt. The file is read whole and checked before anything is created. While the store is
+/// written, a marker file in it (`store::RESTORING`) keeps it from being opened; a failure
+/// leaves `data` as it was (gone, or empty).
 pub fn restore(file: &Path, data: &Path, cache_mb: u64) -> Result<Restored, BackupError> {
-    if data.exists() {
+    let existed = data.exists();
+    if existed {
         let empty = data.is_dir()
             && fs::read_dir(data)
                 .map_err(io("cannot read", data))?
@@ -296,26 +298,20 @@ pub fn restore(file: &Path, data: &Path, cache_mb: u64) -> Result<Restored, Back
         }
     }
     let (header, trailer) = check(file)?;
-    let parent = match data.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = data
-        .file_name()
-        .ok_or_else(|| BackupError::Refused(format!("{} names no directory", data.display())))?;
-    fs::create_dir_all(&parent).map_err(io("cannot create", &parent))?;
-    let building = parent.join(format!(
-        ".{}.restoring-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let done = build(file, &building, &trailer, cache_mb).and_then(|indexed| {
-        fs::rename(&building, data).map_err(io("cannot move the restored store to", data))?;
-        File::open(&parent)
-            .and_then(|d| d.sync_all())
-            .map_err(io("cannot sync", &parent))?;
-        Ok(indexed)
-    });
+    // In place rather than renamed into place: a data directory is often a mount point (a
+    // Docker volume), which cannot be renamed onto.
+    let marker = data.join(store::RESTORING);
+    let done = fs::create_dir_all(data)
+        .and_then(|()| File::create(&marker)?.sync_all())
+        .map_err(io("cannot create", &marker))
+        .and_then(|()| build(file, data, &trailer, cache_mb))
+        .and_then(|indexed| {
+            fs::remove_file(&marker).map_err(io("cannot remove", &marker))?;
+            File::open(data)
+                .and_then(|d| d.sync_all())
+                .map_err(io("cannot sync", data))?;
+            Ok(indexed)
+        });
     match done {
         Ok(indexed) => Ok(Restored {
             data: data.to_path_buf(),
@@ -324,7 +320,20 @@ pub fn restore(file: &Path, data: &Path, cache_mb: u64) -> Result<Restored, Back
             indexed,
         }),
         Err(e) => {
-            let _ = fs::remove_dir_all(&building);
+            if existed {
+                if let Ok(entries) = fs::read_dir(data) {
+                    for e in entries.flatten() {
+                        let p = e.path();
+                        let _ = if p.is_dir() {
+                            fs::remove_dir_all(&p)
+                        } else {
+                            fs::remove_file(&p)
+                        };
+                    }
+                }
+            } else {
+                let _ = fs::remove_dir_all(data);
+            }
             Err(e)
         }
     }
@@ -333,7 +342,7 @@ pub fn restore(file: &Path, data: &Path, cache_mb: u64) -> Result<Restored, Back
 /// The store and its index in `dir`, from the (checked) backup; the papers indexed.
 fn build(file: &Path, dir: &Path, trailer: &Trailer, cache_mb: u64) -> Result<u64, BackupError> {
     {
-        let store = Store::open_with_cache(dir, cache_mb)?;
+        let store = Store::open_restoring(dir, cache_mb)?;
         let mut reader = open_reader(file)?;
         loop {
             let next = reader.next_part().map_err(|source| BackupError::Format {
@@ -351,7 +360,7 @@ fn build(file: &Path, dir: &Path, trailer: &Trailer, cache_mb: u64) -> Result<u6
         store.flush()?;
     }
     // Opened again, so the upgrades an older backup needs run on its records.
-    let store = Store::open_with_cache(dir, cache_mb)?;
+    let store = Store::open_restoring(dir, cache_mb)?;
     let index = SearchIndex::open(&SearchIndex::dir_for(dir))?;
     let caught = index.catch_up(&store)?;
     let indexed = caught.rebuilt.map(|n| n as u64).unwrap_or_default();

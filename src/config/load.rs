@@ -202,7 +202,9 @@ fn apply_env(
     let default = defaults[&section].as_table().and_then(|t| t.get(&key));
     let known_optional = matches!(
         (section.as_str(), key.as_str()),
-        ("discord", "application_id" | "public_key" | "guild_id") | ("telegram", "webhook_url")
+        ("discord", "application_id" | "public_key" | "guild_id")
+            | ("telegram", "webhook_url")
+            | ("backup", "dir")
     );
     let typed = match default {
         Some(toml::Value::Integer(_)) => value

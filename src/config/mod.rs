@@ -540,6 +540,26 @@ mod tests {
     }
 
     #[test]
+    fn backups_go_beside_the_store_unless_told_and_every_key_is_set_from_the_environment() {
+        let c = load(DEFAULT_CONFIG, &[]).unwrap();
+        assert_eq!(c.backup.dir_for(&c.store.path), PathBuf::from("./backups"));
+        assert_eq!((c.backup.every_hours, c.backup.keep), (24.0, 7));
+        let c = load(
+            DEFAULT_CONFIG,
+            &[
+                ("PAPERBELL_BACKUP_DIR", "/backups"),
+                ("PAPERBELL_BACKUP_EVERY_HOURS", "6"),
+                ("PAPERBELL_BACKUP_KEEP", "0"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.backup.dir_for(&c.store.path), PathBuf::from("/backups"));
+        assert_eq!((c.backup.every_hours, c.backup.keep), (6.0, 0));
+        let e = load(DEFAULT_CONFIG, &[("PAPERBELL_BACKUP_EVERY_HOURS", "-1")]).unwrap_err();
+        assert_eq!(e.key, "backup.every_hours");
+    }
+
+    #[test]
     fn environment_overrides_typed_keys() {
         let c = load(
             "",

@@ -97,6 +97,8 @@ pub enum StoreError {
     Schema(u8),
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    #[error("{0} holds an unfinished restore: empty the directory and restore the backup again")]
+    UnfinishedRestore(String),
     #[error(
         "the store was last written by paperbell {store}, newer than this paperbell {PAPERBELL_VERSION}: run paperbell {store} or newer, or restore a backup made by this version (README: Upgrading and rolling back)"
     )]
@@ -105,6 +107,10 @@ pub enum StoreError {
 
 /// This build's version, recorded in every store it writes (meta `paperbell_version`).
 pub const PAPERBELL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A file in a store's directory while a restore writes it: a store holding it is not opened
+/// (a restore killed mid-way must not be run as if whole).
+pub const RESTORING: &str = "RESTORE-UNFINISHED";
 
 /// Meta name of the paperbell version that last opened the store for writing.
 const VERSION_META: &str = "paperbell_version";
@@ -223,6 +229,14 @@ impl Store {
     /// Opens the store with a page cache of `cache_mb` MiB. The cache is most of the
     /// service's memory; queries outside it read from the OS page cache, still fast.
     pub fn open_with_cache(dir: &Path, cache_mb: u64) -> Result<Store> {
+        if dir.join(RESTORING).exists() {
+            return Err(StoreError::UnfinishedRestore(dir.display().to_string()));
+        }
+        Self::open_restoring(dir, cache_mb)
+    }
+
+    /// Opens the store a restore is writing (`RESTORING` or not).
+    pub fn open_restoring(dir: &Path, cache_mb: u64) -> Result<Store> {
         let config = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_mb.max(1) * 1024 * 1024)

@@ -7,6 +7,18 @@ use crate::topics::{TopicSet, compile_all};
 impl Config {
     /// Checks values serde cannot: URLs, ranges, the cron expression, zones and topics.
     pub(super) fn validate(&self) -> Result<(), InvalidSetting> {
+        self.check_urls()?;
+        self.check_sources()?;
+        self.check_delivery()?;
+        self.check_telegram()?;
+        self.check_http()?;
+        self.check_discord()?;
+        self.check_llm()?;
+        self.topic_set().map(|_| ())
+    }
+
+    /// The URLs of the services paperbell talks to.
+    fn check_urls(&self) -> Result<(), InvalidSetting> {
         for (key, url) in [
             ("arxiv.api_url", &self.arxiv.api_url),
             ("arxiv.feed_url", &self.arxiv.feed_url),
@@ -32,6 +44,11 @@ impl Config {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// The limits of arXiv's, Hugging Face's and the LLM's clients, and the store's cache.
+    fn check_sources(&self) -> Result<(), InvalidSetting> {
         let (a, h, l) = (&self.arxiv, &self.huggingface, &self.llm);
         for (key, v) in [
             ("arxiv.min_interval_secs", a.min_interval_secs),
@@ -71,6 +88,11 @@ impl Config {
                 "must be between 1 and 30000 (arXiv's limit)".into(),
             ));
         }
+        Ok(())
+    }
+
+    /// The fetch schedule, delivery's limits and the default delivery time.
+    fn check_delivery(&self) -> Result<(), InvalidSetting> {
         self.fetch_schedule()?;
         let d = &self.delivery;
         for (key, v) in [
@@ -129,6 +151,11 @@ impl Config {
                 format!("`{}` is not a time like 08:30", self.schedule.delivery_time),
             ));
         }
+        Ok(())
+    }
+
+    /// Telegram's mode and what the webhook needs.
+    fn check_telegram(&self) -> Result<(), InvalidSetting> {
         match self.telegram.mode.as_str() {
             "polling" => {}
             "webhook" => {
@@ -152,6 +179,11 @@ impl Config {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// The listener, health's patience and the backup schedule.
+    fn check_http(&self) -> Result<(), InvalidSetting> {
         if let Some(listen) = self.http.address()
             && listen.parse::<std::net::SocketAddr>().is_err()
         {
@@ -172,6 +204,11 @@ impl Config {
                 "must be a number of hours, 0 for no scheduled backups".into(),
             ));
         }
+        Ok(())
+    }
+
+    /// Discord's ids, key and mode.
+    fn check_discord(&self) -> Result<(), InvalidSetting> {
         let d = &self.discord;
         for (key, value) in [
             ("discord.application_id", &d.application_id),
@@ -225,6 +262,12 @@ impl Config {
                 format!("`{}` is not a URL", d.api_url),
             ));
         }
+        Ok(())
+    }
+
+    /// The LLM: both its server and model, or neither.
+    fn check_llm(&self) -> Result<(), InvalidSetting> {
+        let l = &self.llm;
         if l.base_url.trim().is_empty() != l.model.trim().is_empty() {
             return Err(invalid(
                 if l.model.trim().is_empty() {
@@ -258,7 +301,7 @@ impl Config {
                 "must be between 1 and 256".into(),
             ));
         }
-        self.topic_set().map(|_| ())
+        Ok(())
     }
 
     /// The fetch schedule as a parsed cron expression.

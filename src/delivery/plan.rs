@@ -553,27 +553,15 @@ impl Planner {
         let lists: Vec<&Ranked> = lists.iter().map(|i| &**cache.lists.value(*i)).collect();
         // A chat with a model: each list in its order (the lists' features shared by the run).
         let scores = match due.taste {
-            Some(taste) => {
-                let mut scores = Vec::with_capacity(lists.len());
-                for (t, s) in subs.iter().enumerate() {
-                    cache.key.clear();
-                    put_str(&mut cache.key, &s.topic_id);
-                    put_scope(&mut cache.key, s);
-                    put_day(&mut cache.key, lowers[t]);
-                    let store = &self.store;
-                    let list = lists[t];
-                    let Some(i) = cache.features.get(&cache.key, wait, || {
-                        let features = compose::taste::featurizer(store)?.all(&list.papers)?;
-                        let refs: Vec<&Features> = features.iter().collect();
-                        Ok::<_, StoreError>(Arc::new(ListIndex::new(&refs)))
-                    })?
-                    else {
-                        return Ok(None);
-                    };
-                    scores.push(cache.features.value(i).scores(taste));
-                }
-                Some(scores)
-            }
+            Some(taste) => match self.scores(
+                taste,
+                (subs, &lists, &lowers),
+                (&mut cache.key, &mut cache.features),
+                wait,
+            )? {
+                Some(scores) => Some(scores),
+                None => return Ok(None),
+            },
             None => None,
         };
         let backgrounds: Vec<&Background> = backgrounds
@@ -659,6 +647,36 @@ impl Planner {
                 .ledger_contains(&due.chat, oldest - chrono::Duration::days(2), &ids)?;
         let own_fresh = fresh(subs, &lists, |id| delivered.contains(id));
         Ok(Some(build(&own_fresh, scores.as_deref())))
+    }
+
+    /// Each of `lists` scored by `taste` (its features made once per run and shared), or
+    /// `None` when another thread is still making one and `wait` is false.
+    fn scores(
+        &self,
+        taste: &Taste,
+        (subs, lists, lowers): (&[Subscription], &[&Ranked], &[NaiveDate]),
+        (key, features): (&mut Vec<u8>, &mut Memo<'_, Arc<ListIndex>>),
+        wait: bool,
+    ) -> Result<Option<Vec<Vec<f32>>>, StoreError> {
+        let mut scores = Vec::with_capacity(lists.len());
+        for (t, s) in subs.iter().enumerate() {
+            key.clear();
+            put_str(key, &s.topic_id);
+            put_scope(key, s);
+            put_day(key, lowers[t]);
+            let store = &self.store;
+            let list = lists[t];
+            let Some(i) = features.get(key, wait, || {
+                let features = compose::taste::featurizer(store)?.all(&list.papers)?;
+                let refs: Vec<&Features> = features.iter().collect();
+                Ok::<_, StoreError>(Arc::new(ListIndex::new(&refs)))
+            })?
+            else {
+                return Ok(None);
+            };
+            scores.push(features.value(i).scores(taste));
+        }
+        Ok(Some(scores))
     }
 }
 

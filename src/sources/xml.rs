@@ -150,18 +150,7 @@ pub fn walk(doc: &str) -> Result<RawDoc, ParseError> {
     let cfg = reader.config_mut();
     cfg.check_end_names = true;
     cfg.expand_empty_elements = false;
-
-    let mut out = RawDoc::default();
-    // Depth of open elements, and the depth at which the current entry was opened.
-    let mut depth = 0usize;
-    let mut open: Vec<(usize, String)> = Vec::new(); // for "ends inside <x>" messages
-    let mut entry: Option<(usize, RawEntry)> = None;
-    let mut in_author = false;
-    let mut capture: Option<(Field, usize)> = None;
-    let mut text = String::new();
-    // Entry line numbers, counted incrementally (recounting from the start is quadratic).
-    let (mut line_at, mut line_no) = (0usize, 1usize);
-
+    let mut w = Walk::new(doc);
     loop {
         let pos = reader.buffer_position() as usize;
         let event = match reader.read_event() {
@@ -176,154 +165,231 @@ pub fn walk(doc: &str) -> Result<RawDoc, ParseError> {
             }
         };
         match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let is_empty = matches!(event, Event::Empty(_));
-                let local = e.local_name();
-                let local = local.as_ref().as_bytes();
-                if depth == 0 {
-                    out.root = Some(match local {
-                        b"feed" => Root::Atom,
-                        b"rss" | b"RDF" => Root::Rss,
-                        other => {
-                            return Err(invalid(
-                                doc,
-                                pos,
-                                format!(
-                                    "root element <{}> is not an arXiv API or feed document",
-                                    String::from_utf8_lossy(other)
-                                ),
-                            ));
-                        }
-                    });
-                }
-                let this_depth = depth + 1;
-                if entry.is_none() && (local == b"entry" || local == b"item") {
-                    line_no += memchr::memchr_iter(b'\n', &doc.as_bytes()[line_at..pos]).count();
-                    line_at = pos;
-                    entry = Some((
-                        this_depth,
-                        RawEntry {
-                            line: line_no,
-                            ..RawEntry::default()
-                        },
-                    ));
-                    if is_empty {
-                        let (_, done) = entry.take().expect("just set");
-                        out.entries.push(done);
-                    }
-                } else if let Some((edepth, ref mut en)) = entry {
-                    if this_depth == edepth + 1 {
-                        match local {
-                            b"author" => in_author = !is_empty,
-                            b"link" => {
-                                if let Some(href) = attr(e, b"href") {
-                                    en.links.push(RawLink {
-                                        href,
-                                        rel: attr(e, b"rel"),
-                                        title: attr(e, b"title"),
-                                    });
-                                }
-                            }
-                            b"primary_category" => en.primary_category = attr(e, b"term"),
-                            b"category" => {
-                                if let Some(term) = attr(e, b"term") {
-                                    en.categories.push(term);
-                                }
-                            }
-                            _ => {}
-                        }
-                        if !is_empty
-                            && capture.is_none()
-                            && let Some(f) = entry_field(local)
-                        {
-                            capture = Some((f, this_depth));
-                            text.clear();
-                        }
-                    } else if in_author && this_depth == edepth + 2 && local == b"name" && !is_empty
-                    {
-                        capture = Some((Field::AuthorName, this_depth));
-                        text.clear();
-                    }
-                } else if !is_empty
-                    && capture.is_none()
-                    && let Some(f) = feed_field(local)
-                {
-                    capture = Some((f, this_depth));
-                    text.clear();
-                }
-                if !is_empty {
-                    depth = this_depth;
-                    open.push((pos, e.name().as_ref().to_string()));
-                }
-            }
-            Event::End(_) => {
-                if let Some((f, d)) = capture
-                    && d == depth
-                {
-                    capture = None;
-                    let value = std::mem::take(&mut text);
-                    store_field(&mut out, entry.as_mut().map(|(_, en)| en), f, value);
-                }
-                if let Some((edepth, _)) = entry {
-                    if depth == edepth {
-                        let (_, done) = entry.take().expect("checked");
-                        out.entries.push(done);
-                        in_author = false;
-                    } else if depth == edepth + 1 {
-                        in_author = false;
-                    }
-                }
-                open.pop();
-                depth -= 1;
-            }
-            Event::Text(t) => {
-                if capture.is_some() {
-                    text.push_str(&t.xml10_content());
-                }
-            }
-            Event::CData(c) => {
-                if capture.is_some() {
-                    text.push_str(&c);
-                }
-            }
-            Event::GeneralRef(r) => {
-                if capture.is_some() {
-                    match r.resolve_char_ref() {
-                        Ok(Some(ch)) => text.push(ch),
-                        Ok(None) => match quick_xml::escape::resolve_predefined_entity(&r) {
-                            Some(s) => text.push_str(s),
-                            // Not well-formed XML, but losing a day's feed over `&nbsp;` helps
-                            // nobody: keep the reference as written.
-                            None => {
-                                text.push('&');
-                                text.push_str(&r);
-                                text.push(';');
-                            }
-                        },
-                        Err(e) => return Err(invalid(doc, pos, e.to_string())),
-                    }
-                }
-            }
-            Event::Eof => {
-                if let Some((start, name)) = open.last() {
-                    let (line, _) = line_col(doc, *start);
-                    return Err(invalid(
-                        doc,
-                        doc.len(),
-                        format!("document ends inside <{name}> opened on line {line} (truncated?)"),
-                    ));
-                }
-                if out.root.is_none() {
-                    return Err(invalid(
-                        doc,
-                        doc.len(),
-                        "no root element: the document is empty or not XML",
-                    ));
-                }
-                return Ok(out);
-            }
+            Event::Start(ref e) => w.start(e, false, pos)?,
+            Event::Empty(ref e) => w.start(e, true, pos)?,
+            Event::End(_) => w.end(),
+            // Text outside a field is not even decoded.
+            Event::Text(t) if w.capturing() => w.text(&t.xml10_content()),
+            Event::CData(c) if w.capturing() => w.text(&c),
+            Event::Text(_) | Event::CData(_) => {}
+            Event::GeneralRef(r) => w.reference(&r, pos)?,
+            Event::Eof => return w.finish(),
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
         }
+    }
+}
+
+/// Where the walk is in the document, and what it has read so far.
+struct Walk<'d> {
+    doc: &'d str,
+    out: RawDoc,
+    /// Depth of open elements.
+    depth: usize,
+    /// Each open element's start and name, for "ends inside <x>" messages.
+    open: Vec<(usize, String)>,
+    /// The entry being read, and the depth at which it was opened.
+    entry: Option<(usize, RawEntry)>,
+    in_author: bool,
+    /// The field whose text is being collected, and its element's depth.
+    capture: Option<(Field, usize)>,
+    text: String,
+    /// Entry line numbers, counted incrementally (recounting from the start is quadratic):
+    /// the offset counted up to, and its line.
+    line_at: usize,
+    line_no: usize,
+}
+
+impl<'d> Walk<'d> {
+    fn new(doc: &'d str) -> Walk<'d> {
+        Walk {
+            doc,
+            out: RawDoc::default(),
+            depth: 0,
+            open: Vec::new(),
+            entry: None,
+            in_author: false,
+            capture: None,
+            text: String::new(),
+            line_at: 0,
+            line_no: 1,
+        }
+    }
+
+    /// An element opens (or, `is_empty`, opens and closes) at byte `pos`.
+    fn start(&mut self, e: &BytesStart<'_>, is_empty: bool, pos: usize) -> Result<(), ParseError> {
+        let local = e.local_name();
+        let local = local.as_ref().as_bytes();
+        if self.depth == 0 {
+            self.out.root = Some(root(self.doc, local, pos)?);
+        }
+        let this_depth = self.depth + 1;
+        if self.entry.is_none() && (local == b"entry" || local == b"item") {
+            self.line_no +=
+                memchr::memchr_iter(b'\n', &self.doc.as_bytes()[self.line_at..pos]).count();
+            self.line_at = pos;
+            let en = RawEntry {
+                line: self.line_no,
+                ..RawEntry::default()
+            };
+            if is_empty {
+                self.out.entries.push(en);
+            } else {
+                self.entry = Some((this_depth, en));
+            }
+        } else if let Some((edepth, ref mut en)) = self.entry {
+            if this_depth == edepth + 1 {
+                entry_child(en, e, local, is_empty, &mut self.in_author);
+                if !is_empty
+                    && self.capture.is_none()
+                    && let Some(f) = entry_field(local)
+                {
+                    self.capture = Some((f, this_depth));
+                    self.text.clear();
+                }
+            } else if self.in_author && this_depth == edepth + 2 && local == b"name" && !is_empty {
+                self.capture = Some((Field::AuthorName, this_depth));
+                self.text.clear();
+            }
+        } else if !is_empty
+            && self.capture.is_none()
+            && let Some(f) = feed_field(local)
+        {
+            self.capture = Some((f, this_depth));
+            self.text.clear();
+        }
+        if !is_empty {
+            self.depth = this_depth;
+            self.open.push((pos, e.name().as_ref().to_string()));
+        }
+        Ok(())
+    }
+
+    /// The innermost open element closes.
+    fn end(&mut self) {
+        if let Some((f, d)) = self.capture
+            && d == self.depth
+        {
+            self.capture = None;
+            let value = std::mem::take(&mut self.text);
+            store_field(
+                &mut self.out,
+                self.entry.as_mut().map(|(_, en)| en),
+                f,
+                value,
+            );
+        }
+        if let Some((edepth, _)) = self.entry {
+            if self.depth == edepth {
+                let (_, done) = self.entry.take().expect("checked");
+                self.out.entries.push(done);
+                self.in_author = false;
+            } else if self.depth == edepth + 1 {
+                self.in_author = false;
+            }
+        }
+        self.open.pop();
+        self.depth -= 1;
+    }
+
+    /// Whether text here belongs to a field.
+    fn capturing(&self) -> bool {
+        self.capture.is_some()
+    }
+
+    fn text(&mut self, t: &str) {
+        self.text.push_str(t);
+    }
+
+    /// A character or entity reference inside text.
+    fn reference(
+        &mut self,
+        r: &quick_xml::events::BytesRef<'_>,
+        pos: usize,
+    ) -> Result<(), ParseError> {
+        if self.capture.is_none() {
+            return Ok(());
+        }
+        match r.resolve_char_ref() {
+            Ok(Some(ch)) => self.text.push(ch),
+            Ok(None) => match quick_xml::escape::resolve_predefined_entity(r) {
+                Some(s) => self.text.push_str(s),
+                // Not well-formed XML, but losing a day's feed over `&nbsp;` helps nobody:
+                // keep the reference as written.
+                None => {
+                    self.text.push('&');
+                    self.text.push_str(r);
+                    self.text.push(';');
+                }
+            },
+            Err(e) => return Err(invalid(self.doc, pos, e.to_string())),
+        }
+        Ok(())
+    }
+
+    /// The document ended: whole, or cut inside an element.
+    fn finish(self) -> Result<RawDoc, ParseError> {
+        if let Some((start, name)) = self.open.last() {
+            let (line, _) = line_col(self.doc, *start);
+            return Err(invalid(
+                self.doc,
+                self.doc.len(),
+                format!("document ends inside <{name}> opened on line {line} (truncated?)"),
+            ));
+        }
+        if self.out.root.is_none() {
+            return Err(invalid(
+                self.doc,
+                self.doc.len(),
+                "no root element: the document is empty or not XML",
+            ));
+        }
+        Ok(self.out)
+    }
+}
+
+/// The kind of document its root element says it is.
+fn root(doc: &str, local: &[u8], pos: usize) -> Result<Root, ParseError> {
+    match local {
+        b"feed" => Ok(Root::Atom),
+        b"rss" | b"RDF" => Ok(Root::Rss),
+        other => Err(invalid(
+            doc,
+            pos,
+            format!(
+                "root element <{}> is not an arXiv API or feed document",
+                String::from_utf8_lossy(other)
+            ),
+        )),
+    }
+}
+
+/// What an entry's child element holds in its attributes (links, categories), and whether an
+/// author opens.
+fn entry_child(
+    en: &mut RawEntry,
+    e: &BytesStart<'_>,
+    local: &[u8],
+    is_empty: bool,
+    in_author: &mut bool,
+) {
+    match local {
+        b"author" => *in_author = !is_empty,
+        b"link" => {
+            if let Some(href) = attr(e, b"href") {
+                en.links.push(RawLink {
+                    href,
+                    rel: attr(e, b"rel"),
+                    title: attr(e, b"title"),
+                });
+            }
+        }
+        b"primary_category" => en.primary_category = attr(e, b"term"),
+        b"category" => {
+            if let Some(term) = attr(e, b"term") {
+                en.categories.push(term);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod flood;
 pub mod i18n;
 pub mod offload;
+pub mod retry;
 pub mod tex;
 pub mod text;
 

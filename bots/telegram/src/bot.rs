@@ -53,9 +53,11 @@ pub const WEBHOOK_PATH: &str = "/telegram/webhook";
 const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Updates handled at once; more wait for a slot (each is a few store reads and sends).
 const MAX_IN_FLIGHT: usize = 64;
-/// Commands a person may send at once, then one per `FLOOD_EVERY`.
+/// Commands a person may send at once, then one per `FLOOD_EVERY` (Telegram's pace for one
+/// chat); `FLOOD_QUEUE` more are answered at that pace before the person is told to slow down.
 const FLOOD_BURST: u32 = 20;
 const FLOOD_EVERY: Duration = Duration::from_secs(1);
+const FLOOD_QUEUE: u32 = 20;
 /// A retry_after longer than this is not waited out for an interactive reply.
 const MAX_REPLY_WAIT: Duration = Duration::from_secs(30);
 
@@ -159,7 +161,7 @@ impl TelegramBot {
                 core: Offload::new(handler),
                 username,
                 webhook,
-                flood: Mutex::new(FloodLimit::new(FLOOD_BURST, FLOOD_EVERY)),
+                flood: Mutex::new(FloodLimit::new(FLOOD_BURST, FLOOD_EVERY, FLOOD_QUEUE)),
                 callbacks: Mutex::new(CallbackTable::new(10_000, crate::parse::MAX_CALLBACK_BYTES)),
                 tasks: TaskTracker::new(),
                 slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
@@ -405,6 +407,10 @@ impl TelegramBot {
             .check(who, Instant::now());
         match verdict {
             Verdict::Allow => true,
+            Verdict::Wait(d) => {
+                tokio::time::sleep(d).await;
+                true
+            }
             Verdict::Drop => false,
             Verdict::Warn => {
                 let lang = self.lang(caller).await;
@@ -517,7 +523,9 @@ impl TelegramBot {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .check(q.from.id.0 as i64, Instant::now());
-        if verdict != Verdict::Allow {
+        if let Verdict::Wait(d) = verdict {
+            tokio::time::sleep(d).await;
+        } else if verdict != Verdict::Allow {
             let _ = bot
                 .answer_callback_query(q.id.clone())
                 .text(t(

@@ -271,7 +271,8 @@ impl DiscordBot {
         }
     }
 
-    /// Over the flood limit: the (ephemeral) answer to give instead of running the command.
+    /// Over the flood limit: the (ephemeral) answer to give instead of running the command;
+    /// beyond the burst but within the queue, waits its turn first.
     pub(super) async fn flood_check(&self, user: u64, caller: &Caller) -> Option<Plan> {
         let verdict = self
             .inner
@@ -279,8 +280,14 @@ impl DiscordBot {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .check(user as i64, Instant::now());
-        if verdict == Verdict::Allow {
-            return None;
+        match verdict {
+            Verdict::Allow => return None,
+            // Its turn at the pace; an answer past 2.5 s is deferred as any slow one is.
+            Verdict::Wait(d) => {
+                tokio::time::sleep(d).await;
+                return None;
+            }
+            Verdict::Warn | Verdict::Drop => {}
         }
         // Discord shows "interaction failed" for an unanswered one, so even a dropped command
         // gets the short, private note.

@@ -57,8 +57,11 @@ pub const DEFAULT_API_URL: &str = "https://discord.com";
 const DEFER_AFTER: Duration = Duration::from_millis(2500);
 /// Interactions handled at once; more wait for a slot.
 const MAX_IN_FLIGHT: usize = 64;
+/// Commands a person may send at once, then one per `FLOOD_EVERY`; `FLOOD_QUEUE` more are
+/// answered at that pace (deferred past 2.5 s) before the person is told to slow down.
 const FLOOD_BURST: u32 = 20;
 const FLOOD_EVERY: Duration = Duration::from_secs(1);
+const FLOOD_QUEUE: u32 = 20;
 /// The locale Discord uses for Simplified Chinese.
 const ZH_LOCALE: &str = "zh-CN";
 
@@ -232,7 +235,7 @@ impl DiscordBot {
                 auth,
                 core: Offload::new(handler),
                 verifier,
-                flood: Mutex::new(FloodLimit::new(FLOOD_BURST, FLOOD_EVERY)),
+                flood: Mutex::new(FloodLimit::new(FLOOD_BURST, FLOOD_EVERY, FLOOD_QUEUE)),
                 buttons: Mutex::new(CallbackTable::new(10_000, MAX_CUSTOM_ID)),
                 tasks: TaskTracker::new(),
                 slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),

@@ -186,6 +186,9 @@ async fn llm_summaries_are_asked_once_per_paper_and_language_and_cached() {
     );
 }
 
+/// Answers that cannot be read fall back to the extractive summary at once; passing failures
+/// (a 429, a 5xx, a timeout) are asked again under the retry policy, and only a failure that
+/// outlasts its retries falls back.
 #[tokio::test]
 async fn every_llm_fault_falls_back_to_the_extractive_summary() {
     let e = env();
@@ -194,17 +197,26 @@ async fn every_llm_fault_falls_back_to_the_extractive_summary() {
     e.store.set_active(&chat("2"), false).unwrap();
     let c = llm_env(&fake, &[("PAPERBELL_LLM_MAX_CONCURRENCY", "1")]);
     for f in [
+        // Five papers, one request each unless retried: an unreadable answer; the wrong
+        // shape; a 500 that outlasts both retries; a 429, a timeout and a 429 again (the
+        // retries spent); a 429, a timeout, then a good answer (the LLM's summary).
         Fault::Malformed,
         Fault::WrongShape,
         Fault::ServerError,
+        Fault::ServerError,
+        Fault::ServerError,
+        Fault::TooMany,
+        Fault::Slow(Duration::from_millis(1500)),
+        Fault::TooMany,
         Fault::TooMany,
         Fault::Slow(Duration::from_millis(1500)),
     ] {
         fake.fail_next(f);
     }
     let r = enricher(&e, &c).run(Default::default()).await;
-    assert_eq!(r.llm_failed, 5, "{r:?}");
-    assert_eq!(r.llm_asked, 5, "{r:?}");
+    assert_eq!(r.llm_failed, 4, "{r:?}");
+    // The five papers and the day's overview.
+    assert_eq!(r.llm_asked, 6, "{r:?}");
     let d = digest_for(&e.store, "en");
     assert_eq!(d.papers.len(), 10, "nothing dropped");
     let extractive: Vec<_> = d
@@ -212,21 +224,21 @@ async fn every_llm_fault_falls_back_to_the_extractive_summary() {
         .iter()
         .filter(|p| p.tldr_source == TldrSource::Extractive)
         .collect();
-    assert_eq!(extractive.len(), 5);
+    assert_eq!(extractive.len(), 4);
     assert!(
         extractive
             .iter()
             .all(|p| !p.tldr.as_ref().unwrap().is_empty())
     );
-    // The next run asks again for exactly the five that failed.
+    // The next run asks again for exactly the four that failed.
     let before = fake.request_count();
     let r = enricher(&e, &c).run(Default::default()).await;
     assert_eq!(
         (r.llm_asked, r.llm_cached, r.llm_failed),
-        (5, 5, 0),
+        (4, 6, 0),
         "{r:?}"
     );
-    assert_eq!(fake.request_count(), before + 5);
+    assert_eq!(fake.request_count(), before + 4);
     let d = digest_for(&e.store, "en");
     assert!(d.papers.iter().all(|p| p.tldr_source == TldrSource::Llm));
 }
@@ -302,17 +314,23 @@ async fn hugging_face_feeds_hf_daily_and_enriches_papers() {
         7,
         Some("https://github.com/org/looked"),
     ));
-    fake.fail_next(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    // A 500 that outlasts the retries (one request and three more).
+    for _ in 0..4 {
+        fake.fail_next(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
     let c = config(&[
         ("PAPERBELL_HUGGINGFACE_API_URL", &fake.url),
         ("PAPERBELL_HUGGINGFACE_MIN_INTERVAL_SECS", "0"),
     ]);
     let r = enricher(&e, &c).run(Default::default()).await;
-    // The 500 hit the only date's list: nothing filed, and the lookups went on regardless.
+    // It hit the only date's list: nothing filed, and the lookups went on regardless.
     assert_eq!(r.hf_daily, 0);
     assert!(r.errors.iter().any(|e| e.contains("500")), "{r:?}");
     assert_eq!(r.hf_lookups, 10, "every NeRF paper of the day, once");
+    // A passing 429 is asked again: the list is filed.
+    fake.fail_next(axum::http::StatusCode::TOO_MANY_REQUESTS);
     let r = enricher(&e, &c).run(Default::default()).await;
+    assert!(r.errors.is_empty(), "{r:?}");
     assert_eq!(r.hf_daily, 3, "{r:?}");
     assert_eq!(r.hf_lookups, 0, "answers, found or not, are kept: {r:?}");
     let daily: Vec<String> = e
@@ -452,8 +470,10 @@ async fn paper_command_asks_the_llm_once_and_caches() {
     );
     assert_eq!(fake.request_count(), 1, "cached: no second request");
 
-    // A failing LLM: a warning, and the extractive summary.
-    fake.fail_next(Fault::ServerError);
+    // A failing LLM (a 500 outlasting both retries): a warning, and the extractive summary.
+    for _ in 0..3 {
+        fake.fail_next(Fault::ServerError);
+    }
     let out = with_llm("ja");
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

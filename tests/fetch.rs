@@ -164,6 +164,28 @@ async fn retry_after_is_honoured() {
     );
 }
 
+/// `Retry-After` as an HTTP date, read against the response's own `Date` (the server's clock).
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_honoured() {
+    let fake = fake_with_entries(1).await;
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2))
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    fake.fault(Fault::Status {
+        code: 503,
+        retry_after: Some(Box::leak(at.into_boxed_str())),
+    });
+    let client = ArxivClient::new(&common::arxiv_config(&fake)).unwrap();
+    client.query("cat:cs.CV", None, |_| Ok(())).await.unwrap();
+    let seen = fake.seen();
+    let gap = seen[1].at - seen[0].done;
+    // Dates are whole seconds: two seconds ahead of the answer's Date, one at the least.
+    assert!(
+        gap >= Duration::from_millis(900) && gap < Duration::from_secs(5),
+        "waited {gap:?} for a date two seconds ahead"
+    );
+}
+
 #[tokio::test]
 async fn an_api_error_feed_is_a_typed_error_and_not_retried() {
     let fake = fake_with_entries(1).await;

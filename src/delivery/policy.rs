@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use paperbell_chat::SendError;
+use paperbell_chat::retry::RetryPolicy;
 
 /// The policy's settings (from `[delivery]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,11 +34,14 @@ pub enum Action {
 /// a jitter factor in [0.5, 1) from `jitter` in [0, 1), so that many chats failing together
 /// do not all come back at the same instant.
 pub fn backoff(p: &Policy, attempt: u32, jitter: f64) -> Duration {
-    let exp = p
-        .retry_base
-        .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
-    exp.min(p.retry_max)
-        .mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+    // The one retry policy's backoff; the message's age is its budget (`on_failure`).
+    RetryPolicy {
+        base: p.retry_base,
+        cap: p.retry_max,
+        retries: u32::MAX,
+        budget: p.max_age,
+    }
+    .backoff(attempt, jitter)
 }
 
 /// What a failure means. `attempts` counts this failure; `age` is how long ago the message was

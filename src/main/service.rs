@@ -443,20 +443,29 @@ async fn retrying<T, E: std::fmt::Display, F: std::future::Future<Output = Resul
     mut connect: impl FnMut() -> F,
     transient: impl Fn(&E) -> bool,
 ) -> Result<Option<T>> {
-    let mut wait = std::time::Duration::from_secs(2);
+    // Until it answers: no retry count or budget, waits of 2 s doubling up to a minute.
+    let mut tries = paperbell_chat::retry::RetryPolicy {
+        base: std::time::Duration::from_secs(2),
+        cap: std::time::Duration::from_secs(60),
+        retries: u32::MAX,
+        budget: std::time::Duration::MAX,
+    }
+    .start();
     loop {
         match connect().await {
             Ok(bot) => return Ok(Some(bot)),
             Err(e) if transient(&e) => {
+                let wait = tries
+                    .next(None, rand::random())
+                    .unwrap_or(std::time::Duration::from_secs(60));
                 tracing::warn!(error = %e, retry_in = ?wait, "{what} is not reachable yet");
+                tokio::select! {
+                    _ = wait_for_signal() => return Ok(None),
+                    _ = tokio::time::sleep(wait) => {}
+                }
             }
             Err(e) => return Err(Exit(2, e.to_string()).into()),
         }
-        tokio::select! {
-            _ = wait_for_signal() => return Ok(None),
-            _ = tokio::time::sleep(wait) => {}
-        }
-        wait = (wait * 2).min(std::time::Duration::from_secs(60));
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use rand::Rng;
+use paperbell_chat::retry::RetryPolicy;
 use reqwest::{StatusCode, Url};
 use tokio::sync::Mutex;
 
@@ -48,8 +48,8 @@ pub struct ArxivClient {
     feed_url: Url,
     html_url: Url,
     min_interval: Duration,
-    max_retries: u32,
-    backoff_base: Duration,
+    /// `[arxiv] max_retries` and `backoff_base_ms` in the one retry policy.
+    retry: RetryPolicy,
     page_size: u32,
     max_results: u32,
     /// Held for the whole request: this is what makes requests one at a time.
@@ -60,6 +60,8 @@ pub struct ArxivClient {
 /// has doubled (so all the parsing costs at most twice one parse of what was read). The real
 /// pages' first figures end 7 to 57 KB into pages of 167 to 299 KB.
 const FIRST_LOOK_BYTES: usize = 16 * 1024;
+/// The longest wait between two tries (arXiv's `Retry-After` included).
+const MAX_WAIT: Duration = Duration::from_secs(300);
 /// Most of an HTML edition read: a figure not found by then counts as none.
 const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
 
@@ -103,8 +105,12 @@ impl ArxivClient {
                 "html_url",
             )?,
             min_interval: Duration::from_secs_f64(cfg.min_interval_secs),
-            max_retries: cfg.max_retries,
-            backoff_base: Duration::from_millis(cfg.backoff_base_ms),
+            retry: RetryPolicy {
+                base: Duration::from_millis(cfg.backoff_base_ms),
+                cap: MAX_WAIT,
+                retries: cfg.max_retries,
+                budget: MAX_WAIT * cfg.max_retries.max(1),
+            },
             page_size: cfg.page_size.clamp(1, 2000),
             max_results: cfg.max_results.clamp(1, 30000),
             last_request: Mutex::new(None),
@@ -199,25 +205,24 @@ impl ArxivClient {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, Attempt>>,
     {
-        let mut tries = 0;
+        let mut tries = self.retry.start();
         loop {
-            tries += 1;
             let (why, after) = match attempt().await {
                 Ok(v) => return Ok(v),
                 Err(Attempt::Fatal(e)) => return Err(e),
                 Err(Attempt::Retry { why, after }) => (why, after),
             };
-            if tries > self.max_retries {
+            // arXiv asking for more than the cap is waited out up to the cap, then asked
+            // again: the fetch job has nothing better to do, and gives up by the budget.
+            let after = after.map(|a| a.min(MAX_WAIT));
+            let Some(delay) = tries.next(after, rand::random()) else {
                 return Err(FetchError::GaveUp {
                     url: url.to_string(),
-                    attempts: tries,
+                    attempts: tries.attempts(),
                     last: why,
                 });
-            }
-            let delay = after
-                .unwrap_or_else(|| self.backoff(tries))
-                .min(Duration::from_secs(300));
-            tracing::warn!(%url, attempt = tries, ?delay, "arXiv request failed, retrying: {why}");
+            };
+            tracing::warn!(%url, attempt = tries.attempts(), ?delay, "arXiv request failed, retrying: {why}");
             tokio::time::sleep(delay).await;
         }
     }
@@ -344,13 +349,6 @@ impl ArxivClient {
         }
     }
 
-    /// Exponential backoff with jitter: somewhere in [d/2, d] for d = base * 2^(attempt-1).
-    fn backoff(&self, attempt: u32) -> Duration {
-        let d = self.backoff_base.saturating_mul(1 << (attempt - 1).min(16));
-        let lo = d / 2;
-        lo + Duration::from_secs_f64(rand::rng().random_range(0.0..=1.0) * (d - lo).as_secs_f64())
-    }
-
     async fn attempt(
         &self,
         url: &Url,
@@ -431,15 +429,9 @@ async fn look(body: &[u8], page: &Url, complete: bool) -> Option<Option<Figure>>
     .unwrap_or(Some(None))
 }
 
-/// arXiv's `Retry-After`, in seconds.
+/// arXiv's `Retry-After` (seconds, or a date against the response's own `Date`).
 fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+    super::retry::asked_wait(response, None)
 }
 
 fn describe(e: &reqwest::Error) -> String {

@@ -16,6 +16,15 @@ use crate::model::enrichment::HfInfo;
 use crate::model::paper::{Paper, PaperId, normalize_ws};
 
 /// Why a Hugging Face answer could not be had or used.
+/// Hugging Face's requests are retried through a passing failure (a 429, a 5xx, a timeout),
+/// briefly: enrichment goes on without a paper's facts rather than wait long.
+const RETRY: paperbell_chat::retry::RetryPolicy = paperbell_chat::retry::RetryPolicy {
+    base: Duration::from_millis(500),
+    cap: Duration::from_secs(60),
+    retries: 3,
+    budget: Duration::from_secs(120),
+};
+
 #[derive(Debug, thiserror::Error)]
 pub enum HfError {
     #[error("cannot build the HTTP client: {0}")]
@@ -196,6 +205,7 @@ impl HfClient {
         })
     }
 
+    /// A GET, retried through passing failures (`RETRY`): `None` for a 404.
     async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Option<Vec<u8>>, HfError> {
         let mut last = self.last.lock().await;
         if let Some(t) = *last {
@@ -203,7 +213,10 @@ impl HfClient {
         }
         let mut url = self.base.clone();
         url.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
-        let result = self.http.get(url.clone()).query(query).send().await;
+        let result = super::retry::send(RETRY, &self.clock, "Hugging Face", || {
+            self.http.get(url.clone()).query(query)
+        })
+        .await;
         *last = Some(Instant::now());
         let http = |source| HfError::Http {
             url: url.to_string(),

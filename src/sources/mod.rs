@@ -8,6 +8,7 @@ pub mod arxiv_html;
 pub mod fetch;
 pub mod huggingface;
 pub mod library;
+pub mod retry;
 pub mod xml;
 
 use chrono::{DateTime, Utc};

@@ -58,6 +58,7 @@ impl Embedder {
             self.key.as_ref(),
             &request,
             "an embeddings answer",
+            &self.clock,
         )
         .await?;
         let used = answer["usage"]["total_tokens"].as_u64().unwrap_or(0);

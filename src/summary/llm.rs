@@ -243,6 +243,15 @@ fn tokens_used(answer: &Value, request: &Value) -> u64 {
         .unwrap_or_else(|| (request.to_string().len() + answer.to_string().len()) as u64 / 4)
 }
 
+/// The LLM's server is asked again through a passing failure (a 429, a 5xx, no connection, a
+/// timeout), a little: a summary that still fails falls back to the extractive one.
+const RETRY: paperbell_chat::retry::RetryPolicy = paperbell_chat::retry::RetryPolicy {
+    base: Duration::from_secs(1),
+    cap: Duration::from_secs(30),
+    retries: 2,
+    budget: Duration::from_secs(60),
+};
+
 /// The HTTP client for the LLM's server (completions and embeddings alike).
 pub(super) fn client(cfg: &LlmConfig) -> Result<reqwest::Client, LlmError> {
     reqwest::Client::builder()
@@ -259,12 +268,16 @@ pub(super) async fn post_json(
     key: Option<&Secret>,
     request: &Value,
     what: &str,
+    clock: &Clock,
 ) -> Result<Value, LlmError> {
-    let mut req = http.post(url).json(request);
-    if let Some(k) = key {
-        req = req.bearer_auth(k.expose());
-    }
-    let resp = req.send().await?;
+    let resp = crate::sources::retry::send(RETRY, clock, what, || {
+        let req = http.post(url).json(request);
+        match key {
+            Some(k) => req.bearer_auth(k.expose()),
+            None => req,
+        }
+    })
+    .await?;
     let status = resp.status();
     let body = resp.bytes().await?;
     if !status.is_success() {
@@ -335,6 +348,7 @@ impl Llm {
             self.key.as_ref(),
             request,
             "a chat completion",
+            &self.clock,
         )
         .await;
         let answer = match answer {

@@ -24,7 +24,7 @@ pub enum Fault {
     WrongShape,
     /// 500.
     ServerError,
-    /// 429 with `Retry-After`.
+    /// 429 with `Retry-After: 1`.
     TooMany,
     /// A good answer after this long.
     Slow(Duration),
@@ -282,7 +282,7 @@ async fn completions(
         Some(Fault::TooMany) => {
             let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit reached");
             r.headers_mut()
-                .insert("retry-after", axum::http::HeaderValue::from_static("20"));
+                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
             return done(r);
         }
         Some(Fault::Malformed) => "Sure! Here is the summary: {tldr: oops".to_string(),

@@ -61,7 +61,7 @@ impl Retrying {
             Some(d) => d,
             None => self.policy.backoff(self.attempts, jitter),
         };
-        if self.waited + wait > self.policy.budget {
+        if self.waited.saturating_add(wait) > self.policy.budget {
             return None;
         }
         self.waited += wait;
@@ -74,6 +74,20 @@ impl Retrying {
     }
 }
 
+/// A jitter in [0, 1) for `Retrying::next`, from the standard library's per-process random
+/// hash keys (the adapters have no random number generator of their own).
+pub fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0x5eed);
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// An HTTP date (IMF-fixdate, RFC 850 or asctime), as `Date` and `Retry-After` carry them.
+pub fn http_date(value: &str) -> Option<SystemTime> {
+    httpdate::parse_http_date(value.trim()).ok()
+}
+
 /// A `Retry-After` header's value: a number of seconds (fractions allowed, as some servers
 /// send), or an HTTP date (a date already past: no wait).
 pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
@@ -81,7 +95,7 @@ pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     if let Ok(secs) = v.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
     }
-    let at = httpdate::parse_http_date(v).ok()?;
+    let at = http_date(v)?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
@@ -145,6 +159,13 @@ mod tests {
             ..policy()
         };
         assert_eq!(none.start().next(None, 0.5), None);
+    }
+
+    #[test]
+    fn jitter_is_in_range_and_varies() {
+        let all: Vec<f64> = (0..64).map(|_| jitter()).collect();
+        assert!(all.iter().all(|j| (0.0..1.0).contains(j)));
+        assert!(all.windows(2).any(|w| w[0] != w[1]));
     }
 
     #[test]

@@ -46,6 +46,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::parse::{Callback, CallbackTable, FloodLimit, Parsed, Verdict, parse_command};
 use crate::render::{self, Out};
+use paperbell_chat::retry::{RetryPolicy, jitter};
 
 /// Path of the webhook on the service's HTTP listener.
 pub const WEBHOOK_PATH: &str = "/telegram/webhook";
@@ -58,8 +59,14 @@ const MAX_IN_FLIGHT: usize = 64;
 const FLOOD_BURST: u32 = 20;
 const FLOOD_EVERY: Duration = Duration::from_secs(1);
 const FLOOD_QUEUE: u32 = 20;
-/// A retry_after longer than this is not waited out for an interactive reply.
-const MAX_REPLY_WAIT: Duration = Duration::from_secs(30);
+/// An interactive reply is tried again after a passing failure, a little: someone is waiting,
+/// and a `retry_after` over 30 s is not waited out.
+const REPLY_RETRY: RetryPolicy = RetryPolicy {
+    base: Duration::from_secs(1),
+    cap: Duration::from_secs(30),
+    retries: 2,
+    budget: Duration::from_secs(45),
+};
 
 #[derive(Debug, Clone)]
 pub struct TelegramSettings {
@@ -664,26 +671,26 @@ impl TelegramBot {
     async fn send_outs(&self, chat: &ChatRef, outs: Vec<Out>) {
         let mut target = chat.clone();
         for out in &outs {
-            let mut attempts = 0;
+            let mut tries = REPLY_RETRY.start();
+            let mut moves = 0;
             loop {
-                attempts += 1;
                 let Some(id) = chat_id(&target) else { return };
-                match self.send_out(id, out).await {
+                let wait = match self.send_out(id, out).await {
                     Ok(_) => break,
-                    Err(SendError::RetryAfter(d)) if d <= MAX_REPLY_WAIT && attempts < 3 => {
-                        tokio::time::sleep(d).await;
-                    }
-                    Err(SendError::Transient(e)) if attempts < 3 => {
+                    Err(SendError::RetryAfter(d)) => tries.next(Some(d), jitter()),
+                    Err(SendError::Transient(e)) => {
                         tracing::debug!(chat = %target, error = %e, "reply failed; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        tries.next(None, jitter())
                     }
-                    Err(SendError::Migrated(to)) if attempts < 3 => {
+                    Err(SendError::Migrated(to)) if moves < 3 => {
+                        moves += 1;
                         let new = ChatRef {
                             platform: Platform::Telegram,
                             id: to,
                         };
                         self.inner.core.chat_moved(&target, &new).await;
                         target = new;
+                        continue;
                     }
                     Err(SendError::Permanent(why)) => {
                         self.inner.core.chat_gone(&target, &why).await;
@@ -691,6 +698,13 @@ impl TelegramBot {
                     }
                     Err(e) => {
                         tracing::warn!(chat = %target, error = %e, "reply not sent");
+                        return;
+                    }
+                };
+                match wait {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => {
+                        tracing::warn!(chat = %target, attempts = tries.attempts(), "reply not sent: Telegram kept failing");
                         return;
                     }
                 }

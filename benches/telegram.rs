@@ -120,8 +120,10 @@ async fn main() {
     // The memory target is for the subscribed chats: measured before any chat rates (the taste
     // models and what they are learnt against come on top, reported after the ratings).
     println!(
-        "memory with {CHATS} subscribed chats: RSS {:.1} MB, peak RSS {:.1} MB (target < 50 MB)",
+        "memory with {CHATS} subscribed chats: RSS {:.1} MB (anonymous {:.1} MB, files {:.1} MB), peak RSS {:.1} MB (target < 50 MB)",
         support::status_kb(pid, "VmRSS:") as f64 / 1024.0,
+        support::status_kb(pid, "RssAnon:") as f64 / 1024.0,
+        support::status_kb(pid, "RssFile:") as f64 / 1024.0,
         support::status_kb(pid, "VmHWM:") as f64 / 1024.0
     );
 
@@ -165,8 +167,9 @@ async fn main() {
         support::percentile(&shown, 0.99).as_secs_f64() * 1e3,
     );
     println!(
-        "memory after the ratings (50 chats' models, the vocabulary and background they learn against): RSS {:.1} MB, peak RSS {:.1} MB",
+        "memory after the ratings (50 chats' models, the vocabulary and background they learn against): RSS {:.1} MB (anonymous {:.1} MB), peak RSS {:.1} MB",
         support::status_kb(pid, "VmRSS:") as f64 / 1024.0,
+        support::status_kb(pid, "RssAnon:") as f64 / 1024.0,
         support::status_kb(pid, "VmHWM:") as f64 / 1024.0
     );
     let rejected = fake.rejected();

@@ -763,3 +763,42 @@ fn the_first_backup_format_still_restores() {
             .is_empty()
     );
 }
+
+/// The paper count is a record the batches that add papers keep (a scan would leave every
+/// paper's node in sled's memory); a store older than the record is counted once and then
+/// keeps it too.
+#[test]
+fn the_paper_count_is_kept_by_the_writes_and_survives_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = {
+        let store = common::stored_papers(dir.path());
+        let n = store.paper_count();
+        assert!(n > 20);
+        assert_eq!(store.meta("paper_count").unwrap(), Some(n.to_string()));
+        // An older store, without a readable record.
+        store.set_meta("paper_count", "unknown").unwrap();
+        store.flush().unwrap();
+        n
+    };
+    // sled lets go of its lock a moment after the last handle is dropped.
+    let store = (0..100)
+        .find_map(|_| {
+            Store::open(dir.path()).ok().or_else(|| {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                None
+            })
+        })
+        .unwrap();
+    assert_eq!(store.paper_count(), n);
+    assert_eq!(store.meta("paper_count").unwrap(), Some(n.to_string()));
+    common::ingest_day(
+        &store,
+        NaiveDate::from_ymd_opt(2024, 12, 2).unwrap(),
+        5000..5010,
+    );
+    assert_eq!(store.paper_count(), n + 10);
+    assert_eq!(
+        store.meta("paper_count").unwrap(),
+        Some((n + 10).to_string())
+    );
+}

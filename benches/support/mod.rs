@@ -84,6 +84,8 @@ pub fn service(data: &std::path::Path) -> std::process::Command {
             std::env::var("BENCH_LOG").unwrap_or("warn".into()),
         )
         .env("PAPERBELL_HUGGINGFACE_ENABLED", "false")
+        // arXiv is not reachable: `/paper` would wait out its pace asking for each figure.
+        .env("PAPERBELL_FIGURES_ENABLED", "false")
         // Benches that want the archive set their own address.
         .env("PAPERBELL_HTTP_LISTEN", "off")
         .arg("--config")

@@ -63,15 +63,18 @@ pub struct Taken {
     pub path: PathBuf,
     pub bytes: u64,
     pub trailer: Trailer,
+    /// How long the store's writes waited (while its files were copied).
+    pub held: std::time::Duration,
 }
 
 impl Taken {
     /// What a person reads: where, how large, how many of each.
     pub fn report(&self) -> String {
         format!(
-            "backup written: {} ({})\n{}",
+            "backup written: {} ({}; the store's writes waited {:.2} s)\n{}",
             self.path.display(),
             human_bytes(self.bytes),
+            self.held.as_secs_f64(),
             counts(&self.trailer.families)
         )
     }
@@ -131,7 +134,7 @@ pub fn take(store: &Store, path: &Path, now: DateTime<Utc>) -> Result<Taken, Bac
         name.to_string_lossy(),
         std::process::id()
     ));
-    let written = write(store, &partial, now).and_then(|trailer| {
+    let written = write(store, &partial, now).and_then(|(trailer, held)| {
         fs::rename(&partial, path).map_err(io("cannot rename the backup to", path))?;
         // The rename itself is durable once the directory is synced.
         File::open(&dir)
@@ -142,6 +145,7 @@ pub fn take(store: &Store, path: &Path, now: DateTime<Utc>) -> Result<Taken, Bac
             path: path.to_path_buf(),
             bytes,
             trailer,
+            held,
         })
     });
     if written.is_err() {
@@ -150,9 +154,43 @@ pub fn take(store: &Store, path: &Path, now: DateTime<Utc>) -> Result<Taken, Bac
     written
 }
 
-/// The records of one instant, compressed on a second thread while this one reads the store
-/// (the store's writes wait only as long as the reading takes).
-fn write(store: &Store, path: &Path, now: DateTime<Utc>) -> Result<Trailer, BackupError> {
+/// The records of one instant: the store's files are copied (writes wait that long) beside
+/// `path`, and the copy is read and dropped, so the memory a full read takes in sled is the
+/// copy's and goes with it.
+fn write(
+    store: &Store,
+    path: &Path,
+    now: DateTime<Utc>,
+) -> Result<(Trailer, std::time::Duration), BackupError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let copy_dir = dir.join(format!(".paperbell-snapshot-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&copy_dir);
+    let started = std::time::Instant::now();
+    let written = store
+        .copy_files(&copy_dir)
+        .map_err(BackupError::from)
+        .and_then(|_| {
+            let held = started.elapsed();
+            // A small page cache: the copy is read once, in order.
+            let copy = Store::open_restoring(&copy_dir, 4)?;
+            Ok((write_records(&copy, path, now)?, held))
+        });
+    let _ = fs::remove_dir_all(&copy_dir);
+    give_back_memory();
+    written
+}
+
+/// Returns freed memory to the system: glibc keeps what a large read freed otherwise.
+fn give_back_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's own heaps.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// The records of `store`, compressed on a second thread while this one reads them.
+fn write_records(store: &Store, path: &Path, now: DateTime<Utc>) -> Result<Trailer, BackupError> {
     let file = File::create(path).map_err(io("cannot create", path))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let header = Header {
@@ -343,6 +381,7 @@ pub fn restore(file: &Path, data: &Path, cache_mb: u64) -> Result<Restored, Back
 fn build(file: &Path, dir: &Path, trailer: &Trailer, cache_mb: u64) -> Result<u64, BackupError> {
     {
         let store = Store::open_restoring(dir, cache_mb)?;
+        store.begin_restore()?;
         let mut reader = open_reader(file)?;
         loop {
             let next = reader.next_part().map_err(|source| BackupError::Format {

@@ -57,7 +57,7 @@ pub async fn backup_now(
     .unwrap_or_else(|p| std::panic::resume_unwind(p.into_panic()));
     match &taken {
         Ok(t) => {
-            tracing::info!(path = %t.path.display(), bytes = t.bytes, records = t.trailer.records, secs = started.elapsed().as_secs_f64(), "backup written");
+            tracing::info!(path = %t.path.display(), bytes = t.bytes, records = t.trailer.records, secs = started.elapsed().as_secs_f64(), writes_waited_secs = t.held.as_secs_f64(), "backup written");
             crate::metrics::backup(Some((now.timestamp(), t.bytes)));
         }
         Err(e) => {
@@ -69,7 +69,7 @@ pub async fn backup_now(
 }
 
 /// Removes the oldest backups in `dir` beyond the newest `keep`, and what backups killed
-/// mid-way left behind. Only files named as paperbell names its backups are touched.
+/// mid-way left behind (a partial file, the store's copy they were reading). Only files named as paperbell names its backups are touched.
 pub fn prune(dir: &Path, keep: usize) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -81,12 +81,20 @@ pub fn prune(dir: &Path, keep: usize) {
             backups.push(name);
         } else if let Some(pid) = name
             .strip_prefix(".paperbell-")
-            .and_then(|n| n.rsplit_once(PARTIAL))
+            .and_then(|n| {
+                n.rsplit_once(PARTIAL)
+                    .or_else(|| n.rsplit_once("snapshot-"))
+            })
             .map(|(_, pid)| pid)
             && pid != std::process::id().to_string()
             && !Path::new("/proc").join(pid).exists()
         {
-            let _ = std::fs::remove_file(e.path());
+            let path = e.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(path)
+            } else {
+                std::fs::remove_file(path)
+            };
         }
     }
     if keep == 0 || backups.len() <= keep {
@@ -121,6 +129,10 @@ mod tests {
         for n in names {
             std::fs::write(dir.path().join(n), b"x").unwrap();
         }
+        // And the copy of the store such a backup was reading.
+        let copy = dir.path().join(".paperbell-snapshot-4000000000");
+        std::fs::create_dir(&copy).unwrap();
+        std::fs::write(copy.join("db"), b"x").unwrap();
         prune(dir.path(), 2);
         let mut left: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()

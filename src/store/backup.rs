@@ -50,6 +50,38 @@ pub fn family(k: &[u8]) -> &'static str {
 }
 
 impl Store {
+    /// Copies sled's files of this store into `to` (created) as they are at one instant:
+    /// writes wait while everything written is flushed and the files are copied; reads go on.
+    /// The copy opens as this store would after a crash at that instant, which sled recovers
+    /// from. Reading a store's every record through sled keeps all of it in the reading
+    /// instance's memory, so a backup reads a copy and drops it. Returns the bytes copied.
+    pub fn copy_files(&self, to: &std::path::Path) -> Result<u64> {
+        let io = |e: std::io::Error| StoreError::Corrupt(format!("copying the store's files: {e}"));
+        std::fs::create_dir_all(to).map_err(io)?;
+        let _closed = self.db.close();
+        self.db.flush()?;
+        let mut bytes = 0;
+        for entry in std::fs::read_dir(&self.dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            // sled's own files: its config, its log, its snapshots and large values.
+            let sled_file = name == "conf" || name == "db" || name.starts_with("snap.");
+            if sled_file {
+                bytes += std::fs::copy(entry.path(), to.join(&*name)).map_err(io)?;
+            } else if name == "blobs" {
+                let blobs = to.join("blobs");
+                std::fs::create_dir_all(&blobs).map_err(io)?;
+                for blob in std::fs::read_dir(entry.path()).map_err(io)? {
+                    let blob = blob.map_err(io)?;
+                    bytes +=
+                        std::fs::copy(blob.path(), blobs.join(blob.file_name())).map_err(io)?;
+                }
+            }
+        }
+        Ok(bytes)
+    }
+
     /// Hands every record to `each`, in key order, as they all were at one instant: writes
     /// wait until it returns (reads go on). `each`'s error stops the reading.
     pub fn snapshot<E: From<StoreError>>(
@@ -70,6 +102,16 @@ impl Store {
             records += 1;
         }
         Ok(Snapshot { next_id, records })
+    }
+
+    /// Forgets what opening a new store wrote as a new store's facts (its matcher version, its
+    /// paper count of 0): a restored store has what its backup says, and a backup without them
+    /// (from an older paperbell) must read as the older store it was (re-matched, counted).
+    pub fn begin_restore(&self) -> Result<()> {
+        for name in [super::rematch::META, super::COUNT_META] {
+            self.db.remove(key(b'm', &[name.as_bytes()]))?;
+        }
+        Ok(())
     }
 
     /// Writes restored records into this (new, empty) store, in batches. `Store::open` must

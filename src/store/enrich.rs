@@ -193,8 +193,10 @@ impl Store {
         }
         batch.insert(lk, encode(codec::LIST_V1, &list)?);
         self.log_changes(&mut batch, &changed)?;
+        let total = self.count_added(&mut batch, added)?;
         self.db.apply_batch(batch)?;
-        self.papers_added(added);
+        self.paper_total
+            .store(total, std::sync::atomic::Ordering::Release);
         self.papers_changed();
         Ok(entered)
     }

@@ -133,6 +133,8 @@ type Result<T> = std::result::Result<T, StoreError>;
 
 pub struct Store {
     db: db::Db,
+    /// The store's directory (sled's files).
+    dir: std::path::PathBuf,
     /// Ingest reads a record and writes its successor: one writer at a time.
     write: Mutex<()>,
     /// Bumped by every write that can change what planning decides (papers, chats,
@@ -155,6 +157,9 @@ pub struct Store {
 
 /// `paper_total` before the first count.
 const UNCOUNTED: u64 = u64::MAX;
+
+/// Meta name of the number of stored papers, kept by the batches that add papers.
+const COUNT_META: &str = "paper_count";
 
 fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len() + 1).sum::<usize>());
@@ -276,6 +281,7 @@ impl Store {
                     key(b'm', &[rematch::META.as_bytes()]),
                     rematch::MATCHER_VERSION.to_string().as_bytes(),
                 )?;
+                db.insert(key(b'm', &[COUNT_META.as_bytes()]), b"0")?;
             }
         }
         let id_base = match db.get(key(b'm', &[backup::ID_BASE.as_bytes()]))? {
@@ -300,6 +306,7 @@ impl Store {
         let change_seq = AtomicU64::new(Store::read_change_seq(&db)?);
         let store = Store {
             db,
+            dir: dir.to_path_buf(),
             change_seq,
             write: Mutex::new(()),
             changes: AtomicU64::new(0),

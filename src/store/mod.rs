@@ -29,6 +29,10 @@
 //! | `F`    | paper id, 0, version (u32 BE)     | figure lookup (versioned)  |
 //! | `K`    | topic id, 0, day                  | overview keywords (vers.)  |
 //!
+//! Meta values (`m`) of note: `schema`, `paperbell_version` (the version that last opened the
+//! store; a newer one is refused), `matcher_version`, `paper_count` (kept by the batches that
+//! add papers), `id_base` (where a restored store's ids start), `health_probe`.
+//!
 //! Prefixes `D`, `l`, `s` and `o` held delivery records before their current layout and are
 //! read by `Store::open`'s conversion: never reuse them.
 //!

@@ -245,12 +245,7 @@ impl FetchJob {
             .config
             .fetch_schedule()
             .map_err(|e| FetchError::Schedule(e.to_string()))?;
-        let tz: Tz = self
-            .config
-            .schedule
-            .timezone
-            .parse()
-            .map_err(|_| FetchError::Schedule("bad schedule.timezone".into()))?;
+        let tz: Tz = self.config.schedule.timezone.0;
         let retry_after_failure = Duration::from_secs(30 * 60);
         let mut due_now = self.config.schedule.fetch_on_start && self.stale(self.clock.now())?;
         loop {

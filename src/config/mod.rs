@@ -11,13 +11,15 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::chat::{self, ChatDefaults};
+use crate::model::chat::ChatDefaults;
 use crate::topics::TopicDef;
 
 mod load;
+pub mod typed;
 mod validate;
 
 pub use load::malloc_arenas_set_by_environment;
+pub use typed::{DiscordMode, Listen, TelegramMode, TimeOfDay, Zone};
 
 /// The configuration shipped with paperbell, used when the default file is absent.
 pub const DEFAULT_CONFIG: &str = include_str!("../../config/paperbell.toml");
@@ -295,23 +297,20 @@ pub struct ArxivConfig {
 pub struct ScheduleConfig {
     /// When to fetch: cron with seconds first (`sec min hour day month weekday`), in `timezone`.
     pub fetch: String,
-    pub timezone: String,
+    pub timezone: Zone,
     /// Fetch once at start-up when the last successful fetch is older than 12 hours.
     pub fetch_on_start: bool,
     /// Default digest time and zone for chats that set none.
-    pub delivery_time: String,
-    pub delivery_timezone: String,
+    pub delivery_time: TimeOfDay,
+    pub delivery_timezone: Zone,
 }
 
 impl ScheduleConfig {
-    /// The defaults of chats that set no time or zone. `Config::load` validated both, so a
-    /// value that does not parse here can only come from a config built by hand (tests): it
-    /// is the built-in default.
+    /// The defaults of chats that set no time or zone.
     pub fn chat_defaults(&self) -> ChatDefaults {
-        let built_in = ChatDefaults::default();
         ChatDefaults {
-            time: chat::parse_time(&self.delivery_time).unwrap_or(built_in.time),
-            tz: chat::parse_zone(&self.delivery_timezone).unwrap_or(built_in.tz),
+            time: self.delivery_time.0,
+            tz: self.delivery_timezone.0,
         }
     }
 }
@@ -321,7 +320,7 @@ impl ScheduleConfig {
 pub struct TelegramConfig {
     pub api_url: String,
     /// `polling` (default; no public URL needed) or `webhook`.
-    pub mode: String,
+    pub mode: TelegramMode,
     /// Webhook mode: the public HTTPS URL Telegram posts to; it must reach
     /// `/telegram/webhook` on `[http] listen`.
     pub webhook_url: Option<String>,
@@ -339,7 +338,8 @@ pub struct DiscordConfig {
     pub application_id: Option<String>,
     pub public_key: Option<String>,
     pub guild_id: Option<String>,
-    pub mode: String,
+    /// `gateway` (default; no public URL needed) or `http` (interactions POSTed to us).
+    pub mode: DiscordMode,
     #[serde(skip)]
     pub token: Option<Secret>,
 }
@@ -350,7 +350,7 @@ pub struct DiscordConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// Address to listen on, e.g. `127.0.0.1:8080`; `off` starts no listener.
-    pub listen: String,
+    pub listen: Listen,
     /// `/healthz` answers 503 when the last successful fetch is older than this. arXiv
     /// announces nothing on Friday and Saturday nights, so a healthy service can go 72 hours.
     pub stale_after_hours: f64,
@@ -358,16 +358,15 @@ pub struct HttpConfig {
 
 impl HttpConfig {
     /// The address to listen on, or `None` when the listener is off.
-    pub fn address(&self) -> Option<&str> {
-        let a = self.listen.trim();
-        (!a.is_empty() && !a.eq_ignore_ascii_case("off")).then_some(a)
+    pub fn address(&self) -> Option<std::net::SocketAddr> {
+        self.listen.address()
     }
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
-            listen: "127.0.0.1:8080".into(),
+            listen: Listen::At(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
             stale_after_hours: 80.0,
         }
     }
@@ -429,10 +428,10 @@ impl Default for ScheduleConfig {
         ScheduleConfig {
             // arXiv announces at 20:00 US Eastern, Sunday to Thursday; the feeds follow shortly.
             fetch: "0 30 20 * * Sun-Thu".into(),
-            timezone: "America/New_York".into(),
+            timezone: Zone(chrono_tz::America::New_York),
             fetch_on_start: true,
-            delivery_time: "08:00".into(),
-            delivery_timezone: "UTC".into(),
+            delivery_time: TimeOfDay(chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("a time")),
+            delivery_timezone: Zone(chrono_tz::UTC),
         }
     }
 }
@@ -453,12 +452,12 @@ impl Default for Config {
             schedule: ScheduleConfig::default(),
             telegram: TelegramConfig {
                 api_url: "https://api.telegram.org".into(),
-                mode: "polling".into(),
+                mode: TelegramMode::Polling,
                 ..Default::default()
             },
             discord: DiscordConfig {
                 api_url: "https://discord.com".into(),
-                mode: "gateway".into(),
+                mode: DiscordMode::Gateway,
                 ..Default::default()
             },
             delivery: DeliveryConfig::default(),
@@ -577,7 +576,7 @@ mod tests {
         assert_eq!(c.arxiv.min_interval_secs, 0.0);
         assert_eq!(c.arxiv.max_retries, 2);
         assert!(!c.schedule.fetch_on_start);
-        assert_eq!(c.http.address(), Some("127.0.0.1:8080"));
+        assert_eq!(c.http.address(), Some("127.0.0.1:8080".parse().unwrap()));
         assert_eq!(c.telegram.token.as_ref().unwrap().expose(), "123:ABC");
         assert!(
             !format!("{c:?}").contains("123:ABC"),
@@ -609,6 +608,19 @@ mod tests {
         assert!(e.message.contains("does not name a setting"), "{e}");
         let e = load("[arxiv\n", &[]).unwrap_err();
         assert_eq!(e.key, "line 1");
+        // Typed values: checked as they are read, named by their key.
+        let e = load("[schedule]\ntimezone = \"Mars/Base\"\n", &[]).unwrap_err();
+        assert_eq!(e.key, "schedule.timezone");
+        assert!(e.message.contains("not an IANA time zone"), "{e}");
+        let e = load("", &[("PAPERBELL_SCHEDULE_DELIVERY_TIME", "25:61")]).unwrap_err();
+        assert_eq!(e.key, "schedule.delivery_time");
+        let e = load("[http]\nlisten = \"localhost:80\"\n", &[]).unwrap_err();
+        assert_eq!(e.key, "http.listen");
+        let e = load("[telegram]\nmode = \"pigeon\"\n", &[]).unwrap_err();
+        assert_eq!(e.key, "telegram.mode");
+        assert!(e.message.contains("polling") && e.message.contains("webhook"), "{e}");
+        let off = load("", &[("PAPERBELL_HTTP_LISTEN", "off")]).unwrap();
+        assert_eq!(off.http.address(), None);
         let e = load("[[topics]]\nid = \"a\"\ncategories=[\"cs.CV\"]\n[[topics]]\nid = \"a\"\ncategories=[\"cs.CV\"]\n", &[]).unwrap_err();
         assert_eq!(e.key, "topics[1].id");
     }

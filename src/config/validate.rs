@@ -1,5 +1,6 @@
-//! Checking a parsed config beyond what serde can: URLs, ranges, the cron expression, zones,
-//! modes and the topics, each problem naming its exact key.
+//! Checking a parsed config beyond what its types say: URLs, ranges, the cron expression, the
+//! rules that span several keys (a mode and what it needs) and the topics, each problem naming
+//! its exact key. Zones, times, the listener and modes are typed (`typed`) and checked as read.
 
 use super::*;
 use crate::topics::{TopicSet, compile_all};
@@ -131,51 +132,22 @@ impl Config {
                 "must be 1 or more".into(),
             ));
         }
-        for (key, tz) in [
-            ("schedule.timezone", &self.schedule.timezone),
-            (
-                "schedule.delivery_timezone",
-                &self.schedule.delivery_timezone,
-            ),
-        ] {
-            tz.parse::<chrono_tz::Tz>().map_err(|_| {
-                invalid(
-                    key.to_string(),
-                    format!("`{tz}` is not an IANA time zone (e.g. Europe/Berlin)"),
-                )
-            })?;
-        }
-        if chrono::NaiveTime::parse_from_str(&self.schedule.delivery_time, "%H:%M").is_err() {
-            return Err(invalid(
-                "schedule.delivery_time".into(),
-                format!("`{}` is not a time like 08:30", self.schedule.delivery_time),
-            ));
-        }
         Ok(())
     }
 
     /// Telegram's mode and what the webhook needs.
     fn check_telegram(&self) -> Result<(), InvalidSetting> {
-        match self.telegram.mode.as_str() {
-            "polling" => {}
-            "webhook" => {
-                if self.telegram.webhook_url.is_none() {
-                    return Err(invalid(
-                        "telegram.webhook_url".into(),
-                        "webhook mode needs the public URL Telegram posts to, e.g. https://bot.example.org/telegram/webhook".into(),
-                    ));
-                }
-                if self.http.address().is_none() {
-                    return Err(invalid(
-                        "http.listen".into(),
-                        "webhook mode needs the HTTP listener, e.g. 127.0.0.1:8080".into(),
-                    ));
-                }
-            }
-            other => {
+        if self.telegram.mode == TelegramMode::Webhook {
+            if self.telegram.webhook_url.is_none() {
                 return Err(invalid(
-                    "telegram.mode".into(),
-                    format!("`{other}` must be \"polling\" or \"webhook\""),
+                    "telegram.webhook_url".into(),
+                    "webhook mode needs the public URL Telegram posts to, e.g. https://bot.example.org/telegram/webhook".into(),
+                ));
+            }
+            if self.http.address().is_none() {
+                return Err(invalid(
+                    "http.listen".into(),
+                    "webhook mode needs the HTTP listener, e.g. 127.0.0.1:8080".into(),
                 ));
             }
         }
@@ -184,14 +156,6 @@ impl Config {
 
     /// The listener, health's patience and the backup schedule.
     fn check_http(&self) -> Result<(), InvalidSetting> {
-        if let Some(listen) = self.http.address()
-            && listen.parse::<std::net::SocketAddr>().is_err()
-        {
-            return Err(invalid(
-                "http.listen".into(),
-                format!("`{listen}` is not an address like 127.0.0.1:8080, or off"),
-            ));
-        }
         if !(self.http.stale_after_hours.is_finite() && self.http.stale_after_hours > 0.0) {
             return Err(invalid(
                 "http.stale_after_hours".into(),
@@ -233,26 +197,17 @@ impl Config {
                 ),
             ));
         }
-        match d.mode.as_str() {
-            "gateway" => {}
-            "http" => {
-                if d.public_key.is_none() {
-                    return Err(invalid(
-                        "discord.public_key".into(),
-                        "HTTP interactions need the application's public key (Developer Portal > General Information)".into(),
-                    ));
-                }
-                if self.http.address().is_none() {
-                    return Err(invalid(
-                        "http.listen".into(),
-                        "HTTP interactions need the HTTP listener, e.g. 127.0.0.1:8080".into(),
-                    ));
-                }
-            }
-            other => {
+        if d.mode == DiscordMode::Http {
+            if d.public_key.is_none() {
                 return Err(invalid(
-                    "discord.mode".into(),
-                    format!("`{other}` must be \"gateway\" or \"http\""),
+                    "discord.public_key".into(),
+                    "HTTP interactions need the application's public key (Developer Portal > General Information)".into(),
+                ));
+            }
+            if self.http.address().is_none() {
+                return Err(invalid(
+                    "http.listen".into(),
+                    "HTTP interactions need the HTTP listener, e.g. 127.0.0.1:8080".into(),
                 ));
             }
         }

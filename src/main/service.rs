@@ -386,7 +386,7 @@ async fn connect_telegram(
     core: Arc<ChatCore>,
 ) -> Result<Option<TelegramBot>> {
     let tg = &config.telegram;
-    let webhook = (tg.mode == "webhook").then(|| WebhookSettings {
+    let webhook = (tg.mode == paperbell::config::TelegramMode::Webhook).then(|| WebhookSettings {
         url: tg.webhook_url.clone().unwrap_or_default(),
         secret: tg
             .webhook_secret
@@ -421,7 +421,7 @@ async fn connect_discord(
         application_id: id(&d.application_id),
         public_key: d.public_key.clone(),
         guild_id: id(&d.guild_id),
-        mode: if d.mode == "http" {
+        mode: if d.mode == paperbell::config::DiscordMode::Http {
             DiscordMode::Http
         } else {
             DiscordMode::Gateway

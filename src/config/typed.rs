@@ -1,0 +1,207 @@
+//! Values of the config parsed into their types as the file is read (serde), so a bad value
+//! is an error naming its key at load time and nothing parses a string again later: time
+//! zones, times of day, the listener's address, the platforms' modes.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::model::chat;
+
+/// An IANA time zone (`Europe/Berlin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Zone(pub Tz);
+
+/// A time of day, `HH:MM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeOfDay(pub NaiveTime);
+
+/// The HTTP listener: an address, or none (`off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listen {
+    Off,
+    At(SocketAddr),
+}
+
+impl Listen {
+    /// The address to listen on, or `None` when the listener is off.
+    pub fn address(self) -> Option<SocketAddr> {
+        match self {
+            Listen::Off => None,
+            Listen::At(a) => Some(a),
+        }
+    }
+}
+
+/// How Telegram's updates arrive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TelegramMode {
+    /// Long polling: no public URL needed.
+    #[default]
+    Polling,
+    /// Telegram POSTs to `webhook_url`.
+    Webhook,
+}
+
+/// How Discord's interactions arrive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiscordMode {
+    /// The gateway WebSocket: no public URL needed.
+    #[default]
+    Gateway,
+    /// Discord POSTs interactions to `/discord/interactions`.
+    Http,
+}
+
+/// Reads a string and parses it with `parse`, or says what it should look like.
+fn parsed<'de, D: Deserializer<'de>, T>(
+    d: D,
+    parse: impl Fn(&str) -> Option<T>,
+    expected: &str,
+) -> Result<T, D::Error> {
+    let s = String::deserialize(d)?;
+    parse(&s).ok_or_else(|| de::Error::custom(format!("`{s}` is not {expected}")))
+}
+
+impl<'de> Deserialize<'de> for Zone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed(
+            d,
+            |s| chat::parse_zone(s).map(Zone),
+            "an IANA time zone (e.g. Europe/Berlin)",
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeOfDay {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed(
+            d,
+            |s| chat::parse_time(s).map(TimeOfDay),
+            "a time like 08:30",
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for Listen {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed(
+            d,
+            |s| {
+                let s = s.trim();
+                if s.is_empty() || s.eq_ignore_ascii_case("off") {
+                    Some(Listen::Off)
+                } else {
+                    s.parse().ok().map(Listen::At)
+                }
+            },
+            "an address like 127.0.0.1:8080, or off",
+        )
+    }
+}
+
+impl fmt::Display for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+impl fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%H:%M"))
+    }
+}
+
+impl fmt::Display for Listen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Listen::Off => f.write_str("off"),
+            Listen::At(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+macro_rules! serialize_as_text {
+    ($($t:ty),*) => {$(
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    )*};
+}
+serialize_as_text!(Zone, TimeOfDay, Listen);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize, Serialize, PartialEq)]
+    struct T {
+        zone: Zone,
+        at: TimeOfDay,
+        listen: Listen,
+        mode: TelegramMode,
+    }
+
+    #[test]
+    fn values_parse_into_their_types_and_print_back() {
+        let t: T = toml::from_str(
+            "zone = \"Asia/Shanghai\"\nat = \"07:05\"\nlisten = \"0.0.0.0:8080\"\nmode = \"webhook\"",
+        )
+        .unwrap();
+        assert_eq!(t.zone.0, chrono_tz::Asia::Shanghai);
+        assert_eq!(t.at.to_string(), "07:05");
+        assert_eq!(t.listen.address().unwrap().port(), 8080);
+        assert_eq!(t.mode, TelegramMode::Webhook);
+        assert_eq!(
+            toml::from_str::<T>(&toml::to_string(&t).unwrap()).unwrap(),
+            t
+        );
+        let off: Listen = toml::from_str::<std::collections::BTreeMap<String, Listen>>(
+            "l = \"off\"",
+        )
+        .unwrap()["l"];
+        assert_eq!(off.address(), None);
+    }
+
+    #[test]
+    fn a_bad_value_says_what_it_should_be() {
+        let e = toml::from_str::<T>(
+            "zone = \"Mars/Base\"\nat = \"07:05\"\nlisten = \"off\"\nmode = \"polling\"",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("`Mars/Base` is not an IANA time zone"),
+            "{e}"
+        );
+        let e = toml::from_str::<T>(
+            "zone = \"UTC\"\nat = \"25:00\"\nlisten = \"off\"\nmode = \"polling\"",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("`25:00` is not a time like 08:30"),
+            "{e}"
+        );
+        let e = toml::from_str::<T>(
+            "zone = \"UTC\"\nat = \"08:00\"\nlisten = \"localhost\"\nmode = \"polling\"",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("not an address like 127.0.0.1:8080"),
+            "{e}"
+        );
+        let e = toml::from_str::<T>(
+            "zone = \"UTC\"\nat = \"08:00\"\nlisten = \"off\"\nmode = \"pigeon\"",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("unknown variant `pigeon`"), "{e}");
+    }
+}

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use support::archive::{archive_store, feeds, grown_archive, shared_data};
+use support::archive::archive_store;
 
 fn paperbell(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_paperbell"));
@@ -52,24 +52,10 @@ fn dir_bytes(p: &Path) -> u64 {
 
 fn main() {
     let grow: Option<usize> = support::arg("--papers").and_then(|d| d.parse().ok());
-    let shared = shared_data().join("arxiv-papers.jsonl.gz");
-    if !shared.exists() {
-        println!(
-            "backup: {} is not here; nothing to measure",
-            shared.display()
-        );
-        return;
-    }
     let dir = tempfile::tempdir_in(std::env::var("BENCH_TMP").unwrap_or("/tmp".into())).unwrap();
-    let papers_file = match grow {
-        Some(n) => {
-            let out = dir.path().join("papers.jsonl");
-            grown_archive(&shared, &out, n);
-            out
-        }
-        None => shared.clone(),
+    let Some(files) = support::archive::archive_feeds(dir.path(), grow, None) else {
+        return;
     };
-    let files = feeds(&papers_file, &dir.path().join("feeds"), None);
     let data = dir.path().join("data");
     let t = Instant::now();
     let n = archive_store(&data, &files);

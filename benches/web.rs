@@ -22,26 +22,14 @@ use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 
 use paperbell::store::Store;
-use support::archive::{feeds, grown_archive, shared_data};
 
 fn main() {
     let days = support::arg("--days").and_then(|d| d.parse().ok());
     let grow: Option<usize> = support::arg("--papers").and_then(|d| d.parse().ok());
-    let shared = shared_data().join("arxiv-papers.jsonl.gz");
-    if !shared.exists() {
-        println!("web: {} is not here; nothing to measure", shared.display());
-        return;
-    }
     let dir = tempfile::tempdir_in(std::env::var("BENCH_TMP").unwrap_or("/tmp".into())).unwrap();
-    let papers_file = match grow {
-        Some(n) => {
-            let out = dir.path().join("papers.jsonl");
-            grown_archive(&shared, &out, n);
-            out
-        }
-        None => shared.clone(),
+    let Some(files) = support::archive::archive_feeds(dir.path(), grow, days) else {
+        return;
     };
-    let files = feeds(&papers_file, &dir.path().join("feeds"), days);
     let data = dir.path().join("data");
     let t = Instant::now();
     let n = support::archive::archive_store(&data, &files);

@@ -151,6 +151,25 @@ pub fn grown_archive(shared: &Path, out: &Path, n: usize) {
     }
 }
 
+/// The feeds of the shared data's papers (or of an archive grown from them to `grow`
+/// papers), made in `dir`; `None` when the shared data is not here.
+pub fn archive_feeds(dir: &Path, grow: Option<usize>, days: Option<usize>) -> Option<Vec<PathBuf>> {
+    let shared = shared_data().join("arxiv-papers.jsonl.gz");
+    if !shared.exists() {
+        println!("{} is not here; nothing to measure", shared.display());
+        return None;
+    }
+    let papers_file = match grow {
+        Some(n) => {
+            let out = dir.join("papers.jsonl");
+            grown_archive(&shared, &out, n);
+            out
+        }
+        None => shared,
+    };
+    Some(feeds(&papers_file, &dir.join("feeds"), days))
+}
+
 /// A store in `data` of every paper in `files` (one feed per day), stored as `paperbell fetch
 /// --from-file` stores days, with their topic days' keywords and the search index; the
 /// number of papers stored.

@@ -618,7 +618,10 @@ mod tests {
         assert_eq!(e.key, "http.listen");
         let e = load("[telegram]\nmode = \"pigeon\"\n", &[]).unwrap_err();
         assert_eq!(e.key, "telegram.mode");
-        assert!(e.message.contains("polling") && e.message.contains("webhook"), "{e}");
+        assert!(
+            e.message.contains("polling") && e.message.contains("webhook"),
+            "{e}"
+        );
         let off = load("", &[("PAPERBELL_HTTP_LISTEN", "off")]).unwrap();
         assert_eq!(off.http.address(), None);
         let e = load("[[topics]]\nid = \"a\"\ncategories=[\"cs.CV\"]\n[[topics]]\nid = \"a\"\ncategories=[\"cs.CV\"]\n", &[]).unwrap_err();

@@ -119,7 +119,7 @@ pub fn target(out: Option<&Path>, dir: &Path, at: DateTime<Utc>) -> Result<PathB
 
 /// Writes a backup of `store` as it is now to `path` (which must not exist): under a
 /// temporary name in the same directory, synced, then renamed, so the path holds a whole
-/// backup or nothing. Writes to the store wait while its records are read; reads go on.
+/// backup or nothing. Writes to the store wait while its files are copied; reads go on.
 pub fn take(store: &Store, path: &Path, now: DateTime<Utc>) -> Result<Taken, BackupError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),

@@ -82,9 +82,13 @@ impl ControlServer {
     async fn answer(&self, stream: UnixStream) -> std::io::Result<()> {
         let (read, mut write) = stream.into_split();
         let mut line = String::new();
-        BufReader::new(read.take(MAX_LINE))
-            .read_line(&mut line)
-            .await?;
+        // A client that connects and says nothing is let go.
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            BufReader::new(read.take(MAX_LINE)).read_line(&mut line),
+        )
+        .await
+        .map_err(|_| std::io::Error::other("no request within 10 s"))??;
         let answer = match serde_json::from_str::<Ask>(line.trim()) {
             Err(e) => Answer::Refused {
                 error: format!("not a request this paperbell knows: {e}"),

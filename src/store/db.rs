@@ -1,5 +1,5 @@
-//! sled's tree behind a write gate: every write passes the gate, and a backup closes it to
-//! read one instant's state while reads go on.
+//! sled's tree behind a write gate: every write passes the gate, and a backup closes it while
+//! it copies one instant's state (the store's files) while reads go on.
 //!
 //! The gate is held by one sled call at a time (a batch, an insert, a transaction), never
 //! across calls, so a backup sees the store between two of them: a state a crash could have

@@ -363,7 +363,7 @@ fn init_logging(config: Option<&Config>) {
 }
 
 fn open_store(config: &Config) -> Result<Store> {
-    Store::open_with_cache(&config.store.path, config.store.cache_mb).map_err(|e| match e {
+    Store::open_with_cache(&config.store.path, config.store_cache_mb()).map_err(|e| match e {
         // Not this binary's store to write: exit 2, as for any refused input.
         e @ (paperbell::store::StoreError::Newer { .. }
         | paperbell::store::StoreError::UnfinishedRestore(_)) => Exit(2, e.to_string()).into(),

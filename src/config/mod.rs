@@ -63,6 +63,7 @@ pub struct Config {
     pub web: WebConfig,
     pub figures: FiguresConfig,
     pub backup: BackupConfig,
+    pub memory: MemoryConfig,
     pub log: LogConfig,
     pub topics: Vec<TopicDef>,
 }
@@ -266,8 +267,38 @@ impl LlmConfig {
 pub struct StoreConfig {
     /// Directory of the embedded sled store.
     pub path: PathBuf,
-    /// The store's page cache in MiB: most of the service's resident memory.
+    /// The store's page cache in MiB; 0: two thirds of `[memory] budget_mb`.
     pub cache_mb: u64,
+}
+
+/// The memory the service's caches share.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MemoryConfig {
+    /// MiB for the store's page cache (two thirds, unless `[store] cache_mb` says) and the
+    /// web's cache of made pages (a third).
+    pub budget_mb: u64,
+}
+
+impl Default for MemoryConfig {
+    fn default() -> Self {
+        MemoryConfig { budget_mb: 48 }
+    }
+}
+
+impl Config {
+    /// The store's page cache in MiB: `[store] cache_mb`, else two thirds of the budget.
+    pub fn store_cache_mb(&self) -> u64 {
+        match self.store.cache_mb {
+            0 => (self.memory.budget_mb * 2 / 3).max(1),
+            mb => mb,
+        }
+    }
+
+    /// The web's cache of made pages in bytes: a third of the budget.
+    pub fn page_cache_bytes(&self) -> u64 {
+        (self.memory.budget_mb << 20) / 3
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -397,7 +428,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             path: PathBuf::from("./data"),
-            cache_mb: crate::store::DEFAULT_CACHE_MB,
+            cache_mb: 0,
         }
     }
 }
@@ -468,6 +499,7 @@ impl Default for Config {
             web: WebConfig::default(),
             figures: FiguresConfig::default(),
             backup: BackupConfig::default(),
+            memory: MemoryConfig::default(),
             log: LogConfig::default(),
             topics: vec![],
         }
@@ -556,6 +588,18 @@ mod tests {
         assert_eq!((c.backup.every_hours, c.backup.keep), (6.0, 0));
         let e = load(DEFAULT_CONFIG, &[("PAPERBELL_BACKUP_EVERY_HOURS", "-1")]).unwrap_err();
         assert_eq!(e.key, "backup.every_hours");
+    }
+
+    #[test]
+    fn the_memory_budget_is_shared_by_the_caches() {
+        let c = load(DEFAULT_CONFIG, &[]).unwrap();
+        assert_eq!((c.store_cache_mb(), c.page_cache_bytes()), (32, 16 << 20));
+        let c = load(DEFAULT_CONFIG, &[("PAPERBELL_MEMORY_BUDGET_MB", "96")]).unwrap();
+        assert_eq!((c.store_cache_mb(), c.page_cache_bytes()), (64, 32 << 20));
+        let c = load(DEFAULT_CONFIG, &[("PAPERBELL_STORE_CACHE_MB", "200")]).unwrap();
+        assert_eq!(c.store_cache_mb(), 200);
+        let e = load(DEFAULT_CONFIG, &[("PAPERBELL_MEMORY_BUDGET_MB", "2")]).unwrap_err();
+        assert_eq!(e.key, "memory.budget_mb");
     }
 
     #[test]

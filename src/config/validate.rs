@@ -68,10 +68,16 @@ impl Config {
                 return Err(invalid(key.into(), "must be more than 0 seconds".into()));
             }
         }
-        if !(1..=65536).contains(&self.store.cache_mb) {
+        if self.store.cache_mb > 65536 {
             return Err(invalid(
                 "store.cache_mb".into(),
-                "must be between 1 and 65536 (MiB)".into(),
+                "must be between 1 and 65536 (MiB), or 0 for two thirds of memory.budget_mb".into(),
+            ));
+        }
+        if !(8..=65536).contains(&self.memory.budget_mb) {
+            return Err(invalid(
+                "memory.budget_mb".into(),
+                "must be between 8 and 65536 (MiB)".into(),
             ));
         }
         if !(1..=2000).contains(&a.page_size) {

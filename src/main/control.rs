@@ -68,7 +68,7 @@ pub(super) fn backup(config: &Config, file: Option<&std::path::Path>) -> Result<
 
 pub(super) fn restore(config: &Config, file: &std::path::Path) -> Result<ExitCode> {
     let restored =
-        backup::restore(file, &config.store.path, config.store.cache_mb).map_err(backup_error)?;
+        backup::restore(file, &config.store.path, config.store_cache_mb()).map_err(backup_error)?;
     out(&restored.report());
     Ok(ExitCode::SUCCESS)
 }

@@ -274,7 +274,7 @@ impl Running {
             started,
             search: search.clone(),
             nonce: rand::random(),
-            made: Default::default(),
+            made: paperbell::web::http::PageCache::with_budget(config.page_cache_bytes()),
             figure_origin: reqwest::Url::parse(&config.arxiv.html_url)
                 .ok()
                 .map(|u| u.origin().ascii_serialization())

@@ -42,38 +42,62 @@ pub struct Web {
     pub figure_origin: Option<String>,
 }
 
-/// Pages already made, by their ETag, up to a budget of bytes; when full it starts over (a
-/// page of a changed store has a new ETag, so an old entry is never served, only dropped).
-#[derive(Default)]
+/// Pages already made, by their ETag, within a budget of bytes: when full, the pages least
+/// likely to be asked again go (a page of a changed store has a new ETag, so an old entry is
+/// never served, only evicted in its turn).
 pub struct PageCache {
-    pages: std::sync::Mutex<(usize, CachedPages)>,
+    pages: quick_cache::sync::Cache<String, CachedPage, PageWeight>,
+    budget: u64,
 }
 
-/// Made pages by ETag: their content type and body.
-type CachedPages = std::collections::HashMap<String, (&'static str, axum::body::Bytes)>;
+/// A made page: its content type and body.
+type CachedPage = (&'static str, axum::body::Bytes);
 
-/// The cache's budget: about a thousand typical pages.
-const CACHE_BYTES: usize = 48 << 20;
+/// A page weighs its body and its key.
+#[derive(Clone)]
+struct PageWeight;
+
+impl quick_cache::Weighter<String, CachedPage> for PageWeight {
+    fn weight(&self, etag: &String, page: &CachedPage) -> u64 {
+        (etag.len() + page.1.len()) as u64
+    }
+}
+
+/// The cache's budget unless `[memory] budget_mb` says otherwise.
+pub const DEFAULT_PAGE_CACHE_BYTES: u64 = 16 << 20;
+
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache::with_budget(DEFAULT_PAGE_CACHE_BYTES)
+    }
+}
 
 impl PageCache {
-    fn get(&self, etag: &str) -> Option<(&'static str, axum::body::Bytes)> {
-        let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        pages.1.get(etag).cloned()
+    /// A cache of at most `budget` bytes of pages.
+    pub fn with_budget(budget: u64) -> PageCache {
+        // About 40 KB a page (topic days are larger, papers smaller).
+        let pages = (budget / 40_000).max(16) as usize;
+        PageCache {
+            pages: quick_cache::sync::Cache::with_weighter(pages, budget.max(1), PageWeight),
+            budget,
+        }
+    }
+
+    fn get(&self, etag: &str) -> Option<CachedPage> {
+        self.pages.get(etag)
     }
 
     fn put(&self, etag: String, content_type: &'static str, body: axum::body::Bytes) {
-        if body.len() > CACHE_BYTES / 16 {
+        // A page over a sixteenth of the budget would push out many others.
+        if body.len() as u64 > self.budget / 16 {
             return;
         }
-        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        if pages.0 + body.len() > CACHE_BYTES {
-            pages.1.clear();
-            pages.0 = 0;
-        }
-        pages.0 += body.len();
-        if let Some((_, old)) = pages.1.insert(etag, (content_type, body)) {
-            pages.0 -= old.len();
-        }
+        self.pages.insert(etag, (content_type, body));
+    }
+
+    /// Bytes held now.
+    pub fn bytes(&self) -> u64 {
+        self.pages.weight()
     }
 }
 
@@ -493,5 +517,32 @@ mod tests {
         assert_eq!(param(&q, "lang"), Some("zh"));
         assert_eq!(param(&q, "x"), Some("%zz%4"));
         assert!(parse_query(Some(&"a".repeat(MAX_QUERY_BYTES + 1))).is_none());
+    }
+}
+
+#[cfg(test)]
+mod page_cache_tests {
+    use super::*;
+
+    #[test]
+    fn the_page_cache_keeps_within_its_budget_and_evicts_instead_of_starting_over() {
+        let cache = PageCache::with_budget(200_000);
+        let page = axum::body::Bytes::from(vec![b'x'; 10_000]);
+        for i in 0..100 {
+            cache.put(format!("etag-{i}"), "text/html", page.clone());
+            // One page asked again and again stays.
+            assert!(cache.get("etag-0").is_some(), "after {i} pages");
+        }
+        assert!(cache.bytes() <= 200_000, "{} bytes", cache.bytes());
+        // Full, yet holding pages: nothing started over.
+        assert!(cache.bytes() > 150_000, "{} bytes", cache.bytes());
+        assert!(cache.get("etag-99").is_some(), "the newest page is kept");
+        // A page over a sixteenth of the budget is not kept.
+        cache.put(
+            "huge".into(),
+            "text/html",
+            axum::body::Bytes::from(vec![b'x'; 20_000]),
+        );
+        assert!(cache.get("huge").is_none());
     }
 }

@@ -267,7 +267,7 @@ impl LlmConfig {
 pub struct StoreConfig {
     /// Directory of the embedded sled store.
     pub path: PathBuf,
-    /// The store's page cache in MiB; 0: two thirds of `[memory] budget_mb`.
+    /// The store's page cache in MiB; 0: half of `[memory] budget_mb`.
     pub cache_mb: u64,
 }
 
@@ -275,29 +275,29 @@ pub struct StoreConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MemoryConfig {
-    /// MiB for the store's page cache (two thirds, unless `[store] cache_mb` says) and the
-    /// web's cache of made pages (a third).
+    /// MiB for the store's page cache (half, unless `[store] cache_mb` says) and the web's
+    /// cache of made pages (half: a day's topic pages and papers, about 20 MB, fit).
     pub budget_mb: u64,
 }
 
 impl Default for MemoryConfig {
     fn default() -> Self {
-        MemoryConfig { budget_mb: 48 }
+        MemoryConfig { budget_mb: 64 }
     }
 }
 
 impl Config {
-    /// The store's page cache in MiB: `[store] cache_mb`, else two thirds of the budget.
+    /// The store's page cache in MiB: `[store] cache_mb`, else half the budget.
     pub fn store_cache_mb(&self) -> u64 {
         match self.store.cache_mb {
-            0 => (self.memory.budget_mb * 2 / 3).max(1),
+            0 => (self.memory.budget_mb / 2).max(1),
             mb => mb,
         }
     }
 
-    /// The web's cache of made pages in bytes: a third of the budget.
+    /// The web's cache of made pages in bytes: half the budget.
     pub fn page_cache_bytes(&self) -> u64 {
-        (self.memory.budget_mb << 20) / 3
+        (self.memory.budget_mb << 20) / 2
     }
 }
 
@@ -593,9 +593,9 @@ mod tests {
     #[test]
     fn the_memory_budget_is_shared_by_the_caches() {
         let c = load(DEFAULT_CONFIG, &[]).unwrap();
-        assert_eq!((c.store_cache_mb(), c.page_cache_bytes()), (32, 16 << 20));
+        assert_eq!((c.store_cache_mb(), c.page_cache_bytes()), (32, 32 << 20));
         let c = load(DEFAULT_CONFIG, &[("PAPERBELL_MEMORY_BUDGET_MB", "96")]).unwrap();
-        assert_eq!((c.store_cache_mb(), c.page_cache_bytes()), (64, 32 << 20));
+        assert_eq!((c.store_cache_mb(), c.page_cache_bytes()), (48, 48 << 20));
         let c = load(DEFAULT_CONFIG, &[("PAPERBELL_STORE_CACHE_MB", "200")]).unwrap();
         assert_eq!(c.store_cache_mb(), 200);
         let e = load(DEFAULT_CONFIG, &[("PAPERBELL_MEMORY_BUDGET_MB", "2")]).unwrap_err();

@@ -71,7 +71,7 @@ impl Config {
         if self.store.cache_mb > 65536 {
             return Err(invalid(
                 "store.cache_mb".into(),
-                "must be between 1 and 65536 (MiB), or 0 for two thirds of memory.budget_mb".into(),
+                "must be between 1 and 65536 (MiB), or 0 for half of memory.budget_mb".into(),
             ));
         }
         if !(8..=65536).contains(&self.memory.budget_mb) {

@@ -64,7 +64,7 @@ impl quick_cache::Weighter<String, CachedPage> for PageWeight {
 }
 
 /// The cache's budget unless `[memory] budget_mb` says otherwise.
-pub const DEFAULT_PAGE_CACHE_BYTES: u64 = 16 << 20;
+pub const DEFAULT_PAGE_CACHE_BYTES: u64 = 32 << 20;
 
 impl Default for PageCache {
     fn default() -> Self {

@@ -143,6 +143,18 @@ fn fan_out_day(data: &std::path::Path, fake: &FakeTelegram) {
     store.flush().unwrap();
 }
 
+/// A group's `/recent cs.CV 5` list (its message) and the papers whose buttons it shows.
+async fn recent_list(fake: &FakeTelegram, group: i64) -> (tg::Sent, Vec<String>) {
+    fake.group_text(group, true, 1, "/recent cs.CV 5").await;
+    let list = fake.take(group, 1).await.remove(0);
+    let papers = list
+        .buttons()
+        .into_iter()
+        .filter_map(|(_, data)| data.strip_prefix("v:o:").map(String::from))
+        .collect();
+    (list, papers)
+}
+
 /// Messages per (chat, digest title).
 fn per_chat(fake: &FakeTelegram) -> HashMap<(i64, &'static str), usize> {
     let mut out = HashMap::new();
@@ -177,14 +189,9 @@ fn killed_while_indexing_search_and_store_agree() {
             path
         })
         .collect();
-    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/paperbell.toml");
     let cmd = |args: &[&str]| {
-        let mut c = common::paperbell();
-        c.arg("--config")
-            .arg(&config)
-            .arg("--data")
-            .arg(&data)
-            .args(args);
+        let mut c = command(&data);
+        c.args(args);
         c
     };
     let count = |args: &[&str]| -> usize {
@@ -271,13 +278,7 @@ async fn killed_while_members_rate_every_answered_rating_is_kept_and_learnt() {
     fake.register_chat(tg::group_chat(group, true));
     let mut child = paperbell(&data, &log, &fake.url).spawn().unwrap();
     fake.wait_calls("setMyCommands", 2).await;
-    fake.group_text(group, true, 1, "/recent cs.CV 5").await;
-    let list = fake.take(group, 1).await.remove(0);
-    let papers: Vec<String> = list
-        .buttons()
-        .into_iter()
-        .filter_map(|(_, data)| data.strip_prefix("v:o:").map(String::from))
-        .collect();
+    let (list, papers) = recent_list(&fake, group).await;
     assert_eq!(papers.len(), 5, "{:?}", list.buttons());
     // Every member taps 👍 (or ⭐ for every third) on one paper; the kill comes once a share
     // of the taps has been answered, with the rest in flight.
@@ -412,13 +413,7 @@ async fn a_backup_taken_mid_fan_out_restores_with_no_digest_twice_and_no_rating_
         .spawn()
         .unwrap();
     fake.wait_calls("setMyCommands", 2).await;
-    fake.group_text(group, true, 1, "/recent cs.CV 5").await;
-    let list = fake.take(group, 1).await.remove(0);
-    let papers: Vec<String> = list
-        .buttons()
-        .into_iter()
-        .filter_map(|(_, data)| data.strip_prefix("v:o:").map(String::from))
-        .collect();
+    let (list, papers) = recent_list(&fake, group).await;
     let mut pressed = HashMap::new();
     for m in 0..MEMBERS {
         let paper = papers[m as usize % papers.len()].clone();

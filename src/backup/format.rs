@@ -329,8 +329,51 @@ fn split_records(raw: &[u8]) -> Option<Vec<Record>> {
     Some(out)
 }
 
-/// Writes a whole backup of `records` to `out` (a test's and a fixture's way; the service
-/// streams through `crate::backup::write`).
+/// Records gathered into frames' raw bytes and counted for the trailer: what every writer of
+/// a backup does between reading records and compressing frames.
+pub struct Frames {
+    raw: Vec<u8>,
+    family: fn(&[u8]) -> &'static str,
+    /// The trailer as far as the records go (`frames` counts the frames handed out).
+    pub trailer: Trailer,
+}
+
+impl Frames {
+    pub fn new(family: fn(&[u8]) -> &'static str) -> Frames {
+        Frames {
+            raw: Vec::with_capacity(FRAME_BYTES + 4096),
+            family,
+            trailer: Trailer::default(),
+        }
+    }
+
+    /// Adds a record; a frame's raw bytes once it is full.
+    pub fn push(&mut self, k: &[u8], v: &[u8]) -> Option<Vec<u8>> {
+        put_record(&mut self.raw, k, v);
+        self.trailer.records += 1;
+        let family = (self.family)(k);
+        match self.trailer.families.get_mut(family) {
+            Some(n) => *n += 1,
+            None => {
+                self.trailer.families.insert(family.to_string(), 1);
+            }
+        }
+        (self.raw.len() >= FRAME_BYTES).then(|| self.take())
+    }
+
+    /// The last frame's raw bytes, if any records are left.
+    pub fn rest(&mut self) -> Option<Vec<u8>> {
+        (!self.raw.is_empty()).then(|| self.take())
+    }
+
+    fn take(&mut self) -> Vec<u8> {
+        self.trailer.frames += 1;
+        std::mem::replace(&mut self.raw, Vec::with_capacity(FRAME_BYTES + 4096))
+    }
+}
+
+/// Writes a whole backup of `records` to `out` in one thread (the tests' way; the service
+/// compresses on a second thread: `crate::backup`).
 pub fn write_all(
     out: &mut impl Write,
     header: &Header,
@@ -339,27 +382,21 @@ pub fn write_all(
     family: fn(&[u8]) -> &'static str,
 ) -> io::Result<Trailer> {
     out.write_all(&header_bytes(header))?;
-    let mut t = Trailer {
-        next_id,
-        ..Trailer::default()
-    };
-    let mut raw = Vec::new();
+    let mut frames = Frames::new(family);
     for (k, v) in records {
-        put_record(&mut raw, k, v);
-        t.records += 1;
-        *t.families.entry(family(k).to_string()).or_default() += 1;
-        if raw.len() >= FRAME_BYTES {
+        if let Some(raw) = frames.push(k, v) {
             out.write_all(&frame_bytes(&raw, 3)?)?;
-            t.frames += 1;
-            raw.clear();
         }
     }
-    if !raw.is_empty() {
+    if let Some(raw) = frames.rest() {
         out.write_all(&frame_bytes(&raw, 3)?)?;
-        t.frames += 1;
     }
-    out.write_all(&trailer_bytes(&t))?;
-    Ok(t)
+    let trailer = Trailer {
+        next_id,
+        ..frames.trailer
+    };
+    out.write_all(&trailer_bytes(&trailer))?;
+    Ok(trailer)
 }
 
 #[cfg(test)]

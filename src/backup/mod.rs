@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use crate::search::{SearchError, SearchIndex};
 use crate::store::{self, Store, StoreError};
-use format::{FormatError, Header, Part, Reader, Trailer};
+use format::{FormatError, Frames, Header, Part, Reader, Trailer};
 
 /// zstd's level: its default, about as fast as the store reads on these machines' cores.
 const LEVEL: i32 = 3;
@@ -87,7 +87,7 @@ fn counts(families: &BTreeMap<String, u64>) -> String {
         .collect()
 }
 
-pub fn human_bytes(n: u64) -> String {
+fn human_bytes(n: u64) -> String {
     match n {
         n if n >= 1 << 30 => format!("{:.2} GiB", n as f64 / (1u64 << 30) as f64),
         n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
@@ -103,7 +103,7 @@ pub fn file_name(at: DateTime<Utc>) -> String {
 
 /// Where a backup goes: `out` as given, else a new name in `dir`. An existing file is never
 /// overwritten.
-pub fn target(out: Option<&Path>, dir: &Path, at: DateTime<Utc>) -> Result<PathBuf, BackupError> {
+fn target(out: Option<&Path>, dir: &Path, at: DateTime<Utc>) -> Result<PathBuf, BackupError> {
     let path = match out {
         Some(p) => p.to_path_buf(),
         None => dir.join(file_name(at)),
@@ -115,6 +115,22 @@ pub fn target(out: Option<&Path>, dir: &Path, at: DateTime<Utc>) -> Result<PathB
         )));
     }
     Ok(path)
+}
+
+/// A backup to `out`, or to a new file in `dir`, whose oldest backups beyond `keep` then go
+/// (0 keeps all): what `paperbell backup` does, in the service or on its own.
+pub fn take_to(
+    store: &Store,
+    out: Option<&Path>,
+    dir: &Path,
+    keep: usize,
+    now: DateTime<Utc>,
+) -> Result<Taken, BackupError> {
+    let taken = take(store, &target(out, dir, now)?, now)?;
+    if out.is_none() {
+        schedule::prune(dir, keep);
+    }
+    Ok(taken)
 }
 
 /// Writes a backup of `store` as it is now to `path` (which must not exist): under a
@@ -201,51 +217,45 @@ fn write_records(store: &Store, path: &Path, now: DateTime<Utc>) -> Result<Trail
     out.write_all(&format::header_bytes(&header))
         .map_err(io("cannot write", path))?;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
-    let (snapshot, families, compressed) = std::thread::scope(|s| {
-        let writer = s.spawn(|| -> std::io::Result<(BufWriter<File>, u64)> {
+    let (read, compressed) = std::thread::scope(|s| {
+        let writer = s.spawn(|| -> std::io::Result<BufWriter<File>> {
             let mut out = out;
-            let mut frames = 0;
             for raw in rx {
                 out.write_all(&format::frame_bytes(&raw, LEVEL)?)?;
-                frames += 1;
             }
-            Ok((out, frames))
+            Ok(out)
         });
-        let mut families: BTreeMap<&'static str, u64> = BTreeMap::new();
-        let mut raw = Vec::with_capacity(format::FRAME_BYTES + 4096);
-        let tx = tx;
-        let snapshot = store.snapshot(|k, v| -> Result<(), BackupError> {
-            format::put_record(&mut raw, k, v);
-            *families.entry(store::family(k)).or_default() += 1;
-            if raw.len() >= format::FRAME_BYTES {
-                let full =
-                    std::mem::replace(&mut raw, Vec::with_capacity(format::FRAME_BYTES + 4096));
-                // A closed channel: the writer failed, and says why below.
-                tx.send(full)
-                    .map_err(|_| BackupError::Refused("the backup writer stopped".into()))?;
-            }
-            Ok(())
-        });
-        if snapshot.is_ok() && !raw.is_empty() {
-            let _ = tx.send(raw);
-        }
+        let mut frames = Frames::new(store::family);
+        // A closed channel means the writer failed: its error is the one reported.
+        let stopped = || BackupError::Io {
+            what: "cannot write",
+            path: path.display().to_string(),
+            source: std::io::Error::other("the compressing thread stopped"),
+        };
+        let read = store
+            .snapshot(|k, v| -> Result<(), BackupError> {
+                match frames.push(k, v) {
+                    Some(raw) => tx.send(raw).map_err(|_| stopped()),
+                    None => Ok(()),
+                }
+            })
+            .and_then(|snapshot| {
+                if let Some(raw) = frames.rest() {
+                    tx.send(raw).map_err(|_| stopped())?;
+                }
+                Ok(Trailer {
+                    next_id: snapshot.next_id,
+                    ..frames.trailer
+                })
+            });
         drop(tx);
         let compressed = writer
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (snapshot, families, compressed)
+        (read, compressed)
     });
-    let (mut out, frames) = compressed.map_err(io("cannot write", path))?;
-    let snapshot = snapshot?;
-    let trailer = Trailer {
-        records: snapshot.records,
-        frames,
-        families: families
-            .into_iter()
-            .map(|(f, n)| (f.to_string(), n))
-            .collect(),
-        next_id: snapshot.next_id,
-    };
+    let mut out = compressed.map_err(io("cannot write", path))?;
+    let trailer = read?;
     out.write_all(&format::trailer_bytes(&trailer))
         .map_err(io("cannot write", path))?;
     let file = out

@@ -46,12 +46,7 @@ pub async fn backup_now(
     let (store, dir2) = (store.clone(), dir.to_path_buf());
     let started = std::time::Instant::now();
     let taken = tokio::task::spawn_blocking(move || {
-        let path = super::target(out.as_deref(), &dir2, now)?;
-        let taken = super::take(&store, &path, now)?;
-        if out.is_none() {
-            prune(&dir2, keep);
-        }
-        Ok(taken)
+        super::take_to(&store, out.as_deref(), &dir2, keep, now)
     })
     .await
     .unwrap_or_else(|p| std::panic::resume_unwind(p.into_panic()));

@@ -21,6 +21,10 @@ fn ask_service(config: &Config, ask: &Ask) -> Result<Option<String>> {
 /// does not answer is said plainly.
 fn open_beside(config: &Config) -> Result<Store> {
     open_store(config).map_err(|e| {
+        // A refusal (a newer or half-restored store) keeps its exit code and words.
+        if e.downcast_ref::<Exit>().is_some() {
+            return e;
+        }
         anyhow::anyhow!(
             "{e:#}\n(another paperbell holds the store but does not answer on {}: is it an older version?)",
             paperbell::control::socket_path(&config.store.path).display()
@@ -52,14 +56,16 @@ pub(super) fn backup(config: &Config, file: Option<&std::path::Path>) -> Result<
         Some(text) => text,
         None => {
             let store = open_beside(config)?;
-            let now = Utc::now();
             let dir = config.backup.dir_for(&config.store.path);
-            let path = backup::target(file.as_deref(), &dir, now).map_err(backup_error)?;
-            let taken = backup::take(&store, &path, now).map_err(backup_error)?;
-            if file.is_none() {
-                backup::schedule::prune(&dir, config.backup.keep);
-            }
-            taken.report()
+            backup::take_to(
+                &store,
+                file.as_deref(),
+                &dir,
+                config.backup.keep,
+                Utc::now(),
+            )
+            .map_err(backup_error)?
+            .report()
         }
     };
     out(&text);

@@ -129,11 +129,7 @@ impl Running {
                     store: self.store.clone(),
                     wake: wake.clone(),
                 };
-                let stop = self.shutdown.clone();
-                self.spawn("search index", async move {
-                    follower.run(stop).await;
-                    Ok(())
-                });
+                self.spawn_run("search index", |stop| follower.run(stop));
                 (Some(index), wake)
             }
             Err(e) => {
@@ -151,11 +147,7 @@ impl Running {
             store: self.store.clone(),
             wake: wake.clone(),
         };
-        let stop = self.shutdown.clone();
-        self.spawn("taste models", async move {
-            learner.run(stop).await;
-            Ok(())
-        });
+        self.spawn_run("taste models", |stop| learner.run(stop));
         wake
     }
 
@@ -173,11 +165,7 @@ impl Running {
         ) {
             Ok(server) => {
                 tracing::info!(socket = %path.display(), "control socket up: `paperbell status` and `paperbell backup` ask this service");
-                let stop = self.shutdown.clone();
-                self.spawn("control socket", async move {
-                    server.run(stop).await;
-                    Ok(())
-                });
+                self.spawn_run("control socket", |stop| server.run(stop));
             }
             Err(e) => {
                 tracing::warn!(socket = %path.display(), error = %e, "no control socket: `paperbell status` and `paperbell backup` cannot reach this service");
@@ -200,11 +188,7 @@ impl Running {
             clock: Clock::System,
         };
         tracing::info!(dir = %job.dir.display(), every_hours = b.every_hours, keep = b.keep, "scheduled backups on");
-        let stop = self.shutdown.clone();
-        self.spawn("backups", async move {
-            job.run(stop).await;
-            Ok(())
-        });
+        self.spawn_run("backups", |stop| job.run(stop));
     }
 
     /// Connects each platform with a token, its state `connecting` meanwhile; `false` when a
@@ -322,6 +306,18 @@ impl Running {
             Some(e) => Err(e),
             None => Ok(ExitCode::SUCCESS),
         }
+    }
+
+    /// Spawns a component whose `run` ends only at shutdown (and reports no error).
+    fn spawn_run<F>(&mut self, name: &'static str, run: impl FnOnce(CancellationToken) -> F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let running = run(self.shutdown.clone());
+        self.spawn(name, async move {
+            running.await;
+            Ok(())
+        });
     }
 
     fn spawn(

@@ -31,13 +31,7 @@ pub fn asked_wait(resp: &Response, now: Option<SystemTime>) -> Option<std::time:
             .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
     };
     let served = header(reqwest::header::DATE).and_then(http_date);
-    let value = header(reqwest::header::RETRY_AFTER)?;
-    match served.or(now) {
-        Some(now) => retry_after(value, now),
-        // Seconds need no clock.
-        None => retry_after(value, SystemTime::UNIX_EPOCH)
-            .filter(|_| value.trim().parse::<f64>().is_ok()),
-    }
+    retry_after(header(reqwest::header::RETRY_AFTER)?, served.or(now))
 }
 
 /// Sends the request `make` builds, again after transient failures as `policy` allows. The

@@ -16,7 +16,6 @@ pub(super) const ID_BASE: &str = "id_base";
 pub struct Snapshot {
     /// Every id the original store handed out is below this.
     pub next_id: u64,
-    pub records: u64,
 }
 
 /// The record family a key belongs to, by its prefix (`store/mod.rs`'s table): what a backup
@@ -54,13 +53,12 @@ impl Store {
     /// writes wait while everything written is flushed and the files are copied; reads go on.
     /// The copy opens as this store would after a crash at that instant, which sled recovers
     /// from. Reading a store's every record through sled keeps all of it in the reading
-    /// instance's memory, so a backup reads a copy and drops it. Returns the bytes copied.
-    pub fn copy_files(&self, to: &std::path::Path) -> Result<u64> {
-        let io = |e: std::io::Error| StoreError::Corrupt(format!("copying the store's files: {e}"));
+    /// instance's memory, so a backup reads a copy and drops it.
+    pub fn copy_files(&self, to: &std::path::Path) -> Result<()> {
+        let io = StoreError::Files;
         std::fs::create_dir_all(to).map_err(io)?;
         let _closed = self.db.close();
         self.db.flush()?;
-        let mut bytes = 0;
         for entry in std::fs::read_dir(&self.dir).map_err(io)? {
             let entry = entry.map_err(io)?;
             let name = entry.file_name();
@@ -68,18 +66,17 @@ impl Store {
             // sled's own files: its config, its log, its snapshots and large values.
             let sled_file = name == "conf" || name == "db" || name.starts_with("snap.");
             if sled_file {
-                bytes += std::fs::copy(entry.path(), to.join(&*name)).map_err(io)?;
+                std::fs::copy(entry.path(), to.join(&*name)).map_err(io)?;
             } else if name == "blobs" {
                 let blobs = to.join("blobs");
                 std::fs::create_dir_all(&blobs).map_err(io)?;
                 for blob in std::fs::read_dir(entry.path()).map_err(io)? {
                     let blob = blob.map_err(io)?;
-                    bytes +=
-                        std::fs::copy(blob.path(), blobs.join(blob.file_name())).map_err(io)?;
+                    std::fs::copy(blob.path(), blobs.join(blob.file_name())).map_err(io)?;
                 }
             }
         }
-        Ok(bytes)
+        Ok(())
     }
 
     /// Hands every record to `each`, in key order, as they all were at one instant: writes
@@ -90,7 +87,6 @@ impl Store {
     ) -> std::result::Result<Snapshot, E> {
         let _closed = self.db.close();
         let next_id = self.db.generate_id().map_err(StoreError::from)?;
-        let mut records = 0;
         let id_base = key(b'm', &[ID_BASE.as_bytes()]);
         for item in self.db.iter() {
             let (k, v) = item.map_err(StoreError::from)?;
@@ -99,9 +95,8 @@ impl Store {
                 continue;
             }
             each(&k, &v)?;
-            records += 1;
         }
-        Ok(Snapshot { next_id, records })
+        Ok(Snapshot { next_id })
     }
 
     /// Forgets what opening a new store wrote as a new store's facts (its matcher version, its
@@ -119,21 +114,20 @@ impl Store {
     pub fn load_records(
         &self,
         records: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>,
-    ) -> Result<u64> {
+    ) -> Result<()> {
         const BATCH_BYTES: usize = 4 << 20;
         let mut batch = sled::Batch::default();
-        let (mut bytes, mut n) = (0, 0u64);
+        let mut bytes = 0;
         for (k, v) in records {
             bytes += k.len() + v.len();
             batch.insert(k, v);
-            n += 1;
             if bytes >= BATCH_BYTES {
                 self.db.apply_batch(std::mem::take(&mut batch))?;
                 bytes = 0;
             }
         }
         self.db.apply_batch(batch)?;
-        Ok(n)
+        Ok(())
     }
 
     /// Sets where the id generator of this (restored) store starts: above every id the

@@ -101,6 +101,8 @@ pub enum StoreError {
     Schema(u8),
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    #[error("copying the store's files: {0}")]
+    Files(std::io::Error),
     #[error("{0} holds an unfinished restore: empty the directory and restore the backup again")]
     UnfinishedRestore(String),
     #[error(

@@ -89,14 +89,15 @@ pub fn http_date(value: &str) -> Option<SystemTime> {
 }
 
 /// A `Retry-After` header's value: a number of seconds (fractions allowed, as some servers
-/// send), or an HTTP date (a date already past: no wait).
-pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+/// send), or an HTTP date read against `now` (a date already past: no wait; without `now`, a
+/// date is not read).
+pub fn retry_after(value: &str, now: Option<SystemTime>) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
     }
     let at = http_date(v)?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(at.duration_since(now?).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -170,7 +171,7 @@ mod tests {
 
     #[test]
     fn retry_after_reads_seconds_and_http_dates() {
-        let now = httpdate::parse_http_date("Sun, 06 Dec 2026 10:00:00 GMT").unwrap();
+        let now = Some(httpdate::parse_http_date("Sun, 06 Dec 2026 10:00:00 GMT").unwrap());
         assert_eq!(retry_after("120", now), Some(Duration::from_secs(120)));
         assert_eq!(retry_after(" 1.5 ", now), Some(Duration::from_millis(1500)));
         assert_eq!(
@@ -193,5 +194,8 @@ mod tests {
         assert_eq!(retry_after("-3", now), None);
         assert_eq!(retry_after("soon", now), None);
         assert_eq!(retry_after("", now), None);
+        // Without a clock only seconds are read.
+        assert_eq!(retry_after("7", None), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after("Sun, 06 Dec 2026 10:01:30 GMT", None), None);
     }
 }

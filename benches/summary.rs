@@ -61,7 +61,7 @@ async fn llm(concurrency: usize) {
         );
     }
     let mut cfg = paperbell::config::LlmConfig {
-        base_url: fake.url.clone(),
+        base_url: paperbell::config::HttpUrl::parse(&fake.url),
         model: "fake".into(),
         max_concurrency: concurrency,
         ..Default::default()

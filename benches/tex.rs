@@ -165,9 +165,9 @@ fn figures(shared_file: &Path) {
     rt.block_on(async {
         let arxiv = support::FakeArxiv::start().await;
         let client = paperbell::sources::fetch::ArxivClient::new(&paperbell::config::ArxivConfig {
-            api_url: arxiv.api_url(),
-            feed_url: arxiv.feed_url(),
-            html_url: arxiv.html_url(),
+            api_url: paperbell::config::HttpUrl::known(&arxiv.api_url()),
+            feed_url: paperbell::config::HttpUrl::known(&arxiv.feed_url()),
+            html_url: paperbell::config::HttpUrl::known(&arxiv.html_url()),
             min_interval_secs: 0.0,
             ..Default::default()
         })

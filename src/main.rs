@@ -363,12 +363,14 @@ fn init_logging(config: Option<&Config>) {
 }
 
 fn open_store(config: &Config) -> Result<Store> {
-    Store::open_with_cache(&config.store.path, config.store_cache_mb()).map_err(|e| match e {
-        // Not this binary's store to write: exit 2, as for any refused input.
-        e @ (paperbell::store::StoreError::Newer { .. }
-        | paperbell::store::StoreError::UnfinishedRestore(_)) => Exit(2, e.to_string()).into(),
-        e => anyhow::anyhow!("{e}"),
-    })
+    Store::open_with_cache(&config.store.path, config.store_cache_mb())
+        .map(|s| s.with_memo_budget(config.memo_bytes()))
+        .map_err(|e| match e {
+            // Not this binary's store to write: exit 2, as for any refused input.
+            e @ (paperbell::store::StoreError::Newer { .. }
+            | paperbell::store::StoreError::UnfinishedRestore(_)) => Exit(2, e.to_string()).into(),
+            e => anyhow::anyhow!("{e}"),
+        })
 }
 
 /// Re-matches the configured topics once after an upgrade changed what queries mean, and logs

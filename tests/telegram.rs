@@ -984,9 +984,9 @@ async fn imports_and_bibtex_exports_travel_as_documents() {
     let arxiv = common::FakeArxiv::start().await;
     arxiv.state.lock().unwrap().api_entries = vec![common::api_entry(100)];
     let client = paperbell::sources::fetch::ArxivClient::new(&paperbell::config::ArxivConfig {
-        api_url: arxiv.api_url(),
-        feed_url: arxiv.feed_url(),
-        html_url: arxiv.html_url(),
+        api_url: paperbell::config::HttpUrl::known(&arxiv.api_url()),
+        feed_url: paperbell::config::HttpUrl::known(&arxiv.feed_url()),
+        html_url: paperbell::config::HttpUrl::known(&arxiv.html_url()),
         min_interval_secs: 0.0,
         backoff_base_ms: 1,
         ..Default::default()

@@ -27,7 +27,8 @@ pub fn report(config: &Config, topics: &TopicSet) -> String {
         };
         format!(
             "{} at {} (key {key})",
-            config.llm.model, config.llm.base_url
+            config.llm.model,
+            config.llm.base_url.as_deref().unwrap_or_default()
         )
     } else {
         "off (extractive TL;DRs; set [llm] base_url and model)".into()

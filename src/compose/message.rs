@@ -1,7 +1,6 @@
 //! The digest an outbox item stands for, built when it is sent from the store as it is then,
 //! with a cache of papers shared by every digest of a fan-out.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,20 +8,94 @@ use paperbell_chat::{DigestMessage, Lang, PaperItem, TldrSource};
 
 use super::overview_with_llm;
 use crate::model::delivery::OutboxItem;
+use crate::model::weigh::{ByteCache, Weigh, byte_cache};
 use crate::store::{Store, StoreError};
 use crate::taste::{Features, Scorer, Taste};
 
 /// Papers as chats show them, shared by every digest of a fan-out (a TL;DR is computed once
-/// per paper and language, not once per chat).
-#[derive(Default)]
+/// per paper and language, not once per chat), each kind within a budget of bytes.
 pub struct PaperCache {
-    items: HashMap<(String, Lang), (tokio::time::Instant, PaperItem)>,
+    items: ByteCache<(String, Lang), Made>,
     /// Papers as taste models weigh them, for chats with a model.
-    features: HashMap<String, Arc<Features>>,
+    features: ByteCache<String, Arc<Features>>,
 }
 
-/// Cached papers before the cache starts over (one or two announcement days).
-const PAPER_CACHE_MAX: usize = 20_000;
+/// A paper as chats show it, and when it was made.
+#[derive(Clone)]
+struct Made {
+    at: tokio::time::Instant,
+    item: PaperItem,
+}
+
+impl Weigh for Made {
+    fn weigh(&self) -> usize {
+        size_of::<Made>() + item_bytes(&self.item)
+    }
+}
+
+/// About the bytes a digest holds, and so about what its rendered parts hold (the same texts
+/// with the platform's markup).
+pub fn digest_bytes(m: &DigestMessage) -> usize {
+    m.papers.iter().map(item_bytes).sum::<usize>()
+        + m.title.len()
+        + m.day.len()
+        + m.overview.as_ref().map_or(0, String::len)
+}
+
+/// The heap a paper as chats show it holds.
+fn item_bytes(p: &PaperItem) -> usize {
+    {
+        let texts = [&p.id, &p.title, &p.abs_url]
+            .into_iter()
+            .chain(p.authors.iter().chain(&p.categories).chain(&p.code_urls))
+            .chain(p.takeaways.iter().chain(&p.topics))
+            .chain(
+                [
+                    &p.pdf_url,
+                    &p.tldr,
+                    &p.title_translated,
+                    &p.tldr_translated,
+                    &p.project_url,
+                    &p.html_url,
+                ]
+                .into_iter()
+                .flatten(),
+            )
+            .chain(p.figure.iter().flat_map(|f| [&f.url, &f.caption]))
+            .map(|s| s.capacity() + size_of::<String>())
+            .sum::<usize>();
+        size_of::<PaperItem>() + texts
+    }
+}
+
+/// Papers as chats show them: a day's or two of a fan-out's papers (about 2 KB each).
+const PAPER_CACHE_BYTES: u64 = 16 << 20;
+/// Papers' features (about 1 KB each).
+const FEATURE_CACHE_BYTES: u64 = 8 << 20;
+
+impl Default for PaperCache {
+    fn default() -> Self {
+        PaperCache {
+            items: byte_cache(PAPER_CACHE_BYTES, 2_048),
+            features: byte_cache(FEATURE_CACHE_BYTES, 1_024),
+        }
+    }
+}
+
+impl PaperCache {
+    /// Lets go of what a fan-out no longer needs: papers with an extractive TL;DR made longer
+    /// than `EXTRACTIVE_RECHECK` ago (they would be made again anyway), and with `idle` (no
+    /// digest waiting) everything, so a bot between fan-outs holds none of it.
+    pub fn expire(&mut self, now: tokio::time::Instant, idle: bool) {
+        if idle {
+            *self = PaperCache::default();
+            return;
+        }
+        self.items.retain(|_, m| {
+            m.item.tldr_source == TldrSource::Llm || now.duration_since(m.at) < EXTRACTIVE_RECHECK
+        });
+    }
+}
 /// An extractive TL;DR is looked up again after this long: the LLM may have written one since
 /// the fan-out began.
 pub const EXTRACTIVE_RECHECK: Duration = Duration::from_secs(60);
@@ -50,8 +123,10 @@ pub fn digest_message(
             .unwrap_or_else(|e| e.into_inner())
             .items
             .get(&key)
-            .filter(|(at, p)| p.tldr_source == TldrSource::Llm || at.elapsed() < EXTRACTIVE_RECHECK)
-            .map(|(_, p)| p.clone());
+            .filter(|m| {
+                m.item.tldr_source == TldrSource::Llm || m.at.elapsed() < EXTRACTIVE_RECHECK
+            })
+            .map(|m| m.item.clone());
         let mut p = match cached {
             Some(p) => p,
             None => {
@@ -60,12 +135,15 @@ pub fn digest_message(
                     continue;
                 };
                 let p = super::item(store, &sp, &[], lang)?;
-                let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
-                if c.items.len() >= PAPER_CACHE_MAX {
-                    c.items.clear();
-                }
-                c.items
-                    .insert(key, (tokio::time::Instant::now(), p.clone()));
+                let made = Made {
+                    at: tokio::time::Instant::now(),
+                    item: p.clone(),
+                };
+                cache
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .items
+                    .insert(key, made);
                 p
             }
         };
@@ -122,11 +200,11 @@ fn relevance(
         Some(f) => f,
         None => {
             let f = Arc::new(super::taste::featurizer(store)?.features(&sp)?);
-            let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
-            if c.features.len() >= PAPER_CACHE_MAX {
-                c.features.clear();
-            }
-            c.features.insert(id.to_string(), f.clone());
+            cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .features
+                .insert(id.to_string(), f.clone());
             f
         }
     };

@@ -20,7 +20,7 @@ mod terminal;
 mod today;
 
 pub use item::{item, overview_with_llm};
-pub use message::{EXTRACTIVE_RECHECK, PaperCache, digest_message};
+pub use message::{EXTRACTIVE_RECHECK, PaperCache, digest_bytes, digest_message};
 pub use papers::{is_configured, papers_between, topic_of};
 pub use rank::{background, rank};
 pub use terminal::{LOCAL_CHAT, day_digests};

@@ -19,7 +19,7 @@ pub mod typed;
 mod validate;
 
 pub use load::malloc_arenas_set_by_environment;
-pub use typed::{DiscordMode, Listen, TelegramMode, TimeOfDay, Zone};
+pub use typed::{DiscordId, DiscordMode, HttpUrl, Listen, TelegramMode, TimeOfDay, Zone};
 
 /// The configuration shipped with paperbell, used when the default file is absent.
 pub const DEFAULT_CONFIG: &str = include_str!("../../config/paperbell.toml");
@@ -47,7 +47,7 @@ impl fmt::Display for Secret {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub store: StoreConfig,
@@ -187,7 +187,7 @@ impl Default for SearchConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct HuggingFaceConfig {
     pub enabled: bool,
-    pub api_url: String,
+    pub api_url: HttpUrl,
     /// Seconds between two requests to Hugging Face.
     pub min_interval_secs: f64,
     pub timeout_secs: f64,
@@ -200,7 +200,7 @@ impl Default for HuggingFaceConfig {
     fn default() -> Self {
         HuggingFaceConfig {
             enabled: true,
-            api_url: "https://huggingface.co".into(),
+            api_url: HttpUrl::known("https://huggingface.co"),
             min_interval_secs: 1.0,
             timeout_secs: 20.0,
             max_lookups: 300,
@@ -214,8 +214,12 @@ impl Default for HuggingFaceConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct LlmConfig {
     /// The API root that `/chat/completions` hangs off, e.g. `https://api.openai.com/v1` or
-    /// `http://127.0.0.1:11434/v1` (Ollama).
-    pub base_url: String,
+    /// `http://127.0.0.1:11434/v1` (Ollama). Empty: no LLM.
+    #[serde(
+        deserialize_with = "typed::optional_url",
+        serialize_with = "typed::optional_url_text"
+    )]
+    pub base_url: Option<HttpUrl>,
     pub model: String,
     /// The environment variable that holds the API key (none needed for a local server).
     pub api_key_env: String,
@@ -237,7 +241,7 @@ pub struct LlmConfig {
 impl Default for LlmConfig {
     fn default() -> Self {
         LlmConfig {
-            base_url: String::new(),
+            base_url: None,
             model: String::new(),
             api_key_env: "PAPERBELL_LLM_API_KEY".into(),
             max_concurrency: 4,
@@ -253,7 +257,7 @@ impl Default for LlmConfig {
 impl LlmConfig {
     /// Whether an LLM is configured at all.
     pub fn enabled(&self) -> bool {
-        !self.base_url.trim().is_empty() && !self.model.trim().is_empty()
+        self.base_url.is_some() && !self.model.trim().is_empty()
     }
 
     /// Whether papers are embedded (an LLM server and an embedding model).
@@ -267,7 +271,7 @@ impl LlmConfig {
 pub struct StoreConfig {
     /// Directory of the embedded sled store.
     pub path: PathBuf,
-    /// The store's page cache in MiB; 0: half of `[memory] budget_mb`.
+    /// sled's cache capacity in MiB; 0: the store's share of `[memory] budget_mb`.
     pub cache_mb: u64,
 }
 
@@ -275,8 +279,10 @@ pub struct StoreConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MemoryConfig {
-    /// MiB for the store's page cache (half, unless `[store] cache_mb` says) and the web's
-    /// cache of made pages (half: a day's topic pages and papers, about 20 MB, fit).
+    /// MiB the caches share, in memory as measured (not as each counts): the store's page
+    /// cache three eighths (unless `[store] cache_mb` says), the web's cache of made pages
+    /// three eighths (a day's topic pages and papers, about 20 MB, fit), the store's memos a
+    /// quarter.
     pub budget_mb: u64,
 }
 
@@ -287,27 +293,34 @@ impl Default for MemoryConfig {
 }
 
 impl Config {
-    /// The store's page cache in MiB: `[store] cache_mb`, else half the budget.
+    /// sled's cache capacity in MiB: `[store] cache_mb`, else half of the store's three
+    /// eighths of the budget. sled counts a node at its size on disk and holds it in memory
+    /// at about twice that (measured: 57 MB held for a capacity of 32 MB).
     pub fn store_cache_mb(&self) -> u64 {
         match self.store.cache_mb {
-            0 => (self.memory.budget_mb / 2).max(1),
+            0 => (self.memory.budget_mb * 3 / 16).max(1),
             mb => mb,
         }
     }
 
-    /// The web's cache of made pages in bytes: half the budget.
+    /// The web's cache of made pages in bytes: three eighths of the budget.
     pub fn page_cache_bytes(&self) -> u64 {
-        (self.memory.budget_mb << 20) / 2
+        (self.memory.budget_mb << 20) * 3 / 8
+    }
+
+    /// The store's memos in bytes: a quarter of the budget.
+    pub fn memo_bytes(&self) -> u64 {
+        (self.memory.budget_mb << 20) / 4
     }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ArxivConfig {
-    pub api_url: String,
-    pub feed_url: String,
+    pub api_url: HttpUrl,
+    pub feed_url: HttpUrl,
     /// arXiv's HTML edition: a paper version's page is `{html_url}{id}v{version}`.
-    pub html_url: String,
+    pub html_url: HttpUrl,
     /// Seconds between two requests to arXiv (API and feeds together). arXiv asks for 3.
     pub min_interval_secs: f64,
     pub timeout_secs: f64,
@@ -346,15 +359,16 @@ impl ScheduleConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TelegramConfig {
-    pub api_url: String,
+    pub api_url: HttpUrl,
     /// `polling` (default; no public URL needed) or `webhook`.
     pub mode: TelegramMode,
     /// Webhook mode: the public HTTPS URL Telegram posts to; it must reach
     /// `/telegram/webhook` on `[http] listen`.
-    pub webhook_url: Option<String>,
+    #[serde(deserialize_with = "typed::optional_url")]
+    pub webhook_url: Option<HttpUrl>,
     #[serde(skip)]
     pub token: Option<Secret>,
     /// Webhook mode: the `X-Telegram-Bot-Api-Secret-Token` value (random per start if unset).
@@ -362,13 +376,13 @@ pub struct TelegramConfig {
     pub webhook_secret: Option<Secret>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DiscordConfig {
-    pub api_url: String,
-    pub application_id: Option<String>,
+    pub api_url: HttpUrl,
+    pub application_id: Option<DiscordId>,
     pub public_key: Option<String>,
-    pub guild_id: Option<String>,
+    pub guild_id: Option<DiscordId>,
     /// `gateway` (default; no public URL needed) or `http` (interactions POSTed to us).
     pub mode: DiscordMode,
     #[serde(skip)]
@@ -436,9 +450,9 @@ impl Default for StoreConfig {
 impl Default for ArxivConfig {
     fn default() -> Self {
         ArxivConfig {
-            api_url: "https://export.arxiv.org/api/query".into(),
-            feed_url: "https://rss.arxiv.org".into(),
-            html_url: "https://arxiv.org/html/".into(),
+            api_url: HttpUrl::known("https://export.arxiv.org/api/query"),
+            feed_url: HttpUrl::known("https://rss.arxiv.org"),
+            html_url: HttpUrl::known("https://arxiv.org/html/"),
             min_interval_secs: 3.0,
             timeout_secs: 60.0,
             max_retries: 5,
@@ -450,6 +464,31 @@ impl Default for ArxivConfig {
             page_size: 2000,
             max_results: 30000,
             query_days: 3,
+        }
+    }
+}
+
+impl Default for TelegramConfig {
+    fn default() -> Self {
+        TelegramConfig {
+            api_url: HttpUrl::known("https://api.telegram.org"),
+            mode: TelegramMode::Polling,
+            webhook_url: None,
+            token: None,
+            webhook_secret: None,
+        }
+    }
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        DiscordConfig {
+            api_url: HttpUrl::known("https://discord.com"),
+            application_id: None,
+            public_key: None,
+            guild_id: None,
+            mode: DiscordMode::Gateway,
+            token: None,
         }
     }
 }
@@ -471,37 +510,6 @@ impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             level: "info".into(),
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            store: StoreConfig::default(),
-            arxiv: ArxivConfig::default(),
-            schedule: ScheduleConfig::default(),
-            telegram: TelegramConfig {
-                api_url: "https://api.telegram.org".into(),
-                mode: TelegramMode::Polling,
-                ..Default::default()
-            },
-            discord: DiscordConfig {
-                api_url: "https://discord.com".into(),
-                mode: DiscordMode::Gateway,
-                ..Default::default()
-            },
-            delivery: DeliveryConfig::default(),
-            huggingface: HuggingFaceConfig::default(),
-            search: SearchConfig::default(),
-            llm: LlmConfig::default(),
-            http: HttpConfig::default(),
-            web: WebConfig::default(),
-            figures: FiguresConfig::default(),
-            backup: BackupConfig::default(),
-            memory: MemoryConfig::default(),
-            log: LogConfig::default(),
-            topics: vec![],
         }
     }
 }
@@ -593,9 +601,16 @@ mod tests {
     #[test]
     fn the_memory_budget_is_shared_by_the_caches() {
         let c = load(DEFAULT_CONFIG, &[]).unwrap();
-        assert_eq!((c.store_cache_mb(), c.page_cache_bytes()), (32, 32 << 20));
-        let c = load(DEFAULT_CONFIG, &[("PAPERBELL_MEMORY_BUDGET_MB", "96")]).unwrap();
-        assert_eq!((c.store_cache_mb(), c.page_cache_bytes()), (48, 48 << 20));
+        let shares = |c: &Config| {
+            (
+                c.store_cache_mb(),
+                c.page_cache_bytes() >> 20,
+                c.memo_bytes() >> 20,
+            )
+        };
+        assert_eq!(shares(&c), (12, 24, 16));
+        let c = load(DEFAULT_CONFIG, &[("PAPERBELL_MEMORY_BUDGET_MB", "128")]).unwrap();
+        assert_eq!(shares(&c), (24, 48, 32));
         let c = load(DEFAULT_CONFIG, &[("PAPERBELL_STORE_CACHE_MB", "200")]).unwrap();
         assert_eq!(c.store_cache_mb(), 200);
         let e = load(DEFAULT_CONFIG, &[("PAPERBELL_MEMORY_BUDGET_MB", "2")]).unwrap_err();
@@ -616,7 +631,7 @@ mod tests {
             ],
         )
         .unwrap();
-        assert_eq!(c.arxiv.api_url, "http://127.0.0.1:9/api/query");
+        assert_eq!(&*c.arxiv.api_url, "http://127.0.0.1:9/api/query");
         assert_eq!(c.arxiv.min_interval_secs, 0.0);
         assert_eq!(c.arxiv.max_retries, 2);
         assert!(!c.schedule.fetch_on_start);

@@ -1,9 +1,11 @@
 //! Values of the config parsed into their types as the file is read (serde), so a bad value
 //! is an error naming its key at load time and nothing parses a string again later: time
-//! zones, times of day, the listener's address, the platforms' modes.
+//! zones, times of day, the listener's address, URLs, Discord ids, the platforms' modes.
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroU64;
+use std::ops::Deref;
 
 use chrono::NaiveTime;
 use chrono_tz::Tz;
@@ -36,6 +38,45 @@ impl Listen {
         }
     }
 }
+
+/// An http(s) URL with a host, checked when the config is read. It reads as the text the
+/// config gave (so joining paths onto it is as written), and `url()` gives it parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpUrl {
+    text: String,
+    url: reqwest::Url,
+}
+
+impl HttpUrl {
+    pub fn parse(s: &str) -> Option<HttpUrl> {
+        let text = s.trim();
+        let url = reqwest::Url::parse(text).ok()?;
+        (matches!(url.scheme(), "http" | "https") && url.host().is_some()).then(|| HttpUrl {
+            text: text.to_string(),
+            url,
+        })
+    }
+
+    pub fn url(&self) -> &reqwest::Url {
+        &self.url
+    }
+
+    /// A URL written in the code (a default).
+    pub fn known(s: &str) -> HttpUrl {
+        HttpUrl::parse(s).unwrap_or_else(|| panic!("`{s}` is an http(s) URL"))
+    }
+}
+
+impl Deref for HttpUrl {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A Discord id (a snowflake: digits, never 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiscordId(pub NonZeroU64);
 
 /// How Telegram's updates arrive.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +147,51 @@ impl<'de> Deserialize<'de> for Listen {
     }
 }
 
+impl<'de> Deserialize<'de> for HttpUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed(d, HttpUrl::parse, "an http(s) URL like https://example.org")
+    }
+}
+
+/// An optional URL, where an empty string (the environment cannot unset a key) is none.
+pub fn optional_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<HttpUrl>, D::Error> {
+    parsed(
+        d,
+        |s| match s.trim() {
+            "" => Some(None),
+            s => HttpUrl::parse(s).map(Some),
+        },
+        "an http(s) URL like https://example.org, or empty",
+    )
+}
+
+/// An optional URL written back as `optional_url` reads it: none is empty.
+pub fn optional_url_text<S: Serializer>(u: &Option<HttpUrl>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(u.as_deref().unwrap_or(""))
+}
+
+impl<'de> Deserialize<'de> for DiscordId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        parsed(
+            d,
+            |s| s.trim().parse().ok().map(DiscordId),
+            "a Discord id (digits, from Developer Mode > Copy ID)",
+        )
+    }
+}
+
+impl fmt::Display for HttpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Display for DiscordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 impl fmt::Display for Zone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0.name())
@@ -136,7 +222,7 @@ macro_rules! serialize_as_text {
         }
     )*};
 }
-serialize_as_text!(Zone, TimeOfDay, Listen);
+serialize_as_text!(Zone, TimeOfDay, Listen, HttpUrl, DiscordId);
 
 #[cfg(test)]
 mod tests {
@@ -169,6 +255,37 @@ mod tests {
         )
         .unwrap()["l"];
         assert_eq!(off.address(), None);
+    }
+
+    #[derive(Debug, Deserialize, Serialize, PartialEq)]
+    struct U {
+        url: HttpUrl,
+        #[serde(deserialize_with = "optional_url", default)]
+        maybe: Option<HttpUrl>,
+        id: DiscordId,
+    }
+
+    #[test]
+    fn urls_and_ids_parse_and_keep_their_text() {
+        let u: U = toml::from_str("url = \" https://rss.arxiv.org \"\nmaybe = \"\"\nid = \"1234\"")
+            .unwrap();
+        assert_eq!(&*u.url, "https://rss.arxiv.org", "as written, trimmed");
+        assert_eq!(u.url.url().host_str(), Some("rss.arxiv.org"));
+        assert_eq!((u.maybe, u.id.0.get()), (None, 1234));
+        for (text, says) in [
+            ("url = \"ftp://x.org\"\nid = \"1\"", "not an http(s) URL"),
+            ("url = \"https://\"\nid = \"1\"", "not an http(s) URL"),
+            ("url = \"example.org\"\nid = \"1\"", "not an http(s) URL"),
+            (
+                "url = \"http://a\"\nmaybe = \"nope\"\nid = \"1\"",
+                "or empty",
+            ),
+            ("url = \"http://a\"\nid = \"0\"", "not a Discord id"),
+            ("url = \"http://a\"\nid = \"12ab\"", "not a Discord id"),
+        ] {
+            let e = toml::from_str::<U>(text).unwrap_err().to_string();
+            assert!(e.contains(says), "{text}: {e}");
+        }
     }
 
     #[test]

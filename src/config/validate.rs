@@ -1,14 +1,14 @@
-//! Checking a parsed config beyond what its types say: URLs, ranges, the cron expression, the
-//! rules that span several keys (a mode and what it needs) and the topics, each problem naming
-//! its exact key. Zones, times, the listener and modes are typed (`typed`) and checked as read.
+//! Checking a parsed config beyond what its types say: ranges, the cron expression, the rules
+//! that span several keys (a mode and what it needs) and the topics, each problem naming its
+//! exact key. Zones, times, the listener, URLs, Discord ids and modes are typed (`typed`) and
+//! checked as read.
 
 use super::*;
 use crate::topics::{TopicSet, compile_all};
 
 impl Config {
-    /// Checks values serde cannot: URLs, ranges, the cron expression, zones and topics.
+    /// Checks values serde cannot: ranges, the cron expression, keys together and topics.
     pub(super) fn validate(&self) -> Result<(), InvalidSetting> {
-        self.check_urls()?;
         self.check_sources()?;
         self.check_delivery()?;
         self.check_telegram()?;
@@ -16,36 +16,6 @@ impl Config {
         self.check_discord()?;
         self.check_llm()?;
         self.topic_set().map(|_| ())
-    }
-
-    /// The URLs of the services paperbell talks to.
-    fn check_urls(&self) -> Result<(), InvalidSetting> {
-        for (key, url) in [
-            ("arxiv.api_url", &self.arxiv.api_url),
-            ("arxiv.feed_url", &self.arxiv.feed_url),
-            ("arxiv.html_url", &self.arxiv.html_url),
-            ("telegram.api_url", &self.telegram.api_url),
-        ]
-        .into_iter()
-        .chain(
-            self.telegram
-                .webhook_url
-                .as_ref()
-                .map(|u| ("telegram.webhook_url", u)),
-        )
-        .chain(
-            self.huggingface
-                .enabled
-                .then_some(("huggingface.api_url", &self.huggingface.api_url)),
-        ) {
-            if !is_http_url(url) {
-                return Err(invalid(
-                    key.into(),
-                    format!("`{url}` is not an http(s) URL"),
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// The limits of arXiv's, Hugging Face's and the LLM's clients, and the store's cache.
@@ -71,7 +41,8 @@ impl Config {
         if self.store.cache_mb > 65536 {
             return Err(invalid(
                 "store.cache_mb".into(),
-                "must be between 1 and 65536 (MiB), or 0 for half of memory.budget_mb".into(),
+                "must be between 1 and 65536 (MiB), or 0 for the store's share of memory.budget_mb"
+                    .into(),
             ));
         }
         if !(8..=65536).contains(&self.memory.budget_mb) {
@@ -180,19 +151,6 @@ impl Config {
     /// Discord's ids, key and mode.
     fn check_discord(&self) -> Result<(), InvalidSetting> {
         let d = &self.discord;
-        for (key, value) in [
-            ("discord.application_id", &d.application_id),
-            ("discord.guild_id", &d.guild_id),
-        ] {
-            if let Some(v) = value
-                && v.trim().parse::<u64>().map_or(true, |n| n == 0)
-            {
-                return Err(invalid(
-                    key.into(),
-                    format!("`{v}` is not a Discord id (digits, from Developer Mode > Copy ID)"),
-                ));
-            }
-        }
         if let Some(k) = &d.public_key
             && (k.trim().len() != 64 || !k.trim().chars().all(|c| c.is_ascii_hexdigit()))
         {
@@ -217,19 +175,13 @@ impl Config {
                 ));
             }
         }
-        if reqwest::Url::parse(&d.api_url).is_err() {
-            return Err(invalid(
-                "discord.api_url".into(),
-                format!("`{}` is not a URL", d.api_url),
-            ));
-        }
         Ok(())
     }
 
     /// The LLM: both its server and model, or neither.
     fn check_llm(&self) -> Result<(), InvalidSetting> {
         let l = &self.llm;
-        if l.base_url.trim().is_empty() != l.model.trim().is_empty() {
+        if l.base_url.is_none() != l.model.trim().is_empty() {
             return Err(invalid(
                 if l.model.trim().is_empty() {
                     "llm.model"
@@ -245,15 +197,6 @@ impl Config {
             return Err(invalid(
                 "llm.embedding_model".into(),
                 "embeddings come from the LLM's server: set llm.base_url and llm.model too".into(),
-            ));
-        }
-        if l.enabled() && !is_http_url(&l.base_url) {
-            return Err(invalid(
-                "llm.base_url".into(),
-                format!(
-                    "`{}` is not an http(s) URL like http://127.0.0.1:11434/v1",
-                    l.base_url
-                ),
             ));
         }
         if !(1..=256).contains(&l.max_concurrency) {
@@ -285,8 +228,4 @@ impl Config {
             message: e.message,
         })
     }
-}
-
-fn is_http_url(u: &str) -> bool {
-    reqwest::Url::parse(u.trim()).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }

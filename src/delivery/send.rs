@@ -17,8 +17,9 @@ use super::DeliveryError;
 use super::limits::{Limiter, Rates};
 use super::policy::{Action, Policy, on_failure};
 use crate::clock::Clock;
-use crate::compose::{EXTRACTIVE_RECHECK, PaperCache, digest_message};
+use crate::compose::{EXTRACTIVE_RECHECK, PaperCache, digest_bytes, digest_message};
 use crate::model::delivery::{Counters, OutboxItem, PlannedMessage};
+use crate::model::weigh::{ByteCache, Weigh, byte_cache};
 use crate::store::{Store, StoreError, chat_ref};
 
 /// How a sender behaves (from `[delivery]`).
@@ -89,11 +90,42 @@ enum Outcome<Part> {
 /// fifth of the sender's CPU (profile, BENCHMARKS.md). Entries are rebuilt after `EXTRACTIVE_RECHECK`, so a summary the LLM
 /// writes during a long fan-out still reaches the later chats.
 struct Rendered<Part> {
-    parts: HashMap<PlannedMessage, (Instant, Arc<Vec<Part>>)>,
+    parts: ByteCache<PlannedMessage, RenderedParts<Part>>,
 }
 
-/// Rendered messages kept before the cache starts over (distinct messages of a fan-out).
-const RENDERED_MAX: usize = 10_000;
+/// A message's parts, when they were rendered, and about the bytes they hold.
+struct RenderedParts<Part> {
+    at: Instant,
+    parts: Arc<Vec<Part>>,
+    bytes: usize,
+}
+
+impl<Part> Clone for RenderedParts<Part> {
+    fn clone(&self) -> Self {
+        RenderedParts {
+            at: self.at,
+            parts: self.parts.clone(),
+            bytes: self.bytes,
+        }
+    }
+}
+
+impl<Part> Weigh for RenderedParts<Part> {
+    fn weigh(&self) -> usize {
+        size_of::<Self>() + self.bytes
+    }
+}
+
+/// Rendered messages of a fan-out (a few KB each).
+const RENDERED_BYTES: u64 = 16 << 20;
+
+impl<Part> Default for Rendered<Part> {
+    fn default() -> Self {
+        Rendered {
+            parts: byte_cache(RENDERED_BYTES, 4_096),
+        }
+    }
+}
 
 /// The least time between the starts of two flushes of sent-records (group commit). A crash
 /// can forget at most the records of this window and of the flush under way: messages that
@@ -104,15 +136,26 @@ impl<Part> Rendered<Part> {
     fn get(&self, m: &PlannedMessage) -> Option<Arc<Vec<Part>>> {
         self.parts
             .get(m)
-            .filter(|(at, _)| at.elapsed() < EXTRACTIVE_RECHECK)
-            .map(|(_, p)| p.clone())
+            .filter(|r| r.at.elapsed() < EXTRACTIVE_RECHECK)
+            .map(|r| r.parts.clone())
     }
 
-    fn put(&mut self, m: &PlannedMessage, parts: Arc<Vec<Part>>) {
-        if self.parts.len() >= RENDERED_MAX {
-            self.parts.clear();
+    /// As `PaperCache::expire`: a rendered message is rendered again after
+    /// `EXTRACTIVE_RECHECK` anyway.
+    fn expire(&mut self, idle: bool) {
+        if idle {
+            *self = Rendered::default();
+            return;
         }
-        self.parts.insert(m.clone(), (Instant::now(), parts));
+        self.parts
+            .retain(|_, r| r.at.elapsed() < EXTRACTIVE_RECHECK);
+    }
+
+    /// Keeps the parts rendered of `m`, which hold about `bytes`.
+    fn put(&mut self, m: &PlannedMessage, parts: Arc<Vec<Part>>, bytes: usize) {
+        let at = Instant::now();
+        self.parts
+            .insert(m.clone(), RenderedParts { at, parts, bytes });
     }
 }
 
@@ -154,9 +197,7 @@ impl<P: ChatPlatform> Sender<P> {
             timers: BinaryHeap::new(),
             counters: self.store.counters(kind)?,
             cache: Arc::new(Mutex::new(PaperCache::default())),
-            rendered: Arc::new(Mutex::new(Rendered {
-                parts: HashMap::new(),
-            })),
+            rendered: Arc::new(Mutex::new(Rendered::default())),
             dirty: Arc::new(Notify::new()),
             queued: 0,
         };
@@ -321,6 +362,10 @@ impl<P: ChatPlatform> Loop<P> {
                 },
                 _ = housekeeping.tick() => {
                     self.limiter.forget_idle(now);
+                    let idle = self.queued == 0 && inflight.is_empty();
+                    let at = tokio::time::Instant::now();
+                    self.cache.lock().unwrap_or_else(|e| e.into_inner()).expire(at, idle);
+                    self.rendered.lock().unwrap_or_else(|e| e.into_inner()).expire(idle);
                     if self.counters != last_logged {
                         last_logged = self.counters;
                         self.log_status();
@@ -576,7 +621,7 @@ async fn send_next<P: ChatPlatform>(
         None => match digest_message(store, &item, cache) {
             Ok(m) => {
                 let p = Arc::new(platform.render(&m));
-                lock().put(&item.message, p.clone());
+                lock().put(&item.message, p.clone(), digest_bytes(&m));
                 p
             }
             Err(e) => return Outcome::Store(e.to_string()),
@@ -597,5 +642,55 @@ async fn send_next<P: ChatPlatform>(
             parts,
             sent: Sent::default(),
         },
+    }
+}
+
+#[cfg(test)]
+mod rendered_tests {
+    use super::*;
+
+    fn message(title: &str) -> PlannedMessage {
+        PlannedMessage {
+            title: title.into(),
+            day: "2026-12-06".into(),
+            papers: vec![],
+            more: 0,
+            unsubscribe_topic: None,
+            lang: "en".into(),
+            compact: false,
+            overview: None,
+        }
+    }
+
+    #[test]
+    fn a_fan_outs_rendered_messages_go_when_stale_and_all_go_when_idle() {
+        let mut r = Rendered::<u8>::default();
+        r.put(&message("new"), Arc::new(vec![1]), 10);
+        let stale = Instant::now()
+            .checked_sub(EXTRACTIVE_RECHECK + Duration::from_secs(1))
+            .expect("the clock is past a minute");
+        r.parts.insert(
+            message("old"),
+            RenderedParts {
+                at: stale,
+                parts: Arc::new(vec![2]),
+                bytes: 10,
+            },
+        );
+        r.expire(false);
+        assert!(r.get(&message("new")).is_some());
+        assert!(!r.parts.contains_key(&message("old")));
+        r.expire(true);
+        assert!(r.parts.is_empty());
+    }
+
+    #[test]
+    fn rendered_messages_keep_within_their_bytes() {
+        let mut r = Rendered::<u8>::default();
+        for i in 0..10_000 {
+            r.put(&message(&format!("m{i}")), Arc::new(vec![1]), 4_000);
+        }
+        assert!(r.parts.weight() <= RENDERED_BYTES, "{}", r.parts.weight());
+        assert!(r.get(&message("m9999")).is_some());
     }
 }

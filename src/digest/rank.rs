@@ -30,6 +30,22 @@ pub struct Ranked {
     terms: OnceLock<overview::TermTable>,
 }
 
+impl crate::model::weigh::Weigh for Ranked {
+    fn weigh(&self) -> usize {
+        // The overview's term table is made later, once a line needs it; it holds about half
+        // as many bytes as the papers' titles and abstracts (measured on real papers).
+        let texts: usize = self
+            .papers
+            .iter()
+            .map(|p| p.paper.title.len() + p.paper.abstract_text.len())
+            .sum();
+        size_of::<Ranked>()
+            + self.papers.weigh()
+            + self.facts.capacity() * size_of::<RankFacts>()
+            + texts / 2
+    }
+}
+
 impl Ranked {
     /// Puts `papers` in `rank_order` of their `facts`.
     pub fn new(papers: Vec<StoredPaper>, facts: Vec<RankFacts>, by_upvotes_only: bool) -> Ranked {

@@ -259,9 +259,7 @@ impl Running {
             search: search.clone(),
             nonce: rand::random(),
             made: paperbell::web::http::PageCache::with_budget(config.page_cache_bytes()),
-            figure_origin: reqwest::Url::parse(&config.arxiv.html_url)
-                .ok()
-                .map(|u| u.origin().ascii_serialization())
+            figure_origin: Some(config.arxiv.html_url.url().origin().ascii_serialization())
                 .filter(|o| o != "null"),
         });
         if config.web.enabled {
@@ -383,7 +381,7 @@ async fn connect_telegram(
 ) -> Result<Option<TelegramBot>> {
     let tg = &config.telegram;
     let webhook = (tg.mode == paperbell::config::TelegramMode::Webhook).then(|| WebhookSettings {
-        url: tg.webhook_url.clone().unwrap_or_default(),
+        url: tg.webhook_url.as_deref().unwrap_or_default().to_string(),
         secret: tg
             .webhook_secret
             .as_ref()
@@ -392,7 +390,7 @@ async fn connect_telegram(
     });
     let settings = TelegramSettings {
         token: token.to_string(),
-        api_url: tg.api_url.clone(),
+        api_url: tg.api_url.to_string(),
         webhook,
     };
     retrying(
@@ -410,13 +408,13 @@ async fn connect_discord(
     core: Arc<ChatCore>,
 ) -> Result<Option<DiscordBot>> {
     let d = &config.discord;
-    let id = |v: &Option<String>| v.as_deref().and_then(|s| s.trim().parse::<u64>().ok());
+    let id = |v: Option<paperbell::config::DiscordId>| v.map(|i| i.0.get());
     let settings = DiscordSettings {
         token: token.to_string(),
-        api_url: d.api_url.clone(),
-        application_id: id(&d.application_id),
+        api_url: d.api_url.to_string(),
+        application_id: id(d.application_id),
         public_key: d.public_key.clone(),
-        guild_id: id(&d.guild_id),
+        guild_id: id(d.guild_id),
         mode: if d.mode == paperbell::config::DiscordMode::Http {
             DiscordMode::Http
         } else {

@@ -36,6 +36,22 @@ pub struct PlannedMessage {
     pub overview: Option<String>,
 }
 
+impl crate::model::weigh::Weigh for PlannedMessage {
+    fn weigh(&self) -> usize {
+        let papers: usize = self
+            .papers
+            .iter()
+            .map(|(id, topics)| id.weigh() + topics.weigh())
+            .sum();
+        size_of::<PlannedMessage>()
+            + self.title.weigh()
+            + self.day.weigh()
+            + papers
+            + self.overview.as_ref().map_or(0, |o| o.weigh())
+            + self.unsubscribe_topic.as_ref().map_or(0, |t| t.weigh())
+    }
+}
+
 /// One message waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxItem {

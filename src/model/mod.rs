@@ -8,3 +8,4 @@ pub mod delivery;
 pub mod enrichment;
 pub mod paper;
 pub mod rating;
+pub mod weigh;

@@ -205,6 +205,27 @@ pub struct StoredPaper {
     pub topics: Vec<(String, NaiveDate)>,
 }
 
+impl crate::model::weigh::Weigh for StoredPaper {
+    fn weigh(&self) -> usize {
+        let p = &self.paper;
+        let texts = [&p.comment, &p.doi, &p.journal_ref, &p.pdf_url]
+            .into_iter()
+            .flatten()
+            .chain([&p.title, &p.abstract_text])
+            .chain(&p.authors)
+            .map(|s| s.capacity() + size_of::<String>())
+            .sum::<usize>();
+        size_of::<StoredPaper>()
+            + texts
+            + p.categories.capacity() * size_of::<Category>()
+            + self
+                .topics
+                .iter()
+                .map(|(t, _)| t.capacity() + size_of::<(String, NaiveDate)>())
+                .sum::<usize>()
+    }
+}
+
 impl Paper {
     /// The arXiv listing day this version belongs to. Feeds state it (their `published` is the
     /// announcement day at midnight US Eastern); for API records it is estimated from the v1

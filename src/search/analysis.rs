@@ -8,22 +8,23 @@
 
 use std::cell::RefCell;
 
-use rustc_hash::FxHashMap;
-
+use crate::model::weigh::{ByteCache, byte_cache};
 use crate::query::STOPWORDS;
 use tantivy::tokenizer::{
     Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
     TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 
-/// Words remembered per thread before its memo starts over (a few MB at most).
-const MEMO_WORDS: usize = 50_000;
+/// Bytes of words and their stems remembered per thread (about 30,000 words), the least
+/// used going first.
+const MEMO_BYTES: u64 = 2 << 20;
 
 thread_local! {
     /// Word to stem, per thread: tantivy's indexing threads live as long as the index's writer
     /// and clone the analyzer for every segment, so a memo in the analyzer would start cold
     /// for each fetch's small segment; one per thread needs no lock.
-    static MEMO: RefCell<FxHashMap<String, String>> = RefCell::new(FxHashMap::default());
+    static MEMO: RefCell<ByteCache<String, String>> =
+        RefCell::new(byte_cache(MEMO_BYTES, 64));
 }
 
 /// The English analyzer taste models read papers with.
@@ -169,9 +170,6 @@ impl<S: TokenStream> TokenStream for MemoStemStream<'_, S> {
                     token.text.clone()
                 }
             };
-            if memo.len() >= MEMO_WORDS {
-                memo.clear();
-            }
             let word = std::mem::replace(&mut token.text, stemmed.clone());
             memo.insert(word, stemmed);
         });

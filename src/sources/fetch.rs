@@ -92,18 +92,13 @@ impl ArxivClient {
             .pool_max_idle_per_host(1)
             .build()
             .map_err(|e| FetchError::Setup(format!("cannot build the HTTP client: {e}")))?;
-        let url = |s: &str, key: &str| {
-            Url::parse(s).map_err(|e| FetchError::Setup(format!("arxiv.{key} `{s}`: {e}")))
-        };
         Ok(ArxivClient {
             http,
-            api_url: url(&cfg.api_url, "api_url")?,
-            feed_url: url(&cfg.feed_url, "feed_url")?,
+            api_url: cfg.api_url.url().clone(),
+            feed_url: cfg.feed_url.url().clone(),
             // A base without its trailing slash would lose its last segment when joined.
-            html_url: url(
-                &format!("{}/", cfg.html_url.trim_end_matches('/')),
-                "html_url",
-            )?,
+            html_url: Url::parse(&format!("{}/", cfg.html_url.trim_end_matches('/')))
+                .map_err(|e| FetchError::Setup(format!("arxiv.html_url: {e}")))?,
             min_interval: Duration::from_secs_f64(cfg.min_interval_secs),
             retry: RetryPolicy {
                 base: Duration::from_millis(cfg.backoff_base_ms),

@@ -193,7 +193,7 @@ impl HfClient {
             .build()
             .map_err(HfError::Client)?;
         let base = Url::parse(cfg.api_url.trim_end_matches('/')).map_err(|e| HfError::BadUrl {
-            url: cfg.api_url.clone(),
+            url: cfg.api_url.to_string(),
             reason: e.to_string(),
         })?;
         Ok(HfClient {

@@ -60,12 +60,12 @@ mod embed;
 mod enrich;
 mod figures;
 mod keywords;
+pub mod memo;
 mod papers;
 mod rematch;
 mod taste;
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -83,6 +83,7 @@ pub use rematch::{MATCHER_VERSION, Rematched};
 pub use taste::Forgotten;
 
 use crate::model::paper::StoredPaper;
+use crate::model::weigh::Weigh;
 
 /// The on-disk layout this build writes and reads.
 pub const SCHEMA_VERSION: u8 = 1;
@@ -151,7 +152,7 @@ pub struct Store {
     /// Decoded outbox batches and their pending counts.
     delivery: Mutex<delivery::OutboxCache>,
     /// Values worked out from the papers, each with the paper generation it was worked out at.
-    memos: Mutex<HashMap<String, Memo>>,
+    memos: memo::Memos,
     /// The newest number in the change log (`changes`).
     change_seq: AtomicU64,
     /// Bumped by every write to what pages show of papers (papers, Hugging Face's facts, LLM
@@ -219,12 +220,6 @@ pub fn write_chat_key(c: &ChatRef, out: &mut String) {
     out.push_str(&c.id);
 }
 
-/// A memo: the paper generation it was worked out at, and the value.
-type Memo = (u64, Arc<dyn Any + Send + Sync>);
-
-/// Memos kept before they start over (a few per topic).
-const MEMOS_MAX: usize = 1024;
-
 /// How long opening waits for the store's lock to be let go in this process.
 const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -244,6 +239,12 @@ impl Store {
             return Err(StoreError::UnfinishedRestore(dir.display().to_string()));
         }
         Self::open_restoring(dir, cache_mb)
+    }
+
+    /// The store with its memos kept within `bytes` (instead of `memo::DEFAULT_MEMO_BYTES`).
+    pub fn with_memo_budget(mut self, bytes: u64) -> Store {
+        self.memos = memo::Memos::with_budget(bytes);
+        self
     }
 
     /// Opens the store a restore is writing (`RESTORING` or not).
@@ -320,7 +321,7 @@ impl Store {
             shown_changes: AtomicU64::new(0),
             paper_total: AtomicU64::new(UNCOUNTED),
             delivery: Mutex::default(),
-            memos: Mutex::default(),
+            memos: memo::Memos::default(),
         };
         store.upgrade_subscriptions()?;
         store.upgrade_delivery()?;
@@ -362,26 +363,23 @@ impl Store {
     /// A value worked out from the store's papers by `make`, kept until papers or their
     /// Hugging Face facts change (a chat subscribing does not throw it away). For derived data
     /// that is costly and asked for often.
-    pub fn memo<T: Any + Send + Sync>(
+    pub fn memo<T: Any + Send + Sync + Weigh>(
         &self,
         key: &str,
         make: impl FnOnce() -> Result<T>,
     ) -> Result<Arc<T>> {
         let generation = self.paper_changes.load(Ordering::Acquire);
-        let lock = || self.memos.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((g, v)) = lock().get(key)
-            && *g == generation
-            && let Ok(v) = v.clone().downcast::<T>()
-        {
+        if let Some(v) = self.memos.get(key, generation) {
             return Ok(v);
         }
         let v = Arc::new(make()?);
-        let mut memos = lock();
-        if memos.len() >= MEMOS_MAX {
-            memos.clear();
-        }
-        memos.insert(key.to_string(), (generation, v.clone()));
+        self.memos.put(key, generation, v.clone());
         Ok(v)
+    }
+
+    /// Bytes the memos hold now, as weighed.
+    pub fn memo_bytes(&self) -> u64 {
+        self.memos.bytes()
     }
 
     /// Makes everything written so far durable.

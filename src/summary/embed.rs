@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use super::llm::{LlmError, post_json};
+use super::llm::{LlmError, base_url, post_json};
 use crate::clock::Clock;
 use crate::config::{LlmConfig, Secret};
 use crate::model::paper::StoredPaper;
@@ -37,7 +37,7 @@ impl Embedder {
         }
         Ok(Some(Embedder {
             http: super::llm::client(cfg)?,
-            url: format!("{}/embeddings", cfg.base_url.trim().trim_end_matches('/')),
+            url: format!("{}/embeddings", base_url(cfg)),
             model: cfg.embedding_model.trim().to_string(),
             key: cfg.api_key.clone(),
             budget: cfg.daily_token_budget,

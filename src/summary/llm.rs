@@ -252,6 +252,14 @@ const RETRY: paperbell_chat::retry::RetryPolicy = paperbell_chat::retry::RetryPo
     budget: Duration::from_secs(60),
 };
 
+/// The API root paths hang off, without its trailing slash (empty when no LLM is set).
+pub(super) fn base_url(cfg: &LlmConfig) -> &str {
+    cfg.base_url
+        .as_deref()
+        .unwrap_or_default()
+        .trim_end_matches('/')
+}
+
 /// The HTTP client for the LLM's server (completions and embeddings alike).
 pub(super) fn client(cfg: &LlmConfig) -> Result<reqwest::Client, LlmError> {
     reqwest::Client::builder()
@@ -310,10 +318,7 @@ impl Llm {
         let http = client(cfg)?;
         Ok(Some(Llm {
             http,
-            url: format!(
-                "{}/chat/completions",
-                cfg.base_url.trim().trim_end_matches('/')
-            ),
+            url: format!("{}/chat/completions", base_url(cfg)),
             model: cfg.model.trim().to_string(),
             key: cfg.api_key.clone(),
             permits: Semaphore::new(cfg.max_concurrency),

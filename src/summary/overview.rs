@@ -410,6 +410,14 @@ pub struct Background {
     df: HashMap<String, u32>,
 }
 
+impl crate::model::weigh::Weigh for Background {
+    fn weigh(&self) -> usize {
+        // A table entry: the term's `String`, its count, its bytes (and a control byte).
+        let entry = size_of::<(String, u32)>() + 1;
+        size_of::<Background>() + self.df.keys().map(|t| t.capacity() + entry).sum::<usize>()
+    }
+}
+
 impl Background {
     pub fn new(docs: &[String]) -> Background {
         let mut df: HashMap<String, u32> = HashMap::default();

@@ -75,6 +75,18 @@ pub struct Vocabulary {
     docs: u32,
 }
 
+impl crate::model::weigh::Weigh for Vocabulary {
+    fn weigh(&self) -> usize {
+        size_of::<Vocabulary>() + self.df.capacity() * (size_of::<(TermId, u32)>() + 1)
+    }
+}
+
+impl crate::model::weigh::Weigh for Features {
+    fn weigh(&self) -> usize {
+        size_of::<Features>() + self.0.capacity() * size_of::<(TermId, f32)>()
+    }
+}
+
 impl Vocabulary {
     pub fn new<'a>(papers: impl IntoIterator<Item = &'a WordCounts>) -> Vocabulary {
         let mut v = Vocabulary::default();

@@ -87,12 +87,16 @@ impl PageCache {
         self.pages.get(etag)
     }
 
-    fn put(&self, etag: String, content_type: &'static str, body: axum::body::Bytes) {
+    /// Keeps a made page and returns it to serve. Held at exactly its length: a rendered
+    /// page's `String` grew by doubling, and the capacity the weight does not count was half
+    /// of what the cache really held (60 MB in a 32 MB cache after 459 topic days).
+    fn put(&self, etag: String, content_type: &'static str, body: String) -> axum::body::Bytes {
+        let body = axum::body::Bytes::from(body.into_bytes().into_boxed_slice());
         // A page over a sixteenth of the budget would push out many others.
-        if body.len() as u64 > self.budget / 16 {
-            return;
+        if body.len() as u64 <= self.budget / 16 {
+            self.pages.insert(etag, (content_type, body.clone()));
         }
-        self.pages.insert(etag, (content_type, body));
+        body
     }
 
     /// Bytes held now.
@@ -406,8 +410,7 @@ async fn serve(
     };
     let resp = match made {
         Ok(Made::Page(body)) => {
-            let body = axum::body::Bytes::from(body);
-            web.made.put(etag.clone(), content_type, body.clone());
+            let body = web.made.put(etag.clone(), content_type, body);
             let mut r = Response::new(Body::from(body));
             set(&mut r, header::CONTENT_TYPE, content_type);
             set_etag(&mut r, &etag);
@@ -527,9 +530,11 @@ mod page_cache_tests {
     #[test]
     fn the_page_cache_keeps_within_its_budget_and_evicts_instead_of_starting_over() {
         let cache = PageCache::with_budget(200_000);
-        let page = axum::body::Bytes::from(vec![b'x'; 10_000]);
         for i in 0..100 {
-            cache.put(format!("etag-{i}"), "text/html", page.clone());
+            let mut page = String::with_capacity(20_000);
+            page.push_str(&"x".repeat(10_000));
+            let served = cache.put(format!("etag-{i}"), "text/html", page);
+            assert_eq!(served.len(), 10_000);
             // One page asked again and again stays.
             assert!(cache.get("etag-0").is_some(), "after {i} pages");
         }
@@ -538,11 +543,7 @@ mod page_cache_tests {
         assert!(cache.bytes() > 150_000, "{} bytes", cache.bytes());
         assert!(cache.get("etag-99").is_some(), "the newest page is kept");
         // A page over a sixteenth of the budget is not kept.
-        cache.put(
-            "huge".into(),
-            "text/html",
-            axum::body::Bytes::from(vec![b'x'; 20_000]),
-        );
+        cache.put("huge".into(), "text/html", "x".repeat(20_000));
         assert!(cache.get("huge").is_none());
     }
 }

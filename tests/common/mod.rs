@@ -10,9 +10,9 @@ pub use paperbell_testkit::process::{eventually, sigterm_and_wait};
 /// Client settings for the fake arXiv: no interval, short timeout, fast backoff.
 pub fn arxiv_config(fake: &FakeArxiv) -> paperbell::config::ArxivConfig {
     paperbell::config::ArxivConfig {
-        api_url: fake.api_url(),
-        feed_url: fake.feed_url(),
-        html_url: fake.html_url(),
+        api_url: paperbell::config::HttpUrl::known(&fake.api_url()),
+        feed_url: paperbell::config::HttpUrl::known(&fake.feed_url()),
+        html_url: paperbell::config::HttpUrl::known(&fake.html_url()),
         min_interval_secs: 0.0,
         timeout_secs: 0.5,
         max_retries: 3,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::*;
 use crate::model::delivery::{Counters, OutboxItem, PlannedMessage};
+use crate::model::weigh::{ByteCache, Weigh, byte_cache};
 use crate::store::codec::{self, decode, encode};
 use crate::store::{Result, Store, key};
 
@@ -19,6 +20,18 @@ pub(super) struct OutboxBatch {
     pub(super) planned_at: i64,
     pub(super) messages: Vec<PlannedMessage>,
     pub(super) items: Vec<BatchItem>,
+}
+
+impl Weigh for OutboxBatch {
+    fn weigh(&self) -> usize {
+        size_of::<OutboxBatch>()
+            + self.messages.weigh()
+            + self
+                .items
+                .iter()
+                .map(|i| size_of::<BatchItem>() + i.chat.capacity())
+                .sum::<usize>()
+    }
 }
 
 /// `OutboxBatch` as planning writes it: the same encoding, borrowing the plans' messages and
@@ -71,15 +84,24 @@ impl Mark {
 }
 
 /// Decoded batches and pending counts, so that a send reads one small mark, not its batch.
-#[derive(Default)]
 pub(in crate::store) struct OutboxCache {
-    pub(super) batches: HashMap<(Platform, u64), Arc<OutboxBatch>>,
+    pub(super) batches: ByteCache<(Platform, u64), Arc<OutboxBatch>>,
     /// Items of a batch not yet done; when it reaches 0 the batch and its marks go.
     pub(super) pending: HashMap<(Platform, u64), usize>,
 }
 
-/// Decoded batches kept (a fan-out reads one or two at a time).
-pub(super) const CACHED_BATCHES: usize = 32;
+/// Decoded batches kept, in bytes (a fan-out reads one or two at a time; a batch of a
+/// 10k-chat plan is about a MB).
+const CACHED_BATCH_BYTES: u64 = 8 << 20;
+
+impl Default for OutboxCache {
+    fn default() -> Self {
+        OutboxCache {
+            batches: byte_cache(CACHED_BATCH_BYTES, 256 << 10),
+            pending: HashMap::new(),
+        }
+    }
+}
 
 pub(super) fn decode_batch(v: &[u8]) -> Result<OutboxBatch> {
     decode(codec::OUTBOX_V3, "outbox batch", v)
@@ -129,18 +151,14 @@ impl Store {
 
     /// A batch, decoded (cached); `None` once it is gone.
     pub(super) fn batch(&self, p: Platform, seq: u64) -> Result<Option<Arc<OutboxBatch>>> {
-        if let Some(b) = self.outbox_cache().batches.get(&(p, seq)) {
-            return Ok(Some(b.clone()));
+        if let Some(b) = self.outbox_cache().batches.get(&(p, seq)).cloned() {
+            return Ok(Some(b));
         }
         let Some(v) = self.db.get(batch_key(p, seq))? else {
             return Ok(None);
         };
         let b = Arc::new(decode_batch(&v)?);
-        let mut cache = self.outbox_cache();
-        if cache.batches.len() >= CACHED_BATCHES {
-            cache.batches.clear();
-        }
-        cache.batches.insert((p, seq), b.clone());
+        self.outbox_cache().batches.insert((p, seq), b.clone());
         Ok(Some(b))
     }
 

@@ -10,7 +10,8 @@
 //!   durable before it) and to the updated buttons, p50/p99 over 1000 sequential taps
 //!   (target p99 < 20 ms).
 //!
-//! Run: `cargo bench --bench telegram`.
+//! Run: `cargo bench --bench telegram [-- --real]`; with `--real`, the store holds the 69k
+//! real papers of `../shared/data` instead (built first, a minute or two).
 
 mod support;
 
@@ -25,7 +26,15 @@ const ROUND_TRIPS: usize = 2000;
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    support::store_of_days(&data, 10);
+    if std::env::args().any(|a| a == "--real") {
+        let Some(files) = support::archive::archive_feeds(dir.path(), None, None) else {
+            return;
+        };
+        let n = support::archive::archive_store(&data, &files);
+        println!("store: {n} real papers");
+    } else {
+        support::store_of_days(&data, 10);
+    }
     let fake = FakeTelegram::start().await;
     let mut child = support::service(&data)
         .env("PAPERBELL_TELEGRAM_TOKEN", tg::TOKEN)

@@ -282,13 +282,14 @@ pub struct MemoryConfig {
     /// MiB the caches share, in memory as measured (not as each counts): the store's page
     /// cache three eighths (unless `[store] cache_mb` says), the web's cache of made pages
     /// three eighths (a day's topic pages and papers, about 20 MB, fit), the store's memos a
-    /// quarter.
+    /// quarter. 96 by default: at a million papers the pages asked again and again (a day's
+    /// topic pages, about 25 MB) fit; 64 left them a 24 MB cache that thrashed.
     pub budget_mb: u64,
 }
 
 impl Default for MemoryConfig {
     fn default() -> Self {
-        MemoryConfig { budget_mb: 64 }
+        MemoryConfig { budget_mb: 96 }
     }
 }
 
@@ -608,7 +609,7 @@ mod tests {
                 c.memo_bytes() >> 20,
             )
         };
-        assert_eq!(shares(&c), (12, 24, 16));
+        assert_eq!(shares(&c), (18, 36, 24));
         let c = load(DEFAULT_CONFIG, &[("PAPERBELL_MEMORY_BUDGET_MB", "128")]).unwrap();
         assert_eq!(shares(&c), (24, 48, 32));
         let c = load(DEFAULT_CONFIG, &[("PAPERBELL_STORE_CACHE_MB", "200")]).unwrap();
@@ -683,6 +684,29 @@ mod tests {
         );
         let off = load("", &[("PAPERBELL_HTTP_LISTEN", "off")]).unwrap();
         assert_eq!(off.http.address(), None);
+        let e = load("", &[("PAPERBELL_ARXIV_FEED_URL", "rss.arxiv.org")]).unwrap_err();
+        assert_eq!(e.key, "arxiv.feed_url");
+        assert!(e.message.contains("not an http(s) URL"), "{e}");
+        let e = load("[telegram]\nwebhook_url = \"ftp://x.org/hook\"\n", &[]).unwrap_err();
+        assert_eq!(e.key, "telegram.webhook_url");
+        let e = load("[discord]\nguild_id = \"my-server\"\n", &[]).unwrap_err();
+        assert_eq!(e.key, "discord.guild_id");
+        assert!(e.message.contains("not a Discord id"), "{e}");
+        let e = load("", &[("PAPERBELL_LLM_BASE_URL", "localhost:11434")]).unwrap_err();
+        assert_eq!(e.key, "llm.base_url");
+        // The environment leaves the LLM off with an empty URL, and turns it on with one.
+        let c = load("", &[("PAPERBELL_LLM_BASE_URL", "")]).unwrap();
+        assert!(c.llm.base_url.is_none());
+        let c = load(
+            "",
+            &[
+                ("PAPERBELL_LLM_BASE_URL", "http://127.0.0.1:11434/v1"),
+                ("PAPERBELL_LLM_MODEL", "m"),
+            ],
+        )
+        .unwrap();
+        assert!(c.llm.enabled());
+        assert_eq!(c.llm.base_url.as_deref(), Some("http://127.0.0.1:11434/v1"));
         let e = load("[[topics]]\nid = \"a\"\ncategories=[\"cs.CV\"]\n[[topics]]\nid = \"a\"\ncategories=[\"cs.CV\"]\n", &[]).unwrap_err();
         assert_eq!(e.key, "topics[1].id");
     }

@@ -261,6 +261,7 @@ impl Running {
             made: paperbell::web::http::PageCache::with_budget(config.page_cache_bytes()),
             figure_origin: Some(config.arxiv.html_url.url().origin().ascii_serialization())
                 .filter(|o| o != "null"),
+            makers: paperbell::web::makers::Makers::start(),
         });
         if config.web.enabled {
             tracing::info!(%addr, "HTTP listener up: the archive at http://{addr}/, /healthz, /metrics");

@@ -31,7 +31,7 @@ pub struct Memos {
 }
 
 /// The memos' budget unless `[memory] budget_mb` says otherwise.
-pub const DEFAULT_MEMO_BYTES: u64 = 16 << 20;
+pub const DEFAULT_MEMO_BYTES: u64 = 24 << 20;
 
 impl Default for Memos {
     fn default() -> Self {

@@ -223,7 +223,8 @@ pub fn write_chat_key(c: &ChatRef, out: &mut String) {
 /// How long opening waits for the store's lock to be let go in this process.
 const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The sled page cache the service uses unless `[store] cache_mb` says otherwise.
+/// sled's cache capacity of a store opened without a config (tests, benches); the service's
+/// comes from `[memory] budget_mb` or `[store] cache_mb`.
 pub const DEFAULT_CACHE_MB: u64 = 32;
 
 impl Store {

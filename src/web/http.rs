@@ -40,6 +40,8 @@ pub struct Web {
     /// Where papers' figures come from (the origin of `[arxiv] html_url`): the one place
     /// pages may load images from besides themselves.
     pub figure_origin: Option<String>,
+    /// The threads that make pages, below the bot's priority.
+    pub makers: super::makers::Makers,
 }
 
 /// Pages already made, by their ETag, within a budget of bytes: when full, the pages least
@@ -64,7 +66,7 @@ impl quick_cache::Weighter<String, CachedPage> for PageWeight {
 }
 
 /// The cache's budget unless `[memory] budget_mb` says otherwise.
-pub const DEFAULT_PAGE_CACHE_BYTES: u64 = 32 << 20;
+pub const DEFAULT_PAGE_CACHE_BYTES: u64 = 36 << 20;
 
 impl Default for PageCache {
     fn default() -> Self {
@@ -367,43 +369,45 @@ async fn serve(
         return finish(r, "cached", &web);
     }
     let w = web.clone();
-    let made = tokio::task::spawn_blocking(move || {
-        let site = w.site.as_ref().expect("pages are on");
-        let links = Links::served(lang_param.then_some(lang));
-        let at = Place {
-            links: &links,
-            path: &path,
-            lang,
-            lang_param,
-        };
-        let Some(want) = want(&query) else {
-            return (
-                "missing",
-                site.missing(&at, "There is no such page.")
-                    .map(Made::Missing),
-                "text/html; charset=utf-8",
-            );
-        };
-        let kind = want.kind();
-        let html = "text/html; charset=utf-8";
-        let made = match want {
-            Want::Home => (site.home(&at).map(Made::Page), html),
-            Want::Topic(id, day) => (site.topic(&at, &id, day), html),
-            Want::Paper(id) => (site.paper(&at, &id), html),
-            Want::Search(q, page) => (site.search(&at, &q, page).map(Made::Page), html),
-            Want::Feed(id) => (
-                site.feed(&id, &Links::served(None)),
-                "application/atom+xml; charset=utf-8",
-            ),
-            Want::Chart(id) => (site.chart(&id), "image/svg+xml"),
-        };
-        (kind, made.0, made.1)
-    })
-    .await;
+    let made = web
+        .makers
+        .run(move || {
+            let site = w.site.as_ref().expect("pages are on");
+            let links = Links::served(lang_param.then_some(lang));
+            let at = Place {
+                links: &links,
+                path: &path,
+                lang,
+                lang_param,
+            };
+            let Some(want) = want(&query) else {
+                return (
+                    "missing",
+                    site.missing(&at, "There is no such page.")
+                        .map(Made::Missing),
+                    "text/html; charset=utf-8",
+                );
+            };
+            let kind = want.kind();
+            let html = "text/html; charset=utf-8";
+            let made = match want {
+                Want::Home => (site.home(&at).map(Made::Page), html),
+                Want::Topic(id, day) => (site.topic(&at, &id, day), html),
+                Want::Paper(id) => (site.paper(&at, &id), html),
+                Want::Search(q, page) => (site.search(&at, &q, page).map(Made::Page), html),
+                Want::Feed(id) => (
+                    site.feed(&id, &Links::served(None)),
+                    "application/atom+xml; charset=utf-8",
+                ),
+                Want::Chart(id) => (site.chart(&id), "image/svg+xml"),
+            };
+            (kind, made.0, made.1)
+        })
+        .await;
     let (kind, made, content_type) = match made {
         Ok(m) => m,
-        Err(e) => {
-            tracing::error!(error = %e, "a page panicked");
+        Err(super::makers::Panicked) => {
+            tracing::error!("a page panicked");
             metrics::web_response("error", 500);
             return error_page();
         }

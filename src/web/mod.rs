@@ -13,6 +13,7 @@ pub mod health;
 pub mod http;
 pub mod late;
 pub mod links;
+pub mod makers;
 pub mod pages;
 pub mod site;
 pub mod templates;

@@ -74,6 +74,7 @@ async fn serve(store: Arc<Store>, now: DateTime<Utc>, pages: bool) -> Served {
         nonce: 7,
         made: Default::default(),
         figure_origin: Some("https://arxiv.org".into()),
+        makers: crate::web::makers::Makers::with_threads(1),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -6,8 +6,10 @@
 //!   fake, which enforces 5000 messages/s overall and 1/s per chat (targets: at least 95% of the
 //!   limit, no 429 caused by the bot, nothing lost; CPU per message reported).
 //!
+//! `--pages` (fanout) asks the web for pages never asked before throughout the fan-out.
+//!
 //! `cargo bench --bench delivery [--features mimalloc] [-- plan|fanout] [-- --chats N]
-//! [-- --store DIR] [-- --models N] [-- --embeddings D]`; `BENCH_LOG=info` prints the
+//! [-- --store DIR [-- --cache-mb N]] [-- --models N] [-- --embeddings D]`; `BENCH_LOG=info` prints the
 //! service's log and the fan-out's progress. `--models N` gives the first N chats a taste
 //! model (learnt from ratings of the day's papers), so their lists are put in their own order
 //! (target: 100k chats of which 20k have a model under 2 s); `--embeddings D` first gives every
@@ -159,8 +161,11 @@ fn plan(chats: usize) {
         None => dir.path().join("data"),
     };
     let t = Instant::now();
+    // `--cache-mb N`: sled's cache capacity for a store opened from `--store` (default 32).
+    let cache_mb = support::arg("--cache-mb")
+        .map_or(paperbell::store::DEFAULT_CACHE_MB, |n| n.parse().unwrap());
     let store = Arc::new(if data.exists() {
-        Store::open(&data).unwrap()
+        Store::open_with_cache(&data, cache_mb).unwrap()
     } else {
         setup(&data, chats, 5)
     });
@@ -235,19 +240,32 @@ async fn fanout(chats: usize) {
     }
     let rate = 5000.0;
     fake.enforce_limits(rate, 1.0);
-    let mut child = support::service(&data)
+    // `--pages`: the web is asked for pages never asked before throughout the fan-out.
+    let pages = std::env::args().any(|a| a == "--pages");
+    let paths = if pages {
+        support::pages::first_views(&data, 20_000)
+    } else {
+        Vec::new()
+    };
+    let port = support::pages::free_port();
+    let mut service = support::service(&data);
+    service
         .env("PAPERBELL_TELEGRAM_TOKEN", tg::TOKEN)
         .env("PAPERBELL_TELEGRAM_API_URL", &fake.url)
         .env("PAPERBELL_DELIVERY_TELEGRAM_PER_SEC", rate.to_string())
         .env("PAPERBELL_DELIVERY_TICK_SECS", "1")
-        .env("PAPERBELL_DELIVERY_CONCURRENCY", "64")
-        .spawn()
-        .unwrap();
+        .env("PAPERBELL_DELIVERY_CONCURRENCY", "64");
+    if pages {
+        service.env("PAPERBELL_HTTP_LISTEN", format!("127.0.0.1:{port}"));
+    }
+    let mut child = service.spawn().unwrap();
     let pid = child.id();
     // From the first message to the last.
     while fake.sent_count() == 0 {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
+    let load =
+        pages.then(|| support::pages::PageLoad::start(format!("http://127.0.0.1:{port}"), paths));
     let t0 = Instant::now();
     let cpu0 = support::cpu_ticks(pid);
     let deadline = t0 + Duration::from_secs(chats as u64 / 100 + 60);
@@ -261,6 +279,15 @@ async fn fanout(chats: usize) {
     }
     let took = t0.elapsed();
     let ticks = support::cpu_ticks(pid) - cpu0;
+    if let Some(load) = load {
+        let l = load.stop();
+        println!(
+            "fanout: alongside, pages never asked before over 32 connections: {} in {:.1} s = {:.0} pages/s",
+            l.pages,
+            l.secs,
+            l.pages as f64 / l.secs
+        );
+    }
     let sent = fake.sent_count();
     let tick_hz = 100.0;
     let achieved = (sent - 1) as f64 / took.as_secs_f64();

@@ -10,8 +10,10 @@
 //!   durable before it) and to the updated buttons, p50/p99 over 1000 sequential taps
 //!   (target p99 < 20 ms).
 //!
-//! Run: `cargo bench --bench telegram [-- --real]`; with `--real`, the store holds the 69k
-//! real papers of `../shared/data` instead (built first, a minute or two).
+//! Run: `cargo bench --bench telegram [-- --real] [-- --pages]`; with `--real`, the store holds
+//! the 69k real papers of `../shared/data` instead (built first, a minute or two); with
+//! `--pages`, the command round trips are measured again while 32 connections ask the web for
+//! pages never asked before, side by side.
 
 mod support;
 
@@ -35,12 +37,22 @@ async fn main() {
     } else {
         support::store_of_days(&data, 10);
     }
+    let pages = std::env::args().any(|a| a == "--pages");
+    let (paths, port) = if pages {
+        let paths = support::pages::first_views(&data, 20_000);
+        (paths, support::pages::free_port())
+    } else {
+        (Vec::new(), 0)
+    };
     let fake = FakeTelegram::start().await;
-    let mut child = support::service(&data)
+    let mut service = support::service(&data);
+    service
         .env("PAPERBELL_TELEGRAM_TOKEN", tg::TOKEN)
-        .env("PAPERBELL_TELEGRAM_API_URL", &fake.url)
-        .spawn()
-        .unwrap();
+        .env("PAPERBELL_TELEGRAM_API_URL", &fake.url);
+    if pages {
+        service.env("PAPERBELL_HTTP_LISTEN", format!("127.0.0.1:{port}"));
+    }
+    let mut child = service.spawn().unwrap();
     let pid = child.id();
     fake.wait_calls("setMyCommands", 2).await;
     println!(
@@ -78,58 +90,30 @@ async fn main() {
         ticks as f64 / hz * 1e6 / CHATS as f64
     );
 
-    // Sequential round trips, one command at a time, from chats that are all subscribed.
-    let commands = [
-        "/recent nerf 5",
-        "/paper 2401.00007",
-        "/list",
-        "/search radiance fields",
-        "/digest",
-        "/subscribe transformer",
-        "/unsubscribe transformer",
-        "/help",
-    ];
-    let mut by_cmd: Vec<Vec<Duration>> = vec![Vec::new(); commands.len()];
-    let mut all = Vec::new();
-    for i in 0..ROUND_TRIPS {
-        let chat = 1 + (i as i64 * 7919) % CHATS;
-        let k = i % commands.len();
-        let start = Instant::now();
-        fake.private_text(chat, commands[k], None).await;
-        let replies = fake.take(chat, 1).await;
-        let d = replies[0].at.saturating_duration_since(start);
-        by_cmd[k].push(d);
-        all.push(d);
-        if commands[k] == "/digest" {
-            // A digest may span several messages; let the rest arrive before the next one.
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            let extra = fake.untaken(chat).len();
-            if extra > 0 {
-                fake.take(chat, extra).await;
-            }
-        }
-    }
-    all.sort();
-    println!(
-        "round trip (update in -> first reply out), {ROUND_TRIPS} commands: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        support::percentile(&all, 0.5).as_secs_f64() * 1e3,
-        support::percentile(&all, 0.99).as_secs_f64() * 1e3,
-        all.last().unwrap().as_secs_f64() * 1e3
-    );
-    for (k, mut v) in by_cmd.into_iter().enumerate() {
-        v.sort();
+    round_trips(&fake, "").await;
+    if pages {
+        let load = support::pages::PageLoad::start(format!("http://127.0.0.1:{port}"), paths);
+        // The first pages in flight before the first command.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let cpu0 = support::cpu_ticks(pid);
+        round_trips(&fake, " under page load").await;
+        let cpu = (support::cpu_ticks(pid) - cpu0) as f64 / 100.0;
+        let loaded = load.stop();
         println!(
-            "  {:<28} p50 {:>6.2} ms  p99 {:>6.2} ms",
-            commands[k],
-            support::percentile(&v, 0.5).as_secs_f64() * 1e3,
-            support::percentile(&v, 0.99).as_secs_f64() * 1e3
+            "  pages never asked before, 32 connections, alongside: {} in {:.1} s = {:.0} pages/s (service CPU {cpu:.1} s)",
+            loaded.pages,
+            loaded.secs,
+            loaded.pages as f64 / loaded.secs
         );
     }
 
     // The memory target is for the subscribed chats: measured before any chat rates (the taste
     // models and what they are learnt against come on top, reported after the ratings).
+    // The memory target is for the subscribed chats: measured before any chat rates (the taste
+    // models and what they are learnt against come on top, reported after the ratings).
     println!(
-        "memory with {CHATS} subscribed chats: RSS {:.1} MB (anonymous {:.1} MB, files {:.1} MB), peak RSS {:.1} MB (target < 50 MB)",
+        "memory with {CHATS} subscribed chats{}: RSS {:.1} MB (anonymous {:.1} MB, files {:.1} MB), peak RSS {:.1} MB (target < 50 MB)",
+        if pages { " (after the page load)" } else { "" },
         support::status_kb(pid, "VmRSS:") as f64 / 1024.0,
         support::status_kb(pid, "RssAnon:") as f64 / 1024.0,
         support::status_kb(pid, "RssFile:") as f64 / 1024.0,
@@ -188,4 +172,55 @@ async fn main() {
         .status();
     let status = child.wait().unwrap();
     println!("service exit: {status}");
+}
+
+/// Sequential round trips, one command at a time, from chats that are all subscribed; prints
+/// their latencies, overall and per command.
+async fn round_trips(fake: &FakeTelegram, label: &str) {
+    let commands = [
+        "/recent nerf 5",
+        "/paper 2401.00007",
+        "/list",
+        "/search radiance fields",
+        "/digest",
+        "/subscribe transformer",
+        "/unsubscribe transformer",
+        "/help",
+    ];
+    let mut by_cmd: Vec<Vec<Duration>> = vec![Vec::new(); commands.len()];
+    let mut all = Vec::new();
+    for i in 0..ROUND_TRIPS {
+        let chat = 1 + (i as i64 * 7919) % CHATS;
+        let k = i % commands.len();
+        let start = Instant::now();
+        fake.private_text(chat, commands[k], None).await;
+        let replies = fake.take(chat, 1).await;
+        let d = replies[0].at.saturating_duration_since(start);
+        by_cmd[k].push(d);
+        all.push(d);
+        if commands[k] == "/digest" {
+            // A digest may span several messages; let the rest arrive before the next one.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let extra = fake.untaken(chat).len();
+            if extra > 0 {
+                fake.take(chat, extra).await;
+            }
+        }
+    }
+    all.sort();
+    println!(
+        "round trip (update in -> first reply out){label}, {ROUND_TRIPS} commands: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        support::percentile(&all, 0.5).as_secs_f64() * 1e3,
+        support::percentile(&all, 0.99).as_secs_f64() * 1e3,
+        all.last().unwrap().as_secs_f64() * 1e3
+    );
+    for (k, mut v) in by_cmd.into_iter().enumerate() {
+        v.sort();
+        println!(
+            "  {:<28} p50 {:>6.2} ms  p99 {:>6.2} ms",
+            commands[k],
+            support::percentile(&v, 0.5).as_secs_f64() * 1e3,
+            support::percentile(&v, 0.99).as_secs_f64() * 1e3
+        );
+    }
 }

@@ -103,6 +103,14 @@ fn main() {
         // Let the index follower finish its start-up check.
         tokio::time::sleep(Duration::from_secs(2)).await;
         let pid = child.id();
+        // Work the service still does after start-up (a store's upgrade, the index) would be
+        // measured with the pages: say how busy it is before they start.
+        let idle0 = support::cpu_ticks(pid);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        println!(
+            "service CPU in the second before the pages: {:.0}% of the 2 cores",
+            (support::cpu_ticks(pid) - idle0) as f64 / 2.0
+        );
         let rss0 = support::status_kb(pid, "VmRSS:");
         let anon0 = support::status_kb(pid, "RssAnon:");
         let mut rng = rand::rngs::StdRng::seed_from_u64(2);
@@ -222,6 +230,7 @@ fn main() {
             }
             let secs = t.elapsed().as_secs_f64();
             let cpu = (support::cpu_ticks(pid) - cpu0) as f64 / 100.0;
+            let cached = cached_pages(&http, &base).await;
             lat.sort();
             println!(
                 "throughput, 32 keep-alive connections, {name}: {:.0} pages/s ({} in {secs:.1} s; p50 {:.1} ms, p99 {:.1} ms under load; service CPU {:.1} s = {:.0}% of the 2 cores)",
@@ -232,6 +241,7 @@ fn main() {
                 cpu,
                 100.0 * cpu / secs / 2.0
             );
+            println!("  answered from the page cache so far: {cached}");
         }
         let rss1 = support::status_kb(pid, "VmRSS:");
         let anon1 = support::status_kb(pid, "RssAnon:");
@@ -244,4 +254,20 @@ fn main() {
         );
     });
     let _ = support::sigterm_and_wait(&mut child, Duration::from_secs(30));
+}
+
+/// How many pages the service answered from its page cache so far (its `/metrics`).
+async fn cached_pages(http: &reqwest::Client, base: &str) -> u64 {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("paperbell_web_responses_total") && l.contains("page=\"cached\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
 }

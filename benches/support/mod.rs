@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod archive;
+pub mod pages;
 
 #[allow(unused_imports)]
 pub use paperbell_testkit::arxiv::*;

@@ -280,13 +280,7 @@ async fn fanout(chats: usize) {
     let took = t0.elapsed();
     let ticks = support::cpu_ticks(pid) - cpu0;
     if let Some(load) = load {
-        let l = load.stop();
-        println!(
-            "fanout: alongside, pages never asked before over 32 connections: {} in {:.1} s = {:.0} pages/s",
-            l.pages,
-            l.secs,
-            l.pages as f64 / l.secs
-        );
+        println!("fanout: {}", load.stop());
     }
     let sent = fake.sent_count();
     let tick_hz = 100.0;

@@ -98,13 +98,7 @@ async fn main() {
         let cpu0 = support::cpu_ticks(pid);
         round_trips(&fake, " under page load").await;
         let cpu = (support::cpu_ticks(pid) - cpu0) as f64 / 100.0;
-        let loaded = load.stop();
-        println!(
-            "  pages never asked before, 32 connections, alongside: {} in {:.1} s = {:.0} pages/s (service CPU {cpu:.1} s)",
-            loaded.pages,
-            loaded.secs,
-            loaded.pages as f64 / loaded.secs
-        );
+        println!("  {} (service CPU {cpu:.1} s)", load.stop());
     }
 
     // The memory target is for the subscribed chats: measured before any chat rates (the taste

@@ -55,6 +55,18 @@ pub struct Loaded {
     pub secs: f64,
 }
 
+impl std::fmt::Display for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pages never asked before, 32 connections, alongside: {} in {:.1} s = {:.0} pages/s",
+            self.pages,
+            self.secs,
+            self.pages as f64 / self.secs
+        )
+    }
+}
+
 impl PageLoad {
     /// Starts asking `base` (`http://127.0.0.1:PORT`) for `paths` over 32 connections, never
     /// the same page twice.

@@ -44,28 +44,26 @@ pub fn digest_bytes(m: &DigestMessage) -> usize {
 
 /// The heap a paper as chats show it holds.
 fn item_bytes(p: &PaperItem) -> usize {
-    {
-        let texts = [&p.id, &p.title, &p.abs_url]
+    let texts = [&p.id, &p.title, &p.abs_url]
+        .into_iter()
+        .chain(p.authors.iter().chain(&p.categories).chain(&p.code_urls))
+        .chain(p.takeaways.iter().chain(&p.topics))
+        .chain(
+            [
+                &p.pdf_url,
+                &p.tldr,
+                &p.title_translated,
+                &p.tldr_translated,
+                &p.project_url,
+                &p.html_url,
+            ]
             .into_iter()
-            .chain(p.authors.iter().chain(&p.categories).chain(&p.code_urls))
-            .chain(p.takeaways.iter().chain(&p.topics))
-            .chain(
-                [
-                    &p.pdf_url,
-                    &p.tldr,
-                    &p.title_translated,
-                    &p.tldr_translated,
-                    &p.project_url,
-                    &p.html_url,
-                ]
-                .into_iter()
-                .flatten(),
-            )
-            .chain(p.figure.iter().flat_map(|f| [&f.url, &f.caption]))
-            .map(|s| s.capacity() + size_of::<String>())
-            .sum::<usize>();
-        size_of::<PaperItem>() + texts
-    }
+            .flatten(),
+        )
+        .chain(p.figure.iter().flat_map(|f| [&f.url, &f.caption]))
+        .map(|s| s.capacity() + size_of::<String>())
+        .sum::<usize>();
+    size_of::<PaperItem>() + texts
 }
 
 /// Papers as chats show them: a day's or two of a fan-out's papers (about 2 KB each).

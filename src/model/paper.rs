@@ -218,6 +218,7 @@ impl crate::model::weigh::Weigh for StoredPaper {
         size_of::<StoredPaper>()
             + texts
             + p.categories.capacity() * size_of::<Category>()
+            + p.categories.iter().map(|c| c.0.capacity()).sum::<usize>()
             + self
                 .topics
                 .iter()

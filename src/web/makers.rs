@@ -1,6 +1,6 @@
-//! The threads that make pages not yet in the page cache: one per core at a lower CPU priority
-//! (nice 10), so that a crowd asking for pages never asked before (crawlers, link previews)
-//! uses the cores the bot leaves idle and cannot starve its commands and deliveries of them.
+//! The threads that make pages not yet in the page cache: one per core at the lowest CPU
+//! priority (nice 19), so that a crowd asking for pages never asked before (crawlers, link
+//! previews) uses the cores the bot leaves idle and cannot starve its commands and deliveries.
 //! On tokio's blocking pool, 32 such requests had 32 threads sharing the cores with the bot at
 //! equal weight: command round trips went from p99 1.4 ms to 72 ms (BENCHMARKS.md).
 
@@ -9,8 +9,10 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
 /// How much lower than the bot's threads the page threads run (Linux's nice, added to the
-/// process's: the bot's threads weigh about nine times as much when both want a core).
-const NICE: i32 = 10;
+/// process's and capped at 19: a bot thread then weighs about 70 times a page thread when both
+/// want a core). Nice 10 (nine times) left a fan-out beside 32 connections of new pages at
+/// 90-97 % of its rate; 19 at 96-99 % (BENCHMARKS.md).
+const NICE: i32 = 19;
 
 type Job = Box<dyn FnOnce() + Send>;
 

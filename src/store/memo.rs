@@ -28,6 +28,8 @@ impl quick_cache::Weighter<String, Memo> for MemoWeight {
 pub struct Memos {
     memos: quick_cache::sync::Cache<String, Memo, MemoWeight>,
     budget: u64,
+    /// Whether the operator was told that a memo is too large to keep.
+    told: std::sync::atomic::AtomicBool,
 }
 
 /// The memos' budget unless `[memory] budget_mb` says otherwise.
@@ -59,6 +61,7 @@ impl Memos {
                 Default::default(),
             ),
             budget,
+            told: Default::default(),
         }
     }
 
@@ -75,6 +78,15 @@ impl Memos {
     pub fn put<T: Any + Send + Sync + Weigh>(&self, key: &str, generation: u64, value: Arc<T>) {
         let weight = (value.weigh() + std::mem::size_of::<Memo>()) as u64;
         if weight > self.budget / 4 {
+            // Worked out again each time it is asked for: say so once, with what would help.
+            if !self.told.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::warn!(
+                    key = key.split('\0').next().unwrap_or_default(),
+                    bytes = weight,
+                    memo_budget = self.budget,
+                    "a memo is over a quarter of the memos' budget and is not kept: raise [memory] budget_mb"
+                );
+            }
             return;
         }
         self.memos.insert(

@@ -28,6 +28,7 @@ const FIGURE_BYTES: &str = "paperbell_figure_bytes_total";
 const BACKUPS: &str = "paperbell_backups_total";
 const BACKUP_LAST_OK: &str = "paperbell_backup_last_success_timestamp_seconds";
 const BACKUP_BYTES: &str = "paperbell_backup_last_size_bytes";
+const CACHE_BYTES: &str = "paperbell_cache_bytes";
 
 /// A fetch ended: `ok`, or `failed`.
 pub fn fetch(ok: bool) {
@@ -69,6 +70,11 @@ pub fn backup(done: Option<(i64, u64)>) {
         gauge!(BACKUP_LAST_OK).set(at as f64);
         gauge!(BACKUP_BYTES).set(bytes as f64);
     }
+}
+
+/// What the caches of `[memory] budget_mb` hold now, as they weigh it (`pages`, `memos`).
+pub fn cache_bytes(cache: &'static str, bytes: u64) {
+    gauge!(CACHE_BYTES, "cache" => cache).set(bytes as f64);
 }
 
 /// The web answered a request for a kind of page with a status.
@@ -127,6 +133,7 @@ impl Exporter {
             gauge!(QUEUED, "platform" => platform).set(store.outbox_len(p) as f64);
         }
         gauge!(PAPERS_STORED).set(store.paper_count() as f64);
+        cache_bytes("memos", store.memo_bytes());
         Ok(self.handle.render())
     }
 }
@@ -150,6 +157,10 @@ fn describe() {
         "Papers stored by fetches: new, or updated to a new version"
     );
     describe_gauge!(PAPERS_STORED, "Papers in the store");
+    describe_gauge!(
+        CACHE_BYTES,
+        "Bytes the caches of [memory] budget_mb hold, as weighed (pages, memos)"
+    );
     describe_counter!(BACKUPS, "Backups taken by result (ok, failed)");
     describe_gauge!(
         BACKUP_LAST_OK,

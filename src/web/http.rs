@@ -174,6 +174,7 @@ async fn healthz(State(web): State<Arc<Web>>) -> Response {
 }
 
 async fn metrics_text(State(web): State<Arc<Web>>) -> Response {
+    metrics::cache_bytes("pages", web.made.bytes());
     let w = web.clone();
     match tokio::task::spawn_blocking(move || w.exporter.render(&w.store)).await {
         Ok(Ok(text)) => {

@@ -372,6 +372,8 @@ async fn healthz_says_503_until_a_recent_fetch_and_metrics_are_prometheus_text()
         "paperbell_outbox_queued{platform=\"discord\"}",
         "paperbell_fetches_total{result=\"failed\"}",
         "paperbell_llm_tokens_total",
+        "paperbell_cache_bytes{cache=\"pages\"}",
+        "paperbell_cache_bytes{cache=\"memos\"}",
     ] {
         assert!(
             samples.contains_key(series),

@@ -1,6 +1,10 @@
 //! Finds code repositories and project pages in free text (abstracts, arXiv comments), pure.
 //! Papers with Code is gone (2025), so this and Hugging Face are where code links come from.
 
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
 /// Hosts whose URLs are code (or model/dataset repositories), not pages about the paper.
 const CODE_HOSTS: &[&str] = &[
     "github.com",
@@ -64,23 +68,34 @@ pub fn find(texts: &[&str]) -> Links {
     links
 }
 
+/// Where a link may start: a scheme, or a code host's name written bare (the first two are
+/// schemes). One pass over the text finds them all: five searches were 7 % of a topic page's
+/// first render. None of them can start inside another, so leftmost matches miss none.
+static URL_STARTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build([
+            "http://",
+            "https://",
+            "github.com/",
+            "gitlab.com/",
+            "huggingface.co/",
+        ])
+        .expect("the link starts make an automaton")
+});
+
 fn next_url_start(s: &str) -> Option<usize> {
-    let lower_http = s.find("http://");
-    let lower_https = s.find("https://");
-    let bare = ["github.com/", "gitlab.com/", "huggingface.co/"]
-        .iter()
-        .filter_map(|h| {
-            s.match_indices(h)
-                .find(|(i, _)| {
-                    *i == 0
-                        || !s.as_bytes()[i - 1].is_ascii_alphanumeric()
-                            && s.as_bytes()[i - 1] != b'/'
-                            && s.as_bytes()[i - 1] != b'.'
-                })
-                .map(|(i, _)| i)
+    let b = s.as_bytes();
+    URL_STARTS
+        .find_iter(s)
+        .find(|m| {
+            let i = m.start();
+            // A bare host counts when it does not continue a word, path or name.
+            m.pattern().as_usize() < 2
+                || i == 0
+                || !b[i - 1].is_ascii_alphanumeric() && b[i - 1] != b'/' && b[i - 1] != b'.'
         })
-        .min();
-    [lower_http, lower_https, bare].into_iter().flatten().min()
+        .map(|m| m.start())
 }
 
 fn normalise(raw: &str) -> Option<String> {

@@ -2,6 +2,10 @@
 //! contribution (what the paper proposes or shows), plus its main result when there is room;
 //! at most 280 characters; LaTeX kept exactly as written (never cut inside `$...$`); never empty.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 /// Longest TL;DR, in characters.
 pub const MAX_CHARS: usize = 280;
 
@@ -118,18 +122,37 @@ pub fn sentences(text: &str) -> Vec<&str> {
     out
 }
 
+/// The contribution and background phrases with their weights (background negative), found
+/// in one pass over a sentence: a search per phrase was a tenth of a topic page's first render.
+static CUES: LazyLock<(AhoCorasick, Vec<i32>)> = LazyLock::new(|| {
+    let cues = CONTRIBUTION
+        .iter()
+        .copied()
+        .chain(BACKGROUND.iter().map(|&(p, w)| (p, -w)));
+    let (phrases, weights): (Vec<&str>, Vec<i32>) = cues.unzip();
+    assert!(phrases.len() <= 64, "one bit per phrase");
+    let found = AhoCorasick::new(phrases).expect("the cue phrases make an automaton");
+    (found, weights)
+});
+
+/// The phrases of a main result, found in one pass.
+static RESULTS: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(RESULT).expect("the result phrases make an automaton"));
+
 fn score(sentence: &str, index: usize) -> i32 {
     let l = sentence.to_lowercase();
-    let mut s: i32 = CONTRIBUTION
+    let (cues, weights) = &*CUES;
+    // Each phrase counts once however often it occurs.
+    let mut seen = 0u64;
+    for m in cues.find_overlapping_iter(&l) {
+        seen |= 1 << m.pattern().as_usize();
+    }
+    let mut s: i32 = weights
         .iter()
-        .filter(|(p, _)| l.contains(p))
+        .enumerate()
+        .filter(|(i, _)| seen & (1 << i) != 0)
         .map(|(_, w)| w)
         .sum();
-    s -= BACKGROUND
-        .iter()
-        .filter(|(p, _)| l.contains(p))
-        .map(|(_, w)| w)
-        .sum::<i32>();
     // The opening sentence is usually motivation.
     if index == 0 {
         s -= 1;
@@ -143,7 +166,7 @@ fn score(sentence: &str, index: usize) -> i32 {
 
 fn is_result(sentence: &str) -> bool {
     let l = sentence.to_lowercase();
-    RESULT.iter().any(|p| l.contains(p)) && !l.contains("http")
+    RESULTS.is_match(&l) && !l.contains("http")
 }
 
 /// The TL;DR of a paper. Falls back to the title when the abstract has nothing to offer.

@@ -241,7 +241,7 @@ async fn fanout(chats: usize) {
     let rate = 5000.0;
     fake.enforce_limits(rate, 1.0);
     // `--pages`: the web is asked for pages never asked before throughout the fan-out.
-    let pages = std::env::args().any(|a| a == "--pages");
+    let pages = support::flag("--pages");
     let paths = if pages {
         support::pages::first_views(&data, 20_000)
     } else {

@@ -71,7 +71,7 @@ fn python_peers(dir: &Path, api: &Path, rss: &Path) -> Option<serde_json::Value>
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    if support::flag("--list") {
         println!("parse_throughput: bench");
         return;
     }

@@ -60,7 +60,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    if support::flag("--list") {
         println!("store_ingest: bench\nstore_recent: bench");
         return;
     }

@@ -28,7 +28,7 @@ const ROUND_TRIPS: usize = 2000;
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    if std::env::args().any(|a| a == "--real") {
+    if support::flag("--real") {
         let Some(files) = support::archive::archive_feeds(dir.path(), None, None) else {
             return;
         };
@@ -37,7 +37,7 @@ async fn main() {
     } else {
         support::store_of_days(&data, 10);
     }
-    let pages = std::env::args().any(|a| a == "--pages");
+    let pages = support::flag("--pages");
     let (paths, port) = if pages {
         let paths = support::pages::first_views(&data, 20_000);
         (paths, support::pages::free_port())

@@ -70,11 +70,7 @@ fn main() {
         topic_days.len(),
         papers.len()
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::pages::free_port();
     let mut child = support::service(&data)
         .env("PAPERBELL_HTTP_LISTEN", format!("127.0.0.1:{port}"))
         .stdout(std::process::Stdio::null())

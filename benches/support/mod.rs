@@ -24,6 +24,11 @@ pub fn arg(name: &str) -> Option<String> {
     args.get(i + 1).cloned()
 }
 
+/// Whether `name` (`--real`) is on the bench's command line.
+pub fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
+}
+
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }

@@ -668,32 +668,68 @@ mod tests {
         assert!(e.message.contains("does not name a setting"), "{e}");
         let e = load("[arxiv\n", &[]).unwrap_err();
         assert_eq!(e.key, "line 1");
-        // Typed values: checked as they are read, named by their key.
-        let e = load("[schedule]\ntimezone = \"Mars/Base\"\n", &[]).unwrap_err();
-        assert_eq!(e.key, "schedule.timezone");
-        assert!(e.message.contains("not an IANA time zone"), "{e}");
-        let e = load("", &[("PAPERBELL_SCHEDULE_DELIVERY_TIME", "25:61")]).unwrap_err();
-        assert_eq!(e.key, "schedule.delivery_time");
-        let e = load("[http]\nlisten = \"localhost:80\"\n", &[]).unwrap_err();
-        assert_eq!(e.key, "http.listen");
-        let e = load("[telegram]\nmode = \"pigeon\"\n", &[]).unwrap_err();
-        assert_eq!(e.key, "telegram.mode");
-        assert!(
-            e.message.contains("polling") && e.message.contains("webhook"),
-            "{e}"
-        );
+        // Typed values: checked as they are read, named by their key and saying what is wrong.
+        // (file, environment, the key named, what the message says)
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a [&'a str]);
+        let typed: &[Case] = &[
+            (
+                "[schedule]\ntimezone = \"Mars/Base\"\n",
+                &[],
+                "schedule.timezone",
+                &["not an IANA time zone"],
+            ),
+            (
+                "",
+                &[("PAPERBELL_SCHEDULE_DELIVERY_TIME", "25:61")],
+                "schedule.delivery_time",
+                &[],
+            ),
+            (
+                "[http]\nlisten = \"localhost:80\"\n",
+                &[],
+                "http.listen",
+                &[],
+            ),
+            (
+                "[telegram]\nmode = \"pigeon\"\n",
+                &[],
+                "telegram.mode",
+                &["polling", "webhook"],
+            ),
+            (
+                "",
+                &[("PAPERBELL_ARXIV_FEED_URL", "rss.arxiv.org")],
+                "arxiv.feed_url",
+                &["not an http(s) URL"],
+            ),
+            (
+                "[telegram]\nwebhook_url = \"ftp://x.org/hook\"\n",
+                &[],
+                "telegram.webhook_url",
+                &[],
+            ),
+            (
+                "[discord]\nguild_id = \"my-server\"\n",
+                &[],
+                "discord.guild_id",
+                &["not a Discord id"],
+            ),
+            (
+                "",
+                &[("PAPERBELL_LLM_BASE_URL", "localhost:11434")],
+                "llm.base_url",
+                &[],
+            ),
+        ];
+        for (text, env, key, says) in typed {
+            let e = load(text, env).unwrap_err();
+            assert_eq!(e.key, *key, "{e}");
+            for s in *says {
+                assert!(e.message.contains(s), "{e}");
+            }
+        }
         let off = load("", &[("PAPERBELL_HTTP_LISTEN", "off")]).unwrap();
         assert_eq!(off.http.address(), None);
-        let e = load("", &[("PAPERBELL_ARXIV_FEED_URL", "rss.arxiv.org")]).unwrap_err();
-        assert_eq!(e.key, "arxiv.feed_url");
-        assert!(e.message.contains("not an http(s) URL"), "{e}");
-        let e = load("[telegram]\nwebhook_url = \"ftp://x.org/hook\"\n", &[]).unwrap_err();
-        assert_eq!(e.key, "telegram.webhook_url");
-        let e = load("[discord]\nguild_id = \"my-server\"\n", &[]).unwrap_err();
-        assert_eq!(e.key, "discord.guild_id");
-        assert!(e.message.contains("not a Discord id"), "{e}");
-        let e = load("", &[("PAPERBELL_LLM_BASE_URL", "localhost:11434")]).unwrap_err();
-        assert_eq!(e.key, "llm.base_url");
         // The environment leaves the LLM off with an empty URL, and turns it on with one.
         let c = load("", &[("PAPERBELL_LLM_BASE_URL", "")]).unwrap();
         assert!(c.llm.base_url.is_none());

@@ -290,35 +290,26 @@ mod tests {
 
     #[test]
     fn a_bad_value_says_what_it_should_be() {
-        let e = toml::from_str::<T>(
-            "zone = \"Mars/Base\"\nat = \"07:05\"\nlisten = \"off\"\nmode = \"polling\"",
-        )
-        .unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("`Mars/Base` is not an IANA time zone"),
-            "{e}"
-        );
-        let e = toml::from_str::<T>(
-            "zone = \"UTC\"\nat = \"25:00\"\nlisten = \"off\"\nmode = \"polling\"",
-        )
-        .unwrap_err();
-        assert!(
-            e.to_string().contains("`25:00` is not a time like 08:30"),
-            "{e}"
-        );
-        let e = toml::from_str::<T>(
-            "zone = \"UTC\"\nat = \"08:00\"\nlisten = \"localhost\"\nmode = \"polling\"",
-        )
-        .unwrap_err();
-        assert!(
-            e.to_string().contains("not an address like 127.0.0.1:8080"),
-            "{e}"
-        );
-        let e = toml::from_str::<T>(
-            "zone = \"UTC\"\nat = \"08:00\"\nlisten = \"off\"\nmode = \"pigeon\"",
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("unknown variant `pigeon`"), "{e}");
+        for (text, says) in [
+            (
+                "zone = \"Mars/Base\"\nat = \"07:05\"\nlisten = \"off\"\nmode = \"polling\"",
+                "`Mars/Base` is not an IANA time zone",
+            ),
+            (
+                "zone = \"UTC\"\nat = \"25:00\"\nlisten = \"off\"\nmode = \"polling\"",
+                "`25:00` is not a time like 08:30",
+            ),
+            (
+                "zone = \"UTC\"\nat = \"08:00\"\nlisten = \"localhost\"\nmode = \"polling\"",
+                "not an address like 127.0.0.1:8080",
+            ),
+            (
+                "zone = \"UTC\"\nat = \"08:00\"\nlisten = \"off\"\nmode = \"pigeon\"",
+                "unknown variant `pigeon`",
+            ),
+        ] {
+            let e = toml::from_str::<T>(text).unwrap_err().to_string();
+            assert!(e.contains(says), "{text}: {e}");
+        }
     }
 }

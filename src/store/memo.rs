@@ -5,7 +5,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-pub use crate::model::weigh::Weigh;
+use crate::model::weigh::Weigh;
 
 /// A memo: the paper generation it was worked out at, its value, and what it weighs.
 #[derive(Clone)]

@@ -18,7 +18,7 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// The page threads, fed by a queue.
 pub struct Makers {
-    jobs: Mutex<Sender<Job>>,
+    jobs: Sender<Job>,
 }
 
 /// A page's making panicked (the thread goes on with the next).
@@ -42,9 +42,7 @@ impl Makers {
                 .spawn(move || work(&queue))
                 .expect("a page thread starts");
         }
-        Makers {
-            jobs: Mutex::new(jobs),
-        }
+        Makers { jobs }
     }
 
     /// Makes `make` on a page thread.
@@ -56,11 +54,7 @@ impl Makers {
         let job: Job = Box::new(move || {
             let _ = done.send(std::panic::catch_unwind(AssertUnwindSafe(make)));
         });
-        self.jobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(job)
-            .map_err(|_| Panicked)?;
+        self.jobs.send(job).map_err(|_| Panicked)?;
         made.await.map_err(|_| Panicked)?.map_err(|_| Panicked)
     }
 }

@@ -111,7 +111,8 @@ impl fmt::Display for Term {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.prefix {
             write!(f, "{}*", self.text())
-        } else if self.words.len() > 1 {
+        } else if self.words.len() > 1 || super::STOPWORDS.contains(&self.words[0].as_str()) {
+            // A common word alone is left out unless quoted: keep the quotes it was given.
             write!(f, "\"{}\"", self.text())
         } else {
             f.write_str(&self.text())

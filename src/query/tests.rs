@@ -167,6 +167,10 @@ fn stopwords_alone_are_left_out() {
         parse("cat:cs.CV").is_ok_and(|q| !q.ranks()),
         "a filter alone"
     );
+    // Quoted, a common word is searched for, and written back quoted so that it still is.
+    let on = parse("\"on\" video").unwrap();
+    assert_eq!(on.to_string(), "\"on\" video");
+    assert_eq!(parse(&on.to_string()).unwrap(), on);
 }
 
 #[test]

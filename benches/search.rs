@@ -126,7 +126,7 @@ fn words(s: &str) -> Vec<String> {
 /// the one before (tantivy's MoreLikeThis) and, where the archive is small enough to hold in
 /// memory, plain TF-IDF cosine on title and abstract by brute force. Quality is the share of
 /// the ten results that share a category with the paper, and that share an author.
-fn similar_papers(index: &SearchIndex, all: &[StoredPaper]) {
+fn similar_papers(index: &SearchIndex, store: &paperbell::store::Store, all: &[StoredPaper]) {
     let sample: Vec<&StoredPaper> = all.iter().take(1000).collect();
     let by_id: HashMap<&str, &StoredPaper> =
         all.iter().map(|sp| (sp.paper.id.as_str(), sp)).collect();
@@ -189,6 +189,18 @@ fn similar_papers(index: &SearchIndex, all: &[StoredPaper]) {
         }
         report(name, &results, Some(&mut lat));
     }
+    // As `/similar` and the pages serve them: each paper's list as the service keeps it (the
+    // first ask worked it out and kept it, as the background job would have).
+    let mut lat = Vec::new();
+    let mut results = Vec::new();
+    for sp in &sample {
+        paperbell::search::neighbours::similar(index, store, sp, 0, 10).unwrap();
+        let t = Instant::now();
+        let hits = paperbell::search::neighbours::similar(index, store, sp, 0, 10).unwrap();
+        lat.push(t.elapsed());
+        results.push(hits.into_iter().map(|h| h.id).collect::<Vec<_>>());
+    }
+    report("kept lists, as served", &results, Some(&mut lat));
     if all.len() > 200_000 {
         println!(
             "similar (TF-IDF cosine): not run above 200,000 papers (its vectors are held in memory)"
@@ -479,7 +491,7 @@ fn main() {
     if !peer.status().is_ok_and(|s| s.success()) {
         println!("fts5: the peer did not run (python3 with sqlite3's FTS5 is needed)");
     }
-    similar_papers(&index, &all);
+    similar_papers(&index, &store, &all);
     // Broad queries, as when exploring a subject: 2-4 of a random title's words (any, not the
     // rarest), which match many papers and cost the index most.
     let mut broad = Vec::new();

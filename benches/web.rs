@@ -18,8 +18,8 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rand::SeedableRng;
 use rand::seq::{IndexedRandom, SliceRandom};
-use rand::{Rng, SeedableRng};
 
 use paperbell::store::Store;
 
@@ -51,18 +51,25 @@ fn main() {
                 topic_days.push(format!("/topics/{}/{d}", t.id));
             }
         }
-        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        // Papers of the newest days: those the service's similar-papers job reaches first.
         let mut papers = Vec::new();
-        let all = store.latest_day().unwrap().unwrap();
-        let oldest = all - chrono::Duration::days(400 * 8);
-        let mut day = all;
-        while papers.len() < 20_000 && day > oldest {
-            let on_day = store.papers_between(day, day).unwrap();
-            for sp in on_day.choose_multiple(&mut rng, 8) {
+        let mut day = store.latest_day().unwrap();
+        let mut oldest = day;
+        while let Some(d) = day.filter(|_| papers.len() < PAPERS_ASKED) {
+            for sp in store.papers_between(d, d).unwrap() {
                 papers.push(format!("/papers/{}", sp.paper.id.as_str()));
             }
-            day -= chrono::Duration::days(rng.random_range(1..6));
+            oldest = Some(d);
+            day = store.day_before(d).unwrap();
         }
+        let t = Instant::now();
+        let worked = similar_lists_down_to(&store, &data, oldest.unwrap());
+        println!(
+            "similar papers of the newest days, down to {}: {worked} lists worked out by the service's job in {:.0} s ({:.1} ms each)",
+            oldest.unwrap(),
+            t.elapsed().as_secs_f64(),
+            t.elapsed().as_secs_f64() * 1e3 / worked.max(1) as f64
+        );
         (topic_days, papers)
     };
     println!(
@@ -145,13 +152,18 @@ fn main() {
         }
         println!("/ first request: {:.1} ms", home[0].as_secs_f64() * 1e3);
         report("/ (made once, then cached)", home, bytes);
-        let picks = |list: &Vec<String>, k: usize, rng: &mut rand::rngs::StdRng| {
-            list.choose_multiple(rng, k).cloned().collect::<Vec<_>>()
+        // Each page is asked in one phase only, so "new each" and "each asked once" are.
+        let (mut topic_days, mut papers) = (topic_days, papers);
+        topic_days.shuffle(&mut rng);
+        papers.shuffle(&mut rng);
+        let picks = |list: &mut Vec<String>, k: usize| {
+            let k = k.min(list.len());
+            list.drain(..k).collect::<Vec<_>>()
         };
-        for (name, list) in [("topic day (new each)", &topic_days), ("paper (new each)", &papers)] {
+        for (name, list) in [("topic day (new each)", &mut topic_days), ("paper (new each)", &mut papers)] {
             let mut ts = Vec::new();
             let mut bytes = 0;
-            for p in picks(list, 300, &mut rng) {
+            for p in picks(list, 300) {
                 let (t, len, _) = time(p).await;
                 ts.push(t);
                 bytes += len;
@@ -161,7 +173,7 @@ fn main() {
         // Conditional requests.
         let mut ts = Vec::new();
         let mut not_modified = 0;
-        let some_pages = picks(&topic_days, 100, &mut rng);
+        let some_pages = picks(&mut topic_days, 100);
         for p in &some_pages {
             let url = format!("{base}{p}");
             let etag = http.get(&url).send().await.unwrap().headers()["etag"].clone();
@@ -184,13 +196,15 @@ fn main() {
         // (made once, then from the page cache), and over pages each asked once (all made).
         let mix: Vec<String> = {
             let mut m = vec!["/".to_string(); 40];
-            m.extend(picks(&topic_days, 180, &mut rng));
-            m.extend(picks(&papers, 180, &mut rng));
+            m.extend(picks(&mut topic_days, 180));
+            m.extend(picks(&mut papers, 180));
             m
         };
-        let mut unique: Vec<String> = topic_days.iter().chain(papers.iter()).cloned().collect();
-        unique.shuffle(&mut rng);
-        for (name, urls, repeat) in [("a mix of 400 pages", mix, true), ("pages each asked once", unique, false)] {
+        for (name, urls, repeat) in [
+            ("a mix of 400 pages", mix, true),
+            ("paper pages each asked once", papers, false),
+            ("topic days each asked once", topic_days, false),
+        ] {
             let urls = Arc::new(urls);
             let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let cpu0 = support::cpu_ticks(pid);
@@ -250,6 +264,43 @@ fn main() {
         );
     });
     let _ = support::sigterm_and_wait(&mut child, Duration::from_secs(30));
+}
+
+/// Paper pages asked for: the newest days' papers up to this many.
+const PAPERS_ASKED: usize = 12_000;
+
+/// Runs the service's similar-papers job on the store in `data` until its backfill has passed
+/// `oldest` (at a million papers all of it takes hours of one core); how many lists it made.
+fn similar_lists_down_to(
+    store: &Store,
+    data: &std::path::Path,
+    oldest: chrono::NaiveDate,
+) -> usize {
+    use paperbell::search::neighbours::{self, Worked};
+    use paperbell::store::Backfill;
+    let index =
+        paperbell::search::SearchIndex::open(&paperbell::search::SearchIndex::dir_for(data))
+            .unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let worked = std::thread::scope(|s| {
+        let job = s.spawn(|| {
+            let mut worked = Worked::default();
+            let _ = neighbours::catch_up(&index, store, &stop, &mut worked);
+            worked
+        });
+        loop {
+            match store.similar_backfill().unwrap() {
+                Backfill::Done => break,
+                Backfill::From(d) if d <= oldest => break,
+                _ if job.is_finished() => break,
+                _ => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+        stop.cancel();
+        job.join().unwrap()
+    });
+    store.flush().unwrap();
+    worked.changed + worked.backfilled
 }
 
 /// How many pages the service answered from its page cache so far (its `/metrics`).

@@ -40,6 +40,7 @@ pub mod control;
 pub mod delivery;
 pub mod digest;
 pub mod learn;
+pub mod low_priority;
 pub use paperbell_chat::i18n;
 pub mod metrics;
 pub mod model;

@@ -88,7 +88,10 @@ pub fn similar(
     let paper = store
         .paper(&pid)?
         .ok_or(SearchCommandError::NotStored(pid))?;
-    Ok(stored(store, index.similar(&paper, 0, n)?)?)
+    Ok(stored(
+        store,
+        crate::search::neighbours::similar(index, store, &paper, 0, n)?,
+    )?)
 }
 
 /// Results as `--json` prints them: the keys of `recent --json`, plus `score` (higher is

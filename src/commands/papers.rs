@@ -204,7 +204,7 @@ impl Commands<'_> {
             )));
         };
         let offset = page as usize * SEARCH_PAGE;
-        let hits = index.similar(&paper, offset, SEARCH_PAGE + 1)?;
+        let hits = search::neighbours::similar(index, self.store, &paper, offset, SEARCH_PAGE + 1)?;
         let has_more = hits.len() > SEARCH_PAGE;
         let (_, papers) = self.stored_items(hits, lang)?;
         Ok(page_of(

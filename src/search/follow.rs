@@ -1,12 +1,17 @@
 //! Keeps the search index caught up with the store in the service: one catch-up at a time on
 //! a blocking thread, run at start-up and whenever a fetch has stored papers, so a fetch never
 //! waits for indexing and requests that arrive during a catch-up are folded into the next one.
+//! After each catch-up, the papers' similar lists follow the index (`neighbours`) on a thread
+//! in the idle class; their backfill steps aside whenever new papers await the index.
 
 use std::sync::Arc;
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use std::time::Duration;
+
+use super::neighbours::{self, Progress, Worked};
 use super::{SearchError, SearchIndex};
 use crate::store::Store;
 
@@ -37,8 +42,18 @@ impl IndexFollower {
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
             catch_up(self.index.clone(), self.store.clone(), shutdown.clone()).await;
+            let progress =
+                similar_lists(self.index.clone(), self.store.clone(), shutdown.clone()).await;
+            // Yielded to new papers: back to the index soon, woken or not (a fetch wakes it).
+            let soon = async {
+                match progress {
+                    Some(Progress::Yielded) => tokio::time::sleep(Duration::from_secs(1)).await,
+                    _ => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = self.wake.0.notified() => {}
+                _ = soon => {}
                 _ = shutdown.cancelled() => return,
             }
         }
@@ -58,5 +73,35 @@ pub async fn catch_up(index: Arc<SearchIndex>, store: Arc<Store>, stop: Cancella
         }
         Ok(Err(e)) => tracing::error!(error = %e, "search index could not catch up"),
         Err(e) => tracing::error!(error = %e, "search index catch-up panicked"),
+    }
+}
+
+/// Works out the similar lists the index allows (`neighbours::catch_up`) on a thread that runs
+/// when the cores are idle; `None` when it failed (logged: the next run goes on from the kept place).
+pub async fn similar_lists(
+    index: Arc<SearchIndex>,
+    store: Arc<Store>,
+    stop: CancellationToken,
+) -> Option<Progress> {
+    let run = crate::low_priority::when_idle("paperbell-similar", move || {
+        let mut worked = Worked::default();
+        let result = neighbours::catch_up(&index, &store, &stop, &mut worked);
+        (result, worked)
+    });
+    let (result, worked) = run.await?;
+    if worked != Worked::default() {
+        tracing::info!(
+            changed = worked.changed,
+            backfilled = worked.backfilled,
+            "similar papers worked out"
+        );
+    }
+    match result {
+        Ok(p) => Some(p),
+        Err(SearchError::Stopped) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "similar papers could not be worked out");
+            None
+        }
     }
 }

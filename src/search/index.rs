@@ -383,7 +383,8 @@ impl SearchIndex {
         self.collect(&*query, sort, offset, limit)
     }
 
-    /// The papers most like `paper` by its title and abstract, itself left out. Its
+    /// The papers most like `paper` by its title and abstract, itself left out, scored
+    /// against the paper's own score (so 1.0 is as like it as itself). Its
     /// `SIMILAR_WORDS` weightiest words (log term frequency times the square root of inverse
     /// document frequency: BM25 adds the rest) are asked of the other papers' abstracts, with
     /// those weights: at least as close as TF-IDF cosine on the real papers (BENCHMARKS.md).
@@ -490,6 +491,9 @@ impl SearchIndex {
         }
         top.sort_by(|a, b| b.0.total_cmp(&a.0));
         top.truncate(want);
+        // Scores are divided by the paper's own (the best a paper can do against its query;
+        // the best other's when the index lacks the paper), so that lists can be compared.
+        let mut own = top.first().map_or(1.0, |t| t.0);
         let mut hits = Vec::with_capacity(limit);
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
@@ -497,6 +501,7 @@ impl SearchIndex {
                 continue;
             };
             if id == p.id.as_str() {
+                own = score;
                 continue;
             }
             let day = day_column(searcher.segment_reader(addr.segment_ord))(addr.doc_id);
@@ -505,6 +510,9 @@ impl SearchIndex {
                 score: Some(score),
                 day: (day != i64::MIN).then(|| day_of(day)).flatten(),
             });
+        }
+        for h in &mut hits {
+            h.score = h.score.map(|s| s / own.max(f32::MIN_POSITIVE));
         }
         Ok(hits.into_iter().skip(offset).take(limit).collect())
     }

@@ -1,11 +1,13 @@
 //! Ranked full-text search over everything stored: the tantivy index beside the store
 //! (`index`), derived from it and caught up from its change log (in the service by `follow`,
 //! in the background). Queries are the query language's (`crate::query`): the index selects
-//! what the topic matcher would, ranked.
+//! what the topic matcher would, ranked. Each paper's similar papers are kept in the store
+//! (`neighbours`), worked out from the index in the background.
 
 mod analysis;
 pub mod follow;
 pub mod index;
+pub mod neighbours;
 
 #[cfg(test)]
 pub(crate) mod agreement;

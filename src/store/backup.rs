@@ -44,6 +44,7 @@ pub fn family(k: &[u8]) -> &'static str {
         Some(b'E') => "embeddings",
         Some(b'F') => "figures",
         Some(b'K') => "day keywords",
+        Some(b'N') => "similar papers",
         _ => "other",
     }
 }

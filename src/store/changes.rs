@@ -67,8 +67,10 @@ impl Store {
         Ok(out)
     }
 
-    /// Forgets the changes numbered `seq` and before (their consumer made them durable).
+    /// Forgets the changes numbered `seq` and before (the search index made them durable), but
+    /// none the similar papers' job has yet to read (`similar`).
     pub fn prune_changes(&self, seq: u64) -> Result<usize> {
+        let seq = seq.min(self.similar_seq()?.unwrap_or(u64::MAX));
         let mut batch = sled::Batch::default();
         let mut n = 0;
         for item in self

@@ -45,6 +45,8 @@ pub const EMBEDDING_V1: u8 = 1;
 pub const FIGURE_V1: u8 = 1;
 /// A topic day's overview keywords: the papers they were worked out from, and the keywords.
 pub const KEYWORDS_V1: u8 = 1;
+/// A paper's similar papers (`store::SimilarList`).
+pub const SIMILAR_V1: u8 = 1;
 
 pub fn encode<T: Serialize>(version: u8, value: &T) -> Result<Vec<u8>, StoreError> {
     let mut out = vec![version];

@@ -28,10 +28,12 @@
 //! | `E`    | paper id                          | embedding (versioned)      |
 //! | `F`    | paper id, 0, version (u32 BE)     | figure lookup (versioned)  |
 //! | `K`    | topic id, 0, day                  | overview keywords (vers.)  |
+//! | `N`    | paper id                          | similar papers (versioned) |
 //!
 //! Meta values (`m`) of note: `schema`, `paperbell_version` (the version that last opened the
 //! store; a newer one is refused), `matcher_version`, `paper_count` (kept by the batches that
-//! add papers), `id_base` (where a restored store's ids start), `health_probe`.
+//! add papers), `id_base` (where a restored store's ids start), `health_probe`, `similar_seq`
+//! and `similar_backfill` (`similar`).
 //!
 //! Prefixes `D`, `l`, `s` and `o` held delivery records before their current layout and are
 //! read by `Store::open`'s conversion: never reuse them.
@@ -46,7 +48,8 @@
 //! One file per record family: `papers` (`p`, `t`, `c`, `d`), `chats` (`h`, `u`, `S`),
 //! `enrich` (`e`, `y`, `Y`, the LLM's token spend), `delivery/` (`B`, `L`, `b`, `k`, counters),
 //! `changes` (`x`, the change log the search index catches up from), `taste` (`R`, `T`, `W`),
-//! `embed` (`E`), `figures` (`F`), `keywords` (`K`), `rematch` (topics matched again);
+//! `embed` (`E`), `figures` (`F`), `keywords` (`K`), `similar` (`N`), `rematch` (topics
+//! matched again);
 //! `codec` encodes records and converts older ones. This file opens the store, keeps the
 //! in-memory generation and memos, and the meta values (`m`).
 
@@ -63,6 +66,7 @@ mod keywords;
 pub mod memo;
 mod papers;
 mod rematch;
+mod similar;
 mod taste;
 
 use std::any::Any;
@@ -80,6 +84,7 @@ pub use delivery::{NewItem, chat_ref};
 pub use embed::Embeddings;
 pub use papers::IngestStats;
 pub use rematch::{MATCHER_VERSION, Rematched};
+pub use similar::{Backfill, SimilarList};
 pub use taste::Forgotten;
 
 use crate::model::paper::StoredPaper;

@@ -1,18 +1,13 @@
 //! The threads that make pages not yet in the page cache: one per core at the lowest CPU
 //! priority (nice 19), so that a crowd asking for pages never asked before (crawlers, link
-//! previews) uses the cores the bot leaves idle and cannot starve its commands and deliveries.
+//! previews) uses the cores the bot leaves idle and cannot starve its commands and deliveries
+//! (`crate::low_priority`).
 //! On tokio's blocking pool, 32 such requests had 32 threads sharing the cores with the bot at
 //! equal weight: command round trips went from p99 1.4 ms to 72 ms (BENCHMARKS.md).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
-
-/// How much lower than the bot's threads the page threads run (Linux's nice, added to the
-/// process's and capped at 19: a bot thread then weighs about 70 times a page thread when both
-/// want a core). Nice 10 (nine times) left a fan-out beside 32 connections of new pages at
-/// 90-97 % of its rate; 19 at 96-99 % (BENCHMARKS.md).
-const NICE: i32 = 19;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -60,7 +55,7 @@ impl Makers {
 }
 
 fn work(queue: &Mutex<Receiver<Job>>) {
-    lower_priority();
+    crate::low_priority::lower_this_thread();
     loop {
         // One thread waits on the queue at a time; the lock goes before the job runs.
         let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
@@ -68,17 +63,6 @@ fn work(queue: &Mutex<Receiver<Job>>) {
             Ok(job) => job(),
             Err(_) => return,
         }
-    }
-}
-
-/// Lowers this thread's priority (Linux applies nice per thread).
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: gettid and setpriority read and change only this thread's scheduling.
-    unsafe {
-        let tid = libc::gettid() as libc::id_t;
-        let now = libc::getpriority(libc::PRIO_PROCESS, tid);
-        libc::setpriority(libc::PRIO_PROCESS, tid, (now + NICE).min(19));
     }
 }
 
@@ -102,7 +86,7 @@ mod tests {
             .await
             .unwrap();
         assert!(name.unwrap().starts_with("paperbell-pages-"));
-        assert_eq!(nice, (ours + NICE).min(19));
+        assert_eq!(nice, (ours + crate::low_priority::NICE).min(19));
         assert!(makers.run(|| panic!("a bad page")).await.is_err());
         // The threads go on.
         assert_eq!(makers.run(|| 2 + 2).await.unwrap(), 4);

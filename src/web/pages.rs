@@ -520,7 +520,7 @@ impl Archive {
             .collect();
         let mut similar = Vec::new();
         if let Some(index) = &self.search {
-            let hits = index.similar(&sp, 0, SIMILAR)?;
+            let hits = search::neighbours::similar(index, store, &sp, 0, SIMILAR)?;
             for (s, _) in search::stored(store, hits)? {
                 similar.push(row(store, &s, lang, links)?);
             }

@@ -1,0 +1,117 @@
+//! Each paper's similar papers (`N`), worked out in the background once the search index holds
+//! the paper (`search::neighbours`), so that a paper's page and `/similar` read a list instead
+//! of querying the whole index. A list names the paper version it was worked out for: a
+//! replaced paper's list is stale until worked out again. The job's place in the change log
+//! (`similar_seq`) holds the log's pruning back, so no change is pruned before it was read.
+
+use super::codec::{self, decode, encode};
+use super::{Result, Store, StoreError, key};
+
+/// Meta name of the last change whose papers have their lists.
+const SIMILAR_SEQ: &str = "similar_seq";
+/// Meta name of the backfill's place: the next announcement day to work down from, or `done`.
+const SIMILAR_BACKFILL: &str = "similar_backfill";
+
+/// One paper's similar papers, most similar first, with scores comparable between lists
+/// (each list's raw scores divided by the paper's own score against its query).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SimilarList {
+    /// The paper version the list was worked out for.
+    pub version: u32,
+    pub papers: Vec<(String, f32)>,
+}
+
+/// Where the backfill of lists for papers stored before the job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backfill {
+    /// Not started: from the newest day down.
+    Start,
+    /// Days after this one are done.
+    From(chrono::NaiveDate),
+    Done,
+}
+
+fn similar_key(id: &str) -> Vec<u8> {
+    key(b'N', &[id.as_bytes()])
+}
+
+impl Store {
+    pub fn put_similar(&self, id: &str, list: &SimilarList) -> Result<()> {
+        self.db
+            .insert(similar_key(id), encode(codec::SIMILAR_V1, list)?)?;
+        Ok(())
+    }
+
+    /// The list kept for `id`, whatever version it was worked out for.
+    pub fn similar(&self, id: &str) -> Result<Option<SimilarList>> {
+        self.db
+            .get(similar_key(id))?
+            .map(|v| decode(codec::SIMILAR_V1, "similar papers", &v))
+            .transpose()
+    }
+
+    /// Changes `id`'s list with `change` (given the list, it returns the new one, or `None`
+    /// to leave it), atomically against other writers of the list.
+    pub fn update_similar(
+        &self,
+        id: &str,
+        mut change: impl FnMut(SimilarList) -> Option<SimilarList>,
+    ) -> Result<()> {
+        let mut failed = None;
+        self.db.update_and_fetch(similar_key(id), |old| {
+            let old = old?;
+            let list = match decode::<SimilarList>(codec::SIMILAR_V1, "similar papers", old) {
+                Ok(l) => l,
+                Err(e) => {
+                    failed = Some(e);
+                    return Some(old.to_vec());
+                }
+            };
+            match change(list).map(|l| encode(codec::SIMILAR_V1, &l)) {
+                Some(Ok(v)) => Some(v),
+                Some(Err(e)) => {
+                    failed = Some(e);
+                    Some(old.to_vec())
+                }
+                None => Some(old.to_vec()),
+            }
+        })?;
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// The last change whose papers have their lists, `None` before the job first ran.
+    pub fn similar_seq(&self) -> Result<Option<u64>> {
+        self.meta(SIMILAR_SEQ)?
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("{SIMILAR_SEQ} {v:?}")))
+            })
+            .transpose()
+    }
+
+    pub fn set_similar_seq(&self, seq: u64) -> Result<()> {
+        self.set_meta(SIMILAR_SEQ, &seq.to_string())
+    }
+
+    pub fn similar_backfill(&self) -> Result<Backfill> {
+        Ok(match self.meta(SIMILAR_BACKFILL)?.as_deref() {
+            None => Backfill::Start,
+            Some("done") => Backfill::Done,
+            Some(day) => Backfill::From(
+                day.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("{SIMILAR_BACKFILL} {day:?}")))?,
+            ),
+        })
+    }
+
+    pub fn set_similar_backfill(&self, at: Backfill) -> Result<()> {
+        match at {
+            Backfill::Start => {
+                self.db.remove(key(b'm', &[SIMILAR_BACKFILL.as_bytes()]))?;
+                Ok(())
+            }
+            Backfill::From(day) => self.set_meta(SIMILAR_BACKFILL, &day.to_string()),
+            Backfill::Done => self.set_meta(SIMILAR_BACKFILL, "done"),
+        }
+    }
+}

@@ -210,6 +210,26 @@ fn decode_list(v: &[u8]) -> Result<Vec<String>> {
     decode(codec::LIST_V1, "index list", v)
 }
 
+/// How many ids a posting list holds, read from its length prefix (postcard writes a
+/// sequence's length first, as a LEB128 varint) without decoding the ids.
+fn list_len(v: &[u8]) -> Result<usize> {
+    let corrupt = || StoreError::Corrupt("index list length".into());
+    match v.split_first() {
+        Some((&codec::LIST_V1, rest)) => {
+            let mut n: u64 = 0;
+            for (i, b) in rest.iter().take(10).enumerate() {
+                n |= u64::from(b & 0x7f) << (7 * i);
+                if b & 0x80 == 0 {
+                    return usize::try_from(n).map_err(|_| corrupt());
+                }
+            }
+            Err(corrupt())
+        }
+        // Another version: what `decode` says of it.
+        _ => decode_list(v).map(|l| l.len()),
+    }
+}
+
 fn chat_key(c: &ChatRef) -> String {
     let mut k = String::with_capacity(c.platform.as_str().len() + 1 + c.id.len());
     write_chat_key(c, &mut k);

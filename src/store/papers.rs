@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use super::codec::{self, PaperRecordRef};
 use super::{
     COUNT_META, Result, Store, StoreError, UNCOUNTED, decode_list, decode_paper, encode, key,
-    list_day, list_key,
+    list_day, list_key, list_len,
 };
 use crate::model::paper::{Paper, PaperId, StoredPaper};
 use crate::topics::{Topic, TopicSet};
@@ -231,15 +231,28 @@ impl Store {
         topic_id: &str,
         since: NaiveDate,
     ) -> Result<Vec<(NaiveDate, usize)>> {
-        let start = list_key(b't', Some(topic_id.as_bytes()), since);
+        self.topic_day_counts_between(topic_id, since, NaiveDate::MAX)
+    }
+
+    /// `topic_day_counts` of the days in `[from, to]`: a page of a day years back reads its
+    /// neighbours' lists, not every list since.
+    pub fn topic_day_counts_between(
+        &self,
+        topic_id: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, usize)>> {
+        let start = list_key(b't', Some(topic_id.as_bytes()), from);
         let mut end = key(b't', &[topic_id.as_bytes(), b""]);
         end.push(0xff);
         let mut out = Vec::new();
         for item in self.db.range(start..end) {
             let (k, v) = item?;
-            if let Some(day) = list_day(&k) {
-                out.push((day, decode_list(&v)?.len()));
+            let Some(day) = list_day(&k) else { continue };
+            if day > to {
+                break;
             }
+            out.push((day, list_len(&v)?));
         }
         Ok(out)
     }
@@ -536,4 +549,52 @@ fn merge(
         *stats.topic_hits.entry(t).or_default() += 1;
     }
     Some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lists_length_is_read_from_its_prefix() {
+        for n in [0usize, 1, 127, 128, 300, 16_384, 20_000] {
+            let ids: Vec<String> = (0..n).map(|i| format!("2401.{i:05}")).collect();
+            let v = encode(codec::LIST_V1, &ids).unwrap();
+            assert_eq!(list_len(&v).unwrap(), n);
+            assert_eq!(decode_list(&v).unwrap().len(), n);
+        }
+        assert!(list_len(&[codec::LIST_V1, 0x80]).is_err(), "a cut varint");
+        assert!(list_len(&[9, 1]).is_err(), "an unknown version");
+    }
+
+    #[test]
+    fn day_counts_between_two_days_stop_at_the_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let topics = crate::config::Config::shipped().topic_set().unwrap();
+        for (day, ids) in [(18, 0..30), (19, 30..50), (20, 50..90)] {
+            let day = NaiveDate::from_ymd_opt(2024, 11, day).unwrap();
+            let doc = paperbell_testkit::arxiv::day_feed(day, ids);
+            let parsed = crate::sources::parse(doc.as_bytes()).unwrap();
+            store.ingest(&parsed.papers, &topics).unwrap();
+        }
+        let d = |n| NaiveDate::from_ymd_opt(2024, 11, n).unwrap();
+        let topic = &topics.topics[0].id;
+        let all = store.topic_day_counts(topic, d(1)).unwrap();
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(all.iter().all(|&(_, n)| n > 0));
+        assert_eq!(
+            store.topic_day_counts_between(topic, d(18), d(19)).unwrap(),
+            all[..2].to_vec()
+        );
+        assert_eq!(
+            store.topic_day_counts_between(topic, d(19), d(19)).unwrap(),
+            all[1..2].to_vec()
+        );
+        let by_list: Vec<usize> = [18, 19, 20]
+            .iter()
+            .map(|&n| store.topic_day(topic, d(n)).unwrap().len())
+            .collect();
+        assert_eq!(all.iter().map(|&(_, n)| n).collect::<Vec<_>>(), by_list);
+    }
 }

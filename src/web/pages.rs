@@ -222,8 +222,17 @@ pub struct PaperPage {
     /// The title and TL;DR in the other language, when the LLM's cache has them.
     pub translation: Option<Translation>,
     pub topics: Vec<TopicLink>,
-    pub similar: Vec<PaperRow>,
+    pub similar: Vec<SimilarLink>,
     pub has_search: bool,
+}
+
+/// A similar paper as a paper's page lists it: its title, linked, and its day (a full row's
+/// summary, links and figure would be most of the page's making, unseen).
+#[derive(Debug, Serialize)]
+pub struct SimilarLink {
+    pub href: String,
+    pub title: String,
+    pub day: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -431,7 +440,8 @@ impl Archive {
         let around = newest
             .map(|n| n.min(day + chrono::Duration::days(14)))
             .unwrap_or(day);
-        let mut counts = store.topic_day_counts(&t.id, day - chrono::Duration::days(21))?;
+        let mut counts =
+            store.topic_day_counts_between(&t.id, day - chrono::Duration::days(21), around)?;
         counts.retain(|&(d, _)| d <= around && links.shows(d));
         page.days = counts
             .iter()
@@ -522,7 +532,11 @@ impl Archive {
         if let Some(index) = &self.search {
             let hits = search::neighbours::similar(index, store, &sp, 0, SIMILAR)?;
             for (s, _) in search::stored(store, hits)? {
-                similar.push(row(store, &s, lang, links)?);
+                similar.push(SimilarLink {
+                    href: links.paper(s.paper.id.as_str()),
+                    day: s.first_announced.map(|d| d.to_string()),
+                    title: s.paper.title,
+                });
             }
         }
         Ok(Some(PaperPage {

@@ -16,6 +16,8 @@ use crate::store::{Backfill, SimilarList, Store};
 
 /// How many similar papers a list keeps: the page shows 5, `/similar` pages through 5 at a time.
 pub const KEPT: usize = 30;
+/// How often a long backfill logs where it is.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 /// Changes read from the store's log at a time.
 const CHANGES_PER_STEP: usize = 64;
 
@@ -177,6 +179,7 @@ pub fn catch_up(
     }
     // The index has read these too (the log is pruned by whichever of the two reads last).
     store.prune_changes(seq.min(held))?;
+    let mut said = std::time::Instant::now();
     loop {
         if store.change_seq() > index.held()? {
             return Ok(Progress::Yielded);
@@ -200,6 +203,15 @@ pub fn catch_up(
             }
         }
         store.set_similar_backfill(Backfill::From(day))?;
+        // A backfill at a million papers takes hours: say where it is now and then.
+        if said.elapsed() >= PROGRESS_EVERY {
+            said = std::time::Instant::now();
+            tracing::info!(
+                down_to = %day,
+                lists = worked.backfilled,
+                "similar papers: backfill going on, newest days first"
+            );
+        }
     }
 }
 

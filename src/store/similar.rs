@@ -51,13 +51,15 @@ impl Store {
     }
 
     /// Changes `id`'s list with `change` (given the list, it returns the new one, or `None`
-    /// to leave it), atomically against other writers of the list.
+    /// to leave it), atomically against other writers of the list; a change is a change to
+    /// what pages show.
     pub fn update_similar(
         &self,
         id: &str,
         mut change: impl FnMut(SimilarList) -> Option<SimilarList>,
     ) -> Result<()> {
         let mut failed = None;
+        let mut changed = false;
         self.db.update_and_fetch(similar_key(id), |old| {
             let old = old?;
             let list = match decode::<SimilarList>(codec::SIMILAR_V1, "similar papers", old) {
@@ -68,7 +70,10 @@ impl Store {
                 }
             };
             match change(list).map(|l| encode(codec::SIMILAR_V1, &l)) {
-                Some(Ok(v)) => Some(v),
+                Some(Ok(v)) => {
+                    changed = true;
+                    Some(v)
+                }
                 Some(Err(e)) => {
                     failed = Some(e);
                     Some(old.to_vec())
@@ -76,6 +81,10 @@ impl Store {
                 None => Some(old.to_vec()),
             }
         })?;
+        if changed {
+            // The paper's page lists it: a page made before the change must not be kept.
+            self.shown_changed();
+        }
         failed.map_or(Ok(()), Err)
     }
 

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Hit, SearchError, SearchIndex};
 use crate::model::paper::{PaperId, StoredPaper};
-use crate::store::{Backfill, SimilarList, Store};
+use crate::store::{Backfill, SimilarList, Store, StoreError};
 
 /// How many similar papers a list keeps: the page shows 5, `/similar` pages through 5 at a time.
 pub const KEPT: usize = 30;
@@ -54,7 +54,7 @@ pub fn similar(
     limit: usize,
 ) -> Result<Vec<Hit>> {
     let id = sp.paper.id.as_str();
-    let kept = store.similar(id)?.filter(|l| l.version == sp.paper.version);
+    let kept = kept(store, id)?.filter(|l| l.version == sp.paper.version);
     if let Some(list) = &kept {
         // A list shorter than it could be holds every paper that was alike.
         if offset + limit <= list.papers.len() || list.papers.len() < KEPT {
@@ -101,16 +101,30 @@ fn work_out(index: &SearchIndex, store: &Store, sp: &StoredPaper, enter: bool) -
         let id = sp.paper.id.as_str();
         for h in &live {
             let score = h.score.unwrap_or(0.0);
-            store.update_similar(&h.id, |list| with_newcomer(&list, id, score, KEPT))?;
+            // A neighbour's unreadable list is left to be worked out again when it is read.
+            match store.update_similar(&h.id, |list| with_newcomer(&list, id, score, KEPT)) {
+                Err(StoreError::Corrupt(_)) | Ok(()) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     Ok(())
 }
 
 fn stale(store: &Store, sp: &StoredPaper) -> Result<bool> {
-    Ok(store
-        .similar(sp.paper.id.as_str())?
-        .is_none_or(|l| l.version != sp.paper.version))
+    Ok(kept(store, sp.paper.id.as_str())?.is_none_or(|l| l.version != sp.paper.version))
+}
+
+/// `id`'s kept list; one that cannot be read is as none (worked out again and overwritten, so
+/// a damaged record costs a page its speed, not its answer, and does not stop the job).
+fn kept(store: &Store, id: &str) -> Result<Option<SimilarList>> {
+    match store.similar(id) {
+        Err(StoreError::Corrupt(e)) => {
+            tracing::warn!(paper = id, error = %e, "a kept similar-papers list cannot be read: working it out again");
+            Ok(None)
+        }
+        other => Ok(other?),
+    }
 }
 
 /// How far a run of the job went.
@@ -363,6 +377,25 @@ mod tests {
         }
         // The log is pruned once both have read it.
         assert!(store.changes_since(0, 1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_kept_list_is_worked_out_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, index) = open(dir.path());
+        ingest_day(&store, 18, 0..20);
+        index.catch_up(&store).unwrap();
+        run(&index, &store);
+        let sp = all(&store).remove(2);
+        let id = sp.paper.id.as_str();
+        store.put_raw_similar_for_test(id, b"\x01\xff\xff");
+        assert!(store.similar(id).is_err());
+        let shown = similar(&index, &store, &sp, 0, 5).unwrap();
+        assert_eq!(shown, index.similar(&sp, 0, 5).unwrap());
+        assert_eq!(
+            store.similar(id).unwrap().unwrap().version,
+            sp.paper.version
+        );
     }
 
     #[test]

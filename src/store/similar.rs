@@ -42,6 +42,12 @@ impl Store {
         Ok(())
     }
 
+    /// Writes `bytes` as `id`'s list, as a damaged record would be.
+    #[cfg(test)]
+    pub(crate) fn put_raw_similar_for_test(&self, id: &str, bytes: &[u8]) {
+        self.db.insert(similar_key(id), bytes).unwrap();
+    }
+
     /// The list kept for `id`, whatever version it was worked out for.
     pub fn similar(&self, id: &str) -> Result<Option<SimilarList>> {
         self.db

@@ -5,11 +5,10 @@
 //! in the idle class; their backfill steps aside whenever new papers await the index.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-
-use std::time::Duration;
 
 use super::neighbours::{self, Progress, Worked};
 use super::{SearchError, SearchIndex};

@@ -772,12 +772,8 @@ mod tests {
 
     fn store_with(dir: &Path, days: &[(u32, std::ops::Range<usize>)]) -> Store {
         let store = Store::open(&dir.join("data")).unwrap();
-        let topics = crate::config::Config::shipped().topic_set().unwrap();
         for (day, ids) in days {
-            let day = NaiveDate::from_ymd_opt(2024, 11, *day).unwrap();
-            let doc = paperbell_testkit::arxiv::day_feed(day, ids.clone());
-            let parsed = crate::sources::parse(doc.as_bytes()).unwrap();
-            store.ingest(&parsed.papers, &topics).unwrap();
+            crate::store::ingest_test_day(&store, *day, ids.clone());
         }
         store
     }

@@ -232,16 +232,8 @@ pub fn catch_up(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Datelike, NaiveDate};
+    use chrono::Datelike;
     use std::path::Path;
-
-    fn ingest_day(store: &Store, day: u32, ids: std::ops::Range<usize>) {
-        let topics = crate::config::Config::shipped().topic_set().unwrap();
-        let day = NaiveDate::from_ymd_opt(2024, 11, day).unwrap();
-        let doc = paperbell_testkit::arxiv::day_feed(day, ids);
-        let parsed = crate::sources::parse(doc.as_bytes()).unwrap();
-        store.ingest(&parsed.papers, &topics).unwrap();
-    }
 
     fn open(dir: &Path) -> (Store, SearchIndex) {
         let store = Store::open(&dir.join("data")).unwrap();
@@ -270,8 +262,8 @@ mod tests {
     fn every_paper_gets_its_list_and_pages_read_it() {
         let dir = tempfile::tempdir().unwrap();
         let (store, index) = open(dir.path());
-        ingest_day(&store, 18, 0..40);
-        ingest_day(&store, 19, 40..80);
+        crate::store::ingest_test_day(&store, 18, 0..40);
+        crate::store::ingest_test_day(&store, 19, 40..80);
         index.catch_up(&store).unwrap();
         // A store from before the job: all of it is the backfill's, newest day first.
         assert_eq!(
@@ -313,11 +305,11 @@ mod tests {
         let (store, index) = open(dir.path());
         // Lists with room for every paper (fewer than `KEPT`), so every new paper must enter
         // the lists of the older papers it is like.
-        ingest_day(&store, 18, 0..20);
+        crate::store::ingest_test_day(&store, 18, 0..20);
         index.catch_up(&store).unwrap();
         run(&index, &store);
         // New papers, and one replaced (a new version).
-        ingest_day(&store, 19, 20..25);
+        crate::store::ingest_test_day(&store, 19, 20..25);
         let mut replaced = all(&store).remove(0).paper;
         replaced.version += 1;
         replaced
@@ -383,7 +375,7 @@ mod tests {
     fn an_unreadable_kept_list_is_worked_out_again() {
         let dir = tempfile::tempdir().unwrap();
         let (store, index) = open(dir.path());
-        ingest_day(&store, 18, 0..20);
+        crate::store::ingest_test_day(&store, 18, 0..20);
         index.catch_up(&store).unwrap();
         run(&index, &store);
         let sp = all(&store).remove(2);
@@ -402,7 +394,7 @@ mod tests {
     fn a_page_works_out_a_list_the_job_has_not_reached_and_keeps_it() {
         let dir = tempfile::tempdir().unwrap();
         let (store, index) = open(dir.path());
-        ingest_day(&store, 18, 0..30);
+        crate::store::ingest_test_day(&store, 18, 0..30);
         index.catch_up(&store).unwrap();
         let sp = all(&store).remove(3);
         assert!(store.similar(sp.paper.id.as_str()).unwrap().is_none());

@@ -448,6 +448,17 @@ impl Store {
     }
 }
 
+/// Ingests the test kit's generated papers `ids` as announced on 2024-11-`day`, under the
+/// shipped topics: the store most tests start from.
+#[cfg(test)]
+pub(crate) fn ingest_test_day(store: &Store, day: u32, ids: std::ops::Range<usize>) {
+    let topics = crate::config::Config::shipped().topic_set().unwrap();
+    let day = NaiveDate::from_ymd_opt(2024, 11, day).unwrap();
+    let doc = paperbell_testkit::arxiv::day_feed(day, ids);
+    let parsed = crate::sources::parse(doc.as_bytes()).unwrap();
+    store.ingest(&parsed.papers, &topics).unwrap();
+}
+
 /// Opens the store at `path` in a test that just dropped another handle to it: sled lets go of
 /// its lock from a background thread, a moment after the last handle is dropped.
 #[cfg(test)]

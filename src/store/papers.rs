@@ -573,10 +573,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let topics = crate::config::Config::shipped().topic_set().unwrap();
         for (day, ids) in [(18, 0..30), (19, 30..50), (20, 50..90)] {
-            let day = NaiveDate::from_ymd_opt(2024, 11, day).unwrap();
-            let doc = paperbell_testkit::arxiv::day_feed(day, ids);
-            let parsed = crate::sources::parse(doc.as_bytes()).unwrap();
-            store.ingest(&parsed.papers, &topics).unwrap();
+            crate::store::ingest_test_day(&store, day, ids);
         }
         let d = |n| NaiveDate::from_ymd_opt(2024, 11, n).unwrap();
         let topic = &topics.topics[0].id;

@@ -442,7 +442,7 @@ impl Archive {
             .unwrap_or(day);
         let mut counts =
             store.topic_day_counts_between(&t.id, day - chrono::Duration::days(21), around)?;
-        counts.retain(|&(d, _)| d <= around && links.shows(d));
+        counts.retain(|&(d, _)| links.shows(d));
         page.days = counts
             .iter()
             .rev()

@@ -884,7 +884,7 @@ fn backup_and_restore_from_the_command_line_and_what_they_refuse() {
 }
 
 /// Beside a running service, `status` and `backup` ask it through its control socket (the
-/// store is locked); `/healthz` answers from the first second, while Telegram is still being
+/// store is locked), status down to how far similar papers are kept; `/healthz` answers from the first second, while Telegram is still being
 /// connected; and the socket is mode 0600 and gone after the service stops.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_and_backup_reach_the_running_service_and_health_answers_while_connecting() {
@@ -938,6 +938,16 @@ async fn status_and_backup_reach_the_running_service_and_health_answers_while_co
         "{}",
         text(&out.stdout)
     );
+    // The similar-papers job follows the index in the background: status says when it is done.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = text(&run(on(&data).arg("status")).stdout);
+        if out.contains("similar:       kept for every paper") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{out}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let file = dir.path().join("live.pbbackup");
     let out = run(on(&data).arg("backup").arg("--out").arg(&file));
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -965,4 +975,9 @@ async fn status_and_backup_reach_the_running_service_and_health_answers_while_co
     // Nothing runs now: status opens the store itself.
     let out = run(on(&data).arg("status"));
     assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("similar:       kept for every paper"),
+        "{}",
+        text(&out.stdout)
+    );
 }

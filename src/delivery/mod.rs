@@ -121,7 +121,7 @@ impl PlanJob {
 }
 
 /// What `paperbell status` prints: per platform, the counters, queue depth and last delivery;
-/// the last successful fetch; chats and subscriptions.
+/// the last successful fetch; chats and subscriptions; how far similar papers are kept.
 pub fn status(store: &Store) -> Result<String, StoreError> {
     let mut out = String::new();
     let chats = store.chats()?;
@@ -136,6 +136,15 @@ pub fn status(store: &Store) -> Result<String, StoreError> {
             .map_or("none".to_string(), |d| d.to_string()),
         chats.len(),
         active
+    ));
+    out.push_str(&format!(
+        "similar:       {}\n",
+        match store.similar_backfill()? {
+            crate::store::Backfill::Done => "kept for every paper".to_string(),
+            crate::store::Backfill::From(day) =>
+                format!("kept down to {day}; the backfill goes on, older days next"),
+            crate::store::Backfill::Start => "not worked out yet".to_string(),
+        }
     ));
     for p in [Platform::Telegram, Platform::Discord] {
         let c = store.counters(p)?;

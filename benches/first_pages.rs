@@ -9,6 +9,8 @@
 //! cargo bench --bench first_pages --no-run
 //! valgrind --tool=callgrind target/release/deps/first_pages-<hash> /tmp/store
 //! ```
+//!
+//! `first_pages-<hash> /tmp/store papers` makes the newest days' 3,000 paper pages only.
 use std::sync::Arc;
 
 fn main() {
@@ -34,8 +36,23 @@ fn main() {
     };
     let mut bytes = 0usize;
     let mut pages = 0usize;
+    // `papers`: paper pages only, the newest days' 3,000, for a profile of paper pages.
+    let papers_only = std::env::args().nth(2).as_deref() == Some("papers");
     let mut day = store.latest_day().unwrap();
     let mut days = 0;
+    while let Some(d) = day.filter(|_| papers_only) {
+        for sp in store.papers_between(d, d).unwrap() {
+            if let Ok(paperbell::web::site::Made::Page(p)) = site.paper(&at, sp.paper.id.as_str()) {
+                bytes += p.len();
+                pages += 1;
+            }
+        }
+        if pages >= 3000 {
+            println!("{pages} paper pages, {bytes} bytes");
+            return;
+        }
+        day = store.day_before(d).unwrap();
+    }
     while let Some(d) = day {
         if days == 60 {
             break;

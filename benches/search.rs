@@ -15,7 +15,10 @@
 //! file. That run also measures the service: `paperbell run` on the store with the fake
 //! Telegram, its memory with search on and off, and `/search` round trips through it.
 //!
-//! `cargo bench --bench search [-- --days N] [-- --papers N] [-- --repeat R]`
+//! With `--embeddings PREFIX` (vectors of the shared data's papers from a real embedding model,
+//! written by `benches/embed_papers.py`), similar papers are also measured with embeddings.
+//!
+//! `cargo bench --bench search [-- --days N] [-- --papers N] [-- --repeat R] [-- --embeddings PREFIX]`
 
 mod support;
 
@@ -122,18 +125,25 @@ fn words(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// Similar papers, side by side on the same 1,000 papers: today's method (weighted words),
-/// the one before (tantivy's MoreLikeThis) and, where the archive is small enough to hold in
-/// memory, plain TF-IDF cosine on title and abstract by brute force. Quality is the share of
-/// the ten results that share a category with the paper, and that share an author.
-fn similar_papers(index: &SearchIndex, store: &paperbell::store::Store, all: &[StoredPaper]) {
-    let sample: Vec<&StoredPaper> = all.iter().take(1000).collect();
-    let by_id: HashMap<&str, &StoredPaper> =
-        all.iter().map(|sp| (sp.paper.id.as_str(), sp)).collect();
-    let shares = |p: &StoredPaper, ids: &[String]| -> (usize, usize, usize) {
+/// Judges similar papers on a sample: the share of results that share a category with the
+/// paper, and that share an author.
+struct Judge<'a> {
+    sample: Vec<&'a StoredPaper>,
+    by_id: HashMap<&'a str, &'a StoredPaper>,
+}
+
+impl<'a> Judge<'a> {
+    fn new(all: &'a [StoredPaper]) -> Judge<'a> {
+        Judge {
+            sample: all.iter().take(1000).collect(),
+            by_id: all.iter().map(|sp| (sp.paper.id.as_str(), sp)).collect(),
+        }
+    }
+
+    fn shares(&self, p: &StoredPaper, ids: &[String]) -> (usize, usize, usize) {
         let (mut cat, mut au, mut n) = (0, 0, 0);
         for id in ids {
-            let Some(o) = by_id.get(id.as_str()) else {
+            let Some(o) = self.by_id.get(id.as_str()) else {
                 continue;
             };
             n += 1;
@@ -146,11 +156,12 @@ fn similar_papers(index: &SearchIndex, store: &paperbell::store::Store, all: &[S
             au += usize::from(o.paper.authors.iter().any(|a| p.paper.authors.contains(a)));
         }
         (cat, au, n)
-    };
-    let report = |name: &str, results: &[Vec<String>], lat: Option<&mut Vec<Duration>>| {
+    }
+
+    fn report(&self, name: &str, results: &[Vec<String>], lat: Option<&mut Vec<Duration>>) {
         let (mut cat, mut au, mut n) = (0, 0, 0);
-        for (p, ids) in sample.iter().zip(results) {
-            let (c, a, k) = shares(p, ids);
+        for (p, ids) in self.sample.iter().zip(results) {
+            let (c, a, k) = self.shares(p, ids);
             cat += c;
             au += a;
             n += k;
@@ -165,18 +176,26 @@ fn similar_papers(index: &SearchIndex, store: &paperbell::store::Store, all: &[S
         });
         println!(
             "similar ({name}), {} papers x 10: share a category {:.1} %, share an author {:.1} %{timing}",
-            sample.len(),
+            self.sample.len(),
             100.0 * cat as f64 / n.max(1) as f64,
             100.0 * au as f64 / n.max(1) as f64
         );
-    };
+    }
+}
+
+/// Similar papers, side by side on the same 1,000 papers: today's method (weighted words),
+/// the one before (tantivy's MoreLikeThis) and, where the archive is small enough to hold in
+/// memory, plain TF-IDF cosine on title and abstract by brute force.
+fn similar_papers(index: &SearchIndex, store: &paperbell::store::Store, all: &[StoredPaper]) {
+    let judge = Judge::new(all);
+    let sample = &judge.sample;
     for (name, mlt) in [
         ("weighted words, today", false),
         ("MoreLikeThis, before", true),
     ] {
         let mut lat = Vec::new();
         let mut results = Vec::new();
-        for sp in &sample {
+        for sp in sample {
             let t = Instant::now();
             let hits = if mlt {
                 index.similar_more_like_this(sp, 0, 10)
@@ -187,20 +206,20 @@ fn similar_papers(index: &SearchIndex, store: &paperbell::store::Store, all: &[S
             lat.push(t.elapsed());
             results.push(hits.into_iter().map(|h| h.id).collect::<Vec<_>>());
         }
-        report(name, &results, Some(&mut lat));
+        judge.report(name, &results, Some(&mut lat));
     }
     // As `/similar` and the pages serve them: each paper's list as the service keeps it (the
     // first ask worked it out and kept it, as the background job would have).
     let mut lat = Vec::new();
     let mut results = Vec::new();
-    for sp in &sample {
+    for sp in sample {
         paperbell::search::neighbours::similar(index, store, sp, 0, 10).unwrap();
         let t = Instant::now();
         let hits = paperbell::search::neighbours::similar(index, store, sp, 0, 10).unwrap();
         lat.push(t.elapsed());
         results.push(hits.into_iter().map(|h| h.id).collect::<Vec<_>>());
     }
-    report("kept lists, as served", &results, Some(&mut lat));
+    judge.report("kept lists, as served", &results, Some(&mut lat));
     if all.len() > 200_000 {
         println!(
             "similar (TF-IDF cosine): not run above 200,000 papers (its vectors are held in memory)"
@@ -259,7 +278,7 @@ fn similar_papers(index: &SearchIndex, store: &paperbell::store::Store, all: &[S
         .collect();
     let mut results = Vec::new();
     let mut scores = vec![0f32; all.len()];
-    for sp in &sample {
+    for sp in sample {
         let me = position[sp.paper.id.as_str()];
         let mut touched = Vec::new();
         for &(w, x) in &vectors[me] {
@@ -286,7 +305,148 @@ fn similar_papers(index: &SearchIndex, store: &paperbell::store::Store, all: &[S
             scores[d as usize] = 0.0;
         }
     }
-    report("TF-IDF cosine, brute force", &results, None);
+    judge.report("TF-IDF cosine, brute force", &results, None);
+}
+
+/// What embeddings add to similar papers (`--embeddings PREFIX`: a real model's vectors of the
+/// real papers, from `benches/embed_papers.py`), on the same 1,000 papers: the service's blend
+/// of word scores and embedding cosine at several weights (from the same 100 word candidates),
+/// the lists as the service keeps and serves them, and embeddings alone (brute-force cosine
+/// over every paper, the most embeddings could do by themselves).
+fn similar_with_embeddings(
+    index: &SearchIndex,
+    store: &paperbell::store::Store,
+    all: &[StoredPaper],
+    prefix: &Path,
+) {
+    use paperbell::search::rerank;
+    let ids = std::fs::read_to_string(prefix.with_extension("ids")).expect("PREFIX.ids");
+    let ids: Vec<&str> = ids.lines().collect();
+    let raw = std::fs::read(prefix.with_extension("f32")).expect("PREFIX.f32");
+    let dim = raw.len() / 4 / ids.len().max(1);
+    let floats: Vec<f32> = raw
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let given: HashMap<&str, &[f32]> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, &floats[i * dim..(i + 1) * dim]))
+        .collect();
+    // Into the store as the embedding job keeps them (a byte a dimension).
+    let model = "all-MiniLM-L6-v2";
+    store.set_embedding_model(model).unwrap();
+    let known: Vec<(&str, &[f32])> = all
+        .iter()
+        .filter_map(|sp| {
+            let id = sp.paper.id.as_str();
+            given.get(id).map(|v| (id, *v))
+        })
+        .collect();
+    for chunk in known.chunks(1000) {
+        store.put_embeddings(model, chunk).unwrap();
+    }
+    println!(
+        "embeddings ({model}, {dim} dimensions): {} of {} papers",
+        known.len(),
+        all.len()
+    );
+    let embeddings = store.embeddings().unwrap().unwrap();
+    let judge = Judge::new(all);
+    let mut candidates = Vec::new();
+    let mut lat = Vec::new();
+    for sp in &judge.sample {
+        let t = Instant::now();
+        let own = embeddings.get(sp.paper.id.as_str()).unwrap();
+        let words = index.similar(sp, 0, rerank::CANDIDATES).unwrap();
+        let theirs: Vec<Option<Vec<f32>>> = words
+            .iter()
+            .map(|h| embeddings.get(&h.id).unwrap())
+            .collect();
+        lat.push(t.elapsed());
+        candidates.push((own, words, theirs));
+    }
+    lat.sort();
+    println!(
+        "similar with embeddings: words' {} candidates and their embeddings p50 {:.2} ms, p99 {:.2} ms",
+        rerank::CANDIDATES,
+        support::percentile(&lat, 0.5).as_secs_f64() * 1e3,
+        support::percentile(&lat, 0.99).as_secs_f64() * 1e3
+    );
+    for weight in [1.0, 0.7, 0.5, 0.3, 0.0] {
+        let results: Vec<Vec<String>> = candidates
+            .iter()
+            .map(|(own, words, theirs)| {
+                let hits = match own {
+                    Some(own) => rerank::blend(words.clone(), own, theirs, weight),
+                    None => words.clone(),
+                };
+                hits.into_iter().take(10).map(|h| h.id).collect()
+            })
+            .collect();
+        judge.report(
+            &format!("words' 100 best re-scored, word weight {weight}"),
+            &results,
+            None,
+        );
+    }
+    // As the service keeps and serves them (`rerank::WORD_WEIGHT`).
+    let mut results = Vec::new();
+    let mut first = Vec::new();
+    let mut lat = Vec::new();
+    for sp in &judge.sample {
+        let t = Instant::now();
+        paperbell::search::neighbours::similar(index, store, sp, 0, 10).unwrap();
+        first.push(t.elapsed());
+        let t = Instant::now();
+        let hits = paperbell::search::neighbours::similar(index, store, sp, 0, 10).unwrap();
+        lat.push(t.elapsed());
+        results.push(hits.into_iter().map(|h| h.id).collect::<Vec<_>>());
+    }
+    first.sort();
+    judge.report(
+        &format!(
+            "kept lists with embeddings, as served; worked out p99 {:.2} ms",
+            support::percentile(&first, 0.99).as_secs_f64() * 1e3
+        ),
+        &results,
+        Some(&mut lat),
+    );
+    // Embeddings alone, over every paper (the store's quantised vectors, as the service has them).
+    let stored: Vec<(&str, Vec<f32>)> = all
+        .iter()
+        .filter_map(|sp| {
+            let id = sp.paper.id.as_str();
+            embeddings.get(id).unwrap().map(|v| (id, v))
+        })
+        .collect();
+    let mut results = Vec::new();
+    let mut within = 0;
+    for (sp, (_, words, _)) in judge.sample.iter().zip(&candidates) {
+        let id = sp.paper.id.as_str();
+        let Some(own) = embeddings.get(id).unwrap() else {
+            results.push(Vec::new());
+            continue;
+        };
+        let mut best: Vec<(f32, &str)> = stored
+            .iter()
+            .filter(|(other, _)| *other != id)
+            .filter_map(|(other, v)| rerank::cosine(&own, v).map(|c| (c, *other)))
+            .collect();
+        best.sort_by(|a, b| b.0.total_cmp(&a.0));
+        best.truncate(10);
+        within += best
+            .iter()
+            .filter(|(_, o)| words.iter().any(|h| h.id == *o))
+            .count();
+        results.push(best.into_iter().map(|(_, o)| o.to_string()).collect());
+    }
+    judge.report("embeddings alone, brute force", &results, None);
+    println!(
+        "embeddings alone: {:.1} % of their 10 best are among the words' {} candidates",
+        100.0 * within as f64 / (10 * judge.sample.len()).max(1) as f64,
+        rerank::CANDIDATES
+    );
 }
 
 fn main() {
@@ -492,6 +652,9 @@ fn main() {
         println!("fts5: the peer did not run (python3 with sqlite3's FTS5 is needed)");
     }
     similar_papers(&index, &store, &all);
+    if let Some(prefix) = support::arg("--embeddings") {
+        similar_with_embeddings(&index, &store, &all, Path::new(&prefix));
+    }
     // Broad queries, as when exploring a subject: 2-4 of a random title's words (any, not the
     // rarest), which match many papers and cost the index most.
     let mut broad = Vec::new();

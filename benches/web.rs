@@ -109,10 +109,12 @@ fn main() {
         // Work the service still does after start-up (a store's upgrade, the index) would be
         // measured with the pages: say how busy it is before they start.
         let idle0 = support::cpu_ticks(pid);
+        let job0 = support::thread_cpu_ticks(pid, "paperbell-simil");
         tokio::time::sleep(Duration::from_secs(1)).await;
         println!(
-            "service CPU in the second before the pages: {:.0}% of the 2 cores",
-            (support::cpu_ticks(pid) - idle0) as f64 / 2.0
+            "service CPU in the second before the pages: {:.0}% of the 2 cores (the similar-papers job {:.0}%)",
+            (support::cpu_ticks(pid) - idle0) as f64 / 2.0,
+            (support::thread_cpu_ticks(pid, "paperbell-simil").saturating_sub(job0)) as f64 / 2.0
         );
         let rss0 = support::status_kb(pid, "VmRSS:");
         let anon0 = support::status_kb(pid, "RssAnon:");
@@ -208,6 +210,7 @@ fn main() {
             let urls = Arc::new(urls);
             let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let cpu0 = support::cpu_ticks(pid);
+            let job0 = support::thread_cpu_ticks(pid, "paperbell-simil");
             let t = Instant::now();
             let until = t + Duration::from_secs(10);
             let mut tasks = Vec::new();
@@ -240,10 +243,11 @@ fn main() {
             }
             let secs = t.elapsed().as_secs_f64();
             let cpu = (support::cpu_ticks(pid) - cpu0) as f64 / 100.0;
+            let job = support::thread_cpu_ticks(pid, "paperbell-simil").saturating_sub(job0) as f64 / 100.0;
             let cached = cached_pages(&http, &base).await;
             lat.sort();
             println!(
-                "throughput, 32 keep-alive connections, {name}: {:.0} pages/s ({} in {secs:.1} s; p50 {:.1} ms, p99 {:.1} ms under load; service CPU {:.1} s = {:.0}% of the 2 cores)",
+                "throughput, 32 keep-alive connections, {name}: {:.0} pages/s ({} in {secs:.1} s; p50 {:.1} ms, p99 {:.1} ms under load; service CPU {:.1} s = {:.0}% of the 2 cores, of which the similar-papers job {job:.1} s)",
                 lat.len() as f64 / secs,
                 lat.len(),
                 support::percentile(&lat, 0.50).as_secs_f64() * 1e3,
@@ -285,7 +289,7 @@ fn similar_lists_down_to(
     let worked = std::thread::scope(|s| {
         let job = s.spawn(|| {
             let mut worked = Worked::default();
-            let _ = neighbours::catch_up(&index, store, &stop, &mut worked);
+            let _ = neighbours::catch_up(&index, store, &stop, &|| {}, &mut worked);
             worked
         });
         loop {

@@ -53,6 +53,31 @@ pub fn cpu_ticks(pid: u32) -> u64 {
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
+/// CPU ticks of `pid`'s threads whose name starts with `prefix` (Linux keeps 15 characters of
+/// a thread's name), as `cpu_ticks`; a thread that ended meanwhile is not counted.
+pub fn thread_cpu_ticks(pid: u32, prefix: &str) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    let mut ticks = 0;
+    for task in tasks.flatten() {
+        let dir = task.path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if !comm.starts_with(prefix) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
+            continue;
+        };
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        ticks += f[11].parse::<u64>().unwrap_or(0) + f[12].parse::<u64>().unwrap_or(0);
+    }
+    ticks
+}
+
 /// A store at `data` with `days` announcement days of 2000 cs.CV papers each.
 pub fn store_of_days(data: &std::path::Path, days: i64) {
     let store = Store::open(data).unwrap();

@@ -2,7 +2,8 @@
 //! a blocking thread, run at start-up and whenever a fetch has stored papers, so a fetch never
 //! waits for indexing and requests that arrive during a catch-up are folded into the next one.
 //! After each catch-up, the papers' similar lists follow the index (`neighbours`) on a thread
-//! in the idle class; their backfill steps aside whenever new papers await the index.
+//! in the idle class, waiting while pages are being made; their backfill steps aside whenever
+//! new papers await the index.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,7 +85,8 @@ pub async fn similar_lists(
 ) -> Option<Progress> {
     let run = crate::low_priority::when_idle("paperbell-similar", move || {
         let mut worked = Worked::default();
-        let result = neighbours::catch_up(&index, &store, &stop, &mut worked);
+        let pace = || crate::low_priority::wait_for_quiet(crate::low_priority::QUIET, &stop);
+        let result = neighbours::catch_up(&index, &store, &stop, &pace, &mut worked);
         (result, worked)
     });
     let (result, worked) = run.await?;

@@ -8,6 +8,7 @@ mod analysis;
 pub mod follow;
 pub mod index;
 pub mod neighbours;
+pub mod rerank;
 
 #[cfg(test)]
 pub(crate) mod agreement;

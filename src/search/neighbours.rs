@@ -6,11 +6,13 @@
 //!
 //! A new paper also enters the kept lists of the papers it is like, when it is as close to
 //! them as their own entries: lists are worked out once, and a paper's page would otherwise
-//! never show what was announced after it.
+//! never show what was announced after it. With `[llm] embedding_model`, a paper's list is
+//! re-scored with the embeddings (`rerank`); a paper embedded after its list was worked out is
+//! in the change log again (`Store::put_embeddings`), and its list is worked out anew.
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Hit, SearchError, SearchIndex};
+use super::{Hit, SearchError, SearchIndex, rerank};
 use crate::model::paper::{PaperId, StoredPaper};
 use crate::store::{Backfill, SimilarList, Store, StoreError};
 
@@ -39,6 +41,7 @@ pub fn with_newcomer(list: &SimilarList, id: &str, score: f32, kept: usize) -> O
     papers.truncate(kept);
     Some(SimilarList {
         version: list.version,
+        embedded: list.embedded,
         papers,
     })
 }
@@ -54,18 +57,65 @@ pub fn similar(
     limit: usize,
 ) -> Result<Vec<Hit>> {
     let id = sp.paper.id.as_str();
-    let kept = kept(store, id)?.filter(|l| l.version == sp.paper.version);
+    let own = own_embedding(store, id)?;
+    let kept = kept(store, id)?.filter(|l| !stale_list(l, sp, &own));
     if let Some(list) = &kept {
         // A list shorter than it could be holds every paper that was alike.
         if offset + limit <= list.papers.len() || list.papers.len() < KEPT {
             return Ok(hits(list, offset, limit));
         }
     }
-    let live = index.similar(sp, 0, KEPT.max(offset + limit))?;
+    let live = live(index, store, sp, &own, KEPT.max(offset + limit))?.shown;
     if kept.is_none() {
-        store.put_similar(id, &list_of(sp, &live))?;
+        store.put_similar(id, &list_of(sp, &own, &live))?;
     }
     Ok(live.into_iter().skip(offset).take(limit).collect())
+}
+
+/// The paper's embedding, when papers are embedded and it has one.
+fn own_embedding(store: &Store, id: &str) -> Result<Option<Vec<f32>>> {
+    Ok(match store.embeddings()? {
+        Some(e) => e.get(id)?,
+        None => None,
+    })
+}
+
+/// A paper's similar papers as worked out now.
+struct Live {
+    /// The `n` asked for: by words, or with embeddings when the paper has one (`rerank`).
+    shown: Vec<Hit>,
+    /// The index's candidates with their word scores (those `shown` came from).
+    words: Vec<Hit>,
+}
+
+fn live(
+    index: &SearchIndex,
+    store: &Store,
+    sp: &StoredPaper,
+    own: &Option<Vec<f32>>,
+    n: usize,
+) -> Result<Live> {
+    let (Some(own), Some(embeddings)) = (own, store.embeddings()?) else {
+        let words = index.similar(sp, 0, n)?;
+        return Ok(Live {
+            shown: words.clone(),
+            words,
+        });
+    };
+    let words = index.similar(sp, 0, rerank::CANDIDATES.max(n))?;
+    let theirs = words
+        .iter()
+        .map(|h| embeddings.get(&h.id))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut shown = rerank::blend(words.clone(), own, &theirs, rerank::WORD_WEIGHT);
+    shown.truncate(n);
+    Ok(Live { shown, words })
+}
+
+/// Whether `list` no longer answers for `sp`: worked out for another version, or before the
+/// paper had the embedding it has now.
+fn stale_list(list: &SimilarList, sp: &StoredPaper, own: &Option<Vec<f32>>) -> bool {
+    list.version != sp.paper.version || (own.is_some() && !list.embedded)
 }
 
 fn hits(list: &SimilarList, offset: usize, limit: usize) -> Vec<Hit> {
@@ -81,9 +131,10 @@ fn hits(list: &SimilarList, offset: usize, limit: usize) -> Vec<Hit> {
         .collect()
 }
 
-fn list_of(sp: &StoredPaper, hits: &[Hit]) -> SimilarList {
+fn list_of(sp: &StoredPaper, own: &Option<Vec<f32>>, hits: &[Hit]) -> SimilarList {
     SimilarList {
         version: sp.paper.version,
+        embedded: own.is_some(),
         papers: hits
             .iter()
             .take(KEPT)
@@ -94,15 +145,33 @@ fn list_of(sp: &StoredPaper, hits: &[Hit]) -> SimilarList {
 
 /// Works out and keeps `sp`'s list; with `enter`, also enters `sp` into the lists of the papers
 /// it is like (a paper new to the index).
-fn work_out(index: &SearchIndex, store: &Store, sp: &StoredPaper, enter: bool) -> Result<()> {
-    let live = index.similar(sp, 0, KEPT)?;
-    store.put_similar(sp.paper.id.as_str(), &list_of(sp, &live))?;
+fn work_out(
+    index: &SearchIndex,
+    store: &Store,
+    sp: &StoredPaper,
+    own: &Option<Vec<f32>>,
+    enter: bool,
+) -> Result<()> {
+    let live = live(index, store, sp, own, KEPT)?;
+    store.put_similar(sp.paper.id.as_str(), &list_of(sp, own, &live.shown))?;
     if enter {
         let id = sp.paper.id.as_str();
-        for h in &live {
-            let score = h.score.unwrap_or(0.0);
+        for h in &live.shown {
+            let blended = h.score.unwrap_or(0.0);
+            let words = live
+                .words
+                .iter()
+                .find(|w| w.id == h.id)
+                .and_then(|w| w.score)
+                .unwrap_or(0.0);
             // A neighbour's unreadable list is left to be worked out again when it is read.
-            match store.update_similar(&h.id, |list| with_newcomer(&list, id, score, KEPT)) {
+            // The paper enters at the score of the neighbour's own kind of list: a list of
+            // words alone compares word scores.
+            let entered = store.update_similar(&h.id, |list| {
+                let score = if list.embedded { blended } else { words };
+                with_newcomer(&list, id, score, KEPT)
+            });
+            match entered {
                 Err(StoreError::Corrupt(_)) | Ok(()) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -111,8 +180,12 @@ fn work_out(index: &SearchIndex, store: &Store, sp: &StoredPaper, enter: bool) -
     Ok(())
 }
 
-fn stale(store: &Store, sp: &StoredPaper) -> Result<bool> {
-    Ok(kept(store, sp.paper.id.as_str())?.is_none_or(|l| l.version != sp.paper.version))
+/// `sp`'s embedding when its kept list is stale (absent, or `stale_list`), else `None`.
+fn stale(store: &Store, sp: &StoredPaper) -> Result<Option<Option<Vec<f32>>>> {
+    let id = sp.paper.id.as_str();
+    let own = own_embedding(store, id)?;
+    let stale = kept(store, id)?.is_none_or(|l| stale_list(&l, sp, &own));
+    Ok(stale.then_some(own))
 }
 
 /// `id`'s kept list; one that cannot be read is as none (worked out again and overwritten, so
@@ -148,11 +221,13 @@ pub struct Worked {
 /// One run of the job, until `stop`: the lists of the papers of every change the index holds
 /// that the job has not read, then the backfill, a day at a time, until it is done or the store
 /// has changes the index has not taken. Each step's place is kept, so a run stopped anywhere
-/// goes on from there.
+/// goes on from there. `pace` is called before each list is worked out (the service waits there
+/// while pages are being made).
 pub fn catch_up(
     index: &SearchIndex,
     store: &Store,
     stop: &CancellationToken,
+    pace: &dyn Fn(),
     worked: &mut Worked,
 ) -> Result<Progress> {
     let held = index.held()?;
@@ -182,8 +257,9 @@ pub fn catch_up(
                     continue;
                 };
                 let Some(sp) = sp else { continue };
-                if stale(store, &sp)? {
-                    work_out(index, store, &sp, true)?;
+                if let Some(own) = stale(store, &sp)? {
+                    pace();
+                    work_out(index, store, &sp, &own, true)?;
                     worked.changed += 1;
                 }
             }
@@ -211,8 +287,9 @@ pub fn catch_up(
             if stop.is_cancelled() {
                 return Err(SearchError::Stopped);
             }
-            if stale(store, &sp)? {
-                work_out(index, store, &sp, false)?;
+            if let Some(own) = stale(store, &sp)? {
+                pace();
+                work_out(index, store, &sp, &own, false)?;
                 worked.backfilled += 1;
             }
         }
@@ -243,7 +320,7 @@ mod tests {
 
     fn run(index: &SearchIndex, store: &Store) -> (Progress, Worked) {
         let mut worked = Worked::default();
-        let p = catch_up(index, store, &CancellationToken::new(), &mut worked).unwrap();
+        let p = catch_up(index, store, &CancellationToken::new(), &|| {}, &mut worked).unwrap();
         (p, worked)
     }
 
@@ -410,9 +487,118 @@ mod tests {
         assert_eq!(ids(&tail), ids(&all_alike[all_alike.len() - 2..]));
     }
 
+    #[test]
+    fn embedded_papers_are_worked_out_again_with_their_embeddings() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, index) = open(dir.path());
+        crate::store::ingest_test_day(&store, 18, 0..30);
+        index.catch_up(&store).unwrap();
+        run(&index, &store);
+        let papers = all(&store);
+        let sp = &papers[3];
+        let id = sp.paper.id.as_str();
+        let by_words = store.similar(id).unwrap().unwrap();
+        assert!(!by_words.embedded);
+        // Embeddings that put the paper's last word neighbour closest: every paper gets a
+        // direction of its own, that one the paper's.
+        let last = by_words.papers.last().unwrap().0.clone();
+        let vectors: Vec<(String, Vec<f32>)> = papers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut v = vec![0f32; papers.len()];
+                let pid = p.paper.id.as_str();
+                v[if pid == last { 3 } else { i }] = 1.0;
+                (pid.to_string(), v)
+            })
+            .collect();
+        let embedded: Vec<(&str, &[f32])> = vectors
+            .iter()
+            .map(|(i, v)| (i.as_str(), v.as_slice()))
+            .collect();
+        store.set_embedding_model("m").unwrap();
+        store.put_embeddings("m", &embedded).unwrap();
+        // The embedded papers are changes: the index takes them, then the job works them out.
+        assert_eq!(run(&index, &store).0, Progress::Yielded);
+        index.catch_up(&store).unwrap();
+        assert_eq!(
+            run(&index, &store),
+            (
+                Progress::Done,
+                Worked {
+                    changed: 30,
+                    backfilled: 0
+                }
+            )
+        );
+        let kept = store.similar(id).unwrap().unwrap();
+        assert!(kept.embedded);
+        assert_eq!(kept.papers[0].0, last, "the closest embedding comes first");
+        let expected = rerank::blend(
+            index.similar(sp, 0, rerank::CANDIDATES).unwrap(),
+            &vectors[3].1,
+            &index
+                .similar(sp, 0, rerank::CANDIDATES)
+                .unwrap()
+                .iter()
+                .map(|h| {
+                    vectors
+                        .iter()
+                        .find(|(i, _)| *i == h.id)
+                        .map(|(_, v)| v.clone())
+                })
+                .collect::<Vec<_>>(),
+            rerank::WORD_WEIGHT,
+        );
+        let ids = |h: &[Hit]| h.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            ids(&similar(&index, &store, sp, 0, 5).unwrap()),
+            ids(&expected[..5])
+        );
+        assert_eq!(run(&index, &store), (Progress::Done, Worked::default()));
+    }
+
+    #[test]
+    fn an_embedded_paper_enters_lists_of_words_alone_at_its_word_score() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, index) = open(dir.path());
+        // Fewer papers than a list keeps: a new paper alike has room in the older lists.
+        crate::store::ingest_test_day(&store, 18, 0..20);
+        index.catch_up(&store).unwrap();
+        run(&index, &store);
+        // A new paper, embedded before the job reaches it; the older papers have no embedding.
+        crate::store::ingest_test_day(&store, 19, 20..21);
+        let new = all(&store)
+            .into_iter()
+            .find(|sp| sp.first_announced.is_some_and(|d| d.day() == 19))
+            .unwrap();
+        let id = new.paper.id.as_str();
+        store.set_embedding_model("m").unwrap();
+        store.put_embeddings("m", &[(id, &[1.0, 0.0][..])]).unwrap();
+        index.catch_up(&store).unwrap();
+        assert_eq!(run(&index, &store).1.changed, 1);
+        assert!(store.similar(id).unwrap().unwrap().embedded);
+        // Its own list is the blend (the others' cosine unknown: half the word score); in the
+        // older lists, of words alone, it stands at its word score.
+        let words = index.similar(&new, 0, KEPT).unwrap();
+        assert!(!words.is_empty());
+        for w in &words {
+            let theirs = store.similar(&w.id).unwrap().unwrap();
+            assert!(!theirs.embedded);
+            let (_, entered) = theirs.papers.iter().find(|(p, _)| p == id).unwrap();
+            assert!(
+                (entered - w.score.unwrap()).abs() < 1e-6,
+                "{entered} vs {w:?}"
+            );
+        }
+        let own = store.similar(id).unwrap().unwrap();
+        assert!((own.papers[0].1 - 0.5 * words[0].score.unwrap()).abs() < 1e-6);
+    }
+
     fn list(papers: &[(&str, f32)]) -> SimilarList {
         SimilarList {
             version: 2,
+            embedded: false,
             papers: papers.iter().map(|(i, s)| (i.to_string(), *s)).collect(),
         }
     }

@@ -47,6 +47,8 @@ pub const FIGURE_V1: u8 = 1;
 pub const KEYWORDS_V1: u8 = 1;
 /// A paper's similar papers (`store::SimilarList`).
 pub const SIMILAR_V1: u8 = 1;
+/// v1 with whether the paper's embedding weighed in.
+pub const SIMILAR_V2: u8 = 2;
 
 pub fn encode<T: Serialize>(version: u8, value: &T) -> Result<Vec<u8>, StoreError> {
     let mut out = vec![version];

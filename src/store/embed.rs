@@ -54,8 +54,11 @@ impl Store {
             .map(|model| Embeddings { store: self, model }))
     }
 
-    /// Keeps each `(id, values)` as that paper's embedding from `model`, in one batch.
+    /// Keeps each `(id, values)` as that paper's embedding from `model`, in one batch. The
+    /// papers are logged as changed: their similar papers are worked out again with the
+    /// embedding (`search::neighbours`; the index takes them again too, which is cheap).
     pub fn put_embeddings(&self, model: &str, embedded: &[(&str, &[f32])]) -> Result<()> {
+        let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
         let mut batch = sled::Batch::default();
         for (id, values) in embedded {
             let max = values.iter().fold(0f32, |m, x| m.max(x.abs()));
@@ -73,6 +76,8 @@ impl Store {
                 encode(codec::EMBEDDING_V1, &record)?,
             );
         }
+        let ids: Vec<&str> = embedded.iter().map(|(id, _)| *id).collect();
+        self.log_changes(&mut batch, &ids)?;
         self.db.apply_batch(batch)?;
         // Taste features kept in memos (the background sample) take them from now on.
         self.paper_changes

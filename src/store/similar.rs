@@ -18,7 +18,32 @@ const SIMILAR_BACKFILL: &str = "similar_backfill";
 pub struct SimilarList {
     /// The paper version the list was worked out for.
     pub version: u32,
+    /// Whether the paper's embedding weighed in (`search::rerank`): a list worked out before
+    /// the paper was embedded is worked out again once it is.
+    pub embedded: bool,
     pub papers: Vec<(String, f32)>,
+}
+
+/// A list as `SIMILAR_V1` wrote it: words only.
+#[derive(serde::Deserialize)]
+struct SimilarListV1 {
+    version: u32,
+    papers: Vec<(String, f32)>,
+}
+
+/// A kept list in either layout.
+fn decode_list(bytes: &[u8]) -> Result<SimilarList> {
+    match bytes.first() {
+        Some(&codec::SIMILAR_V1) => {
+            let l: SimilarListV1 = decode(codec::SIMILAR_V1, "similar papers", bytes)?;
+            Ok(SimilarList {
+                version: l.version,
+                embedded: false,
+                papers: l.papers,
+            })
+        }
+        _ => decode(codec::SIMILAR_V2, "similar papers", bytes),
+    }
 }
 
 /// Where the backfill of lists for papers stored before the job stands.
@@ -38,7 +63,7 @@ fn similar_key(id: &str) -> Vec<u8> {
 impl Store {
     pub fn put_similar(&self, id: &str, list: &SimilarList) -> Result<()> {
         self.db
-            .insert(similar_key(id), encode(codec::SIMILAR_V1, list)?)?;
+            .insert(similar_key(id), encode(codec::SIMILAR_V2, list)?)?;
         Ok(())
     }
 
@@ -52,7 +77,7 @@ impl Store {
     pub fn similar(&self, id: &str) -> Result<Option<SimilarList>> {
         self.db
             .get(similar_key(id))?
-            .map(|v| decode(codec::SIMILAR_V1, "similar papers", &v))
+            .map(|v| decode_list(&v))
             .transpose()
     }
 
@@ -68,14 +93,14 @@ impl Store {
         let mut changed = false;
         self.db.update_and_fetch(similar_key(id), |old| {
             let old = old?;
-            let list = match decode::<SimilarList>(codec::SIMILAR_V1, "similar papers", old) {
+            let list = match decode_list(old) {
                 Ok(l) => l,
                 Err(e) => {
                     failed = Some(e);
                     return Some(old.to_vec());
                 }
             };
-            match change(list).map(|l| encode(codec::SIMILAR_V1, &l)) {
+            match change(list).map(|l| encode(codec::SIMILAR_V2, &l)) {
                 Some(Ok(v)) => {
                     changed = true;
                     Some(v)
@@ -128,5 +153,39 @@ impl Store {
             Backfill::From(day) => self.set_meta(SIMILAR_BACKFILL, &day.to_string()),
             Backfill::Done => self.set_meta(SIMILAR_BACKFILL, "done"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_of_the_first_layout_reads_as_worked_out_from_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let v1 = SimilarListV1 {
+            version: 2,
+            papers: vec![("2411.00001".into(), 0.5)],
+        };
+        #[derive(serde::Serialize)]
+        struct Written<'a>(u32, &'a [(String, f32)]);
+        let bytes = encode(codec::SIMILAR_V1, &Written(v1.version, &v1.papers)).unwrap();
+        store.put_raw_similar_for_test("2411.00002", &bytes);
+        let list = store.similar("2411.00002").unwrap().unwrap();
+        assert_eq!(
+            list,
+            SimilarList {
+                version: 2,
+                embedded: false,
+                papers: vec![("2411.00001".into(), 0.5)],
+            }
+        );
+        let now = SimilarList {
+            embedded: true,
+            ..list
+        };
+        store.put_similar("2411.00002", &now).unwrap();
+        assert_eq!(store.similar("2411.00002").unwrap().unwrap(), now);
     }
 }

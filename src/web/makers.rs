@@ -60,7 +60,12 @@ fn work(queue: &Mutex<Receiver<Job>>) {
         // One thread waits on the queue at a time; the lock goes before the job runs.
         let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
         match job {
-            Ok(job) => job(),
+            Ok(job) => {
+                // The similar papers' backfill waits while pages are being made.
+                crate::low_priority::busy_now();
+                job();
+                crate::low_priority::busy_now();
+            }
             Err(_) => return,
         }
     }

@@ -15,8 +15,8 @@ pub const CANDIDATES: usize = 100;
 
 /// The word score's share of a blended score; the cosine has the rest. On the shared data's
 /// 69k real papers with all-MiniLM-L6-v2, 0.5 gave the most shared categories (88.2 %) of the
-/// weights that kept the words' shared authors (3.5 %); less weight on words gained a tenth of a
-/// point of categories and lost authors (BENCHMARKS.md).
+/// weights that kept the words' shared authors (3.5 %); less weight on words gained at most
+/// two tenths of a point of categories and lost authors (BENCHMARKS.md).
 pub const WORD_WEIGHT: f32 = 0.5;
 
 /// `hits` (word scores, each divided by the paper's own, so at most about 1) scored again as

@@ -534,22 +534,17 @@ mod tests {
         let kept = store.similar(id).unwrap().unwrap();
         assert!(kept.embedded);
         assert_eq!(kept.papers[0].0, last, "the closest embedding comes first");
-        let expected = rerank::blend(
-            index.similar(sp, 0, rerank::CANDIDATES).unwrap(),
-            &vectors[3].1,
-            &index
-                .similar(sp, 0, rerank::CANDIDATES)
-                .unwrap()
-                .iter()
-                .map(|h| {
-                    vectors
-                        .iter()
-                        .find(|(i, _)| *i == h.id)
-                        .map(|(_, v)| v.clone())
-                })
-                .collect::<Vec<_>>(),
-            rerank::WORD_WEIGHT,
-        );
+        let words = index.similar(sp, 0, rerank::CANDIDATES).unwrap();
+        let theirs: Vec<Option<Vec<f32>>> = words
+            .iter()
+            .map(|h| {
+                vectors
+                    .iter()
+                    .find(|(i, _)| *i == h.id)
+                    .map(|(_, v)| v.clone())
+            })
+            .collect();
+        let expected = rerank::blend(words, &vectors[3].1, &theirs, rerank::WORD_WEIGHT);
         let ids = |h: &[Hit]| h.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
         assert_eq!(
             ids(&similar(&index, &store, sp, 0, 5).unwrap()),

@@ -13,7 +13,7 @@
 use tokio_util::sync::CancellationToken;
 
 use super::{Hit, SearchError, SearchIndex, rerank};
-use crate::model::paper::{PaperId, StoredPaper};
+use crate::model::paper::StoredPaper;
 use crate::store::{Backfill, SimilarList, Store, StoreError};
 
 /// How many similar papers a list keeps: the page shows 5, `/similar` pages through 5 at a time.
@@ -57,17 +57,19 @@ pub fn similar(
     limit: usize,
 ) -> Result<Vec<Hit>> {
     let id = sp.paper.id.as_str();
-    let own = own_embedding(store, id)?;
-    let kept = kept(store, id)?.filter(|l| !stale_list(l, sp, &own));
+    let (kept, mut own) = answering(store, sp)?;
     if let Some(list) = &kept {
         // A list shorter than it could be holds every paper that was alike.
         if offset + limit <= list.papers.len() || list.papers.len() < KEPT {
             return Ok(hits(list, offset, limit));
         }
+        if list.embedded {
+            own = own_embedding(store, id)?;
+        }
     }
     let live = live(index, store, sp, &own, KEPT.max(offset + limit))?.shown;
     if kept.is_none() {
-        store.put_similar(id, &list_of(sp, &own, &live))?;
+        store.put_similar(id, &list_of(sp, own.is_some(), &live))?;
     }
     Ok(live.into_iter().skip(offset).take(limit).collect())
 }
@@ -112,10 +114,18 @@ fn live(
     Ok(Live { shown, words })
 }
 
-/// Whether `list` no longer answers for `sp`: worked out for another version, or before the
-/// paper had the embedding it has now.
-fn stale_list(list: &SimilarList, sp: &StoredPaper, own: &Option<Vec<f32>>) -> bool {
-    list.version != sp.paper.version || (own.is_some() && !list.embedded)
+/// `sp`'s kept list when it still answers for the paper (worked out for this version, and not
+/// before the paper had the embedding it has now), and the paper's embedding when it was read to
+/// know: a list worked out with the embedding needs no look at it, so `None` then.
+fn answering(store: &Store, sp: &StoredPaper) -> Result<(Option<SimilarList>, Option<Vec<f32>>)> {
+    let id = sp.paper.id.as_str();
+    match kept(store, id)?.filter(|l| l.version == sp.paper.version) {
+        Some(list) if list.embedded => Ok((Some(list), None)),
+        list => {
+            let own = own_embedding(store, id)?;
+            Ok((list.filter(|_| own.is_none()), own))
+        }
+    }
 }
 
 fn hits(list: &SimilarList, offset: usize, limit: usize) -> Vec<Hit> {
@@ -131,10 +141,10 @@ fn hits(list: &SimilarList, offset: usize, limit: usize) -> Vec<Hit> {
         .collect()
 }
 
-fn list_of(sp: &StoredPaper, own: &Option<Vec<f32>>, hits: &[Hit]) -> SimilarList {
+fn list_of(sp: &StoredPaper, embedded: bool, hits: &[Hit]) -> SimilarList {
     SimilarList {
         version: sp.paper.version,
-        embedded: own.is_some(),
+        embedded,
         papers: hits
             .iter()
             .take(KEPT)
@@ -153,7 +163,10 @@ fn work_out(
     enter: bool,
 ) -> Result<()> {
     let live = live(index, store, sp, own, KEPT)?;
-    store.put_similar(sp.paper.id.as_str(), &list_of(sp, own, &live.shown))?;
+    store.put_similar(
+        sp.paper.id.as_str(),
+        &list_of(sp, own.is_some(), &live.shown),
+    )?;
     if enter {
         let id = sp.paper.id.as_str();
         for h in &live.shown {
@@ -180,12 +193,10 @@ fn work_out(
     Ok(())
 }
 
-/// `sp`'s embedding when its kept list is stale (absent, or `stale_list`), else `None`.
+/// `sp`'s embedding when its kept list no longer answers for it (`answering`), else `None`.
 fn stale(store: &Store, sp: &StoredPaper) -> Result<Option<Option<Vec<f32>>>> {
-    let id = sp.paper.id.as_str();
-    let own = own_embedding(store, id)?;
-    let stale = kept(store, id)?.is_none_or(|l| stale_list(&l, sp, &own));
-    Ok(stale.then_some(own))
+    let (kept, own) = answering(store, sp)?;
+    Ok(kept.is_none().then_some(own))
 }
 
 /// `id`'s kept list; one that cannot be read is as none (worked out again and overwritten, so
@@ -253,10 +264,9 @@ pub fn catch_up(
                 if stop.is_cancelled() {
                     return Err(SearchError::Stopped);
                 }
-                let Some(sp) = PaperId::parse(&id).map(|p| store.paper(&p)).transpose()? else {
+                let Some(sp) = store.paper_by_id(&id)? else {
                     continue;
                 };
-                let Some(sp) = sp else { continue };
                 if let Some(own) = stale(store, &sp)? {
                     pace();
                     work_out(index, store, &sp, &own, true)?;

@@ -1,13 +1,17 @@
 //! Web archive benchmark (a bench command, not criterion): `paperbell run` serves the archive
 //! of a store of real arXiv papers (`../shared/data`, or with `--papers N` an archive grown to
 //! N papers as `benches/search.rs` grows it), with its search index, and a client on the same
-//! machine asks over keep-alive connections:
+//! machine asks over keep-alive connections. The papers asked are of the newest days (12,000),
+//! whose similar papers the service's own job works out before the service starts; the job
+//! then goes on with the older days during the measurements, as in a real service.
+//! The client asks:
 //! - latency, one request at a time: topic days and papers picked at random, each asked for
 //!   the first time, so made (p50 / p99 of 300 each), and the home page 100 times (made by the
 //!   first, then from the page cache);
 //! - throughput: 32 connections for 10 s asking a mix of 400 of those pages again and again
-//!   (home 10%, topic days 45%, papers 45%: made once, then from the page cache), and asking
-//!   pages each once (every one made), pages/s;
+//!   (home 10%, topic days 45%, papers 45%: made once, then from the page cache), then paper
+//!   pages and topic days each asked once (every one made), apart, pages/s; each with the
+//!   service's CPU and its similar-papers job's share of it;
 //! - conditional requests: the share of `If-None-Match` answered 304, and their latency;
 //! - the service's memory before and after.
 //!

@@ -12,8 +12,9 @@ const SIMILAR_SEQ: &str = "similar_seq";
 /// Meta name of the backfill's place: the next announcement day to work down from, or `done`.
 const SIMILAR_BACKFILL: &str = "similar_backfill";
 
-/// One paper's similar papers, most similar first, with scores comparable between lists
-/// (each list's raw scores divided by the paper's own score against its query).
+/// One paper's similar papers, most similar first, with scores comparable between lists of
+/// the same kind (each list's raw scores divided by the paper's own score against its query;
+/// when `embedded`, blended with the embeddings' cosine).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SimilarList {
     /// The paper version the list was worked out for.
